@@ -1,0 +1,42 @@
+#pragma once
+// Bytes behind tensors: either our own 64-byte aligned heap block, or a borrowed region (e.g. a
+// mmap'd checkpoint) kept alive by shared ownership of whatever owns it.
+#include <cstddef>
+#include <memory>
+
+namespace transformers {
+
+enum class Device : uint8_t { CPU, CUDA };
+const char* device_name(Device d);
+
+class Storage {
+ public:
+  static constexpr size_t kAlignment = 64;
+
+  // Uninitialised, 64-byte aligned. Throws EnvironmentError when memory runs out.
+  static std::shared_ptr<Storage> allocate(size_t nbytes, Device device = Device::CPU);
+  // Wraps memory we do not own; `owner` is kept alive as long as any tensor uses the bytes.
+  static std::shared_ptr<Storage> borrow(void* data, size_t nbytes, std::shared_ptr<const void> owner,
+                                         bool read_only = false, Device device = Device::CPU);
+
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+  Device device() const { return device_; }
+  bool borrowed() const { return owner_ != nullptr; }
+  // Borrowed read-only memory (a private read-only mapping): writes must copy first.
+  bool read_only() const { return read_only_; }
+
+ private:
+  Storage() = default;
+  void* data_ = nullptr;
+  size_t nbytes_ = 0;
+  Device device_ = Device::CPU;
+  bool read_only_ = false;
+  std::shared_ptr<const void> owner_;
+};
+
+}  // namespace transformers

@@ -1,0 +1,130 @@
+#include "transformers/core/dtype.hpp"
+
+#include <cmath>
+
+#include "transformers/core/error.hpp"
+
+namespace transformers {
+
+namespace {
+struct DTypeInfo {
+  DType dt;
+  size_t size;
+  bool floating;
+  std::string_view torch;
+  std::string_view st;
+};
+constexpr DTypeInfo kInfo[] = {
+    {DType::Float32, 4, true, "float32", "F32"},   {DType::Float16, 2, true, "float16", "F16"},
+    {DType::BFloat16, 2, true, "bfloat16", "BF16"}, {DType::Float64, 8, true, "float64", "F64"},
+    {DType::Int64, 8, false, "int64", "I64"},      {DType::Int32, 4, false, "int32", "I32"},
+    {DType::Int16, 2, false, "int16", "I16"},      {DType::Int8, 1, false, "int8", "I8"},
+    {DType::UInt8, 1, false, "uint8", "U8"},       {DType::Bool, 1, false, "bool", "BOOL"},
+    {DType::Float8E4M3, 1, true, "float8_e4m3fn", "F8_E4M3"},
+    {DType::Float8E5M2, 1, true, "float8_e5m2", "F8_E5M2"},
+};
+const DTypeInfo& info(DType dt) { return kInfo[static_cast<size_t>(dt)]; }
+}  // namespace
+
+size_t dtype_size(DType dt) { return info(dt).size; }
+bool is_floating_point(DType dt) { return info(dt).floating; }
+std::string_view dtype_name(DType dt) { return info(dt).torch; }
+std::string_view dtype_safetensors_name(DType dt) { return info(dt).st; }
+
+DType dtype_from_name(std::string_view name) {
+  if (name.substr(0, 6) == "torch.") name.remove_prefix(6);
+  for (const auto& i : kInfo)
+    if (i.torch == name || i.st == name) return i.dt;
+  if (name == "float") return DType::Float32;
+  if (name == "half") return DType::Float16;
+  if (name == "double") return DType::Float64;
+  if (name == "long") return DType::Int64;
+  if (name == "int") return DType::Int32;
+  if (name == "short") return DType::Int16;
+  throw ValueError("unknown dtype name: expected one of float32, float16, bfloat16, float64, int64, "
+                   "int32, int16, int8, uint8, bool; found '" + std::string(name) + "'");
+}
+
+DType dtype_from_safetensors_name(std::string_view name) {
+  for (const auto& i : kInfo)
+    if (i.st == name) return i.dt;
+  throw FormatError("unknown safetensors dtype '" + std::string(name) + "'");
+}
+
+float fp16_to_float(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000u) << 16;
+  const uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t mant = h & 0x3ffu;
+  if (exp == 0x1f) return bits_float(sign | 0x7f800000u | (mant << 13));  // inf / NaN (payload kept)
+  if (exp == 0) {
+    if (mant == 0) return bits_float(sign);
+    // subnormal: value = mant * 2^-24, exact in float32
+    float v = std::ldexp(float(mant), -24);
+    return sign ? -v : v;
+  }
+  return bits_float(sign | ((exp + 112u) << 23) | (mant << 13));
+}
+
+uint16_t float_to_fp16(float f) {
+  const uint32_t u = float_bits(f);
+  const uint16_t sign = uint16_t((u >> 16) & 0x8000u);
+  const uint32_t absu = u & 0x7fffffffu;
+  if (absu > 0x7f800000u) return uint16_t(sign | 0x7e00u | ((absu >> 13) & 0x3ffu));  // NaN quiet
+  if (absu >= 0x477ff000u) return uint16_t(sign | 0x7c00u);  // rounds to >= 65520 -> inf
+  if (absu < 0x38800000u) {
+    // result is subnormal (or zero) in half: scale into an integer count of 2^-24 and round to even
+    // using float arithmetic: adding 0.5f (2^-1) aligns the mantissa so the FPU rounds for us.
+    float a = bits_float(absu);
+    float r = a + 0.5f;  // ulp(0.5) = 2^-24, the half subnormal step
+    return uint16_t(sign | uint16_t(float_bits(r) - float_bits(0.5f)));
+  }
+  uint32_t mant_odd = (absu >> 13) & 1u;
+  uint32_t v = absu + 0xfffu + mant_odd;  // round to nearest even at bit 13
+  v -= 0x38000000u;                       // rebias exponent 127 -> 15
+  return uint16_t(sign | (v >> 13));
+}
+
+// float8 e4m3fn: 1 sign, 4 exponent (bias 7), 3 mantissa; no inf; S.1111.111 is NaN; max 448.
+float fp8e4m3_to_float(uint8_t v) {
+  const bool neg = v & 0x80;
+  const int exp = (v >> 3) & 0xf;
+  const int mant = v & 0x7;
+  float r;
+  if (exp == 0xf && mant == 0x7) r = std::nanf("");
+  else if (exp == 0) r = std::ldexp(float(mant), -9);
+  else r = std::ldexp(1.0f + float(mant) / 8.0f, exp - 7);
+  return neg ? -r : r;
+}
+
+// float8 e5m2: 1 sign, 5 exponent (bias 15), 2 mantissa; IEEE-like with inf and NaN (= top byte of fp16).
+float fp8e5m2_to_float(uint8_t v) { return fp16_to_float(uint16_t(v) << 8); }
+
+uint8_t float_to_fp8e5m2(float f) {
+  const uint16_t h = float_to_fp16(f);
+  if ((h & 0x7fffu) > 0x7c00u) return uint8_t((h >> 8) | 0x02u);  // NaN stays NaN
+  // round the fp16 bits to nearest even at bit 8
+  const uint32_t r = uint32_t(h) + 0x7fu + ((h >> 8) & 1u);
+  if (((h & 0x7fffu) < 0x7c00u) && ((r & 0x7f00u) >= 0x7c00u)) return uint8_t(((h >> 8) & 0x80u) | 0x7cu);
+  return uint8_t(r >> 8);
+}
+
+uint8_t float_to_fp8e4m3(float f) {
+  if (std::isnan(f)) return 0x7f;
+  const uint8_t sign = std::signbit(f) ? 0x80 : 0x00;
+  float a = std::fabs(f);
+  if (a >= 464.0f) return uint8_t(sign | 0x7f);  // beyond max after rounding: NaN (no inf in e4m3fn)
+  // find the representable neighbours by brute force over 127 codes (used at load time only)
+  uint8_t best = 0;
+  float best_err = a;
+  for (uint8_t c = 1; c < 0x7f; ++c) {
+    const float v = fp8e4m3_to_float(c);
+    const float err = std::fabs(v - a);
+    if (err < best_err || (err == best_err && (c & 1) == 0 && (best & 1) == 1)) {
+      best = c;
+      best_err = err;
+    }
+  }
+  return uint8_t(sign | best);
+}
+
+}  // namespace transformers

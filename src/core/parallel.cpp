@@ -1,0 +1,175 @@
+#include "transformers/core/parallel.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace transformers {
+
+int physical_core_count() {
+  // Count distinct (physical id, core id) pairs; fall back to hardware_concurrency.
+  std::ifstream in("/proc/cpuinfo");
+  std::set<std::pair<int, int>> cores;
+  std::string line;
+  int phys = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("physical id", 0) == 0) phys = std::atoi(line.substr(line.find(':') + 1).c_str());
+    if (line.rfind("core id", 0) == 0) cores.insert({phys, std::atoi(line.substr(line.find(':') + 1).c_str())});
+  }
+  const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
+  if (cores.empty()) return hw;
+  return std::min<int>(int(cores.size()), hw);
+}
+
+namespace {
+
+// A fixed pool of workers that wait for a job; a job is a range split into chunks claimed with an
+// atomic counter, the calling thread claiming chunks too.
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads) { resize(threads); }
+  ~ThreadPool() { stop_workers(); }
+
+  int size() const { return threads_; }
+
+  void resize(int threads) {
+    std::lock_guard<std::mutex> run_lock(run_mutex_);
+    stop_workers();
+    threads_ = std::max(1, threads);
+    stop_ = false;
+    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+  }
+
+  void run(int64_t begin, int64_t end, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn) {
+    std::lock_guard<std::mutex> run_lock(run_mutex_);  // one job at a time
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      fn_ = &fn;
+      begin_ = begin;
+      end_ = end;
+      chunk_ = chunk;
+      next_.store(begin);
+      active_ = int(workers_.size());
+      ++generation_;
+    }
+    cv_.notify_all();
+    work();
+    std::unique_lock<std::mutex> lk(m_);
+    done_cv_.wait(lk, [&] { return active_ == 0; });
+    fn_ = nullptr;
+    if (error_) {
+      auto e = std::exchange(error_, nullptr);
+      std::rethrow_exception(e);
+    }
+  }
+
+  static thread_local bool in_pool;
+
+ private:
+  void work() {
+    in_pool = true;
+    try {
+      for (;;) {
+        const int64_t b = next_.fetch_add(chunk_);
+        if (b >= end_) break;
+        (*fn_)(b, std::min(end_, b + chunk_));
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lk(m_);
+      if (!error_) error_ = std::current_exception();
+      next_.store(end_);
+    }
+    in_pool = false;
+  }
+
+  void worker_loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(m_);
+        cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+      }
+      work();
+      std::lock_guard<std::mutex> lk(m_);
+      if (--active_ == 0) done_cv_.notify_one();
+    }
+  }
+
+  void stop_workers() {
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+    workers_.clear();
+  }
+
+  int threads_ = 1;
+  std::vector<std::thread> workers_;
+  std::mutex run_mutex_, m_;
+  std::condition_variable cv_, done_cv_;
+  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
+  int64_t begin_ = 0, end_ = 0, chunk_ = 1;
+  std::atomic<int64_t> next_{0};
+  int active_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+thread_local bool ThreadPool::in_pool = false;
+
+int default_threads() {
+  if (const char* env = std::getenv("TRANSFORMERS_NUM_THREADS")) {
+    const int n = std::atoi(env);
+    if (n > 0) return n;
+  }
+  return physical_core_count();
+}
+
+ThreadPool& pool() {
+  static ThreadPool p([] {
+    const int n = default_threads();
+    openblas_set_num_threads(n);
+    return n;
+  }());
+  return p;
+}
+}  // namespace
+
+int get_num_threads() { return pool().size(); }
+
+void set_num_threads(int n) {
+  n = std::max(1, n);
+  openblas_set_num_threads(n);
+  if (n != pool().size()) pool().resize(n);
+}
+
+void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (end <= begin) return;
+  grain = std::max<int64_t>(grain, 1);
+  const int64_t n = end - begin;
+  ThreadPool& p = pool();
+  if (p.size() == 1 || n <= grain || ThreadPool::in_pool) {
+    fn(begin, end);
+    return;
+  }
+  // About 4 chunks per thread for balance, but never smaller than the grain.
+  const int64_t chunks = std::min<int64_t>(int64_t(p.size()) * 4, (n + grain - 1) / grain);
+  const int64_t chunk = (n + chunks - 1) / chunks;
+  p.run(begin, end, chunk, fn);
+}
+
+}  // namespace transformers

@@ -1,0 +1,39 @@
+#include "transformers/core/storage.hpp"
+
+#include <cstdlib>
+#include <string>
+
+#include "transformers/core/error.hpp"
+
+namespace transformers {
+
+const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
+
+std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
+  if (device != Device::CPU) throw UnsupportedError("allocation on device 'cuda': this build has the CPU backend only");
+  std::shared_ptr<Storage> s(new Storage());
+  // aligned_alloc needs a size that is a multiple of the alignment; never ask for zero bytes.
+  const size_t rounded = (nbytes + kAlignment - 1) / kAlignment * kAlignment;
+  s->data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
+  if (!s->data_) throw EnvironmentError("out of memory allocating " + std::to_string(nbytes) + " bytes");
+  s->nbytes_ = nbytes;
+  s->device_ = device;
+  return s;
+}
+
+std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, std::shared_ptr<const void> owner,
+                                         bool read_only, Device device) {
+  std::shared_ptr<Storage> s(new Storage());
+  s->data_ = data;
+  s->nbytes_ = nbytes;
+  s->owner_ = owner ? std::move(owner) : std::shared_ptr<const void>(data, [](const void*) {});
+  s->read_only_ = read_only;
+  s->device_ = device;
+  return s;
+}
+
+Storage::~Storage() {
+  if (!owner_) std::free(data_);
+}
+
+}  // namespace transformers

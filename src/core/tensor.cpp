@@ -1,0 +1,591 @@
+#include "transformers/core/tensor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <sstream>
+
+namespace transformers {
+
+std::string shape_str(const Shape& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+int64_t shape_numel(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+Shape contiguous_strides(const Shape& s) {
+  Shape st(s.size());
+  int64_t acc = 1;
+  for (size_t i = s.size(); i-- > 0;) {
+    st[i] = acc;
+    acc *= std::max<int64_t>(s[i], 1);
+  }
+  return st;
+}
+
+Shape broadcast_shapes(const Shape& a, const Shape& b) {
+  const size_t n = std::max(a.size(), b.size());
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    const int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    if (da != db && da != 1 && db != 1)
+      throw ShapeError("shapes " + shape_str(a) + " and " + shape_str(b) + " cannot be broadcast together");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+int64_t wrap_dim(int64_t dim, int64_t ndim) {
+  const int64_t n = std::max<int64_t>(ndim, 1);
+  if (dim < -n || dim >= n)
+    throw ValueError("dimension out of range: expected in [" + std::to_string(-n) + ", " + std::to_string(n - 1) +
+                     "], found " + std::to_string(dim));
+  return dim < 0 ? dim + n : dim;
+}
+
+// ---------------- factories ----------------
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  for (int64_t d : shape)
+    if (d < 0) throw ShapeError("negative dimension in shape " + shape_str(shape));
+  Tensor t;
+  t.storage_ = Storage::allocate(size_t(shape_numel(shape)) * dtype_size(dtype), device);
+  t.sizes_ = shape;
+  t.strides_ = contiguous_strides(shape);
+  t.dtype_ = dtype;
+  return t;
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  std::memset(t.data_ptr(), 0, t.nbytes());
+  return t;
+}
+
+Tensor Tensor::ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
+
+Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
+  Tensor t = empty(shape, dtype);
+  t.fill_(value);
+  return t;
+}
+
+Tensor Tensor::arange(double start, double end, double step, DType dtype) {
+  if (step == 0) throw ValueError("arange: step must be nonzero");
+  const int64_t n = std::max<int64_t>(0, int64_t(std::ceil((end - start) / step)));
+  Tensor d = empty({n}, DType::Float64);
+  double* p = d.data<double>();
+  for (int64_t i = 0; i < n; ++i) p[i] = start + double(i) * step;
+  return d.to(dtype);
+}
+
+Tensor Tensor::from_blob(void* data, const Shape& shape, DType dtype, std::shared_ptr<const void> owner,
+                         bool read_only) {
+  Tensor t;
+  t.storage_ = Storage::borrow(data, size_t(shape_numel(shape)) * dtype_size(dtype), std::move(owner), read_only);
+  t.sizes_ = shape;
+  t.strides_ = contiguous_strides(shape);
+  t.dtype_ = dtype;
+  return t;
+}
+
+Tensor Tensor::make_view(std::shared_ptr<Storage> storage, const Shape& shape, const Shape& strides,
+                         int64_t offset, DType dtype) {
+  if (shape.size() != strides.size())
+    throw ShapeError("make_view: shape " + shape_str(shape) + " and strides " + shape_str(strides) + " differ in rank");
+  Tensor t;
+  t.storage_ = std::move(storage);
+  t.sizes_ = shape;
+  t.strides_ = strides;
+  t.offset_ = offset;
+  t.dtype_ = dtype;
+  // Check that every addressed element lies inside the storage.
+  if (shape_numel(shape) > 0) {
+    int64_t lo = offset, hi = offset;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      if (strides[i] >= 0) hi += (shape[i] - 1) * strides[i];
+      else lo += (shape[i] - 1) * strides[i];
+    }
+    const int64_t cap = int64_t(t.storage_->nbytes() / dtype_size(dtype));
+    if (lo < 0 || hi >= cap)
+      throw ShapeError("view " + shape_str(shape) + " with strides " + shape_str(strides) + " at offset " +
+                       std::to_string(offset) + " exceeds storage of " + std::to_string(cap) + " elements");
+  }
+  return t;
+}
+
+// ---------------- properties ----------------
+
+int64_t Tensor::size(int64_t d) const { return sizes_[size_t(wrap_dim(d, dim()))]; }
+int64_t Tensor::stride(int64_t d) const { return strides_[size_t(wrap_dim(d, dim()))]; }
+
+bool Tensor::is_contiguous() const {
+  int64_t expected = 1;
+  for (size_t i = sizes_.size(); i-- > 0;) {
+    if (sizes_[i] == 1) continue;
+    if (sizes_[i] == 0) return true;
+    if (strides_[i] != expected) return false;
+    expected *= sizes_[i];
+  }
+  return true;
+}
+
+bool Tensor::is_same(const Tensor& o) const {
+  return storage_ == o.storage_ && offset_ == o.offset_ && sizes_ == o.sizes_ && strides_ == o.strides_ &&
+         dtype_ == o.dtype_;
+}
+
+void* Tensor::data_ptr() const {
+  if (!storage_) throw ValueError("data_ptr() on an undefined tensor");
+  return static_cast<char*>(storage_->data()) + offset_ * int64_t(dtype_size(dtype_));
+}
+
+void* Tensor::mutable_data_ptr() const {
+  if (storage_ && storage_->read_only())
+    throw ValueError("tensor " + to_string() + " views read-only memory (a mapped checkpoint); clone() it first");
+  return data_ptr();
+}
+
+namespace {
+double load_as_double(const void* p, DType dt) {
+  switch (dt) {
+    case DType::Float32: return *static_cast<const float*>(p);
+    case DType::Float64: return *static_cast<const double*>(p);
+    case DType::Float16: return fp16_to_float(*static_cast<const uint16_t*>(p));
+    case DType::BFloat16: return bf16_to_float(*static_cast<const uint16_t*>(p));
+    case DType::Int64: return double(*static_cast<const int64_t*>(p));
+    case DType::Int32: return *static_cast<const int32_t*>(p);
+    case DType::Int16: return *static_cast<const int16_t*>(p);
+    case DType::Int8: return *static_cast<const int8_t*>(p);
+    case DType::UInt8: return *static_cast<const uint8_t*>(p);
+    case DType::Bool: return *static_cast<const uint8_t*>(p) ? 1.0 : 0.0;
+    case DType::Float8E4M3: return fp8e4m3_to_float(*static_cast<const uint8_t*>(p));
+    case DType::Float8E5M2: return fp8e5m2_to_float(*static_cast<const uint8_t*>(p));
+  }
+  return 0;
+}
+
+template <typename I>
+I saturating_int(double v) {
+  // PyTorch's float->int casts truncate toward zero; out-of-range is undefined there, we clamp.
+  if (std::isnan(v)) return 0;
+  if (v >= double(std::numeric_limits<I>::max())) return std::numeric_limits<I>::max();
+  if (v <= double(std::numeric_limits<I>::min())) return std::numeric_limits<I>::min();
+  return static_cast<I>(v);
+}
+
+void store_from_double(void* p, DType dt, double v) {
+  switch (dt) {
+    case DType::Float32: *static_cast<float*>(p) = float(v); break;
+    case DType::Float64: *static_cast<double*>(p) = v; break;
+    case DType::Float16: *static_cast<uint16_t*>(p) = float_to_fp16(float(v)); break;
+    case DType::BFloat16: *static_cast<uint16_t*>(p) = float_to_bf16(float(v)); break;
+    case DType::Int64: *static_cast<int64_t*>(p) = saturating_int<int64_t>(v); break;
+    case DType::Int32: *static_cast<int32_t*>(p) = saturating_int<int32_t>(v); break;
+    case DType::Int16: *static_cast<int16_t*>(p) = saturating_int<int16_t>(v); break;
+    case DType::Int8: *static_cast<int8_t*>(p) = saturating_int<int8_t>(v); break;
+    case DType::UInt8: *static_cast<uint8_t*>(p) = saturating_int<uint8_t>(v); break;
+    case DType::Bool: *static_cast<uint8_t*>(p) = v != 0 ? 1 : 0; break;
+    case DType::Float8E4M3: *static_cast<uint8_t*>(p) = float_to_fp8e4m3(float(v)); break;
+    case DType::Float8E5M2: *static_cast<uint8_t*>(p) = float_to_fp8e5m2(float(v)); break;
+  }
+}
+
+// Calls fn(offset_in_elements) for every element of a strided geometry in logical (row-major) order.
+template <typename Fn>
+void for_each_offset(const Shape& sizes, const Shape& strides, int64_t base, Fn&& fn) {
+  const int64_t n = shape_numel(sizes);
+  if (n == 0) return;
+  const size_t nd = sizes.size();
+  if (nd == 0) { fn(base); return; }
+  std::vector<int64_t> idx(nd, 0);
+  int64_t off = base;
+  const int64_t inner = sizes[nd - 1], inner_stride = strides[nd - 1];
+  for (int64_t done = 0; done < n; done += inner) {
+    for (int64_t j = 0; j < inner; ++j) fn(off + j * inner_stride);
+    for (size_t d = nd - 1; d-- > 0;) {
+      off += strides[d];
+      if (++idx[d] < sizes[d]) break;
+      off -= strides[d] * sizes[d];
+      idx[d] = 0;
+    }
+  }
+}
+}  // namespace
+
+double Tensor::item() const {
+  if (numel() != 1) throw ValueError("item(): expected a tensor with one element, found shape " + shape_str(sizes_));
+  return load_as_double(data_ptr(), dtype_);
+}
+
+double Tensor::at(const std::vector<int64_t>& idx) const {
+  if (int64_t(idx.size()) != dim())
+    throw ValueError("at(): expected " + std::to_string(dim()) + " indices, found " + std::to_string(idx.size()));
+  int64_t off = offset_;
+  for (size_t i = 0; i < idx.size(); ++i) {
+    int64_t k = idx[i] < 0 ? idx[i] + sizes_[i] : idx[i];
+    if (k < 0 || k >= sizes_[i])
+      throw ValueError("at(): index " + std::to_string(idx[i]) + " out of range for size " + std::to_string(sizes_[i]));
+    off += k * strides_[i];
+  }
+  return load_as_double(static_cast<char*>(storage_->data()) + off * int64_t(dtype_size(dtype_)), dtype_);
+}
+double Tensor::at(std::initializer_list<int64_t> idx) const { return at(std::vector<int64_t>(idx)); }
+
+// ---------------- views ----------------
+
+Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
+  d = wrap_dim(d, dim());
+  if (start < 0) start += sizes_[size_t(d)];
+  if (start < 0 || length < 0 || start + length > sizes_[size_t(d)])
+    throw ValueError("narrow: range [" + std::to_string(start) + ", " + std::to_string(start + length) +
+                     ") out of bounds for dim " + std::to_string(d) + " of size " + std::to_string(sizes_[size_t(d)]));
+  Tensor t = *this;
+  t.sizes_[size_t(d)] = length;
+  t.offset_ += start * strides_[size_t(d)];
+  return t;
+}
+
+Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const {
+  d = wrap_dim(d, dim());
+  if (step <= 0) throw ValueError("slice: step must be positive, found " + std::to_string(step));
+  const int64_t n = sizes_[size_t(d)];
+  if (start < 0) start += n;
+  if (end < 0) end += n;
+  start = std::clamp<int64_t>(start, 0, n);
+  end = std::clamp<int64_t>(end, start, n);
+  Tensor t = *this;
+  t.sizes_[size_t(d)] = (end - start + step - 1) / step;
+  t.strides_[size_t(d)] *= step;
+  t.offset_ += start * strides_[size_t(d)];
+  return t;
+}
+
+Tensor Tensor::select(int64_t d, int64_t index) const {
+  d = wrap_dim(d, dim());
+  const int64_t n = sizes_[size_t(d)];
+  if (index < -n || index >= n)
+    throw ValueError("select: index " + std::to_string(index) + " out of range for dim " + std::to_string(d) +
+                     " of size " + std::to_string(n));
+  if (index < 0) index += n;
+  Tensor t = *this;
+  t.offset_ += index * strides_[size_t(d)];
+  t.sizes_.erase(t.sizes_.begin() + d);
+  t.strides_.erase(t.strides_.begin() + d);
+  return t;
+}
+
+Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
+  d0 = wrap_dim(d0, dim());
+  d1 = wrap_dim(d1, dim());
+  Tensor t = *this;
+  if (dim() == 0) return t;
+  std::swap(t.sizes_[size_t(d0)], t.sizes_[size_t(d1)]);
+  std::swap(t.strides_[size_t(d0)], t.strides_[size_t(d1)]);
+  return t;
+}
+
+Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
+  if (int64_t(dims.size()) != dim())
+    throw ValueError("permute: expected " + std::to_string(dim()) + " dims, found " + std::to_string(dims.size()));
+  Tensor t = *this;
+  std::vector<bool> seen(dims.size(), false);
+  for (size_t i = 0; i < dims.size(); ++i) {
+    const int64_t d = wrap_dim(dims[i], dim());
+    if (seen[size_t(d)]) throw ValueError("permute: dim " + std::to_string(d) + " repeated");
+    seen[size_t(d)] = true;
+    t.sizes_[i] = sizes_[size_t(d)];
+    t.strides_[i] = strides_[size_t(d)];
+  }
+  return t;
+}
+
+namespace {
+Shape infer_shape(const Shape& shape, int64_t numel) {
+  Shape out = shape;
+  int64_t known = 1, infer = -1;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == -1) {
+      if (infer >= 0) throw ShapeError("only one dimension can be inferred in " + shape_str(shape));
+      infer = int64_t(i);
+    } else if (out[i] < 0) {
+      throw ShapeError("invalid shape " + shape_str(shape));
+    } else {
+      known *= out[i];
+    }
+  }
+  if (infer >= 0) {
+    if (known == 0 || numel % known != 0)
+      throw ShapeError("shape " + shape_str(shape) + " is invalid for input of size " + std::to_string(numel));
+    out[size_t(infer)] = numel / known;
+  } else if (known != numel) {
+    throw ShapeError("shape " + shape_str(shape) + " is invalid for input of size " + std::to_string(numel));
+  }
+  return out;
+}
+
+// Strides for viewing (sizes, strides) as new_sizes without copying, if possible (PyTorch's rule:
+// each group of old dims that merges into new dims must be contiguous within itself).
+bool compute_view_strides(const Shape& old_sizes, const Shape& old_strides, const Shape& new_sizes, Shape& out) {
+  out.assign(new_sizes.size(), 0);
+  if (shape_numel(old_sizes) == 0) {
+    out = contiguous_strides(new_sizes);
+    return true;
+  }
+  int64_t view_d = int64_t(new_sizes.size()) - 1;
+  int64_t chunk_base_stride = old_strides.empty() ? 1 : old_strides.back();
+  int64_t tensor_numel = 1, view_numel = 1;
+  for (int64_t tensor_d = int64_t(old_sizes.size()) - 1; tensor_d >= 0; --tensor_d) {
+    tensor_numel *= old_sizes[size_t(tensor_d)];
+    if (tensor_d == 0 || (old_sizes[size_t(tensor_d - 1)] != 1 &&
+                          old_strides[size_t(tensor_d - 1)] != tensor_numel * chunk_base_stride)) {
+      while (view_d >= 0 && (view_numel < tensor_numel || new_sizes[size_t(view_d)] == 1)) {
+        out[size_t(view_d)] = view_numel * chunk_base_stride;
+        view_numel *= new_sizes[size_t(view_d)];
+        --view_d;
+      }
+      if (view_numel != tensor_numel) return false;
+      if (tensor_d > 0) {
+        chunk_base_stride = old_strides[size_t(tensor_d - 1)];
+        tensor_numel = 1;
+        view_numel = 1;
+      }
+    }
+  }
+  return view_d == -1;
+}
+}  // namespace
+
+Tensor Tensor::view(const Shape& shape) const {
+  Shape ns = infer_shape(shape, numel());
+  Shape st;
+  if (!compute_view_strides(sizes_, strides_, ns, st))
+    throw ShapeError("view size " + shape_str(ns) + " is not compatible with input strides " + shape_str(strides_) +
+                     " of shape " + shape_str(sizes_) + "; use reshape()");
+  Tensor t = *this;
+  t.sizes_ = ns;
+  t.strides_ = st;
+  return t;
+}
+
+Tensor Tensor::reshape(const Shape& shape) const {
+  Shape ns = infer_shape(shape, numel());
+  Shape st;
+  if (compute_view_strides(sizes_, strides_, ns, st)) {
+    Tensor t = *this;
+    t.sizes_ = ns;
+    t.strides_ = st;
+    return t;
+  }
+  return clone().view(ns);
+}
+
+Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
+  if (dim() == 0) return reshape({1});
+  start_dim = wrap_dim(start_dim, dim());
+  end_dim = wrap_dim(end_dim, dim());
+  if (start_dim > end_dim) throw ValueError("flatten: start_dim must not exceed end_dim");
+  Shape ns(sizes_.begin(), sizes_.begin() + start_dim);
+  int64_t m = 1;
+  for (int64_t i = start_dim; i <= end_dim; ++i) m *= sizes_[size_t(i)];
+  ns.push_back(m);
+  ns.insert(ns.end(), sizes_.begin() + end_dim + 1, sizes_.end());
+  return reshape(ns);
+}
+
+Tensor Tensor::unflatten(int64_t d, const Shape& sizes) const {
+  d = wrap_dim(d, dim());
+  Shape ns(sizes_.begin(), sizes_.begin() + d);
+  Shape inner = infer_shape(sizes, sizes_[size_t(d)]);
+  ns.insert(ns.end(), inner.begin(), inner.end());
+  ns.insert(ns.end(), sizes_.begin() + d + 1, sizes_.end());
+  return view(ns);
+}
+
+Tensor Tensor::expand(const Shape& shape) const {
+  if (shape.size() < sizes_.size())
+    throw ShapeError("expand: target " + shape_str(shape) + " has fewer dims than " + shape_str(sizes_));
+  Tensor t = *this;
+  const size_t lead = shape.size() - sizes_.size();
+  t.sizes_.assign(shape.size(), 0);
+  t.strides_.assign(shape.size(), 0);
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i < lead) {
+      if (shape[i] < 0) throw ShapeError("expand: -1 not allowed in new leading dims of " + shape_str(shape));
+      t.sizes_[i] = shape[i];
+      t.strides_[i] = 0;
+      continue;
+    }
+    const int64_t cur = sizes_[i - lead];
+    const int64_t want = shape[i] == -1 ? cur : shape[i];
+    if (cur == want) {
+      t.sizes_[i] = cur;
+      t.strides_[i] = strides_[i - lead];
+    } else if (cur == 1) {
+      t.sizes_[i] = want;
+      t.strides_[i] = 0;
+    } else {
+      throw ShapeError("expand: size " + std::to_string(cur) + " at dim " + std::to_string(i - lead) +
+                       " cannot expand to " + std::to_string(want) + " (target " + shape_str(shape) + ")");
+    }
+  }
+  return t;
+}
+
+Tensor Tensor::unsqueeze(int64_t d) const {
+  d = wrap_dim(d, dim() + 1);
+  Tensor t = *this;
+  const int64_t st = d < dim() ? sizes_[size_t(d)] * strides_[size_t(d)] : 1;
+  t.sizes_.insert(t.sizes_.begin() + d, 1);
+  t.strides_.insert(t.strides_.begin() + d, st);
+  return t;
+}
+
+Tensor Tensor::squeeze(int64_t d) const {
+  if (dim() == 0) return *this;
+  d = wrap_dim(d, dim());
+  if (sizes_[size_t(d)] != 1) return *this;
+  Tensor t = *this;
+  t.sizes_.erase(t.sizes_.begin() + d);
+  t.strides_.erase(t.strides_.begin() + d);
+  return t;
+}
+
+Tensor Tensor::squeeze() const {
+  Tensor t = *this;
+  t.sizes_.clear();
+  t.strides_.clear();
+  for (size_t i = 0; i < sizes_.size(); ++i)
+    if (sizes_[i] != 1) {
+      t.sizes_.push_back(sizes_[i]);
+      t.strides_.push_back(strides_[i]);
+    }
+  return t;
+}
+
+Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t offset) const {
+  return make_view(storage_, shape, strides, offset, dtype_);
+}
+
+// ---------------- copies ----------------
+
+Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
+
+Tensor Tensor::clone() const {
+  Tensor out = empty(sizes_, dtype_);
+  copy_elements(out, *this);
+  out.requires_grad_ = requires_grad_;
+  return out;
+}
+
+Tensor Tensor::to(DType dtype) const {
+  if (dtype == dtype_) return *this;
+  Tensor out = empty(sizes_, dtype);
+  copy_elements(out, *this);
+  return out;
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  if (src.sizes_ == sizes_) copy_elements(*this, src);
+  else copy_elements(*this, src.expand(sizes_));
+  return *this;
+}
+
+Tensor& Tensor::fill_(double value) {
+  if (numel() == 0) return *this;
+  alignas(8) unsigned char buf[8];
+  store_from_double(buf, dtype_, value);
+  const size_t es = dtype_size(dtype_);
+  char* base = static_cast<char*>(storage_->data());
+  mutable_data_ptr();  // read-only check
+  for_each_offset(sizes_, strides_, offset_, [&](int64_t off) { std::memcpy(base + off * int64_t(es), buf, es); });
+  return *this;
+}
+
+void convert_contiguous(const void* src, DType sdt, void* dst, DType ddt, int64_t n) {
+  if (sdt == ddt) {
+    std::memcpy(dst, src, size_t(n) * dtype_size(sdt));
+    return;
+  }
+  // Fast paths for the conversions loading and casting use; the rest go through double.
+  if (sdt == DType::BFloat16 && ddt == DType::Float32) {
+    auto* s = static_cast<const uint16_t*>(src);
+    auto* d = static_cast<float*>(dst);
+    for (int64_t i = 0; i < n; ++i) d[i] = bf16_to_float(s[i]);
+    return;
+  }
+  if (sdt == DType::Float32 && ddt == DType::BFloat16) {
+    auto* s = static_cast<const float*>(src);
+    auto* d = static_cast<uint16_t*>(dst);
+    for (int64_t i = 0; i < n; ++i) d[i] = float_to_bf16(s[i]);
+    return;
+  }
+  if (sdt == DType::Float16 && ddt == DType::Float32) {
+    auto* s = static_cast<const uint16_t*>(src);
+    auto* d = static_cast<float*>(dst);
+    for (int64_t i = 0; i < n; ++i) d[i] = fp16_to_float(s[i]);
+    return;
+  }
+  if (sdt == DType::Float32 && ddt == DType::Float16) {
+    auto* s = static_cast<const float*>(src);
+    auto* d = static_cast<uint16_t*>(dst);
+    for (int64_t i = 0; i < n; ++i) d[i] = float_to_fp16(s[i]);
+    return;
+  }
+  const size_t ss = dtype_size(sdt), ds = dtype_size(ddt);
+  auto* s = static_cast<const char*>(src);
+  auto* d = static_cast<char*>(dst);
+  // float16/bfloat16 -> other: go through float (exact), then to the target.
+  for (int64_t i = 0; i < n; ++i) store_from_double(d + i * ds, ddt, load_as_double(s + i * ss, sdt));
+}
+
+void copy_elements(const Tensor& dst, const Tensor& src) {
+  if (dst.sizes() != src.sizes())
+    throw ShapeError("copy: destination shape " + shape_str(dst.sizes()) + " differs from source " +
+                     shape_str(src.sizes()));
+  if (dst.numel() == 0) return;
+  void* dptr = dst.mutable_data_ptr();
+  if (dst.is_contiguous() && src.is_contiguous()) {
+    convert_contiguous(src.data_ptr(), src.dtype(), dptr, dst.dtype(), dst.numel());
+    return;
+  }
+  // Gather the source into logical order, then convert in one pass.
+  const size_t ss = dtype_size(src.dtype()), ds = dtype_size(dst.dtype());
+  const char* sbase = static_cast<const char*>(src.storage()->data());
+  char* dbase = static_cast<char*>(dst.storage()->data());
+  if (dst.is_contiguous()) {
+    char* d = static_cast<char*>(dptr);
+    if (src.dtype() == dst.dtype()) {
+      for_each_offset(src.sizes(), src.strides(), src.storage_offset(), [&](int64_t off) {
+        std::memcpy(d, sbase + off * int64_t(ss), ss);
+        d += ss;
+      });
+    } else {
+      for_each_offset(src.sizes(), src.strides(), src.storage_offset(), [&](int64_t off) {
+        convert_contiguous(sbase + off * int64_t(ss), src.dtype(), d, dst.dtype(), 1);
+        d += ds;
+      });
+    }
+    return;
+  }
+  Tensor tmp = src.is_contiguous() ? src : src.clone();
+  const char* s = static_cast<const char*>(tmp.data_ptr());
+  for_each_offset(dst.sizes(), dst.strides(), dst.storage_offset(), [&](int64_t off) {
+    convert_contiguous(s, src.dtype(), dbase + off * int64_t(ds), dst.dtype(), 1);
+    s += ss;
+  });
+}
+
+std::string Tensor::to_string() const {
+  if (!defined()) return "Tensor(undefined)";
+  return "Tensor(" + std::string(dtype_name(dtype_)) + ", " + shape_str(sizes_) + ")";
+}
+
+}  // namespace transformers
