@@ -1,18 +1,79 @@
-// transformers-cli entry point: dispatches to one subcommand per file (see docs/CLI.md).
+// transformers-cli entry point: dispatches to one subcommand per file (docs/CLI.md). Exit status:
+// 0 success, 1 an error about the input or the environment (one `error: ` line on stderr), 2 a
+// usage error. Exceptions never escape as a crash.
 #include <cstdio>
 #include <cstring>
-#include <string>
+#include <exception>
+#include <iostream>
+#include <new>
 
+#include "cli_common.hpp"
 #include "transformers/core/cpu_features.hpp"
+#include "transformers/core/error.hpp"
 #include "transformers/core/parallel.hpp"
 
+using namespace transformers;
+
+namespace {
+void print_usage(std::FILE* out) {
+  std::fprintf(out,
+               "transformers-cli %s: Hugging Face checkpoints in C++\n\n"
+               "usage: transformers-cli <command> [options]   (transformers-cli <command> --help)\n\n"
+               "commands:\n",
+               TRANSFORMERS_VERSION);
+  for (auto& c : cli::commands()) std::fprintf(out, "  %-10s %s\n", c.name.c_str(), c.summary.c_str());
+  std::fprintf(out, "\n  --version  print the version, kernels and CPU features\n  --help     this text\n");
+}
+
+int error_exit(const std::string& msg) {
+  std::fprintf(stderr, "error: %s\n", msg.c_str());
+  return 1;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc >= 2 && (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "version"))) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  const std::string first = argv[1];
+  if (first == "--version" || first == "-V") {
     std::printf("transformers-cli %s (kernels: %s; cpu: %s; threads: %d)\n", TRANSFORMERS_VERSION,
-                transformers::kernel_level_name(transformers::kernel_level()),
-                transformers::cpu_features_string().c_str(), transformers::get_num_threads());
+                kernel_level_name(kernel_level()), cpu_features_string().c_str(), get_num_threads());
     return 0;
   }
-  std::printf("usage: transformers-cli <command> [options]\n");
-  return argc >= 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) ? 0 : 2;
+  if (first == "--help" || first == "-h" || first == "help") {
+    print_usage(stdout);
+    return 0;
+  }
+  for (auto& cmd : cli::commands()) {
+    if (cmd.name != first) continue;
+    CLI::App app(cmd.summary, "transformers-cli " + cmd.name);
+    std::function<int()> run;
+    try {
+      run = cmd.setup(app);
+      app.parse(argc - 1, argv + 1);
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e);  // prints help, status 0
+    } catch (const CLI::ParseError& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      std::fprintf(stderr, "Run 'transformers-cli %s --help' for usage.\n", cmd.name.c_str());
+      return 2;
+    }
+    try {
+      return run();
+    } catch (const CLI::ParseError& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 2;
+    } catch (const Error& e) {
+      return error_exit(e.what());
+    } catch (const std::bad_alloc&) {
+      return error_exit("out of memory");
+    } catch (const std::exception& e) {
+      return error_exit(e.what());
+    }
+  }
+  std::fprintf(stderr, "error: unknown command '%s'\n", first.c_str());
+  print_usage(stderr);
+  return 2;
 }
