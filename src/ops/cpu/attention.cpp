@@ -1,0 +1,164 @@
+// scaled_dot_product_attention (fused, streaming softmax over key blocks) and the eager path that
+// keeps the probabilities.
+#include "transformers/ops/attention.hpp"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "ops/cpu/attention_kernel.hpp"
+#include "ops/cpu/common.hpp"
+#include "transformers/core/cpu_features.hpp"
+#include "transformers/ops/elementwise.hpp"
+#include "transformers/ops/matmul.hpp"
+#include "transformers/ops/softmax.hpp"
+
+namespace transformers::ops {
+
+namespace {
+
+void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v, const char* op, bool gqa_ok) {
+  detail::check_defined(q, op, "query");
+  detail::check_defined(k, op, "key");
+  detail::check_defined(v, op, "value");
+  if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4)
+    throw ShapeError(std::string(op) + ": expected 4-D query/key/value [B,H,L,D], found " + shape_str(q.sizes()) + ", " +
+                     shape_str(k.sizes()) + ", " + shape_str(v.sizes()));
+  detail::check_float_dtype(q, op);
+  if (k.dtype() != q.dtype() || v.dtype() != q.dtype())
+    throw ValueError(std::string(op) + ": expected query, key and value to share a dtype, found " +
+                     std::string(dtype_name(q.dtype())) + ", " + std::string(dtype_name(k.dtype())) + ", " +
+                     std::string(dtype_name(v.dtype())));
+  if (k.size(0) != q.size(0) || v.size(0) != q.size(0) || k.size(1) != v.size(1) || k.size(2) != v.size(2) ||
+      k.size(3) != q.size(3))
+    throw ShapeError(std::string(op) + ": incompatible shapes query " + shape_str(q.sizes()) + ", key " +
+                     shape_str(k.sizes()) + ", value " + shape_str(v.sizes()));
+  const int64_t H = q.size(1), Hkv = k.size(1);
+  if (H != Hkv) {
+    if (!gqa_ok)
+      throw ShapeError(std::string(op) + ": query has " + std::to_string(H) + " heads but key/value have " +
+                       std::to_string(Hkv) + " (set enable_gqa, or repeat the kv heads)");
+    if (Hkv == 0 || H % Hkv)
+      throw ShapeError(std::string(op) + ": query heads " + std::to_string(H) + " must be a multiple of kv heads " +
+                       std::to_string(Hkv));
+  }
+}
+
+// Float32 view with a unit last stride (copy only when needed).
+Tensor f32_rows(const Tensor& t) {
+  Tensor f = t.to(DType::Float32);
+  if (f.size(-1) > 1 && f.stride(-1) != 1) f = f.contiguous();
+  return f;
+}
+
+// Additive float32 mask broadcast to [B,H,Lq,Lk] (a strided view; bool -> 0 / -inf).
+Tensor additive_mask(const Tensor& m, const Shape& shape, const char* op) {
+  Tensor f;
+  if (m.dtype() == DType::Bool) {
+    f = where(m, Tensor::scalar(0.0f), Tensor::scalar(-std::numeric_limits<float>::infinity()));
+  } else if (m.is_floating_point()) {
+    f = m.to(DType::Float32);
+  } else {
+    throw ValueError(std::string(op) + ": attn_mask must be bool or floating point, found " + std::string(dtype_name(m.dtype())));
+  }
+  if (broadcast_shapes(f.sizes(), shape) != shape)
+    throw ShapeError(std::string(op) + ": attn_mask of shape " + shape_str(m.sizes()) + " does not broadcast to " +
+                     shape_str(shape));
+  return f.expand(shape);
+}
+
+using TileFn = void (*)(const detail::AttnTile&);
+TileFn tile_fn() {
+  switch (kernel_level()) {
+    case KernelLevel::Avx512: return detail::attn_tile_avx512;
+    case KernelLevel::Avx2: return detail::attn_tile_avx2;
+    default: return detail::attn_tile_scalar;
+  }
+}
+
+}  // namespace
+
+Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Tensor& v0, const SdpaOptions& opts) {
+  const char* op = "scaled_dot_product_attention";
+  check_qkv(q0, k0, v0, op, opts.enable_gqa);
+  if (opts.is_causal && opts.attn_mask.defined())
+    throw ValueError(std::string(op) + ": explicit attn_mask should not be set when is_causal=True");
+  const int64_t B = q0.size(0), H = q0.size(1), Lq = q0.size(2), D = q0.size(3);
+  const int64_t Hkv = k0.size(1), Lk = k0.size(2), Dv = v0.size(3);
+  const int64_t group = Hkv ? H / Hkv : 1;
+  const float scale = float(opts.scale ? *opts.scale : 1.0 / std::sqrt(double(D)));
+  Tensor out = Tensor::empty({B, H, Lq, Dv}, DType::Float32);
+  if (out.numel() == 0) return out.to(q0.dtype());
+  if (Lk == 0) {
+    out.zero_();
+    return out.to(q0.dtype());
+  }
+  const Tensor q = f32_rows(q0), k = f32_rows(k0), v = f32_rows(v0);
+  const Tensor mask = opts.attn_mask.defined() ? additive_mask(opts.attn_mask, {B, H, Lq, Lk}, op) : Tensor();
+  const float* pm = mask.defined() ? static_cast<const float*>(mask.data_ptr()) : nullptr;
+  const int64_t BQ = Lq >= 32 ? 32 : Lq;
+  const int64_t qblocks = (Lq + BQ - 1) / BQ;
+  const TileFn fn = tile_fn();
+  const float* pq = static_cast<const float*>(q.data_ptr());
+  const float* pk = static_cast<const float*>(k.data_ptr());
+  const float* pv = static_cast<const float*>(v.data_ptr());
+  float* po = out.data<float>();
+  parallel_for(0, B * H * qblocks, 1, [&](int64_t t0, int64_t t1) {
+    std::vector<float> scratch(size_t(detail::attn_scratch_floats(BQ, D, Dv)));
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t bh = t / qblocks, qb = t % qblocks;
+      const int64_t b = bh / H, h = bh % H, hk = h / group;
+      const int64_t i0 = qb * BQ;
+      detail::AttnTile a;
+      a.q = pq + b * q.stride(0) + h * q.stride(1) + i0 * q.stride(2);
+      a.q_rs = q.stride(2);
+      a.nq = std::min(BQ, Lq - i0);
+      a.q0 = i0;
+      a.k = pk + b * k.stride(0) + hk * k.stride(1);
+      a.k_rs = k.stride(2);
+      a.v = pv + b * v.stride(0) + hk * v.stride(1);
+      a.v_rs = v.stride(2);
+      a.Lk = Lk;
+      a.D = D;
+      a.Dv = Dv;
+      a.mask = pm ? pm + b * mask.stride(0) + h * mask.stride(1) + i0 * mask.stride(2) : nullptr;
+      a.m_rs = pm ? mask.stride(2) : 0;
+      a.m_cs = pm ? mask.stride(3) : 0;
+      a.causal = opts.is_causal;
+      a.scale = scale;
+      a.out = po + ((b * H + h) * Lq + i0) * Dv;
+      a.o_rs = Dv;
+      a.scratch = scratch.data();
+      fn(a);
+    }
+  });
+  return out.to(q0.dtype());
+}
+
+std::pair<Tensor, Tensor> eager_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
+                                          std::optional<double> scale, const Tensor& head_mask) {
+  const char* op = "eager_attention";
+  check_qkv(q, k, v, op, false);
+  const double sc = scale ? *scale : 1.0 / std::sqrt(double(q.size(3)));
+  Tensor scores = mul(matmul(q, k.transpose(2, 3)), sc);
+  if (mask.defined()) {
+    const Shape shape = scores.sizes();
+    if (mask.dtype() == DType::Bool) {
+      scores = masked_fill(scores, logical_not(mask).expand(shape), -std::numeric_limits<double>::infinity());
+    } else {
+      if (broadcast_shapes(mask.sizes(), shape) != shape)
+        throw ShapeError(std::string(op) + ": mask of shape " + shape_str(mask.sizes()) + " does not broadcast to " +
+                         shape_str(shape));
+      scores = add(scores, mask);
+    }
+  }
+  Tensor probs = softmax(scores, -1, DType::Float32).to(q.dtype());
+  if (head_mask.defined()) {
+    const Tensor hm = head_mask.dim() == 1 ? head_mask.view({1, -1, 1, 1}) : head_mask;
+    probs = mul(probs, hm);
+  }
+  Tensor out = matmul(probs, v);
+  return {out, probs};
+}
+
+}  // namespace transformers::ops

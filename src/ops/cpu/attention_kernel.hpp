@@ -1,0 +1,36 @@
+#pragma once
+// The fused streaming-softmax attention tile, compiled once per kernel level from
+// attention_kernel.inc (the compiler vectorises the same source for each ISA).
+#include <cstdint>
+
+namespace transformers::ops::detail {
+
+struct AttnTile {
+  const float* q;   // first query row of the tile; rows q_rs apart, D contiguous floats each
+  int64_t q_rs;
+  int64_t nq;       // query rows in the tile
+  int64_t q0;       // index of the tile's first query row (for the causal limit)
+  const float* k;   // Lk rows, k_rs apart
+  int64_t k_rs;
+  const float* v;   // Lk rows, v_rs apart, Dv floats each
+  int64_t v_rs;
+  int64_t Lk, D, Dv;
+  const float* mask;  // additive float mask for the tile's first row, or nullptr
+  int64_t m_rs, m_cs; // mask strides (0 where broadcast)
+  bool causal;        // query i sees keys j <= i (top-left aligned, like torch)
+  float scale;
+  float* out;         // nq rows of Dv floats, o_rs apart
+  int64_t o_rs;
+  float* scratch;     // attn_scratch_floats(nq, D, Dv) floats
+};
+
+constexpr int64_t kAttnBlockK = 64;
+inline int64_t attn_scratch_floats(int64_t nq, int64_t D, int64_t Dv) {
+  return D * kAttnBlockK + nq * kAttnBlockK + nq * Dv + 2 * nq + kAttnBlockK;
+}
+
+void attn_tile_scalar(const AttnTile& t);
+void attn_tile_avx2(const AttnTile& t);
+void attn_tile_avx512(const AttnTile& t);
+
+}  // namespace transformers::ops::detail

@@ -1,0 +1,25 @@
+#pragma once
+// Kernels for float16/bfloat16 weights with float32 accumulation (scalar / AVX2 / AVX-512 variants,
+// chosen by kernel_level()). They work on raw pointers so the ISA files carry no shared templates.
+#include <cstdint>
+
+namespace transformers::ops::detail {
+
+// For n in [n0, n1) and m in [0, M):  y[m*ldy + n] = sum_k x[m*K + k] * w[n*ldw + k]  (+ bias[n] if
+// bias != nullptr). x is float32 [M, K] contiguous; w holds 16-bit floats (bf16 if is_bf16, else
+// IEEE half). M is small (the decode GEMV path); w is streamed once per call.
+void gemv16(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, bool is_bf16, const float* bias,
+            float* y, int64_t ldy, int64_t n0, int64_t n1);
+// Converts rows [r0, r1) of a 16-bit matrix (row stride ld) to float32 rows of length cols.
+void convert16_rows(const uint16_t* src, int64_t ld, bool is_bf16, float* dst, int64_t ldd, int64_t cols, int64_t r0,
+                    int64_t r1);
+
+// Per-level entry points (defined in gemm16.cpp, gemm16_avx2.cpp, gemm16_avx512.cpp).
+void gemv16_scalar(const float*, int64_t, int64_t, const uint16_t*, int64_t, bool, const float*, float*, int64_t,
+                   int64_t, int64_t);
+void gemv16_avx2(const float*, int64_t, int64_t, const uint16_t*, int64_t, bool, const float*, float*, int64_t,
+                 int64_t, int64_t);
+void gemv16_avx512(const float*, int64_t, int64_t, const uint16_t*, int64_t, bool, const float*, float*, int64_t,
+                   int64_t, int64_t);
+
+}  // namespace transformers::ops::detail

@@ -1,0 +1,104 @@
+// avx2 kernels for 16-bit weights with float32 accumulation (only called when kernel_level() allows).
+// bfloat16 -> float32 is a 16-bit left shift; float16 uses the F16C conversion.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "ops/cpu/gemm16.hpp"
+
+namespace transformers::ops::detail {
+
+namespace {
+constexpr int kW = 8;
+
+inline float hsum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+inline float hsum(__m256 v) { return hsum256(v); }
+
+template <bool kBf16>
+inline __m256 load_w(const uint16_t* p) {
+  if constexpr (kBf16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+  else return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+inline float to_f32(uint16_t h, bool bf16) {
+  if (bf16) {
+    uint32_t u = uint32_t(h) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  }
+  return _cvtsh_ss(h);
+}
+
+// Four weight rows against up to four x rows: each weight vector load feeds M FMAs, each x load 4.
+template <bool kBf16, int kM>
+void rows4(const float* x, int64_t K, const uint16_t* w, int64_t ldw, const float* bias, float* y, int64_t ldy,
+           int64_t n) {
+  __m256 acc[kM][4];
+  for (int m = 0; m < kM; ++m)
+    for (int r = 0; r < 4; ++r) acc[m][r] = _mm256_setzero_ps();
+  const uint16_t* w0 = w + n * ldw;
+  int64_t k = 0;
+  for (; k + kW <= K; k += kW) {
+    const __m256 a0 = load_w<kBf16>(w0 + k), a1 = load_w<kBf16>(w0 + ldw + k);
+    const __m256 a2 = load_w<kBf16>(w0 + 2 * ldw + k), a3 = load_w<kBf16>(w0 + 3 * ldw + k);
+    for (int m = 0; m < kM; ++m) {
+      const __m256 xv = _mm256_loadu_ps(x + m * K + k);
+      acc[m][0] = _mm256_fmadd_ps(a0, xv, acc[m][0]);
+      acc[m][1] = _mm256_fmadd_ps(a1, xv, acc[m][1]);
+      acc[m][2] = _mm256_fmadd_ps(a2, xv, acc[m][2]);
+      acc[m][3] = _mm256_fmadd_ps(a3, xv, acc[m][3]);
+    }
+  }
+  for (int m = 0; m < kM; ++m)
+    for (int r = 0; r < 4; ++r) {
+      float s = hsum(acc[m][r]);
+      for (int64_t kk = k; kk < K; ++kk) s += x[m * K + kk] * to_f32(w0[r * ldw + kk], kBf16);
+      y[m * ldy + n + r] = bias ? s + bias[n + r] : s;
+    }
+}
+
+template <bool kBf16>
+void row1(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, const float* bias, float* y,
+          int64_t ldy, int64_t n) {
+  const uint16_t* wr = w + n * ldw;
+  for (int64_t m = 0; m < M; ++m) {
+    __m256 acc = _mm256_setzero_ps();
+    int64_t k = 0;
+    for (; k + kW <= K; k += kW) acc = _mm256_fmadd_ps(load_w<kBf16>(wr + k), _mm256_loadu_ps(x + m * K + k), acc);
+    float s = hsum(acc);
+    for (; k < K; ++k) s += x[m * K + k] * to_f32(wr[k], kBf16);
+    y[m * ldy + n] = bias ? s + bias[n] : s;
+  }
+}
+
+template <bool kBf16>
+void run(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, const float* bias, float* y,
+         int64_t ldy, int64_t n0, int64_t n1) {
+  int64_t n = n0;
+  for (; n + 4 <= n1; n += 4) {
+    int64_t m = 0;
+    for (; m + 4 <= M; m += 4) rows4<kBf16, 4>(x + m * K, K, w, ldw, bias, y + m * ldy, ldy, n);
+    switch (M - m) {
+      case 3: rows4<kBf16, 3>(x + m * K, K, w, ldw, bias, y + m * ldy, ldy, n); break;
+      case 2: rows4<kBf16, 2>(x + m * K, K, w, ldw, bias, y + m * ldy, ldy, n); break;
+      case 1: rows4<kBf16, 1>(x + m * K, K, w, ldw, bias, y + m * ldy, ldy, n); break;
+      default: break;
+    }
+  }
+  for (; n < n1; ++n) row1<kBf16>(x, M, K, w, ldw, bias, y, ldy, n);
+}
+}  // namespace
+
+void gemv16_avx2(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, bool is_bf16,
+                 const float* bias, float* y, int64_t ldy, int64_t n0, int64_t n1) {
+  if (is_bf16) run<true>(x, M, K, w, ldw, bias, y, ldy, n0, n1);
+  else run<false>(x, M, K, w, ldw, bias, y, ldy, n0, n1);
+}
+
+}  // namespace transformers::ops::detail
