@@ -96,7 +96,7 @@ class Tokenizer {
   // Model vocab plus added tokens (with_added_tokens=true), as Python's get_vocab_size.
   std::size_t get_vocab_size(bool with_added_tokens = true) const;
   std::unordered_map<std::string, int32_t> get_vocab(bool with_added_tokens = true) const;
-  const std::vector<AddedToken>& get_added_tokens() const;
+  std::vector<AddedToken> get_added_tokens() const;
   std::size_t num_special_tokens_to_add(bool is_pair) const;
 
   void enable_truncation(TruncationParams params);
@@ -125,6 +125,7 @@ class Tokenizer {
   std::unique_ptr<tokenizers_detail::AddedVocabulary> added_;
   std::optional<TruncationParams> truncation_;
   std::optional<PaddingParams> padding_;
+  bool encode_special_tokens_ = false;
 };
 
 }  // namespace transformers

@@ -1,0 +1,90 @@
+// WordPiece: greedy longest-match-first; a word that cannot be covered becomes one unk.
+#include "tokenizers/models.hpp"
+#include "tokenizers/unicode.hpp"
+#include "transformers/core/error.hpp"
+
+namespace transformers::tokenizers_detail {
+
+namespace {
+
+class WordPiece : public Model {
+ public:
+  VocabMap vocab_;
+  std::vector<std::string> vocab_r;
+  std::string unk_token, prefix;
+  std::size_t max_chars = 100;
+
+  int32_t unk_id() const {
+    auto it = vocab_.find(unk_token);
+    if (it == vocab_.end()) throw ValueError("WordPiece: unk_token '" + unk_token + "' is not in the vocab_");
+    return it->second;
+  }
+
+  void tokenize(std::string_view word, std::vector<Token>& out) const override {
+    if (word.empty()) return;
+    const uint32_t len = static_cast<uint32_t>(word.size());
+    if (count_chars(word) > max_chars) {
+      out.push_back({unk_id(), unk_token, 0, len});
+      return;
+    }
+    std::size_t first = out.size();
+    std::string buf;
+    std::size_t start = 0;
+    while (start < word.size()) {
+      std::size_t end = word.size();
+      bool found = false;
+      while (start < end) {
+        std::string_view sub = word.substr(start, end - start);
+        if (start > 0) {
+          buf.assign(prefix);
+          buf.append(sub);
+          sub = buf;
+        }
+        auto it = vocab_.find(sub);
+        if (it != vocab_.end()) {
+          out.push_back({it->second, std::string(sub), static_cast<uint32_t>(start), static_cast<uint32_t>(end)});
+          found = true;
+          break;
+        }
+        // Drop the last char.
+        --end;
+        while (end > start && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80) --end;
+      }
+      if (!found) {
+        out.resize(first);
+        out.push_back({unk_id(), unk_token, 0, len});
+        return;
+      }
+      start = end;
+    }
+  }
+
+  std::optional<int32_t> token_to_id(std::string_view t) const override {
+    auto it = vocab_.find(t);
+    if (it == vocab_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::optional<std::string> id_to_token(int32_t id) const override {
+    if (id < 0 || static_cast<std::size_t>(id) >= vocab_r.size()) return std::nullopt;
+    return vocab_r[static_cast<std::size_t>(id)];
+  }
+  std::size_t vocab_size() const override { return vocab_.size(); }
+  std::unordered_map<std::string, int32_t> vocab() const override {
+    return std::unordered_map<std::string, int32_t>(vocab_.begin(), vocab_.end());
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Model> make_wordpiece(const json& j, const std::string& where) {
+  auto m = std::make_unique<WordPiece>();
+  read_vocab_object(field(j, "vocab", where), where + ".vocab", m->vocab_, m->vocab_r);
+  m->unk_token = get_opt_string(j, "unk_token", where).value_or("[UNK]");
+  m->prefix = get_opt_string(j, "continuing_subword_prefix", where).value_or("##");
+  int64_t mx = get_int(j, "max_input_chars_per_word", where, 100);
+  if (mx < 0) throw FormatError(where + ".max_input_chars_per_word: must not be negative");
+  m->max_chars = static_cast<std::size_t>(mx);
+  return m;
+}
+
+}  // namespace transformers::tokenizers_detail

@@ -1,0 +1,48 @@
+// Every case of the five golden fixtures made with Hugging Face tokenizers/transformers.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "transformers/tokenizers/tokenizer.hpp"
+
+using nlohmann::json;
+using transformers::Tokenizer;
+
+namespace {
+
+const std::string kDir = std::string(TRANSFORMERS_FIXTURES_DIR) + "/hf/tokenizers/";
+
+json load(const std::string& path) {
+  std::ifstream f(path);
+  return json::parse(f);
+}
+
+class Fixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Fixture, Cases) {
+  const std::string name = GetParam();
+  Tokenizer tok = Tokenizer::from_file(kDir + name + "/tokenizer.json");
+  json exp = load(kDir + name + "/expected.json");
+  for (const auto& c : exp["cases"]) {
+    std::string text = c["text"];
+    SCOPED_TRACE("text: " + text);
+    auto enc = tok.encode(text, {.add_special_tokens = true});
+    std::vector<int32_t> ids(enc.ids.begin(), enc.ids.end());
+    EXPECT_EQ(ids, c["ids"].get<std::vector<int32_t>>());
+    EXPECT_EQ(enc.tokens, c["tokens"].get<std::vector<std::string>>());
+    std::vector<std::pair<std::size_t, std::size_t>> offs;
+    for (const auto& o : c["offsets"]) offs.emplace_back(o[0].get<std::size_t>(), o[1].get<std::size_t>());
+    EXPECT_EQ(enc.offsets, offs);
+    auto plain = tok.encode(text, {.add_special_tokens = false});
+    EXPECT_EQ(plain.ids, c["ids_no_special"].get<std::vector<int32_t>>());
+    EXPECT_EQ(tok.decode(enc.ids, {.skip_special_tokens = false}), c["decode"].get<std::string>());
+    EXPECT_EQ(tok.decode(enc.ids, {.skip_special_tokens = true}), c["decode_skip_special"].get<std::string>());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(HF, Fixture,
+                         ::testing::Values("gpt2_bpe", "bert_wordpiece", "unigram_metaspace", "llama2_bytefallback",
+                                           "llama3_regex_bpe"));
+
+}  // namespace
