@@ -24,20 +24,10 @@ Tensor add(const Tensor& a, double b);
 Tensor sub(const Tensor& a, double b);
 Tensor mul(const Tensor& a, double b);
 Tensor div(const Tensor& a, double b);
+// scalar - t and scalar / t (torch.rsub / reciprocal-style forms).
+Tensor rsub(const Tensor& t, double s);
+Tensor rdiv(const Tensor& t, double s);
 
-Tensor operator+(const Tensor& a, const Tensor& b);
-Tensor operator-(const Tensor& a, const Tensor& b);
-Tensor operator*(const Tensor& a, const Tensor& b);
-Tensor operator/(const Tensor& a, const Tensor& b);
-Tensor operator+(const Tensor& a, double b);
-Tensor operator-(const Tensor& a, double b);
-Tensor operator*(const Tensor& a, double b);
-Tensor operator/(const Tensor& a, double b);
-Tensor operator+(double a, const Tensor& b);
-Tensor operator-(double a, const Tensor& b);
-Tensor operator*(double a, const Tensor& b);
-Tensor operator/(double a, const Tensor& b);
-Tensor operator-(const Tensor& a);
 
 // Unary math: ints are promoted to float32 (like torch for exp/log/...); neg/abs/relu keep dtype.
 Tensor neg(const Tensor& t);
@@ -89,3 +79,21 @@ Tensor& add_(Tensor& a, const Tensor& b);
 Tensor& mul_(Tensor& a, double b);
 
 }  // namespace transformers::ops
+
+namespace transformers {
+// Operators live next to Tensor so argument-dependent lookup finds them without a using-directive;
+// they call the ops above (same promotion and broadcasting).
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, double b);
+Tensor operator-(const Tensor& a, double b);
+Tensor operator*(const Tensor& a, double b);
+Tensor operator/(const Tensor& a, double b);
+Tensor operator+(double a, const Tensor& b);
+Tensor operator-(double a, const Tensor& b);
+Tensor operator*(double a, const Tensor& b);
+Tensor operator/(double a, const Tensor& b);
+Tensor operator-(const Tensor& a);
+}  // namespace transformers

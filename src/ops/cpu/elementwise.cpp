@@ -330,19 +330,9 @@ Tensor sub(const Tensor& a, double b) { return binary_scalar(BinOp::Sub, a, b); 
 Tensor mul(const Tensor& a, double b) { return binary_scalar(BinOp::Mul, a, b); }
 Tensor div(const Tensor& a, double b) { return binary_scalar(BinOp::Div, a, b); }
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator+(const Tensor& a, double b) { return add(a, b); }
-Tensor operator-(const Tensor& a, double b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, double b) { return div(a, b); }
-Tensor operator+(double a, const Tensor& b) { return add(b, a); }
-Tensor operator-(double a, const Tensor& b) { return binary_scalar(BinOp::Sub, b, a, true); }
-Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
-Tensor operator/(double a, const Tensor& b) { return binary_scalar(BinOp::Div, b, a, true); }
-Tensor operator-(const Tensor& a) { return neg(a); }
+
+Tensor rsub(const Tensor& t, double s) { return binary_scalar(BinOp::Sub, t, s, true); }
+Tensor rdiv(const Tensor& t, double s) { return binary_scalar(BinOp::Div, t, s, true); }
 
 Tensor neg(const Tensor& t) { return unary(UnOp::Neg, t); }
 Tensor exp(const Tensor& t) { return unary(UnOp::Exp, t); }
@@ -466,3 +456,21 @@ Tensor& mul_(Tensor& a, double b) {
 }
 
 }  // namespace transformers::ops
+
+namespace transformers {
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return ops::add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return ops::sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return ops::mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return ops::div(a, b); }
+Tensor operator+(const Tensor& a, double b) { return ops::add(a, b); }
+Tensor operator-(const Tensor& a, double b) { return ops::sub(a, b); }
+Tensor operator*(const Tensor& a, double b) { return ops::mul(a, b); }
+Tensor operator/(const Tensor& a, double b) { return ops::div(a, b); }
+Tensor operator+(double a, const Tensor& b) { return ops::add(b, a); }
+Tensor operator-(double a, const Tensor& b) { return ops::rsub(b, a); }
+Tensor operator*(double a, const Tensor& b) { return ops::mul(b, a); }
+Tensor operator/(double a, const Tensor& b) { return ops::rdiv(b, a); }
+Tensor operator-(const Tensor& a) { return ops::neg(a); }
+
+}  // namespace transformers
