@@ -264,7 +264,9 @@ static std::string checked_text(std::string_view text) {
   return is_valid_utf8(text) ? std::string() : sanitize_utf8(text);
 }
 
-Encoding Tokenizer::encode_impl(std::string_view a, const std::string_view* b, bool add_special) const {
+Encoding Tokenizer::encode_impl(std::string_view a, const std::string_view* b, bool add_special,
+                                const std::optional<TruncationParams>& truncation_,
+                                const std::optional<PaddingParams>& padding_) const {
   std::string fixed_a = checked_text(a);
   if (!fixed_a.empty()) a = fixed_a;
   Encoding ea = encode_single(a, 0);
@@ -354,17 +356,17 @@ Encoding Tokenizer::encode_impl(std::string_view a, const std::string_view* b, b
 }
 
 Encoding Tokenizer::encode(std::string_view text, EncodeOptions options) const {
-  return encode_impl(text, nullptr, options.add_special_tokens);
+  return encode_impl(text, nullptr, options.add_special_tokens, truncation_, padding_);
 }
 
 Encoding Tokenizer::encode_pair(std::string_view text, std::string_view pair, EncodeOptions options) const {
-  return encode_impl(text, &pair, options.add_special_tokens);
+  return encode_impl(text, &pair, options.add_special_tokens, truncation_, padding_);
 }
 
 std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string>& texts, EncodeOptions options) const {
   std::vector<Encoding> out;
   out.reserve(texts.size());
-  for (const auto& t : texts) out.push_back(encode_impl(t, nullptr, options.add_special_tokens));
+  for (const auto& t : texts) out.push_back(encode_impl(t, nullptr, options.add_special_tokens, truncation_, padding_));
   if (padding_) pad_encodings(out, *padding_);
   return out;
 }
@@ -375,9 +377,29 @@ std::vector<Encoding> Tokenizer::encode_batch_pairs(const std::vector<std::pair<
   out.reserve(pairs.size());
   for (const auto& [a, b] : pairs) {
     std::string_view bv = b;
-    out.push_back(encode_impl(a, &bv, options.add_special_tokens));
+    out.push_back(encode_impl(a, &bv, options.add_special_tokens, truncation_, padding_));
   }
   if (padding_) pad_encodings(out, *padding_);
+  return out;
+}
+
+std::vector<Encoding> Tokenizer::encode_batch_with(const std::vector<std::string>& texts,
+                                                   const std::vector<std::string>* pairs, bool add_special_tokens,
+                                                   const std::optional<TruncationParams>& truncation,
+                                                   const std::optional<PaddingParams>& padding) const {
+  if (pairs && pairs->size() != texts.size())
+    throw ValueError("encode_batch: " + std::to_string(texts.size()) + " texts but " + std::to_string(pairs->size()) + " pairs");
+  std::vector<Encoding> out;
+  out.reserve(texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    if (pairs) {
+      std::string_view bv = (*pairs)[i];
+      out.push_back(encode_impl(texts[i], &bv, add_special_tokens, truncation, padding));
+    } else {
+      out.push_back(encode_impl(texts[i], nullptr, add_special_tokens, truncation, padding));
+    }
+  }
+  if (padding) pad_encodings(out, *padding);
   return out;
 }
 
@@ -460,6 +482,43 @@ std::vector<AddedToken> Tokenizer::get_added_tokens() const {
 
 std::size_t Tokenizer::num_special_tokens_to_add(bool is_pair) const {
   return post_processor_ ? post_processor_->added_tokens(is_pair) : 0;
+}
+
+std::size_t Tokenizer::add_tokens(const std::vector<AddedToken>& tokens) {
+  std::size_t added = 0;
+  int32_t next = static_cast<int32_t>(model_->vocab_size());
+  for (const auto& t : added_->tokens()) next = std::max(next, t.id + 1);
+  for (const auto& t : tokens) {
+    if (t.content.empty() || added_->token_to_id(t.content)) continue;
+    AddedTokenInfo info{t.content, 0, t.single_word, t.lstrip, t.rstrip, t.normalized, t.special};
+    if (auto id = model_->token_to_id(t.content)) {
+      info.id = *id;
+    } else {
+      info.id = next++;
+      ++added;
+    }
+    added_->add(info);
+  }
+  added_->build(normalizer_.get());
+  return added;
+}
+
+std::size_t Tokenizer::add_special_tokens(const std::vector<std::string>& contents) {
+  std::vector<AddedToken> v;
+  for (const auto& c : contents) v.push_back(AddedToken{c, -1, false, false, false, false, true});
+  return add_tokens(v);
+}
+
+void Tokenizer::set_template_processing(const std::string& single, const std::string& pair,
+                                        const std::vector<std::pair<std::string, int32_t>>& special_tokens) {
+  json j;
+  j["type"] = "TemplateProcessing";
+  j["single"] = single;
+  j["pair"] = pair;
+  json st = json::object();
+  for (const auto& [tok, id] : special_tokens) st[tok] = json{{"id", tok}, {"ids", {id}}, {"tokens", {tok}}};
+  j["special_tokens"] = st;
+  post_processor_ = make_post_processor(j, "post_processor");
 }
 
 void Tokenizer::enable_truncation(TruncationParams params) { truncation_ = params; }

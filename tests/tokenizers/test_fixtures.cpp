@@ -4,6 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "transformers/tokenizers/auto_tokenizer.hpp"
 #include "transformers/tokenizers/tokenizer.hpp"
 
 using nlohmann::json;
@@ -42,6 +43,40 @@ TEST_P(Fixture, Cases) {
 }
 
 INSTANTIATE_TEST_SUITE_P(HF, Fixture,
+                         ::testing::Values("gpt2_bpe", "bert_wordpiece", "unigram_metaspace", "llama2_bytefallback",
+                                           "llama3_regex_bpe"));
+
+}  // namespace
+
+namespace {
+
+class AutoFixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(AutoFixture, PaddedTruncatedBatch) {
+  const std::string name = GetParam();
+  auto tok = transformers::AutoTokenizer::from_pretrained(kDir + name);
+  json exp = load(kDir + name + "/expected.json")["batch_pad_trunc_12"];
+  auto texts = exp["texts"].get<std::vector<std::string>>();
+  auto batch = tok(texts, {.padding = transformers::Padding::Longest, .truncation = true, .max_length = 12});
+  EXPECT_EQ(batch.input_ids, exp["input_ids"].get<std::vector<std::vector<int64_t>>>());
+  EXPECT_EQ(batch.attention_mask, exp["attention_mask"].get<std::vector<std::vector<int64_t>>>());
+}
+
+TEST_P(AutoFixture, DecodeLikeTransformers) {
+  const std::string name = GetParam();
+  auto tok = transformers::AutoTokenizer::from_pretrained(kDir + name);
+  json exp = load(kDir + name + "/expected.json");
+  for (const auto& c : exp["cases"]) {
+    std::string text = c["text"];
+    SCOPED_TRACE("text: " + text);
+    auto ids = tok.encode(text);
+    EXPECT_EQ(ids, c["ids"].get<std::vector<int64_t>>());
+    EXPECT_EQ(tok.decode(ids), c["decode"].get<std::string>());
+    EXPECT_EQ(tok.decode(ids, {.skip_special_tokens = true}), c["decode_skip_special"].get<std::string>());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(HF, AutoFixture,
                          ::testing::Values("gpt2_bpe", "bert_wordpiece", "unigram_metaspace", "llama2_bytefallback",
                                            "llama3_regex_bpe"));
 

@@ -109,12 +109,28 @@ class Tokenizer {
   void set_encode_special_tokens(bool value);
   bool encode_special_tokens() const;
 
+  // Adds tokens to the added vocabulary (Python add_tokens / add_special_tokens). A content already
+  // in the vocab keeps its id; others get the next free id. Returns how many were new.
+  std::size_t add_tokens(const std::vector<AddedToken>& tokens);
+  std::size_t add_special_tokens(const std::vector<std::string>& contents);
+  // Replaces the post-processor by a TemplateProcessing written in the string shorthand
+  // ("[CLS]:0 $A:0 [SEP]:0"), with the ids of its special tokens.
+  void set_template_processing(const std::string& single, const std::string& pair,
+                               const std::vector<std::pair<std::string, int32_t>>& special_tokens);
+
+  // Batch encoding with explicit truncation / padding instead of the tokenizer's own (what
+  // transformers does at call time). `pairs`, when given, has one entry per text.
+  std::vector<Encoding> encode_batch_with(const std::vector<std::string>& texts, const std::vector<std::string>* pairs,
+                                          bool add_special_tokens, const std::optional<TruncationParams>& truncation,
+                                          const std::optional<PaddingParams>& padding) const;
+
   // Pads encodings in place as the padding params say (BatchLongest uses the longest here).
   void pad_encodings(std::vector<Encoding>& encodings, const PaddingParams& params) const;
 
  private:
   Tokenizer();
-  Encoding encode_impl(std::string_view a, const std::string_view* b, bool add_special) const;
+  Encoding encode_impl(std::string_view a, const std::string_view* b, bool add_special,
+                       const std::optional<TruncationParams>& truncation, const std::optional<PaddingParams>& padding) const;
   Encoding encode_single(std::string_view text, int32_t type_id) const;
 
   std::unique_ptr<tokenizers_detail::Normalizer> normalizer_;

@@ -1,0 +1,115 @@
+#pragma once
+// transformers' fast tokenizer front end: tokenizer.json plus tokenizer_config.json and
+// special_tokens_map.json, with the call semantics of PreTrainedTokenizerFast.
+//
+//   auto tok = transformers::AutoTokenizer::from_pretrained("path/to/folder");
+//   auto batch = tok({"Hello world", "Hi"}, {.padding = transformers::Padding::Longest,
+//                                              .truncation = true, .max_length = 12});
+//   std::string text = tok.decode(batch.input_ids[0], {.skip_special_tokens = true});
+//
+// As in transformers 5, the truncation and padding sections of tokenizer.json are not used at call
+// time; the call options decide. clean_up_tokenization_spaces defaults to false (the v5 default)
+// unless tokenizer_config.json sets it.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "transformers/tokenizers/tokenizer.hpp"
+
+namespace transformers {
+
+enum class Padding { DoNotPad, Longest, MaxLength };
+
+struct TokenizerCallOptions {
+  bool add_special_tokens = true;
+  Padding padding = Padding::DoNotPad;
+  bool truncation = false;
+  TruncationStrategy truncation_strategy = TruncationStrategy::LongestFirst;
+  std::optional<std::size_t> max_length;
+  std::size_t stride = 0;
+  std::optional<std::size_t> pad_to_multiple_of;
+  std::optional<std::string> padding_side;  // "right" / "left"; default from the config
+};
+
+struct TokenizerDecodeOptions {
+  bool skip_special_tokens = false;                        // transformers' default
+  std::optional<bool> clean_up_tokenization_spaces;        // default from the config
+};
+
+struct BatchEncoding {
+  std::vector<std::vector<int64_t>> input_ids;
+  std::vector<std::vector<int64_t>> attention_mask;
+  std::vector<std::vector<int64_t>> token_type_ids;
+  std::vector<std::vector<Offsets>> offset_mapping;
+  std::vector<std::vector<int64_t>> special_tokens_mask;
+  std::vector<Encoding> encodings;
+};
+
+struct AutoTokenizerOptions {
+  std::optional<bool> split_special_tokens;
+};
+
+class PreTrainedTokenizerFast {
+ public:
+  static PreTrainedTokenizerFast from_pretrained(const std::filesystem::path& folder, AutoTokenizerOptions options = {});
+
+  BatchEncoding operator()(const std::vector<std::string>& texts, TokenizerCallOptions options = {}) const;
+  BatchEncoding operator()(std::string_view text, TokenizerCallOptions options = {}) const;
+  BatchEncoding operator()(const std::vector<std::pair<std::string, std::string>>& pairs,
+                           TokenizerCallOptions options = {}) const;
+
+  std::vector<int64_t> encode(std::string_view text, TokenizerCallOptions options = {}) const;
+  std::vector<std::string> tokenize(std::string_view text, bool add_special_tokens = false) const;
+  std::string decode(const std::vector<int64_t>& ids, TokenizerDecodeOptions options = {}) const;
+  std::vector<std::string> batch_decode(const std::vector<std::vector<int64_t>>& ids,
+                                        TokenizerDecodeOptions options = {}) const;
+
+  std::optional<int64_t> convert_tokens_to_ids(std::string_view token) const;
+  std::optional<std::string> convert_ids_to_tokens(int64_t id) const;
+  std::size_t size() const { return tokenizer_.get_vocab_size(true); }  // len(tokenizer)
+  std::size_t vocab_size() const { return tokenizer_.get_vocab_size(false); }
+
+  // Special tokens (nullopt when the config does not define them) and their ids.
+  std::optional<std::string> bos_token, eos_token, unk_token, sep_token, pad_token, cls_token, mask_token;
+  std::vector<std::string> additional_special_tokens;
+  std::optional<int64_t> bos_token_id() const { return id_of(bos_token); }
+  std::optional<int64_t> eos_token_id() const { return id_of(eos_token); }
+  std::optional<int64_t> unk_token_id() const { return id_of(unk_token); }
+  std::optional<int64_t> sep_token_id() const { return id_of(sep_token); }
+  std::optional<int64_t> pad_token_id() const { return id_of(pad_token); }
+  std::optional<int64_t> cls_token_id() const { return id_of(cls_token); }
+  std::optional<int64_t> mask_token_id() const { return id_of(mask_token); }
+
+  // Sizes: "no limit" (int(1e30) in Python) is SIZE_MAX here.
+  std::size_t model_max_length = SIZE_MAX;
+  std::string padding_side = "right";
+  std::string truncation_side = "right";
+  bool clean_up_tokenization_spaces = false;
+  std::optional<std::string> chat_template;
+  std::string tokenizer_class;
+
+  const Tokenizer& backend_tokenizer() const { return tokenizer_; }
+  Tokenizer& backend_tokenizer() { return tokenizer_; }
+
+ private:
+  explicit PreTrainedTokenizerFast(Tokenizer t) : tokenizer_(std::move(t)) {}
+  std::optional<int64_t> id_of(const std::optional<std::string>& t) const;
+  BatchEncoding run(const std::vector<std::string>* singles, const std::vector<std::pair<std::string, std::string>>* pairs,
+                    const TokenizerCallOptions& options) const;
+  Tokenizer tokenizer_;
+};
+
+class AutoTokenizer {
+ public:
+  static PreTrainedTokenizerFast from_pretrained(const std::filesystem::path& folder, AutoTokenizerOptions options = {}) {
+    return PreTrainedTokenizerFast::from_pretrained(folder, options);
+  }
+};
+
+// transformers' clean_up_tokenization (" ." -> ".", " n't" -> "n't", ...).
+std::string clean_up_tokenization(std::string text);
+
+}  // namespace transformers
