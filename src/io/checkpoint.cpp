@@ -6,6 +6,7 @@
 
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/io/safetensors.hpp"
+#include "transformers/io/torch_pickle.hpp"
 
 namespace transformers::io {
 
@@ -28,7 +29,7 @@ std::unique_ptr<CheckpointReader> open_checkpoint_file(const std::filesystem::pa
     throw FormatError("'" + file.string() + "' is a git-lfs pointer, not a checkpoint: the repository was cloned "
                       "without git-lfs");
   if (head.rfind("PK\x03\x04", 0) == 0 || head.rfind("\x80\x02\x8a\x0a", 0) == 0)
-    throw UnsupportedError("'" + file.string() + "' is a PyTorch pickle checkpoint; reading it is not built yet");
+    return std::make_unique<TorchReader>(file);
   return std::make_unique<SafetensorsReader>(file);
 }
 
