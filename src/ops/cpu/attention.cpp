@@ -76,6 +76,44 @@ TileFn tile_fn() {
   }
 }
 
+// float64 inputs: a plain double-precision loop (one score row at a time; float64 attention is for
+// checking, not speed).
+Tensor sdpa_f64(const Tensor& q0, const Tensor& k0, const Tensor& v0, const Tensor& mask, bool causal, double scale) {
+  const int64_t B = q0.size(0), H = q0.size(1), Lq = q0.size(2), D = q0.size(3);
+  const int64_t Hkv = k0.size(1), Lk = k0.size(2), Dv = v0.size(3), group = H / Hkv;
+  const Tensor q = q0.contiguous(), k = k0.contiguous(), v = v0.contiguous();
+  const Tensor m = mask.defined() ? mask.to(DType::Float64).contiguous() : Tensor();
+  Tensor out = Tensor::zeros({B, H, Lq, Dv}, DType::Float64);
+  const double *pq = q.data<double>(), *pk = k.data<double>(), *pv = v.data<double>();
+  const double* pm = m.defined() ? m.data<double>() : nullptr;
+  double* po = out.data<double>();
+  parallel_for(0, B * H, 1, [&](int64_t t0, int64_t t1) {
+    std::vector<double> s(static_cast<size_t>(Lk));
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t b = t / H, h = t % H, hk = h / group;
+      for (int64_t i = 0; i < Lq; ++i) {
+        double mx = -std::numeric_limits<double>::infinity();
+        for (int64_t j = 0; j < Lk; ++j) {
+          double acc = 0;
+          for (int64_t d = 0; d < D; ++d) acc += pq[((b * H + h) * Lq + i) * D + d] * pk[((b * Hkv + hk) * Lk + j) * D + d];
+          acc *= scale;
+          if (pm) acc += pm[((b * H + h) * Lq + i) * Lk + j];
+          if (causal && j > i) acc = -std::numeric_limits<double>::infinity();
+          s[size_t(j)] = acc;
+          if (acc > mx || std::isnan(acc)) mx = acc;
+        }
+        if (mx == -std::numeric_limits<double>::infinity()) continue;  // fully masked: zeros
+        double z = 0;
+        for (auto& x : s) z += (x = std::exp(x - mx));
+        double* o = po + ((b * H + h) * Lq + i) * Dv;
+        for (int64_t j = 0; j < Lk; ++j)
+          for (int64_t d = 0; d < Dv; ++d) o[d] += s[size_t(j)] / z * pv[((b * Hkv + hk) * Lk + j) * Dv + d];
+      }
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Tensor& v0, const SdpaOptions& opts) {
@@ -93,8 +131,12 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
     out.zero_();
     return out.to(q0.dtype());
   }
-  const Tensor q = f32_rows(q0), k = f32_rows(k0), v = f32_rows(v0);
   const Tensor mask = opts.attn_mask.defined() ? additive_mask(opts.attn_mask, {B, H, Lq, Lk}, op) : Tensor();
+  if (q0.dtype() == DType::Float64) {
+    const Tensor m64 = opts.attn_mask.defined() && opts.attn_mask.dtype() == DType::Float64 ? opts.attn_mask.expand({B, H, Lq, Lk}) : mask;
+    return sdpa_f64(q0, k0, v0, m64, opts.is_causal, opts.scale ? *opts.scale : 1.0 / std::sqrt(double(D)));
+  }
+  const Tensor q = f32_rows(q0), k = f32_rows(k0), v = f32_rows(v0);
   const float* pm = mask.defined() ? static_cast<const float*>(mask.data_ptr()) : nullptr;
   const int64_t BQ = Lq >= 32 ? 32 : Lq;
   const int64_t qblocks = (Lq + BQ - 1) / BQ;
@@ -152,7 +194,8 @@ std::pair<Tensor, Tensor> eager_attention(const Tensor& q, const Tensor& k, cons
       scores = add(scores, mask);
     }
   }
-  Tensor probs = softmax(scores, -1, DType::Float32).to(q.dtype());
+  // HF casts to float32 for the softmax (float64 stays float64)
+  Tensor probs = softmax(scores, -1, q.dtype() == DType::Float64 ? DType::Float64 : DType::Float32).to(q.dtype());
   if (head_mask.defined()) {
     const Tensor hm = head_mask.dim() == 1 ? head_mask.view({1, -1, 1, 1}) : head_mask;
     probs = mul(probs, hm);

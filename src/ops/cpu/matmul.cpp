@@ -178,7 +178,7 @@ Tensor matmul(const Tensor& a0, const Tensor& b0) {
     const int64_t K = a.size(-1);
     Shape osh(a.sizes().begin(), a.sizes().end() - 1);
     osh.push_back(b.size(1));
-    out = batched(a.reshape({-1, K}), b).view(osh);
+    out = batched(a.reshape({shape_numel(Shape(a.sizes().begin(), a.sizes().end() - 1)), K}), b).view(osh);
   } else {
     out = batched(a, b);
   }
@@ -214,8 +214,8 @@ Tensor linear(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
   // PyTorch requires x and weight to share a dtype; we convert x to the weight's dtype (rounding
   // it like the model's own cast would) and compute in float32.
   const Tensor xq = x0.dtype() == wt ? x0 : x0.to(wt);
-  const Tensor x = xq.reshape({-1, K}).to(DType::Float32).contiguous();
-  const int64_t M = x.size(0);
+  const int64_t M = shape_numel(Shape(x0.sizes().begin(), x0.sizes().end() - 1));
+  const Tensor x = xq.reshape({M, K}).to(DType::Float32).contiguous();
   Tensor yf = Tensor::empty({M, N}, DType::Float32);
   const Tensor bf = bias.defined() ? bias.to(wt).to(DType::Float32).contiguous() : Tensor();
   const float* pb = bf.defined() ? bf.data<float>() : nullptr;

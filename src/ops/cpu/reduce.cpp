@@ -135,9 +135,9 @@ std::pair<Tensor, Tensor> extreme(const Tensor& t, int64_t dim, bool keepdim, bo
   }
   // int64 values beyond 2^53 lose precision through double; gather them from the source instead.
   if (t.dtype() == DType::Int64) {
-    Tensor src = detail::move_dim_last_contiguous(t, d, DType::Int64);
+    const Plan pi = make_plan(t, {d}, keepdim, DType::Int64, op);
     Tensor exact = Tensor::empty(p.out_shape, DType::Int64);
-    const int64_t* s = src.data<int64_t>();
+    const int64_t* s = pi.rows.data<int64_t>();
     int64_t* e = exact.data<int64_t>();
     for (int64_t i = 0; i < p.outer; ++i) e[i] = s[i * p.inner + ix[i]];
     return {exact, idx};
