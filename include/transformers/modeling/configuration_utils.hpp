@@ -32,12 +32,31 @@ const ConfigClassInfo* find_config_class(const std::string& model_type);
 struct ConfigLoadOptions {
   // keyword overrides applied after loading (Python's **kwargs to from_pretrained)
   json overrides = json::object();
+  // Python's return_unused_kwargs: use from_pretrained_with_unused() to receive them; with plain
+  // from_pretrained unused keys are dropped, as Python drops them when this is false.
   bool return_unused_kwargs = false;
   std::string revision = "main";
   std::string cache_dir;
   bool local_files_only = false;
   std::string token;
+  std::string subfolder;
 };
+
+// The version string written as "transformers_version": the Python release whose semantics this
+// library follows, so Python's version checks see a familiar value.
+inline constexpr const char* kTransformersCompatVersion = "4.51.3";
+
+// PretrainedConfig().to_dict() of transformers 4.51 without "transformers_version": the base
+// attributes and their defaults that to_diff_dict compares against.
+const json& base_config_defaults();
+
+// Writes `text` to `file` atomically (temporary file in the same folder, then rename).
+void write_file_atomic(const std::string& file, const std::string& text);
+// json.dumps(obj, indent=2, sort_keys=True) + "\n" as Python writes it (ASCII-escaped, keys sorted
+// recursively). The top-level objects named in `int_key_fields` hold int keys in Python
+// (id2label, pruned_heads), so they sort numerically ("2" before "10").
+std::string python_json_dumps(const json& j, bool sort_keys = true,
+                              const std::vector<std::string>& int_key_fields = {"id2label", "pruned_heads"});
 
 class PretrainedConfig {
  public:
@@ -46,13 +65,36 @@ class PretrainedConfig {
 
   // Reads config.json from a folder, a file path, or (through the hub layer) a repo id.
   static std::shared_ptr<PretrainedConfig> from_pretrained(const std::string& path, const ConfigLoadOptions& opts = {});
+  // Python's return_unused_kwargs=True: the config and the overrides that are no attribute of it
+  // ("torch_dtype" is applied and still reported unused, as 4.51 does).
+  static std::pair<std::shared_ptr<PretrainedConfig>, json> from_pretrained_with_unused(
+      const std::string& path, const ConfigLoadOptions& opts = {});
   static std::shared_ptr<PretrainedConfig> from_dict(const json& dict, const json& overrides = json::object());
+  static std::pair<std::shared_ptr<PretrainedConfig>, json> from_dict_with_unused(const json& dict,
+                                                                                   const json& overrides);
   static std::shared_ptr<PretrainedConfig> from_json_file(const std::string& file);
+  // The config.json a from_pretrained(path) would read (folder/subfolder/config.json, a file path
+  // as is, or a Hub repo id through the hub layer). FileNotFoundError names what was looked for.
+  static std::string resolve_config_file(const std::string& path, const ConfigLoadOptions& opts = {});
   // Writes config.json into `dir` (atomic: temporary file then rename), as 4.51 writes it.
+  // ValueError when `dir` is an existing file (Python asserts).
   void save_pretrained(const std::string& dir) const;
-  json to_dict() const;       // everything
+  void to_json_file(const std::string& file, bool use_diff = true) const;
+  json to_dict() const;       // everything (base defaults, class defaults, loaded keys)
   json to_diff_dict() const;  // what save_pretrained writes
   std::string to_json_string(bool use_diff = true) const;
+  // Applies keyword overrides the way from_dict does: attributes are set (alias-aware), the rest
+  // returned. "num_labels" regenerates id2label/label2id when the count changes.
+  json update_from_kwargs(const json& kwargs);
+  // Python's config.num_labels = n: rebuilds id2label/label2id only when the length differs.
+  void set_num_labels(int64_t n);
+  std::map<std::string, int64_t> label2id() const;
+  // Whether `key` is an attribute Python's hasattr(config, key) would find.
+  bool has_attribute(const std::string& key) const;
+  // _name_or_path (set by from_pretrained; never written by save_pretrained).
+  std::string name_or_path() const { return get<std::string>("_name_or_path", ""); }
+  // A deep copy (Python's copy.deepcopy(config)).
+  std::shared_ptr<PretrainedConfig> clone() const { return std::make_shared<PretrainedConfig>(*this); }
 
   const std::string& model_type() const { return model_type_; }
   const ConfigClassInfo* class_info() const { return info_; }
@@ -90,6 +132,12 @@ class PretrainedConfig {
   void set_pruned_heads(const std::map<int64_t, std::vector<int64_t>>& heads);
   // torch_dtype (4.x) or dtype (5.x); nullopt when absent/null
   std::optional<DType> torch_dtype() const;
+  // Sets "torch_dtype" (the 4.51 key; a 5.x "dtype" key is left as loaded, as 4.51 leaves it).
+  void set_torch_dtype(std::optional<DType> dt);
+  // rope_theta: the 4.x top-level key, else rope_parameters.rope_theta (5.x), else the class default.
+  std::optional<double> rope_theta() const;
+  // rope_scaling: the 4.x key, else rope_parameters when its rope_type is not "default" (5.x).
+  json rope_scaling() const;
   std::vector<std::string> architectures() const;
   // "eager" | "sdpa" (config._attn_implementation); defaults to "sdpa" like 4.51 on CPU
   std::string attn_implementation() const { return get<std::string>("_attn_implementation", "sdpa"); }
