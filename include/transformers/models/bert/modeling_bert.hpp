@@ -1,0 +1,228 @@
+#pragma once
+// BERT, module by module as transformers 4.51 modeling_bert.py defines it. Parameter and module
+// names equal Python's, so state_dict() keys equal a checkpoint's ("bert.encoder.layer.0.attention.
+// self.query.weight"). Supported: absolute position embeddings, token_type_ids, every ACT2FN
+// hidden_act, is_decoder causal masking (with a Cache), head_mask, output_attentions/hidden_states,
+// "eager" and "sdpa" attention, head pruning. Not supported (UnsupportedError at construction):
+// relative position embeddings, add_cross_attention.
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "transformers/modeling/modeling_utils.hpp"
+#include "transformers/nn/embedding.hpp"
+#include "transformers/nn/linear.hpp"
+#include "transformers/nn/normalization.hpp"
+
+namespace transformers {
+
+// Registers BertConfig (defaults of configuration_bert.py) and the Bert model classes.
+void register_bert();
+
+class BertEmbeddings : public nn::Module {
+ public:
+  explicit BertEmbeddings(const PretrainedConfig& config);
+  Tensor forward(const Tensor& input_ids, const Tensor& token_type_ids, const Tensor& position_ids,
+                 const Tensor& inputs_embeds, int64_t past_key_values_length) const;
+  std::string name() const override { return "BertEmbeddings"; }
+
+  std::shared_ptr<nn::Embedding> word_embeddings, position_embeddings, token_type_embeddings;
+  std::shared_ptr<nn::LayerNorm> LayerNorm;
+  Tensor position_ids;    // buffer [1, max_position_embeddings] (non-persistent)
+  Tensor token_type_ids;  // buffer [1, max_position_embeddings] zeros (non-persistent)
+};
+
+class BertSelfAttention : public nn::Module {
+ public:
+  BertSelfAttention(std::shared_ptr<PretrainedConfig> config, int64_t layer_idx);
+  // attention_mask: additive [b, 1, q|1, k] (undefined: none); head_mask: this layer's [1, H, 1, 1].
+  // Returns (context [b, s, all_head_size], probabilities or undefined).
+  std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& attention_mask,
+                                    const Tensor& head_mask, bool output_attentions, Cache* cache) const;
+  std::string name() const override { return "BertSelfAttention"; }
+  // Keeps the rows `index` of query/key/value (BertAttention.prune_heads does the bookkeeping).
+  void prune_qkv(const Tensor& index, int64_t remaining_heads);
+
+  std::shared_ptr<nn::Linear> query, key, value;
+  int64_t num_attention_heads;  // current count (pruning lowers it)
+  int64_t attention_head_size;
+  int64_t all_head_size;
+  int64_t layer_idx;
+
+ private:
+  std::shared_ptr<PretrainedConfig> config_;
+};
+
+class BertSelfOutput : public nn::Module {
+ public:
+  explicit BertSelfOutput(const PretrainedConfig& config);
+  Tensor forward(const Tensor& hidden_states, const Tensor& input_tensor) const;
+  std::string name() const override { return "BertSelfOutput"; }
+  void prune_dense_inputs(const Tensor& index);
+
+  std::shared_ptr<nn::Linear> dense;
+  std::shared_ptr<nn::LayerNorm> LayerNorm;
+};
+
+class BertAttention : public nn::Module {
+ public:
+  BertAttention(std::shared_ptr<PretrainedConfig> config, int64_t layer_idx);
+  std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& attention_mask, const Tensor& head_mask,
+                                    bool output_attentions, Cache* cache) const;
+  std::string name() const override { return "BertAttention"; }
+  // Python's BertAttention.prune_heads (heads given in original numbering).
+  void prune_heads(const std::vector<int64_t>& heads);
+
+  std::shared_ptr<BertSelfAttention> self;
+  std::shared_ptr<BertSelfOutput> output;
+  std::set<int64_t> pruned_heads;
+};
+
+class BertIntermediate : public nn::Module {
+ public:
+  explicit BertIntermediate(const PretrainedConfig& config);
+  Tensor forward(const Tensor& hidden_states) const;
+  std::string name() const override { return "BertIntermediate"; }
+  std::shared_ptr<nn::Linear> dense;
+  std::string intermediate_act_fn;
+};
+
+class BertOutput : public nn::Module {
+ public:
+  explicit BertOutput(const PretrainedConfig& config);
+  Tensor forward(const Tensor& hidden_states, const Tensor& input_tensor) const;
+  std::string name() const override { return "BertOutput"; }
+  std::shared_ptr<nn::Linear> dense;
+  std::shared_ptr<nn::LayerNorm> LayerNorm;
+};
+
+class BertLayer : public nn::Module {
+ public:
+  BertLayer(std::shared_ptr<PretrainedConfig> config, int64_t layer_idx);
+  std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& attention_mask, const Tensor& head_mask,
+                                    bool output_attentions, Cache* cache) const;
+  std::string name() const override { return "BertLayer"; }
+  std::shared_ptr<BertAttention> attention;
+  std::shared_ptr<BertIntermediate> intermediate;
+  std::shared_ptr<BertOutput> output;
+};
+
+class BertEncoder : public nn::Module {
+ public:
+  explicit BertEncoder(std::shared_ptr<PretrainedConfig> config);
+  // Fills out.last_hidden_state, out.hidden_states (when asked), out.attentions (when asked).
+  ModelOutput forward(const Tensor& hidden_states, const Tensor& attention_mask, const Tensor& head_mask_5d,
+                      bool output_attentions, bool output_hidden_states, Cache* cache) const;
+  std::string name() const override { return "BertEncoder"; }
+  std::shared_ptr<nn::ModuleList<BertLayer>> layer;
+};
+
+class BertPooler : public nn::Module {
+ public:
+  explicit BertPooler(const PretrainedConfig& config);
+  Tensor forward(const Tensor& hidden_states) const;  // tanh(dense(hidden_states[:, 0]))
+  std::string name() const override { return "BertPooler"; }
+  std::shared_ptr<nn::Linear> dense;
+};
+
+// Shared by every Bert*PreTrainedModel: base_model_prefix "bert" and _init_weights.
+class BertPreTrainedModel : public PreTrainedModel {
+ public:
+  using PreTrainedModel::PreTrainedModel;
+  std::string base_model_prefix() const override { return "bert"; }
+  void init_weights(nn::Module& module) override;
+};
+
+class BertModel : public BertPreTrainedModel {
+ public:
+  explicit BertModel(std::shared_ptr<PretrainedConfig> config, bool add_pooling_layer = true);
+  ModelOutput forward(const ModelInputs& inputs) override;
+  std::string name() const override { return "BertModel"; }
+  nn::Module* get_input_embeddings() override { return embeddings->word_embeddings.get(); }
+  void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& heads) override;
+  // The dtype of the parameters (Python's self.dtype).
+  DType dtype() const { return embeddings->word_embeddings->weight.dtype(); }
+
+  std::shared_ptr<BertEmbeddings> embeddings;
+  std::shared_ptr<BertEncoder> encoder;
+  std::shared_ptr<BertPooler> pooler;  // null without pooling layer
+};
+
+class BertPredictionHeadTransform : public nn::Module {
+ public:
+  explicit BertPredictionHeadTransform(const PretrainedConfig& config);
+  Tensor forward(const Tensor& hidden_states) const;
+  std::string name() const override { return "BertPredictionHeadTransform"; }
+  std::shared_ptr<nn::Linear> dense;
+  std::string transform_act_fn;
+  std::shared_ptr<nn::LayerNorm> LayerNorm;
+};
+
+class BertLMPredictionHead : public nn::Module {
+ public:
+  explicit BertLMPredictionHead(const PretrainedConfig& config);
+  Tensor forward(const Tensor& hidden_states) const;
+  std::string name() const override { return "BertLMPredictionHead"; }
+  std::shared_ptr<BertPredictionHeadTransform> transform;
+  std::shared_ptr<nn::Linear> decoder;  // weight tied to the word embeddings
+  // Python's `self.bias`, which *is* decoder.bias (`self.decoder.bias = self.bias`): the parameter
+  // "bias" is registered on decoder's bias slot, so the two names can never drift apart (loading,
+  // casting or resizing either changes both).
+  Tensor& bias() { return decoder->bias; }
+  const Tensor& bias() const { return decoder->bias; }
+};
+
+class BertOnlyMLMHead : public nn::Module {
+ public:
+  explicit BertOnlyMLMHead(const PretrainedConfig& config);
+  Tensor forward(const Tensor& sequence_output) const { return predictions->forward(sequence_output); }
+  std::string name() const override { return "BertOnlyMLMHead"; }
+  std::shared_ptr<BertLMPredictionHead> predictions;
+};
+
+class BertForMaskedLM : public BertPreTrainedModel {
+ public:
+  explicit BertForMaskedLM(std::shared_ptr<PretrainedConfig> config);
+  ModelOutput forward(const ModelInputs& inputs) override;
+  std::string name() const override { return "BertForMaskedLM"; }
+  std::vector<std::string> tied_weights_keys() const override {
+    return {"predictions.decoder.bias", "cls.predictions.decoder.weight"};
+  }
+  nn::Module* base_model() override { return bert.get(); }
+  nn::Module* get_input_embeddings() override { return bert->get_input_embeddings(); }
+  nn::Module* get_output_embeddings() override { return cls->predictions->decoder.get(); }
+  void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& h) override { bert->prune_heads_impl(h); }
+  // Python's tie_weights(): decoder.weight = word_embeddings.weight when tie_word_embeddings.
+  // Call after replacing either tensor (e.g. loading a checkpoint that stores only one of them).
+  void tie_weights();
+
+  std::shared_ptr<BertModel> bert;
+  std::shared_ptr<BertOnlyMLMHead> cls;
+};
+
+class BertForSequenceClassification : public BertPreTrainedModel {
+ public:
+  explicit BertForSequenceClassification(std::shared_ptr<PretrainedConfig> config);
+  ModelOutput forward(const ModelInputs& inputs) override;
+  std::string name() const override { return "BertForSequenceClassification"; }
+  nn::Module* base_model() override { return bert.get(); }
+  nn::Module* get_input_embeddings() override { return bert->get_input_embeddings(); }
+  void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& h) override { bert->prune_heads_impl(h); }
+  std::shared_ptr<BertModel> bert;
+  std::shared_ptr<nn::Linear> classifier;
+};
+
+class BertForTokenClassification : public BertPreTrainedModel {
+ public:
+  explicit BertForTokenClassification(std::shared_ptr<PretrainedConfig> config);
+  ModelOutput forward(const ModelInputs& inputs) override;
+  std::string name() const override { return "BertForTokenClassification"; }
+  nn::Module* base_model() override { return bert.get(); }
+  nn::Module* get_input_embeddings() override { return bert->get_input_embeddings(); }
+  void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& h) override { bert->prune_heads_impl(h); }
+  std::shared_ptr<BertModel> bert;
+  std::shared_ptr<nn::Linear> classifier;
+};
+
+}  // namespace transformers

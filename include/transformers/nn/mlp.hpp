@@ -1,0 +1,26 @@
+#pragma once
+// MLP blocks shared across architectures. GatedMLP is LlamaMLP (and Mistral/Qwen2's):
+// down_proj(act(gate_proj(x)) * up_proj(x)), children named as Hugging Face names them.
+#include <memory>
+#include <string>
+
+#include "transformers/nn/linear.hpp"
+
+namespace transformers::nn {
+
+class GatedMLP : public Module {
+ public:
+  GatedMLP(int64_t hidden_size, int64_t intermediate_size, std::string hidden_act, bool bias = false,
+           DType dtype = DType::Float32, std::string class_name = "LlamaMLP");
+  Tensor forward(const Tensor& x) const;
+  Tensor operator()(const Tensor& x) const { return forward(x); }
+  std::string name() const override { return class_name_; }
+
+  std::shared_ptr<Linear> gate_proj, up_proj, down_proj;
+  std::string act_fn;  // ACT2FN name
+
+ private:
+  std::string class_name_;
+};
+
+}  // namespace transformers::nn

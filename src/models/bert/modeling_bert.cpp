@@ -1,0 +1,328 @@
+// BERT as transformers 4.51 modeling_bert.py computes it (see the header for the scope).
+#include "transformers/models/bert/modeling_bert.hpp"
+
+#include <cmath>
+
+#include "models/model_utils.hpp"
+#include "transformers/nn/attention.hpp"
+#include "transformers/nn/attention_mask.hpp"
+#include "transformers/nn/init.hpp"
+#include "transformers/nn/kv_cache.hpp"
+#include "transformers/nn/pruning.hpp"
+#include "transformers/ops/elementwise.hpp"
+#include "transformers/ops/matmul.hpp"
+
+namespace transformers {
+
+using models_detail::flag;
+
+// ---------------------------------------------------------------- embeddings
+BertEmbeddings::BertEmbeddings(const PretrainedConfig& c) {
+  const int64_t hidden = c.hidden_size(), max_pos = c.get<int64_t>("max_position_embeddings");
+  std::optional<int64_t> pad;
+  if (c.has("pad_token_id") && !c.raw_at("pad_token_id").is_null()) pad = c.get<int64_t>("pad_token_id");
+  const std::string pet = c.get<std::string>("position_embedding_type", "absolute");
+  if (pet != "absolute")
+    throw UnsupportedError("BertEmbeddings: position_embedding_type '" + pet +
+                           "' is not supported (only \"absolute\")");
+  word_embeddings = register_module("word_embeddings", std::make_shared<nn::Embedding>(c.vocab_size(), hidden, pad));
+  position_embeddings = register_module("position_embeddings", std::make_shared<nn::Embedding>(max_pos, hidden));
+  token_type_embeddings = register_module(
+      "token_type_embeddings", std::make_shared<nn::Embedding>(c.get<int64_t>("type_vocab_size"), hidden));
+  LayerNorm = register_module("LayerNorm", std::make_shared<nn::LayerNorm>(hidden, c.get<double>("layer_norm_eps")));
+  position_ids = Tensor::arange(max_pos).view({1, max_pos});
+  token_type_ids = Tensor::zeros({1, max_pos}, DType::Int64);
+  register_buffer("position_ids", &position_ids, /*persistent=*/false);
+  register_buffer("token_type_ids", &token_type_ids, /*persistent=*/false);
+}
+
+Tensor BertEmbeddings::forward(const Tensor& input_ids, const Tensor& tt_ids, const Tensor& pos_ids,
+                               const Tensor& inputs_embeds, int64_t past) const {
+  const Shape shape = input_ids.defined() ? input_ids.sizes() : Shape{inputs_embeds.size(0), inputs_embeds.size(1)};
+  const int64_t b = shape[0], seq = shape[1];
+  Tensor pids = pos_ids;
+  if (!pids.defined()) {
+    if (past + seq > position_ids.size(1))
+      throw ValueError("BertEmbeddings: positions up to " + std::to_string(past + seq) +
+                       " exceed max_position_embeddings (" + std::to_string(position_ids.size(1)) + ")");
+    pids = position_ids.narrow(1, past, seq);
+  }
+  Tensor tids = tt_ids.defined() ? tt_ids : token_type_ids.narrow(1, 0, seq).expand({b, seq});
+  Tensor emb = inputs_embeds.defined() ? inputs_embeds : word_embeddings->forward(input_ids);
+  emb = ops::add(emb, token_type_embeddings->forward(tids));
+  emb = ops::add(emb, position_embeddings->forward(pids));
+  return LayerNorm->forward(emb);  // dropout: identity at inference
+}
+
+// ---------------------------------------------------------------- attention
+BertSelfAttention::BertSelfAttention(std::shared_ptr<PretrainedConfig> config, int64_t idx)
+    : layer_idx(idx), config_(std::move(config)) {
+  const int64_t hidden = config_->hidden_size();
+  num_attention_heads = config_->num_attention_heads();
+  if (num_attention_heads <= 0 || hidden % num_attention_heads != 0)
+    throw ValueError("The hidden size (" + std::to_string(hidden) + ") is not a multiple of the number of attention heads (" +
+                     std::to_string(num_attention_heads) + ")");
+  attention_head_size = hidden / num_attention_heads;
+  all_head_size = num_attention_heads * attention_head_size;
+  query = register_module("query", std::make_shared<nn::Linear>(hidden, all_head_size));
+  key = register_module("key", std::make_shared<nn::Linear>(hidden, all_head_size));
+  value = register_module("value", std::make_shared<nn::Linear>(hidden, all_head_size));
+}
+
+void BertSelfAttention::prune_qkv(const Tensor& index, int64_t remaining) {
+  query = nn::prune_linear_layer(*query, index, 0);
+  key = nn::prune_linear_layer(*key, index, 0);
+  value = nn::prune_linear_layer(*value, index, 0);
+  replace_child("query", query);
+  replace_child("key", key);
+  replace_child("value", value);
+  num_attention_heads = remaining;
+  all_head_size = attention_head_size * num_attention_heads;
+}
+
+std::pair<Tensor, Tensor> BertSelfAttention::forward(const Tensor& h, const Tensor& mask, const Tensor& head_mask,
+                                                     bool output_attentions, Cache* cache) const {
+  const int64_t b = h.size(0), s = h.size(1);
+  auto heads = [&](const Tensor& x) {  // transpose_for_scores
+    return x.view({b, s, num_attention_heads, attention_head_size}).permute({0, 2, 1, 3});
+  };
+  Tensor q = heads(query->forward(h)), k = heads(key->forward(h)), v = heads(value->forward(h));
+  const bool is_decoder = config_->is_decoder();
+  if (cache && is_decoder) std::tie(k, v) = cache->update(k, v, layer_idx);
+  nn::AttentionOptions o;
+  o.implementation = config_->attn_implementation();
+  o.attention_mask = mask;
+  o.is_causal = is_decoder && !mask.defined() && s > 1;
+  o.scaling = 1.0 / std::sqrt(double(attention_head_size));
+  o.head_mask = head_mask;
+  o.output_attentions = output_attentions;
+  nn::AttentionOutput r = nn::attention_forward(q, k, v, o);
+  Tensor ctx = r.attn_output.permute({0, 2, 1, 3}).reshape({b, s, all_head_size});
+  return {ctx, r.attn_weights};
+}
+
+BertSelfOutput::BertSelfOutput(const PretrainedConfig& c) {
+  dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size(), c.hidden_size()));
+  LayerNorm = register_module("LayerNorm",
+                              std::make_shared<nn::LayerNorm>(c.hidden_size(), c.get<double>("layer_norm_eps")));
+}
+
+Tensor BertSelfOutput::forward(const Tensor& h, const Tensor& input) const {
+  return LayerNorm->forward(ops::add(dense->forward(h), input));
+}
+
+void BertSelfOutput::prune_dense_inputs(const Tensor& index) {
+  dense = nn::prune_linear_layer(*dense, index, 1);
+  replace_child("dense", dense);
+}
+
+BertAttention::BertAttention(std::shared_ptr<PretrainedConfig> config, int64_t idx) {
+  self = register_module("self", std::make_shared<BertSelfAttention>(config, idx));
+  output = register_module("output", std::make_shared<BertSelfOutput>(*config));
+}
+
+std::pair<Tensor, Tensor> BertAttention::forward(const Tensor& h, const Tensor& mask, const Tensor& head_mask,
+                                                 bool output_attentions, Cache* cache) const {
+  auto [ctx, probs] = self->forward(h, mask, head_mask, output_attentions, cache);
+  return {output->forward(ctx, h), probs};
+}
+
+void BertAttention::prune_heads(const std::vector<int64_t>& heads) {
+  if (heads.empty()) return;
+  auto [todo, index] =
+      nn::find_pruneable_heads_and_indices(heads, self->num_attention_heads, self->attention_head_size, pruned_heads);
+  self->prune_qkv(index, self->num_attention_heads - int64_t(todo.size()));
+  output->prune_dense_inputs(index);
+  pruned_heads.insert(todo.begin(), todo.end());
+}
+
+// ---------------------------------------------------------------- feed-forward, layer, encoder
+BertIntermediate::BertIntermediate(const PretrainedConfig& c) : intermediate_act_fn(c.get<std::string>("hidden_act")) {
+  dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size(), c.get<int64_t>("intermediate_size")));
+}
+
+Tensor BertIntermediate::forward(const Tensor& h) const { return ops::activation(dense->forward(h), intermediate_act_fn); }
+
+BertOutput::BertOutput(const PretrainedConfig& c) {
+  dense = register_module("dense", std::make_shared<nn::Linear>(c.get<int64_t>("intermediate_size"), c.hidden_size()));
+  LayerNorm = register_module("LayerNorm",
+                              std::make_shared<nn::LayerNorm>(c.hidden_size(), c.get<double>("layer_norm_eps")));
+}
+
+Tensor BertOutput::forward(const Tensor& h, const Tensor& input) const {
+  return LayerNorm->forward(ops::add(dense->forward(h), input));
+}
+
+BertLayer::BertLayer(std::shared_ptr<PretrainedConfig> config, int64_t idx) {
+  if (config->get<bool>("add_cross_attention", false))
+    throw UnsupportedError("BertLayer: add_cross_attention=True (encoder-decoder BERT) is not supported");
+  attention = register_module("attention", std::make_shared<BertAttention>(config, idx));
+  intermediate = register_module("intermediate", std::make_shared<BertIntermediate>(*config));
+  output = register_module("output", std::make_shared<BertOutput>(*config));
+}
+
+std::pair<Tensor, Tensor> BertLayer::forward(const Tensor& h, const Tensor& mask, const Tensor& head_mask,
+                                             bool output_attentions, Cache* cache) const {
+  auto [attn, probs] = attention->forward(h, mask, head_mask, output_attentions, cache);
+  return {output->forward(intermediate->forward(attn), attn), probs};
+}
+
+BertEncoder::BertEncoder(std::shared_ptr<PretrainedConfig> config) {
+  layer = register_module("layer", std::make_shared<nn::ModuleList<BertLayer>>());
+  for (int64_t i = 0; i < config->num_hidden_layers(); ++i) layer->push_back(std::make_shared<BertLayer>(config, i));
+}
+
+ModelOutput BertEncoder::forward(const Tensor& hidden, const Tensor& mask, const Tensor& head_mask_5d,
+                                 bool output_attentions, bool output_hidden_states, Cache* cache) const {
+  ModelOutput out;
+  Tensor h = hidden;
+  for (size_t i = 0; i < layer->size(); ++i) {
+    if (output_hidden_states) out.hidden_states.push_back(h);
+    auto [next, probs] =
+        (*layer)[i].forward(h, mask, nn::layer_head_mask(head_mask_5d, int64_t(i)), output_attentions, cache);
+    h = next;
+    if (output_attentions) out.attentions.push_back(probs);
+  }
+  if (output_hidden_states) out.hidden_states.push_back(h);
+  out.last_hidden_state = h;
+  out.past_key_values = cache;
+  return out;
+}
+
+BertPooler::BertPooler(const PretrainedConfig& c) {
+  dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size(), c.hidden_size()));
+}
+
+Tensor BertPooler::forward(const Tensor& h) const { return ops::tanh(dense->forward(h.select(1, 0))); }
+
+// ---------------------------------------------------------------- models
+void BertPreTrainedModel::init_weights(nn::Module& module) {
+  const double std = config().get<double>("initializer_range", 0.02);
+  if (nn::init_weights_normal(module, std)) return;
+  if (auto* head = dynamic_cast<BertLMPredictionHead*>(&module)) head->bias().zero_();
+}
+
+BertModel::BertModel(std::shared_ptr<PretrainedConfig> config, bool add_pooling_layer)
+    : BertPreTrainedModel(std::move(config)) {
+  embeddings = register_module("embeddings", std::make_shared<BertEmbeddings>(*config_));
+  encoder = register_module("encoder", std::make_shared<BertEncoder>(config_));
+  if (add_pooling_layer) pooler = register_module("pooler", std::make_shared<BertPooler>(*config_));
+}
+
+void BertModel::prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& heads) {
+  for (auto& [layer_idx, hs] : heads) {
+    if (layer_idx < 0 || layer_idx >= int64_t(encoder->layer->size()))
+      throw ValueError("prune_heads: layer " + std::to_string(layer_idx) + " does not exist (model has " +
+                       std::to_string(encoder->layer->size()) + " layers)");
+    (*encoder->layer)[size_t(layer_idx)].attention->prune_heads(hs);
+  }
+}
+
+ModelOutput BertModel::forward(const ModelInputs& in) {
+  const auto shape = models_detail::input_shape(in, "BertModel");
+  models_detail::check_2d(in.token_type_ids, shape, "token_type_ids", "BertModel");
+  models_detail::check_2d(in.position_ids, shape, "position_ids", "BertModel");
+  const PretrainedConfig& c = config();
+  const bool output_attentions = flag(in.output_attentions, c.output_attentions());
+  const bool output_hidden_states = flag(in.output_hidden_states, c.output_hidden_states());
+  const bool is_decoder = c.is_decoder();
+  Cache* cache = is_decoder ? in.past_key_values : nullptr;
+  const int64_t past = cache ? cache->get_seq_length(0) : 0;
+
+  Tensor emb = embeddings->forward(in.input_ids, in.token_type_ids, in.position_ids, in.inputs_embeds, past);
+  Tensor mask = in.attention_mask;
+  if (mask.defined() && (mask.dim() < 2 || mask.size(0) != shape.batch))
+    throw ShapeError("BertModel: attention_mask must start with the batch size " + std::to_string(shape.batch) +
+                     ", found " + shape_str(mask.sizes()));
+  const bool use_sdpa_masks =
+      c.attn_implementation() != "eager" && !in.head_mask.defined() && !output_attentions;
+  Tensor ext;
+  if (use_sdpa_masks && (!mask.defined() || mask.dim() == 2)) {
+    // _prepare_4d_(causal_)attention_mask_for_sdpa: no mask at all when nothing is masked (the
+    // kernel then runs causal itself for decoders), otherwise the same 0/min values as eager.
+    const bool all_ones = nn::mask_is_all_ones(mask);
+    if (is_decoder) {
+      if (!(all_ones && (shape.seq == 1 || past == 0)))
+        ext = nn::causal_attention_mask(mask, shape.batch, shape.seq, past, emb.dtype());
+    } else if (!all_ones) {
+      ext = nn::padding_attention_mask(mask, emb.dtype());
+    }
+  } else {
+    if (!mask.defined()) mask = Tensor::ones({shape.batch, shape.seq + past}, DType::Int64);
+    ext = nn::get_extended_attention_mask(mask, shape.seq, is_decoder, dtype());
+  }
+  Tensor head_mask = nn::get_head_mask(in.head_mask, c.num_hidden_layers(), dtype());
+  ModelOutput out = encoder->forward(emb, ext, head_mask, output_attentions, output_hidden_states, cache);
+  if (pooler) out.pooler_output = pooler->forward(out.last_hidden_state);
+  return out;
+}
+
+BertPredictionHeadTransform::BertPredictionHeadTransform(const PretrainedConfig& c)
+    : transform_act_fn(c.get<std::string>("hidden_act")) {
+  dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size(), c.hidden_size()));
+  LayerNorm = register_module("LayerNorm",
+                              std::make_shared<nn::LayerNorm>(c.hidden_size(), c.get<double>("layer_norm_eps")));
+}
+
+Tensor BertPredictionHeadTransform::forward(const Tensor& h) const {
+  return LayerNorm->forward(ops::activation(dense->forward(h), transform_act_fn));
+}
+
+BertLMPredictionHead::BertLMPredictionHead(const PretrainedConfig& c) {
+  transform = std::make_shared<BertPredictionHeadTransform>(c);
+  decoder = std::make_shared<nn::Linear>(c.hidden_size(), c.vocab_size(), /*bias=*/true);
+  // Python registers `bias` on the head before assigning it to decoder.bias: own parameter first.
+  register_parameter("bias", &decoder->bias);
+  register_module("transform", transform);
+  register_module("decoder", decoder);
+}
+
+Tensor BertLMPredictionHead::forward(const Tensor& h) const { return decoder->forward(transform->forward(h)); }
+
+BertOnlyMLMHead::BertOnlyMLMHead(const PretrainedConfig& c) {
+  predictions = register_module("predictions", std::make_shared<BertLMPredictionHead>(c));
+}
+
+BertForMaskedLM::BertForMaskedLM(std::shared_ptr<PretrainedConfig> config) : BertPreTrainedModel(std::move(config)) {
+  bert = register_module("bert", std::make_shared<BertModel>(config_, /*add_pooling_layer=*/false));
+  cls = register_module("cls", std::make_shared<BertOnlyMLMHead>(*config_));
+  tie_weights();
+}
+
+void BertForMaskedLM::tie_weights() {
+  if (config().tie_word_embeddings()) cls->predictions->decoder->weight = bert->embeddings->word_embeddings->weight;
+}
+
+ModelOutput BertForMaskedLM::forward(const ModelInputs& in) {
+  ModelOutput out = bert->forward(in);
+  out.logits = cls->forward(out.last_hidden_state);
+  return out;
+}
+
+BertForSequenceClassification::BertForSequenceClassification(std::shared_ptr<PretrainedConfig> config)
+    : BertPreTrainedModel(std::move(config)) {
+  bert = register_module("bert", std::make_shared<BertModel>(config_, true));
+  classifier = register_module("classifier",
+                               std::make_shared<nn::Linear>(config_->hidden_size(), config_->num_labels()));
+}
+
+ModelOutput BertForSequenceClassification::forward(const ModelInputs& in) {
+  ModelOutput out = bert->forward(in);
+  out.logits = classifier->forward(out.pooler_output);
+  return out;
+}
+
+BertForTokenClassification::BertForTokenClassification(std::shared_ptr<PretrainedConfig> config)
+    : BertPreTrainedModel(std::move(config)) {
+  bert = register_module("bert", std::make_shared<BertModel>(config_, false));
+  classifier = register_module("classifier",
+                               std::make_shared<nn::Linear>(config_->hidden_size(), config_->num_labels()));
+}
+
+ModelOutput BertForTokenClassification::forward(const ModelInputs& in) {
+  ModelOutput out = bert->forward(in);
+  out.logits = classifier->forward(out.last_hidden_state);
+  return out;
+}
+
+}  // namespace transformers

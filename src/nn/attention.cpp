@@ -1,0 +1,83 @@
+#include "transformers/nn/attention.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+
+#include "transformers/nn/attention_mask.hpp"
+#include "transformers/ops/attention.hpp"
+
+namespace transformers::nn {
+
+Tensor repeat_kv(const Tensor& x, int64_t n_rep) {
+  if (n_rep == 1) return x;
+  const int64_t b = x.size(0), h = x.size(1), s = x.size(2), d = x.size(3);
+  return x.unsqueeze(2).expand({b, h, n_rep, s, d}).reshape({b, h * n_rep, s, d});
+}
+
+bool uses_eager_attention(const std::string& impl, bool output_attentions, bool has_head_mask) {
+  if (impl == "eager") return true;
+  if (impl != "sdpa" && impl != "flash_attention_2")
+    throw UnsupportedError("attn_implementation: expected \"eager\", \"sdpa\" or \"flash_attention_2\", found \"" +
+                           impl + "\"");
+  return output_attentions || has_head_mask;
+}
+
+namespace {
+void warn_sdpa_fallback_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::fprintf(stderr,
+                 "warning: scaled_dot_product_attention does not support output_attentions=True or head_mask. "
+                 "Falling back to eager attention. Load the model with attn_implementation=\"eager\" to remove "
+                 "this warning.\n");
+  });
+}
+
+// A top-left causal additive mask [Q, K] (torch's is_causal convention) for the eager path.
+Tensor top_left_causal(int64_t q, int64_t k, DType dtype, double mn) {
+  std::vector<double> v(size_t(q * k));
+  for (int64_t i = 0; i < q; ++i)
+    for (int64_t j = 0; j < k; ++j) v[size_t(i * k + j)] = j <= i ? 0.0 : mn;
+  return Tensor::from_vector(v, {q, k}).to(dtype);
+}
+}  // namespace
+
+AttentionOutput attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& o) {
+  if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4)
+    throw ShapeError("attention: expected 4-D [batch, heads, seq, head_dim] q/k/v, found " + shape_str(q.sizes()) +
+                     ", " + shape_str(k.sizes()) + ", " + shape_str(v.sizes()));
+  const int64_t h = q.size(1), hkv = k.size(1);
+  if (hkv == 0 || h % hkv != 0)
+    throw ShapeError("attention: query heads (" + std::to_string(h) + ") must be a multiple of key/value heads (" +
+                     std::to_string(hkv) + ")");
+  const double scale = o.scaling ? *o.scaling : 1.0 / std::sqrt(double(q.size(3)));
+  const bool eager = uses_eager_attention(o.implementation, o.output_attentions, o.head_mask.defined());
+  if (eager && o.implementation != "eager") warn_sdpa_fallback_once();
+
+  Tensor mask = o.attention_mask;
+  if (!eager) {
+    ops::SdpaOptions so;
+    so.attn_mask = mask;
+    so.is_causal = !mask.defined() && o.is_causal && q.size(2) > 1;
+    so.scale = scale;
+    so.enable_gqa = hkv != h;
+    return {ops::scaled_dot_product_attention(q, k, v, so), Tensor()};
+  }
+
+  if (!mask.defined() && o.is_causal && q.size(2) > 1) {
+    const DType mdt = o.upcast ? DType::Float32 : q.dtype();
+    mask = top_left_causal(q.size(2), k.size(2), mdt, dtype_min(mdt));
+  }
+  Tensor kk = repeat_kv(k, h / hkv), vv = repeat_kv(v, h / hkv);
+  if (o.upcast && q.dtype() != DType::Float32) {
+    // Scores, softmax and the weighted sum in float32; probabilities and output back in v's dtype.
+    auto [out, probs] = ops::eager_attention(q.to(DType::Float32), kk.to(DType::Float32), vv.to(DType::Float32),
+                                             mask, scale, o.head_mask);
+    return {out.to(v.dtype()), probs.to(v.dtype())};
+  }
+  auto [out, probs] = ops::eager_attention(q, kk, vv, mask, scale, o.head_mask);
+  return {out, probs};
+}
+
+}  // namespace transformers::nn

@@ -1,0 +1,121 @@
+#include "transformers/nn/kv_cache.hpp"
+
+#include <algorithm>
+
+#include "transformers/ops/indexing.hpp"
+
+namespace transformers {
+
+namespace {
+void check_states(const Tensor& k, const Tensor& v, int64_t layer_idx) {
+  const std::string where = "Cache::update(layer " + std::to_string(layer_idx) + ")";
+  if (!k.defined() || !v.defined()) throw ValueError(where + ": key and value states must be defined");
+  if (k.dim() != 4 || v.dim() != 4)
+    throw ShapeError(where + ": expected 4-D [batch, heads, seq, head_dim] states, found keys " +
+                     shape_str(k.sizes()) + " values " + shape_str(v.sizes()));
+  if (k.size(0) != v.size(0) || k.size(1) != v.size(1) || k.size(2) != v.size(2))
+    throw ShapeError(where + ": keys " + shape_str(k.sizes()) + " and values " + shape_str(v.sizes()) +
+                     " disagree in batch, heads or length");
+}
+}  // namespace
+
+void Cache::grow(Layer& l, int64_t needed) {
+  int64_t cap = l.keys.size(2);
+  if (needed <= cap) return;
+  int64_t new_cap = std::max(needed, cap * 2);
+  Tensor nk = Tensor::zeros({l.keys.size(0), l.keys.size(1), new_cap, l.keys.size(3)}, l.keys.dtype());
+  Tensor nv = Tensor::zeros({l.values.size(0), l.values.size(1), new_cap, l.values.size(3)}, l.values.dtype());
+  if (l.length > 0) {
+    nk.narrow(2, 0, l.length).copy_(l.keys.narrow(2, 0, l.length));
+    nv.narrow(2, 0, l.length).copy_(l.values.narrow(2, 0, l.length));
+  }
+  l.keys = nk;
+  l.values = nv;
+}
+
+std::pair<Tensor, Tensor> Cache::update(const Tensor& k, const Tensor& v, int64_t layer_idx) {
+  if (layer_idx < 0) throw ValueError("Cache::update: layer_idx must be >= 0, found " + std::to_string(layer_idx));
+  check_states(k, v, layer_idx);
+  if (int64_t(layers_.size()) <= layer_idx) layers_.resize(size_t(layer_idx) + 1);
+  Layer& l = layers_[size_t(layer_idx)];
+  const int64_t n = k.size(2);
+  if (!l.keys.defined()) {
+    const int64_t cap = std::max(options_.max_cache_len, n);
+    l.keys = Tensor::zeros({k.size(0), k.size(1), cap, k.size(3)}, k.dtype());
+    l.values = Tensor::zeros({v.size(0), v.size(1), cap, v.size(3)}, v.dtype());
+    l.length = 0;
+  } else if (k.size(0) != l.keys.size(0) || k.size(1) != l.keys.size(1) || k.size(3) != l.keys.size(3) ||
+             v.size(3) != l.values.size(3)) {
+    throw ShapeError("Cache::update(layer " + std::to_string(layer_idx) + "): cached keys are [batch " +
+                     std::to_string(l.keys.size(0)) + ", heads " + std::to_string(l.keys.size(1)) + ", head_dim " +
+                     std::to_string(l.keys.size(3)) + "], new keys are " + shape_str(k.sizes()));
+  }
+  grow(l, l.length + n);
+  // copy_ converts dtype, so half-precision states may enter a float32 cache and vice versa.
+  l.keys.narrow(2, l.length, n).copy_(k);
+  l.values.narrow(2, l.length, n).copy_(v);
+  l.length += n;
+  return {l.keys.narrow(2, 0, l.length), l.values.narrow(2, 0, l.length)};
+}
+
+int64_t Cache::get_seq_length(int64_t layer_idx) const {
+  if (layer_idx < 0 || layer_idx >= int64_t(layers_.size())) return 0;
+  return layers_[size_t(layer_idx)].length;
+}
+
+int64_t Cache::capacity(int64_t layer_idx) const {
+  if (layer_idx < 0 || layer_idx >= int64_t(layers_.size()) || !layers_[size_t(layer_idx)].keys.defined()) return 0;
+  return layers_[size_t(layer_idx)].keys.size(2);
+}
+
+int64_t Cache::batch_size() const {
+  for (auto& l : layers_)
+    if (l.keys.defined()) return l.keys.size(0);
+  return 0;
+}
+
+Tensor Cache::key_cache(int64_t layer_idx) const {
+  if (layer_idx < 0 || layer_idx >= int64_t(layers_.size())) return Tensor();
+  auto& l = layers_[size_t(layer_idx)];
+  return l.keys.defined() ? l.keys.narrow(2, 0, l.length) : Tensor();
+}
+
+Tensor Cache::value_cache(int64_t layer_idx) const {
+  if (layer_idx < 0 || layer_idx >= int64_t(layers_.size())) return Tensor();
+  auto& l = layers_[size_t(layer_idx)];
+  return l.values.defined() ? l.values.narrow(2, 0, l.length) : Tensor();
+}
+
+void Cache::batch_select_indices(const Tensor& indices) {
+  for (auto& l : layers_) {
+    if (!l.keys.defined()) continue;
+    // index_select gathers whole rows (all capacity), keeping the preallocated layout.
+    l.keys = ops::index_select(l.keys, 0, indices);
+    l.values = ops::index_select(l.values, 0, indices);
+  }
+}
+
+void Cache::reorder_cache(const Tensor& beam_idx) { batch_select_indices(beam_idx); }
+
+void Cache::batch_repeat_interleave(int64_t repeats) {
+  if (repeats < 1) throw ValueError("Cache::batch_repeat_interleave: repeats must be >= 1, found " + std::to_string(repeats));
+  const int64_t b = batch_size();
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < b; ++i)
+    for (int64_t r = 0; r < repeats; ++r) idx.push_back(i);
+  batch_select_indices(Tensor::from_vector(idx));
+}
+
+void Cache::crop(int64_t max_length) {
+  for (auto& l : layers_) {
+    int64_t keep = max_length < 0 ? l.length + max_length : max_length;
+    if (keep < 0) keep = 0;
+    if (keep < l.length) l.length = keep;
+  }
+}
+
+void Cache::reset() {
+  for (auto& l : layers_) l.length = 0;
+}
+
+}  // namespace transformers

@@ -1,0 +1,87 @@
+// Wider parity: tiny random models made by tests/oracle/models_parity.py with transformers 4.51
+// (tests/data/models/cases/<name>/), covering rope types, GQA/MQA, biases, head_dim, decoder BERT,
+// GPT-2 scaling flags, padding left/right/middle, explicit position_ids and one cached decode step.
+// Tolerance: 1e-4 absolute on logits whose scale is ~5 (float32 reorderings give ~1e-6).
+#include <filesystem>
+
+#include "models/parity_util.hpp"
+#include "transformers/io/safetensors.hpp"
+
+using namespace transformers;
+using namespace parity;
+
+namespace {
+
+std::vector<std::string> case_names() {
+  std::vector<std::string> names;
+  for (auto& e : fs::directory_iterator(test_data("cases"))) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class OracleCase : public ::testing::TestWithParam<std::string> {};
+
+Tensor output_of(const ModelOutput& o, const std::string& key) {
+  return key == "logits" ? o.logits : o.last_hidden_state;
+}
+
+TEST_P(OracleCase, MatchesTransformers451) {
+  const fs::path dir = test_data("cases") / GetParam();
+  io::SafetensorsReader reader(dir / "expected.safetensors");
+  const auto& meta = reader.metadata();
+  const std::string cls = json::parse(meta.at("class")).get<std::string>();
+  const std::string key = json::parse(meta.at("output")).get<std::string>();
+  const bool decode_step = json::parse(meta.at("decode_step")).get<bool>();
+  auto exp = load_tensors(dir / "expected.safetensors");
+
+  ModelInputs in;
+  in.input_ids = exp.at("input_ids");
+  in.attention_mask = exp.at("attention_mask");
+  if (exp.count("position_ids")) in.position_ids = exp.at("position_ids");
+  if (exp.count("token_type_ids")) in.token_type_ids = exp.at("token_type_ids");
+
+  auto eager = load_model(dir, cls, "eager");
+  ModelInputs full = in;
+  full.output_hidden_states = true;
+  full.output_attentions = true;
+  ModelOutput o = eager->forward(full);
+  const double err = max_abs_diff(output_of(o, key), exp.at("logits"));
+  EXPECT_LE(err, 1e-4) << "eager " << key;
+  EXPECT_LE(max_abs_diff(stack(o.hidden_states), exp.at("hidden_states")), 1e-4);
+  EXPECT_LE(max_abs_diff(stack(o.attentions), exp.at("attentions")), 1e-5);
+
+  auto sdpa = load_model(dir, cls, "sdpa");
+  const double err_sdpa = max_abs_diff(output_of(sdpa->forward(in), key), exp.at("logits_sdpa"));
+  EXPECT_LE(err_sdpa, 1e-4) << "sdpa";
+  std::printf("%s: max|err| eager %.3g sdpa %.3g\n", GetParam().c_str(), err, err_sdpa);
+
+  if (decode_step) {
+    const int64_t s = in.input_ids.size(1);
+    for (auto* model : {eager.get(), sdpa.get()}) {
+      Cache cache({.max_cache_len = s});
+      ModelInputs pre;
+      pre.input_ids = in.input_ids.narrow(1, 0, s - 1);
+      pre.attention_mask = in.attention_mask.narrow(1, 0, s - 1);
+      if (in.position_ids.defined()) pre.position_ids = in.position_ids.narrow(1, 0, s - 1);
+      pre.past_key_values = &cache;
+      pre.use_cache = true;
+      model->forward(pre);
+      EXPECT_EQ(cache.get_seq_length(), s - 1);
+      ModelInputs step;
+      step.input_ids = in.input_ids.narrow(1, s - 1, 1);
+      step.attention_mask = in.attention_mask;
+      if (in.position_ids.defined()) step.position_ids = in.position_ids.narrow(1, s - 1, 1);
+      step.past_key_values = &cache;
+      step.use_cache = true;
+      ModelOutput so = model->forward(step);
+      EXPECT_EQ(cache.get_seq_length(), s);
+      const char* want = model == eager.get() ? "step_logits" : "step_logits_sdpa";
+      EXPECT_LE(max_abs_diff(so.logits, exp.at(want)), 1e-4) << want;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, OracleCase, ::testing::ValuesIn(case_names()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
