@@ -44,11 +44,12 @@ bool FakeHub::is_lfs(const std::string& path) {
   return ends(".safetensors") || ends(".bin");
 }
 
-std::string FakeHub::commit(const std::string& repo, const Files& files, const std::string& branch) {
+std::string FakeHub::commit(const std::string& repo, const Files& files, const std::string& branch,
+                            const std::string& given_sha) {
   std::lock_guard<std::mutex> g(mu_);
   std::string seed = repo + "#" + std::to_string(++commit_counter_);
   for (const auto& [p, c] : files) seed += p + '\0' + c;
-  std::string sha = hub::git_blob_sha1_hex(seed);
+  std::string sha = given_sha.empty() ? hub::git_blob_sha1_hex(seed) : given_sha;
   repos_[repo].commits[sha] = files;
   repos_[repo].refs[branch] = sha;
   for (const auto& [p, c] : files)

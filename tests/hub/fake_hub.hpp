@@ -21,9 +21,11 @@ class FakeHub {
   std::string endpoint() const { return hub_.base_url(); }
   std::string cdn_url() const { return cdn_.base_url(); }
 
-  // Adds a commit holding exactly `files`, points `branch` at it, returns its 40-hex sha.
-  // repo is "org/name", or "datasets/org/name" / "spaces/org/name" for other repo types.
-  std::string commit(const std::string& repo, const Files& files, const std::string& branch = "main");
+  // Adds a commit holding exactly `files`, points `branch` at it, returns its 40-hex sha (derived
+  // from the content unless `sha` is given). repo is "org/name", or "datasets/org/name" /
+  // "spaces/org/name" for other repo types.
+  std::string commit(const std::string& repo, const Files& files, const std::string& branch = "main",
+                     const std::string& sha = "");
   void set_ref(const std::string& repo, const std::string& ref, const std::string& commit);
   void set_private(const std::string& repo, const std::string& token);  // requires "Bearer <token>"
   void rename(const std::string& old_repo, const std::string& new_repo);  // 307 relative redirect
