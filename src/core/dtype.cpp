@@ -55,7 +55,10 @@ float fp16_to_float(uint16_t h) {
   const uint32_t sign = uint32_t(h & 0x8000u) << 16;
   const uint32_t exp = (h >> 10) & 0x1fu;
   uint32_t mant = h & 0x3ffu;
-  if (exp == 0x1f) return bits_float(sign | 0x7f800000u | (mant << 13));  // inf / NaN (payload kept)
+  if (exp == 0x1f) {
+    if (mant == 0) return bits_float(sign | 0x7f800000u);  // inf
+    return bits_float(sign | 0x7fc00000u | (mant << 13));   // NaN: payload kept, made quiet (as torch)
+  }
   if (exp == 0) {
     if (mant == 0) return bits_float(sign);
     // subnormal: value = mant * 2^-24, exact in float32
@@ -90,7 +93,7 @@ float fp8e4m3_to_float(uint8_t v) {
   const int exp = (v >> 3) & 0xf;
   const int mant = v & 0x7;
   float r;
-  if (exp == 0xf && mant == 0x7) r = std::nanf("");
+  if (exp == 0xf && mant == 0x7) return bits_float((neg ? 0x80000000u : 0u) | 0x7ff00000u);  // torch's NaN bits
   else if (exp == 0) r = std::ldexp(float(mant), -9);
   else r = std::ldexp(1.0f + float(mant) / 8.0f, exp - 7);
   return neg ? -r : r;
@@ -101,7 +104,7 @@ float fp8e5m2_to_float(uint8_t v) { return fp16_to_float(uint16_t(v) << 8); }
 
 uint8_t float_to_fp8e5m2(float f) {
   const uint16_t h = float_to_fp16(f);
-  if ((h & 0x7fffu) > 0x7c00u) return uint8_t((h >> 8) | 0x02u);  // NaN stays NaN
+  if ((h & 0x7fffu) > 0x7c00u) return uint8_t(((h >> 8) & 0x80u) | 0x7fu);  // NaN -> sign | 0x7f, as torch
   // round the fp16 bits to nearest even at bit 8
   const uint32_t r = uint32_t(h) + 0x7fu + ((h >> 8) & 1u);
   if (((h & 0x7fffu) < 0x7c00u) && ((r & 0x7f00u) >= 0x7c00u)) return uint8_t(((h >> 8) & 0x80u) | 0x7cu);
@@ -109,10 +112,10 @@ uint8_t float_to_fp8e5m2(float f) {
 }
 
 uint8_t float_to_fp8e4m3(float f) {
-  if (std::isnan(f)) return 0x7f;
   const uint8_t sign = std::signbit(f) ? 0x80 : 0x00;
+  if (std::isnan(f)) return uint8_t(sign | 0x7f);
   float a = std::fabs(f);
-  if (a >= 464.0f) return uint8_t(sign | 0x7f);  // beyond max after rounding: NaN (no inf in e4m3fn)
+  if (a >= 464.0f) return uint8_t(sign | 0x7e);  // torch saturates overflow and inf to +-448 (no inf in e4m3fn)
   // find the representable neighbours by brute force over 127 codes (used at load time only)
   uint8_t best = 0;
   float best_err = a;

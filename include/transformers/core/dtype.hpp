@@ -32,7 +32,8 @@ inline float bits_float(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f;
 inline float bf16_to_float(uint16_t h) { return bits_float(uint32_t(h) << 16); }
 inline uint16_t float_to_bf16(float f) {
   uint32_t u = float_bits(f);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x0040u);  // NaN: keep payload, force quiet
+  // NaN: torch's tensor cast writes 0xffff for every NaN (checked by tests/core/test_dtype_goldens.cpp)
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t(0xffffu);
   u += 0x7fffu + ((u >> 16) & 1u);  // round to nearest even
   return uint16_t(u >> 16);
 }
@@ -41,7 +42,7 @@ float fp16_to_float(uint16_t h);
 uint16_t float_to_fp16(float f);
 float fp8e4m3_to_float(uint8_t v);
 float fp8e5m2_to_float(uint8_t v);
-uint8_t float_to_fp8e4m3(float f);  // saturating to +-448 like torch's float8_e4m3fn cast? no: NaN on overflow
+uint8_t float_to_fp8e4m3(float f);  // like torch's cast: overflow and +-inf saturate to +-448, NaN keeps its sign
 uint8_t float_to_fp8e5m2(float f);
 
 // Compile-time mapping from C++ types to DType.

@@ -90,7 +90,7 @@ class Tensor {
   Tensor select(int64_t dim, int64_t index) const;
   Tensor operator[](int64_t index) const { return select(0, index); }
   Tensor transpose(int64_t d0, int64_t d1) const;
-  Tensor t() const { return transpose(0, 1); }
+  Tensor t() const { return dim() < 2 ? *this : transpose(0, 1); }  // like torch: 0-D/1-D unchanged
   Tensor permute(const std::vector<int64_t>& dims) const;
   Tensor view(const Shape& shape) const;  // throws ShapeError when the strides don't allow it; -1 inferred
   Tensor expand(const Shape& shape) const;  // -1 keeps a size
