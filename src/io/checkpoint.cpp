@@ -2,10 +2,12 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <set>
 
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/io/safetensors.hpp"
+#include "transformers/io/shard_index.hpp"
 #include "transformers/io/torch_pickle.hpp"
 
 namespace transformers::io {
@@ -45,6 +47,126 @@ NamedTensors load_checkpoint_files(const std::vector<std::filesystem::path>& fil
     }
   }
   return out;
+}
+
+namespace {
+bool ends_with(const std::string& s, const std::string& suf) {
+  return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
+}
+
+Checkpoint from_index(const std::filesystem::path& index_file) {
+  const ShardIndex idx = read_shard_index(index_file);
+  Checkpoint ck;
+  ck.index = index_file;
+  const auto folder = index_file.parent_path();
+  for (const auto& f : idx.shard_files()) ck.files.push_back(folder / f);
+  // Read shard by shard, checking every weight_map entry is where the index says.
+  std::set<std::string> seen;
+  for (const auto& f : ck.files) {
+    auto r = open_checkpoint_file(f);
+    if (ck.format.empty()) {
+      ck.format = std::string(r->format());
+      ck.metadata = r->metadata();
+    }
+    for (const auto& k : r->keys()) {
+      if (!seen.insert(k).second)
+        throw FormatError("tensor '" + k + "' appears in more than one shard (again in '" + f.string() + "')");
+      ck.tensors.emplace_back(k, r->get_tensor(k));
+    }
+  }
+  for (const auto& [k, shard] : idx.weight_map)
+    if (!seen.count(k))
+      throw FormatError("index '" + index_file.string() + "' maps '" + k + "' to '" + shard + "', which does not hold it");
+  return ck;
+}
+}  // namespace
+
+Checkpoint open_checkpoint(const std::filesystem::path& path, const OpenOptions& options) {
+  namespace fs = std::filesystem;
+  if (fs::is_directory(path)) {
+    std::vector<std::pair<std::string, bool>> candidates;  // (name, is_index)
+    if (options.use_safetensors.value_or(true)) {
+      candidates.emplace_back(add_variant("model.safetensors", options.variant), false);
+      candidates.emplace_back(add_variant("model.safetensors.index.json", options.variant), true);
+    }
+    if (!options.use_safetensors.value_or(false)) {
+      candidates.emplace_back(add_variant("pytorch_model.bin", options.variant), false);
+      candidates.emplace_back(add_variant("pytorch_model.bin.index.json", options.variant), true);
+    }
+    std::string tried;
+    for (const auto& [name, is_index] : candidates) {
+      const fs::path p = path / name;
+      if (fs::is_regular_file(p)) return open_checkpoint(p, options);
+      tried += (tried.empty() ? "" : ", ") + name;
+    }
+    throw FileNotFoundError("no checkpoint in '" + path.string() + "': looked for " + tried);
+  }
+  if (!fs::exists(path)) throw FileNotFoundError("checkpoint '" + path.string() + "' does not exist");
+  if (ends_with(path.filename().string(), ".json")) return from_index(path);
+  Checkpoint ck;
+  auto r = open_checkpoint_file(path);
+  ck.format = std::string(r->format());
+  ck.metadata = r->metadata();
+  ck.files = {path};
+  ck.tensors = r->tensors();
+  return ck;
+}
+
+SaveResult save_state_dict(const std::filesystem::path& folder, const NamedTensors& tensors, const SaveOptions& o) {
+  namespace fs = std::filesystem;
+  if (fs::exists(folder) && !fs::is_directory(folder))
+    throw ValueError("save_state_dict: '" + folder.string() + "' should be a directory, not a file");
+  fs::create_directories(folder);
+  const int64_t max = std::holds_alternative<int64_t>(o.max_shard_size)
+                          ? std::get<int64_t>(o.max_shard_size)
+                          : parse_size_to_int(std::get<std::string>(o.max_shard_size));
+  const std::string weights = add_variant(o.safe_serialization ? "model.safetensors" : "pytorch_model.bin", o.variant);
+  std::string pattern = weights;
+  for (const std::string ext : {".safetensors", ".bin"}) {
+    const size_t at = pattern.rfind(ext);
+    if (at != std::string::npos && at + ext.size() == pattern.size()) {
+      pattern = pattern.substr(0, at) + "{suffix}" + ext;
+      break;
+    }
+  }
+  const StateDictSplit split = split_state_dict_into_shards(tensors, max, pattern);
+
+  if (o.cleanup_stale_shards) {
+    // save_pretrained §2.5: old shards of this weights name that the new save does not rewrite
+    std::string stem = weights;
+    for (const std::string ext : {".bin", ".safetensors"})
+      for (size_t at; (at = stem.find(ext)) != std::string::npos;) stem.erase(at, ext.size());
+    std::set<std::string> fresh;
+    for (const auto& [f, names] : split.filename_to_tensors) fresh.insert(f);
+    static const std::regex shard_re("(.*?)-\\d{5}-of-\\d{5}");
+    for (const auto& e : fs::directory_iterator(folder)) {
+      const std::string name = e.path().filename().string();
+      std::string bare = name;
+      for (const std::string ext : {".bin", ".safetensors"})
+        for (size_t at; (at = bare.find(ext)) != std::string::npos;) bare.erase(at, ext.size());
+      if (name.rfind(stem, 0) == 0 && e.is_regular_file() && !fresh.count(name) && std::regex_match(bare, shard_re))
+        fs::remove(e.path());
+    }
+  }
+
+  std::map<std::string, const Tensor*> by_name;
+  for (const auto& [n, t] : tensors) by_name[n] = &t;
+  SaveResult result;
+  for (const auto& [file, names] : split.filename_to_tensors) {
+    NamedTensors shard;
+    shard.reserve(names.size());
+    for (const auto& n : names) shard.emplace_back(n, by_name.at(n)->contiguous());
+    if (o.safe_serialization) save_safetensors(folder / file, shard, o.metadata);
+    else save_torch(folder / file, shard);
+    result.files.push_back(file);
+  }
+  if (split.is_sharded()) {
+    const std::string index_name =
+        add_variant(o.safe_serialization ? "model.safetensors.index.json" : "pytorch_model.bin.index.json", o.variant);
+    save_shard_index(folder / index_name, split.index());
+    result.index_file = index_name;
+  }
+  return result;
 }
 
 }  // namespace transformers::io

@@ -35,7 +35,7 @@ const std::set<std::string, std::less<>>& allowed_exact() {
   static const std::set<std::string, std::less<>> s = {
       "collections.OrderedDict", "collections.Counter", "torch.nn.parameter.Parameter",
       "torch.serialization._get_layout", "torch.Size", "torch.Tensor", "torch.device", "_codecs.encode",
-      "builtins.bytearray", "builtins.set", "builtins.complex", "torch.UntypedStorage",
+      "builtins.bytearray", "builtins.set", "builtins.complex",
       "torch.storage.TypedStorage", "torch.storage.UntypedStorage", "torch._tensor._rebuild_from_type_v2",
       "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
       "torch._utils._rebuild_qtensor", "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2",
