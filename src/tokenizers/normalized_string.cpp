@@ -175,9 +175,13 @@ static std::vector<DChar> decompose_chars(const std::string& norm, const std::ve
     if (ccc(out[k].c) == 0) { ++k; continue; }
     std::size_t s = k;
     while (k < out.size() && ccc(out[k].c) != 0) ++k;
-    if (k - s > 1)
-      std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(s), out.begin() + static_cast<std::ptrdiff_t>(k),
-                       [](const DChar& x, const DChar& y) { return ccc(x.c) < ccc(y.c); });
+    if (k - s > 1) {
+      // Only the code points move; the alignments stay by position (as Hugging Face reports them).
+      std::vector<char32_t> cps;
+      for (std::size_t q = s; q < k; ++q) cps.push_back(out[q].c);
+      std::stable_sort(cps.begin(), cps.end(), [](char32_t x, char32_t y) { return ccc(x) < ccc(y); });
+      for (std::size_t q = s; q < k; ++q) out[q].c = cps[q - s];
+    }
   }
   return out;
 }

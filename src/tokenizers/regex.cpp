@@ -3,7 +3,10 @@
 
 #include <pcre2.h>
 
+#include "tokenizers/unicode.hpp"
 #include "transformers/core/error.hpp"
+
+#include <cstdio>
 
 namespace transformers::tokenizers_detail {
 
@@ -18,9 +21,66 @@ pcre2_match_data* thread_match_data() {
 }
 }  // namespace
 
-Regex::Regex(const std::string& pattern, const std::string& what) : pattern_(pattern) {
+namespace {
+// The White_Space chars as a class body ("\x{9}-\x{d}\x{20}..."), computed from the Unicode
+// categories. Oniguruma's \s is exactly this set; PCRE2's \s also takes U+180E.
+const std::string& space_class_body() {
+  static const std::string body = [] {
+    std::string b;
+    char buf[48];
+    char32_t c = 0;
+    while (c <= 0x10FFFF) {
+      if (!is_whitespace(c)) { ++c; continue; }
+      char32_t e = c;
+      while (e + 1 <= 0x10FFFF && is_whitespace(e + 1)) ++e;
+      if (e == c) std::snprintf(buf, sizeof(buf), "\\x{%x}", static_cast<unsigned>(c));
+      else std::snprintf(buf, sizeof(buf), "\\x{%x}-\\x{%x}", static_cast<unsigned>(c), static_cast<unsigned>(e));
+      b += buf;
+      c = e + 1;
+    }
+    return b;
+  }();
+  return body;
+}
+
+// Rewrites \s and \S so that they mean Unicode White_Space, as in Oniguruma.
+std::string translate_pattern(const std::string& p) {
+  std::string out;
+  bool in_class = false;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      char n = p[i + 1];
+      if (n == 's') {
+        out += in_class ? space_class_body() : "[" + space_class_body() + "]";
+      } else if (n == 'S' && !in_class) {
+        out += "[^" + space_class_body() + "]";
+      } else {
+        out += c;
+        out += n;
+      }
+      ++i;
+      continue;
+    }
+    if (!in_class && c == '[') {
+      in_class = true;
+      out += c;
+      // A ']' right after '[' or '[^' is literal.
+      if (i + 1 < p.size() && p[i + 1] == '^') { out += '^'; ++i; }
+      if (i + 1 < p.size() && p[i + 1] == ']') { out += "\\]"; ++i; }
+      continue;
+    }
+    if (in_class && c == ']') in_class = false;
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
+Regex::Regex(const std::string& pattern_in, const std::string& what) : pattern_(pattern_in) {
   int err = 0;
   PCRE2_SIZE erroff = 0;
+  const std::string pattern = translate_pattern(pattern_in);
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
                                    PCRE2_UTF | PCRE2_UCP, &err, &erroff, nullptr);
   if (!code) {

@@ -118,8 +118,9 @@ bool is_bert_punctuation(char32_t c) {
 
 bool is_control_category(char32_t c) {
   auto k = cat(c);
+  // Unassigned code points (Cn) are kept: the category tables Hugging Face uses do not list them.
   return k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_CF || k == UTF8PROC_CATEGORY_CO ||
-         k == UTF8PROC_CATEGORY_CS || k == UTF8PROC_CATEGORY_CN;
+         k == UTF8PROC_CATEGORY_CS;
 }
 
 bool is_mark(char32_t c) {

@@ -57,7 +57,7 @@ bool is_whitespace(char32_t c);        // Unicode White_Space (Rust char::is_whi
 bool is_word_char(char32_t c);         // Rust regex \w
 bool is_numeric(char32_t c);           // Rust char::is_numeric (N*)
 bool is_bert_punctuation(char32_t c);  // ASCII punctuation or P*
-bool is_control_category(char32_t c);  // C* (Cc, Cf, Co, Cs, Cn)
+bool is_control_category(char32_t c);  // Cc, Cf, Co, Cs (not Cn)
 bool is_mark(char32_t c);              // M*
 bool is_nonspacing_mark(char32_t c);   // Mn
 bool is_chinese_char(char32_t c);      // CJK ideograph blocks used by BertNormalizer

@@ -130,7 +130,8 @@ class Unigram : public Model {
         }
       }
       if (unk_id < 0) throw ValueError("Unigram: the text needs an unknown token but the model has no unk_id");
-      out.push_back({unk_id, pieces[static_cast<std::size_t>(unk_id)].first, static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
+      // The token keeps the text it covers (Python shows e.g. 'Å', not '<unk>').
+      out.push_back({unk_id, std::string(str), static_cast<uint32_t>(s), static_cast<uint32_t>(e)});
     }
   }
 
