@@ -26,7 +26,8 @@ struct AttnTile {
 
 constexpr int64_t kAttnBlockK = 64;
 inline int64_t attn_scratch_floats(int64_t nq, int64_t D, int64_t Dv) {
-  return D * kAttnBlockK + nq * kAttnBlockK + nq * Dv + 2 * nq + kAttnBlockK;
+  return D * kAttnBlockK + nq * kAttnBlockK + nq * Dv + 2 * nq + (D > kAttnBlockK ? D : kAttnBlockK) +
+         (Dv > kAttnBlockK ? Dv : kAttnBlockK) + kAttnBlockK;
 }
 
 void attn_tile_scalar(const AttnTile& t);
