@@ -123,7 +123,9 @@ void AddedVocabulary::split_one(const Split& s, const Trie& trie, bool encode_sp
     if (m.start > prev) out.push_back(Split{s.normalized.slice(prev, m.start), std::nullopt});
     const AddedTokenInfo& t = tokens_[static_cast<std::size_t>(m.idx)];
     out.push_back(Split{s.normalized.slice(m.start, m.stop),
-                        std::vector<Token>{Token{t.id, t.content, 0, static_cast<uint32_t>(m.stop - m.start)}}});
+                        // The token's text is what was matched, stripped whitespace included.
+                        std::vector<Token>{Token{t.id, text.substr(m.start, m.stop - m.start), 0,
+                                                 static_cast<uint32_t>(m.stop - m.start)}}});
     prev = m.stop;
   }
   if (prev < text.size()) out.push_back(Split{s.normalized.slice(prev, text.size()), std::nullopt});

@@ -43,7 +43,9 @@ const std::string& space_class_body() {
   return body;
 }
 
-// Rewrites \s and \S so that they mean Unicode White_Space, as in Oniguruma.
+constexpr const char* kWordBody = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}";
+
+// Rewrites \s, \S, \w and \W so that they mean what Oniguruma / Rust regex take them to mean.
 std::string translate_pattern(const std::string& p) {
   std::string out;
   bool in_class = false;
@@ -55,6 +57,11 @@ std::string translate_pattern(const std::string& p) {
         out += in_class ? space_class_body() : "[" + space_class_body() + "]";
       } else if (n == 'S' && !in_class) {
         out += "[^" + space_class_body() + "]";
+      } else if (n == 'w') {
+        // Unicode \w as Rust regex and Oniguruma define it (PCRE2 10.42 leaves out marks).
+        out += in_class ? kWordBody : std::string("[") + kWordBody + "]";
+      } else if (n == 'W' && !in_class) {
+        out += std::string("[^") + kWordBody + "]";
       } else {
         out += c;
         out += n;
