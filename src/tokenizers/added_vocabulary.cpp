@@ -42,6 +42,36 @@ void AddedVocabulary::add(const AddedTokenInfo& t) {
   tokens_.push_back(t);
 }
 
+int32_t AddedVocabulary::add_like_hf(AddedTokenInfo t, const Model& model) {
+  if (t.content.empty()) return -1;
+  auto known = by_content_.find(t.content);
+  std::optional<int32_t> id;
+  if (known != by_content_.end()) id = known->second;
+  else id = model.token_to_id(t.content);
+  if (!id) {
+    const int32_t vs = static_cast<int32_t>(model.vocab_size());
+    if (tokens_.empty()) {
+      id = vs;
+    } else {
+      int32_t mx = tokens_.front().id;
+      for (const auto& x : tokens_) mx = std::max(mx, x.id);
+      id = (mx >= vs || vs == 0) ? mx + 1 : vs;
+    }
+  }
+  t.id = *id;
+  auto same_id = by_id_.find(t.id);
+  if (known != by_content_.end() && by_id_.count(known->second)) {
+    tokens_[by_id_[known->second]] = t;  // same content again: the later flags win
+  } else if (same_id != by_id_.end()) {
+    by_content_.erase(tokens_[same_id->second].content);
+    tokens_[same_id->second] = t;
+    by_content_[t.content] = t.id;
+  } else {
+    add(t);
+  }
+  return t.id;
+}
+
 void AddedVocabulary::build(const Normalizer* normalizer) {
   raw_ = Trie{};
   norm_ = Trie{};

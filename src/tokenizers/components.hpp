@@ -103,6 +103,10 @@ struct AddedTokenInfo {
 class AddedVocabulary {
  public:
   void add(const AddedTokenInfo& t);
+  // Adds a token the way Hugging Face re-adds it on load: a content already known (added or in
+  // the model vocab) keeps that id, otherwise the next id after the vocab / the largest added id.
+  // t.id is ignored. Returns the id given.
+  int32_t add_like_hf(AddedTokenInfo t, const Model& model);
   // Builds the matchers; the normalizer (may be null) is applied to normalized=true contents.
   void build(const Normalizer* normalizer);
   // Split `splits` (each without tokens) at the added tokens of one kind.

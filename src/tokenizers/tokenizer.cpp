@@ -179,7 +179,9 @@ Tokenizer Tokenizer::from_str(std::string_view text) {
       info.lstrip = get_bool(a, "lstrip", w, false);
       info.rstrip = get_bool(a, "rstrip", w, false);
       info.normalized = get_bool(a, "normalized", w, !info.special);
-      t.added_->add(info);
+      // As Hugging Face does on load, the id comes from the vocab or the next free slot; for a
+      // consistent file that is the stored id.
+      t.added_->add_like_hf(info, *t.model_);
     }
   }
   t.added_->build(t.normalizer_.get());
@@ -486,18 +488,11 @@ std::size_t Tokenizer::num_special_tokens_to_add(bool is_pair) const {
 
 std::size_t Tokenizer::add_tokens(const std::vector<AddedToken>& tokens) {
   std::size_t added = 0;
-  int32_t next = static_cast<int32_t>(model_->vocab_size());
-  for (const auto& t : added_->tokens()) next = std::max(next, t.id + 1);
   for (const auto& t : tokens) {
-    if (t.content.empty() || added_->token_to_id(t.content)) continue;
-    AddedTokenInfo info{t.content, 0, t.single_word, t.lstrip, t.rstrip, t.normalized, t.special};
-    if (auto id = model_->token_to_id(t.content)) {
-      info.id = *id;
-    } else {
-      info.id = next++;
-      ++added;
-    }
-    added_->add(info);
+    if (t.content.empty()) continue;
+    bool existed = added_->token_to_id(t.content) || model_->token_to_id(t.content);
+    added_->add_like_hf(AddedTokenInfo{t.content, 0, t.single_word, t.lstrip, t.rstrip, t.normalized, t.special}, *model_);
+    if (!existed) ++added;
   }
   added_->build(normalizer_.get());
   return added;
