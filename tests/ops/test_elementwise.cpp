@@ -327,3 +327,34 @@ TEST(Elementwise, ErrorsNameShapes) {
   }
   EXPECT_THROW(ops::add(Tensor(), Tensor::ones({1})), transformers::ValueError);
 }
+
+// The vectorised float32 <-> 16-bit casts used around 16-bit ops give the core's (torch's) bits.
+TEST(Elementwise, SixteenBitRoundTripMatchesCoreConversions) {
+  std::vector<float> v;
+  std::mt19937 g(3);
+  std::uniform_int_distribution<uint32_t> bits;
+  for (int i = 0; i < 70000; ++i) v.push_back(transformers::bits_float(bits(g)));
+  for (float f : {0.f, -0.f, 1.0f + 1.0f / 256, 65504.f, 65520.f, INFINITY, -INFINITY, NAN, 1e-8f, 3.0f * 5.96e-8f}) v.push_back(f);
+  const Tensor x = Tensor::from_vector(v);
+  for_each_level([&] {
+    for (DType dt : {DType::BFloat16, DType::Float16}) {
+      // add 0 in the 16-bit dtype: cast in, compute, cast out through the fast path
+      const Tensor h = ops::mul(x.to(dt), 1.0);
+      const Tensor want = x.to(dt);
+      ASSERT_EQ(h.numel(), want.numel());
+      const auto* a = static_cast<const uint16_t*>(h.data_ptr());
+      const auto* b = static_cast<const uint16_t*>(want.data_ptr());
+      int bad = 0;
+      for (int64_t i = 0; i < h.numel(); ++i) {
+        const bool both_nan = (a[i] & 0x7fff) > (dt == DType::BFloat16 ? 0x7f80 : 0x7c00) &&
+                              (b[i] & 0x7fff) > (dt == DType::BFloat16 ? 0x7f80 : 0x7c00);
+        if (a[i] != b[i] && !(both_nan && dt == DType::Float16)) ++bad;  // float16 NaN payloads may differ after x*1
+      }
+      EXPECT_EQ(bad, 0) << name(dt);
+      // and straight float32 -> 16-bit -> float32 through the op layer (relu keeps values)
+      const Tensor r = ops::relu(x.to(dt)).to(DType::Float32);
+      const Tensor rr = ops::relu(x).to(dt).to(DType::Float32);
+      EXPECT_TRUE(close(r, Ref::of(rr), Tol{0, 0}));
+    }
+  });
+}

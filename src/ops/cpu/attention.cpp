@@ -46,7 +46,7 @@ void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v, const char* op
 
 // Float32 view with a unit last stride (copy only when needed).
 Tensor f32_rows(const Tensor& t) {
-  Tensor f = t.to(DType::Float32);
+  Tensor f = t.dtype() == DType::Float32 ? t : detail::cast(t.contiguous(), DType::Float32);
   if (f.size(-1) > 1 && f.stride(-1) != 1) f = f.contiguous();
   return f;
 }
@@ -174,7 +174,7 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
       fn(a);
     }
   });
-  return out.to(q0.dtype());
+  return detail::cast(out, q0.dtype());
 }
 
 std::pair<Tensor, Tensor> eager_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,

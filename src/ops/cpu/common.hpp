@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "ops/cpu/gemm16.hpp"
 #include "transformers/core/parallel.hpp"
 #include "transformers/core/tensor.hpp"
 
@@ -93,10 +94,27 @@ void strided_loop(const Shape& sizes, const std::array<Shape, K>& strides, Fn&& 
   });
 }
 
+// t.to(dt), with large contiguous conversions split over the thread pool (the float16/bfloat16 <->
+// float32 casts around every 16-bit op would otherwise run on one core).
+inline Tensor cast(const Tensor& t, DType dt) {
+  if (t.dtype() == dt) return t;
+  const int64_t n = t.numel();
+  if (n < 32768 || !t.is_contiguous()) return t.to(dt);
+  Tensor out = Tensor::empty(t.sizes(), dt);
+  const char* s = static_cast<const char*>(t.data_ptr());
+  char* d = static_cast<char*>(out.data_ptr());
+  const int64_t ss = int64_t(dtype_size(t.dtype())), ds = int64_t(dtype_size(dt));
+  const DType st = t.dtype();
+  parallel_for(0, n, 16384, [&](int64_t b, int64_t e) {
+    if (!convert_fast(s + b * ss, st, d + b * ds, dt, e - b)) convert_contiguous(s + b * ss, st, d + b * ds, dt, e - b);
+  });
+  return out;
+}
+
 // Moves `dim` to the end and makes the data contiguous in dtype `dt` (rows of length size(dim)).
 inline Tensor move_dim_last_contiguous(const Tensor& t, int64_t dim, DType dt) {
   Tensor x = dim == t.dim() - 1 || t.dim() == 0 ? t : t.transpose(dim, -1);
-  return x.to(dt).contiguous();
+  return cast(x.contiguous(), dt);
 }
 
 }  // namespace transformers::ops::detail

@@ -149,8 +149,8 @@ Tensor binary_impl(BinOp op, const Tensor& a, const Tensor& b, DType out_dtype, 
   check_cpu(a, op_name(op));
   check_cpu(b, op_name(op));
   const Shape shape = broadcast_shapes(a.sizes(), b.sizes());
-  const Tensor ac = a.to(compute).expand(shape);
-  const Tensor bc = b.to(compute).expand(shape);
+  const Tensor ac = detail::cast(a, compute).expand(shape);
+  const Tensor bc = detail::cast(b, compute).expand(shape);
   const bool cmp = is_compare(op);
   const DType direct = cmp ? DType::Bool : compute;
   Tensor out = Tensor::empty(shape, direct);
@@ -162,7 +162,7 @@ Tensor binary_impl(BinOp op, const Tensor& a, const Tensor& b, DType out_dtype, 
     case DType::Int64: run_binary<int64_t>(op, out, ac, bc); break;
     default: throw UnsupportedError(std::string(op_name(op)) + ": unsupported compute dtype");
   }
-  return out.to(out_dtype);
+  return detail::cast(out, out_dtype);
 }
 
 Tensor binary(BinOp op, const Tensor& a, const Tensor& b) {
@@ -235,7 +235,7 @@ void run_unary(UnOp op, const Tensor& out, const Tensor& a, double p0, double p1
                             C* o = po + off[0];
                             const C* x = pa + off[1];
                             if constexpr (std::is_same_v<C, float>) {
-                              if (st[1] == 1 && detail::vec_unary(int(op), o, x, n)) return;
+                              if (st[0] == 1 && st[1] == 1 && detail::vec_unary(int(op), o, x, n)) return;
                             }
                             for (int64_t i = 0; i < n; ++i) o[i * st[0]] = apply_unary<C>(op, x[i * st[1]], p0, p1);
                           }, 8192);
@@ -260,7 +260,7 @@ Tensor unary(UnOp op, const Tensor& a, double p0 = 0, double p1 = 0) {
   if (!is_floating_point(in) && op == UnOp::Clamp && (std::floor(p0) != p0 || std::floor(p1) != p1))
     out_dtype = DType::Float32;
   DType c = opmath_dtype(out_dtype);
-  Tensor x = a.to(c);
+  Tensor x = detail::cast(a, c);
   Tensor out = Tensor::empty(a.sizes(), c);
   switch (c) {
     case DType::Float32: run_unary<float>(op, out, x, p0, p1); break;
@@ -293,7 +293,7 @@ Tensor unary(UnOp op, const Tensor& a, double p0 = 0, double p1 = 0) {
     }
     default: throw UnsupportedError(std::string(un_name(op)) + ": unsupported dtype " + std::string(dtype_name(in)));
   }
-  return out.to(out_dtype);
+  return detail::cast(out, out_dtype);
 }
 
 }  // namespace

@@ -41,3 +41,22 @@ void convert16_rows(const uint16_t* src, int64_t ld, bool is_bf16, float* dst, i
 }
 
 }  // namespace transformers::ops::detail
+
+namespace transformers::ops::detail {
+
+// kinds: 0 f32->bf16, 1 bf16->f32, 2 f32->f16, 3 f16->f32
+bool convert_fast(const void* src, DType sd, void* dst, DType dd, int64_t n) {
+  int kind = -1;
+  if (sd == DType::Float32 && dd == DType::BFloat16) kind = 0;
+  else if (sd == DType::BFloat16 && dd == DType::Float32) kind = 1;
+  else if (sd == DType::Float32 && dd == DType::Float16) kind = 2;
+  else if (sd == DType::Float16 && dd == DType::Float32) kind = 3;
+  if (kind < 0) return false;
+  switch (kernel_level()) {
+    case KernelLevel::Avx512: cvt_avx512(kind, src, dst, n); return true;
+    case KernelLevel::Avx2: cvt_avx2(kind, src, dst, n); return true;
+    default: return false;
+  }
+}
+
+}  // namespace transformers::ops::detail

@@ -3,6 +3,8 @@
 // chosen by kernel_level()). They work on raw pointers so the ISA files carry no shared templates.
 #include <cstdint>
 
+#include "transformers/core/dtype.hpp"
+
 namespace transformers::ops::detail {
 
 // For n in [n0, n1) and m in [0, M):  y[m*ldy + n] = sum_k x[m*K + k] * w[n*ldw + k]  (+ bias[n] if
@@ -22,4 +24,13 @@ void gemv16_avx2(const float*, int64_t, int64_t, const uint16_t*, int64_t, bool,
 void gemv16_avx512(const float*, int64_t, int64_t, const uint16_t*, int64_t, bool, const float*, float*, int64_t,
                    int64_t, int64_t);
 
+}  // namespace transformers::ops::detail
+
+namespace transformers::ops::detail {
+// Vectorised float32 <-> bfloat16/float16 conversion of n contiguous elements, bit-identical to the
+// core's scalar conversions (round to nearest even; bf16 NaN -> 0xffff like torch). Returns false
+// when this pair of dtypes or the kernel level has no vector path (the caller converts).
+bool convert_fast(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t n);
+void cvt_avx2(int kind, const void* src, void* dst, int64_t n);
+void cvt_avx512(int kind, const void* src, void* dst, int64_t n);
 }  // namespace transformers::ops::detail

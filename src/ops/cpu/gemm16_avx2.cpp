@@ -101,4 +101,52 @@ void gemv16_avx2(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_
   else run<false>(x, M, K, w, ldw, bias, y, ldy, n0, n1);
 }
 
+// kinds: 0 f32->bf16, 1 bf16->f32, 2 f32->f16, 3 f16->f32 (tails: scalar code local to this file).
+void cvt_avx2(int kind, const void* src, void* dst, int64_t n) {
+  const float* fs = static_cast<const float*>(src);
+  const uint16_t* hs = static_cast<const uint16_t*>(src);
+  float* fd = static_cast<float*>(dst);
+  uint16_t* hd = static_cast<uint16_t*>(dst);
+  int64_t i = 0;
+  switch (kind) {
+    case 0:
+      for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_loadu_ps(fs + i);
+        const __m256i u = _mm256_castps_si256(x);
+        const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+        __m256i r = _mm256_srli_epi32(_mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), lsb)), 16);
+        r = _mm256_blendv_epi8(r, _mm256_set1_epi32(0xffff), _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)));
+        const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(hd + i), _mm256_castsi256_si128(packed));
+      }
+      break;
+    case 1:
+      for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(fd + i, _mm256_castsi256_ps(_mm256_slli_epi32(
+                                     _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(hs + i))), 16)));
+      break;
+    case 2:
+      for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(hd + i), _mm256_cvtps_ph(_mm256_loadu_ps(fs + i), _MM_FROUND_TO_NEAREST_INT));
+      break;
+    default:
+      for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(fd + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(hs + i))));
+      break;
+  }
+  for (; i < n; ++i) {
+    switch (kind) {
+      case 0: {
+        uint32_t u;
+        std::memcpy(&u, fs + i, 4);
+        hd[i] = (u & 0x7fffffffu) > 0x7f800000u ? uint16_t(0xffff) : uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+        break;
+      }
+      case 1: fd[i] = to_f32(hs[i], true); break;
+      case 2: hd[i] = _cvtss_sh(fs[i], _MM_FROUND_TO_NEAREST_INT); break;
+      default: fd[i] = to_f32(hs[i], false); break;
+    }
+  }
+}
+
 }  // namespace transformers::ops::detail

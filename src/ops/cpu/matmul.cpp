@@ -140,7 +140,8 @@ void linear16(const Tensor& x, const Tensor& w, const float* bias, float* y) {
     return;
   }
   // Many rows: convert a panel of weight rows to float32, then sgemm it (BLAS threads inside).
-  const int64_t panel = std::max<int64_t>(64, std::min<int64_t>(N, (1 << 20) / std::max<int64_t>(K, 1)));
+  // Panels of >= 512 rows (up to 16 MiB of float32) keep each sgemm call large enough to run at speed.
+  const int64_t panel = std::min<int64_t>(N, std::max<int64_t>(512, (int64_t(4) << 20) / std::max<int64_t>(K, 1)));
   std::vector<float> wf(size_t(std::min(panel, N) * K));
   for (int64_t n0 = 0; n0 < N; n0 += panel) {
     const int64_t nb = std::min(panel, N - n0);
@@ -215,7 +216,7 @@ Tensor linear(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
   // it like the model's own cast would) and compute in float32.
   const Tensor xq = x0.dtype() == wt ? x0 : x0.to(wt);
   const int64_t M = shape_numel(Shape(x0.sizes().begin(), x0.sizes().end() - 1));
-  const Tensor x = xq.reshape({M, K}).to(DType::Float32).contiguous();
+  const Tensor x = detail::cast(xq.reshape({M, K}).contiguous(), DType::Float32);
   Tensor yf = Tensor::empty({M, N}, DType::Float32);
   const Tensor bf = bias.defined() ? bias.to(wt).to(DType::Float32).contiguous() : Tensor();
   const float* pb = bf.defined() ? bf.data<float>() : nullptr;
@@ -242,7 +243,7 @@ Tensor linear(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
       linear16(x, w, pb, py);
     }
   }
-  return yf.view(osh).to(wt);
+  return detail::cast(yf.view(osh), wt);
 }
 
 Tensor addmm_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias) {

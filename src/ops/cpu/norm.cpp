@@ -25,7 +25,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   check_param(weight, d, "layer_norm", "weight");
   check_param(bias, d, "layer_norm", "bias");
   const DType c = detail::opmath_dtype(x.dtype());
-  const Tensor xc = x.to(c).contiguous();
+  const Tensor xc = detail::cast(x.contiguous(), c);
   const Tensor w = weight.defined() ? weight.to(c).contiguous() : Tensor();
   const Tensor b = bias.defined() ? bias.to(c).contiguous() : Tensor();
   Tensor out = Tensor::empty(x.sizes(), c);
@@ -58,7 +58,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
     });
   };
   if (c == DType::Float32) run(float{}); else run(double{});
-  return out.to(x.dtype());
+  return detail::cast(out, x.dtype());
 }
 
 Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
@@ -69,7 +69,7 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
   check_param(weight, d, "rms_norm", "weight");
   // LlamaRMSNorm: float32 math (float64 stays float64), result cast back to the input dtype.
   const DType c = x.dtype() == DType::Float64 ? DType::Float64 : DType::Float32;
-  const Tensor xc = x.to(c).contiguous();
+  const Tensor xc = detail::cast(x.contiguous(), c);
   Tensor h = Tensor::empty(x.sizes(), c);
   const int64_t rows = d ? x.numel() / d : 0;
   auto run = [&](auto tag) {
@@ -88,7 +88,7 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
     });
   };
   if (c == DType::Float32) run(float{}); else run(double{});
-  Tensor hx = h.to(x.dtype());
+  Tensor hx = detail::cast(h, x.dtype());
   if (!weight.defined()) return hx;
   return mul(weight, hx);
 }
