@@ -218,3 +218,31 @@ TEST(AutoTokenizer, SpecialTokensFromConfig) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Robustness, RandomBytesAndIdsNeverCrash) {
+  uint64_t state = 12345;
+  auto rnd = [&]() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (const char* name : {"gpt2_bpe", "bert_wordpiece", "unigram_metaspace", "llama2_bytefallback", "llama3_regex_bpe"}) {
+    SCOPED_TRACE(name);
+    auto tok = Tokenizer::from_file(kFix + std::string(name) + "/tokenizer.json");
+    for (int i = 0; i < 300; ++i) {
+      std::string s(rnd() % 64, '\0');
+      for (auto& c : s) c = static_cast<char>(rnd() % 4 == 0 ? rnd() % 256 : 32 + rnd() % 96);
+      Encoding e;
+      ASSERT_NO_THROW(e = tok.encode(s));
+      for (const auto& [a, b] : e.offsets) EXPECT_LE(a, b);
+      std::vector<int32_t> ids;
+      for (int k = 0; k < 20; ++k) ids.push_back(static_cast<int32_t>(rnd() % (tok.get_vocab_size() + 10)) - 3);
+      ASSERT_NO_THROW(tok.decode(ids, {.skip_special_tokens = false}));
+    }
+  }
+}
+
+}  // namespace
