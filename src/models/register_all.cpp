@@ -5,7 +5,9 @@
 #include <mutex>
 
 #define TRANSFORMERS_ARCHITECTURES(X) \
-  X(bert)
+  X(bert)                             \
+  X(gpt2)                             \
+  X(llama)
 
 namespace transformers {
 

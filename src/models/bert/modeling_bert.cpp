@@ -249,9 +249,9 @@ ModelOutput BertModel::forward(const ModelInputs& in) {
     }
   } else {
     if (!mask.defined()) mask = Tensor::ones({shape.batch, shape.seq + past}, DType::Int64);
-    ext = nn::get_extended_attention_mask(mask, shape.seq, is_decoder, dtype());
+    ext = nn::get_extended_attention_mask(mask, shape.seq, is_decoder, param_dtype());
   }
-  Tensor head_mask = nn::get_head_mask(in.head_mask, c.num_hidden_layers(), dtype());
+  Tensor head_mask = nn::get_head_mask(in.head_mask, c.num_hidden_layers(), param_dtype());
   ModelOutput out = encoder->forward(emb, ext, head_mask, output_attentions, output_hidden_states, cache);
   if (pooler) out.pooler_output = pooler->forward(out.last_hidden_state);
   return out;
@@ -286,11 +286,9 @@ BertOnlyMLMHead::BertOnlyMLMHead(const PretrainedConfig& c) {
 BertForMaskedLM::BertForMaskedLM(std::shared_ptr<PretrainedConfig> config) : BertPreTrainedModel(std::move(config)) {
   bert = register_module("bert", std::make_shared<BertModel>(config_, /*add_pooling_layer=*/false));
   cls = register_module("cls", std::make_shared<BertOnlyMLMHead>(*config_));
-  tie_weights();
-}
-
-void BertForMaskedLM::tie_weights() {
-  if (config().tie_word_embeddings()) cls->predictions->decoder->weight = bert->embeddings->word_embeddings->weight;
+  // Constructed tied, as Python's post_init() leaves the model (PreTrainedModel::tie_weights re-ties
+  // after loading).
+  if (config_->tie_word_embeddings()) cls->predictions->decoder->weight = bert->embeddings->word_embeddings->weight;
 }
 
 ModelOutput BertForMaskedLM::forward(const ModelInputs& in) {

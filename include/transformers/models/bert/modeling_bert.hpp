@@ -141,8 +141,8 @@ class BertModel : public BertPreTrainedModel {
   std::string name() const override { return "BertModel"; }
   nn::Module* get_input_embeddings() override { return embeddings->word_embeddings.get(); }
   void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& heads) override;
-  // The dtype of the parameters (Python's self.dtype).
-  DType dtype() const { return embeddings->word_embeddings->weight.dtype(); }
+  // The dtype of the parameters (Python's self.dtype, used for masks).
+  DType param_dtype() const { return embeddings->word_embeddings->weight.dtype(); }
 
   std::shared_ptr<BertEmbeddings> embeddings;
   std::shared_ptr<BertEncoder> encoder;
@@ -193,9 +193,6 @@ class BertForMaskedLM : public BertPreTrainedModel {
   nn::Module* get_input_embeddings() override { return bert->get_input_embeddings(); }
   nn::Module* get_output_embeddings() override { return cls->predictions->decoder.get(); }
   void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& h) override { bert->prune_heads_impl(h); }
-  // Python's tie_weights(): decoder.weight = word_embeddings.weight when tie_word_embeddings.
-  // Call after replacing either tensor (e.g. loading a checkpoint that stores only one of them).
-  void tie_weights();
 
   std::shared_ptr<BertModel> bert;
   std::shared_ptr<BertOnlyMLMHead> cls;

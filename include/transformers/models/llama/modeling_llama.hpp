@@ -1,0 +1,90 @@
+#pragma once
+// Llama, module by module as transformers 4.51 modeling_llama.py defines it: grouped-query
+// attention (num_key_value_heads), head_dim, attention_bias, mlp_bias, tie_word_embeddings,
+// rms_norm_eps, rotary embeddings of every 4.51 rope type (nn/rotary_embedding.hpp, both config
+// styles), a Cache for incremental decoding, "eager" and "sdpa".
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "transformers/modeling/modeling_utils.hpp"
+#include "transformers/nn/embedding.hpp"
+#include "transformers/nn/linear.hpp"
+#include "transformers/nn/mlp.hpp"
+#include "transformers/nn/normalization.hpp"
+#include "transformers/nn/rotary_embedding.hpp"
+
+namespace transformers {
+
+// Registers LlamaConfig (configuration_llama.py defaults) and the Llama classes.
+void register_llama();
+
+using LlamaRMSNorm = nn::RMSNorm;
+using LlamaMLP = nn::GatedMLP;
+using LlamaRotaryEmbedding = nn::RotaryEmbedding;
+
+class LlamaAttention : public nn::Module {
+ public:
+  LlamaAttention(std::shared_ptr<PretrainedConfig> config, int64_t layer_idx);
+  // cos/sin [b, s, head_dim] from the model's rotary embedding; mask additive [b, 1, q, k] or
+  // undefined (then causal). Returns (output [b, s, hidden], probabilities or undefined).
+  std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& cos, const Tensor& sin,
+                                    const Tensor& mask, bool output_attentions, Cache* cache) const;
+  std::string name() const override { return "LlamaAttention"; }
+
+  std::shared_ptr<nn::Linear> q_proj, k_proj, v_proj, o_proj;
+  int64_t head_dim, num_heads, num_key_value_heads, layer_idx;
+  double scaling;
+
+ private:
+  std::shared_ptr<PretrainedConfig> config_;
+};
+
+class LlamaDecoderLayer : public nn::Module {
+ public:
+  LlamaDecoderLayer(std::shared_ptr<PretrainedConfig> config, int64_t layer_idx);
+  std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& cos, const Tensor& sin,
+                                    const Tensor& mask, bool output_attentions, Cache* cache) const;
+  std::string name() const override { return "LlamaDecoderLayer"; }
+  std::shared_ptr<LlamaAttention> self_attn;
+  std::shared_ptr<LlamaMLP> mlp;
+  std::shared_ptr<LlamaRMSNorm> input_layernorm, post_attention_layernorm;
+};
+
+class LlamaPreTrainedModel : public PreTrainedModel {
+ public:
+  using PreTrainedModel::PreTrainedModel;
+  std::string base_model_prefix() const override { return "model"; }
+  void init_weights(nn::Module& module) override;
+};
+
+class LlamaModel : public LlamaPreTrainedModel {
+ public:
+  explicit LlamaModel(std::shared_ptr<PretrainedConfig> config);
+  ModelOutput forward(const ModelInputs& inputs) override;
+  std::string name() const override { return "LlamaModel"; }
+  nn::Module* get_input_embeddings() override { return embed_tokens.get(); }
+  DType param_dtype() const { return embed_tokens->weight.dtype(); }  // Python's self.dtype
+
+  std::shared_ptr<nn::Embedding> embed_tokens;
+  std::shared_ptr<nn::ModuleList<LlamaDecoderLayer>> layers;
+  std::shared_ptr<LlamaRMSNorm> norm;
+  std::shared_ptr<LlamaRotaryEmbedding> rotary_emb;
+};
+
+class LlamaForCausalLM : public LlamaPreTrainedModel {
+ public:
+  explicit LlamaForCausalLM(std::shared_ptr<PretrainedConfig> config);
+  ModelOutput forward(const ModelInputs& inputs) override;
+  std::string name() const override { return "LlamaForCausalLM"; }
+  std::vector<std::string> tied_weights_keys() const override { return {"lm_head.weight"}; }
+  nn::Module* base_model() override { return model.get(); }
+  nn::Module* get_input_embeddings() override { return model->embed_tokens.get(); }
+  nn::Module* get_output_embeddings() override { return lm_head.get(); }
+  bool can_generate() const override { return true; }
+
+  std::shared_ptr<LlamaModel> model;
+  std::shared_ptr<nn::Linear> lm_head;
+};
+
+}  // namespace transformers

@@ -1,0 +1,206 @@
+// GPT-2 as transformers 4.51 modeling_gpt2.py computes it (see the header for the scope).
+#include "transformers/models/gpt2/modeling_gpt2.hpp"
+
+#include <cmath>
+
+#include "models/model_utils.hpp"
+#include "transformers/nn/attention.hpp"
+#include "transformers/nn/attention_mask.hpp"
+#include "transformers/nn/init.hpp"
+#include "transformers/nn/kv_cache.hpp"
+#include "transformers/nn/pruning.hpp"
+#include "transformers/ops/elementwise.hpp"
+#include "transformers/ops/indexing.hpp"
+
+namespace transformers {
+
+using models_detail::flag;
+
+GPT2Attention::GPT2Attention(std::shared_ptr<PretrainedConfig> config, int64_t idx)
+    : layer_idx(idx), config_(std::move(config)) {
+  const PretrainedConfig& c = *config_;
+  embed_dim = c.hidden_size();
+  num_heads = c.num_attention_heads();
+  if (num_heads <= 0 || embed_dim % num_heads != 0)
+    throw ValueError("`embed_dim` must be divisible by num_heads (got `embed_dim`: " + std::to_string(embed_dim) +
+                     " and `num_heads`: " + std::to_string(num_heads) + ").");
+  head_dim = embed_dim / num_heads;
+  split_size = embed_dim;
+  scale_attn_weights = c.get<bool>("scale_attn_weights", true);
+  scale_attn_by_inverse_layer_idx = c.get<bool>("scale_attn_by_inverse_layer_idx", false);
+  reorder_and_upcast_attn = c.get<bool>("reorder_and_upcast_attn", false);
+  c_attn = register_module("c_attn", std::make_shared<nn::Conv1D>(3 * embed_dim, embed_dim));
+  c_proj = register_module("c_proj", std::make_shared<nn::Conv1D>(embed_dim, embed_dim));
+}
+
+void GPT2Attention::prune_heads(const std::vector<int64_t>& heads) {
+  if (heads.empty()) return;
+  auto [todo, index] = nn::find_pruneable_heads_and_indices(heads, num_heads, head_dim, pruned_heads);
+  const std::vector<int64_t> idx = index.to_vector<int64_t>();
+  std::vector<int64_t> qkv;
+  for (int64_t part = 0; part < 3; ++part)
+    for (int64_t i : idx) qkv.push_back(i + part * split_size);
+  c_attn = nn::prune_conv1d_layer(*c_attn, Tensor::from_vector(qkv), 1);
+  c_proj = nn::prune_conv1d_layer(*c_proj, index, 0);
+  replace_child("c_attn", c_attn);
+  replace_child("c_proj", c_proj);
+  split_size = (split_size / num_heads) * (num_heads - int64_t(todo.size()));
+  num_heads -= int64_t(todo.size());
+  pruned_heads.insert(todo.begin(), todo.end());
+}
+
+std::pair<Tensor, Tensor> GPT2Attention::forward(const Tensor& h, const Tensor& mask, bool is_causal,
+                                                 const Tensor& head_mask, bool output_attentions, Cache* cache) const {
+  const int64_t b = h.size(0), s = h.size(1);
+  Tensor qkv = c_attn->forward(h);
+  auto heads = [&](int64_t part) {
+    return qkv.narrow(2, part * split_size, split_size).view({b, s, num_heads, head_dim}).transpose(1, 2);
+  };
+  Tensor q = heads(0), k = heads(1), v = heads(2);
+  if (cache) std::tie(k, v) = cache->update(k, v, layer_idx);
+
+  nn::AttentionOptions o;
+  o.implementation = config_->attn_implementation();
+  o.attention_mask = mask;
+  o.is_causal = is_causal;
+  o.head_mask = head_mask;
+  o.output_attentions = output_attentions;
+  if (nn::uses_eager_attention(o.implementation, output_attentions, head_mask.defined())) {
+    double scale = scale_attn_weights ? 1.0 / std::sqrt(double(v.size(-1))) : 1.0;
+    if (scale_attn_by_inverse_layer_idx) scale /= double(layer_idx + 1);
+    o.scaling = scale;
+    o.upcast = reorder_and_upcast_attn;
+  }
+  // else: 4.51's sdpa path passes no scale, so scale_attn_weights=False and
+  // scale_attn_by_inverse_layer_idx are ignored there (Python notes sdpa "not necessarily equivalent
+  // to eager" with these options); the kernel's default 1/sqrt(head_dim) applies, as in Python.
+  nn::AttentionOutput r = nn::attention_forward(q, k, v, o);
+  Tensor out = r.attn_output.transpose(1, 2).reshape({b, s, num_heads * head_dim});
+  return {c_proj->forward(out), r.attn_weights};
+}
+
+GPT2MLP::GPT2MLP(int64_t inner, const PretrainedConfig& c) : act(c.get<std::string>("activation_function")) {
+  c_fc = register_module("c_fc", std::make_shared<nn::Conv1D>(inner, c.hidden_size()));
+  c_proj = register_module("c_proj", std::make_shared<nn::Conv1D>(c.hidden_size(), inner));
+}
+
+Tensor GPT2MLP::forward(const Tensor& x) const { return c_proj->forward(ops::activation(c_fc->forward(x), act)); }
+
+GPT2Block::GPT2Block(std::shared_ptr<PretrainedConfig> config, int64_t idx) {
+  const PretrainedConfig& c = *config;
+  if (c.get<bool>("add_cross_attention", false))
+    throw UnsupportedError("GPT2Block: add_cross_attention=True is not supported");
+  const int64_t hidden = c.hidden_size();
+  const int64_t n_inner = c.get<int64_t>("n_inner", 0);
+  const double eps = c.get<double>("layer_norm_epsilon");
+  ln_1 = register_module("ln_1", std::make_shared<nn::LayerNorm>(hidden, eps));
+  attn = register_module("attn", std::make_shared<GPT2Attention>(config, idx));
+  ln_2 = register_module("ln_2", std::make_shared<nn::LayerNorm>(hidden, eps));
+  mlp = register_module("mlp", std::make_shared<GPT2MLP>(n_inner > 0 ? n_inner : 4 * hidden, c));
+}
+
+std::pair<Tensor, Tensor> GPT2Block::forward(const Tensor& x, const Tensor& mask, bool is_causal,
+                                             const Tensor& head_mask, bool output_attentions, Cache* cache) const {
+  auto [a, probs] = attn->forward(ln_1->forward(x), mask, is_causal, head_mask, output_attentions, cache);
+  Tensor h = ops::add(a, x);
+  return {ops::add(mlp->forward(ln_2->forward(h)), h), probs};
+}
+
+void GPT2PreTrainedModel::init_weights(nn::Module& module) {
+  const double std = config().get<double>("initializer_range", 0.02);
+  nn::init_weights_normal(module, std);
+  // GPT-2 scales the residual projections by 1/sqrt(2 * n_layer) (named "c_proj.weight").
+  const double scaled = std / std::sqrt(2.0 * double(config().num_hidden_layers()));
+  if (auto* a = dynamic_cast<GPT2Attention*>(&module)) ops::normal_(a->c_proj->weight, 0.0, scaled, ops::default_generator());
+  if (auto* m = dynamic_cast<GPT2MLP*>(&module)) ops::normal_(m->c_proj->weight, 0.0, scaled, ops::default_generator());
+}
+
+GPT2Model::GPT2Model(std::shared_ptr<PretrainedConfig> config) : GPT2PreTrainedModel(std::move(config)) {
+  const PretrainedConfig& c = *config_;
+  wte = register_module("wte", std::make_shared<nn::Embedding>(c.vocab_size(), c.hidden_size()));
+  wpe = register_module("wpe", std::make_shared<nn::Embedding>(c.get<int64_t>("max_position_embeddings"), c.hidden_size()));
+  h = register_module("h", std::make_shared<nn::ModuleList<GPT2Block>>());
+  for (int64_t i = 0; i < c.num_hidden_layers(); ++i) h->push_back(std::make_shared<GPT2Block>(config_, i));
+  ln_f = register_module("ln_f", std::make_shared<nn::LayerNorm>(c.hidden_size(), c.get<double>("layer_norm_epsilon")));
+}
+
+void GPT2Model::prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& heads) {
+  for (auto& [layer, hs] : heads) {
+    if (layer < 0 || layer >= int64_t(h->size()))
+      throw ValueError("prune_heads: layer " + std::to_string(layer) + " does not exist (model has " +
+                       std::to_string(h->size()) + " layers)");
+    (*h)[size_t(layer)].attn->prune_heads(hs);
+  }
+}
+
+ModelOutput GPT2Model::forward(const ModelInputs& in) {
+  const auto shape = models_detail::input_shape(in, "GPT2Model");
+  models_detail::check_2d(in.token_type_ids, shape, "token_type_ids", "GPT2Model");
+  models_detail::check_2d(in.position_ids, shape, "position_ids", "GPT2Model");
+  const PretrainedConfig& c = config();
+  const bool output_attentions = flag(in.output_attentions, c.output_attentions());
+  const bool output_hidden_states = flag(in.output_hidden_states, c.output_hidden_states());
+  Cache* cache = in.past_key_values;
+  const int64_t past = cache ? cache->get_seq_length(0) : 0;
+
+  Tensor pos = in.position_ids;
+  if (!pos.defined()) pos = Tensor::arange(past, past + shape.seq).view({1, shape.seq});
+  Tensor embeds = in.inputs_embeds.defined() ? in.inputs_embeds : wte->forward(in.input_ids);
+  Tensor hidden = ops::add(embeds, wpe->forward(pos));
+  if (in.token_type_ids.defined()) hidden = ops::add(hidden, wte->forward(in.token_type_ids));
+
+  Tensor mask2d = in.attention_mask;
+  if (mask2d.defined()) mask2d = mask2d.reshape({shape.batch, -1});
+  Tensor mask;
+  bool is_causal = false;
+  if (!nn::uses_eager_attention(c.attn_implementation(), output_attentions, in.head_mask.defined())) {
+    // _prepare_4d_causal_attention_mask_for_sdpa: dropped when nothing is padded and the kernel's
+    // own causal mask is exact (no past, or a single query).
+    if (nn::mask_is_all_ones(mask2d) && (shape.seq == 1 || past == 0))
+      is_causal = true;
+    else
+      mask = nn::causal_attention_mask(mask2d, shape.batch, shape.seq, past, hidden.dtype());
+  } else {
+    // Eager: the layer applies the causal `bias` buffer with where(causal, w, min), then adds
+    // (1 - mask) * min. Adding the two 0/min masks gives the same scores, including the -inf
+    // where both mask a key.
+    mask = nn::causal_attention_mask(Tensor(), 1, shape.seq, past, param_dtype());
+    if (mask2d.defined()) {
+      Tensor pad = nn::get_extended_attention_mask(mask2d, shape.seq, /*is_decoder=*/false, param_dtype());
+      mask = ops::add(mask, pad);
+    }
+  }
+  Tensor head_mask = nn::get_head_mask(in.head_mask, c.num_hidden_layers(), param_dtype());
+
+  ModelOutput out;
+  for (size_t i = 0; i < h->size(); ++i) {
+    if (output_hidden_states) out.hidden_states.push_back(hidden);
+    auto [next, probs] = (*h)[i].forward(hidden, mask, is_causal, nn::layer_head_mask(head_mask, int64_t(i)),
+                                         output_attentions, cache);
+    hidden = next;
+    if (output_attentions) out.attentions.push_back(probs);
+  }
+  hidden = ln_f->forward(hidden);
+  if (output_hidden_states) out.hidden_states.push_back(hidden);
+  out.last_hidden_state = hidden;
+  out.past_key_values = cache;
+  return out;
+}
+
+GPT2LMHeadModel::GPT2LMHeadModel(std::shared_ptr<PretrainedConfig> config) : GPT2PreTrainedModel(std::move(config)) {
+  transformer = register_module("transformer", std::make_shared<GPT2Model>(config_));
+  lm_head = register_module("lm_head", std::make_shared<nn::Linear>(config_->hidden_size(), config_->vocab_size(), false));
+  // Constructed tied, as Python's post_init() leaves the model.
+  if (config_->tie_word_embeddings()) lm_head->weight = transformer->wte->weight;
+}
+
+ModelOutput GPT2LMHeadModel::forward(const ModelInputs& in) {
+  ModelOutput out = transformer->forward(in);
+  Tensor h = out.last_hidden_state;
+  if (in.logits_to_keep > 0 && in.logits_to_keep < h.size(1))
+    h = h.narrow(1, h.size(1) - in.logits_to_keep, in.logits_to_keep);
+  out.logits = lm_head->forward(h);
+  return out;
+}
+
+}  // namespace transformers
