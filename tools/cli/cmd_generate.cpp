@@ -1,0 +1,168 @@
+// transformers-cli generate: model.generate(...) with the model's generation_config.json as
+// defaults (docs/CLI.md). Text mode streams decoded text as tokens come (one sequence, no beams);
+// --json prints {"sequences": [[..]..], "text": [..]} ("text" when a tokenizer is known).
+#include <filesystem>
+#include <iostream>
+
+#include "cli_common.hpp"
+#include "tokenizer_path.hpp"
+#include "transformers/generation/utils.hpp"
+#include "transformers/modeling/auto.hpp"
+#include "transformers/ops/random.hpp"
+
+namespace transformers::cli {
+namespace {
+
+struct GenerateArgs {
+  std::string model, tokenizer, prompt, input_ids, attention_mask, early_stopping, eos_token_id;
+  std::optional<int64_t> max_new_tokens, min_new_tokens, top_k, num_beams, num_return_sequences, no_repeat_ngram_size;
+  std::optional<double> temperature, top_p, length_penalty, repetition_penalty;
+  std::optional<uint64_t> seed;
+  bool do_sample = false, as_json = false;
+  int threads = 0;
+};
+
+std::vector<int32_t> to_i32(const std::vector<int64_t>& v) { return std::vector<int32_t>(v.begin(), v.end()); }
+
+// Prints the text of newly generated tokens as soon as it is complete UTF-8 (Python's TextStreamer
+// holds back text ending in an incomplete character the same way).
+class StdoutTextStreamer : public BaseStreamer {
+ public:
+  explicit StdoutTextStreamer(const Tokenizer& tok) : tok_(tok) {}
+  void put(const Tensor& value) override {
+    if (!prompt_seen_) {
+      prompt_seen_ = true;
+      return;
+    }
+    for (int64_t id : value.to_vector<int64_t>()) ids_.push_back(int32_t(id));
+    flush(false);
+  }
+  void end() override {
+    flush(true);
+    std::cout << "\n" << std::flush;
+  }
+
+ private:
+  void flush(bool final) {
+    const std::string text = tok_.decode(ids_, {.skip_special_tokens = true});
+    if (!final && text.size() >= 3 && text.compare(text.size() - 3, 3, "\xEF\xBF\xBD") == 0) return;
+    if (text.size() > printed_ && text.compare(0, printed_, printed_text_) == 0) {
+      std::cout << text.substr(printed_) << std::flush;
+      printed_ = text.size();
+      printed_text_ = text;
+    }
+  }
+  const Tokenizer& tok_;
+  std::vector<int32_t> ids_;
+  std::string printed_text_;
+  size_t printed_ = 0;
+  bool prompt_seen_ = false;
+};
+
+int run_generate(const GenerateArgs& a) {
+  apply_threads(a.threads);
+  if (a.prompt.empty() == a.input_ids.empty()) throw CLI::ValidationError("generate", "give exactly one of --prompt and --input-ids");
+  std::optional<Tokenizer> tok;
+  if (!a.tokenizer.empty()) {
+    tok.emplace(load_tokenizer(a.tokenizer));
+  } else if (std::filesystem::is_regular_file(std::filesystem::path(a.model) / "tokenizer.json")) {
+    tok.emplace(load_tokenizer(a.model));
+  }
+  Tensor ids, mask;
+  if (!a.prompt.empty()) {
+    if (!tok) throw ValueError("generate: --prompt needs a tokenizer (--tokenizer, or tokenizer.json in the model folder)");
+    const Encoding enc = tok->encode(a.prompt, {.add_special_tokens = true});
+    std::vector<int64_t> v(enc.ids.begin(), enc.ids.end());
+    if (v.empty()) throw ValueError("generate: --prompt encodes to no tokens");
+    ids = Tensor::from_vector(v, {1, int64_t(v.size())});
+  } else {
+    ids = parse_ids(a.input_ids, "--input-ids");
+    if (!a.attention_mask.empty()) mask = parse_ids(a.attention_mask, "--attention-mask");
+  }
+  auto model = AutoModelForCausalLM::from_pretrained(a.model);
+
+  GenerationOptions o;
+  o.max_new_tokens = a.max_new_tokens;
+  o.min_new_tokens = a.min_new_tokens;
+  if (a.do_sample) o.do_sample = true;
+  o.temperature = a.temperature;
+  o.top_k = a.top_k;
+  o.top_p = a.top_p;
+  o.num_beams = a.num_beams;
+  o.length_penalty = a.length_penalty;
+  o.num_return_sequences = a.num_return_sequences;
+  o.repetition_penalty = a.repetition_penalty;
+  o.no_repeat_ngram_size = a.no_repeat_ngram_size;
+  if (!a.early_stopping.empty()) {
+    if (a.early_stopping == "true") o.early_stopping = EarlyStopping::True;
+    else if (a.early_stopping == "false") o.early_stopping = EarlyStopping::False;
+    else if (a.early_stopping == "never") o.early_stopping = EarlyStopping::Never;
+    else throw CLI::ValidationError("--early-stopping", "expected true, false or never, found '" + a.early_stopping + "'");
+  }
+  if (!a.eos_token_id.empty()) o.eos_token_id = parse_ids(a.eos_token_id, "--eos-token-id").to_vector<int64_t>();
+  ops::Generator gen(a.seed.value_or(0));
+  if (a.seed) o.generator = &gen;
+  o.tokenizer = tok ? &*tok : nullptr;
+
+  // stream when one sequence comes out token by token and there is text to show
+  const bool stream = !a.as_json && tok && ids.size(0) == 1 && a.num_beams.value_or(1) == 1 &&
+                      a.num_return_sequences.value_or(1) == 1;
+  std::optional<StdoutTextStreamer> streamer;
+  if (stream) {
+    streamer.emplace(*tok);
+    o.streamer = &*streamer;
+  }
+  GenerateOutput out = generate(*model, ids, mask, o);
+  const int64_t rows = out.sequences.size(0), len = out.sequences.size(1);
+  const auto flat = out.sequences.to_vector<int64_t>();
+  std::vector<std::vector<int64_t>> seqs;
+  for (int64_t r = 0; r < rows; ++r) seqs.emplace_back(flat.begin() + r * len, flat.begin() + (r + 1) * len);
+  if (a.as_json) {
+    json j = {{"sequences", seqs}};
+    if (tok) {
+      json texts = json::array();
+      for (const auto& s : seqs) texts.push_back(tok->decode(to_i32(s), {.skip_special_tokens = true}));
+      j["text"] = texts;
+    }
+    print_json(j);
+  } else if (!stream) {
+    for (const auto& s : seqs) {
+      if (tok) {
+        std::cout << tok->decode(to_i32(s), {.skip_special_tokens = true}) << "\n";
+      } else {
+        for (size_t i = 0; i < s.size(); ++i) std::cout << (i ? "," : "") << s[i];
+        std::cout << "\n";
+      }
+    }
+  }
+  return 0;
+}
+
+REGISTER_COMMAND("generate", "generate tokens with a causal LM (greedy, sampling, beam search)", [](CLI::App& app) {
+  auto a = std::make_shared<GenerateArgs>();
+  app.add_option("--model", a->model, "model folder, file or Hub repo id")->required();
+  app.add_option("--tokenizer", a->tokenizer, "tokenizer folder or tokenizer.json (default: the model folder's)");
+  app.add_option("--prompt", a->prompt, "prompt text (needs a tokenizer)");
+  app.add_option("--input-ids", a->input_ids, "prompt ids, rows separated by ';'");
+  app.add_option("--attention-mask", a->attention_mask, "attention mask for --input-ids (0 = left padding)");
+  app.add_option("--max-new-tokens", a->max_new_tokens);
+  app.add_option("--min-new-tokens", a->min_new_tokens);
+  app.add_flag("--do-sample", a->do_sample, "multinomial sampling");
+  app.add_option("--temperature", a->temperature);
+  app.add_option("--top-k", a->top_k);
+  app.add_option("--top-p", a->top_p);
+  app.add_option("--num-beams", a->num_beams);
+  app.add_option("--early-stopping", a->early_stopping, "true, false or never");
+  app.add_option("--length-penalty", a->length_penalty);
+  app.add_option("--num-return-sequences", a->num_return_sequences);
+  app.add_option("--repetition-penalty", a->repetition_penalty);
+  app.add_option("--no-repeat-ngram-size", a->no_repeat_ngram_size);
+  app.add_option("--eos-token-id", a->eos_token_id, "eos id, or comma-separated ids");
+  app.add_option("--seed", a->seed, "seed of the sampling generator");
+  app.add_option("--threads", a->threads);
+  app.add_flag("--json", a->as_json, "print one JSON document");
+  return [a] { return run_generate(*a); };
+});
+
+}  // namespace
+}  // namespace transformers::cli
