@@ -1,0 +1,35 @@
+// transformers-cli convert: from_pretrained then save_pretrained with the given layout options.
+#include "model_options.hpp"
+
+namespace transformers::cli {
+namespace {
+
+// "30KB", "5GB" or a number of bytes, as save_pretrained's max_shard_size takes them.
+std::variant<int64_t, std::string> shard_size_arg(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return int64_t(std::stoll(s));
+  return s;
+}
+
+REGISTER_COMMAND("convert", "load a checkpoint and save it again (dtype, shards, variant, format)", [](CLI::App& app) {
+  auto args = std::make_shared<ModelArgs>();
+  args->dtype = "auto";
+  auto output = std::make_shared<std::string>();
+  auto shard = std::make_shared<std::string>("5GB");
+  auto format = std::make_shared<std::string>("safetensors");
+  args->add_to(app, /*with_attn=*/false);
+  app.add_option("--output", *output, "folder to write")->required();
+  app.add_option("--max-shard-size", *shard, "largest shard, e.g. 30KB, 5GB or bytes")->capture_default_str();
+  app.add_option("--format", *format, "safetensors or pytorch")->check(CLI::IsMember({"safetensors", "pytorch"}));
+  return [=] {
+    ModelArgs load_args = *args;
+    load_args.variant.clear();  // --variant names the saved files; the source is read as it is
+    auto model = load_args.load();
+    model->save_pretrained(*output, {.max_shard_size = shard_size_arg(*shard),
+                                     .safe_serialization = *format == "safetensors",
+                                     .variant = args->variant});
+    return 0;
+  };
+});
+
+}  // namespace
+}  // namespace transformers::cli

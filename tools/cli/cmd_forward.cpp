@@ -1,0 +1,59 @@
+// transformers-cli forward: one forward pass on inputs from a safetensors file, outputs written as
+// float32 tensors named like Python's output fields (docs/CLI.md).
+#include <iostream>
+
+#include "model_options.hpp"
+#include "transformers/io/safetensors.hpp"
+#include "transformers/ops/indexing.hpp"
+
+namespace transformers::cli {
+namespace {
+
+Tensor stack_f32(const std::vector<Tensor>& ts) {
+  std::vector<Tensor> f;
+  for (auto& t : ts) f.push_back(t.to(DType::Float32));
+  return ops::stack(f, 0);
+}
+
+REGISTER_COMMAND("forward", "run one forward pass on inputs from a safetensors file", [](CLI::App& app) {
+  auto args = std::make_shared<ModelArgs>();
+  auto inputs = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>();
+  auto hidden = std::make_shared<bool>(false);
+  auto attentions = std::make_shared<bool>(false);
+  args->add_to(app);
+  app.add_option("--inputs", *inputs, "safetensors file with input_ids, attention_mask, ...")->required();
+  app.add_option("--output", *output, "safetensors file to write")->required();
+  app.add_flag("--hidden-states", *hidden, "also write hidden_states [layers+1, batch, seq, hidden]");
+  app.add_flag("--attentions", *attentions, "also write attentions [layers, batch, heads, seq, seq]");
+  return [=] {
+    auto model = args->load();
+    ModelInputs in;
+    for (auto& [name, t] : io::load_safetensors(*inputs)) {
+      if (name == "input_ids") in.input_ids = t.to(DType::Int64);
+      else if (name == "attention_mask") in.attention_mask = t.to(DType::Int64);
+      else if (name == "token_type_ids") in.token_type_ids = t.to(DType::Int64);
+      else if (name == "position_ids") in.position_ids = t.to(DType::Int64);
+      else if (name == "head_mask") in.head_mask = t.to(DType::Float32);
+    }
+    if (!in.input_ids.defined()) throw KeyError("--inputs '" + *inputs + "': expected a tensor named input_ids");
+    in.output_hidden_states = *hidden;
+    in.output_attentions = *attentions;
+    in.use_cache = false;
+    ModelOutput out = model->forward(in);
+    io::NamedTensors written;
+    auto put = [&](const char* name, const Tensor& t) {
+      if (t.defined()) written.emplace_back(name, t.to(DType::Float32).contiguous());
+    };
+    put("logits", out.logits);
+    put("last_hidden_state", out.last_hidden_state);
+    put("pooler_output", out.pooler_output);
+    if (*hidden && !out.hidden_states.empty()) put("hidden_states", stack_f32(out.hidden_states));
+    if (*attentions && !out.attentions.empty()) put("attentions", stack_f32(out.attentions));
+    io::save_safetensors(*output, written);
+    return 0;
+  };
+});
+
+}  // namespace
+}  // namespace transformers::cli

@@ -1,0 +1,92 @@
+// transformers-cli inspect: what a checkpoint folder or file holds (docs/CLI.md). For a folder the
+// counts are those num_parameters() / get_memory_footprint() give for the class in
+// config.architectures, loaded as from_pretrained loads it by default (float32 in 4.51).
+#include <filesystem>
+#include <iostream>
+
+#include "model_options.hpp"
+#include "transformers/io/checkpoint.hpp"
+
+namespace transformers::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+json tensor_table(const io::NamedTensors& tensors) {
+  json t = json::object();
+  for (auto& [name, x] : tensors) t[name] = {{"dtype", dtype_safetensors_name(x.dtype())}, {"shape", x.sizes()}};
+  return t;
+}
+
+json inspect_file(const std::string& path) {
+  auto reader = io::open_checkpoint_file(path);
+  json tensors = json::object();
+  for (auto& name : reader->keys()) {
+    io::TensorEntry e = reader->entry(name);
+    tensors[name] = {{"dtype", e.dtype ? std::string(dtype_safetensors_name(*e.dtype)) : e.dtype_name}, {"shape", e.shape}};
+  }
+  return {{"path", path}, {"format", reader->format()}, {"tensors", tensors}};
+}
+
+json inspect_folder(const std::string& path) {
+  io::Checkpoint ck = io::open_checkpoint(path);
+  auto config = AutoConfig::from_pretrained(path);
+  auto archs = config->architectures();
+  auto model = from_pretrained_class(archs.empty() ? "" : archs[0], path);
+  std::string dtype = "float32";
+  if (auto d = config->torch_dtype()) dtype = std::string(dtype_name(*d));
+  else
+    for (auto& [n, t] : ck.tensors)
+      if (t.is_floating_point()) {
+        dtype = std::string(dtype_name(t.dtype()));
+        break;
+      }
+  json files = json::array();
+  std::vector<std::string> names;
+  for (auto& entry : fs::directory_iterator(path))
+    if (entry.is_regular_file()) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  for (auto& n : names) files.push_back(n);
+  return {{"path", path},
+          {"format", ck.format},
+          {"model_type", config->model_type()},
+          {"architectures", archs},
+          {"config", config->to_dict()},
+          {"dtype", dtype},
+          {"num_parameters", model->num_parameters()},
+          {"num_parameters_trainable", model->num_parameters(true)},
+          {"num_parameters_no_embeddings", model->num_parameters(false, true)},
+          {"memory_footprint", model->get_memory_footprint(true)},
+          {"memory_footprint_no_buffers", model->get_memory_footprint(false)},
+          {"files", files},
+          {"tensors", tensor_table(ck.tensors)}};
+}
+
+REGISTER_COMMAND("inspect", "what a checkpoint folder or file holds: config, counts, files, tensors",
+                 [](CLI::App& app) {
+  auto path = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  app.add_option("path", *path, "model folder or checkpoint file")->required();
+  app.add_flag("--json", *as_json, "print one JSON document");
+  return [=] {
+    if (!fs::exists(*path)) throw FileNotFoundError("inspect: no such file or folder '" + *path + "'");
+    json j = fs::is_directory(*path) ? inspect_folder(*path) : inspect_file(*path);
+    if (*as_json) {
+      print_json(j);
+      return 0;
+    }
+    std::cout << "path: " << j["path"].get<std::string>() << "\nformat: " << j["format"].get<std::string>() << "\n";
+    if (j.contains("model_type")) {
+      std::cout << "model_type: " << j["model_type"].get<std::string>() << "\narchitectures: " << j["architectures"].dump()
+                << "\ndtype: " << j["dtype"].get<std::string>() << "\nnum_parameters: " << j["num_parameters"]
+                << "\nmemory_footprint: " << j["memory_footprint"] << " bytes\n";
+    }
+    std::cout << "tensors (" << j["tensors"].size() << "):\n";
+    for (auto& [name, t] : j["tensors"].items())
+      std::cout << "  " << name << "  " << t["dtype"].get<std::string>() << " " << t["shape"].dump() << "\n";
+    return 0;
+  };
+});
+
+}  // namespace
+}  // namespace transformers::cli

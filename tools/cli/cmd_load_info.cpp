@@ -1,0 +1,32 @@
+// transformers-cli load-info: Python's output_loading_info for loading PATH into a class.
+#include "model_options.hpp"
+
+namespace transformers::cli {
+namespace {
+
+REGISTER_COMMAND("load-info", "missing / unexpected / mismatched keys of loading a checkpoint into a class",
+                 [](CLI::App& app) {
+  auto model = std::make_shared<std::string>();
+  auto model_class = std::make_shared<std::string>();
+  auto num_labels = std::make_shared<int64_t>(0);
+  auto ignore = std::make_shared<bool>(false);
+  auto as_json = std::make_shared<bool>(false);
+  app.add_option("--model", *model, "model folder, checkpoint file or Hub repo id")->required();
+  app.add_option("--model-class", *model_class, "Auto class or concrete class")->required();
+  app.add_option("--num-labels", *num_labels, "config override num_labels");
+  app.add_flag("--ignore-mismatched-sizes", *ignore, "re-initialise weights whose shapes differ");
+  app.add_flag("--json", *as_json, "print one JSON document");
+  return [=] {
+    FromPretrainedOptions o;
+    if (*num_labels > 0) o.num_labels = *num_labels;
+    o.ignore_mismatched_sizes = *ignore;
+    o.output_loading_info = true;
+    auto m = model_class->rfind("Auto", 0) == 0 ? auto_from_pretrained(*model_class, *model, o)
+                                                : from_pretrained_class(*model_class, *model, o);
+    print_json(m->loading_info().to_json());
+    return 0;
+  };
+});
+
+}  // namespace
+}  // namespace transformers::cli

@@ -1,0 +1,46 @@
+#pragma once
+// Options shared by the commands that load a model (--model, --model-class, --dtype, --variant,
+// --attn, --threads) and the one place that turns them into from_pretrained's options.
+#include <memory>
+#include <string>
+
+#include "cli_common.hpp"
+#include "transformers/modeling/auto.hpp"
+
+namespace transformers::cli {
+
+struct ModelArgs {
+  std::string model;
+  std::string model_class;  // Auto class or concrete class; empty: config.architectures[0]
+  std::string dtype = "float32";
+  std::string variant;
+  std::string attn;
+  int threads = 0;
+
+  void add_to(CLI::App& app, bool with_attn = true) {
+    app.add_option("--model", model, "model folder, checkpoint file or Hub repo id")->required();
+    app.add_option("--model-class", model_class, "Auto class or concrete class (default: config.architectures[0])");
+    app.add_option("--dtype", dtype, "auto, float32, float16 or bfloat16")->capture_default_str();
+    app.add_option("--variant", variant, "weights variant (model.VARIANT.safetensors)");
+    if (with_attn) app.add_option("--attn", attn, "attention implementation: eager or sdpa")->check(CLI::IsMember({"eager", "sdpa"}));
+    app.add_option("--threads", threads, "threads for computation (default: physical cores)");
+  }
+
+  FromPretrainedOptions options() const {
+    FromPretrainedOptions o;
+    if (dtype == "auto") o.torch_dtype = DTypeArg("auto");
+    else if (auto d = parse_dtype_option(dtype)) o.torch_dtype = DTypeArg(*d);
+    o.variant = variant;
+    o.attn_implementation = attn;
+    return o;
+  }
+
+  std::shared_ptr<PreTrainedModel> load() const {
+    apply_threads(threads);
+    const FromPretrainedOptions o = options();
+    if (model_class.rfind("Auto", 0) == 0) return auto_from_pretrained(model_class, model, o);
+    return from_pretrained_class(model_class, model, o);
+  }
+};
+
+}  // namespace transformers::cli
