@@ -154,3 +154,28 @@ TEST(BertConfig, DefaultsAndUnsupportedOptions) {
 }
 
 }  // namespace
+
+namespace {
+// fp16 / bf16 folders run in their own dtype; bound: HF's own error in that dtype + 25% (see
+// test_decoders.cpp and tests/data/models/dtype_error.json).
+TEST(BertHalfPrecision, NoWorseThanHuggingFace) {
+  auto exp = load_tensors(fixture("bert/expected.safetensors"));
+  auto errs = read_json(test_data("dtype_error.json"));
+  for (auto [sub, dt] : {std::pair{"fp16", DType::Float16}, std::pair{"bf16", DType::BFloat16}}) {
+    for (const char* attn : {"eager", "sdpa"}) {
+      auto model = load_model<BertForMaskedLM>(fixture(std::string("bert/") + sub), "BertForMaskedLM", attn, dt);
+      ModelInputs in;
+      in.input_ids = exp.at("input_ids");
+      in.attention_mask = exp.at("attention_mask");
+      in.token_type_ids = exp.at("token_type_ids");
+      ModelOutput out = model->forward(in);
+      EXPECT_EQ(out.logits.dtype(), dt);
+      const double e = max_abs_diff(out.logits.to(DType::Float32), exp.at("logits"));
+      const double hf = std::max(errs[std::string("bert/") + sub + "/eager"]["max_abs_err"].get<double>(),
+                                 errs[std::string("bert/") + sub + "/sdpa"]["max_abs_err"].get<double>());
+      EXPECT_LE(e, 1.25 * hf) << sub << " " << attn;
+      std::printf("bert %s %s: max|err| vs f32 %.3g (HF %.3g)\n", sub, attn, e, hf);
+    }
+  }
+}
+}  // namespace
