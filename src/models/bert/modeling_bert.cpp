@@ -1,5 +1,6 @@
 // BERT as transformers 4.51 modeling_bert.py computes it (see the header for the scope).
 #include "transformers/models/bert/modeling_bert.hpp"
+#include "transformers/modeling/prune.hpp"
 
 #include <cmath>
 
@@ -207,6 +208,7 @@ BertModel::BertModel(std::shared_ptr<PretrainedConfig> config, bool add_pooling_
   embeddings = register_module("embeddings", std::make_shared<BertEmbeddings>(*config_));
   encoder = register_module("encoder", std::make_shared<BertEncoder>(config_));
   if (add_pooling_layer) pooler = register_module("pooler", std::make_shared<BertPooler>(*config_));
+  apply_config_pruned_heads(*this);  // a saved pruned checkpoint's shapes (Python: post_init)
 }
 
 void BertModel::prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& heads) {

@@ -1,5 +1,6 @@
 // GPT-2 as transformers 4.51 modeling_gpt2.py computes it (see the header for the scope).
 #include "transformers/models/gpt2/modeling_gpt2.hpp"
+#include "transformers/modeling/prune.hpp"
 
 #include <cmath>
 
@@ -122,6 +123,7 @@ GPT2Model::GPT2Model(std::shared_ptr<PretrainedConfig> config) : GPT2PreTrainedM
   h = register_module("h", std::make_shared<nn::ModuleList<GPT2Block>>());
   for (int64_t i = 0; i < c.num_hidden_layers(); ++i) h->push_back(std::make_shared<GPT2Block>(config_, i));
   ln_f = register_module("ln_f", std::make_shared<nn::LayerNorm>(c.hidden_size(), c.get<double>("layer_norm_epsilon")));
+  apply_config_pruned_heads(*this);  // a saved pruned checkpoint's shapes (Python: post_init)
 }
 
 void GPT2Model::prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& heads) {
