@@ -98,6 +98,7 @@ GenerationOptions options_from(const nlohmann::json& kw) {
     } else if (k == "exponential_decay_length_penalty")
       o.exponential_decay_length_penalty = std::pair<int64_t, double>{v[0].get<int64_t>(), v[1].get<double>()};
     else if (k == "renormalize_logits") o.renormalize_logits = v.get<bool>();
+    else if (k == "use_cache") o.use_cache = v.get<bool>();
     else if (k == "pad_token_id") o.pad_token_id = v.is_null() ? kNoneId : OptionalId(v.get<int64_t>());
     else throw std::runtime_error("test: unknown generate kwarg " + k);
   }
@@ -145,7 +146,7 @@ TEST_P(FixtureGenerate, Transformers451Goldens) {
     }
     ++ran;
   }
-  EXPECT_GE(ran, 15);
+  EXPECT_GE(ran, 20);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, FixtureGenerate, ::testing::Values("gpt2", "llama"));

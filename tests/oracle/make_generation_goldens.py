@@ -111,7 +111,8 @@ def generate_cases():
     cases = []
     prompts = {"single": ([[18, 54, 9, 56, 47]], None),
                "left_pad": ([[18, 54, 9, 56, 47, 55], [0, 0, 84, 90, 76, 61], [0, 0, 0, 0, 12, 33]],
-                            [[1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1], [0, 0, 0, 0, 1, 1]])}
+                            [[1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1], [0, 0, 0, 0, 1, 1]]),
+               "left_pad_nomask": ([[18, 54, 9, 56, 47, 55], [0, 0, 84, 90, 76, 61], [0, 0, 0, 0, 12, 33]], None)}
     configs = [
         # beam search variants
         ("beam4_ret2", "left_pad", dict(num_beams=4, num_return_sequences=2, max_new_tokens=8)),
@@ -138,6 +139,11 @@ def generate_cases():
         ("greedy_renormalize_rep", "single", dict(max_new_tokens=8, repetition_penalty=0.8, renormalize_logits=True)),
         ("greedy_no_pad_token", "left_pad", dict(max_new_tokens=8, pad_token_id=None, eos_token_id=[96])),
         ("greedy_max_length_default", "single", dict()),
+        ("greedy_inferred_mask", "left_pad_nomask", dict(max_new_tokens=6)),
+        ("greedy_no_cache", "left_pad", dict(max_new_tokens=6, use_cache=False)),
+        ("beam3_no_cache_lp0", "left_pad", dict(num_beams=3, num_return_sequences=2, max_new_tokens=6, use_cache=False,
+                                                eos_token_id=[54, 96], length_penalty=0.0)),
+        ("greedy_max_length_min_length", "left_pad", dict(max_length=13, min_length=12, eos_token_id=[54, 70, 96, 1])),
     ]
     for arch in ["gpt2", "llama"]:
         model = AutoModelForCausalLM.from_pretrained(os.path.join(FIX, "models", arch, "model"),
