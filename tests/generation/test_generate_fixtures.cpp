@@ -41,6 +41,24 @@ TEST_P(FixtureGenerate, BeamSearch3EarlyStopping) {
   auto out = generate(*model, prompt, {},
                       {.max_new_tokens = 8, .early_stopping = EarlyStopping::True, .num_beams = 3, .pad_token_id = 0});
   EXPECT_EQ(out.sequences.to_vector<int64_t>(), want("gen_beam3"));
+  // one cache for the 3 beams, reordered in place, never grown past max_length - 1
+  ASSERT_TRUE(out.past_key_values);
+  EXPECT_EQ(out.past_key_values->batch_size(), 3);
+  EXPECT_EQ(out.past_key_values->capacity(0), prompt.size(1) + 8 - 1);
+}
+
+TEST_P(FixtureGenerate, RawLogitsAndScoresPerStep) {
+  // without processors the processed scores are the raw logits; with a penalty they differ
+  auto out = generate(*model, prompt, {},
+                      {.max_new_tokens = 4, .output_scores = true, .output_logits = true, .pad_token_id = 0});
+  ASSERT_EQ(out.scores.size(), 4u);
+  ASSERT_EQ(out.logits.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(out.scores[i].to_vector<float>(), out.logits[i].to_vector<float>());
+  auto pen = generate(*model, prompt, {},
+                      {.max_new_tokens = 2, .repetition_penalty = 2.0, .output_scores = true, .output_logits = true,
+                       .pad_token_id = 0});
+  EXPECT_NE(pen.scores[0].to_vector<float>(), pen.logits[0].to_vector<float>());
+  EXPECT_EQ(pen.logits[0].to_vector<float>(), out.logits[0].to_vector<float>());
 }
 
 TEST_P(FixtureGenerate, RepetitionPenalty) {
