@@ -45,6 +45,22 @@ T num(const ojson& v, const char* key) {
   return v.get<T>();
 }
 
+// Settings whose effect we do not reproduce; refusing them beats a silently different result.
+bool unsupported_setting(const std::string& k, const ojson& v) {
+  if (v.is_null()) return false;
+  if (k == "penalty_alpha") return v.is_number() && v.get<double>() > 0;  // contrastive search
+  if (k == "num_beam_groups") return v.is_number() && v.get<int64_t>() > 1;
+  if (k == "diversity_penalty") return v.is_number() && v.get<double>() > 0;
+  if (k == "guidance_scale") return v.is_number() && v.get<double>() != 1.0;
+  if (k == "encoder_repetition_penalty") return v.is_number() && v.get<double>() != 1.0;
+  if (k == "encoder_no_repeat_ngram_size") return v.is_number() && v.get<int64_t>() > 0;
+  if (k == "dola_layers" || k == "watermarking_config" || k == "prompt_lookup_num_tokens" ||
+      k == "assistant_early_exit")
+    return true;
+  if (k == "token_healing") return v.is_boolean() && v.get<bool>();
+  return false;
+}
+
 void apply_json(ResolvedGenerationConfig& c, const ojson& j) {
   if (!j.is_object()) throw FormatError("generation config: expected a JSON object, found " + j.dump());
   for (const auto& [k, v] : j.items()) {
@@ -97,6 +113,15 @@ void apply_json(ResolvedGenerationConfig& c, const ojson& j) {
     else if (k == "pad_token_id") c.pad_token_id = opt_id(v, key);
     else if (k == "bos_token_id") c.bos_token_id = opt_id(v, key);
     else if (k == "eos_token_id") c.eos_token_id = id_list(v, key);
+    else if (k == "forced_decoder_ids" && !v.is_null())
+      throw ValueError("You have explicitly specified `forced_decoder_ids`. Please remove the `forced_decoder_ids` "
+                       "argument in favour of `input_ids` or `decoder_input_ids` respectively.");
+    else if (k == "low_memory" && v.is_boolean() && v.get<bool>())
+      throw ValueError("`low_memory=True` is not supported after the beam search refactor (transformers 4.51)");
+    else if (unsupported_setting(k, v))
+      throw UnsupportedError("generate: generation config key `" + k + "` = " + v.dump() +
+                             " selects a mode this library does not implement (greedy, sampling and beam search "
+                             "are supported)");
     // other keys (output_*, transformers_version, _from_model_config, ...) do not change the search
   }
 }

@@ -185,6 +185,13 @@ TEST(GenerateConfig, MergesModelDefaultsAndOptionsAs451) {
   EXPECT_EQ(c.max_length, 10);
   c = resolve_generation_config({{"early_stopping", "never"}}, {}, 3);
   EXPECT_EQ(c.early_stopping, EarlyStopping::Never);
+  // modes we do not implement are refused, never silently changed; bad values name the key
+  EXPECT_THROW(resolve_generation_config({{"num_beam_groups", 2}}, {}, 3), UnsupportedError);
+  EXPECT_THROW(resolve_generation_config({{"penalty_alpha", 0.6}, {"top_k", 4}}, {}, 3), UnsupportedError);
+  EXPECT_NO_THROW(resolve_generation_config({{"num_beam_groups", 1}, {"penalty_alpha", nullptr}}, {}, 3));
+  EXPECT_THROW(resolve_generation_config({{"forced_decoder_ids", {{1, 2}}}}, {}, 3), ValueError);
+  EXPECT_THROW(resolve_generation_config({{"early_stopping", "sometimes"}}, {}, 3), FormatError);
+  EXPECT_THROW(resolve_generation_config({{"max_length", "long"}}, {}, 3), FormatError);
 }
 
 TEST(GenerateConfig, ProcessorOrderIsPythons) {
