@@ -1,6 +1,10 @@
 // Focused checks of single behaviours; expected values were taken from Python tokenizers 0.23.3.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "transformers/core/error.hpp"
@@ -243,6 +247,35 @@ TEST(Robustness, RandomBytesAndIdsNeverCrash) {
       ASSERT_NO_THROW(tok.decode(ids, {.skip_special_tokens = false}));
     }
   }
+}
+
+}  // namespace
+
+namespace {
+
+// LlamaTokenizerFast rebuilds its template from add_bos_token / add_eos_token; expected values from
+// transformers 4.51.3.
+TEST(AutoTokenizer, LlamaAddBosEosAndLeftPadding) {
+  auto dir = std::filesystem::temp_directory_path() / ("tok_llama_cfg_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(kFix + "llama2_bytefallback/tokenizer.json", dir / "tokenizer.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  {
+    std::ofstream f(dir / "tokenizer_config.json");
+    f << R"({"tokenizer_class": "LlamaTokenizerFast", "add_bos_token": true, "add_eos_token": true,
+             "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<unk>",
+             "legacy": true, "clean_up_tokenization_spaces": true, "padding_side": "left"})";
+  }
+  auto tok = transformers::AutoTokenizer::from_pretrained(dir);
+  auto b = tok(std::vector<std::string>{"Hello world", "Hi"}, {.padding = transformers::Padding::Longest});
+  EXPECT_EQ(b.input_ids, (std::vector<std::vector<int64_t>>{{1, 536, 300, 779, 695, 536, 347, 641, 336, 328, 2},
+                                                            {0, 0, 0, 0, 0, 0, 1, 536, 300, 333, 2}}));
+  EXPECT_EQ(b.attention_mask[1], (std::vector<int64_t>{0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1}));
+  auto p = tok(std::vector<std::pair<std::string, std::string>>{{"Hello", "world"}});
+  EXPECT_EQ(p.input_ids[0], (std::vector<int64_t>{1, 536, 300, 779, 695, 2, 1, 536, 347, 641, 336, 328, 2}));
+  EXPECT_EQ(tok.decode(b.input_ids[0]), "<s> Hello world</s>");
+  EXPECT_EQ(tok.decode(tok.encode("Hi , there . ok")), "<s> Hi, there. ok</s>");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
