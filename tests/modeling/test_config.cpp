@@ -16,6 +16,13 @@ namespace {
 struct ConfigGoldens : ::testing::Test {
   static void SetUpTestSuite() { transformers::test::register_oracle_config_classes(); }
 };
+// Every test of this program sees 4.51's config classes (aliases, defaults) for bert/gpt2/llama,
+// whether or not models/ registered its own yet.
+struct OracleConfigEnvironment : ::testing::Environment {
+  void SetUp() override { transformers::test::register_oracle_config_classes(); }
+};
+[[maybe_unused]] ::testing::Environment* const kOracleEnv =
+    ::testing::AddGlobalTestEnvironment(new OracleConfigEnvironment);
 }  // namespace
 
 TEST_F(ConfigGoldens, BaseDefaultsMatch451) {

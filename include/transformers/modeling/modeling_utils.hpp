@@ -8,13 +8,85 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <variant>
 #include <vector>
 
+#include "transformers/generation/configuration_utils.hpp"
 #include "transformers/modeling/configuration_utils.hpp"
 #include "transformers/modeling/model_outputs.hpp"
 #include "transformers/nn/module.hpp"
 
 namespace transformers {
+
+class PreTrainedModel;
+// A factory registered per (model_type, class name) by models/<arch>/.
+using ModelFactory = std::function<std::shared_ptr<PreTrainedModel>(std::shared_ptr<PretrainedConfig>)>;
+
+// A checkpoint tensor whose shape differs from the model's (only with ignore_mismatched_sizes).
+struct MismatchedKey {
+  std::string key;
+  Shape checkpoint_shape;
+  Shape model_shape;
+};
+
+// Python's output_loading_info dict.
+struct LoadingInfo {
+  std::vector<std::string> missing_keys;     // sorted
+  std::vector<std::string> unexpected_keys;  // sorted
+  std::vector<MismatchedKey> mismatched_keys;
+  std::vector<std::string> error_msgs;
+  // {"missing_keys": [...], "unexpected_keys": [...], "mismatched_keys": [[name, [ckpt], [model]], ...],
+  //  "error_msgs": [...]} (the CLI's load-info shape; 4.51 itself lists mismatched names only)
+  json to_json() const;
+};
+
+// torch_dtype argument: unset (float32, 4.51's default), a dtype, or "auto".
+struct DTypeArg {
+  DTypeArg() = default;
+  DTypeArg(DType d) : dtype(d) {}
+  DTypeArg(const char* name) { parse(name); }
+  DTypeArg(const std::string& name) { parse(name); }
+  std::optional<DType> dtype;
+  bool is_auto = false;
+
+ private:
+  void parse(const std::string& name);
+};
+
+// Python's from_pretrained keyword arguments.
+struct FromPretrainedOptions {
+  std::shared_ptr<PretrainedConfig> config;  // used (deep-copied) instead of reading config.json
+  std::string config_path;                   // read the config from here instead of the model path
+  std::optional<std::vector<std::pair<std::string, Tensor>>> state_dict;  // weights instead of files
+  DTypeArg torch_dtype;
+  std::string subfolder;
+  std::string variant;                   // "v2" -> model.v2.safetensors, ...
+  std::optional<bool> use_safetensors;   // nullopt: prefer safetensors, fall back to .bin
+  bool ignore_mismatched_sizes = false;
+  // Loading info is always recorded on the model (PreTrainedModel::loading_info()); this flag only
+  // exists so Python call sites translate one to one.
+  bool output_loading_info = false;
+  std::optional<int64_t> num_labels;     // shorthand for config_overrides["num_labels"]
+  json config_overrides = json::object();  // other config kwargs (hidden_dropout_prob, ...)
+  std::string attn_implementation;       // "eager" | "sdpa" ("" keeps the config's)
+  // key_mapping: regex -> replacement ("\\1" groups), tried in order, first substituting one wins.
+  std::vector<std::pair<std::string, std::string>> key_mapping;
+  std::optional<uint64_t> seed;          // seeds the init of newly created weights
+  std::shared_ptr<GenerationConfig> generation_config;
+  bool local_files_only = false;
+  std::string revision = "main";
+  std::string cache_dir;
+  std::string token;
+};
+
+struct SavePretrainedOptions {
+  std::variant<int64_t, std::string> max_shard_size = std::string("5GB");
+  bool safe_serialization = true;
+  std::string variant;
+  std::optional<std::vector<std::pair<std::string, Tensor>>> state_dict;  // default: model.state_dict()
+  bool is_main_process = true;
+};
 
 class PreTrainedModel : public nn::Module {
  public:
@@ -28,8 +100,9 @@ class PreTrainedModel : public nn::Module {
   virtual std::vector<std::string> tied_weights_keys() const { return {}; }
   // The base model (this when the class is the base model itself).
   virtual nn::Module* base_model() { return this; }
-  // Input/output embedding modules (nullptr when there is none, e.g. BertModel's output).
-  virtual nn::Module* get_input_embeddings() { return nullptr; }
+  // Input/output embedding modules (nullptr when there is none, e.g. BertModel's output). The
+  // default input embeddings delegate to base_model() when it is another PreTrainedModel.
+  virtual nn::Module* get_input_embeddings();
   virtual nn::Module* get_output_embeddings() { return nullptr; }
   // Hugging Face's _init_weights for one module (used for newly created weights, e.g. on resize).
   virtual void init_weights(nn::Module& module) {}
@@ -39,17 +112,84 @@ class PreTrainedModel : public nn::Module {
   virtual bool can_generate() const { return false; }
   // Prune heads in the base model's layers ({layer: heads}); UnsupportedError where Python has none.
   virtual void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& heads);
+  // Python's _keys_to_ignore_on_save (exact names).
+  virtual std::vector<std::string> keys_to_ignore_on_save() const { return {}; }
+  // Python's _tie_weights() of submodules (BERT's LM head re-links decoder.bias = bias); called
+  // at the end of tie_weights().
+  virtual void tie_submodule_weights() {}
 
   PretrainedConfig& config() { return *config_; }
   const PretrainedConfig& config() const { return *config_; }
   std::shared_ptr<PretrainedConfig> config_ptr() const { return config_; }
 
+  // ---- loading / saving ----
+  // Builds M from the checkpoint at `path` (folder, file, or Hub repo id) as 4.51 does.
+  template <typename M>
+  static std::shared_ptr<M> from_pretrained(const std::string& path, const FromPretrainedOptions& opts = {});
+  // config.json, generation_config.json (when can_generate) and the weights (shards + index).
+  void save_pretrained(const std::string& dir, const SavePretrainedOptions& opts = {});
+  // What the last from_pretrained reported (empty for a model built from a config).
+  const LoadingInfo& loading_info() const { return loading_info_; }
+  void set_loading_info(LoadingInfo info) { loading_info_ = std::move(info); }
+
+  // Ties the output embeddings to the input embeddings when config.tie_word_embeddings (shares the
+  // tensor, or clones it with config.torchscript) and zero-pads/truncates the output bias to the
+  // new row count; then tie_submodule_weights().
+  virtual void tie_weights();
+  // Parameters counted once per distinct tensor (tied weights once); exclude_embeddings drops the
+  // weight of every Embedding module; only_trainable keeps parameters with requires_grad.
+  int64_t num_parameters(bool only_trainable = false, bool exclude_embeddings = false) const;
+  // Bytes of the distinct parameters, plus the buffers when return_buffers.
+  int64_t get_memory_footprint(bool return_buffers = true) const;
+  // The first floating-point parameter's dtype (then last parameter, then buffers), float32 if none.
+  DType dtype() const;
+
+  // The generation config (can_generate models): loaded by from_pretrained, else derived from the
+  // model config on first use; nullptr for models that cannot generate.
+  std::shared_ptr<GenerationConfig> generation_config();
+  void set_generation_config(std::shared_ptr<GenerationConfig> g) { generation_config_ = std::move(g); }
+
  protected:
   std::shared_ptr<PretrainedConfig> config_;
+  std::shared_ptr<GenerationConfig> generation_config_;
+  LoadingInfo loading_info_;
 };
 
-// A factory registered per (model_type, class name) by models/<arch>/.
-using ModelFactory = std::function<std::shared_ptr<PreTrainedModel>(std::shared_ptr<PretrainedConfig>)>;
+// ---- the loading pipeline (modeling/modeling_utils.cpp) ----
+
+// Builds a model with `factory` from the config and weights at `path` (what every from_pretrained
+// ends in). `class_name` is used in messages and for architectures checks.
+std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& factory, const std::string& class_name,
+                                                       const std::string& path, const FromPretrainedOptions& opts = {});
+// A model built from a config without weights: every module initialised with init_weights (seeded
+// by `seed` when given), weights tied.
+std::shared_ptr<PreTrainedModel> build_model_from_config(const ModelFactory& factory,
+                                                         std::shared_ptr<PretrainedConfig> config,
+                                                         std::optional<uint64_t> seed = std::nullopt);
+// Loads `state` (checkpoint names) into an existing model with the prefix / rename / missing /
+// unexpected / mismatched rules of from_pretrained; tensors become the parameters (no copy) when
+// the dtype matches. Returns what output_loading_info reports.
+LoadingInfo load_state_dict_into_model(PreTrainedModel& model, const std::vector<std::pair<std::string, Tensor>>& state,
+                                       bool ignore_mismatched_sizes = false,
+                                       const std::vector<std::pair<std::string, std::string>>& key_mapping = {},
+                                       std::optional<uint64_t> seed = std::nullopt);
+
+// The checkpoint files from_pretrained would read for `path` (spec §1.6 order), and the index
+// when sharded. FileNotFoundError lists the names looked for, in order.
+struct ResolvedCheckpoint {
+  std::vector<std::string> files;  // shard files sorted, or the single file
+  std::string index_file;          // "" when not sharded
+  json index_metadata = json::object();
+};
+ResolvedCheckpoint resolve_checkpoint_files(const std::string& path, const FromPretrainedOptions& opts = {});
+
+template <typename M>
+std::shared_ptr<M> PreTrainedModel::from_pretrained(const std::string& path, const FromPretrainedOptions& opts) {
+  auto m = load_pretrained_model([](std::shared_ptr<PretrainedConfig> c) { return std::make_shared<M>(std::move(c)); },
+                                 "", path, opts);
+  return std::static_pointer_cast<M>(m);
+}
+
 
 struct ModelClassInfo {
   std::string model_type;   // "bert"

@@ -1,0 +1,564 @@
+// from_pretrained as transformers 4.51 does it (spec hf-modeling.md §1.6, §3.3, §4, §5.1): resolve
+// config and checkpoint files, pick the dtype, build the model, map checkpoint keys to model keys
+// (legacy renames, key_mapping, base_model_prefix), report missing / unexpected / mismatched keys,
+// initialise what the checkpoint lacks, and hand the (mapped) tensors to the model without copies.
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "transformers/io/checkpoint.hpp"
+#include "transformers/io/shard_index.hpp"
+#include "transformers/modeling/file_resolution.hpp"
+#include "transformers/modeling/modeling_utils.hpp"
+#include "transformers/ops/random.hpp"
+
+namespace transformers {
+
+namespace fs = std::filesystem;
+
+void DTypeArg::parse(const std::string& name) {
+  if (name == "auto") {
+    is_auto = true;
+    return;
+  }
+  dtype = dtype_from_name(name);
+}
+
+json LoadingInfo::to_json() const {
+  json mism = json::array();
+  for (auto& m : mismatched_keys) mism.push_back(json::array({m.key, m.checkpoint_shape, m.model_shape}));
+  return json{{"missing_keys", missing_keys},
+              {"unexpected_keys", unexpected_keys},
+              {"mismatched_keys", mism},
+              {"error_msgs", error_msgs}};
+}
+
+// ---------------------------------------------------------------------------------------------
+// checkpoint resolution (§1.6)
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+ResolvedCheckpoint from_index(const fs::path& index_file) {
+  ResolvedCheckpoint r;
+  const io::ShardIndex idx = io::read_shard_index(index_file);
+  r.index_file = index_file.string();
+  r.index_metadata = idx.metadata;
+  for (auto& f : idx.shard_files()) r.files.push_back((index_file.parent_path() / f).string());
+  return r;
+}
+
+}  // namespace
+
+ResolvedCheckpoint resolve_checkpoint_files(const std::string& path, const FromPretrainedOptions& opts) {
+  std::error_code ec;
+  const fs::path as_file = opts.subfolder.empty() ? fs::path(path) : fs::path(opts.subfolder) / path;
+  if (!fs::is_directory(path, ec) && fs::is_regular_file(as_file, ec)) {
+    // A single file is used as is (an index json is accepted too, as a convenience).
+    if (ends_with(as_file.filename().string(), ".json")) return from_index(as_file);
+    ResolvedCheckpoint r;
+    r.files.push_back(as_file.string());
+    return r;
+  }
+  const std::string& v = opts.variant;
+  const std::string safe = io::add_variant("model.safetensors", v);
+  const std::string safe_index = io::add_variant("model.safetensors.index.json", v);
+  const std::string bin = io::add_variant("pytorch_model.bin", v);
+  const std::string bin_index = io::add_variant("pytorch_model.bin.index.json", v);
+  const FileResolveOptions fo{.subfolder = opts.subfolder, .revision = opts.revision, .cache_dir = opts.cache_dir,
+                              .local_files_only = opts.local_files_only, .token = opts.token};
+  std::vector<std::string> looked_for;
+  auto try_name = [&](const std::string& name) {
+    looked_for.push_back(name);
+    return resolve_file(path, name, fo);
+  };
+  if (opts.use_safetensors.value_or(true)) {
+    if (auto f = try_name(safe)) return ResolvedCheckpoint{{f->string()}, "", json::object()};
+    if (auto f = try_name(safe_index)) return from_index(*f);
+  }
+  if (!opts.use_safetensors.value_or(false)) {
+    if (auto f = try_name(bin)) return ResolvedCheckpoint{{f->string()}, "", json::object()};
+    if (auto f = try_name(bin_index)) return from_index(*f);
+  }
+  const std::string where = opts.subfolder.empty() ? path : (fs::path(path) / opts.subfolder).string();
+  std::string listed;
+  for (auto& n : looked_for) listed += (listed.empty() ? "" : ", ") + n;
+  std::string msg;
+  if (opts.use_safetensors.value_or(false))
+    msg = "Error no file named " + safe + " found in directory " + where + " (looked for, in order: " + listed + ")";
+  else
+    msg = "Error no file named " + listed + " found in directory " + where + ".";
+  if (resolve_file(path, "tf_model.h5", fo) || resolve_file(path, "model.ckpt.index", fo))
+    msg += " It holds TensorFlow weights (tf_model.h5 / model.ckpt), which cannot be loaded yet.";
+  if (resolve_file(path, "flax_model.msgpack", fo))
+    msg += " It holds Flax weights (flax_model.msgpack), which cannot be loaded yet.";
+  if (!v.empty() && (resolve_file(path, "model.safetensors", fo) || resolve_file(path, "pytorch_model.bin", fo)))
+    msg += " Use a variant that exists or load the file without the variant " + v + ".";
+  throw FileNotFoundError(msg);
+}
+
+// ---------------------------------------------------------------------------------------------
+// checkpoint key bookkeeping
+
+namespace {
+
+// What one checkpoint tensor is, without reading it.
+struct CkptEntry {
+  std::string key;
+  std::optional<DType> dtype;
+  Shape shape;
+  int source = -1;  // reader index, or -1 for an in-memory state dict
+};
+
+struct CheckpointSource {
+  std::vector<std::shared_ptr<io::CheckpointReader>> readers;
+  std::vector<CkptEntry> entries;  // checkpoint order
+  std::map<std::string, Tensor> in_memory;
+
+  Tensor get(const CkptEntry& e) const {
+    if (e.source < 0) return in_memory.at(e.key);
+    return readers[size_t(e.source)]->get_tensor(e.key);
+  }
+};
+
+void check_safetensors_format(const io::CheckpointReader& r) {
+  if (r.format() != "safetensors") return;
+  auto it = r.metadata().find("format");
+  if (it == r.metadata().end()) return;
+  const std::string& f = it->second;
+  if (f != "pt" && f != "tf" && f != "flax" && f != "mlx")
+    throw FormatError("The safetensors archive passed at " + r.path() +
+                      " does not contain the valid metadata. Make sure you save your model with the "
+                      "save_pretrained method (found format '" + f + "', expected pt, tf, flax or mlx)");
+}
+
+CheckpointSource open_source(const ResolvedCheckpoint& rc) {
+  CheckpointSource src;
+  std::map<std::string, size_t> file_of_shard;
+  for (auto& f : rc.files) {
+    src.readers.push_back(std::shared_ptr<io::CheckpointReader>(io::open_checkpoint_file(f)));
+    check_safetensors_format(*src.readers.back());
+  }
+  if (src.readers.size() == 1 && rc.index_file.empty()) {
+    auto it = src.readers[0]->metadata().find("format");
+    if (it != src.readers[0]->metadata().end() && (it->second == "tf" || it->second == "flax"))
+      throw UnsupportedError("checkpoint " + rc.files[0] + " was saved from " + it->second +
+                             " (safetensors metadata format='" + it->second +
+                             "'); loading TensorFlow/Flax weights into PyTorch layout is not supported yet");
+  }
+  auto add = [&](const std::string& key, size_t reader) {
+    const io::TensorEntry te = src.readers[reader]->entry(key);
+    src.entries.push_back({key, te.dtype, te.shape, int(reader)});
+  };
+  if (!rc.index_file.empty()) {
+    const io::ShardIndex idx = io::read_shard_index(rc.index_file);
+    std::map<std::string, size_t> reader_of;
+    for (size_t i = 0; i < rc.files.size(); ++i) reader_of[fs::path(rc.files[i]).filename().string()] = i;
+    for (auto& [key, shard] : idx.weight_map) {
+      const size_t r = reader_of.at(shard);
+      if (!src.readers[r]->contains(key))
+        throw FormatError("index " + rc.index_file + " maps '" + key + "' to " + shard + ", which does not hold it");
+      add(key, r);
+    }
+  } else {
+    for (size_t r = 0; r < src.readers.size(); ++r)
+      for (auto& key : src.readers[r]->keys()) add(key, r);
+  }
+  return src;
+}
+
+// _fix_state_dict_key_on_load (4.51: suffix-only legacy names; torch >= 2.1 weight_norm names).
+std::string fix_key_on_load(const std::string& key) {
+  auto replace_suffix = [&](const std::string& from, const std::string& to) {
+    return key.substr(0, key.size() - from.size()) + to;
+  };
+  if (ends_with(key, "LayerNorm.beta")) return replace_suffix("LayerNorm.beta", "LayerNorm.bias");
+  if (ends_with(key, "LayerNorm.gamma")) return replace_suffix("LayerNorm.gamma", "LayerNorm.weight");
+  if (ends_with(key, "weight_g")) return replace_suffix("weight_g", "parametrizations.weight.original0");
+  if (ends_with(key, "weight_v")) return replace_suffix("weight_v", "parametrizations.weight.original1");
+  return key;
+}
+
+// Python's re.sub replacement: \1 and \g<1> become $1 for std::regex.
+std::string python_replacement(const std::string& r) {
+  std::string out;
+  for (size_t i = 0; i < r.size(); ++i) {
+    if (r[i] == '\\' && i + 1 < r.size() && std::isdigit(static_cast<unsigned char>(r[i + 1]))) {
+      out += '$';
+      out += r[++i];
+    } else if (r[i] == '\\' && r.compare(i, 3, "\\g<") == 0) {
+      const size_t end = r.find('>', i);
+      if (end == std::string::npos) throw ValueError("key_mapping: bad group reference in replacement '" + r + "'");
+      out += '$' + r.substr(i + 3, end - i - 3);
+      i = end;
+    } else if (r[i] == '$') {
+      out += "$$";
+    } else {
+      out += r[i];
+    }
+  }
+  return out;
+}
+
+std::regex compile_regex(const std::string& pattern, const char* what) {
+  try {
+    return std::regex(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw ValueError(std::string(what) + ": invalid regular expression '" + pattern + "': " + e.what());
+  }
+}
+
+bool search_any(const std::vector<std::regex>& patterns, const std::string& s) {
+  for (auto& re : patterns)
+    if (std::regex_search(s, re)) return true;
+  return false;
+}
+
+// Groups of parameter names that are the same tensor (accelerate's find_tied_parameters).
+std::vector<std::vector<std::string>> tied_parameter_groups(const PreTrainedModel& model) {
+  std::vector<std::pair<Tensor, std::vector<std::string>>> groups;
+  for (auto& [name, t] : model.named_parameters("", true, false)) {
+    bool placed = false;
+    for (auto& [rep, names] : groups)
+      if (rep.is_same(t)) {
+        names.push_back(name);
+        placed = true;
+        break;
+      }
+    if (!placed) groups.push_back({t, {name}});
+  }
+  std::vector<std::vector<std::string>> out;
+  for (auto& [rep, names] : groups)
+    if (names.size() > 1) out.push_back(names);
+  return out;
+}
+
+// post-order walk (torch's Module.apply: children first)
+void apply_post_order(nn::Module& m, const std::string& prefix,
+                      const std::function<void(nn::Module&, const std::string&)>& fn) {
+  for (auto& [n, c] : m.named_children()) apply_post_order(*c, prefix.empty() ? n : prefix + "." + n, fn);
+  fn(m, prefix);
+}
+
+// §4.5: a module counts as initialised when all its state-dict keys were loaded; the others get
+// the model's init_weights (post-order), before the loaded tensors are put in place.
+void initialize_missing(PreTrainedModel& model, const std::set<std::string>& loaded_keys, bool ignore_mismatched,
+                        std::optional<uint64_t> seed) {
+  if (seed) ops::default_generator().manual_seed(*seed);
+  std::set<const nn::Module*> initialised;
+  if (!ignore_mismatched) {
+    for (auto& [name, mod] : model.named_modules()) {
+      const std::string prefix = name.empty() ? "" : name + ".";
+      bool all = true;
+      for (auto& [k, t] : mod->state_dict())
+        if (!loaded_keys.count(prefix + k)) {
+          all = false;
+          break;
+        }
+      if (all) initialised.insert(mod);
+    }
+    if (model.config().tie_word_embeddings()) {
+      nn::Module* out = model.get_output_embeddings();
+      if (out) {
+        Tensor* b = out->find_parameter("bias");
+        if (!b || !b->defined()) initialised.insert(out);
+      }
+    }
+  }
+  std::set<const nn::Module*> done;
+  apply_post_order(model, "", [&](nn::Module& m, const std::string&) {
+    if (initialised.count(&m) || done.count(&m)) return;
+    model.init_weights(m);
+    done.insert(&m);
+  });
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// the key mapping + missing/unexpected/mismatched logic (§4.2-4.4), shared by state dicts and files
+
+namespace {
+
+LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bool ignore_mismatched,
+                         const std::vector<std::pair<std::string, std::string>>& key_mapping,
+                         std::optional<uint64_t> seed) {
+  const std::string prefix = model.base_model_prefix();
+  bool has_prefix_module = false;
+  if (!prefix.empty())
+    for (auto& e : src.entries)
+      if (starts_with(e.key, prefix)) {
+        has_prefix_module = true;
+        break;
+      }
+  nn::Module* prefix_module = prefix.empty() ? nullptr : model.find_module(prefix);
+  const bool expects_prefix_module = prefix_module != nullptr && prefix_module != &model;
+  const bool task_from_base = !has_prefix_module && expects_prefix_module;
+  const bool base_from_task = has_prefix_module && !expects_prefix_module;
+  const std::string start_prefix = prefix + ".";
+
+  std::vector<std::pair<std::regex, std::string>> mapping;
+  for (auto& [pat, rep] : key_mapping) mapping.emplace_back(compile_regex(pat, "key_mapping"), python_replacement(rep));
+
+  // checkpoint entry index -> model key
+  std::vector<std::pair<size_t, std::string>> renamed;
+  std::vector<std::string> original_keys;
+  for (size_t i = 0; i < src.entries.size(); ++i) {
+    const std::string& key = src.entries[i].key;
+    original_keys.push_back(key);
+    std::string k = fix_key_on_load(key);
+    for (auto& [re, rep] : mapping) {
+      if (!std::regex_search(k, re)) continue;
+      k = std::regex_replace(k, re, rep);
+      break;
+    }
+    if (task_from_base) {
+      k = prefix + "." + k;
+    } else if (base_from_task) {
+      if (!starts_with(k, start_prefix)) continue;
+      k = k.substr(start_prefix.size());
+    }
+    renamed.emplace_back(i, k);
+  }
+
+  // expected keys: the full model's state dict (both names of tied weights)
+  std::vector<std::string> expected;
+  std::map<std::string, Shape> expected_shape;
+  for (auto& [k, t] : model.state_dict()) {
+    expected.push_back(k);
+    expected_shape[k] = t.sizes();
+  }
+  std::set<std::string> ckpt_keys;
+  for (auto& [i, k] : renamed) ckpt_keys.insert(k);
+
+  LoadingInfo info;
+  std::set<std::string> expected_set(expected.begin(), expected.end());
+  for (auto& k : std::set<std::string>(expected.begin(), expected.end()))
+    if (!ckpt_keys.count(k)) info.missing_keys.push_back(k);
+  std::set<std::string> unexpected;
+  for (auto& k : ckpt_keys)
+    if (!expected_set.count(k)) unexpected.insert(k);
+  if (base_from_task)
+    for (auto& k : original_keys)
+      if (!starts_with(k, start_prefix)) unexpected.insert(k);
+  std::set<std::string> buffer_names;
+  bool has_inv_freq = false;
+  for (auto& [n, b] : model.named_buffers()) {
+    buffer_names.insert(n);
+    if (ends_with(n, "rotary_emb.inv_freq")) has_inv_freq = true;
+  }
+  for (auto& k : unexpected)
+    if (!buffer_names.count(k) && !(has_inv_freq && k.find("rotary_emb.inv_freq") != std::string::npos))
+      info.unexpected_keys.push_back(k);  // std::set order == Python's sorted()
+  for (auto& group : tied_parameter_groups(model)) {
+    size_t missing_in_group = 0;
+    for (auto& k : info.missing_keys)
+      if (std::find(group.begin(), group.end(), k) != group.end()) ++missing_in_group;
+    if (missing_in_group > 0 && missing_in_group < group.size())
+      info.missing_keys.erase(std::remove_if(info.missing_keys.begin(), info.missing_keys.end(),
+                                             [&](const std::string& k) {
+                                               return std::find(group.begin(), group.end(), k) != group.end();
+                                             }),
+                              info.missing_keys.end());
+  }
+  std::vector<std::regex> ignore_missing, ignore_unexpected;
+  for (auto& p : model.keys_to_ignore_on_load_missing())
+    ignore_missing.push_back(compile_regex(p, "_keys_to_ignore_on_load_missing"));
+  for (auto& p : model.keys_to_ignore_on_load_unexpected())
+    ignore_unexpected.push_back(compile_regex(p, "_keys_to_ignore_on_load_unexpected"));
+  std::erase_if(info.missing_keys, [&](const std::string& k) { return search_any(ignore_missing, k); });
+  std::erase_if(info.unexpected_keys, [&](const std::string& k) { return search_any(ignore_unexpected, k); });
+
+  // mismatched shapes: only looked for with ignore_mismatched_sizes (otherwise assignment raises)
+  std::set<std::string> mismatched;
+  if (ignore_mismatched)
+    for (auto& [i, k] : renamed) {
+      auto it = expected_shape.find(k);
+      if (it == expected_shape.end()) continue;
+      const Shape& cs = src.entries[i].shape;
+      if (cs == it->second) continue;
+      // packed 4-bit weights (two values per byte) are not a mismatch
+      if (!cs.empty() && cs.back() == 1 && shape_numel(cs) * 2 == shape_numel(it->second)) continue;
+      info.mismatched_keys.push_back({k, cs, it->second});
+      mismatched.insert(k);
+    }
+
+  // init what will not be loaded, then load
+  std::set<std::string> loaded_keys;
+  for (auto& [i, k] : renamed)
+    if (expected_set.count(k) && !mismatched.count(k)) loaded_keys.insert(k);
+  initialize_missing(model, loaded_keys, ignore_mismatched, seed);
+
+  for (auto& [i, k] : renamed) {
+    if (!loaded_keys.count(k)) continue;
+    Tensor* slot = model.find_tensor(k);
+    if (!slot) continue;
+    const CkptEntry& e = src.entries[i];
+    if (e.shape != slot->sizes())
+      throw ShapeError("Error(s) in loading state_dict for " + model.name() + ": size mismatch for " + k +
+                       ": copying a param with shape " + shape_str(e.shape) + " from checkpoint, the shape in "
+                       "current model is " + shape_str(slot->sizes()) +
+                       ". You may consider adding ignore_mismatched_sizes=true.");
+    Tensor t = src.get(e);
+    // Floating tensors take the model's dtype (float8_e4m3 kept, as 4.51 keeps it); integer and
+    // bool tensors keep theirs. Same dtype: the mapped tensor itself becomes the parameter.
+    if (t.is_floating_point() && t.dtype() != DType::Float8E4M3 && t.dtype() != slot->dtype())
+      t = t.to(slot->dtype());
+    const bool rg = slot->requires_grad();
+    *slot = t;
+    slot->set_requires_grad(rg);
+  }
+  return info;
+}
+
+void mark_parameters_trainable(PreTrainedModel& model) {
+  // torch.nn.Parameter defaults to requires_grad=True; only_trainable counts rely on it.
+  for (auto& [name, t] : model.named_parameters("", true, false)) {
+    Tensor* slot = model.find_parameter(name);
+    if (slot) slot->set_requires_grad(true);
+  }
+}
+
+}  // namespace
+
+LoadingInfo load_state_dict_into_model(PreTrainedModel& model, const std::vector<std::pair<std::string, Tensor>>& state,
+                                       bool ignore_mismatched_sizes,
+                                       const std::vector<std::pair<std::string, std::string>>& key_mapping,
+                                       std::optional<uint64_t> seed) {
+  CheckpointSource src;
+  for (auto& [k, t] : state) {
+    if (!src.in_memory.emplace(k, t).second) throw ValueError("state_dict holds the key '" + k + "' twice");
+    src.entries.push_back({k, t.dtype(), t.sizes(), -1});
+  }
+  model.tie_weights();
+  LoadingInfo info = load_entries(model, src, ignore_mismatched_sizes, key_mapping, seed);
+  model.tie_weights();
+  return info;
+}
+
+std::shared_ptr<PreTrainedModel> build_model_from_config(const ModelFactory& factory,
+                                                         std::shared_ptr<PretrainedConfig> config,
+                                                         std::optional<uint64_t> seed) {
+  if (!config) throw ValueError("build_model_from_config: config is null");
+  auto model = factory(config);
+  if (!model) throw ValueError("model factory returned null");
+  mark_parameters_trainable(*model);
+  if (seed) ops::default_generator().manual_seed(*seed);
+  apply_post_order(*model, "", [&](nn::Module& m, const std::string&) { model->init_weights(m); });
+  model->tie_weights();
+  return model;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// §5.1: "auto" = config's torch_dtype, then the index's metadata.dtype, then the first floating
+// tensor of the first file (its keys() order), then the first tensor's dtype.
+DType auto_dtype(const PretrainedConfig& config, const ResolvedCheckpoint& rc, const CheckpointSource& src) {
+  if (auto d = config.torch_dtype()) return *d;
+  if (rc.index_metadata.contains("dtype") && rc.index_metadata["dtype"].is_string())
+    return dtype_from_name(rc.index_metadata["dtype"].get<std::string>());
+  if (!src.readers.empty()) {
+    const auto& r = *src.readers[0];
+    std::optional<DType> first;
+    for (auto& k : r.keys()) {
+      auto e = r.entry(k);
+      if (!e.dtype) continue;
+      if (!first) first = e.dtype;
+      if (is_floating_point(*e.dtype)) return *e.dtype;
+    }
+    if (first) return *first;
+  } else {
+    for (auto& e : src.entries)
+      if (e.dtype && is_floating_point(*e.dtype)) return *e.dtype;
+  }
+  return DType::Float32;
+}
+
+}  // namespace
+
+std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& factory, const std::string& class_name,
+                                                       const std::string& path, const FromPretrainedOptions& opts) {
+  // 1. config
+  json overrides = opts.config_overrides.is_object() ? opts.config_overrides : json::object();
+  if (opts.num_labels) overrides["num_labels"] = *opts.num_labels;
+  std::shared_ptr<PretrainedConfig> config;
+  if (opts.config) {
+    config = opts.config->clone();  // Python deep-copies a passed config; kwargs go to __init__
+    if (!opts.attn_implementation.empty()) config->set("attn_implementation", opts.attn_implementation);
+  } else {
+    const std::string cpath = opts.config_path.empty() ? path : opts.config_path;
+    if (cpath.empty()) throw ValueError("from_pretrained: give a path, a config_path or a config");
+    if (!opts.attn_implementation.empty()) overrides["attn_implementation"] = opts.attn_implementation;
+    auto [cfg, unused] = PretrainedConfig::from_pretrained_with_unused(
+        cpath, {.overrides = overrides, .revision = opts.revision, .cache_dir = opts.cache_dir,
+                .local_files_only = opts.local_files_only, .token = opts.token, .subfolder = opts.subfolder});
+    unused.erase("torch_dtype");
+    if (!unused.empty())
+      throw ValueError("from_pretrained: config_overrides " + unused.dump() + " are no attributes of the config of " +
+                       cpath + " (Python would pass them to the model's __init__, which takes none)");
+    config = cfg;
+  }
+  if (!path.empty()) config->set("_name_or_path", path);
+
+  // 2. checkpoint files
+  ResolvedCheckpoint rc;
+  CheckpointSource src;
+  if (opts.state_dict) {
+    for (auto& [k, t] : *opts.state_dict) {
+      if (!src.in_memory.emplace(k, t).second) throw ValueError("state_dict holds the key '" + k + "' twice");
+      src.entries.push_back({k, t.dtype(), t.sizes(), -1});
+    }
+  } else {
+    if (path.empty()) throw ValueError("from_pretrained: give a path or a state_dict");
+    rc = resolve_checkpoint_files(path, opts);
+    src = open_source(rc);
+  }
+
+  // 3. dtype
+  DType dtype = DType::Float32;
+  if (opts.torch_dtype.is_auto)
+    dtype = auto_dtype(*config, rc, src);
+  else if (opts.torch_dtype.dtype)
+    dtype = *opts.torch_dtype.dtype;
+  if (!is_floating_point(dtype))
+    throw ValueError("Can't instantiate " + (class_name.empty() ? std::string("the model") : class_name) +
+                     " under dtype=" + std::string(dtype_name(dtype)) + " since it is not a floating point dtype");
+  if (!opts.torch_dtype.is_auto) config->set_torch_dtype(dtype);
+
+  // 4. build, tie, load, tie, eval
+  auto model = factory(config);
+  if (!model) throw ValueError("model factory for " + class_name + " returned null");
+  mark_parameters_trainable(*model);
+  if (dtype != DType::Float32) model->to(dtype);
+  model->tie_weights();
+  model->set_loading_info(load_entries(*model, src, opts.ignore_mismatched_sizes, opts.key_mapping, opts.seed));
+  model->tie_weights();
+  model->eval();
+
+  // 5. generation config
+  if (model->can_generate()) {
+    if (opts.generation_config) {
+      model->set_generation_config(opts.generation_config);
+    } else {
+      std::optional<fs::path> g;
+      if (!path.empty() && !opts.state_dict) {
+        std::error_code ec;
+        if (fs::is_directory(path, ec))
+          g = resolve_file(path, "generation_config.json", FileResolveOptions{.subfolder = opts.subfolder, .revision = opts.revision, .cache_dir = opts.cache_dir, .local_files_only = opts.local_files_only, .token = opts.token});
+      }
+      if (g) model->set_generation_config(GenerationConfig::from_pretrained(g->string()));
+    }
+  }
+  return model;
+}
+
+}  // namespace transformers

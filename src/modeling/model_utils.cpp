@@ -1,0 +1,83 @@
+// PreTrainedModel helpers that are no part of loading or saving proper: embeddings accessors,
+// tie_weights, parameter counts and memory footprint (4.51's ModuleUtilsMixin), dtype, the lazily
+// derived generation config.
+#include <set>
+
+#include "transformers/modeling/modeling_utils.hpp"
+
+namespace transformers {
+
+nn::Module* PreTrainedModel::get_input_embeddings() {
+  nn::Module* base = base_model();
+  if (base && base != this)
+    if (auto* pm = dynamic_cast<PreTrainedModel*>(base)) return pm->get_input_embeddings();
+  return nullptr;
+}
+
+void PreTrainedModel::tie_weights() {
+  if (config().tie_word_embeddings()) {
+    nn::Module* out = get_output_embeddings();
+    nn::Module* in = get_input_embeddings();
+    if (out && in) {
+      Tensor* ow = out->find_parameter("weight");
+      Tensor* iw = in->find_parameter("weight");
+      if (!ow || !iw)
+        throw ValueError(name() + ".tie_weights: the output or input embeddings have no 'weight' parameter");
+      const bool rg = iw->requires_grad();
+      // torchscript cannot share parameters, so Python clones there.
+      *ow = config().get<bool>("torchscript", false) ? iw->clone() : *iw;
+      ow->set_requires_grad(rg);
+      Tensor* ob = out->find_parameter("bias");
+      if (ob && ob->defined() && ob->dim() == 1 && ob->size(0) != ow->size(0)) {
+        // nn.functional.pad(bias, (0, rows - len)): zeros appended, or truncated when negative.
+        const int64_t rows = ow->size(0);
+        Tensor nb = Tensor::zeros({rows}, ob->dtype());
+        const int64_t keep = std::min(rows, ob->size(0));
+        if (keep > 0) nb.narrow(0, 0, keep).copy_(ob->narrow(0, 0, keep));
+        const bool brg = ob->requires_grad();
+        *ob = nb;
+        ob->set_requires_grad(brg);
+      }
+    }
+  }
+  tie_submodule_weights();
+}
+
+int64_t PreTrainedModel::num_parameters(bool only_trainable, bool exclude_embeddings) const {
+  std::set<std::string> embedding_weights;
+  if (exclude_embeddings)
+    for (auto& [n, m] : named_modules())
+      if (m->name() == "Embedding") embedding_weights.insert(n.empty() ? "weight" : n + ".weight");
+  int64_t total = 0;
+  for (auto& [n, t] : named_parameters()) {
+    if (embedding_weights.count(n)) continue;
+    if (only_trainable && !t.requires_grad()) continue;
+    total += t.numel();
+  }
+  return total;
+}
+
+int64_t PreTrainedModel::get_memory_footprint(bool return_buffers) const {
+  int64_t bytes = 0;
+  for (auto& [n, t] : named_parameters()) bytes += int64_t(t.nbytes());
+  if (return_buffers)
+    for (auto& [n, t] : named_buffers()) bytes += int64_t(t.nbytes());
+  return bytes;
+}
+
+DType PreTrainedModel::dtype() const {
+  const auto params = named_parameters();
+  for (auto& [n, t] : params)
+    if (t.is_floating_point()) return t.dtype();
+  if (!params.empty()) return params.back().second.dtype();
+  for (auto& [n, t] : named_buffers())
+    if (t.is_floating_point()) return t.dtype();
+  return DType::Float32;
+}
+
+std::shared_ptr<GenerationConfig> PreTrainedModel::generation_config() {
+  if (!generation_config_ && can_generate()) generation_config_ = GenerationConfig::from_model_config(config());
+  return generation_config_;
+}
+
+}  // namespace transformers
