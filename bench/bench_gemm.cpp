@@ -47,12 +47,24 @@ void BM_linear(benchmark::State& st, DType wdt) {
   report(st, t0, flops, bytes);
 }
 
+void BM_conv1d(benchmark::State& st, DType wdt) {
+  const int64_t M = st.range(0), K = st.range(1), N = st.range(2);
+  ops::Generator g(0);
+  const Tensor x = ops::randn({M, K}, g).to(wdt), w = ops::randn({K, N}, g).to(wdt);
+  const double t0 = benchpeaks::now_s();
+  for (auto _ : st) benchmark::DoNotOptimize(ops::addmm_conv1d(x, w, Tensor()));
+  report(st, t0, 2.0 * double(M) * double(N) * double(K), double(N) * double(K) * double(transformers::dtype_size(wdt)));
+}
+
 }  // namespace
 
 BENCHMARK(BM_matmul_f32)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_linear, f32, DType::Float32)->Args({1, 4096, 4096})->Args({128, 4096, 4096})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_linear, bf16, DType::BFloat16)->Args({1, 4096, 4096})->Args({4, 4096, 4096})->Args({128, 4096, 4096})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_linear, f16, DType::Float16)->Args({1, 4096, 4096})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+BENCHMARK_CAPTURE(BM_conv1d, bf16, DType::BFloat16)->Args({1, 4096, 4096})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_conv1d, f32, DType::Float32)->Args({1, 4096, 4096})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 int main(int argc, char** argv) {
   transformers::set_num_threads(2);

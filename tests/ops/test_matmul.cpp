@@ -76,7 +76,7 @@ TEST(Matmul, LinearAllPathsAllLevels) {
   for_each_level([] {
     for (DType dt : {DType::Float32, DType::BFloat16, DType::Float16, DType::Float64})
       for (int64_t M : {1, 3, 5, 17, 40})
-        for (const auto& [K, N] : std::vector<std::pair<int64_t, int64_t>>{{64, 32}, {37, 11}, {130, 9}, {16, 1}})
+        for (const auto& [K, N] : std::vector<std::pair<int64_t, int64_t>>{{64, 32}, {37, 11}, {130, 9}, {16, 1}, {20, 150}})
           for (bool bias : {false, true}) {
             SCOPED_TRACE(name(dt) + " M " + std::to_string(M) + " K " + std::to_string(K) + " N " + std::to_string(N) + (bias ? " bias" : ""));
             const Tensor x = random({M, K}, dt), w = random({N, K}, dt), b = bias ? random({N}, dt) : Tensor();
@@ -98,6 +98,10 @@ TEST(Matmul, LinearAllPathsAllLevels) {
             EXPECT_TRUE(close(ops::linear(noncontig(x).unsqueeze(0), w, b), want3, mm_tol(dt, K)));
             // Conv1D layout: weight [in, out]
             EXPECT_TRUE(close(ops::addmm_conv1d(x, w.t().contiguous(), b), want, mm_tol(dt, K)));
+            // Conv1D weight whose rows are longer than N (a column slice of a wider matrix)
+            Tensor wide = Tensor::zeros({K, N + 3}, dt);
+            wide.narrow(1, 0, N).copy_(w.t());
+            EXPECT_TRUE(close(ops::addmm_conv1d(x, wide.narrow(1, 0, N), b), want, mm_tol(dt, K)));
           }
   });
   // a transposed (non-contiguous) float32 weight view is read in place

@@ -60,3 +60,36 @@ bool convert_fast(const void* src, DType sd, void* dst, DType dd, int64_t n) {
 }
 
 }  // namespace transformers::ops::detail
+
+namespace transformers::ops::detail {
+
+void gemv16_kn(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, bool is_bf16, const float* bias,
+               float* y, int64_t ldy, int64_t n0, int64_t n1) {
+  switch (kernel_level()) {
+    case KernelLevel::Avx512: gemv16_kn_avx512(x, M, K, w, ldw, is_bf16, bias, y, ldy, n0, n1); return;
+    case KernelLevel::Avx2: gemv16_kn_avx2(x, M, K, w, ldw, is_bf16, bias, y, ldy, n0, n1); return;
+    default: break;
+  }
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = n0; n < n1; ++n) {
+      float s = 0.0f;
+      for (int64_t k = 0; k < K; ++k)
+        s += x[m * K + k] * (is_bf16 ? bf16_to_float(w[k * ldw + n]) : fp16_to_float(w[k * ldw + n]));
+      y[m * ldy + n] = bias ? s + bias[n] : s;
+    }
+}
+
+}  // namespace transformers::ops::detail
+
+namespace transformers::ops::detail {
+
+bool gemv16_kn_split(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, bool is_bf16, int64_t N,
+                     float* part, int64_t k0, int64_t k1) {
+  switch (kernel_level()) {
+    case KernelLevel::Avx512: gemv16_kn_split_avx512(x, M, K, w, ldw, is_bf16, N, part, k0, k1); return true;
+    case KernelLevel::Avx2: gemv16_kn_split_avx2(x, M, K, w, ldw, is_bf16, N, part, k0, k1); return true;
+    default: return false;
+  }
+}
+
+}  // namespace transformers::ops::detail

@@ -31,6 +31,21 @@ namespace transformers::ops::detail {
 // core's scalar conversions (round to nearest even; bf16 NaN -> 0xffff like torch). Returns false
 // when this pair of dtypes or the kernel level has no vector path (the caller converts).
 bool convert_fast(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t n);
+// Conv1D layout: y[m*ldy + n] = sum_k x[m*K + k] * w[k*ldw + n] (+ bias[n]) for n in [n0, n1).
+void gemv16_kn(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, bool is_bf16, const float* bias,
+               float* y, int64_t ldy, int64_t n0, int64_t n1);
+void gemv16_kn_avx2(const float*, int64_t, int64_t, const uint16_t*, int64_t, bool, const float*, float*, int64_t,
+                    int64_t, int64_t);
+void gemv16_kn_avx512(const float*, int64_t, int64_t, const uint16_t*, int64_t, bool, const float*, float*, int64_t,
+                      int64_t, int64_t);
+// Split-K partial sums for the Conv1D layout: part[m*N + n] = sum over k in [k0, k1) (float32).
+// Returns false at the scalar level (the caller uses gemv16_kn).
+bool gemv16_kn_split(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, bool is_bf16, int64_t N,
+                     float* part, int64_t k0, int64_t k1);
+void gemv16_kn_split_avx2(const float*, int64_t, int64_t, const uint16_t*, int64_t, bool, int64_t, float*, int64_t,
+                          int64_t);
+void gemv16_kn_split_avx512(const float*, int64_t, int64_t, const uint16_t*, int64_t, bool, int64_t, float*, int64_t,
+                            int64_t);
 void cvt_avx2(int kind, const void* src, void* dst, int64_t n);
 void cvt_avx512(int kind, const void* src, void* dst, int64_t n);
 }  // namespace transformers::ops::detail

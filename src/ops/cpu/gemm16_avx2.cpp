@@ -101,6 +101,121 @@ void gemv16_avx2(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_
   else run<false>(x, M, K, w, ldw, bias, y, ldy, n0, n1);
 }
 
+
+namespace {
+using VT = __m256;
+inline VT zero_v() { return _mm256_setzero_ps(); }
+inline VT set1_v(float f) { return _mm256_set1_ps(f); }
+inline VT fma_v(VT a, VT b, VT c) { return _mm256_fmadd_ps(a, b, c); }
+inline VT add_v(VT a, VT b) { return _mm256_add_ps(a, b); }
+inline VT loadu_v(const float* p) { return _mm256_loadu_ps(p); }
+inline void storeu_v(float* p, VT v) { _mm256_storeu_ps(p, v); }
+}  // namespace
+
+namespace {
+// Conv1D layout [K, N]: y[m][n] = sum_k x[m][k] * w[k][n]. Each step over k loads kC vectors of one
+// weight row segment and feeds kM rows of x (broadcast), so the weight streams once per M block.
+template <bool kBf16, int kM, int kC>
+void kn_block(const float* x, int64_t K, const uint16_t* w, int64_t ldw, const float* bias, float* y, int64_t ldy,
+              int64_t n) {
+  VT acc[kM][kC];
+  for (int m = 0; m < kM; ++m)
+    for (int c = 0; c < kC; ++c) acc[m][c] = zero_v();
+  for (int64_t k = 0; k < K; ++k) {
+    // rows are ldw apart (often > 4 KiB): the hardware prefetcher does not follow, so fetch ahead
+    if (k + 8 < K)
+      for (int c = 0; c < kC; c += (64 / (kW * 2) > 0 ? 64 / (kW * 2) : 1))
+        _mm_prefetch(reinterpret_cast<const char*>(w + (k + 8) * ldw + n + c * kW), _MM_HINT_T0);
+    VT wv[kC];
+    for (int c = 0; c < kC; ++c) wv[c] = load_w<kBf16>(w + k * ldw + n + c * kW);
+    for (int m = 0; m < kM; ++m) {
+      const VT xb = set1_v(x[m * K + k]);
+      for (int c = 0; c < kC; ++c) acc[m][c] = fma_v(wv[c], xb, acc[m][c]);
+    }
+  }
+  for (int m = 0; m < kM; ++m)
+    for (int c = 0; c < kC; ++c) {
+      VT r = acc[m][c];
+      if (bias) r = add_v(r, loadu_v(bias + n + c * kW));
+      storeu_v(y + m * ldy + n + c * kW, r);
+    }
+}
+
+template <bool kBf16, int kM>
+void kn_rows(const float* x, int64_t K, const uint16_t* w, int64_t ldw, const float* bias, float* y, int64_t ldy,
+             int64_t n0, int64_t n1) {
+  int64_t n = n0;
+  for (; n + 4 * kW <= n1; n += 4 * kW) kn_block<kBf16, kM, 4>(x, K, w, ldw, bias, y, ldy, n);
+  for (; n + kW <= n1; n += kW) kn_block<kBf16, kM, 1>(x, K, w, ldw, bias, y, ldy, n);
+  for (; n < n1; ++n)
+    for (int m = 0; m < kM; ++m) {
+      float s = 0.0f;
+      for (int64_t k = 0; k < K; ++k) s += x[m * K + k] * to_f32(w[k * ldw + n], kBf16);
+      y[m * ldy + n] = bias ? s + bias[n] : s;
+    }
+}
+
+template <bool kBf16>
+void kn_run(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, const float* bias, float* y,
+            int64_t ldy, int64_t n0, int64_t n1) {
+  int64_t m = 0;
+  for (; m + 4 <= M; m += 4) kn_rows<kBf16, 4>(x + m * K, K, w, ldw, bias, y + m * ldy, ldy, n0, n1);
+  switch (M - m) {
+    case 3: kn_rows<kBf16, 3>(x + m * K, K, w, ldw, bias, y + m * ldy, ldy, n0, n1); break;
+    case 2: kn_rows<kBf16, 2>(x + m * K, K, w, ldw, bias, y + m * ldy, ldy, n0, n1); break;
+    case 1: kn_rows<kBf16, 1>(x + m * K, K, w, ldw, bias, y + m * ldy, ldy, n0, n1); break;
+    default: break;
+  }
+}
+}  // namespace
+
+void gemv16_kn_avx2(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, bool is_bf16,
+                   const float* bias, float* y, int64_t ldy, int64_t n0, int64_t n1) {
+  if (is_bf16) kn_run<true>(x, M, K, w, ldw, bias, y, ldy, n0, n1);
+  else kn_run<false>(x, M, K, w, ldw, bias, y, ldy, n0, n1);
+}
+
+
+namespace {
+// Split-K Conv1D layout kernel: part[m*N + n] = sum_{k in [k0,k1)} x[m*K + k] * w[k*ldw + n].
+// Weight rows are read front to back (a plain stream the prefetcher follows); four rows per step
+// so each partial-sum load/store in L1/L2 carries four FMAs.
+template <bool kBf16>
+void kn_split(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, int64_t N, float* part, int64_t k0,
+              int64_t k1) {
+  for (int64_t i = 0; i < M * N; ++i) part[i] = 0.0f;
+  int64_t k = k0;
+  for (; k + 4 <= k1; k += 4) {
+    const uint16_t* w0 = w + k * ldw;
+    for (int64_t m = 0; m < M; ++m) {
+      const VT x0 = set1_v(x[m * K + k]), x1 = set1_v(x[m * K + k + 1]), x2 = set1_v(x[m * K + k + 2]),
+               x3 = set1_v(x[m * K + k + 3]);
+      float* pm = part + m * N;
+      int64_t n = 0;
+      for (; n + kW <= N; n += kW) {
+        VT a = loadu_v(pm + n);
+        a = fma_v(load_w<kBf16>(w0 + n), x0, a);
+        a = fma_v(load_w<kBf16>(w0 + ldw + n), x1, a);
+        a = fma_v(load_w<kBf16>(w0 + 2 * ldw + n), x2, a);
+        a = fma_v(load_w<kBf16>(w0 + 3 * ldw + n), x3, a);
+        storeu_v(pm + n, a);
+      }
+      for (; n < N; ++n)
+        for (int r = 0; r < 4; ++r) pm[n] += x[m * K + k + r] * to_f32(w0[r * ldw + n], kBf16);
+    }
+  }
+  for (; k < k1; ++k)
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) part[m * N + n] += x[m * K + k] * to_f32(w[k * ldw + n], kBf16);
+}
+}  // namespace
+
+void gemv16_kn_split_avx2(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, bool is_bf16, int64_t N,
+                         float* part, int64_t k0, int64_t k1) {
+  if (is_bf16) kn_split<true>(x, M, K, w, ldw, N, part, k0, k1);
+  else kn_split<false>(x, M, K, w, ldw, N, part, k0, k1);
+}
+
 // kinds: 0 f32->bf16, 1 bf16->f32, 2 f32->f16, 3 f16->f32 (tails: scalar code local to this file).
 void cvt_avx2(int kind, const void* src, void* dst, int64_t n) {
   const float* fs = static_cast<const float*>(src);

@@ -9,6 +9,7 @@
 
 #include "ops/cpu/common.hpp"
 #include "ops/cpu/gemm16.hpp"
+#include "transformers/core/cpu_features.hpp"
 #include "transformers/ops/elementwise.hpp"
 
 namespace transformers::ops {
@@ -251,8 +252,48 @@ Tensor addmm_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   detail::check_defined(weight, "addmm_conv1d", "weight");
   if (weight.dim() != 2)
     throw ShapeError("addmm_conv1d: weight must be 2-D [in, out] (GPT-2 Conv1D), found " + shape_str(weight.sizes()));
-  // Conv1D's weight is the transpose of Linear's: reuse linear's kernels on the transposed view
-  // (float32: sgemm reads it in place; 16-bit: made contiguous [out, in] once per call).
+  const DType wdt = weight.dtype();
+  const int64_t K = weight.size(0), N = weight.size(1);
+  const int64_t M = x.dim() > 0 ? shape_numel(Shape(x.sizes().begin(), x.sizes().end() - 1)) : 0;
+  if ((wdt == DType::BFloat16 || wdt == DType::Float16) && x.dim() > 0 && x.size(-1) == K && M > 0 && M <= 16 &&
+      N > 0 && K > 0 && (!bias.defined() || (bias.dim() == 1 && bias.size(0) == N)) && weight.stride(1) == 1) {
+    // Decode-shaped 16-bit Conv1D: read the [in, out] weight in place (no transposed copy).
+    const Tensor xf = detail::cast(x.to(wdt).reshape({M, K}).contiguous(), DType::Float32);
+    const Tensor bf = bias.defined() ? detail::cast(bias.to(wdt).contiguous(), DType::Float32) : Tensor();
+    Tensor yf = Tensor::empty({M, N}, DType::Float32);
+    const float* px = xf.data<float>();
+    const float* pb = bf.defined() ? bf.data<float>() : nullptr;
+    const uint16_t* pw = static_cast<const uint16_t*>(weight.data_ptr());
+    float* py = yf.data<float>();
+    const int64_t ldw = weight.stride(0);
+    const bool b16 = wdt == DType::BFloat16;
+    if (kernel_level() != KernelLevel::Scalar) {
+      // Split K over the threads: each streams a contiguous band of weight rows into its own
+      // partial sums (strided column blocks would defeat the prefetcher), then the parts are added.
+      const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(int64_t(get_num_threads()) * 2, K / 64));
+      std::vector<float> part(static_cast<size_t>(parts * M * N));
+      parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p)
+          detail::gemv16_kn_split(px, M, K, pw, ldw, b16, N, part.data() + p * M * N, K * p / parts, K * (p + 1) / parts);
+      });
+      parallel_for(0, M * N, 4096, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          float s = pb ? pb[i % N] : 0.0f;
+          for (int64_t p = 0; p < parts; ++p) s += part[size_t(p * M * N + i)];
+          py[i] = s;
+        }
+      });
+    } else {
+      parallel_for(0, (N + 63) / 64, 1, [&](int64_t c0, int64_t c1) {
+        detail::gemv16_kn(px, M, K, pw, ldw, b16, pb, py, N, c0 * 64, std::min(N, c1 * 64));
+      });
+    }
+    Shape osh(x.sizes().begin(), x.sizes().end() - 1);
+    osh.push_back(N);
+    return detail::cast(yf.view(osh), wdt);
+  }
+  // Otherwise reuse linear's kernels on the transposed view (float32: sgemm reads it in place;
+  // 16-bit with many rows: made contiguous [out, in] once per call, amortised over the rows).
   const Tensor wt = weight.t();
   return linear(x, wt.dtype() == DType::Float32 ? wt : wt.contiguous(), bias);
 }
