@@ -167,6 +167,8 @@ class SequenceNorm : public Normalizer {
 
 }  // namespace
 
+std::unique_ptr<Normalizer> make_precompiled(const json& j, const std::string& where);
+
 Pattern parse_pattern(const json& j, const std::string& where) {
   if (!j.is_object()) throw FormatError(where + ": expected {\"String\": ...} or {\"Regex\": ...}");
   if (j.contains("String")) {
@@ -216,7 +218,9 @@ std::unique_ptr<Normalizer> make_normalizer(const json& j, const std::string& wh
     return std::make_unique<SequenceNorm>(std::move(v));
   }
   if (type == "Precompiled") {
-    throw UnsupportedError(where + ".type: the Precompiled (SentencePiece charsmap) normalizer is not supported yet");
+    auto p = make_precompiled(j, where);
+    if (!p) return std::make_unique<SequenceNorm>(std::vector<std::unique_ptr<Normalizer>>{});
+    return p;
   }
   throw FormatError(where + ".type: unknown normalizer type '" + type + "'");
 }

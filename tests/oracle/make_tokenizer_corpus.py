@@ -7,7 +7,8 @@ Tokenizers under test: the five fixtures in ../shared/fixtures/hf/tokenizers plu
 here by editing their JSON (other normalizers, pre-tokenizers, post-processors, added-token flags,
 WordLevel) and two small models trained here with `tokenizers` trainers (BPE with
 continuing_subword_prefix/end_of_word_suffix, Unigram). The variants are written to
-tests/data/tokenizers/models/<name>/tokenizer.json.
+tests/data/tokenizers/models/<name>/tokenizer.json; any other model folder there (made by
+make_precompiled_tokenizer.py) is included as it is.
 
 Usage:  python tests/oracle/make_tokenizer_corpus.py   (needs `pip install tokenizers`)
 Output: tests/data/tokenizers/corpus.jsonl         one JSON string per line (the texts)
@@ -293,6 +294,11 @@ def main():
         with open(os.path.join(d, "tokenizer.json"), "w", encoding="utf-8") as f:
             json.dump(j, f, ensure_ascii=False, separators=(",", ":"))
         tok_jsons[name] = j
+
+    # Models made by other oracle scripts (e.g. make_precompiled_tokenizer.py) are kept as they are.
+    for name in sorted(os.listdir(os.path.join(OUT, "models"))):
+        if name not in tok_jsons and os.path.exists(os.path.join(OUT, "models", name, "tokenizer.json")):
+            tok_jsons[name] = "file"
 
     rnd = random.Random(7)
     pair_idx = sorted(rnd.sample(range(len(corpus)), 300))
