@@ -1,6 +1,8 @@
 #pragma once
-// Matrix products. float32 goes to OpenBLAS (sgemm / sgemv), float64 to dgemm; float16/bfloat16 use
-// our own kernels with float32 accumulation and give the input dtype. Threads: the library pool.
+// Matrix products. float32 goes to OpenBLAS (sgemm / sgemv), float64 to dgemm. float16/bfloat16
+// accumulate in float32 and give the input dtype: few rows (decode) run our AVX-512/AVX2 GEMV
+// kernels straight from the 16-bit weights; many rows convert weight panels to float32 for sgemm.
+// Integer matmul runs plain int64 loops. Threads: the library pool (shared with OpenBLAS).
 #include "transformers/core/tensor.hpp"
 
 namespace transformers::ops {
