@@ -1,0 +1,113 @@
+// make_bench_models: writes real-size models with random weights into a folder, in the Hugging Face
+// layout, through our own from_config + save_pretrained, for `transformers-cli bench` and
+// bench/compare_hf.py. Shapes are those of the public checkpoints (their config.json values), the
+// weights are our init_weights (normal(0, initializer_range)), seeded so every run writes the same
+// bytes. Nothing here is a benchmark; it is built with the benchmark programs for convenience.
+//
+//   make_bench_models OUT_DIR [bert-base] [gpt2] [llama-1b]   (default: all three)
+// Existing folders (with a config.json) are kept.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "transformers/core/error.hpp"
+#include "transformers/modeling/auto.hpp"
+
+namespace fs = std::filesystem;
+using transformers::json;
+
+namespace {
+
+struct Spec {
+  const char* name;
+  const char* model_type;
+  const char* auto_class;
+  transformers::DType dtype;
+  json kwargs;
+};
+
+std::vector<Spec> specs() {
+  using transformers::DType;
+  return {
+      // bert-base-uncased: the BertConfig defaults are bert-base's shape (110M parameters).
+      {"bert-base", "bert", "AutoModel", DType::Float32, json{{"architectures", {"BertModel"}}}},
+      // gpt2 (small): GPT2Config defaults (124M parameters).
+      {"gpt2", "gpt2", "AutoModelForCausalLM", DType::Float32, json{{"architectures", {"GPT2LMHeadModel"}}}},
+      // meta-llama/Llama-3.2-1B's config.json values (1.24B parameters, tied embeddings, bf16).
+      {"llama-1b",
+       "llama",
+       "AutoModelForCausalLM",
+       DType::BFloat16,
+       json{{"architectures", {"LlamaForCausalLM"}},
+            {"hidden_size", 2048},
+            {"intermediate_size", 8192},
+            {"num_hidden_layers", 16},
+            {"num_attention_heads", 32},
+            {"num_key_value_heads", 8},
+            {"head_dim", 64},
+            {"vocab_size", 128256},
+            {"max_position_embeddings", 131072},
+            {"rms_norm_eps", 1e-5},
+            {"rope_theta", 500000.0},
+            {"rope_scaling",
+             {{"factor", 32.0},
+              {"high_freq_factor", 4.0},
+              {"low_freq_factor", 1.0},
+              {"original_max_position_embeddings", 8192},
+              {"rope_type", "llama3"}}},
+            {"hidden_act", "silu"},
+            {"tie_word_embeddings", true},
+            {"bos_token_id", 128000},
+            {"eos_token_id", 128001},
+            {"initializer_range", 0.02}}},
+  };
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: make_bench_models OUT_DIR [bert-base] [gpt2] [llama-1b]\n");
+    return 2;
+  }
+  const fs::path out = argv[1];
+  std::vector<std::string> wanted(argv + 2, argv + argc);
+  for (const auto& w : wanted) {
+    bool known = false;
+    for (const Spec& s : specs()) known = known || w == s.name;
+    if (!known) {
+      std::fprintf(stderr, "error: unknown model '%s' (bert-base, gpt2, llama-1b)\n", w.c_str());
+      return 2;
+    }
+  }
+  try {
+    for (const Spec& s : specs()) {
+      if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), s.name) == wanted.end()) continue;
+      const fs::path dir = out / s.name;
+      if (fs::exists(dir / "config.json")) {
+        std::printf("%s: exists, kept (%s)\n", s.name, dir.c_str());
+        continue;
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      auto config = transformers::AutoConfig::for_model(s.model_type, s.kwargs);
+      auto model = transformers::auto_from_config(s.auto_class, config, /*seed=*/1234);
+      if (s.dtype != transformers::DType::Float32) model->to(s.dtype);
+      fs::create_directories(dir);
+      model->save_pretrained(dir.string());
+      std::printf("%s: %lld parameters, %s, written to %s in %.1f s\n", s.name,
+                  static_cast<long long>(model->num_parameters()), std::string(transformers::dtype_name(s.dtype)).c_str(),
+                  dir.c_str(), seconds_since(t0));
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
