@@ -1,6 +1,9 @@
 #include "transformers/core/storage.hpp"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "transformers/core/error.hpp"
@@ -21,6 +24,23 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   return s;
 }
 
+std::shared_ptr<Storage> Storage::allocate_zeroed(size_t nbytes, Device device) {
+  constexpr size_t kMapThreshold = size_t(1) << 20;  // below this a memset is cheaper than a mapping
+  if (device != Device::CPU || nbytes < kMapThreshold) {
+    auto s = allocate(nbytes, device);
+    std::memset(s->data_, 0, nbytes);
+    return s;
+  }
+  void* p = ::mmap(nullptr, nbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw EnvironmentError("out of memory mapping " + std::to_string(nbytes) + " zero bytes");
+  std::shared_ptr<Storage> s(new Storage());
+  s->data_ = p;  // page-aligned, so 64-byte aligned
+  s->nbytes_ = nbytes;
+  s->device_ = device;
+  s->anonymous_map_ = true;
+  return s;
+}
+
 std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, std::shared_ptr<const void> owner,
                                          bool read_only, Device device) {
   std::shared_ptr<Storage> s(new Storage());
@@ -33,7 +53,8 @@ std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, std::shared_
 }
 
 Storage::~Storage() {
-  if (!owner_) std::free(data_);
+  if (anonymous_map_) ::munmap(data_, nbytes_);
+  else if (!owner_) std::free(data_);
 }
 
 }  // namespace transformers

@@ -64,8 +64,13 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype) {
-  Tensor t = empty(shape, dtype);
-  std::memset(t.data_ptr(), 0, t.nbytes());
+  for (int64_t d : shape)
+    if (d < 0) throw ShapeError("negative dimension in shape " + shape_str(shape));
+  Tensor t;
+  t.storage_ = Storage::allocate_zeroed(size_t(shape_numel(shape)) * dtype_size(dtype));
+  t.sizes_ = shape;
+  t.strides_ = contiguous_strides(shape);
+  t.dtype_ = dtype;
   return t;
 }
 

@@ -15,6 +15,10 @@ class Storage {
 
   // Uninitialised, 64-byte aligned. Throws EnvironmentError when memory runs out.
   static std::shared_ptr<Storage> allocate(size_t nbytes, Device device = Device::CPU);
+  // Zero-filled, 64-byte aligned. Large blocks are fresh anonymous mappings, zero without a memset,
+  // so their pages only cost when touched (a model's zero-initialised parameters that loading then
+  // replaces by views of the checkpoint are never paged in).
+  static std::shared_ptr<Storage> allocate_zeroed(size_t nbytes, Device device = Device::CPU);
   // Wraps memory we do not own; `owner` is kept alive as long as any tensor uses the bytes.
   static std::shared_ptr<Storage> borrow(void* data, size_t nbytes, std::shared_ptr<const void> owner,
                                          bool read_only = false, Device device = Device::CPU);
@@ -36,6 +40,7 @@ class Storage {
   size_t nbytes_ = 0;
   Device device_ = Device::CPU;
   bool read_only_ = false;
+  bool anonymous_map_ = false;  // allocate_zeroed's mapping: munmap, not free
   std::shared_ptr<const void> owner_;
 };
 
