@@ -1,6 +1,7 @@
 #include "transformers/modeling/file_resolution.hpp"
 
 #include "transformers/core/error.hpp"
+#include "transformers/hub/hub.hpp"
 
 namespace transformers {
 
@@ -22,9 +23,17 @@ std::optional<fs::path> resolve_file(const std::string& path_or_repo, const std:
   }
   if (fs::exists(base, ec))
     throw FileNotFoundError("'" + path_or_repo + "' is a file, not a folder holding '" + filename + "'");
-  // Hub repo ids: the hub layer (hub::resolve_file) is not part of the library yet.
-  throw FileNotFoundError("'" + path_or_repo + "' is not a local folder or file, and downloading '" + filename +
-                          "' from the Hugging Face Hub is not supported yet (no hub layer); pass a local path");
+  // A Hub repo id: the hub layer resolves it through the cache shared with Python (and downloads
+  // unless offline / local_files_only). An empty token means "implicit" here (env, token file).
+  hub::HubOptions ho;
+  ho.revision = opts.revision;
+  ho.cache_dir = opts.cache_dir;
+  if (!opts.token.empty()) ho.token = opts.token;
+  ho.local_files_only = opts.local_files_only;
+  ho.subfolder = opts.subfolder;
+  auto r = hub::resolve_file(path_or_repo, filename, ho);
+  if (!r) return std::nullopt;
+  return fs::path(*r);
 }
 
 }  // namespace transformers

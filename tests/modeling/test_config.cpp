@@ -122,7 +122,11 @@ TEST_F(ConfigGoldens, ErrorsNameTheFile) {
   } catch (const FormatError& e) {
     EXPECT_NE(std::string(e.what()).find(d.str()), std::string::npos);
   }
-  EXPECT_THROW(PretrainedConfig::from_pretrained("no-such-org/no-such-model-xyz"), FileNotFoundError);
+  // a repo id goes to the hub layer; offline and not cached it is a FileNotFoundError (no network in tests)
+  ConfigLoadOptions offline;
+  offline.local_files_only = true;
+  offline.cache_dir = d.str();
+  EXPECT_THROW(PretrainedConfig::from_pretrained("no-such-org/no-such-model-xyz", offline), FileNotFoundError);
   // save_pretrained into a file path refuses
   std::ofstream(d.path / "file.txt") << "x";
   EXPECT_THROW(PretrainedConfig().save_pretrained((d.path / "file.txt").string()), ValueError);

@@ -208,7 +208,11 @@ TEST(FromPretrained, ResolutionOrderAndErrors) {
   FromPretrainedOptions only_safe;
   only_safe.use_safetensors = true;
   EXPECT_THROW(resolve_checkpoint_files(dir("gpt2", "bin"), only_safe), FileNotFoundError);
-  EXPECT_THROW(load_pretrained_model(tiny_factory<TGPT2LMHeadModel>(), "", "no-such-org/no-such-repo-xyz"), FileNotFoundError);
+  FromPretrainedOptions offline;
+  offline.local_files_only = true;
+  offline.cache_dir = d.str();
+  EXPECT_THROW(load_pretrained_model(tiny_factory<TGPT2LMHeadModel>(), "", "no-such-org/no-such-repo-xyz", offline),
+               FileNotFoundError);
 }
 
 TEST(ModelUtils, CountsAndFootprintMatchGoldens) {

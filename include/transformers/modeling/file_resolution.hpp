@@ -1,7 +1,7 @@
 #pragma once
 // The one place where a from_pretrained argument (a local folder, a file, or a Hub repo id) becomes
-// a local file path. Hub repo ids go to the hub layer once it exists; until then they raise a
-// FileNotFoundError naming the path and the file looked for.
+// a local file path. Hub repo ids go to the hub layer (hub::resolve_file: the cache shared with
+// Python, downloads unless offline); its errors derive from FileNotFoundError / EnvironmentError.
 #include <filesystem>
 #include <optional>
 #include <string>
