@@ -131,8 +131,37 @@ SaveResult save_state_dict(const std::filesystem::path& folder, const NamedTenso
   }
   const StateDictSplit split = split_state_dict_into_shards(tensors, max, pattern);
 
+  const std::string index_name =
+      add_variant(o.safe_serialization ? "model.safetensors.index.json" : "pytorch_model.bin.index.json", o.variant);
+  // Crash safety (docs/reliability.md): each file is replaced atomically, but a save killed between
+  // two shard renames would leave old and new shards side by side. When this save overwrites a
+  // shard name that already exists, the old index is removed first, so such a folder has no index
+  // and fails to load loudly instead of mixing silently; the new index, written last, makes the new
+  // checkpoint visible at once. When no name collides, the old checkpoint stays complete until then.
+  if (split.is_sharded()) {
+    bool overwrites = false;
+    for (const auto& [file, names] : split.filename_to_tensors) overwrites |= fs::exists(folder / file);
+    if (overwrites) fs::remove(folder / index_name);
+  }
+  std::map<std::string, const Tensor*> by_name;
+  for (const auto& [n, t] : tensors) by_name[n] = &t;
+  SaveResult result;
+  for (const auto& [file, names] : split.filename_to_tensors) {
+    NamedTensors shard;
+    shard.reserve(names.size());
+    for (const auto& n : names) shard.emplace_back(n, by_name.at(n)->contiguous());
+    if (o.safe_serialization) save_safetensors(folder / file, shard, o.metadata);
+    else save_torch(folder / file, shard);
+    result.files.push_back(file);
+  }
+  if (split.is_sharded()) {
+    save_shard_index(folder / index_name, split.index());
+    result.index_file = index_name;
+  }
   if (o.cleanup_stale_shards) {
-    // save_pretrained §2.5: old shards of this weights name that the new save does not rewrite
+    // save_pretrained §2.5: old shards of this weights name that the new save does not rewrite.
+    // Python deletes them before writing; here only once the new checkpoint is complete, so a
+    // killed save leaves the old one loadable.
     std::string stem = weights;
     for (const std::string ext : {".bin", ".safetensors"})
       for (size_t at; (at = stem.find(ext)) != std::string::npos;) stem.erase(at, ext.size());
@@ -149,23 +178,6 @@ SaveResult save_state_dict(const std::filesystem::path& folder, const NamedTenso
     }
   }
 
-  std::map<std::string, const Tensor*> by_name;
-  for (const auto& [n, t] : tensors) by_name[n] = &t;
-  SaveResult result;
-  for (const auto& [file, names] : split.filename_to_tensors) {
-    NamedTensors shard;
-    shard.reserve(names.size());
-    for (const auto& n : names) shard.emplace_back(n, by_name.at(n)->contiguous());
-    if (o.safe_serialization) save_safetensors(folder / file, shard, o.metadata);
-    else save_torch(folder / file, shard);
-    result.files.push_back(file);
-  }
-  if (split.is_sharded()) {
-    const std::string index_name =
-        add_variant(o.safe_serialization ? "model.safetensors.index.json" : "pytorch_model.bin.index.json", o.variant);
-    save_shard_index(folder / index_name, split.index());
-    result.index_file = index_name;
-  }
   return result;
 }
 
