@@ -149,7 +149,7 @@ Tensor Tensor::from_vector(const std::vector<T>& data, const Shape& shape) {
     auto* p = static_cast<uint8_t*>(t.data_ptr());
     for (size_t i = 0; i < data.size(); ++i) p[i] = data[i] ? 1 : 0;
   } else {
-    std::memcpy(t.data_ptr(), data.data(), data.size() * sizeof(T));
+    if (!data.empty()) std::memcpy(t.data_ptr(), data.data(), data.size() * sizeof(T));  // memcpy(nullptr) is UB
   }
   return t;
 }
