@@ -140,19 +140,6 @@ void remove_shared_aliases(PreTrainedModel& model, Named& state) {
   std::erase_if(state, [&](const auto& kv) { return deleted.count(kv.first) > 0; });
 }
 
-bool is_shard_name(const std::string& stem) {
-  static const std::regex re(R"((.*?)-\d{5}-of-\d{5})");
-  return std::regex_match(stem, re);
-}
-
-std::string strip_weight_ext(std::string s) {
-  for (const char* ext : {".bin", ".safetensors"}) {
-    size_t p;
-    while ((p = s.find(ext)) != std::string::npos) s.erase(p, std::string(ext).size());
-  }
-  return s;
-}
-
 }  // namespace
 
 void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrainedOptions& opts) {
@@ -201,54 +188,16 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
   // 11. safetensors cannot hold aliases
   if (opts.safe_serialization) remove_shared_aliases(*this, state);
 
-  // 12. shards
-  const std::string weights_name =
-      io::add_variant(opts.safe_serialization ? "model.safetensors" : "pytorch_model.bin", opts.variant);
-  std::string pattern = weights_name;
-  {
-    const std::string ext = opts.safe_serialization ? ".safetensors" : ".bin";
-    pattern.replace(pattern.rfind(ext), ext.size(), "{suffix}" + ext);
-  }
-  const int64_t max_bytes = std::holds_alternative<int64_t>(opts.max_shard_size)
-                                ? std::get<int64_t>(opts.max_shard_size)
-                                : io::parse_size_to_int(std::get<std::string>(opts.max_shard_size));
-  const io::StateDictSplit split = io::split_state_dict_into_shards(state, max_bytes, pattern);
-
-  // 13. stale shards: files of the same weights name with a shard suffix this save does not write
-  if (opts.is_main_process) {
-    const std::string weights_no_suffix = strip_weight_ext(weights_name);
-    std::set<std::string> new_files;
-    for (auto& [f, names] : split.filename_to_tensors) new_files.insert(f);
-    for (auto& entry : fs::directory_iterator(dir, ec)) {
-      const std::string fname = entry.path().filename().string();
-      if (fname.rfind(weights_no_suffix, 0) != 0) continue;
-      if (!entry.is_regular_file()) continue;
-      if (new_files.count(fname)) continue;
-      if (!is_shard_name(strip_weight_ext(fname))) continue;
-      fs::remove(entry.path(), ec);
-      if (ec) throw EnvironmentError("cannot remove stale shard '" + entry.path().string() + "': " + ec.message());
-    }
-  }
-
-  // 14. shards (each written atomically by the io layer)
-  std::map<std::string, const Tensor*> by_name;
-  for (auto& [n, t] : state) by_name[n] = &t;
-  for (auto& [file, names] : split.filename_to_tensors) {
-    Named shard;
-    for (auto& n : names) shard.emplace_back(n, by_name.at(n)->contiguous());
-    const fs::path out = fs::path(dir) / file;
-    if (opts.safe_serialization)
-      io::save_safetensors(out, shard, {{"format", "pt"}});
-    else
-      io::save_torch(out, shard);
-  }
-
-  // 15. the index
-  if (split.is_sharded()) {
-    const std::string index_name = io::add_variant(
-        opts.safe_serialization ? "model.safetensors.index.json" : "pytorch_model.bin.index.json", opts.variant);
-    io::save_shard_index(fs::path(dir) / index_name, split.index());
-  }
+  // 12-15. shards, stale-shard cleanup and index, through the io layer's crash-safe ordering
+  // (docs/reliability.md): every file written atomically, the new index last, stale shards removed
+  // only after it, and the old index removed first when shard names are overwritten, so a killed
+  // save never leaves old and new shards that load together. Only the main process cleans up.
+  io::save_state_dict(dir, state,
+                      {.max_shard_size = opts.max_shard_size,
+                       .safe_serialization = opts.safe_serialization,
+                       .variant = opts.variant,
+                       .metadata = {{"format", "pt"}},
+                       .cleanup_stale_shards = opts.is_main_process});
 }
 
 }  // namespace transformers
