@@ -15,6 +15,9 @@ Limits: triad bandwidth, float32 FMA peak and float32 GEMM (2048^3) measured by 
   decode limit  = bandwidth / bytes of weights per token (all weights are read once per step)
   prefill limit = GEMM peak / FLOPs per token (2 x matmul parameters + attention)
 
+The "vs" columns are always "how many times better ours is": HF/ours for times and memory,
+ours/HF for tokens/s (above 1: ours is ahead).
+
   /work/venv/bin/python bench/compare_hf.py --threads 2 --models gpt2 bert-base
 """
 import argparse
