@@ -50,6 +50,8 @@ class GenerationConfig {
   template <typename T>
   T get(const std::string& key) const {
     const json& v = raw_at(key);
+    if (!detail::float_fits<T>(v))
+      throw FormatError("generation config key '" + key + "': " + v.dump() + " does not fit an integer");
     try {
       return v.get<T>();
     } catch (const nlohmann::json::exception&) {

@@ -4,10 +4,12 @@
 // also resolves the model's attribute_map aliases ("n_embd" <-> "hidden_size" for GPT-2).
 // Model-specific defaults (the __init__ defaults of configuration_<arch>.py) are registered per
 // model_type by each models/<arch>/ folder, see register_config_class().
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -148,9 +150,29 @@ class PretrainedConfig {
   const ConfigClassInfo* info_ = nullptr;
 };
 
+namespace detail {
+// nlohmann's get<integer>() of a JSON float outside the integer's range is undefined behaviour (a
+// config with "vocab_size": 1e100 gave garbage sizes); such values are refused here.
+template <typename T>
+bool float_fits(const json& v) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (v.is_number_float()) {
+      // [lo, hi) with hi = 2^63 (signed) or 2^64 (unsigned), both exact doubles; NaN fails both.
+      constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
+      constexpr double hi = std::is_signed_v<T> ? -lo : 2.0 * (static_cast<double>(std::numeric_limits<T>::max() / 2) + 1.0);
+      const double d = v.get<double>();
+      return d >= lo && d < hi;
+    }
+  }
+  return true;
+}
+}  // namespace detail
+
 template <typename T>
 T PretrainedConfig::get(const std::string& key) const {
   const json& v = raw_at(key);
+  if (!detail::float_fits<T>(v))
+    throw FormatError("config key '" + canonical_key(key) + "': " + v.dump() + " does not fit an integer");
   try {
     return v.get<T>();
   } catch (const nlohmann::json::exception& e) {
