@@ -119,6 +119,19 @@ TEST(HostileConfig, WrongTypesAreFormatErrorsNamingTheKey) {
 // string ({"torch_dtype": 16}) reads as absent and a rope_theta that is not a number reads as the
 // class default, where Python would fail later. They are not asserted here.
 
+TEST(HostileConfig, FloatsOutOfIntegerRangeAreRefused) {
+  // Found by fuzz_config: get<int64_t>() of 1e100 was a float-to-integer overflow (UBSan), giving a
+  // garbage vocab size in a normal build.
+  TempDir d;
+  for (const std::string text : {R"({"vocab_size": 9.9e100})", R"({"vocab_size": -1e300})", R"({"vocab_size": 9.3e18})"}) {
+    Result r = run_loader([&] { (void)config_from(d, text)->vocab_size(); });
+    EXPECT_EQ(r.outcome, Outcome::TypedError) << text << ": " << r.what;
+  }
+  write_file(d.path / "generation_config.json", R"({"max_length": 1e30})");
+  Result r = run_loader([&] { (void)GenerationConfig::from_pretrained(d.path.string())->get<int64_t>("max_length"); });
+  EXPECT_EQ(r.outcome, Outcome::TypedError) << r.what;
+}
+
 TEST(HostileConfig, UnknownDtypeNameIsTyped) {
   TempDir d;
   for (const std::string text : {R"({"torch_dtype": "float99"})", R"({"dtype": "complex128"})"}) {
