@@ -132,6 +132,20 @@ TEST(HostileConfig, FloatsOutOfIntegerRangeAreRefused) {
   EXPECT_EQ(r.outcome, Outcome::TypedError) << r.what;
 }
 
+TEST(HostileConfig, FuzzConfigCrashInputs) {
+  // The two inputs fuzz_config stopped on (tests/data/reliability/fuzz_config/): a float and an
+  // integer literal beyond uint64 (which JSON parsers store as a float) in integer fields.
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(data_dir() / "fuzz_config")) {
+    TempDir d;
+    fs::copy_file(e.path(), d.path / "config.json");
+    Result r = run_loader([&] { load_config(d.path); });
+    EXPECT_EQ(r.outcome, Outcome::TypedError) << e.path() << ": " << r.what;
+    ++n;
+  }
+  EXPECT_EQ(n, 2);
+}
+
 TEST(HostileConfig, UnknownDtypeNameIsTyped) {
   TempDir d;
   for (const std::string text : {R"({"torch_dtype": "float99"})", R"({"dtype": "complex128"})"}) {
