@@ -52,7 +52,7 @@ ZipReader::ZipReader(const uint8_t* data, size_t size, std::string file) : data_
   if (count == 0xffff || cd_size == 0xffffffffu || cd_off == 0xffffffffu) {
     if (eocd < 20 || u32(data_ + eocd - 20) != kLocator64) fail("ZIP64 end locator missing");
     const uint64_t e64 = u64(data_ + eocd - 20 + 8);
-    if (e64 > size_ - 56 || u32(data_ + e64) != kEnd64) fail("ZIP64 end record out of range or corrupt");
+    if (size_ < 56 || e64 > size_ - 56 || u32(data_ + e64) != kEnd64) fail("ZIP64 end record out of range or corrupt");
     count = u64(data_ + e64 + 32);
     cd_size = u64(data_ + e64 + 40);
     cd_off = u64(data_ + e64 + 48);
