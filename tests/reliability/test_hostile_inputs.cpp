@@ -146,6 +146,22 @@ TEST(HostileConfig, FuzzConfigCrashInputs) {
   EXPECT_EQ(n, 2);
 }
 
+TEST(FuzzFindings, TorchZip64LocatorInTinyFile) {
+  // fuzz_torch_pickle: a 49-byte "zip" whose end record asks for ZIP64 made ZipReader compute
+  // size - 56 with size < 56 (unsigned wrap) and read far past the mapping (SEGV under ASan).
+  TempDir d;
+  const fs::path p = d.path / "pytorch_model.bin";
+  fs::copy_file(data_dir() / "fuzz_torch_pickle" / "zip64_locator_in_49_byte_file.bin", p);
+  EXPECT_EQ(run_capped([&] { load_checkpoint_file(p); }), "typed");
+}
+
+TEST(FuzzFindings, GenerationConfigFloatBeyondInt64) {
+  TempDir d;
+  fs::copy_file(data_dir() / "fuzz_generation_config" / "float_beyond_int64.json", d.path / "generation_config.json");
+  Result r = run_loader([&] { load_generation_config(d.path); });
+  EXPECT_NE(r.outcome, Outcome::UntypedError) << r.what;
+}
+
 TEST(HostileConfig, UnknownDtypeNameIsTyped) {
   TempDir d;
   for (const std::string text : {R"({"torch_dtype": "float99"})", R"({"dtype": "complex128"})"}) {
