@@ -32,6 +32,14 @@ GPT2Attention::GPT2Attention(std::shared_ptr<PretrainedConfig> config, int64_t i
   reorder_and_upcast_attn = c.get<bool>("reorder_and_upcast_attn", false);
   c_attn = register_module("c_attn", std::make_shared<nn::Conv1D>(3 * embed_dim, embed_dim));
   c_proj = register_module("c_proj", std::make_shared<nn::Conv1D>(embed_dim, embed_dim));
+  const int64_t max_positions = c.get<int64_t>("max_position_embeddings", 1024);
+  bias = Tensor::zeros({1, 1, max_positions, max_positions}, DType::Bool);
+  auto* b = static_cast<uint8_t*>(bias.data_ptr());
+  for (int64_t i = 0; i < max_positions; ++i)
+    for (int64_t j = 0; j <= i; ++j) b[i * max_positions + j] = 1;
+  masked_bias = Tensor::scalar(-1e4, DType::Float32);
+  register_buffer("bias", &bias, /*persistent=*/false);
+  register_buffer("masked_bias", &masked_bias, /*persistent=*/false);
 }
 
 void GPT2Attention::prune_heads(const std::vector<int64_t>& heads) {

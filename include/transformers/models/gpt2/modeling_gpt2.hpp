@@ -32,6 +32,9 @@ class GPT2Attention : public nn::Module {
   int64_t embed_dim, num_heads, head_dim, split_size, layer_idx;
   bool scale_attn_weights, scale_attn_by_inverse_layer_idx, reorder_and_upcast_attn;
   std::set<int64_t> pruned_heads;
+  // 4.51 registers these non-persistent buffers (a bool causal mask [1, 1, n_positions, n_positions]
+  // and the scalar -1e4); forward does not need them, but get_memory_footprint() counts them.
+  Tensor bias, masked_bias;
 
  private:
   std::shared_ptr<PretrainedConfig> config_;
