@@ -19,7 +19,7 @@ json read_json_file(const std::filesystem::path& p) {
   if (!f) throw FileNotFoundError("cannot open " + p.string());
   try {
     return json::parse(f);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw FormatError(p.string() + ": not valid JSON: " + e.what());
   }
 }

@@ -145,7 +145,7 @@ Tokenizer Tokenizer::from_str(std::string_view text) {
   json j;
   try {
     j = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw FormatError(std::string("tokenizer.json is not valid JSON: ") + e.what());
   }
   if (!j.is_object()) throw FormatError("tokenizer.json: expected a JSON object at the top level");
