@@ -162,6 +162,19 @@ TEST(FuzzFindings, GenerationConfigFloatBeyondInt64) {
   EXPECT_NE(r.outcome, Outcome::UntypedError) << r.what;
 }
 
+TEST(FuzzFindings, TokenizerJsonNumberOverflow) {
+  // fuzz_tokenizer_json: a number literal beyond double range ("1E111...") makes the JSON parser
+  // throw out_of_range (not parse_error), which escaped Tokenizer::from_str untyped.
+  const std::string text = read_file(data_dir() / "fuzz_tokenizer_json" / "number_overflow.json");
+  Result r = run_loader([&] { Tokenizer::from_str(text); });
+  EXPECT_EQ(r.outcome, Outcome::TypedError) << r.what;
+  TempDir d;
+  write_file(d.path / "tokenizer.json", read_file(tokenizers() / "bert_wordpiece" / "tokenizer.json"));
+  write_file(d.path / "tokenizer_config.json", "{\"model_max_length\": 1E999}");
+  r = run_loader([&] { load_auto_tokenizer(d.path); });
+  EXPECT_EQ(r.outcome, Outcome::TypedError) << r.what;
+}
+
 TEST(HostileConfig, UnknownDtypeNameIsTyped) {
   TempDir d;
   for (const std::string text : {R"({"torch_dtype": "float99"})", R"({"dtype": "complex128"})"}) {
