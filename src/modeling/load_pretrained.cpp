@@ -289,7 +289,7 @@ namespace {
 
 LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bool ignore_mismatched,
                          const std::vector<std::pair<std::string, std::string>>& key_mapping,
-                         std::optional<uint64_t> seed) {
+                         std::optional<uint64_t> seed, std::optional<DType> float_dtype = std::nullopt) {
   const std::string prefix = model.base_model_prefix();
   bool has_prefix_module = false;
   if (!prefix.empty())
@@ -409,8 +409,8 @@ LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bo
     Tensor t = src.get(e);
     // Floating tensors take the model's dtype (float8_e4m3 kept, as 4.51 keeps it); integer and
     // bool tensors keep theirs. Same dtype: the mapped tensor itself becomes the parameter.
-    if (t.is_floating_point() && t.dtype() != DType::Float8E4M3 && t.dtype() != slot->dtype())
-      t = t.to(slot->dtype());
+    const DType want = float_dtype && slot->is_floating_point() ? *float_dtype : slot->dtype();
+    if (t.is_floating_point() && t.dtype() != DType::Float8E4M3 && t.dtype() != want) t = t.to(want);
     const bool rg = slot->requires_grad();
     *slot = t;
     slot->set_requires_grad(rg);
@@ -538,10 +538,17 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
   auto model = factory(config);
   if (!model) throw ValueError("model factory for " + class_name + " returned null");
   mark_parameters_trainable(*model);
-  if (dtype != DType::Float32) model->to(dtype);
   model->tie_weights();
-  model->set_loading_info(load_entries(*model, src, opts.ignore_mismatched_sizes, opts.key_mapping, opts.seed));
+  // Loaded tensors go straight to the target dtype (a mapped checkpoint already in it is used as
+  // is); only what loading did not replace (new weights, buffers) is cast afterwards. Casting the
+  // float32 placeholders first would convert every weight once for nothing (2.4 s for a 1B model).
+  model->set_loading_info(
+      load_entries(*model, src, opts.ignore_mismatched_sizes, opts.key_mapping, opts.seed, dtype));
   model->tie_weights();
+  if (dtype != DType::Float32) {
+    model->to(dtype);  // keeps ties: each shared tensor is cast once
+    model->tie_weights();
+  }
   model->eval();
 
   // 5. generation config
