@@ -63,10 +63,8 @@ struct CachedTok {
   uint32_t start, end;
 };
 
-class BPE : public Model {
+class BPE : public VocabModel {
  public:
-  VocabMap vocab_;
-  std::vector<std::string> vocab_r;
   MergeMap merges;
   std::optional<std::string> unk_token;
   int32_t unk_id = -1;
@@ -218,20 +216,6 @@ class BPE : public Model {
       if (s.len > 0) out.push_back({s.id, s.start, s.start + s.len});
   }
 
-  std::optional<int32_t> token_to_id(std::string_view t) const override {
-    auto it = vocab_.find(t);
-    if (it == vocab_.end()) return std::nullopt;
-    return it->second;
-  }
-  std::optional<std::string> id_to_token(int32_t id) const override {
-    if (id < 0 || static_cast<std::size_t>(id) >= vocab_r.size()) return std::nullopt;
-    return vocab_r[static_cast<std::size_t>(id)];
-  }
-  std::size_t vocab_size() const override { return vocab_.size(); }
-  std::unordered_map<std::string, int32_t> vocab_map() const {
-    return std::unordered_map<std::string, int32_t>(vocab_.begin(), vocab_.end());
-  }
-  std::unordered_map<std::string, int32_t> vocab() const override { return vocab_map(); }
 };
 
 }  // namespace

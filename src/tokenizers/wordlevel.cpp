@@ -6,10 +6,8 @@ namespace transformers::tokenizers_detail {
 
 namespace {
 
-class WordLevel : public Model {
+class WordLevel : public VocabModel {
  public:
-  VocabMap vocab_;
-  std::vector<std::string> vocab_r;
   std::string unk_token;
 
   void tokenize(std::string_view word, std::vector<Token>& out) const override {
@@ -22,19 +20,6 @@ class WordLevel : public Model {
     auto u = vocab_.find(unk_token);
     if (u == vocab_.end()) throw ValueError("WordLevel: unk_token '" + unk_token + "' is not in the vocab_");
     out.push_back({u->second, unk_token, 0, len});
-  }
-  std::optional<int32_t> token_to_id(std::string_view t) const override {
-    auto it = vocab_.find(t);
-    if (it == vocab_.end()) return std::nullopt;
-    return it->second;
-  }
-  std::optional<std::string> id_to_token(int32_t id) const override {
-    if (id < 0 || static_cast<std::size_t>(id) >= vocab_r.size()) return std::nullopt;
-    return vocab_r[static_cast<std::size_t>(id)];
-  }
-  std::size_t vocab_size() const override { return vocab_.size(); }
-  std::unordered_map<std::string, int32_t> vocab() const override {
-    return std::unordered_map<std::string, int32_t>(vocab_.begin(), vocab_.end());
   }
 };
 

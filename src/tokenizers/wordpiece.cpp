@@ -7,10 +7,8 @@ namespace transformers::tokenizers_detail {
 
 namespace {
 
-class WordPiece : public Model {
+class WordPiece : public VocabModel {
  public:
-  VocabMap vocab_;
-  std::vector<std::string> vocab_r;
   std::string unk_token, prefix;
   std::size_t max_chars = 100;
 
@@ -59,19 +57,6 @@ class WordPiece : public Model {
     }
   }
 
-  std::optional<int32_t> token_to_id(std::string_view t) const override {
-    auto it = vocab_.find(t);
-    if (it == vocab_.end()) return std::nullopt;
-    return it->second;
-  }
-  std::optional<std::string> id_to_token(int32_t id) const override {
-    if (id < 0 || static_cast<std::size_t>(id) >= vocab_r.size()) return std::nullopt;
-    return vocab_r[static_cast<std::size_t>(id)];
-  }
-  std::size_t vocab_size() const override { return vocab_.size(); }
-  std::unordered_map<std::string, int32_t> vocab() const override {
-    return std::unordered_map<std::string, int32_t>(vocab_.begin(), vocab_.end());
-  }
 };
 
 }  // namespace
