@@ -3,21 +3,11 @@
 // memory bandwidth (K and V are read once). Run: build/bench/bench_attention
 #include <benchmark/benchmark.h>
 
-#include "bench_ops_peaks.hpp"
+#include "bench_report.hpp"
 #include "transformers/ops/attention.hpp"
 #include "transformers/ops/random.hpp"
 
-// Rates from our own clock so they can be divided by the measured limits.
-static void report(benchmark::State& st, double t0, double flops, double bytes) {
-  const double secs = benchpeaks::now_s() - t0, it = double(st.iterations());
-  const auto& p = benchpeaks::peaks();
-  st.counters["GFLOP/s"] = flops * it / secs / 1e9;
-  st.counters["of_peak"] = flops * it / secs / 1e9 / p.fma_gflops;
-  if (bytes > 0) {
-    st.counters["GB/s"] = bytes * it / secs / 1e9;
-    st.counters["of_bw"] = bytes * it / secs / 1e9 / p.triad_gbs;
-  }
-}
+using benchpeaks::report;
 
 namespace ops = transformers::ops;
 using transformers::DType;
