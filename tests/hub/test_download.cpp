@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "fake_hub.hpp"
+#include "hub_server/fake_hub.hpp"
 #include "hub_test_util.hpp"
 #include "transformers/hub/hub.hpp"
 

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "fake_hub.hpp"
+#include "hub_server/fake_hub.hpp"
 #include "hub_test_util.hpp"
 #include "transformers/hub/hub.hpp"
 

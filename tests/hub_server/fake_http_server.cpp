@@ -16,6 +16,7 @@ namespace {
 const char* reason(int s) {
   switch (s) {
     case 200: return "OK";
+    case 201: return "Created";
     case 206: return "Partial Content";
     case 302: return "Found";
     case 307: return "Temporary Redirect";
@@ -24,7 +25,10 @@ const char* reason(int s) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 415: return "Unsupported Media Type";
     case 416: return "Range Not Satisfiable";
+    case 422: return "Unprocessable Entity";
     case 500: return "Internal Server Error";
     default: return "Status";
   }
@@ -106,11 +110,36 @@ void HttpServer::serve(int fd) {
     pos = e + 2;
   }
   req.body = buf.substr(header_end + 4);
-  size_t want = req.headers.count("content-length") ? std::stoul(req.headers["content-length"]) : 0;
-  while (req.body.size() < want) {
-    ssize_t r = ::recv(fd, tmp, sizeof tmp, 0);
-    if (r <= 0) return;
-    req.body.append(tmp, static_cast<size_t>(r));
+  if (req.header("transfer-encoding").find("chunked") != std::string::npos) {
+    // Chunked request body (a client streaming from a generator): read until the 0-size chunk.
+    std::string raw = req.body, body;
+    size_t pos = 0;
+    for (;;) {
+      size_t eol = raw.find("\r\n", pos);
+      while (eol == std::string::npos) {
+        ssize_t r = ::recv(fd, tmp, sizeof tmp, 0);
+        if (r <= 0) return;
+        raw.append(tmp, static_cast<size_t>(r));
+        eol = raw.find("\r\n", pos);
+      }
+      size_t n = std::stoul(raw.substr(pos, eol - pos), nullptr, 16);
+      while (raw.size() < eol + 2 + n + 2) {
+        ssize_t r = ::recv(fd, tmp, sizeof tmp, 0);
+        if (r <= 0) return;
+        raw.append(tmp, static_cast<size_t>(r));
+      }
+      if (n == 0) break;
+      body += raw.substr(eol + 2, n);
+      pos = eol + 2 + n + 2;
+    }
+    req.body = body;
+  } else {
+    size_t want = req.headers.count("content-length") ? std::stoul(req.headers["content-length"]) : 0;
+    while (req.body.size() < want) {
+      ssize_t r = ::recv(fd, tmp, sizeof tmp, 0);
+      if (r <= 0) return;
+      req.body.append(tmp, static_cast<size_t>(r));
+    }
   }
   ServerResponse resp = handler_(req);
   bool has_length = false;

@@ -1,0 +1,207 @@
+"""Oracle: the real huggingface_hub client against our test Hub server (tests/hub_server/).
+
+Proves the server speaks the Hub protocol for create_repo, upload_folder, create_commit (an LFS and a
+regular file), create_pr, hf_hub_download, snapshot_download (allow_patterns) and private repos, and
+records what the client sent (from the server's request log) and got, for test_hub's
+HubUploadOracle tests to check that our C++ client does and sees the same.
+
+Writes tests/data/hub/upload_oracle/input/ (the deterministic folder that is uploaded) and
+tests/data/hub/upload_oracle.json (the summary).
+Run: /work/venv/bin/python tests/oracle/hub_upload_oracle.py [path/to/hub_server]
+     (default build-hub/tests/hub_server)
+"""
+import base64
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+DATA = os.path.join(ROOT, "tests", "data", "hub")
+INPUT = os.path.join(DATA, "upload_oracle", "input")
+TOKEN = "hf_oracle_write_token"
+REPO = "oracle-org/pushed"
+PRIVATE_REPO = "oracle-org/private"
+
+for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT",
+            "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+    os.environ.pop(var, None)
+os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+HOME = tempfile.mkdtemp(prefix="hub_upload_oracle_")
+os.environ["HF_HOME"] = HOME
+
+
+def sha256(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def git_sha1(b):
+    return hashlib.sha1(b"blob %d\0" % len(b) + b).hexdigest()
+
+
+def make_input():
+    """A small saved-model-like folder: config (regular), safetensors weights (LFS), a nested file."""
+    import torch
+    from safetensors.torch import save
+
+    shutil.rmtree(INPUT, ignore_errors=True)
+    os.makedirs(os.path.join(INPUT, "extra"))
+    files = {
+        "config.json": json.dumps({"model_type": "gpt2", "n_embd": 8, "n_layer": 1}, indent=2).encode() + b"\n",
+        "model.safetensors": save({"w": torch.arange(64, dtype=torch.float32).reshape(8, 8)}),
+        "extra/notes.txt": b"a nested regular file\n",
+    }
+    for p, b in files.items():
+        with open(os.path.join(INPUT, p), "wb") as f:
+            f.write(b)
+    return files
+
+
+def start_server(binary, log):
+    proc = subprocess.Popen([binary, "--write-token", TOKEN, "--log", log], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    info = json.loads(proc.stdout.readline())
+    return proc, info
+
+
+def main():
+    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-hub", "tests", "hub_server")
+    files = make_input()
+    log_path = os.path.join(HOME, "log.json")
+    proc, info = start_server(binary, log_path)
+    os.environ["HF_ENDPOINT"] = info["endpoint"]
+    # huggingface_hub reads its constants at import: import only now.
+    import huggingface_hub
+    from huggingface_hub import (CommitOperationAdd, HfApi, create_commit, create_repo, hf_hub_download,
+                                 snapshot_download, upload_folder)
+    from huggingface_hub.errors import RepositoryNotFoundError, HfHubHTTPError
+
+    out = {"huggingface_hub": huggingface_hub.__version__, "repo_id": REPO, "steps": {}, "input": {}}
+    for p, b in sorted(files.items()):
+        out["input"][p] = {"size": len(b), "sha256": sha256(b), "git_sha1": git_sha1(b)}
+    results = {}
+
+    url = create_repo(REPO, token=TOKEN)
+    results["create_repo"] = {"url_endswith_repo": str(url).endswith("/" + REPO)}
+    create_repo(REPO, token=TOKEN, exist_ok=True)
+    try:
+        create_repo(REPO, token=TOKEN)
+        results["create_repo_again"] = "no error"
+    except HfHubHTTPError as e:
+        results["create_repo_again"] = e.response.status_code
+    try:
+        create_repo("oracle-org/denied", token="hf_wrong")
+        results["create_repo_wrong_token"] = "no error"
+    except HfHubHTTPError as e:
+        results["create_repo_wrong_token"] = e.response.status_code
+
+    c1 = upload_folder(repo_id=REPO, folder_path=INPUT, token=TOKEN, commit_message="Upload model")
+    results["upload_folder"] = {"oid_is_sha": len(c1.oid) == 40}
+    c2 = upload_folder(repo_id=REPO, folder_path=INPUT, token=TOKEN, commit_message="Upload model")
+    results["upload_folder_again"] = {"same_oid_as_first": c2.oid == c1.oid}
+    lfs_bytes = b"\x00\x01binary-lfs-payload\n" * 7
+    c3 = create_commit(REPO, [CommitOperationAdd("weights/extra.bin", lfs_bytes),
+                              CommitOperationAdd("notes.md", b"# notes\n")],
+                       commit_message="Add two files", commit_description="one LFS, one regular", token=TOKEN)
+    results["create_commit"] = {"new_oid": c3.oid != c1.oid}
+    c4 = create_commit(REPO, [CommitOperationAdd("notes.md", b"# notes, changed in a PR\n")],
+                       commit_message="Change notes", create_pr=True, token=TOKEN)
+    results["create_pr"] = {"pr_revision": c4.pr_revision, "pr_num": c4.pr_num}
+
+    # Downloads with the client: every file at main, one from the PR ref, a filtered snapshot.
+    got = {}
+    for p in list(files) + ["weights/extra.bin", "notes.md"]:
+        with open(hf_hub_download(REPO, p, token=TOKEN), "rb") as f:
+            got[p] = sha256(f.read())
+    with open(hf_hub_download(REPO, "notes.md", revision="refs/pr/1", token=TOKEN), "rb") as f:
+        got["notes.md@refs/pr/1"] = sha256(f.read())
+    # Fresh cache folders: a snapshot folder also shows files fetched earlier for the same commit.
+    snap = snapshot_download(REPO, allow_patterns=["*.json", "extra/*"], token=TOKEN,
+                             cache_dir=tempfile.mkdtemp(dir=HOME))
+    snap_files = sorted(os.path.relpath(os.path.join(d, f), snap) for d, _, fs in os.walk(snap) for f in fs)
+    full = snapshot_download(REPO, token=TOKEN, cache_dir=tempfile.mkdtemp(dir=HOME))
+    full_files = sorted(os.path.relpath(os.path.join(d, f), full) for d, _, fs in os.walk(full) for f in fs)
+    info_main = HfApi().model_info(REPO, files_metadata=True, token=TOKEN)
+    results["downloads_sha256"] = got
+    results["snapshot_allow_json_extra"] = snap_files
+    results["snapshot_full"] = full_files
+    results["repo_info_siblings"] = sorted(
+        [{"rfilename": s.rfilename, "size": s.size, "lfs": s.lfs is not None} for s in info_main.siblings],
+        key=lambda d: d["rfilename"])
+
+    create_repo(PRIVATE_REPO, token=TOKEN, private=True)
+    create_commit(PRIVATE_REPO, [CommitOperationAdd("config.json", files["config.json"])],
+                  commit_message="Upload config", token=TOKEN)
+    try:
+        hf_hub_download(PRIVATE_REPO, "config.json", token=False)
+        results["private_without_token"] = "downloaded"
+    except RepositoryNotFoundError:
+        results["private_without_token"] = "RepositoryNotFoundError"
+    with open(hf_hub_download(PRIVATE_REPO, "config.json", token=TOKEN), "rb") as f:
+        results["private_with_token_sha256"] = sha256(f.read())
+
+    proc.stdin.close()
+    proc.wait(timeout=30)
+    log = json.load(open(log_path))
+    out["results"] = results
+
+    # What the client sent, from the server's log.
+    def path_of(t):
+        return t.split("?")[0]
+
+    def is_write(e):
+        t = path_of(e["target"])
+        return e["method"] in ("POST", "PUT") and "/api/validate-yaml" not in t
+
+    commits = []
+    for e in log:
+        t = path_of(e["target"])
+        if e["method"] == "POST" and "/commit/" in t:
+            lines = [json.loads(l) for l in e["body"].splitlines() if l.strip()] if "body" in e else []
+            commits.append({
+                "target": e["target"].replace(info["endpoint"], ""),
+                "content_type": e["content_type"],
+                "lines": [{"key": l["key"], **({"path": l["value"]["path"]} if "path" in l["value"] else {}),
+                           **({k: l["value"][k] for k in ("summary", "description") if k in l["value"]}),
+                           **({k: l["value"][k] for k in ("algo", "oid", "size", "encoding") if k in l["value"]})}
+                          for l in lines],
+            })
+    preuploads = []
+    for e in log:
+        if e["method"] == "POST" and "/preupload/" in path_of(e["target"]):
+            body = json.loads(e["body"])
+            preuploads.append({"target": e["target"],
+                               "files": [{"path": f["path"], "size": f["size"], "sample": f["sample"]}
+                                         for f in body["files"]]})
+    batches = []
+    for e in log:
+        if e["method"] == "POST" and path_of(e["target"]).endswith("/info/lfs/objects/batch"):
+            body = json.loads(e["body"])
+            batches.append({"target": e["target"], "accept": e["accept"], "content_type": e["content_type"],
+                            "operation": body["operation"], "hash_algo": body.get("hash_algo"),
+                            "ref": body.get("ref"), "objects": body["objects"], "transfers": body.get("transfers")})
+    out["requests"] = {
+        "creates": [json.loads(e["body"]) for e in log if path_of(e["target"]) == "/api/repos/create"],
+        "preuploads": preuploads,
+        "lfs_batches": batches,
+        "lfs_puts": [{"target": e["target"], "size": e["body_size"], "authorization": e["authorization"]}
+                     for e in log if e["method"] == "PUT"],
+        "verifies": sum(1 for e in log if path_of(e["target"]).endswith("/info/lfs/objects/verify")),
+        "commits": commits,
+        "writes": [f'{e["method"]} {path_of(e["target"])}' for e in log if is_write(e)],
+    }
+    os.makedirs(DATA, exist_ok=True)
+    with open(os.path.join(DATA, "upload_oracle.json"), "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
+        f.write("\n")
+    shutil.rmtree(HOME, ignore_errors=True)
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
