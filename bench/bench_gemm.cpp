@@ -1,10 +1,14 @@
 // float32 GEMM (M=N=K=1024) and decode-shaped linear (M=1, K=N=4096, float32 and bfloat16 weights),
 // each printed as a fraction of the limit measured in the same run: FMA peak for the compute-bound
 // GEMM, triad memory bandwidth for the weight-streaming decode GEMV.
+// BM_sgemm/<impl> and BM_sgemv/<impl> put our own engine (src/ops/cpu/sgemm*) next to OpenBLAS on
+// the same buffers, shape by shape (impl 0 = OpenBLAS, 1 = ours), for the model shapes of issue 10.
 // Run: TRANSFORMERS_NUM_THREADS=2 build/bench/bench_gemm
 #include <benchmark/benchmark.h>
+#include <cblas.h>
 
 #include "bench_report.hpp"
+#include "ops/cpu/sgemm.hpp"
 #include "transformers/ops/matmul.hpp"
 #include "transformers/ops/random.hpp"
 
@@ -46,7 +50,102 @@ void BM_conv1d(benchmark::State& st, DType wdt) {
   report(st, t0, 2.0 * double(M) * double(N) * double(K), double(N) * double(K) * double(transformers::dtype_size(wdt)));
 }
 
+// C[M,N] = A[M,K] . W[N,K]^T (the nn.Linear layout), or . W[K,N] when range(3) == 1.
+void BM_sgemm(benchmark::State& st) {
+  const int impl = int(st.range(4));
+  const int64_t M = st.range(0), K = st.range(1), N = st.range(2);
+  const bool kn = st.range(3) == 1;
+  ops::Generator g(0);
+  const Tensor a = ops::randn({M, K}, g), w = kn ? ops::randn({K, N}, g) : ops::randn({N, K}, g);
+  Tensor c = Tensor::empty({M, N});
+  const float* pa = a.data<float>();
+  const float* pw = w.data<float>();
+  float* pc = c.data<float>();
+  namespace d = transformers::ops::detail;
+  const d::GemmOperand A{pa, K, 1, d::BKind::F32};
+  const d::GemmOperand B = kn ? d::GemmOperand{pw, N, 1, d::BKind::F32} : d::GemmOperand{pw, 1, K, d::BKind::F32};
+  if (impl == 1 && !d::own_sgemm_available()) {
+    st.SkipWithError("no own kernel at this level");
+    return;
+  }
+  const double t0 = benchpeaks::now_s();
+  for (auto _ : st) {
+    if (impl == 0)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, kn ? CblasNoTrans : CblasTrans, int(M), int(N), int(K), 1.0f, pa, int(K),
+                  pw, kn ? int(N) : int(K), 0.0f, pc, int(N));
+    else
+      d::sgemm(M, N, K, A, B, pc, N, nullptr, false);
+    benchmark::DoNotOptimize(pc);
+    benchmark::ClobberMemory();
+  }
+  report(st, t0, 2.0 * double(M) * double(N) * double(K), 0);
+}
+
+// y[N] = W . x for one row (decode): W [N,K] (Linear) or [K,N] when range(2) == 1 (GPT-2 Conv1D).
+void BM_sgemv(benchmark::State& st) {
+  const int impl = int(st.range(3));
+  const int64_t K = st.range(0), N = st.range(1);
+  const bool kn = st.range(2) == 1;
+  ops::Generator g(0);
+  const Tensor x = ops::randn({K}, g), w = kn ? ops::randn({K, N}, g) : ops::randn({N, K}, g);
+  Tensor y = Tensor::empty({N});
+  const float* px = x.data<float>();
+  const float* pw = w.data<float>();
+  float* py = y.data<float>();
+  namespace d = transformers::ops::detail;
+  const d::GemmOperand B = kn ? d::GemmOperand{pw, N, 1, d::BKind::F32} : d::GemmOperand{pw, 1, K, d::BKind::F32};
+  if (impl == 1 && !d::own_sgemm_available()) {
+    st.SkipWithError("no own kernel at this level");
+    return;
+  }
+  const double t0 = benchpeaks::now_s();
+  for (auto _ : st) {
+    if (impl == 0) {
+      if (kn) cblas_sgemv(CblasRowMajor, CblasTrans, int(K), int(N), 1.0f, pw, int(N), px, 1, 0.0f, py, 1);
+      else cblas_sgemv(CblasRowMajor, CblasNoTrans, int(N), int(K), 1.0f, pw, int(K), px, 1, 0.0f, py, 1);
+    } else {
+      d::sgemv(1, N, K, px, K, B, py, N, nullptr);
+    }
+    benchmark::DoNotOptimize(py);
+    benchmark::ClobberMemory();
+  }
+  report(st, t0, 2.0 * double(N) * double(K), 4.0 * double(N) * double(K));
+}
+
+// {M, K, N, layout}: BERT-base seq 128, GPT-2 prefill 512 (incl. lm head), squares.
+void gemm_shapes(benchmark::internal::Benchmark* b) {
+  for (auto s : std::vector<std::vector<int64_t>>{{128, 768, 768, 0},
+                                                   {128, 768, 3072, 0},
+                                                   {128, 3072, 768, 0},
+                                                   {512, 768, 2304, 1},
+                                                   {512, 768, 768, 1},
+                                                   {512, 768, 3072, 1},
+                                                   {512, 3072, 768, 1},
+                                                   {512, 768, 50257, 0},
+                                                   {1024, 1024, 1024, 0},
+                                                   {2048, 2048, 2048, 0}})
+    for (int64_t impl : {0, 1}) {  // OpenBLAS then ours, back to back
+      auto a = s;
+      a.push_back(impl);
+      b->Args(a);
+    }
+}
+// {K, N, layout}: GPT-2 (Conv1D [K, N] and Linear), lm head, a Llama-1B MLP projection.
+void gemv_shapes(benchmark::internal::Benchmark* b) {
+  for (auto s : std::vector<std::vector<int64_t>>{{768, 2304, 1}, {768, 3072, 1}, {768, 2304, 0}, {768, 3072, 0},
+                                                   {768, 50257, 0}, {2048, 8192, 0}, {8192, 2048, 0}})
+    for (int64_t impl : {0, 1}) {
+      auto a = s;
+      a.push_back(impl);
+      b->Args(a);
+    }
+}
+
 }  // namespace
+
+// Names: BM_sgemm/M/K/N/layout/impl and BM_sgemv/K/N/layout/impl (impl 0 = OpenBLAS, 1 = ours).
+BENCHMARK(BM_sgemm)->Apply(gemm_shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_sgemv)->Apply(gemv_shapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 BENCHMARK(BM_matmul_f32)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_linear, f32, DType::Float32)->Args({1, 4096, 4096})->Args({128, 4096, 4096})->Unit(benchmark::kMillisecond)->UseRealTime();

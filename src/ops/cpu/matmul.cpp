@@ -1,5 +1,7 @@
-// Matrix products: float32 -> OpenBLAS, float64 -> dgemm, 16-bit floats -> float32 compute with our
-// GEMV kernels for few rows (decode) and panel conversion + sgemm for many rows; ints -> int64 loops.
+// Matrix products: float32 -> our own GEMM / GEMV engine at the AVX-512 level (ops/cpu/sgemm.hpp),
+// OpenBLAS at the other levels; float64 -> dgemm; 16-bit floats -> float32 compute with our GEMV
+// kernels for few rows (decode) and, for many rows, our GEMM packing the 16-bit weight straight to
+// float32 panels (AVX-512) or panel conversion + sgemm (other levels); ints -> int64 loops.
 #include "transformers/ops/matmul.hpp"
 
 #include <cblas.h>
@@ -9,6 +11,7 @@
 
 #include "ops/cpu/common.hpp"
 #include "ops/cpu/gemm16.hpp"
+#include "ops/cpu/sgemm.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/ops/elementwise.hpp"
 
@@ -44,6 +47,26 @@ BlasMat blas_view(const Tensor& m) {
   return b;
 }
 
+// The engine's view of a BLAS matrix: element (r, c) at ptr[r*rs + c*cs].
+detail::GemmOperand operand(const BlasMat& m, detail::BKind kind = detail::BKind::F32) {
+  detail::GemmOperand o;
+  o.p = m.ptr;
+  o.rs = m.trans ? 1 : m.ld;
+  o.cs = m.trans ? m.ld : 1;
+  o.kind = kind;
+  return o;
+}
+
+// Our engine for y[M,N] (ldy) = x[M,K] @ B (+ bias): the GEMV for few rows when x has unit column
+// stride, else the GEMM. False when this kernel level has no own kernel.
+bool own_product(int64_t M, int64_t N, int64_t K, const detail::GemmOperand& x, const detail::GemmOperand& B, float* y,
+                 int64_t ldy, const float* bias) {
+  if (M <= detail::kGemvMaxRows && x.cs == 1 &&
+      detail::sgemv(M, N, K, static_cast<const float*>(x.p), x.rs, B, y, ldy, bias))
+    return true;
+  return detail::sgemm(M, N, K, x, B, y, ldy, bias, false);
+}
+
 // c[M,N] (contiguous rows, ldc) = a[M,K] @ b[K,N] for 2-D views of one float dtype or int64.
 void gemm2d(const Tensor& a, const Tensor& b, void* c, int64_t ldc) {
   const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
@@ -57,6 +80,8 @@ void gemm2d(const Tensor& a, const Tensor& b, void* c, int64_t ldc) {
   if (dt == DType::Float32 || dt == DType::Float64) {
     const BlasMat A = blas_view(a), B = blas_view(b);
     const auto ta = A.trans ? CblasTrans : CblasNoTrans, tb = B.trans ? CblasTrans : CblasNoTrans;
+    if (dt == DType::Float32 && own_product(M, N, K, operand(A), operand(B), static_cast<float*>(c), ldc, nullptr))
+      return;
     if (dt == DType::Float32)
       cblas_sgemm(CblasRowMajor, ta, tb, int(M), int(N), int(K), 1.0f, static_cast<const float*>(A.ptr), int(A.ld),
                   static_cast<const float*>(B.ptr), int(B.ld), 0.0f, static_cast<float*>(c), int(ldc));
@@ -135,6 +160,11 @@ void linear16(const Tensor& x, const Tensor& w, const float* bias, float* y) {
   const float* px = x.data<float>();
   const uint16_t* pw = static_cast<const uint16_t*>(w.data_ptr());
   const int64_t ldw = w.stride(0);
+  // Many rows at the AVX-512 level: our GEMM widens the 16-bit weight while packing it.
+  if (M > 16 && detail::sgemm(M, N, K, detail::GemmOperand{px, K, 1, detail::BKind::F32},
+                              detail::GemmOperand{pw, 1, ldw, bf16 ? detail::BKind::BF16 : detail::BKind::F16}, y, N,
+                              bias, false))
+    return;
   if (M <= 16) {
     // Decode-shaped: stream the weight once, parallel over output features.
     parallel_for(0, N, 64, [&](int64_t n0, int64_t n1) { detail::gemv16(px, M, K, pw, ldw, bf16, bias, y, N, n0, n1); });
@@ -229,7 +259,11 @@ Tensor linear(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
     } else if (wt == DType::Float32) {
       const BlasMat W = blas_view(weight);  // [N, K]; usually row-major, so W^T = Trans
       const float* pw = static_cast<const float*>(W.ptr);
-      if (M == 1) {
+      // B(k, n) = W(n, k): W's transpose as the engine's B.
+      const BlasMat Bt{Tensor(), W.ptr, !W.trans, W.ld};
+      if (own_product(M, N, K, detail::GemmOperand{x.data<float>(), K, 1, detail::BKind::F32}, operand(Bt), py, N, pb))
+        ;  // done by our engine
+      else if (M == 1) {
         if (pb) std::memcpy(py, pb, size_t(N) * 4);
         cblas_sgemv(CblasRowMajor, W.trans ? CblasTrans : CblasNoTrans, W.trans ? int(K) : int(N),
                     W.trans ? int(N) : int(K), 1.0f, pw, int(W.ld), x.data<float>(), 1, pb ? 1.0f : 0.0f, py, 1);
@@ -291,6 +325,22 @@ Tensor addmm_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     Shape osh(x.sizes().begin(), x.sizes().end() - 1);
     osh.push_back(N);
     return detail::cast(yf.view(osh), wdt);
+  }
+  if ((wdt == DType::BFloat16 || wdt == DType::Float16) && detail::own_sgemm_available() && x.dim() > 0 &&
+      x.size(-1) == K && M > 16 && N > 0 && K > 0 && (!bias.defined() || (bias.dim() == 1 && bias.size(0) == N)) &&
+      weight.stride(1) == 1 && weight.stride(0) >= N) {
+    // Many rows: our GEMM reads the [in, out] 16-bit weight in place, widening it while packing.
+    const Tensor xf = detail::cast(x.to(wdt).reshape({M, K}).contiguous(), DType::Float32);
+    const Tensor bf = bias.defined() ? detail::cast(bias.to(wdt).contiguous(), DType::Float32) : Tensor();
+    Tensor yf = Tensor::empty({M, N}, DType::Float32);
+    const detail::GemmOperand A{xf.data<float>(), K, 1, detail::BKind::F32};
+    const detail::GemmOperand B{weight.data_ptr(), weight.stride(0), 1,
+                                wdt == DType::BFloat16 ? detail::BKind::BF16 : detail::BKind::F16};
+    if (detail::sgemm(M, N, K, A, B, yf.data<float>(), N, bf.defined() ? bf.data<float>() : nullptr, false)) {
+      Shape osh(x.sizes().begin(), x.sizes().end() - 1);
+      osh.push_back(N);
+      return detail::cast(yf.view(osh), wdt);
+    }
   }
   // Otherwise reuse linear's kernels on the transposed view (float32: sgemm reads it in place;
   // 16-bit with many rows: made contiguous [out, in] once per call, amortised over the rows).

@@ -1,0 +1,47 @@
+// Dispatcher of our float32 GEMM / GEMV: validates the operand layouts and picks the kernel level.
+#include "ops/cpu/sgemm.hpp"
+
+#include <cstring>
+
+#include "transformers/core/cpu_features.hpp"
+
+namespace transformers::ops::detail {
+
+namespace {
+// One of the two strides must be 1 (the packers read contiguous rows or contiguous columns).
+bool unit_stride(const GemmOperand& o) { return o.p != nullptr && (o.rs == 1 || o.cs == 1); }
+}  // namespace
+
+bool own_sgemm_available() { return kernel_level() == KernelLevel::Avx512; }
+
+bool sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
+           const float* bias, bool accumulate) {
+  if (!own_sgemm_available() || A.kind != BKind::F32) return false;
+  if (M <= 0 || N <= 0) return true;
+  if (K == 0) {
+    for (int64_t m = 0; m < M; ++m) {
+      float* c = C + m * ldc;
+      for (int64_t n = 0; n < N; ++n) c[n] = (accumulate ? c[n] : 0.0f) + (bias ? bias[n] : 0.0f);
+    }
+    return true;
+  }
+  if (!unit_stride(A) || !unit_stride(B)) return false;
+  sgemm_avx512(M, N, K, A, B, C, ldc, bias, accumulate);
+  return true;
+}
+
+bool sgemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
+           const float* bias) {
+  if (!own_sgemm_available() || M > kGemvMaxRows) return false;
+  if (M <= 0 || N <= 0) return true;
+  if (K == 0) {
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) y[m * ldy + n] = bias ? bias[n] : 0.0f;
+    return true;
+  }
+  if (!unit_stride(B)) return false;
+  sgemv_avx512(M, N, K, x, ldx, B, y, ldy, bias);
+  return true;
+}
+
+}  // namespace transformers::ops::detail

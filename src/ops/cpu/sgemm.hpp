@@ -1,0 +1,44 @@
+#pragma once
+// Our own float32 GEMM / GEMV engine (AVX-512; other kernel levels return false and the caller
+// keeps using OpenBLAS). Operands are strided 2-D views: element (r, c) of a matrix lives at
+// p[r * rs + c * cs], and one of rs / cs must be 1 (row-major or its transpose), so the nn.Linear
+// weight [N, K] is passed as B with b_rs = 1, b_cs = ldw and needs no copy.
+//
+// B may hold float32 or 16-bit floats (bfloat16 / IEEE half): 16-bit B is widened to float32 while
+// it is packed, so a bf16 / f16 weight multiplies in float32 without a float32 copy of the weight.
+#include <cstdint>
+
+namespace transformers::ops::detail {
+
+enum class BKind { F32, BF16, F16 };
+
+struct GemmOperand {
+  const void* p = nullptr;  // float* for A (always float32); float* or uint16_t* for B (see kind)
+  int64_t rs = 0, cs = 1;   // strides in elements of rows and columns
+  BKind kind = BKind::F32;
+};
+
+// True when this kernel level has our own kernels (AVX-512 today).
+bool own_sgemm_available();
+
+// C[M, N] (row stride ldc, unit column stride) = A[M, K] · B[K, N]  (+ bias[n] when bias != nullptr)
+// (+ the previous C when accumulate). A must be float32. Returns false, touching nothing, when the
+// kernel level has no own kernel or a stride pattern is not supported. K == 0 writes bias / zero.
+// Runs on our thread pool (get_num_threads()); small products stay on the calling thread.
+bool sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
+           const float* bias, bool accumulate);
+
+// The decode-shaped product for few rows (M <= kGemvMaxRows): streams B once, split over the
+// pool. x is float32 [M, K] with row stride ldx; y[m * ldy + n] = sum_k x[m, k] B(k, n) (+ bias[n]).
+// Same return contract as sgemm.
+constexpr int64_t kGemvMaxRows = 4;
+bool sgemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
+           const float* bias);
+
+// Per-level implementations (sgemm_avx512.cpp).
+void sgemm_avx512(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
+                  const float* bias, bool accumulate);
+void sgemv_avx512(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y,
+                  int64_t ldy, const float* bias);
+
+}  // namespace transformers::ops::detail

@@ -1,0 +1,380 @@
+// AVX-512 float32 GEMM (Goto/BLIS structure) and few-row GEMV; only called when kernel_level()
+// is Avx512 (see sgemm.cpp).
+//
+// GEMM: A is packed once per call into MR-row strips ([strip][k][MR], shared by the threads); the
+// threads then claim column chunks of C (NCH strips of NR columns). A chunk packs its KC x NC block
+// of B ([strip][k][NR], in L2, 16-bit B widened here) and runs the micro-kernel over every MR strip
+// of A (a strip, MR x KC floats, stays in L1 while the B strips of the chunk stream from L2).
+// The micro-kernel holds an MR x NR tile of C in MR*NR/16 zmm accumulators and does, per k, NR/16
+// vector loads of B and MR broadcast-FMAs (the broadcast folded into the FMA's memory operand).
+// Edges: packed panels are zero-padded to MR / NR, and the write-back is masked.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+
+#include "ops/cpu/sgemm.hpp"
+#include "transformers/core/parallel.hpp"
+
+// GCC 12's _mm512_cvtepu16_epi32 / _mm256_maskz_loadu_epi16 expand through an uninitialised
+// dummy operand and warn at every inlining site; the values are fully defined.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace transformers::ops::detail {
+
+namespace {
+
+// 14 x 32 uses 28 accumulators + 2 B vectors of the 32 zmm registers (measured against 6 x 64 and
+// 8 x 48 on this machine: see docs/benchmarks.md "Own float32 GEMM").
+constexpr int kMR = 14;
+constexpr int kNV = 2;
+constexpr int kNR = 16 * kNV;
+constexpr int64_t kKC = 256;            // B strip kKC x kNR = 32 KiB; A strip kMR x kKC = 14 KiB
+constexpr int64_t kChunkStrips = 12;    // NC = 384 columns: the chunk's packed B (384 KiB) stays in L2
+constexpr int64_t kApackFloats = int64_t(1) << 20;  // packed A per M block (4 MiB, L3)
+constexpr int64_t kSerialMacs = int64_t(1) << 20;   // below: one thread (the pool's wake-up costs more)
+
+inline __mmask16 lanes(int64_t n) { return n >= 16 ? __mmask16(0xffff) : __mmask16((1u << std::max<int64_t>(n, 0)) - 1u); }
+
+// 16 consecutive elements (masked, zero-filled) of a float32 / bf16 / f16 array, widened to float32.
+template <BKind kB>
+inline __m512 load16(const void* base, int64_t idx, __mmask16 m) {
+  if constexpr (kB == BKind::F32) {
+    return _mm512_maskz_loadu_ps(m, static_cast<const float*>(base) + idx);
+  } else {
+    const __m256i h = _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(base) + idx);
+    if constexpr (kB == BKind::BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    else return _mm512_cvtph_ps(h);
+  }
+}
+
+// In-register transpose of a 16 x 16 block: r[i] holds row i; afterwards r[c] holds column c.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  // u[4g + c]: per 128-bit lane L, column 4L + c of rows 4g .. 4g+3
+  __m512 u[16];
+  for (int g = 0; g < 4; ++g) {
+    const __m512 a = t[4 * g], b = t[4 * g + 1], c = t[4 * g + 2], d = t[4 * g + 3];
+    u[4 * g + 0] = _mm512_shuffle_ps(a, c, _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * g + 1] = _mm512_shuffle_ps(a, c, _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * g + 2] = _mm512_shuffle_ps(b, d, _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * g + 3] = _mm512_shuffle_ps(b, d, _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 a0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), a1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xdd);
+    const __m512 b0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88), b1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xdd);
+    r[c] = _mm512_shuffle_f32x4(a0, b0, 0x88);
+    r[c + 8] = _mm512_shuffle_f32x4(a0, b0, 0xdd);
+    r[c + 4] = _mm512_shuffle_f32x4(a1, b1, 0x88);
+    r[c + 12] = _mm512_shuffle_f32x4(a1, b1, 0xdd);
+  }
+}
+
+// Packs `rows` (<= 16) source rows that are contiguous along k (row i at src + i*ld) for k in
+// [k0, k0+kc) into dst[k * R + i] (i < 16 under store_mask; rows past `rows` are zeros).
+template <BKind kB>
+void pack_transposed(const void* src, int64_t ld, int rows, int64_t k0, int64_t kc, float* dst, int R, __mmask16 store_mask) {
+  __m512 r[16];
+  for (int64_t kb = 0; kb < kc; kb += 16) {
+    const int64_t kk = std::min<int64_t>(16, kc - kb);
+    const __mmask16 lm = lanes(kk);
+    for (int i = 0; i < 16; ++i) r[i] = i < rows ? load16<kB>(src, i * ld + k0 + kb, lm) : _mm512_setzero_ps();
+    transpose16(r);
+    for (int c = 0; c < kk; ++c) _mm512_mask_storeu_ps(dst + (kb + c) * R, store_mask, r[c]);
+  }
+}
+
+// Packs a source contiguous along the packed dimension (element (k, j) at src + k*ld + j, j < cols)
+// into dst[k * R + j], zero-padding j in [cols, R).
+template <BKind kB>
+void pack_copy(const void* src, int64_t ld, int64_t cols, int64_t k0, int64_t kc, float* dst, int R) {
+  for (int64_t k = 0; k < kc; ++k)
+    for (int j = 0; j < R; j += 16) {
+      const __m512 v = load16<kB>(src, (k0 + k) * ld + j, lanes(std::min<int64_t>(cols, R) - j));
+      _mm512_mask_storeu_ps(dst + k * R + j, lanes(R - j), v);
+    }
+}
+
+// A strip: rows [m0, m0+mr) of A, all of K, into dst[k * kMR + i].
+void pack_a_strip(const GemmOperand& A, int64_t m0, int mr, int64_t K, float* dst) {
+  const float* a = static_cast<const float*>(A.p);
+  if (A.cs == 1)
+    pack_transposed<BKind::F32>(a + m0 * A.rs, A.rs, mr, 0, K, dst, kMR, lanes(kMR));
+  else
+    pack_copy<BKind::F32>(a + m0, A.cs, mr, 0, K, dst, kMR);
+}
+
+// B strip: columns [n0, n0+nr) of B, k in [k0, k0+kc), into dst[k * kNR + j].
+template <BKind kB>
+void pack_b_strip(const GemmOperand& B, int64_t n0, int nr, int64_t k0, int64_t kc, float* dst) {
+  const int64_t es = kB == BKind::F32 ? 4 : 2;
+  const char* b = static_cast<const char*>(B.p);
+  if (B.cs == 1) {
+    pack_copy<kB>(b + n0 * es, B.rs, nr, k0, kc, dst, kNR);
+  } else {  // B.rs == 1: column n is contiguous along k (the nn.Linear weight row)
+    for (int g = 0; g < kNV; ++g)
+      pack_transposed<kB>(b + (n0 + 16 * g) * B.cs * es, B.cs, std::clamp(nr - 16 * g, 0, 16), k0, kc, dst + 16 * g, kNR,
+                          0xffff);
+  }
+}
+
+// C tile [mr x nr] (+)= packed A strip [kc][kMR] . packed B strip [kc][kNR] (+ bias).
+void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc, int mr, int nr,
+                  const float* bias, bool add_c) {
+  __m512 acc[kMR][kNV];
+#pragma GCC unroll 16
+  for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) acc[i][v] = _mm512_setzero_ps();
+  for (int i = 0; i < mr; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+#pragma GCC unroll 2
+  for (int64_t k = 0; k < kc; ++k) {
+    __m512 bv[kNV];
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) bv[v] = _mm512_load_ps(b + k * kNR + 16 * v);
+    _mm_prefetch(reinterpret_cast<const char*>(b + (k + 8) * kNR), _MM_HINT_T0);
+#pragma GCC unroll 16
+    for (int i = 0; i < kMR; ++i) {
+      const __m512 av = _mm512_set1_ps(a[k * kMR + i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < kNV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
+    }
+  }
+  if (mr == kMR && nr == kNR) {
+#pragma GCC unroll 16
+    for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < kNV; ++v) {
+        __m512 r = acc[i][v];
+        if (bias) r = _mm512_add_ps(r, _mm512_loadu_ps(bias + 16 * v));
+        if (add_c) r = _mm512_add_ps(r, _mm512_loadu_ps(c + i * ldc + 16 * v));
+        _mm512_storeu_ps(c + i * ldc + 16 * v, r);
+      }
+    return;
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < kMR; ++i) {
+    if (i >= mr) break;
+#pragma GCC unroll 4
+    for (int v = 0; v < kNV; ++v) {
+      const __mmask16 m = lanes(nr - 16 * v);
+      __m512 r = acc[i][v];
+      if (bias) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(m, bias + 16 * v));
+      if (add_c) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(m, c + i * ldc + 16 * v));
+      _mm512_mask_storeu_ps(c + i * ldc + 16 * v, m, r);
+    }
+  }
+}
+
+// 64-byte aligned scratch that grows on demand and lives as long as its thread.
+struct Scratch {
+  float* p = nullptr;
+  size_t n = 0;
+  ~Scratch() { std::free(p); }
+  float* get(size_t want) {
+    if (want > n) {
+      std::free(p);
+      p = nullptr;
+      n = 0;
+      const size_t bytes = (want * sizeof(float) + 63) / 64 * 64;
+      p = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!p) throw std::bad_alloc();
+      n = want;
+    }
+    return p;
+  }
+};
+thread_local Scratch tl_apack, tl_bpack;
+
+template <BKind kB>
+void gemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
+          const float* bias, bool accumulate) {
+  const bool serial = M * N * K < kSerialMacs || get_num_threads() == 1;
+  const int64_t T = serial ? 1 : get_num_threads();
+  const int64_t mblock = std::max<int64_t>(kMR, kApackFloats / K / kMR * kMR);
+  const int64_t nstrips_n = (N + kNR - 1) / kNR;
+  // Column chunks: about kChunkStrips strips each, their count a multiple of the thread count.
+  int64_t nch = std::max<int64_t>(1, (nstrips_n + kChunkStrips / 2) / kChunkStrips);
+  nch = std::min(nstrips_n, (nch + T - 1) / T * T);
+  const int64_t chunk_strips = (nstrips_n + nch - 1) / nch;
+  nch = (nstrips_n + chunk_strips - 1) / chunk_strips;
+  float* apack = tl_apack.get(size_t(std::min(mblock, (M + kMR - 1) / kMR * kMR) * K));
+  auto run = [&](int64_t begin, int64_t end, int64_t grain, auto&& fn) {
+    if (serial) fn(begin, end);
+    else parallel_for(begin, end, grain, fn);
+  };
+  for (int64_t mb0 = 0; mb0 < M; mb0 += mblock) {
+    const int64_t mb = std::min(mblock, M - mb0);
+    const int64_t nstrips_m = (mb + kMR - 1) / kMR;
+    run(0, nstrips_m, 2, [&](int64_t s0, int64_t s1) {
+      for (int64_t s = s0; s < s1; ++s)
+        pack_a_strip(A, mb0 + s * kMR, int(std::min<int64_t>(kMR, mb - s * kMR)), K, apack + s * kMR * K);
+    });
+    // Too few column chunks for the threads: also split the rows.
+    const int64_t msplit = nch >= T ? 1 : std::min(nstrips_m, (T + nch - 1) / nch);
+    run(0, nch * msplit, 1, [&](int64_t t0, int64_t t1) {
+      float* bpack = tl_bpack.get(size_t(chunk_strips * kNR * kKC));
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t ch = t % nch, ms = t / nch;
+        const int64_t s_lo = nstrips_m * ms / msplit, s_hi = nstrips_m * (ms + 1) / msplit;
+        const int64_t n0 = ch * chunk_strips * kNR, n1 = std::min(N, n0 + chunk_strips * kNR);
+        const int64_t nj = (n1 - n0 + kNR - 1) / kNR;
+        for (int64_t k0 = 0; k0 < K; k0 += kKC) {
+          const int64_t kc = std::min(kKC, K - k0);
+          for (int64_t j = 0; j < nj; ++j)
+            pack_b_strip<kB>(B, n0 + j * kNR, int(std::min<int64_t>(kNR, n1 - n0 - j * kNR)), k0, kc, bpack + j * kc * kNR);
+          const bool first = k0 == 0;
+          for (int64_t s = s_lo; s < s_hi; ++s) {
+            const int64_t m0 = mb0 + s * kMR;
+            const int mr = int(std::min<int64_t>(kMR, M - m0));
+            const float* a = apack + s * kMR * K + k0 * kMR;
+            for (int64_t j = 0; j < nj; ++j) {
+              const int64_t c0 = n0 + j * kNR;
+              micro_kernel(kc, a, bpack + j * kc * kNR, C + m0 * ldc + c0, ldc, mr, int(std::min<int64_t>(kNR, n1 - c0)),
+                           first && bias ? bias + c0 : nullptr, !first || accumulate);
+            }
+          }
+        }
+      }
+    });
+  }
+}
+
+// ---- GEMV (few rows) ----
+
+inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+// B(k, n) contiguous along k (nn.Linear weight row n at w + n*ldw): kM rows of x against 4 weight
+// rows at a time; each weight vector feeds kM FMAs and is read once.
+template <BKind kB, int kM>
+void gemv_nk(const float* x, int64_t ldx, int64_t K, const void* w, int64_t ldw, int64_t n0, int64_t n1, float* y,
+             int64_t ldy, const float* bias) {
+  const int64_t es = kB == BKind::F32 ? 4 : 2;
+  const char* wb = static_cast<const char*>(w);
+  int64_t n = n0;
+  for (; n < n1; n += 4) {
+    const int rows = int(std::min<int64_t>(4, n1 - n));
+    __m512 acc[kM][4];
+    for (int m = 0; m < kM; ++m)
+      for (int r = 0; r < 4; ++r) acc[m][r] = _mm512_setzero_ps();
+    const void* wr[4];
+    for (int r = 0; r < 4; ++r) wr[r] = wb + (n + std::min(r, rows - 1)) * ldw * es;
+    for (int64_t k = 0; k < K; k += 16) {
+      const __mmask16 lm = lanes(K - k);
+      __m512 wv[4];
+      for (int r = 0; r < 4; ++r) wv[r] = load16<kB>(wr[r], k, lm);
+      for (int m = 0; m < kM; ++m) {
+        const __m512 xv = _mm512_maskz_loadu_ps(lm, x + m * ldx + k);
+        for (int r = 0; r < 4; ++r) acc[m][r] = _mm512_fmadd_ps(wv[r], xv, acc[m][r]);
+      }
+    }
+    for (int m = 0; m < kM; ++m)
+      for (int r = 0; r < rows; ++r) y[m * ldy + n + r] = hsum(acc[m][r]) + (bias ? bias[n + r] : 0.0f);
+  }
+}
+
+// B(k, n) contiguous along n (GPT-2 Conv1D weight [K, N]): partial sums over k in [k0, k1) into
+// part[m * N + n], four weight rows per pass so each partial-sum load/store carries 4*kM FMAs.
+template <BKind kB, int kM>
+void gemv_kn_part(const float* x, int64_t ldx, const void* w, int64_t ldw, int64_t N, int64_t k0, int64_t k1,
+                  float* part) {
+  const int64_t es = kB == BKind::F32 ? 4 : 2;
+  const char* wb = static_cast<const char*>(w);
+  for (int64_t i = 0; i < kM * N; ++i) part[i] = 0.0f;
+  for (int64_t k = k0; k < k1; k += 4) {
+    const int rows = int(std::min<int64_t>(4, k1 - k));
+    __m512 xb[kM][4];
+    const void* wr[4];
+    for (int r = 0; r < 4; ++r) {
+      wr[r] = wb + (k + std::min(r, rows - 1)) * ldw * es;
+      for (int m = 0; m < kM; ++m) xb[m][r] = _mm512_set1_ps(r < rows ? x[m * ldx + k + r] : 0.0f);
+    }
+    for (int64_t n = 0; n < N; n += 16) {
+      const __mmask16 lm = lanes(N - n);
+      __m512 wv[4];
+      for (int r = 0; r < 4; ++r) wv[r] = load16<kB>(wr[r], n, lm);
+      for (int m = 0; m < kM; ++m) {
+        __m512 p = _mm512_maskz_loadu_ps(lm, part + m * N + n);
+        for (int r = 0; r < 4; ++r) p = _mm512_fmadd_ps(wv[r], xb[m][r], p);
+        _mm512_mask_storeu_ps(part + m * N + n, lm, p);
+      }
+    }
+  }
+}
+
+template <BKind kB, int kM>
+void gemv_m(int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
+            const float* bias) {
+  const int64_t es = kB == BKind::F32 ? 4 : 2;
+  const bool serial = N * K < (int64_t(1) << 16) || get_num_threads() == 1;
+  if (B.rs == 1 && (B.cs != 1 || N == 1)) {
+    auto body = [&](int64_t g0, int64_t g1) {
+      gemv_nk<kB, kM>(x, ldx, K, B.p, B.cs, g0 * 4, std::min(N, g1 * 4), y, ldy, bias);
+    };
+    const int64_t groups = (N + 3) / 4;
+    if (serial) body(0, groups);
+    else parallel_for(0, groups, 16, body);
+    return;
+  }
+  // Split K so each thread streams a contiguous band of weight rows; then add the parts.
+  const int64_t T = serial ? 1 : get_num_threads();
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(2 * T, K / 64));
+  float* part = tl_apack.get(size_t(parts * kM * N));
+  auto body = [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p)
+      gemv_kn_part<kB, kM>(x, ldx, B.p, B.rs, N, K * p / parts, K * (p + 1) / parts, part + p * kM * N);
+  };
+  if (serial || parts == 1) body(0, parts);
+  else parallel_for(0, parts, 1, body);
+  (void)es;
+  auto reduce = [&](int64_t n0, int64_t n1) {
+    for (int m = 0; m < kM; ++m)
+      for (int64_t n = n0; n < n1; n += 16) {
+        const __mmask16 lm = lanes(n1 - n);
+        __m512 s = bias ? _mm512_maskz_loadu_ps(lm, bias + n) : _mm512_setzero_ps();
+        for (int64_t p = 0; p < parts; ++p) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(lm, part + (p * kM + m) * N + n));
+        _mm512_mask_storeu_ps(y + m * ldy + n, lm, s);
+      }
+  };
+  if (serial || N < 8192) reduce(0, N);
+  else parallel_for(0, (N + 15) / 16, 256, [&](int64_t v0, int64_t v1) { reduce(v0 * 16, std::min(N, v1 * 16)); });
+}
+
+template <BKind kB>
+void gemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
+          const float* bias) {
+  switch (M) {
+    case 1: gemv_m<kB, 1>(N, K, x, ldx, B, y, ldy, bias); return;
+    case 2: gemv_m<kB, 2>(N, K, x, ldx, B, y, ldy, bias); return;
+    case 3: gemv_m<kB, 3>(N, K, x, ldx, B, y, ldy, bias); return;
+    default: gemv_m<kB, 4>(N, K, x, ldx, B, y, ldy, bias); return;
+  }
+}
+
+}  // namespace
+
+void sgemm_avx512(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
+                  const float* bias, bool accumulate) {
+  switch (B.kind) {
+    case BKind::F32: gemm<BKind::F32>(M, N, K, A, B, C, ldc, bias, accumulate); return;
+    case BKind::BF16: gemm<BKind::BF16>(M, N, K, A, B, C, ldc, bias, accumulate); return;
+    case BKind::F16: gemm<BKind::F16>(M, N, K, A, B, C, ldc, bias, accumulate); return;
+  }
+}
+
+void sgemv_avx512(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y,
+                  int64_t ldy, const float* bias) {
+  switch (B.kind) {
+    case BKind::F32: gemv<BKind::F32>(M, N, K, x, ldx, B, y, ldy, bias); return;
+    case BKind::BF16: gemv<BKind::BF16>(M, N, K, x, ldx, B, y, ldy, bias); return;
+    case BKind::F16: gemv<BKind::F16>(M, N, K, x, ldx, B, y, ldy, bias); return;
+  }
+}
+
+}  // namespace transformers::ops::detail
