@@ -62,6 +62,7 @@ std::string default_commit_message(const std::string& name) {
 }
 
 std::string add_tags_to_card(const std::string& card, const std::vector<std::string>& tags) {
+  if (tags.empty()) return card;  // transformers only touches the card when tags are given
   std::string yaml, rest;
   if (card.rfind("---\n", 0) == 0) {
     size_t end = card.find("\n---", 3);
@@ -100,10 +101,8 @@ std::string add_tags_to_card(const std::string& card, const std::vector<std::str
     if (std::find(present.begin(), present.end(), t) == present.end() && std::find(add.begin(), add.end(), t) == add.end())
       add.push_back(t);
   if (tags_line == lines.size()) {
-    lines.push_back(add.empty() ? "tags: []" : "tags:");
+    lines.push_back("tags:");
     insert_at = lines.size();
-  } else if (present.empty() && add.empty()) {
-    lines[tags_line] = "tags: []";
   }
   for (size_t k = 0; k < add.size(); ++k) lines.insert(lines.begin() + static_cast<long>(insert_at + k), "- " + add[k]);
   std::string out = "---\n";
