@@ -142,10 +142,12 @@ TEST(Sgemm, SmallShapesAllLayouts) {
 }
 
 TEST(Sgemm, LargerOddShapesAndEdges) {
-  // Edges of every blocking level: MR = 14 rows, NR = 32 columns, KC = 256, column chunks of 384.
+  // Edges of every blocking level (MR = 8 rows, NR = 48 columns, KC = 192, column chunks of 384,
+  // and the 14 x 32 / 256 of an earlier tiling): exact multiples, one over and one under.
   const std::vector<std::array<int64_t, 3>> shapes = {
-      {127, 129, 513}, {129, 513, 127}, {513, 127, 129}, {14, 32, 256}, {28, 64, 257}, {15, 33, 255},
-      {200, 385, 300}, {1, 770, 40},   {600, 31, 70},   {45, 1100, 17}, {3, 3, 0},     {17, 31, 0}};
+      {127, 129, 513}, {129, 513, 127}, {513, 127, 129}, {8, 48, 192},  {16, 96, 193},  {9, 49, 191},
+      {7, 47, 385},    {14, 32, 256},   {28, 64, 257},   {15, 33, 255}, {200, 385, 300}, {1, 770, 40},
+      {600, 31, 70},   {45, 1100, 17},  {3, 3, 0},       {17, 31, 0}};
   for_each_level([&] {
     for (const auto& s : shapes)
       for (int lay = 0; lay < 4; ++lay)
