@@ -45,7 +45,7 @@ ServerResponse json_response(const json& j, int status = 200, const std::string&
   return r;
 }
 
-std::string base64_decode(const std::string& in) {
+std::string decode_base64(const std::string& in) {
   auto val = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -93,6 +93,8 @@ const char* FakeHub::kGitattributes =
 FakeHub::FakeHub()
     : hub_([this](const ServerRequest& r) { return handle_hub(r); }),
       cdn_([this](const ServerRequest& r) { return handle_cdn(r); }) {}
+
+std::string FakeHub::base64_decode(const std::string& in) { return decode_base64(in); }
 
 bool FakeHub::is_lfs(const std::string& path) {
   auto ends = [&](const std::string& suf) {
@@ -442,7 +444,7 @@ ServerResponse FakeHub::handle_api(const ServerRequest& r, const std::string& ta
       } else if (k == "file") {
         if (v.value("encoding", "") != "base64") return error(400, "", "", "commit: file encoding must be base64");
         std::string p = v.value("path", "");
-        files[p] = base64_decode(v.value("content", ""));
+        files[p] = decode_base64(v.value("content", ""));
         lfs_paths.erase(p);
       } else if (k == "lfsFile") {
         std::string p = v.value("path", ""), oid = v.value("oid", "");

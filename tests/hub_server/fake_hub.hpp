@@ -42,7 +42,8 @@ class FakeHub {
   void cut_next_lfs_gets(int n, long bytes);
   void set_corrupt_lfs(bool on);
 
-  static bool is_lfs(const std::string& path);  // *.safetensors, *.bin: stored through LFS when seeded
+  static bool is_lfs(const std::string& path);
+  static std::string base64_decode(const std::string& in);  // *.safetensors, *.bin: stored through LFS when seeded
   // The .gitattributes a repo created through the API starts with; preupload answers "lfs" for
   // paths matching its `filter=lfs` patterns (of the target revision) and for files >= 10 MiB.
   static const char* kGitattributes;

@@ -2,7 +2,10 @@
 // huggingface_hub client against it. Prints one JSON line {"endpoint", "cdn"} on stdout, serves until
 // stdin closes, then writes the request log (JSON) to --log.
 //
-//   hub_server [--write-token T] [--seed org/name=DIR]... [--private org/name=TOKEN]... [--log FILE]
+//   hub_server [--write-token T] [--seed org/name=DIR]... [--spec REPO.json]... [--private org/name=TOKEN]...
+//              [--log FILE]
+// --spec: {"repo_id", "commits": [{"sha", "refs": [...], "files": {path: base64}}]} (the format of
+// tests/data/hub/interop_repo.json): commits with the given shas.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -28,6 +31,15 @@ int main(int argc, char** argv) {
       };
       if (a == "--write-token") {
         hub.set_write_token(next());
+      } else if (a == "--spec") {
+        std::ifstream f(next());
+        auto spec = nlohmann::json::parse(f);
+        std::string repo = spec.at("repo_id");
+        for (const auto& c : spec.at("commits")) {
+          FakeHub::Files files;
+          for (const auto& [p, b] : c.at("files").items()) files[p] = FakeHub::base64_decode(b.get<std::string>());
+          for (const auto& r : c.at("refs")) hub.commit(repo, files, r.get<std::string>(), c.at("sha"));
+        }
       } else if (a == "--log") {
         log_path = next();
       } else if (a == "--seed" || a == "--private") {

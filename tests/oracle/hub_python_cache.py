@@ -1,7 +1,8 @@
 """Oracle: a Hugging Face cache written by the real huggingface_hub client, for C++ to read offline.
 
 Writes tests/data/hub/interop_repo.json (the repository served by both fake hubs), then downloads it
-with huggingface_hub.hf_hub_download from tests/oracle/hub_fake_server.py into
+with huggingface_hub.hf_hub_download from the project's test Hub (tests/hub_server/, the
+`hub_server` program; HUB_SERVER=path overrides build-hub/tests/hub_server) into
 tests/data/hub/python_cache/ and records what Python returned in python_cache_manifest.json.
 Run: /work/venv/bin/python tests/oracle/hub_python_cache.py
 """
@@ -29,7 +30,7 @@ import huggingface_hub  # noqa: E402
 from huggingface_hub import hf_hub_download  # noqa: E402
 from huggingface_hub.errors import EntryNotFoundError  # noqa: E402
 
-from hub_fake_server import FakeHub  # noqa: E402
+from hub_server_process import HubServer  # noqa: E402
 
 REPO = "interop-org/tiny-bert"
 
@@ -80,7 +81,7 @@ def main():
         f.write("\n")
     cache = os.path.join(DATA, "python_cache")
     shutil.rmtree(cache, ignore_errors=True)
-    hub = FakeHub(os.path.join(DATA, "interop_repo.json"))
+    hub = HubServer(["--spec", os.path.join(DATA, "interop_repo.json")])
     manifest = {"huggingface_hub": huggingface_hub.__version__, "repo_id": REPO, "files": [], "missing": []}
     try:
         for d in spec["downloads"]:

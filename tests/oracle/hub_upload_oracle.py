@@ -8,16 +8,18 @@ HubUploadOracle tests to check that our C++ client does and sees the same.
 Writes tests/data/hub/upload_oracle/input/ (the deterministic folder that is uploaded) and
 tests/data/hub/upload_oracle.json (the summary).
 Run: /work/venv/bin/python tests/oracle/hub_upload_oracle.py [path/to/hub_server]
-     (default build-hub/tests/hub_server)
+     (default $HUB_SERVER or build-hub/tests/hub_server)
 """
 import base64
 import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hub_server_process import HubServer  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -62,19 +64,13 @@ def make_input():
     return files
 
 
-def start_server(binary, log):
-    proc = subprocess.Popen([binary, "--write-token", TOKEN, "--log", log], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    info = json.loads(proc.stdout.readline())
-    return proc, info
-
-
 def main():
-    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build-hub", "tests", "hub_server")
+    binary = sys.argv[1] if len(sys.argv) > 1 else None
     files = make_input()
     log_path = os.path.join(HOME, "log.json")
-    proc, info = start_server(binary, log_path)
-    os.environ["HF_ENDPOINT"] = info["endpoint"]
+    server = HubServer(["--write-token", TOKEN, "--log", log_path], binary)
+    info = {"endpoint": server.endpoint}
+    os.environ["HF_ENDPOINT"] = server.endpoint
     # huggingface_hub reads its constants at import: import only now.
     import huggingface_hub
     from huggingface_hub import (CommitOperationAdd, HfApi, create_commit, create_repo, hf_hub_download,
@@ -145,8 +141,7 @@ def main():
     with open(hf_hub_download(PRIVATE_REPO, "config.json", token=TOKEN), "rb") as f:
         results["private_with_token_sha256"] = sha256(f.read())
 
-    proc.stdin.close()
-    proc.wait(timeout=30)
+    server.close()  # writes the request log
     log = json.load(open(log_path))
     out["results"] = results
 
