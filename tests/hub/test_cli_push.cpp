@@ -67,6 +67,18 @@ TEST(CliPush, FolderThenUnchangedThenResharded) {
   EXPECT_EQ(files.count("model.safetensors.index.json"), 1u);
   EXPECT_EQ(files.count("model.safetensors"), 1u);  // push never deletes remote files (as transformers)
 
+  // DIR may be a repo id: the model is loaded from the Hub (HF_ENDPOINT) and pushed elsewhere.
+  {
+    transformers::testing::ScopedEnv ep("HF_ENDPOINT", fake.endpoint());
+    transformers::testing::ScopedEnv tok("HF_TOKEN", "hf_cli");
+    CliRun copy = cli("push me/cli@main --repo-id me/copy --json");
+    ASSERT_EQ(copy.status, 0) << copy.out;
+    auto copied = fake.files_at("me/copy", "main");
+    // Loaded and saved again: config.json is our save's (not the fixture's bytes), same weights size.
+    EXPECT_NE(copied.at("config.json").find("GPT2LMHeadModel"), std::string::npos);
+    EXPECT_EQ(copied.at("model.safetensors").size(), read_file(gpt2_dir() + "/model.safetensors").size());
+  }
+
   CliRun bad = cli("push " + gpt2_dir() + " --repo-id me/cli --token wrong --endpoint " + fake.endpoint());
   EXPECT_EQ(bad.status, 1) << bad.out;
   EXPECT_NE(bad.out.find("error: "), std::string::npos) << bad.out;
