@@ -244,3 +244,62 @@ TEST(PushToHubHelpers, DefaultCommitMessagesAndTags) {
 }
 
 }  // namespace
+
+namespace {
+
+// transformers 4.51's own push_to_hub of the same fixture against the same server (oracle
+// tests/oracle/hub_upload_oracle.py, "transformers_push"): same commit message, same files with the
+// same NDJSON keys and LFS sizes, same card front matter, and a second push that commits nothing.
+TEST(PushToHubOracle, SameCommitAsTransformersPushToHub) {
+  json want = json::parse(read_file(std::string(TRANSFORMERS_TEST_DATA_DIR) + "/hub/upload_oracle.json"));
+  const json& py = want["transformers_push"];
+  HubEnv env;
+  FakeHub fake;
+  fake.set_write_token("hf_oracle_write_token");
+  auto model = AutoModelForCausalLM::from_pretrained(gpt2_dir());
+  hub::PushToHubOptions o;
+  o.token = "hf_oracle_write_token";
+  o.endpoint = fake.endpoint();
+  o.cache_dir = env.cache();
+  o.max_shard_size = std::string("30KB");
+  o.tags = {"tiny"};
+  hub::push_to_hub(*model, "oracle-org/tf-push", o);
+  auto lines_of = [&]() {
+    json lines = json::array();
+    for (const auto& l : fake.log()) {
+      if (l.req.method != "POST" || l.req.target.find("/commit/") == std::string::npos) continue;
+      std::istringstream in(l.req.body);
+      for (std::string line; std::getline(in, line);) {
+        if (line.empty()) continue;
+        json j = json::parse(line), v = j["value"], e{{"key", j["key"]}};
+        for (const char* k : {"path", "summary", "size"})
+          if (v.contains(k)) e[k] = v[k];
+        lines.push_back(e);
+      }
+    }
+    std::sort(lines.begin(), lines.end(), [](const json& a, const json& b) { return a.dump() < b.dump(); });
+    return lines;
+  };
+  json expected = py["first"]["commit_lines"];
+  std::sort(expected.begin(), expected.end(), [](const json& a, const json& b) { return a.dump() < b.dump(); });
+  EXPECT_EQ(lines_of(), expected);
+  EXPECT_EQ(fake.count("cdn", "PUT"), py["first"]["puts"].get<int>());
+  auto files = fake.files_at("oracle-org/tf-push", "main");
+  json names = json::array();
+  for (const auto& [p, _] : files) names.push_back(p);
+  EXPECT_EQ(names, want["results"]["transformers_push"]["files"]);
+  std::string card = files.at("README.md");
+  std::string front = want["results"]["transformers_push"]["card_front_matter"];
+  EXPECT_EQ(card.substr(0, front.size()), front);
+
+  fake.clear_log();
+  auto again = hub::push_to_hub(*model, "oracle-org/tf-push", o);
+  EXPECT_TRUE(again.skipped);
+  EXPECT_EQ(fake.count_path("/commit/"), py["second"]["commits"].get<int>());
+  EXPECT_EQ(fake.count("cdn", "PUT"), py["second"]["puts"].get<int>());
+  // transformers/huggingface_hub still ask the LFS batch API (it answers "already stored"); we skip it.
+  EXPECT_EQ(py["second"]["lfs_batches"].get<int>(), 1);
+  EXPECT_EQ(fake.count_path("/objects/batch"), 0);
+}
+
+}  // namespace

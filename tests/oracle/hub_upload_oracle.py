@@ -28,6 +28,8 @@ INPUT = os.path.join(DATA, "upload_oracle", "input")
 TOKEN = "hf_oracle_write_token"
 REPO = "oracle-org/pushed"
 PRIVATE_REPO = "oracle-org/private"
+TF_REPO = "oracle-org/tf-push"
+GPT2_FIXTURE = os.path.join(ROOT, "..", "shared", "fixtures", "hf", "models", "gpt2", "model")
 
 for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT",
             "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
@@ -141,6 +143,27 @@ def main():
     with open(hf_hub_download(PRIVATE_REPO, "config.json", token=TOKEN), "rb") as f:
         results["private_with_token_sha256"] = sha256(f.read())
 
+    # transformers 4.51's PreTrainedModel.push_to_hub of the tiny GPT-2 fixture, sharded, twice; a
+    # marker request splits the server log between the two pushes.
+    import requests
+    from transformers import GPT2LMHeadModel
+    model = GPT2LMHeadModel.from_pretrained(GPT2_FIXTURE)
+    cwd = os.getcwd()
+    os.chdir(HOME)  # push_to_hub writes into ./<repo name> when that folder exists; it does not here
+    try:
+        model.push_to_hub(TF_REPO, token=TOKEN, max_shard_size="30KB", tags=["tiny"])
+        requests.get(server.endpoint + "/marker/second-push")
+        second = model.push_to_hub(TF_REPO, token=TOKEN, max_shard_size="30KB", tags=["tiny"])
+    finally:
+        os.chdir(cwd)
+    with open(hf_hub_download(TF_REPO, "README.md", token=TOKEN), encoding="utf-8") as f:
+        card = f.read()
+    results["transformers_push"] = {
+        "card_front_matter": card[:card.index("\n---\n", 4) + 5],
+        "second_push_oid_is_first": second.oid == HfApi().model_info(TF_REPO, token=TOKEN).sha,
+        "files": sorted(s.rfilename for s in HfApi().model_info(TF_REPO, token=TOKEN).siblings),
+    }
+
     server.close()  # writes the request log
     log = json.load(open(log_path))
     out["results"] = results
@@ -180,6 +203,28 @@ def main():
             batches.append({"target": e["target"], "accept": e["accept"], "content_type": e["content_type"],
                             "operation": body["operation"], "hash_algo": body.get("hash_algo"),
                             "ref": body.get("ref"), "objects": body["objects"], "transfers": body.get("transfers")})
+    def push_summary(entries):
+        tf = [e for e in entries if "/oracle-org/tf-push" in e["target"] or e["server"] == "cdn"]
+        commit_lines = []
+        for e in tf:
+            if e["method"] == "POST" and "/commit/" in path_of(e["target"]):
+                for line in e["body"].splitlines():
+                    if line.strip():
+                        j = json.loads(line)
+                        v = j["value"]
+                        commit_lines.append({"key": j["key"], **({"path": v["path"]} if "path" in v else {}),
+                                             **({"summary": v["summary"]} if "summary" in v else {}),
+                                             **({"size": v["size"]} if "size" in v else {})})
+        return {"commit_lines": commit_lines,
+                "commits": sum(1 for e in tf if e["method"] == "POST" and "/commit/" in path_of(e["target"])),
+                "lfs_batches": sum(1 for e in tf if path_of(e["target"]).endswith("/objects/batch")),
+                "puts": sum(1 for e in tf if e["method"] == "PUT"),
+                "writes": [f'{e["method"]} {path_of(e["target"])}' for e in tf if is_write(e) and e["server"] == "hub"]}
+
+    start = next(i for i, e in enumerate(log) if "/oracle-org/tf-push" in e["target"] or
+                 (path_of(e["target"]) == "/api/repos/create" and '"tf-push"' in e.get("body", "")))
+    marker = next(i for i, e in enumerate(log) if path_of(e["target"]) == "/marker/second-push")
+    out["transformers_push"] = {"first": push_summary(log[start:marker]), "second": push_summary(log[marker + 1:])}
     out["requests"] = {
         "creates": [json.loads(e["body"]) for e in log if path_of(e["target"]) == "/api/repos/create"],
         "preuploads": preuploads,
