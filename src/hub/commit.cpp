@@ -46,15 +46,37 @@ std::string read_all(const std::string& path) {
   return ss.str();
 }
 
-// One addition with what the upload needs to know about it.
+// One addition with what the upload needs to know about it. File contents are not kept in memory:
+// the sha256 is streamed, LFS bytes are streamed by the PUT, and only regular files (which the Hub
+// keeps small) are read whole, for their git oid and the base64 commit line.
 struct Pending {
   const CommitOperationAdd* op;
-  std::string bytes;  // whole content (regular files are small; LFS bytes are PUT in one request)
+  std::uint64_t size = 0;
+  std::string sample;  // first 512 bytes
   std::string sha256;
   bool lfs = false;
   bool ignore = false;
   std::optional<std::string> remote_oid;
+  std::string bytes() const { return op->content ? *op->content : read_all(op->path_or_fileobj); }
 };
+
+Pending describe(const CommitOperationAdd& a) {
+  Pending p{&a};
+  if (a.content) {
+    p.size = a.content->size();
+    p.sample = a.content->substr(0, 512);
+    p.sha256 = sha256_hex(*a.content);
+    return p;
+  }
+  std::ifstream f(a.path_or_fileobj, std::ios::binary);
+  if (!f) throw FileNotFoundError("Cannot open '" + a.path_or_fileobj + "' for upload (" + a.path_in_repo + ")");
+  p.sample.resize(512);
+  f.read(p.sample.data(), 512);
+  p.sample.resize(static_cast<size_t>(f.gcount()));
+  p.size = fs::file_size(a.path_or_fileobj);
+  p.sha256 = sha256_file_hex(a.path_or_fileobj);
+  return p;
+}
 
 std::string rev_of(const CommitOptions& o) { return o.revision.empty() ? "main" : o.revision; }
 
@@ -66,8 +88,7 @@ void preupload(const std::string& repo_id, std::vector<Pending>& items, const Co
     nlohmann::json files = nlohmann::json::array();
     std::map<std::string, Pending*> by_path;
     for (size_t i = start; i < end; ++i) {
-      const auto& b = items[i].bytes;
-      files.push_back({{"path", items[i].op->path_in_repo}, {"sample", base64(b.substr(0, 512))}, {"size", b.size()}});
+      files.push_back({{"path", items[i].op->path_in_repo}, {"sample", base64(items[i].sample)}, {"size", items[i].size}});
       by_path[items[i].op->path_in_repo] = &items[i];
     }
     std::string what = "preupload to " + repo_id;
@@ -88,10 +109,10 @@ void preupload(const std::string& repo_id, std::vector<Pending>& items, const Co
     }
   }
   for (auto& p : items)
-    if (p.bytes.empty()) p.lfs = false;  // zero-byte files always go inline, as huggingface_hub forces
+    if (p.size == 0) p.lfs = false;  // zero-byte files always go inline, as huggingface_hub forces
 }
 
-detail::HttpResponse put_with_retries(const std::string& href, const detail::Headers& headers, const std::string& body,
+detail::HttpResponse put_with_retries(const std::string& href, const detail::Headers& headers, const Pending& p,
                                       const CommitOptions& o) {
   detail::HttpResponse r;
   for (int attempt = 0;; ++attempt) {
@@ -101,7 +122,8 @@ detail::HttpResponse put_with_retries(const std::string& href, const detail::Hea
     req.headers = headers;  // the storage URL is presigned: no Hub token is sent there
     req.headers.emplace_back("user-agent", user_agent(o.hub));
     req.proxies = o.hub.proxies;
-    req.body = body;
+    if (p.op->content) req.body = *p.op->content;
+    else req.body_file = p.op->path_or_fileobj;
     req.timeout_s = 60;
     try {
       r = detail::http_request(req);
@@ -123,7 +145,7 @@ void upload_lfs(const std::string& repo_id, std::vector<Pending*>& lfs, const Co
     nlohmann::json objects = nlohmann::json::array();
     std::map<std::string, Pending*> by_oid;
     for (size_t i = start; i < end; ++i) {
-      objects.push_back({{"oid", lfs[i]->sha256}, {"size", lfs[i]->bytes.size()}});
+      objects.push_back({{"oid", lfs[i]->sha256}, {"size", lfs[i]->size}});
       by_oid[lfs[i]->sha256] = lfs[i];
     }
     // Only "basic" is offered: we do not implement the multipart transfer.
@@ -154,7 +176,7 @@ void upload_lfs(const std::string& repo_id, std::vector<Pending*>& lfs, const Co
         for (const auto& [k, v] : up["header"].items()) h.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
       }
       std::string href = up.value("href", "");
-      auto pr = put_with_retries(href, h, p.bytes, o);
+      auto pr = put_with_retries(href, h, p, o);
       detail::check_ok(pr, "LFS PUT of '" + p.op->path_in_repo + "'");
       if (actions.contains("verify") && actions["verify"].is_object()) {
         std::string vhref = actions["verify"].value("href", "");
@@ -162,7 +184,7 @@ void upload_lfs(const std::string& repo_id, std::vector<Pending*>& lfs, const Co
         if (actions["verify"].contains("header") && actions["verify"]["header"].is_object())
           for (const auto& [k, v] : actions["verify"]["header"].items()) vh.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
         auto vr = detail::api_request("POST", vhref, o.hub,
-                                      nlohmann::json{{"oid", p.sha256}, {"size", p.bytes.size()}}.dump(),
+                                      nlohmann::json{{"oid", p.sha256}, {"size", p.size}}.dump(),
                                       "application/vnd.git-lfs+json", vh);
         detail::check_ok(vr, "LFS verify of '" + p.op->path_in_repo + "'");
       }
@@ -182,16 +204,14 @@ CommitInfo create_commit(const std::string& repo_id, const std::vector<CommitOpe
   items.reserve(additions.size());
   for (const auto& a : additions) {
     if (a.path_in_repo.empty()) throw ValueError("create_commit to " + repo_id + ": an addition has an empty path_in_repo");
-    Pending p{&a, a.content ? *a.content : read_all(a.path_or_fileobj)};
-    p.sha256 = sha256_hex(p.bytes);
-    items.push_back(std::move(p));
+    items.push_back(describe(a));
   }
   // A README.md is validated first: better to fail before uploading anything.
   for (const auto& p : items) {
     if (p.op->path_in_repo != "README.md") continue;
     std::string type = o.hub.repo_type.empty() ? "model" : o.hub.repo_type;
     auto r = detail::api_request("POST", detail::endpoint_of(o.hub) + "/api/validate-yaml", o.hub,
-                                 nlohmann::json{{"content", p.bytes}, {"repoType", type}}.dump(), "application/json");
+                                 nlohmann::json{{"content", p.bytes()}, {"repoType", type}}.dump(), "application/json");
     if (r.status == 400) throw ValueError("README.md of the commit to " + repo_id + " has invalid metadata: " + r.body);
     detail::check_ok(r, "validate-yaml of README.md");
     break;
@@ -200,7 +220,7 @@ CommitInfo create_commit(const std::string& repo_id, const std::vector<CommitOpe
   std::vector<Pending*> kept, lfs;
   for (auto& p : items) {
     if (p.ignore) continue;
-    std::string local_oid = p.lfs ? p.sha256 : git_blob_sha1_hex(p.bytes);
+    std::string local_oid = p.lfs ? p.sha256 : git_blob_sha1_hex(p.bytes());
     if (p.remote_oid && *p.remote_oid == local_oid) {
       info.unchanged.push_back(p.op->path_in_repo);
       continue;
@@ -221,9 +241,9 @@ CommitInfo create_commit(const std::string& repo_id, const std::vector<CommitOpe
     nlohmann::json line;
     if (p->lfs) {
       line = {{"key", "lfsFile"},
-              {"value", {{"path", p->op->path_in_repo}, {"algo", "sha256"}, {"oid", p->sha256}, {"size", p->bytes.size()}}}};
+              {"value", {{"path", p->op->path_in_repo}, {"algo", "sha256"}, {"oid", p->sha256}, {"size", p->size}}}};
     } else {
-      line = {{"key", "file"}, {"value", {{"content", base64(p->bytes)}, {"path", p->op->path_in_repo}, {"encoding", "base64"}}}};
+      line = {{"key", "file"}, {"value", {{"content", base64(p->bytes())}, {"path", p->op->path_in_repo}, {"encoding", "base64"}}}};
     }
     body += line.dump() + "\n";
     info.committed.push_back(p->op->path_in_repo);

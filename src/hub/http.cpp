@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 
@@ -131,8 +132,22 @@ HttpResponse http_request(const HttpRequest& req) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
   } else if (req.method != "GET") {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    if (req.body_file.empty()) {
+      curl_easy_setopt(c, CURLOPT_POSTFIELDS, req.body.data());
+      curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
+    }
+  }
+  // A file body is read by libcurl's default read callback (fread) as it sends: no copy in memory.
+  std::unique_ptr<FILE, decltype(&std::fclose)> upload(nullptr, &std::fclose);
+  if (!req.body_file.empty()) {
+    upload.reset(std::fopen(req.body_file.c_str(), "rb"));
+    if (!upload) throw ConnectionError("Cannot open '" + req.body_file + "' to upload it", req.url);
+    std::fseek(upload.get(), 0, SEEK_END);
+    curl_off_t size = std::ftell(upload.get());
+    std::fseek(upload.get(), 0, SEEK_SET);
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READDATA, upload.get());
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, size);
   }
   std::string proxy = select_proxy(req.proxies, req.url);
   if (!proxy.empty()) curl_easy_setopt(c, CURLOPT_PROXY, proxy.c_str());

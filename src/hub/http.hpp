@@ -25,6 +25,7 @@ struct HttpRequest {
   std::map<std::string, std::string> proxies;
   long timeout_s = 10;         // connect timeout, and the longest time without a byte received
   std::string body;            // request body for POST/PUT
+  std::string body_file;       // PUT only: stream this file as the body instead (large LFS uploads)
   // Receives the body of 2xx answers as it arrives, with the status (200 vs 206 matters to a resumed
   // download); return false to abort. Without it, the body is collected into HttpResponse::body
   // (error bodies always are).
