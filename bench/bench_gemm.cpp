@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "bench_report.hpp"
@@ -84,24 +85,28 @@ void BM_sgemm(benchmark::State& st) {
 }
 
 // y[N] = W . x for one row (decode): W [N,K] (Linear) or [K,N] when range(2) == 1 (GPT-2 Conv1D).
+// Each iteration uses the next of several weight copies (>= 192 MiB together, beyond the 48 MiB
+// L3), as decode does: every layer's weight comes from DRAM once per token.
 void BM_sgemv(benchmark::State& st) {
   const int impl = int(st.range(3));
   const int64_t K = st.range(0), N = st.range(1);
   const bool kn = st.range(2) == 1;
   ops::Generator g(0);
-  const Tensor x = ops::randn({K}, g), w = kn ? ops::randn({K, N}, g) : ops::randn({N, K}, g);
+  const int64_t copies = std::max<int64_t>(1, ((int64_t(192) << 20) + 4 * N * K - 1) / (4 * N * K));
+  const Tensor x = ops::randn({K}, g), w = kn ? ops::randn({copies, K, N}, g) : ops::randn({copies, N, K}, g);
   Tensor y = Tensor::empty({N});
   const float* px = x.data<float>();
-  const float* pw = w.data<float>();
   float* py = y.data<float>();
   namespace d = transformers::ops::detail;
-  const d::GemmOperand B = kn ? d::GemmOperand{pw, N, 1, d::BKind::F32} : d::GemmOperand{pw, 1, K, d::BKind::F32};
   if (impl == 1 && !d::own_sgemm_available()) {
     st.SkipWithError("no own kernel at this level");
     return;
   }
+  int64_t next = 0;
   const double t0 = benchpeaks::now_s();
   for (auto _ : st) {
+    const float* pw = w.data<float>() + (next++ % copies) * N * K;
+    const d::GemmOperand B = kn ? d::GemmOperand{pw, N, 1, d::BKind::F32} : d::GemmOperand{pw, 1, K, d::BKind::F32};
     if (impl == 0) {
       if (kn) cblas_sgemv(CblasRowMajor, CblasTrans, int(K), int(N), 1.0f, pw, int(N), px, 1, 0.0f, py, 1);
       else cblas_sgemv(CblasRowMajor, CblasNoTrans, int(N), int(K), 1.0f, pw, int(K), px, 1, 0.0f, py, 1);

@@ -225,3 +225,25 @@ TEST(Sgemm, PublicOpsRouteToEngine) {
       }
   });
 }
+
+// Batched float32 products (eager attention's per-head q.k^T): the slices run in parallel, each on
+// one thread of the engine; broadcast batch dims and a transposed view as in attention.
+TEST(Sgemm, BatchedSlicesInParallel) {
+  for_each_level([] {
+    const Tensor q = random({2, 5, 17, 64}, DType::Float32, -1, 1), k = random({2, 1, 33, 64}, DType::Float32, -1, 1);
+    const Tensor got = ops::matmul(q, k.transpose(2, 3));
+    const auto qv = q.to_vector<double>(), kv = k.to_vector<double>();
+    Ref want({2, 5, 17, 33});
+    for (int64_t b = 0; b < 2; ++b)
+      for (int64_t h = 0; h < 5; ++h)
+        for (int64_t i = 0; i < 17; ++i)
+          for (int64_t j = 0; j < 33; ++j) {
+            double s = 0;
+            for (int64_t d = 0; d < 64; ++d) s += qv[size_t(((b * 5 + h) * 17 + i) * 64 + d)] * kv[size_t((b * 33 + j) * 64 + d)];
+            want.v[size_t(((b * 5 + h) * 17 + i) * 33 + j)] = s;
+          }
+    // |q.k| terms <= 1, K = 64: gamma_66 * 64 bounds the float32 accumulation error
+    const double u = std::ldexp(1.0, -24);
+    EXPECT_TRUE(close(got, want, Tol{0, 66 * u / (1 - 66 * u) * 64}));
+  });
+}

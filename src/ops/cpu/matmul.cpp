@@ -128,9 +128,8 @@ Tensor batched(const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty(osh, a.dtype());
   const int64_t nb = shape_numel(batch);
   const size_t nd = batch.size();
-  std::vector<int64_t> idx(nd, 0);
   const int64_t es = int64_t(dtype_size(a.dtype()));
-  for (int64_t i = 0; i < nb; ++i) {
+  auto slice = [&](int64_t i) {
     int64_t rem = i, oa = ae.storage_offset(), ob = be.storage_offset();
     for (size_t d = nd; d-- > 0;) {
       const int64_t id = rem % batch[d];
@@ -141,6 +140,16 @@ Tensor batched(const Tensor& a, const Tensor& b) {
     const Tensor a2 = ae.as_strided({M, K}, {ae.stride(-2), ae.stride(-1)}, oa);
     const Tensor b2 = be.as_strided({K, N}, {be.stride(-2), be.stride(-1)}, ob);
     gemm2d(a2, b2, static_cast<char*>(out.data_ptr()) + i * M * N * es, N);
+  };
+  // Many small float32 products (eager attention's per-head q.k^T and p.v): one slice per task,
+  // each on one thread (our engine runs inline inside the pool), instead of every slice waking the
+  // pool. OpenBLAS paths keep the serial loop (BLAS threads inside pool workers would oversubscribe).
+  if (a.dtype() == DType::Float32 && nb > 1 && detail::own_sgemm_available() && M * N * K < (int64_t(1) << 22)) {
+    parallel_for(0, nb, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) slice(i);
+    });
+  } else {
+    for (int64_t i = 0; i < nb; ++i) slice(i);
   }
   return out;
 }

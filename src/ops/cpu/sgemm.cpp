@@ -1,6 +1,7 @@
 // Dispatcher of our float32 GEMM / GEMV: validates the operand layouts and picks the kernel level.
 #include "ops/cpu/sgemm.hpp"
 
+#include <cstdlib>
 #include <cstring>
 
 #include "transformers/core/cpu_features.hpp"
@@ -12,7 +13,15 @@ namespace {
 bool unit_stride(const GemmOperand& o) { return o.p != nullptr && (o.rs == 1 || o.cs == 1); }
 }  // namespace
 
-bool own_sgemm_available() { return kernel_level() == KernelLevel::Avx512; }
+// TRANSFORMERS_OWN_GEMM=0 sends float32 products back to OpenBLAS: an A/B switch for benchmarks
+// (same binary, same run), not a tuning knob.
+bool own_sgemm_available() {
+  static const bool disabled = [] {
+    const char* e = std::getenv("TRANSFORMERS_OWN_GEMM");
+    return e != nullptr && std::strcmp(e, "0") == 0;
+  }();
+  return !disabled && kernel_level() == KernelLevel::Avx512;
+}
 
 bool sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
            const float* bias, bool accumulate) {

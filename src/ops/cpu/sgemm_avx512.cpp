@@ -6,7 +6,7 @@
 // of B ([strip][k][NR], in L2, 16-bit B widened here) and runs the micro-kernel over every MR strip
 // of A (a strip, MR x KC floats, stays in L1 while the B strips of the chunk stream from L2).
 // The micro-kernel holds an MR x NR tile of C in MR*NR/16 zmm accumulators and does, per k, NR/16
-// vector loads of B and MR broadcast-FMAs (the broadcast folded into the FMA's memory operand).
+// vector loads of B, MR broadcasts of A and MR*NR/16 FMAs.
 // Edges: packed panels are zero-padded to MR / NR, and the write-back is masked.
 #include <immintrin.h>
 
@@ -35,7 +35,10 @@ constexpr int kMR = 8;
 constexpr int kNV = 3;
 constexpr int kNR = 16 * kNV;
 constexpr int64_t kKC = 192;
-constexpr int64_t kChunkStrips = 384 / kNR;  // NC = 384 columns: the chunk's packed B (288 KiB) stays in L2
+// NC = 192 columns per task: the chunk's packed B (144 KiB) stays in L2, and several tasks per
+// thread let a thread that lost its core to another process be helped by the other (the shared
+// packed A is only re-read from L2/L3 per chunk, negligible next to the chunk's FMAs).
+constexpr int64_t kChunkStrips = 192 / kNR;
 constexpr int64_t kApackFloats = int64_t(1) << 20;  // packed A per M block (4 MiB, L3)
 constexpr int64_t kSerialMacs = int64_t(1) << 20;   // below: one thread (the pool's wake-up costs more)
 
