@@ -136,6 +136,67 @@ detail::HttpResponse put_with_retries(const std::string& href, const detail::Hea
   }
 }
 
+// Bytes [offset, offset + n) of the addition (a slice of the file, read only now).
+std::string read_slice(const Pending& p, std::uint64_t offset, std::uint64_t n) {
+  if (p.op->content) return p.op->content->substr(offset, n);
+  std::ifstream f(p.op->path_or_fileobj, std::ios::binary);
+  if (!f) throw FileNotFoundError("Cannot open '" + p.op->path_or_fileobj + "' for upload");
+  f.seekg(static_cast<std::streamoff>(offset));
+  std::string out(n, '\0');
+  f.read(out.data(), static_cast<std::streamsize>(n));
+  if (static_cast<std::uint64_t>(f.gcount()) != n)
+    throw EnvironmentError("'" + p.op->path_or_fileobj + "' changed size while being uploaded");
+  return out;
+}
+
+// The multipart transfer: header "chunk_size" and numbered part URLs "1".."k" (k = ceil(size /
+// chunk)); PUT each slice, keep each answer's ETag, then POST {"oid","parts"} to the action's href.
+void upload_multipart(const Pending& p, const nlohmann::json& header, const std::string& href, const CommitOptions& o) {
+  std::uint64_t chunk = 0;
+  try {
+    const auto& c = header.at("chunk_size");
+    chunk = c.is_string() ? std::stoull(c.get<std::string>()) : c.get<std::uint64_t>();
+  } catch (const std::exception& e) {
+    throw FormatError("LFS multipart answer for '" + p.op->path_in_repo + "': bad chunk_size: " + e.what());
+  }
+  std::vector<std::pair<long, std::string>> urls;
+  for (const auto& [k, v] : header.items())
+    if (!k.empty() && std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; }) && v.is_string())
+      urls.emplace_back(std::stol(k), v.get<std::string>());
+  std::sort(urls.begin(), urls.end());
+  if (chunk == 0 || urls.size() != (p.size + chunk - 1) / chunk)
+    throw FormatError("Invalid server response to upload large LFS file '" + p.op->path_in_repo + "': " +
+                      std::to_string(urls.size()) + " part URLs for " + std::to_string(p.size) + " bytes in chunks of " +
+                      std::to_string(chunk));
+  nlohmann::json parts = nlohmann::json::array();
+  for (size_t i = 0; i < urls.size(); ++i) {
+    std::uint64_t off = i * chunk;
+    CommitOperationAdd slice{p.op->path_in_repo, "", read_slice(p, off, std::min<std::uint64_t>(chunk, p.size - off))};
+    Pending part{&slice};
+    auto r = put_with_retries(urls[i].second, {}, part, o);
+    detail::check_ok(r, "LFS part " + std::to_string(i + 1) + " of '" + p.op->path_in_repo + "'");
+    std::string etag = r.header("etag");
+    if (etag.empty()) throw FormatError("Invalid etag (empty) returned for part " + std::to_string(i + 1) + " of '" + p.op->path_in_repo + "'");
+    parts.push_back({{"partNumber", i + 1}, {"etag", etag}});
+  }
+  // Completion: a presigned URL too, so no Hub token (as huggingface_hub).
+  detail::HttpRequest req;
+  req.method = "POST";
+  req.url = href;
+  req.headers = {{"accept", "application/vnd.git-lfs+json"}, {"content-type", "application/vnd.git-lfs+json"},
+                 {"user-agent", user_agent(o.hub)}};
+  req.proxies = o.hub.proxies;
+  req.body = nlohmann::json{{"oid", p.sha256}, {"parts", parts}}.dump();
+  req.timeout_s = 60;
+  detail::HttpResponse r;
+  try {
+    r = detail::http_request(req);
+  } catch (const detail::ConnectionError& e) {
+    throw HfHubHTTPError(e.what(), HttpDetails{href, 0, "", ""});
+  }
+  detail::check_ok(r, "LFS multipart completion of '" + p.op->path_in_repo + "'");
+}
+
 void upload_lfs(const std::string& repo_id, std::vector<Pending*>& lfs, const CommitOptions& o, CommitInfo& info) {
   std::string url = detail::endpoint_of(o.hub) + "/" + detail::repo_url_prefix(o.hub.repo_type) + repo_id +
                     ".git/info/lfs/objects/batch";
@@ -148,8 +209,7 @@ void upload_lfs(const std::string& repo_id, std::vector<Pending*>& lfs, const Co
       objects.push_back({{"oid", lfs[i]->sha256}, {"size", lfs[i]->size}});
       by_oid[lfs[i]->sha256] = lfs[i];
     }
-    // Only "basic" is offered: we do not implement the multipart transfer.
-    nlohmann::json body{{"operation", "upload"}, {"transfers", {"basic"}}, {"objects", objects}, {"hash_algo", "sha256"}};
+    nlohmann::json body{{"operation", "upload"}, {"transfers", {"basic", "multipart"}}, {"objects", objects}, {"hash_algo", "sha256"}};
     if (!o.create_pr) body["ref"] = {{"name", rev_of(o)}};
     std::string what = "LFS batch for " + repo_id;
     auto r = detail::api_request("POST", url, o.hub, body.dump(), "application/vnd.git-lfs+json", lfs_headers);
@@ -169,15 +229,16 @@ void upload_lfs(const std::string& repo_id, std::vector<Pending*>& lfs, const Co
       const auto& actions = obj["actions"];
       if (!actions.contains("upload")) continue;
       const auto& up = actions["upload"];
-      detail::Headers h;
-      if (up.contains("header") && up["header"].is_object()) {
-        if (up["header"].contains("chunk_size"))
-          throw UnsupportedError("LFS upload of '" + p.op->path_in_repo + "': the server asked for the multipart transfer, which is not implemented");
-        for (const auto& [k, v] : up["header"].items()) h.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
-      }
       std::string href = up.value("href", "");
-      auto pr = put_with_retries(href, h, p, o);
-      detail::check_ok(pr, "LFS PUT of '" + p.op->path_in_repo + "'");
+      if (up.contains("header") && up["header"].is_object() && up["header"].contains("chunk_size")) {
+        upload_multipart(p, up["header"], href, o);
+      } else {
+        detail::Headers h;
+        if (up.contains("header") && up["header"].is_object())
+          for (const auto& [k, v] : up["header"].items()) h.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+        auto pr = put_with_retries(href, h, p, o);
+        detail::check_ok(pr, "LFS PUT of '" + p.op->path_in_repo + "'");
+      }
       if (actions.contains("verify") && actions["verify"].is_object()) {
         std::string vhref = actions["verify"].value("href", "");
         detail::Headers vh = lfs_headers;

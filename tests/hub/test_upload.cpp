@@ -88,7 +88,20 @@ class HubUploadOracle : public ::testing::Test {
   std::string repo = want["repo_id"];
   hub::HubOptions ho() { return {.cache_dir = env.cache(), .token = kToken, .endpoint = fake.endpoint()}; }
   hub::CommitOptions co(const std::string& msg) { return {.commit_message = msg, .hub = ho()}; }
-  void SetUp() override { fake.set_write_token(kToken); }
+  void SetUp() override {
+    fake.set_write_token(kToken);
+    fake.set_multipart_chunk(want["multipart"]["chunk"].get<size_t>());  // as the oracle's server
+  }
+  // The oracle's "Add a big file" commit: above the multipart chunk.
+  std::string big_bytes() {
+    size_t n = want["multipart"]["size"].get<size_t>();
+    std::string b(n, '\0');
+    for (size_t i = 0; i < n; ++i) b[i] = static_cast<char>((i * 7 + i / 256) % 251);
+    return b;
+  }
+  hub::CommitInfo commit_big() {
+    return hub::create_commit(repo, {{"big/weights.bin", "", big_bytes()}}, {}, co("Add a big file"));
+  }
 };
 
 TEST_F(HubUploadOracle, InputMatchesTheOracleInput) {
@@ -177,6 +190,7 @@ TEST_F(HubUploadOracle, UploadFolderAndCreateCommitSendWhatHuggingfaceHubSends) 
   EXPECT_EQ(s4.commits[0]["target"], req["commits"][2]["target"]);
   EXPECT_EQ(sorted_lines(s4.commits[0]["lines"]), sorted_lines(req["commits"][2]["lines"]));
 
+  commit_big();
   // What the client downloads afterwards is what huggingface_hub downloaded.
   for (const auto& [key, sha] : want["results"]["downloads_sha256"].items()) {
     auto o = ho();
@@ -205,6 +219,7 @@ TEST_F(HubUploadOracle, SnapshotDownloadWithPatternsListsWhatHuggingfaceHubGot) 
   std::string lfs_bytes;
   for (int i = 0; i < 7; ++i) lfs_bytes += std::string("\x00\x01", 2) + "binary-lfs-payload\n";
   hub::create_commit(repo, {{"weights/extra.bin", "", lfs_bytes}, {"notes.md", "", std::string("# notes\n")}}, {}, co("Add two files"));
+  commit_big();
   auto o1 = ho();
   o1.cache_dir = env.dir + "/c1";
   std::string snap = hub::snapshot_download(repo, {.hub = o1, .allow_patterns = {"*.json", "extra/*"}});
@@ -227,7 +242,38 @@ TEST_F(HubUploadOracle, SnapshotDownloadWithPatternsListsWhatHuggingfaceHubGot) 
   auto o4 = ho();
   o4.cache_dir = env.dir + "/c4";
   std::string ignored = hub::snapshot_download(repo, {.hub = o4, .ignore_patterns = {"*.safetensors", "weights/"}});
-  EXPECT_EQ(list_files(ignored), (std::vector<std::string>{".gitattributes", "config.json", "extra/notes.txt", "notes.md"}));
+  EXPECT_EQ(list_files(ignored), (std::vector<std::string>{".gitattributes", "big/weights.bin", "config.json", "extra/notes.txt", "notes.md"}));
+}
+
+TEST_F(HubUploadOracle, MultipartTransferAsHuggingfaceHubDoesIt) {
+  hub::create_repo(repo, {.hub = ho()});
+  fake.clear_log();
+  auto info = commit_big();
+  EXPECT_EQ(info.lfs_uploaded, std::vector<std::string>{"big/weights.bin"});
+  json parts = json::array(), completions = json::array();
+  for (const auto& l : fake.log()) {
+    std::string p = path_only(l.req.target);
+    if (l.req.method == "PUT" && p.rfind("/part/", 0) == 0)
+      parts.push_back({{"path", p}, {"size", l.req.body.size()}, {"authorization", !l.req.header("authorization").empty()}});
+    if (p.rfind("/complete/", 0) == 0)
+      completions.push_back({{"path", p}, {"authorization", !l.req.header("authorization").empty()},
+                             {"content_type", l.req.header("content-type")}, {"accept", l.req.header("accept")},
+                             {"body", json::parse(l.req.body)}});
+  }
+  ASSERT_EQ(want["multipart"]["part_puts"].size(), 3u);
+  EXPECT_EQ(parts, want["multipart"]["part_puts"]);
+  EXPECT_EQ(completions, want["multipart"]["completions"]);  // same parts, numbers and ETags
+  EXPECT_EQ(fake.count_path("/upload/", "PUT"), 0);           // no single PUT for this file
+  EXPECT_EQ(hub::sha256_file_hex(hub::hf_hub_download(repo, "big/weights.bin", ho())),
+            want["results"]["multipart_download_sha256"].get<std::string>());
+  EXPECT_EQ(want["results"]["multipart_download_sha256"], want["results"]["multipart_input_sha256"]);
+  // Also from a file on disk (slices read from the file).
+  std::string path = env.dir + "/big.bin";
+  transformers::testing::write_file(path, big_bytes() + "more");
+  fake.clear_log();
+  hub::create_commit(repo, {{"big/from_file.bin", path, std::nullopt}}, {}, co("From a file"));
+  EXPECT_EQ(fake.count_path("/part/", "PUT"), 3);
+  EXPECT_EQ(fake.files_at(repo, "main").at("big/from_file.bin"), big_bytes() + "more");
 }
 
 TEST_F(HubUploadOracle, PrivateRepoNeedsTheToken) {

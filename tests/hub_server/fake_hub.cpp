@@ -144,6 +144,11 @@ void FakeHub::set_write_token(const std::string& token) {
   write_token_ = token;
 }
 
+void FakeHub::set_multipart_chunk(size_t bytes) {
+  std::lock_guard<std::mutex> g(mu_);
+  multipart_chunk_ = bytes;
+}
+
 void FakeHub::cut_next_lfs_gets(int n, long bytes) {
   std::lock_guard<std::mutex> g(mu_);
   cuts_left_ = n;
@@ -510,12 +515,24 @@ ServerResponse FakeHub::handle_lfs(const ServerRequest& r, const std::string& re
   if (r.header("accept").find("application/vnd.git-lfs+json") == std::string::npos)
     return error(406, "", "", "LFS: Accept must be application/vnd.git-lfs+json");
   if (body.value("operation", "") != "upload") return error(400, "", "", "LFS batch: only the upload operation is served");
+  bool multipart_offered = false;
+  for (const auto& t : body.value("transfers", json::array())) multipart_offered = multipart_offered || t == "multipart";
   json objects = json::array();
   for (const auto& o : body.value("objects", json::array())) {
     std::string oid = o.value("oid", "");
     size_t size = o.value("size", size_t{0});
     json item{{"oid", oid}, {"size", size}};
-    if (!lfs_store_.count(oid)) {
+    if (!lfs_store_.count(oid) && multipart_offered && multipart_chunk_ > 0 && size > multipart_chunk_) {
+      // Multipart: "chunk_size" plus one presigned URL per part, keyed "1".."n"; href = completion.
+      json header{{"chunk_size", std::to_string(multipart_chunk_)}};
+      size_t n = (size + multipart_chunk_ - 1) / multipart_chunk_;
+      for (size_t i = 1; i <= n; ++i)
+        header[std::to_string(i)] = cdn_.base_url() + "/part/" + oid + "/" + std::to_string(i) + "?X-Amz-Signature=fake";
+      item["authenticated"] = true;
+      item["actions"] = {
+          {"upload", {{"href", cdn_.base_url() + "/complete/" + oid + "?X-Amz-Signature=fake"}, {"header", header}}},
+          {"verify", {{"href", hub_.base_url() + "/" + repo_key + ".git/info/lfs/objects/verify"}, {"header", json::object()}}}};
+    } else if (!lfs_store_.count(oid)) {
       item["authenticated"] = true;
       item["actions"] = {
           {"upload", {{"href", cdn_.base_url() + "/upload/" + oid + "?X-Amz-Signature=fake"}, {"header", {{"X-Fake-Upload", "1"}}}}},
@@ -538,6 +555,41 @@ ServerResponse FakeHub::handle_cdn(const ServerRequest& r) {
     ServerResponse ok;
     ok.headers.emplace_back("ETag", "\"" + oid.substr(0, 32) + "\"");
     return ok;
+  }
+  if (r.method == "PUT" && target.rfind("/part/", 0) == 0) {
+    std::string rest = target.substr(6);
+    std::string oid = rest.substr(0, rest.find('/'));
+    int n = std::stoi(rest.substr(rest.find('/') + 1));
+    if (!r.header("authorization").empty()) return error(400, "", "", "presigned URL: no Authorization header expected");
+    parts_[oid][n] = r.body;
+    ServerResponse ok;
+    ok.headers.emplace_back("ETag", "\"" + hub::sha256_hex(r.body).substr(0, 32) + "\"");
+    return ok;
+  }
+  if (r.method == "POST" && target.rfind("/complete/", 0) == 0) {
+    std::string oid = target.substr(10);
+    json body;
+    try {
+      body = json::parse(r.body);
+    } catch (const std::exception&) {
+      return error(400, "", "", "completion: body is not JSON");
+    }
+    auto& parts = parts_[oid];
+    std::string all;
+    int expect = 1;
+    for (const auto& p : body.value("parts", json::array())) {
+      int num = p.value("partNumber", 0);
+      auto it = parts.find(num);
+      if (num != expect++ || it == parts.end() ||
+          p.value("etag", "") != "\"" + hub::sha256_hex(it->second).substr(0, 32) + "\"")
+        return error(400, "", "", "completion: part " + std::to_string(num) + " missing or wrong etag");
+      all += it->second;
+    }
+    if (body.value("oid", "") != oid || hub::sha256_hex(all) != oid || static_cast<size_t>(expect - 1) != parts.size())
+      return error(400, "", "", "completion: the parts do not hash to " + oid);
+    lfs_store_[oid] = all;
+    parts_.erase(oid);
+    return json_response(json::object());
   }
   if (target.rfind("/lfs/", 0) != 0) return error(404, "", "", "no such object");
   auto it = lfs_store_.find(target.substr(5));

@@ -6,7 +6,7 @@
 // redirected to the CDN, which honours Range), relative redirects for renamed repos, repo_info
 // (GET /api/{type}s/{repo}[/revision/{rev}]). Accepts: create_repo, create_branch, preupload, the
 // LFS batch API (basic transfer: PUT to the CDN, then verify), the NDJSON commit (create_pr opens
-// refs/pr/N), validate-yaml. Every request is logged so tests can count them and inspect bodies.
+// refs/pr/N), validate-yaml, and the multipart LFS transfer when set_multipart_chunk() asks for it. Every request is logged so tests can count them and inspect bodies.
 // Used in-process by test_hub and as the standalone `hub_server` program by the oracle scripts.
 #include <map>
 #include <mutex>
@@ -37,6 +37,9 @@ class FakeHub {
   // Non-empty: every write call (create, branch, preupload, LFS batch, commit) needs this bearer
   // token (401 otherwise), and private repos created through the API are readable with it only.
   void set_write_token(const std::string& token);
+  // > 0: LFS objects larger than this are asked for through the multipart transfer (when the client
+  // offers it): numbered part URLs on the CDN, then a completion POST with the parts' ETags.
+  void set_multipart_chunk(size_t bytes);
 
   // Fault injection on the CDN: cut the next `n` LFS GETs after `bytes` bytes; serve altered bytes.
   void cut_next_lfs_gets(int n, long bytes);
@@ -89,6 +92,8 @@ class FakeHub {
   std::map<std::string, Repo> repos_;
   std::map<std::string, std::string> renamed_;
   std::map<std::string, std::string> lfs_store_;  // sha256 -> content
+  std::map<std::string, std::map<int, std::string>> parts_;  // multipart uploads in progress
+  size_t multipart_chunk_ = 0;
   std::vector<Logged> log_;
   std::string write_token_;
   int cuts_left_ = 0;

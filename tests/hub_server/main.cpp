@@ -3,7 +3,7 @@
 // stdin closes, then writes the request log (JSON) to --log.
 //
 //   hub_server [--write-token T] [--seed org/name=DIR]... [--spec REPO.json]... [--private org/name=TOKEN]...
-//              [--log FILE]
+//              [--multipart-chunk BYTES] [--log FILE]
 // --spec: {"repo_id", "commits": [{"sha", "refs": [...], "files": {path: base64}}]} (the format of
 // tests/data/hub/interop_repo.json): commits with the given shas.
 #include <filesystem>
@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
       };
       if (a == "--write-token") {
         hub.set_write_token(next());
+      } else if (a == "--multipart-chunk") {
+        hub.set_multipart_chunk(std::stoul(next()));
       } else if (a == "--spec") {
         std::ifstream f(next());
         auto spec = nlohmann::json::parse(f);

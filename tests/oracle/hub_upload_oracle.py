@@ -29,6 +29,8 @@ TOKEN = "hf_oracle_write_token"
 REPO = "oracle-org/pushed"
 PRIVATE_REPO = "oracle-org/private"
 TF_REPO = "oracle-org/tf-push"
+MULTIPART_CHUNK = 100000  # the server asks for multipart above this size
+MULTIPART_SIZE = 250001   # -> 3 parts
 GPT2_FIXTURE = os.path.join(ROOT, "..", "shared", "fixtures", "hf", "models", "gpt2", "model")
 
 for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_ENDPOINT",
@@ -70,7 +72,7 @@ def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else None
     files = make_input()
     log_path = os.path.join(HOME, "log.json")
-    server = HubServer(["--write-token", TOKEN, "--log", log_path], binary)
+    server = HubServer(["--write-token", TOKEN, "--log", log_path, "--multipart-chunk", str(MULTIPART_CHUNK)], binary)
     info = {"endpoint": server.endpoint}
     os.environ["HF_ENDPOINT"] = server.endpoint
     # huggingface_hub reads its constants at import: import only now.
@@ -110,6 +112,13 @@ def main():
     c4 = create_commit(REPO, [CommitOperationAdd("notes.md", b"# notes, changed in a PR\n")],
                        commit_message="Change notes", create_pr=True, token=TOKEN)
     results["create_pr"] = {"pr_revision": c4.pr_revision, "pr_num": c4.pr_num}
+
+    # A file above the server's multipart chunk (--multipart-chunk): parts PUT, then completion.
+    big = bytes((i * 7 + i // 256) % 251 for i in range(MULTIPART_SIZE))
+    create_commit(REPO, [CommitOperationAdd("big/weights.bin", big)], commit_message="Add a big file", token=TOKEN)
+    with open(hf_hub_download(REPO, "big/weights.bin", token=TOKEN), "rb") as f:
+        results["multipart_download_sha256"] = sha256(f.read())
+    results["multipart_input_sha256"] = sha256(big)
 
     # Downloads with the client: every file at main, one from the PR ref, a filtered snapshot.
     got = {}
@@ -225,6 +234,14 @@ def main():
                  (path_of(e["target"]) == "/api/repos/create" and '"tf-push"' in e.get("body", "")))
     marker = next(i for i, e in enumerate(log) if path_of(e["target"]) == "/marker/second-push")
     out["transformers_push"] = {"first": push_summary(log[start:marker]), "second": push_summary(log[marker + 1:])}
+    out["multipart"] = {
+        "chunk": MULTIPART_CHUNK, "size": MULTIPART_SIZE,
+        "part_puts": [{"path": path_of(e["target"]), "size": e["body_size"], "authorization": e["authorization"]}
+                      for e in log if e["method"] == "PUT" and path_of(e["target"]).startswith("/part/")],
+        "completions": [{"path": path_of(e["target"]), "authorization": e["authorization"],
+                         "content_type": e["content_type"], "accept": e["accept"],
+                         "body": json.loads(e["body"])} for e in log if path_of(e["target"]).startswith("/complete/")],
+    }
     out["requests"] = {
         "creates": [json.loads(e["body"]) for e in log if path_of(e["target"]) == "/api/repos/create"],
         "preuploads": preuploads,
