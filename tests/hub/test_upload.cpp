@@ -239,6 +239,15 @@ TEST_F(HubUploadOracle, SnapshotDownloadWithPatternsListsWhatHuggingfaceHubGot) 
   o3.cache_dir = env.dir + "/c3";
   o3.local_files_only = true;
   EXPECT_THROW(hub::snapshot_download(repo, {.hub = o3}), hub::LocalEntryNotFoundError);
+  {
+    // The documented short form: everything from the environment.
+    transformers::testing::ScopedEnv ep("HF_ENDPOINT", fake.endpoint());
+    transformers::testing::ScopedEnv tok("HF_TOKEN", kToken);
+    transformers::testing::ScopedEnv cache("HF_HUB_CACHE", env.dir + "/c5");
+    std::string s5 = hub::snapshot_download(repo, {.allow_patterns = {"*.json", "extra/*"}});
+    EXPECT_EQ(json(list_files(s5)), want["results"]["snapshot_allow_json_extra"]);
+    EXPECT_EQ(s5.rfind(env.dir + "/c5/models--oracle-org--pushed/snapshots/", 0), 0u) << s5;
+  }
   auto o4 = ho();
   o4.cache_dir = env.dir + "/c4";
   std::string ignored = hub::snapshot_download(repo, {.hub = o4, .ignore_patterns = {"*.safetensors", "weights/"}});

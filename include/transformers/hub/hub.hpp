@@ -81,8 +81,10 @@ std::optional<std::string> resolve_file(const std::string& repo_id_or_path, cons
                                         const HubOptions& opts = {});
 
 // Downloads every listed file (all must exist); returns the snapshot folder of the revision.
+// `opts` has no default so that snapshot_download(repo, {.allow_patterns = ...}) (hf_api.hpp, over
+// the repo listing) is never ambiguous with this overload.
 std::string snapshot_download(const std::string& repo_id, const std::vector<std::string>& filenames,
-                              const HubOptions& opts = {});
+                              const HubOptions& opts);
 
 // What `transformers-cli download` fetches: config.json (required), tokenizer and generation files
 // when present, then weights: model.safetensors, else its index then every shard, else the same for

@@ -4,7 +4,7 @@
 // commit holding only the files that differ from the remote ones. Lives in the hub layer (above
 // modeling), so modeling never depends on upload code.
 //
-//   hub::push_to_hub(*model, "me/tiny-gpt2", {.max_shard_size = std::string("200KB"), .token = "hf_..."});
+//   hub::push_to_hub(*model, "me/tiny-gpt2", {.token = "hf_...", .max_shard_size = std::string("200KB")});
 #include <cstdint>
 #include <map>
 #include <optional>
