@@ -1,6 +1,7 @@
 #include "transformers/nn/kv_cache.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "transformers/ops/indexing.hpp"
 
@@ -16,6 +17,25 @@ void check_states(const Tensor& k, const Tensor& v, int64_t layer_idx) {
   if (k.size(0) != v.size(0) || k.size(1) != v.size(1) || k.size(2) != v.size(2))
     throw ShapeError(where + ": keys " + shape_str(k.sizes()) + " and values " + shape_str(v.sizes()) +
                      " disagree in batch, heads or length");
+}
+// dst[b, h, s, :] = src[b, h, s, :] for 4-D tensors of equal shape. Same dtype with unit last
+// strides (every decode step: keys are a strided view of the fused QKV projection) copies each
+// head row with one memcpy; anything else goes through copy_ (which also converts dtypes).
+void copy_rows(Tensor dst, const Tensor& src) {
+  if (dst.dtype() != src.dtype() || dst.stride(3) != 1 || src.stride(3) != 1 || dst.device() != Device::CPU ||
+      src.device() != Device::CPU) {
+    dst.copy_(src);
+    return;
+  }
+  const size_t row = size_t(src.size(3)) * dtype_size(src.dtype());
+  const int64_t es = int64_t(dtype_size(src.dtype()));
+  char* pd = static_cast<char*>(dst.mutable_data_ptr());
+  const char* ps = static_cast<const char*>(src.data_ptr());
+  for (int64_t b = 0; b < src.size(0); ++b)
+    for (int64_t h = 0; h < src.size(1); ++h)
+      for (int64_t i = 0; i < src.size(2); ++i)
+        std::memcpy(pd + (b * dst.stride(0) + h * dst.stride(1) + i * dst.stride(2)) * es,
+                    ps + (b * src.stride(0) + h * src.stride(1) + i * src.stride(2)) * es, row);
 }
 }  // namespace
 
@@ -52,8 +72,8 @@ std::pair<Tensor, Tensor> Cache::update(const Tensor& k, const Tensor& v, int64_
   }
   grow(l, l.length + n);
   // copy_ converts dtype, so half-precision states may enter a float32 cache and vice versa.
-  l.keys.narrow(2, l.length, n).copy_(k);
-  l.values.narrow(2, l.length, n).copy_(v);
+  copy_rows(l.keys.narrow(2, l.length, n), k);
+  copy_rows(l.values.narrow(2, l.length, n), v);
   l.length += n;
   return {l.keys.narrow(2, 0, l.length), l.values.narrow(2, 0, l.length)};
 }

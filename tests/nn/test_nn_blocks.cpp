@@ -49,6 +49,39 @@ TEST(Cache, GrowsBeyondCapacityKeepingContents) {
   EXPECT_EQ(k.at({0, 0, 4, 1}), 15);
 }
 
+TEST(Cache, StridedHeadViewsAppendInPlace) {
+  // Keys/values as the models hand them over: head views of a fused [B, S, 3*H*D] projection,
+  // transposed to [B, H, S, D] (not contiguous); same dtype copies rows, other dtypes convert.
+  for (DType dt : {DType::Float32, DType::BFloat16}) {
+    SCOPED_TRACE(dtype_name(dt));
+    Cache cache({.max_cache_len = 6});
+    const int64_t B = 2, H = 3, D = 4;
+    auto heads = [&](const Tensor& qkv, int64_t part, int64_t s) {
+      return qkv.narrow(2, part * H * D, H * D).view({B, s, H, D}).transpose(1, 2);
+    };
+    const Tensor p1 = filled({B, 4, 3 * H * D}, 0).to(dt), p2 = filled({B, 1, 3 * H * D}, 5000).to(dt);
+    cache.update(heads(p1, 1, 4), heads(p1, 2, 4), 0);
+    auto [k, v] = cache.update(heads(p2, 1, 1), heads(p2, 2, 1), 0);
+    ASSERT_EQ(shape_str(k.sizes()), "[2, 3, 5, 4]");
+    EXPECT_EQ(k.dtype(), dt);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t s = 0; s < 5; ++s)
+          for (int64_t d = 0; d < D; ++d) {
+            const Tensor& src = s < 4 ? p1 : p2;
+            const int64_t si = s < 4 ? s : 0;
+            EXPECT_EQ(k.at({b, h, s, d}), src.at({b, si, 1 * H * D + h * D + d}));
+            EXPECT_EQ(v.at({b, h, s, d}), src.at({b, si, 2 * H * D + h * D + d}));
+          }
+  }
+  // a bfloat16 state entering a float32 cache converts
+  Cache c32;
+  c32.update(filled({1, 1, 1, 2}, 1), filled({1, 1, 1, 2}, 1), 0);
+  auto [k, v] = c32.update(filled({1, 1, 1, 2}, 3).to(DType::BFloat16), filled({1, 1, 1, 2}, 3).to(DType::BFloat16), 0);
+  EXPECT_EQ(k.dtype(), DType::Float32);
+  EXPECT_EQ(k.at({0, 0, 1, 1}), 4);
+}
+
 TEST(Cache, ReorderCropResetAndErrors) {
   Cache cache;
   cache.update(filled({3, 1, 2, 1}, 0), filled({3, 1, 2, 1}, 0), 0);

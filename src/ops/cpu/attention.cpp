@@ -2,12 +2,14 @@
 // keeps the probabilities.
 #include "transformers/ops/attention.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "ops/cpu/attention_kernel.hpp"
 #include "ops/cpu/common.hpp"
+#include "ops/cpu/half_ops.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/matmul.hpp"
@@ -44,8 +46,23 @@ void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v, const char* op
   }
 }
 
-// Float32 view with a unit last stride (copy only when needed).
+// Float32 view with a unit last stride (copy only when needed). 16-bit rows with a unit last
+// stride (a KV cache's filled part is such a strided view) are widened row by row into a
+// contiguous float32 tensor: no 16-bit clone of the whole cache before the conversion.
 Tensor f32_rows(const Tensor& t) {
+  if ((t.dtype() == DType::BFloat16 || t.dtype() == DType::Float16) && t.dim() == 4 && t.stride(3) == 1 &&
+      !t.is_contiguous()) {
+    Tensor f = Tensor::empty(t.sizes(), DType::Float32);
+    const int64_t B = t.size(0), H = t.size(1), L = t.size(2), D = t.size(3);
+    const uint16_t* ps = static_cast<const uint16_t*>(t.data_ptr());
+    float* pd = f.data<float>();
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t i = 0; i < L; ++i)
+          detail::half_to_float(ps + b * t.stride(0) + h * t.stride(1) + i * t.stride(2), t.dtype(),
+                                pd + ((b * H + h) * L + i) * D, D);
+    return f;
+  }
   Tensor f = t.dtype() == DType::Float32 ? t : detail::cast(t.contiguous(), DType::Float32);
   if (f.size(-1) > 1 && f.stride(-1) != 1) f = f.contiguous();
   return f;
@@ -145,8 +162,15 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
   const float* pk = static_cast<const float*>(k.data_ptr());
   const float* pv = static_cast<const float*>(v.data_ptr());
   float* po = out.data<float>();
-  parallel_for(0, B * H * qblocks, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<float> scratch(size_t(detail::attn_scratch_floats(BQ, D, Dv)));
+  // Grain: at least ~64K multiply-adds per task, so a decode step over a short cache runs inline
+  // instead of waking the pool for a few microseconds of work.
+  const int64_t task_macs = std::max<int64_t>(1, BQ * Lk * (D + Dv));
+  const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / task_macs);
+  parallel_for(0, B * H * qblocks, grain, [&](int64_t t0, int64_t t1) {
+    // per-thread scratch reused across calls (the tile initialises what it reads)
+    thread_local std::vector<float> scratch;
+    const size_t need = size_t(detail::attn_scratch_floats(BQ, D, Dv));
+    if (scratch.size() < need) scratch.resize(need);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t bh = t / qblocks, qb = t % qblocks;
       const int64_t b = bh / H, h = bh % H, hk = h / group;

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "ops/cpu/common.hpp"
+#include "ops/cpu/half_ops.hpp"
 #include "ops/cpu/vec_math.hpp"
 
 namespace transformers::ops {
@@ -165,9 +166,39 @@ Tensor binary_impl(BinOp op, const Tensor& a, const Tensor& b, DType out_dtype, 
   return detail::cast(out, out_dtype);
 }
 
+bool is_half(DType d) { return d == DType::BFloat16 || d == DType::Float16; }
+
+// Two tensors of one 16-bit float dtype, arithmetic op: computed per chunk in float32 and rounded
+// once, the same bits as casting both to float32, computing and casting back, without the three
+// float32 temporaries (decode-step adds and multiplies are a few thousand elements each).
+Tensor binary_half(BinOp op, const Tensor& a, const Tensor& b) {
+  check_cpu(a, op_name(op));
+  check_cpu(b, op_name(op));
+  const DType dt = a.dtype();
+  const Shape shape = broadcast_shapes(a.sizes(), b.sizes());
+  const Tensor ae = a.expand(shape), be = b.expand(shape);
+  Tensor out = Tensor::empty(shape, dt);
+  uint16_t* po = static_cast<uint16_t*>(out.data_ptr());
+  const uint16_t* pa = static_cast<const uint16_t*>(ae.data_ptr());
+  const uint16_t* pb = static_cast<const uint16_t*>(be.data_ptr());
+  const int code = op == BinOp::Add ? 0 : op == BinOp::Sub ? 1 : op == BinOp::Mul ? 2 : 3;
+  detail::strided_loop<3>(shape, {out.strides(), ae.strides(), be.strides()},
+                          [&](const std::array<int64_t, 3>& off, int64_t n, const std::array<int64_t, 3>& st) {
+                            if (st[0] == 1 && (st[1] == 0 || st[1] == 1) && (st[2] == 0 || st[2] == 1)) {
+                              detail::half_binary(code, dt, pa + off[1], st[1], pb + off[2], st[2], po + off[0], n);
+                              return;
+                            }
+                            for (int64_t i = 0; i < n; ++i)
+                              detail::half_binary(code, dt, pa + off[1] + i * st[1], 0, pb + off[2] + i * st[2], 0,
+                                                  po + off[0] + i * st[0], 1);
+                          });
+  return out;
+}
+
 Tensor binary(BinOp op, const Tensor& a, const Tensor& b) {
   detail::check_defined(a, op_name(op), "input");
   detail::check_defined(b, op_name(op), "other");
+  if (a.dtype() == b.dtype() && is_half(a.dtype()) && op <= BinOp::Div) return binary_half(op, a, b);
   DType rt = result_type(a, b);
   if (op == BinOp::And || op == BinOp::Or) return binary_impl(op, a, b, DType::Bool, opmath_dtype(rt));
   if (is_compare(op)) return binary_impl(op, a, b, DType::Bool, opmath_dtype(rt));
@@ -247,10 +278,42 @@ const char* un_name(UnOp op) {
   return names[int(op)];
 }
 
+// Float16/bfloat16 input, float op: per chunk through float32 (vector math where run_unary would
+// use it), rounded once; the same bits as run_unary on a float32 copy, without the copies.
+Tensor unary_half(UnOp op, const Tensor& a, double p0, double p1) {
+  const DType dt = a.dtype();
+  Tensor out = Tensor::empty(a.sizes(), dt);
+  uint16_t* po = static_cast<uint16_t*>(out.data_ptr());
+  const uint16_t* pa = static_cast<const uint16_t*>(a.data_ptr());
+  detail::strided_loop<2>(out.sizes(), {out.strides(), a.strides()},
+                          [&](const std::array<int64_t, 2>& off, int64_t n, const std::array<int64_t, 2>& st) {
+                            float x[detail::kHalfChunk], y[detail::kHalfChunk];
+                            for (int64_t i = 0; i < n; i += detail::kHalfChunk) {
+                              const int64_t c = std::min(detail::kHalfChunk, n - i);
+                              if (st[1] == 1) {
+                                detail::half_to_float(pa + off[1] + i, dt, x, c);
+                              } else {
+                                for (int64_t j = 0; j < c; ++j) detail::half_to_float(pa + off[1] + (i + j) * st[1], dt, x + j, 1);
+                              }
+                              // run_unary's rule: vector math for contiguous runs, else the scalar formula
+                              const bool vec = st[0] == 1 && st[1] == 1 && detail::vec_unary(int(op), y, x, c);
+                              if (!vec)
+                                for (int64_t j = 0; j < c; ++j) y[j] = apply_unary<float>(op, x[j], p0, p1);
+                              if (st[0] == 1) {
+                                detail::float_to_half(y, dt, po + off[0] + i, c);
+                              } else {
+                                for (int64_t j = 0; j < c; ++j) detail::float_to_half(y + j, dt, po + off[0] + (i + j) * st[0], 1);
+                              }
+                            }
+                          }, 8192);
+  return out;
+}
+
 Tensor unary(UnOp op, const Tensor& a, double p0 = 0, double p1 = 0) {
   detail::check_defined(a, un_name(op), "input");
   check_cpu(a, un_name(op));
   const DType in = a.dtype();
+  if (is_half(in) && op != UnOp::Not) return unary_half(op, a, p0, p1);
   const bool keeps_int = op == UnOp::Neg || op == UnOp::Abs || op == UnOp::Relu || op == UnOp::Clamp ||
                          (op == UnOp::Pow && std::floor(p0) == p0 && p0 >= 0);
   if (in == DType::Bool && (op == UnOp::Neg))

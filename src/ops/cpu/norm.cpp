@@ -2,8 +2,10 @@
 #include "transformers/ops/norm.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "ops/cpu/common.hpp"
+#include "ops/cpu/half_ops.hpp"
 #include "transformers/ops/elementwise.hpp"
 
 namespace transformers::ops {
@@ -45,6 +47,77 @@ void check_param(const Tensor& p, int64_t d, const char* op, const char* name) {
 }
 }  // namespace
 
+namespace {
+bool is_half(DType d) { return d == DType::BFloat16 || d == DType::Float16; }
+// Rows per parallel task: about 4096 elements, so a decode step's single rows run inline.
+int64_t row_grain(int64_t d) { return std::max<int64_t>(1, 4096 / std::max<int64_t>(d, 1)); }
+
+// 16-bit input: each row widened into a float32 scratch row, normalised with the same float32 math
+// as the float32 path, rounded once; weight and bias widened once per call. Same bits as casting
+// the input to float32 first, without the float32 copies of input and output.
+Tensor layer_norm_half(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, int64_t d) {
+  const DType dt = x.dtype();
+  const Tensor xc = x.contiguous();
+  std::vector<float> wb(size_t(2 * d));
+  float* pw = weight.defined() ? wb.data() : nullptr;
+  float* pb = bias.defined() ? wb.data() + d : nullptr;
+  if (pw) convert_contiguous(weight.contiguous().data_ptr(), weight.dtype(), pw, DType::Float32, d);
+  if (pb) convert_contiguous(bias.contiguous().data_ptr(), bias.dtype(), pb, DType::Float32, d);
+  Tensor out = Tensor::empty(x.sizes(), dt);
+  const uint16_t* px = static_cast<const uint16_t*>(xc.data_ptr());
+  uint16_t* po = static_cast<uint16_t*>(out.data_ptr());
+  const int64_t rows = d ? x.numel() / d : 0;
+  parallel_for(0, rows, row_grain(d), [&](int64_t r0, int64_t r1) {
+    std::vector<float> row(static_cast<size_t>(d));
+    for (int64_t r = r0; r < r1; ++r) {
+      detail::half_to_float(px + r * d, dt, row.data(), d);
+      const double mean = lane_sum(row.data(), d) / double(d);
+      const double v = lane_sq_sum(row.data(), d, mean) / double(d);
+      const float rstd = float(1.0 / std::sqrt(v + eps));
+      const float m = float(mean);
+      for (int64_t j = 0; j < d; ++j) {
+        float y = (row[size_t(j)] - m) * rstd;
+        if (pw) y *= pw[j];
+        if (pb) y += pb[j];
+        row[size_t(j)] = y;
+      }
+      detail::float_to_half(row.data(), dt, po + r * d, d);
+    }
+  });
+  return out;
+}
+
+// 16-bit LlamaRMSNorm: h = round(x * rsqrt(mean(x^2) + eps)) in the input dtype, then
+// round(weight * h) (weight of the same dtype; PyTorch multiplies in float32 and rounds).
+Tensor rms_norm_half(const Tensor& x, const Tensor& weight, double eps, int64_t d) {
+  const DType dt = x.dtype();
+  const Tensor xc = x.contiguous();
+  std::vector<float> wf(static_cast<size_t>(d));
+  if (weight.defined()) convert_contiguous(weight.contiguous().data_ptr(), dt, wf.data(), DType::Float32, d);
+  Tensor out = Tensor::empty(x.sizes(), dt);
+  const uint16_t* px = static_cast<const uint16_t*>(xc.data_ptr());
+  uint16_t* po = static_cast<uint16_t*>(out.data_ptr());
+  const int64_t rows = d ? x.numel() / d : 0;
+  const bool has_w = weight.defined();
+  parallel_for(0, rows, row_grain(d), [&](int64_t r0, int64_t r1) {
+    std::vector<float> row(static_cast<size_t>(d));
+    for (int64_t r = r0; r < r1; ++r) {
+      detail::half_to_float(px + r * d, dt, row.data(), d);
+      const double ss = lane_sq_sum(row.data(), d, 0.0);
+      const float var = float(ss / double(d));
+      const float rs = 1.0f / std::sqrt(var + float(eps));
+      for (int64_t j = 0; j < d; ++j) row[size_t(j)] *= rs;
+      if (has_w) {
+        detail::round_to_half(row.data(), dt, d);
+        for (int64_t j = 0; j < d; ++j) row[size_t(j)] = wf[size_t(j)] * row[size_t(j)];
+      }
+      detail::float_to_half(row.data(), dt, po + r * d, d);
+    }
+  });
+  return out;
+}
+}  // namespace
+
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
   detail::check_defined(x, "layer_norm", "input");
   detail::check_float_dtype(x, "layer_norm");
@@ -52,6 +125,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   const int64_t d = x.size(-1);
   check_param(weight, d, "layer_norm", "weight");
   check_param(bias, d, "layer_norm", "bias");
+  if (is_half(x.dtype()) && x.device() == Device::CPU) return layer_norm_half(x, weight, bias, eps, d);
   const DType c = detail::opmath_dtype(x.dtype());
   const Tensor xc = detail::cast(x.contiguous(), c);
   const Tensor w = weight.defined() ? weight.to(c).contiguous() : Tensor();
@@ -91,6 +165,8 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
   if (x.dim() == 0) throw ShapeError("rms_norm: expected an input with at least one dim, found a 0-dim tensor");
   const int64_t d = x.size(-1);
   check_param(weight, d, "rms_norm", "weight");
+  if (is_half(x.dtype()) && x.device() == Device::CPU && (!weight.defined() || weight.dtype() == x.dtype()))
+    return rms_norm_half(x, weight, eps, d);
   // LlamaRMSNorm: float32 math (float64 stays float64), result cast back to the input dtype.
   const DType c = x.dtype() == DType::Float64 ? DType::Float64 : DType::Float32;
   const Tensor xc = detail::cast(x.contiguous(), c);
