@@ -1,7 +1,7 @@
-// Matrix products: float32 -> our own GEMM / GEMV engine at the AVX-512 level (ops/cpu/sgemm.hpp),
-// OpenBLAS at the other levels; float64 -> dgemm; 16-bit floats -> float32 compute with our GEMV
+// Matrix products: float32 -> our own GEMM / GEMV engine (ops/cpu/sgemm.hpp: GEMM at the AVX-512
+// and AVX2 levels, few-row GEMV at AVX-512), OpenBLAS for the rest; float64 -> dgemm; 16-bit floats -> float32 compute with our GEMV
 // kernels for few rows (decode) and, for many rows, our GEMM packing the 16-bit weight straight to
-// float32 panels (AVX-512) or panel conversion + sgemm (other levels); ints -> int64 loops.
+// float32 panels (AVX-512 / AVX2) or panel conversion + sgemm (scalar level); ints -> int64 loops.
 #include "transformers/ops/matmul.hpp"
 
 #include <cblas.h>
@@ -144,7 +144,7 @@ Tensor batched(const Tensor& a, const Tensor& b) {
   // Many small float32 products (eager attention's per-head q.k^T and p.v): one slice per task,
   // each on one thread (our engine runs inline inside the pool), instead of every slice waking the
   // pool. OpenBLAS paths keep the serial loop (BLAS threads inside pool workers would oversubscribe).
-  if (a.dtype() == DType::Float32 && nb > 1 && detail::own_sgemm_available() && M * N * K < (int64_t(1) << 22)) {
+  if (a.dtype() == DType::Float32 && nb > 1 && detail::own_sgemv_available() && M * N * K < (int64_t(1) << 22)) {
     parallel_for(0, nb, 1, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) slice(i);
     });
@@ -169,7 +169,7 @@ void linear16(const Tensor& x, const Tensor& w, const float* bias, float* y) {
   const float* px = x.data<float>();
   const uint16_t* pw = static_cast<const uint16_t*>(w.data_ptr());
   const int64_t ldw = w.stride(0);
-  // Many rows at the AVX-512 level: our GEMM widens the 16-bit weight while packing it.
+  // Many rows: our GEMM (AVX-512 / AVX2) widens the 16-bit weight while packing it.
   if (M > 16 && detail::sgemm(M, N, K, detail::GemmOperand{px, K, 1, detail::BKind::F32},
                               detail::GemmOperand{pw, 1, ldw, bf16 ? detail::BKind::BF16 : detail::BKind::F16}, y, N,
                               bias, false))

@@ -20,12 +20,16 @@ bool own_sgemm_available() {
     const char* e = std::getenv("TRANSFORMERS_OWN_GEMM");
     return e != nullptr && std::strcmp(e, "0") == 0;
   }();
-  return !disabled && kernel_level() == KernelLevel::Avx512;
+  return !disabled && kernel_level() != KernelLevel::Scalar;
 }
+
+bool own_sgemv_available() { return own_sgemm_available() && kernel_level() == KernelLevel::Avx512; }
+
+bool own_sgemm_takes(int64_t M) { return own_sgemm_available() && (own_sgemv_available() || M > kGemvMaxRows); }
 
 bool sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
            const float* bias, bool accumulate) {
-  if (!own_sgemm_available() || A.kind != BKind::F32) return false;
+  if (!own_sgemm_takes(M) || A.kind != BKind::F32) return false;
   if (M <= 0 || N <= 0) return true;
   if (K == 0) {
     for (int64_t m = 0; m < M; ++m) {
@@ -35,13 +39,14 @@ bool sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOper
     return true;
   }
   if (!unit_stride(A) || !unit_stride(B)) return false;
-  sgemm_avx512(M, N, K, A, B, C, ldc, bias, accumulate);
+  if (kernel_level() == KernelLevel::Avx512) sgemm_avx512(M, N, K, A, B, C, ldc, bias, accumulate);
+  else sgemm_avx2(M, N, K, A, B, C, ldc, bias, accumulate);
   return true;
 }
 
 bool sgemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
            const float* bias) {
-  if (!own_sgemm_available() || M > kGemvMaxRows) return false;
+  if (!own_sgemv_available() || M > kGemvMaxRows) return false;
   if (M <= 0 || N <= 0) return true;
   if (K == 0) {
     for (int64_t m = 0; m < M; ++m)

@@ -178,79 +178,11 @@ void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict
   }
 }
 
-// 64-byte aligned scratch that grows on demand and lives as long as its thread.
-struct Scratch {
-  float* p = nullptr;
-  size_t n = 0;
-  ~Scratch() { std::free(p); }
-  float* get(size_t want) {
-    if (want > n) {
-      std::free(p);
-      p = nullptr;
-      n = 0;
-      const size_t bytes = (want * sizeof(float) + 63) / 64 * 64;
-      p = static_cast<float*>(std::aligned_alloc(64, bytes));
-      if (!p) throw std::bad_alloc();
-      n = want;
-    }
-    return p;
-  }
-};
-thread_local Scratch tl_apack, tl_bpack;
+}  // namespace
 
-template <BKind kB>
-void gemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
-          const float* bias, bool accumulate) {
-  const bool serial = M * N * K < kSerialMacs || get_num_threads() == 1;
-  const int64_t T = serial ? 1 : get_num_threads();
-  const int64_t mblock = std::max<int64_t>(kMR, kApackFloats / K / kMR * kMR);
-  const int64_t nstrips_n = (N + kNR - 1) / kNR;
-  // Column chunks: about kChunkStrips strips each, their count a multiple of the thread count.
-  int64_t nch = std::max<int64_t>(1, (nstrips_n + kChunkStrips / 2) / kChunkStrips);
-  nch = std::min(nstrips_n, (nch + T - 1) / T * T);
-  const int64_t chunk_strips = (nstrips_n + nch - 1) / nch;
-  nch = (nstrips_n + chunk_strips - 1) / chunk_strips;
-  float* apack = tl_apack.get(size_t(std::min(mblock, (M + kMR - 1) / kMR * kMR) * K));
-  auto run = [&](int64_t begin, int64_t end, int64_t grain, auto&& fn) {
-    if (serial) fn(begin, end);
-    else parallel_for(begin, end, grain, fn);
-  };
-  for (int64_t mb0 = 0; mb0 < M; mb0 += mblock) {
-    const int64_t mb = std::min(mblock, M - mb0);
-    const int64_t nstrips_m = (mb + kMR - 1) / kMR;
-    run(0, nstrips_m, 2, [&](int64_t s0, int64_t s1) {
-      for (int64_t s = s0; s < s1; ++s)
-        pack_a_strip(A, mb0 + s * kMR, int(std::min<int64_t>(kMR, mb - s * kMR)), K, apack + s * kMR * K);
-    });
-    // Too few column chunks for the threads: also split the rows.
-    const int64_t msplit = nch >= T ? 1 : std::min(nstrips_m, (T + nch - 1) / nch);
-    run(0, nch * msplit, 1, [&](int64_t t0, int64_t t1) {
-      float* bpack = tl_bpack.get(size_t(chunk_strips * kNR * kKC));
-      for (int64_t t = t0; t < t1; ++t) {
-        const int64_t ch = t % nch, ms = t / nch;
-        const int64_t s_lo = nstrips_m * ms / msplit, s_hi = nstrips_m * (ms + 1) / msplit;
-        const int64_t n0 = ch * chunk_strips * kNR, n1 = std::min(N, n0 + chunk_strips * kNR);
-        const int64_t nj = (n1 - n0 + kNR - 1) / kNR;
-        for (int64_t k0 = 0; k0 < K; k0 += kKC) {
-          const int64_t kc = std::min(kKC, K - k0);
-          for (int64_t j = 0; j < nj; ++j)
-            pack_b_strip<kB>(B, n0 + j * kNR, int(std::min<int64_t>(kNR, n1 - n0 - j * kNR)), k0, kc, bpack + j * kc * kNR);
-          const bool first = k0 == 0;
-          for (int64_t s = s_lo; s < s_hi; ++s) {
-            const int64_t m0 = mb0 + s * kMR;
-            const int mr = int(std::min<int64_t>(kMR, M - m0));
-            const float* a = apack + s * kMR * K + k0 * kMR;
-            for (int64_t j = 0; j < nj; ++j) {
-              const int64_t c0 = n0 + j * kNR;
-              micro_kernel(kc, a, bpack + j * kc * kNR, C + m0 * ldc + c0, ldc, mr, int(std::min<int64_t>(kNR, n1 - c0)),
-                           first && bias ? bias + c0 : nullptr, !first || accumulate);
-            }
-          }
-        }
-      }
-    });
-  }
-}
+#include "ops/cpu/sgemm_driver.inc"
+
+namespace {
 
 // ---- GEMV (few rows) ----
 
