@@ -1,8 +1,8 @@
 // AVX-512 float32 GEMM (Goto/BLIS structure) and few-row GEMV; only called when kernel_level()
 // is Avx512 (see sgemm.cpp).
 //
-// GEMM: A is packed once per call into MR-row strips ([strip][k][MR], shared by the threads); the
-// threads then claim column chunks of C (NCH strips of NR columns). A chunk packs its KC x NC block
+// GEMM (driver in sgemm_driver.inc, shared with the AVX2 level): A is packed once per call into
+// MR-row strips ([strip][k][MR], shared by the threads); the threads then claim column chunks of C. A chunk packs its KC x NC block
 // of B ([strip][k][NR], in L2, 16-bit B widened here) and runs the micro-kernel over every MR strip
 // of A (a strip, MR x KC floats, stays in L1 while the B strips of the chunk stream from L2).
 // The micro-kernel holds an MR x NR tile of C in MR*NR/16 zmm accumulators and does, per k, NR/16
@@ -255,7 +255,6 @@ void gemv_kn_part(const float* x, int64_t ldx, const void* w, int64_t ldw, int64
 template <BKind kB, int kM>
 void gemv_m(int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
             const float* bias) {
-  const int64_t es = kB == BKind::F32 ? 4 : 2;
   const bool serial = N * K < (int64_t(1) << 16) || get_num_threads() == 1;
   if (B.rs == 1 && (B.cs != 1 || N == 1)) {
     auto body = [&](int64_t g0, int64_t g1) {
@@ -276,7 +275,6 @@ void gemv_m(int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand
   };
   if (serial || parts == 1) body(0, parts);
   else parallel_for(0, parts, 1, body);
-  (void)es;
   auto reduce = [&](int64_t n0, int64_t n1) {
     for (int m = 0; m < kM; ++m)
       for (int64_t n = n0; n < n1; n += 16) {
