@@ -4,9 +4,12 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
+#include <thread>
 
 #include "ops/cpu/sgemm.hpp"
 #include "transformers/core/parallel.hpp"

@@ -11,8 +11,11 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <new>
+#include <thread>
 
 #include "ops/cpu/sgemm.hpp"
 #include "transformers/core/parallel.hpp"
