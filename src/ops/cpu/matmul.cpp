@@ -1,7 +1,8 @@
 // Matrix products: float32 -> our own GEMM / GEMV engine (ops/cpu/sgemm.hpp: GEMM at the AVX-512
-// and AVX2 levels, few-row GEMV at AVX-512), OpenBLAS for the rest; float64 -> dgemm; 16-bit floats -> float32 compute with our GEMV
-// kernels for few rows (decode) and, for many rows, our GEMM packing the 16-bit weight straight to
-// float32 panels (AVX-512 / AVX2) or panel conversion + sgemm (scalar level); ints -> int64 loops.
+// and AVX2 levels, few-row GEMV at AVX-512), OpenBLAS for the rest; float64 -> dgemm; 16-bit
+// floats -> float32 compute with our GEMV kernels for few rows (decode) and, for many rows, our
+// GEMM packing the 16-bit weight straight to float32 panels (AVX-512 / AVX2) or panel conversion
+// + sgemm (scalar level); ints -> int64 loops.
 #include "transformers/ops/matmul.hpp"
 
 #include <cblas.h>
