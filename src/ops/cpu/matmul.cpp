@@ -1,5 +1,5 @@
-// Matrix products: float32 -> our own GEMM / GEMV engine (ops/cpu/sgemm.hpp: GEMM at the AVX-512
-// and AVX2 levels, few-row GEMV at AVX-512), OpenBLAS for the rest; float64 -> dgemm; 16-bit
+// Matrix products: float32 -> our own GEMM / GEMV engine (ops/cpu/sgemm.hpp, AVX-512 and AVX2
+// levels), OpenBLAS at the scalar level; float64 -> dgemm; 16-bit
 // floats -> float32 compute with our GEMV kernels for few rows (decode) and, for many rows, our
 // GEMM packing the 16-bit weight straight to float32 panels (AVX-512 / AVX2) or panel conversion
 // + sgemm (scalar level); ints -> int64 loops.
@@ -145,7 +145,7 @@ Tensor batched(const Tensor& a, const Tensor& b) {
   // Many small float32 products (eager attention's per-head q.k^T and p.v): one slice per task,
   // each on one thread (our engine runs inline inside the pool), instead of every slice waking the
   // pool. OpenBLAS paths keep the serial loop (BLAS threads inside pool workers would oversubscribe).
-  if (a.dtype() == DType::Float32 && nb > 1 && detail::own_sgemv_available() && M * N * K < (int64_t(1) << 22)) {
+  if (a.dtype() == DType::Float32 && nb > 1 && detail::own_sgemm_available() && M * N * K < (int64_t(1) << 22)) {
     parallel_for(0, nb, 1, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) slice(i);
     });

@@ -23,13 +23,10 @@ bool own_sgemm_available() {
   return !disabled && kernel_level() != KernelLevel::Scalar;
 }
 
-bool own_sgemv_available() { return own_sgemm_available() && kernel_level() == KernelLevel::Avx512; }
-
-bool own_sgemm_takes(int64_t M) { return own_sgemm_available() && (own_sgemv_available() || M > kGemvMaxRows); }
 
 bool sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
            const float* bias, bool accumulate) {
-  if (!own_sgemm_takes(M) || A.kind != BKind::F32) return false;
+  if (!own_sgemm_available() || A.kind != BKind::F32) return false;
   if (M <= 0 || N <= 0) return true;
   if (K == 0) {
     for (int64_t m = 0; m < M; ++m) {
@@ -46,7 +43,7 @@ bool sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOper
 
 bool sgemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
            const float* bias) {
-  if (!own_sgemv_available() || M > kGemvMaxRows) return false;
+  if (!own_sgemm_available() || M > kGemvMaxRows) return false;
   if (M <= 0 || N <= 0) return true;
   if (K == 0) {
     for (int64_t m = 0; m < M; ++m)
@@ -54,7 +51,8 @@ bool sgemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const G
     return true;
   }
   if (!unit_stride(B)) return false;
-  sgemv_avx512(M, N, K, x, ldx, B, y, ldy, bias);
+  if (kernel_level() == KernelLevel::Avx512) sgemv_avx512(M, N, K, x, ldx, B, y, ldy, bias);
+  else sgemv_avx2(M, N, K, x, ldx, B, y, ldy, bias);
   return true;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Our own float32 GEMM / GEMV engine: GEMM at the AVX-512 and AVX2 levels, few-row GEMV at the
-// AVX-512 level; where a function returns false the caller keeps using OpenBLAS. Operands are strided 2-D views: element (r, c) of a matrix lives at
+// Our own float32 GEMM / GEMV engine (AVX-512 and AVX2 levels; at the scalar level the functions
+// return false and the caller keeps using OpenBLAS). Operands are strided 2-D views: element (r, c) of a matrix lives at
 // p[r * rs + c * cs], and one of rs / cs must be 1 (row-major or its transpose), so the nn.Linear
 // weight [N, K] is passed as B with b_rs = 1, b_cs = ldw and needs no copy.
 //
@@ -18,19 +18,13 @@ struct GemmOperand {
   BKind kind = BKind::F32;
 };
 
-// True when this kernel level has our own GEMM (AVX-512 or AVX2). TRANSFORMERS_OWN_GEMM=0 turns
-// the engine off (OpenBLAS everywhere) for A/B benchmarks.
+// True when this kernel level has our own kernels (AVX-512 or AVX2). TRANSFORMERS_OWN_GEMM=0
+// turns the engine off (OpenBLAS everywhere) for A/B benchmarks.
 bool own_sgemm_available();
-// True when every float32 product shape is ours at this level (GEMM and few-row GEMV: AVX-512).
-bool own_sgemv_available();
-// Whether sgemm() takes a product of M rows at this level: at AVX2 the few-row (decode) shapes
-// are left to OpenBLAS's sgemv rather than packing a whole weight for one row.
-bool own_sgemm_takes(int64_t M);
 
 // C[M, N] (row stride ldc, unit column stride) = A[M, K] · B[K, N]  (+ bias[n] when bias != nullptr)
 // (+ the previous C when accumulate). A must be float32. Returns false, touching nothing, when the
-// kernel level has no own kernel, the level leaves M rows to BLAS (own_sgemm_takes), or a stride
-// pattern is not supported. K == 0 writes bias / zero.
+// kernel level has no own kernel or a stride pattern is not supported. K == 0 writes bias / zero.
 // Runs on our thread pool (get_num_threads()); small products stay on the calling thread.
 bool sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
            const float* bias, bool accumulate);
@@ -43,6 +37,8 @@ bool sgemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const G
            const float* bias);
 
 // Per-level implementations (sgemm_avx512.cpp, sgemm_avx2.cpp).
+void sgemv_avx2(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y,
+                int64_t ldy, const float* bias);
 void sgemm_avx2(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
                 const float* bias, bool accumulate);
 void sgemm_avx512(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,

@@ -1,6 +1,6 @@
-// AVX2 + FMA float32 GEMM: the packing driver of sgemm_driver.inc with a 6 x 16 micro-kernel
-// (12 ymm accumulators + 2 B vectors + 1 broadcast of the 16 ymm registers). Only called when
-// kernel_level() is Avx2 (see sgemm.cpp); few-row products stay on OpenBLAS at this level.
+// AVX2 + FMA float32 GEMM and few-row GEMV: the packing driver of sgemm_driver.inc with a 6 x 16
+// micro-kernel (12 ymm accumulators + 2 B vectors + 1 broadcast of the 16 ymm registers), and
+// sgemv_kernels.inc on 8-float vectors. Only called when kernel_level() is Avx2 (see sgemm.cpp).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -158,12 +158,47 @@ void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict
 
 #include "ops/cpu/sgemm_driver.inc"
 
+namespace {
+
+// Vector vocabulary of sgemv_kernels.inc.
+constexpr int kW = 8;
+using VT = __m256;
+inline VT zero_v() { return _mm256_setzero_ps(); }
+inline VT set1_v(float f) { return _mm256_set1_ps(f); }
+inline VT fma_v(VT a, VT b, VT c) { return _mm256_fmadd_ps(a, b, c); }
+inline VT add_v(VT a, VT b) { return _mm256_add_ps(a, b); }
+inline float hsum(VT v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+inline VT load_x(const float* p, int64_t n) { return load8<BKind::F32>(p, 0, n); }
+inline void store_x(float* p, VT v, int64_t n) { store_first(p, v, int(std::min<int64_t>(n, 8))); }
+template <BKind kB>
+inline VT load_w(const void* base, int64_t idx, int64_t n) {
+  return load8<kB>(base, idx, n);
+}
+
+}  // namespace
+
+#include "ops/cpu/sgemv_kernels.inc"
+
 void sgemm_avx2(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
                 const float* bias, bool accumulate) {
   switch (B.kind) {
     case BKind::F32: gemm<BKind::F32>(M, N, K, A, B, C, ldc, bias, accumulate); return;
     case BKind::BF16: gemm<BKind::BF16>(M, N, K, A, B, C, ldc, bias, accumulate); return;
     case BKind::F16: gemm<BKind::F16>(M, N, K, A, B, C, ldc, bias, accumulate); return;
+  }
+}
+
+void sgemv_avx2(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y,
+                int64_t ldy, const float* bias) {
+  switch (B.kind) {
+    case BKind::F32: gemv<BKind::F32>(M, N, K, x, ldx, B, y, ldy, bias); return;
+    case BKind::BF16: gemv<BKind::BF16>(M, N, K, x, ldx, B, y, ldy, bias); return;
+    case BKind::F16: gemv<BKind::F16>(M, N, K, x, ldx, B, y, ldy, bias); return;
   }
 }
 

@@ -187,122 +187,24 @@ void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict
 
 namespace {
 
-// ---- GEMV (few rows) ----
-
-inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
-
-constexpr int64_t kGemvPrefetch = 256;  // elements ahead on each weight row
-
-// B(k, n) contiguous along k (nn.Linear weight row n at w + n*ldw): kM rows of x against 4 weight
-// rows at a time; each weight vector feeds kM FMAs and is read once.
-template <BKind kB, int kM>
-void gemv_nk(const float* x, int64_t ldx, int64_t K, const void* w, int64_t ldw, int64_t n0, int64_t n1, float* y,
-             int64_t ldy, const float* bias) {
-  const int64_t es = kB == BKind::F32 ? 4 : 2;
-  const char* wb = static_cast<const char*>(w);
-  int64_t n = n0;
-  for (; n < n1; n += 4) {
-    const int rows = int(std::min<int64_t>(4, n1 - n));
-    __m512 acc[kM][4];
-    for (int m = 0; m < kM; ++m)
-      for (int r = 0; r < 4; ++r) acc[m][r] = _mm512_setzero_ps();
-    const void* wr[4];
-    for (int r = 0; r < 4; ++r) wr[r] = wb + (n + std::min(r, rows - 1)) * ldw * es;
-    for (int64_t k = 0; k < K; k += 16) {
-      const __mmask16 lm = lanes(K - k);
-      __m512 wv[4];
-      for (int r = 0; r < 4; ++r) {
-        // four concurrent row streams: fetch ahead so each keeps enough misses in flight
-        _mm_prefetch(static_cast<const char*>(wr[r]) + (k + kGemvPrefetch) * es, _MM_HINT_T0);
-        wv[r] = load16<kB>(wr[r], k, lm);
-      }
-      for (int m = 0; m < kM; ++m) {
-        const __m512 xv = _mm512_maskz_loadu_ps(lm, x + m * ldx + k);
-        for (int r = 0; r < 4; ++r) acc[m][r] = _mm512_fmadd_ps(wv[r], xv, acc[m][r]);
-      }
-    }
-    for (int m = 0; m < kM; ++m)
-      for (int r = 0; r < rows; ++r) y[m * ldy + n + r] = hsum(acc[m][r]) + (bias ? bias[n + r] : 0.0f);
-  }
-}
-
-// B(k, n) contiguous along n (GPT-2 Conv1D weight [K, N]): partial sums over k in [k0, k1) into
-// part[m * N + n], four weight rows per pass so each partial-sum load/store carries 4*kM FMAs.
-template <BKind kB, int kM>
-void gemv_kn_part(const float* x, int64_t ldx, const void* w, int64_t ldw, int64_t N, int64_t k0, int64_t k1,
-                  float* part) {
-  const int64_t es = kB == BKind::F32 ? 4 : 2;
-  const char* wb = static_cast<const char*>(w);
-  for (int64_t i = 0; i < kM * N; ++i) part[i] = 0.0f;
-  for (int64_t k = k0; k < k1; k += 4) {
-    const int rows = int(std::min<int64_t>(4, k1 - k));
-    __m512 xb[kM][4];
-    const void* wr[4];
-    for (int r = 0; r < 4; ++r) {
-      wr[r] = wb + (k + std::min(r, rows - 1)) * ldw * es;
-      for (int m = 0; m < kM; ++m) xb[m][r] = _mm512_set1_ps(r < rows ? x[m * ldx + k + r] : 0.0f);
-    }
-    for (int64_t n = 0; n < N; n += 16) {
-      const __mmask16 lm = lanes(N - n);
-      __m512 wv[4];
-      for (int r = 0; r < 4; ++r) wv[r] = load16<kB>(wr[r], n, lm);
-      for (int m = 0; m < kM; ++m) {
-        __m512 p = _mm512_maskz_loadu_ps(lm, part + m * N + n);
-        for (int r = 0; r < 4; ++r) p = _mm512_fmadd_ps(wv[r], xb[m][r], p);
-        _mm512_mask_storeu_ps(part + m * N + n, lm, p);
-      }
-    }
-  }
-}
-
-template <BKind kB, int kM>
-void gemv_m(int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
-            const float* bias) {
-  const bool serial = N * K < (int64_t(1) << 16) || get_num_threads() == 1;
-  if (B.rs == 1 && (B.cs != 1 || N == 1)) {
-    auto body = [&](int64_t g0, int64_t g1) {
-      gemv_nk<kB, kM>(x, ldx, K, B.p, B.cs, g0 * 4, std::min(N, g1 * 4), y, ldy, bias);
-    };
-    const int64_t groups = (N + 3) / 4;
-    if (serial) body(0, groups);
-    else parallel_for(0, groups, 16, body);
-    return;
-  }
-  // Split K so each thread streams a contiguous band of weight rows; then add the parts.
-  const int64_t T = serial ? 1 : get_num_threads();
-  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(2 * T, K / 64));
-  float* part = tl_apack.get(size_t(parts * kM * N));
-  auto body = [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p)
-      gemv_kn_part<kB, kM>(x, ldx, B.p, B.rs, N, K * p / parts, K * (p + 1) / parts, part + p * kM * N);
-  };
-  if (serial || parts == 1) body(0, parts);
-  else parallel_for(0, parts, 1, body);
-  auto reduce = [&](int64_t n0, int64_t n1) {
-    for (int m = 0; m < kM; ++m)
-      for (int64_t n = n0; n < n1; n += 16) {
-        const __mmask16 lm = lanes(n1 - n);
-        __m512 s = bias ? _mm512_maskz_loadu_ps(lm, bias + n) : _mm512_setzero_ps();
-        for (int64_t p = 0; p < parts; ++p) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(lm, part + (p * kM + m) * N + n));
-        _mm512_mask_storeu_ps(y + m * ldy + n, lm, s);
-      }
-  };
-  if (serial || N < 8192) reduce(0, N);
-  else parallel_for(0, (N + 15) / 16, 256, [&](int64_t v0, int64_t v1) { reduce(v0 * 16, std::min(N, v1 * 16)); });
-}
-
+// ---- GEMV (few rows): vector vocabulary for sgemv_kernels.inc ----
+constexpr int kW = 16;
+using VT = __m512;
+inline VT zero_v() { return _mm512_setzero_ps(); }
+inline VT set1_v(float f) { return _mm512_set1_ps(f); }
+inline VT fma_v(VT a, VT b, VT c) { return _mm512_fmadd_ps(a, b, c); }
+inline VT add_v(VT a, VT b) { return _mm512_add_ps(a, b); }
+inline float hsum(VT v) { return _mm512_reduce_add_ps(v); }
+inline VT load_x(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(lanes(n), p); }
+inline void store_x(float* p, VT v, int64_t n) { _mm512_mask_storeu_ps(p, lanes(n), v); }
 template <BKind kB>
-void gemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
-          const float* bias) {
-  switch (M) {
-    case 1: gemv_m<kB, 1>(N, K, x, ldx, B, y, ldy, bias); return;
-    case 2: gemv_m<kB, 2>(N, K, x, ldx, B, y, ldy, bias); return;
-    case 3: gemv_m<kB, 3>(N, K, x, ldx, B, y, ldy, bias); return;
-    default: gemv_m<kB, 4>(N, K, x, ldx, B, y, ldy, bias); return;
-  }
+inline VT load_w(const void* base, int64_t idx, int64_t n) {
+  return load16<kB>(base, idx, lanes(n));
 }
 
 }  // namespace
+
+#include "ops/cpu/sgemv_kernels.inc"
 
 void sgemm_avx512(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
                   const float* bias, bool accumulate) {
