@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
@@ -33,8 +34,45 @@ int physical_core_count() {
 
 namespace {
 
+// How long an idle worker (and a caller waiting for the workers) keeps polling before it sleeps on
+// a condition variable. A decode step is ~100 parallel ops a few tens of microseconds apart; a
+// condition-variable wake-up costs tens of microseconds (a scheduler slice on a loaded machine), so
+// sleeping between them made a two-thread op slower than one thread. Polling for a short while, as
+// OpenMP runtimes and OpenBLAS do, keeps the worker ready for the next op. TRANSFORMERS_SPIN_US
+// overrides it (0: always sleep).
+int64_t spin_microseconds() {
+  static const int64_t us = [] {
+    if (const char* env = std::getenv("TRANSFORMERS_SPIN_US")) return std::max<int64_t>(0, std::atoll(env));
+    return int64_t(200);
+  }();
+  return us;
+}
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Polls `done()` for up to spin_microseconds(); true as soon as it holds.
+template <class Pred>
+bool spin_until(Pred done) {
+  const int64_t budget = spin_microseconds();
+  if (budget == 0) return done();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(budget);
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
+
 // A fixed pool of workers that wait for a job; a job is a range split into chunks claimed with an
-// atomic counter, the calling thread claiming chunks too.
+// atomic counter, the calling thread claiming chunks too. Job fields are written under m_ and read
+// by a worker only after it took m_ (so every hand-over is ordered by the mutex); `generation_` and
+// `active_` are atomics only so that waiting sides can poll them before sleeping.
 class ThreadPool {
  public:
   explicit ThreadPool(int threads) { resize(threads); }
@@ -46,7 +84,7 @@ class ThreadPool {
     std::lock_guard<std::mutex> run_lock(run_mutex_);
     stop_workers();
     threads_ = std::max(1, threads);
-    stop_ = false;
+    stop_.store(false);
     for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
   }
 
@@ -59,13 +97,14 @@ class ThreadPool {
       end_ = end;
       chunk_ = chunk;
       next_.store(begin);
-      active_ = int(workers_.size());
-      ++generation_;
+      active_.store(int(workers_.size()));
+      generation_.fetch_add(1);
     }
     cv_.notify_all();
     work();
+    spin_until([&] { return active_.load(std::memory_order_acquire) == 0; });
     std::unique_lock<std::mutex> lk(m_);
-    done_cv_.wait(lk, [&] { return active_ == 0; });
+    done_cv_.wait(lk, [&] { return active_.load() == 0; });
     fn_ = nullptr;
     if (error_) {
       auto e = std::exchange(error_, nullptr);
@@ -95,22 +134,28 @@ class ThreadPool {
   void worker_loop() {
     uint64_t seen = 0;
     for (;;) {
+      spin_until([&] {
+        return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
+      });
       {
-        std::unique_lock<std::mutex> lk(m_);
-        cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
-        if (stop_) return;
-        seen = generation_;
+        std::unique_lock<std::mutex> lk(m_);  // returns at once when the spin already saw the job
+        cv_.wait(lk, [&] { return stop_.load() || generation_.load() != seen; });
+        if (stop_.load()) return;
+        seen = generation_.load();
       }
       work();
-      std::lock_guard<std::mutex> lk(m_);
-      if (--active_ == 0) done_cv_.notify_one();
+      if (active_.fetch_sub(1) == 1) {
+        // Under m_ so that a caller between its predicate check and its wait cannot miss this.
+        std::lock_guard<std::mutex> lk(m_);
+        done_cv_.notify_one();
+      }
     }
   }
 
   void stop_workers() {
     {
       std::lock_guard<std::mutex> lk(m_);
-      stop_ = true;
+      stop_.store(true);
     }
     cv_.notify_all();
     for (auto& w : workers_) w.join();
@@ -124,9 +169,9 @@ class ThreadPool {
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t begin_ = 0, end_ = 0, chunk_ = 1;
   std::atomic<int64_t> next_{0};
-  int active_ = 0;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  std::atomic<int> active_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
   std::exception_ptr error_;
 };
 thread_local bool ThreadPool::in_pool = false;
@@ -153,8 +198,11 @@ int get_num_threads() { return pool().size(); }
 
 void set_num_threads(int n) {
   n = std::max(1, n);
+  // pool() first: its one-time initialiser sets OpenBLAS to the default count, which would
+  // otherwise overwrite this call's count when set_num_threads comes before any parallel op.
+  ThreadPool& p = pool();
   openblas_set_num_threads(n);
-  if (n != pool().size()) pool().resize(n);
+  if (n != p.size()) p.resize(n);
 }
 
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {

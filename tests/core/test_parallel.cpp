@@ -1,0 +1,140 @@
+// The library's thread pool (core/parallel.hpp): every index runs exactly once, errors reach the
+// caller, nested calls run inline, several caller threads can share the pool, and the thread count
+// reaches OpenBLAS. Run under ThreadSanitizer too (docs/reliability.md), which is where the pool's
+// spin-then-sleep hand-offs are checked for races.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "transformers/core/parallel.hpp"
+
+extern "C" int openblas_get_num_threads(void);
+
+namespace transformers {
+namespace {
+
+// Runs fn with the pool at n threads, restoring the previous count afterwards.
+template <class F>
+void with_threads(int n, F fn) {
+  const int before = get_num_threads();
+  set_num_threads(n);
+  fn();
+  set_num_threads(before);
+}
+
+TEST(Parallel, EveryIndexExactlyOnceForManyShapes) {
+  with_threads(2, [] {
+    // Many short jobs back to back: each one is a hand-over to a worker that may be spinning or
+    // asleep, the case the pool's wake-up logic has to get right.
+    for (int rep = 0; rep < 300; ++rep) {
+      const int64_t n = 1 + (rep * 37) % 1000;
+      const int64_t grain = 1 + rep % 17;
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      parallel_for(0, n, grain, [&](int64_t b, int64_t e) {
+        ASSERT_LE(0, b);
+        ASSERT_LT(b, e);
+        ASSERT_LE(e, n);
+        for (int64_t i = b; i < e; ++i) hits[size_t(i)].fetch_add(1);
+      });
+      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[size_t(i)].load(), 1) << "n=" << n << " i=" << i;
+    }
+  });
+}
+
+TEST(Parallel, OffsetAndEmptyRanges) {
+  with_threads(2, [] {
+    std::atomic<int64_t> sum{0};
+    parallel_for(100, 1100, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) sum.fetch_add(i);
+    });
+    EXPECT_EQ(sum.load(), (100 + 1099) * 1000 / 2);
+    bool ran = false;
+    parallel_for(5, 5, 1, [&](int64_t, int64_t) { ran = true; });
+    parallel_for(7, 3, 1, [&](int64_t, int64_t) { ran = true; });
+    EXPECT_FALSE(ran);
+  });
+}
+
+TEST(Parallel, AnExceptionReachesTheCallerAndThePoolStaysUsable) {
+  with_threads(2, [] {
+    for (int rep = 0; rep < 20; ++rep) {
+      EXPECT_THROW(parallel_for(0, 64, 1,
+                                [&](int64_t b, int64_t e) {
+                                  const int64_t bad = 63 - rep;  // a different chunk fails each time
+                                  if (b <= bad && bad < e) throw std::runtime_error("chunk failed");
+                                }),
+                   std::runtime_error);
+      std::atomic<int> count{0};
+      parallel_for(0, 64, 1, [&](int64_t b, int64_t e) { count.fetch_add(int(e - b)); });
+      EXPECT_EQ(count.load(), 64);
+    }
+  });
+}
+
+TEST(Parallel, NestedCallsRunInline) {
+  with_threads(2, [] {
+    std::atomic<int> inner{0};
+    parallel_for(0, 8, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const std::thread::id outer = std::this_thread::get_id();
+        parallel_for(0, 10, 1, [&](int64_t ib, int64_t ie) {
+          EXPECT_EQ(std::this_thread::get_id(), outer);  // no nested fan-out
+          inner.fetch_add(int(ie - ib));
+        });
+      }
+    });
+    EXPECT_EQ(inner.load(), 80);
+  });
+}
+
+TEST(Parallel, SeveralCallerThreadsShareThePool) {
+  with_threads(2, [] {
+    constexpr int kCallers = 4;
+    std::vector<int64_t> totals(kCallers, 0);
+    std::vector<std::thread> callers;
+    for (int c = 0; c < kCallers; ++c)
+      callers.emplace_back([&, c] {
+        for (int rep = 0; rep < 50; ++rep) {
+          std::atomic<int64_t> s{0};
+          parallel_for(0, 500, 7, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i) s.fetch_add(i + c);
+          });
+          totals[size_t(c)] += s.load();
+        }
+      });
+    for (auto& t : callers) t.join();
+    for (int c = 0; c < kCallers; ++c) EXPECT_EQ(totals[size_t(c)], 50 * (499 * 500 / 2 + 500 * int64_t(c)));
+  });
+}
+
+TEST(Parallel, ResizingKeepsResultsAndTellsOpenBlas) {
+  const int before = get_num_threads();
+  for (int n : {3, 1, 2}) {
+    set_num_threads(n);
+    EXPECT_EQ(get_num_threads(), n);
+    EXPECT_EQ(openblas_get_num_threads(), n);
+    std::atomic<int> count{0};
+    parallel_for(0, 1000, 3, [&](int64_t b, int64_t e) { count.fetch_add(int(e - b)); });
+    EXPECT_EQ(count.load(), 1000);
+  }
+  set_num_threads(before);
+}
+
+// In a fresh process (threadsafe death-test style re-runs the binary), set_num_threads before any
+// parallel op: the pool's one-time initialisation must not put OpenBLAS back to the default count.
+TEST(ParallelDeathTest, FirstCallSetsOpenBlasCount) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        set_num_threads(1);
+        std::exit(openblas_get_num_threads() == 1 && get_num_threads() == 1 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+}  // namespace
+}  // namespace transformers
