@@ -94,12 +94,13 @@ void strided_loop(const Shape& sizes, const std::array<Shape, K>& strides, Fn&& 
   });
 }
 
-// t.to(dt), with large contiguous conversions split over the thread pool (the float16/bfloat16 <->
-// float32 casts around every 16-bit op would otherwise run on one core).
+// t.to(dt) for contiguous tensors through the vector conversions (bit-identical to Tensor::to), large
+// ones split over the thread pool (the float16/bfloat16 <-> float32 casts around every 16-bit op
+// would otherwise run on one core); small ones (a decode step's bias or activation row) run inline.
 inline Tensor cast(const Tensor& t, DType dt) {
   if (t.dtype() == dt) return t;
   const int64_t n = t.numel();
-  if (n < 32768 || !t.is_contiguous()) return t.to(dt);
+  if (!t.is_contiguous()) return t.to(dt);
   Tensor out = Tensor::empty(t.sizes(), dt);
   const char* s = static_cast<const char*>(t.data_ptr());
   char* d = static_cast<char*>(out.data_ptr());
