@@ -16,7 +16,10 @@ REGISTER_COMMAND("load-info", "missing / unexpected / mismatched keys of loading
   app.add_option("--num-labels", *num_labels, "config override num_labels");
   app.add_flag("--ignore-mismatched-sizes", *ignore, "re-initialise weights whose shapes differ");
   app.add_flag("--json", *as_json, "print one JSON document");
-  return [=] {
+  // Capture as_json explicitly: the output is JSON either way, so the body never reads it, and an
+  // implicit [=] would leave CLI11 writing the flag into a freed bool (ASan: heap-use-after-free).
+  return [=, as_json = as_json] {
+    (void)as_json;
     FromPretrainedOptions o;
     if (*num_labels > 0) o.num_labels = *num_labels;
     o.ignore_mismatched_sizes = *ignore;
