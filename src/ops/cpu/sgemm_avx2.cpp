@@ -184,22 +184,8 @@ inline VT load_w(const void* base, int64_t idx, int64_t n) {
 
 #include "ops/cpu/sgemv_kernels.inc"
 
-void sgemm_avx2(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
-                const float* bias, bool accumulate) {
-  switch (B.kind) {
-    case BKind::F32: gemm<BKind::F32>(M, N, K, A, B, C, ldc, bias, accumulate); return;
-    case BKind::BF16: gemm<BKind::BF16>(M, N, K, A, B, C, ldc, bias, accumulate); return;
-    case BKind::F16: gemm<BKind::F16>(M, N, K, A, B, C, ldc, bias, accumulate); return;
-  }
-}
-
-void sgemv_avx2(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y,
-                int64_t ldy, const float* bias) {
-  switch (B.kind) {
-    case BKind::F32: gemv<BKind::F32>(M, N, K, x, ldx, B, y, ldy, bias); return;
-    case BKind::BF16: gemv<BKind::BF16>(M, N, K, x, ldx, B, y, ldy, bias); return;
-    case BKind::F16: gemv<BKind::F16>(M, N, K, x, ldx, B, y, ldy, bias); return;
-  }
-}
+#define SGEMM_LEVEL_NAME(base) base##_avx2
+#include "ops/cpu/sgemm_dispatch.inc"
+#undef SGEMM_LEVEL_NAME
 
 }  // namespace transformers::ops::detail
