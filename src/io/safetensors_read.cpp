@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/mapped_file.hpp"
+#include "io/safetensors_header.hpp"
 #include "transformers/io/safetensors.hpp"
 
 namespace transformers::io {
@@ -44,29 +45,6 @@ uint64_t read_u64_le(const uint8_t* p) {
   return v;
 }
 
-// Rejects duplicate keys in any object (the Rust reader silently keeps the last one; we refuse).
-struct DuplicateKeyCheck {
-  std::vector<std::unordered_set<std::string>> stack;
-  const std::string* file;
-  bool operator()(int, nlohmann::json::parse_event_t ev, nlohmann::json& j) {
-    using E = nlohmann::json::parse_event_t;
-    if (ev == E::object_start) stack.emplace_back();
-    else if (ev == E::object_end) { if (!stack.empty()) stack.pop_back(); }
-    else if (ev == E::key && !stack.empty()) {
-      const std::string& k = j.get_ref<const std::string&>();
-      if (!stack.back().insert(k).second)
-        throw FormatError("safetensors file '" + *file + "': duplicate key '" + k + "' in header");
-    }
-    return true;
-  }
-};
-
-uint64_t json_usize(const nlohmann::json& v, const std::string& file, const std::string& what) {
-  if (v.is_number_unsigned()) return v.get<uint64_t>();
-  if (v.is_number_integer() && v.get<int64_t>() >= 0) return uint64_t(v.get<int64_t>());
-  throw FormatError("safetensors file '" + file + "': " + what + " must be a non-negative integer, found " +
-                    v.dump());
-}
 }  // namespace
 
 const SafetensorsDType* find_safetensors_dtype(std::string_view name) {
@@ -108,67 +86,22 @@ void SafetensorsReader::parse() {
     fail("header length " + std::to_string(n) + " runs past the end of the file (" + std::to_string(size_) +
          " bytes): truncated file?");
   data_start_ = 8 + n;
-  // 3: JSON.
-  const char* hb = reinterpret_cast<const char*>(base_ + 8);
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(hb, hb + n, DuplicateKeyCheck{{}, &f});
-  } catch (const nlohmann::json::exception& e) {
-    fail(std::string("header is not valid UTF-8 JSON: ") + e.what());
-  }
-  if (!header.is_object()) fail("header must be a JSON object, found " + std::string(header.type_name()));
-
-  struct Pending {
-    std::string name;
-    Info info;
-  };
-  std::vector<Pending> entries;
-  entries.reserve(header.size());
-  for (auto it = header.begin(); it != header.end(); ++it) {
-    const std::string& name = it.key();
-    const auto& v = it.value();
-    if (name == "__metadata__") {
-      if (v.is_null()) continue;
-      if (!v.is_object()) fail("__metadata__ must be an object of strings, found " + std::string(v.type_name()));
-      for (auto mi = v.begin(); mi != v.end(); ++mi) {
-        if (!mi.value().is_string())
-          fail("__metadata__ value for '" + mi.key() + "' must be a string, found " + mi.value().dump());
-        metadata_[mi.key()] = mi.value().get<std::string>();
-      }
-      has_metadata_ = true;
-      continue;
-    }
-    if (!v.is_object()) fail("entry '" + name + "' must be an object, found " + std::string(v.type_name()));
-    for (const char* field : {"dtype", "shape", "data_offsets"})
-      if (!v.contains(field)) fail("tensor '" + name + "' lacks the required field '" + field + "'");
-    const auto& jd = v["dtype"];
-    if (!jd.is_string()) fail("tensor '" + name + "': dtype must be a string, found " + jd.dump());
-    const SafetensorsDType* dt = find_safetensors_dtype(jd.get_ref<const std::string&>());
-    if (!dt) fail("tensor '" + name + "': unknown dtype '" + jd.get<std::string>() + "'");
-    const auto& js = v["shape"];
-    if (!js.is_array()) fail("tensor '" + name + "': shape must be an array, found " + js.dump());
-    Pending p{name, {dt, {}, 0, 0}};
-    for (const auto& d : js) {
-      const uint64_t u = json_usize(d, f, "shape of '" + name + "'");
-      if (u > uint64_t(std::numeric_limits<int64_t>::max()))
-        fail("tensor '" + name + "': dimension " + std::to_string(u) + " does not fit int64");
-      p.info.shape.push_back(int64_t(u));
-    }
-    const auto& jo = v["data_offsets"];
-    if (!jo.is_array() || jo.size() != 2)
-      fail("tensor '" + name + "': data_offsets must be [begin, end], found " + jo.dump());
-    p.info.begin = json_usize(jo[0], f, "data_offsets of '" + name + "'");
-    p.info.end = json_usize(jo[1], f, "data_offsets of '" + name + "'");
-    entries.push_back(std::move(p));
-  }
+  // 3: JSON (the canonical layout through the fast reader, anything else through the full parser).
+  const std::string_view text(reinterpret_cast<const char*>(base_ + 8), size_t(n));
+  std::optional<detail::ParsedHeader> fast = detail::parse_header_fast(text);
+  detail::ParsedHeader header = fast ? std::move(*fast) : detail::parse_header_json(text, f);
+  metadata_ = std::move(header.metadata);
+  has_metadata_ = header.has_metadata;
+  using Pending = detail::HeaderEntry;
+  std::vector<Pending>& entries = header.entries;
 
   // 4-5: offsets contiguous from 0, sizes equal to shape x dtype.
   std::sort(entries.begin(), entries.end(), [](const Pending& a, const Pending& b) {
-    return std::pair(a.info.begin, a.info.end) < std::pair(b.info.begin, b.info.end);
+    return std::pair(a.begin, a.end) < std::pair(b.begin, b.end);
   });
   uint64_t expected = 0;
   for (const auto& p : entries) {
-    const auto& in = p.info;
+    const auto& in = p;
     if (in.begin != expected || in.end < in.begin)
       fail("tensor '" + p.name + "' has data_offsets [" + std::to_string(in.begin) + ", " + std::to_string(in.end) +
            "], expected it to begin at " + std::to_string(expected) + " (overlap, gap or reversed range)");
@@ -196,7 +129,7 @@ void SafetensorsReader::parse() {
 
   for (auto& p : entries) {
     keys_.push_back(p.name);
-    index_.emplace(std::move(p.name), std::move(p.info));
+    index_.emplace(std::move(p.name), Info{p.dtype, std::move(p.shape), p.begin, p.end});
   }
   std::sort(keys_.begin(), keys_.end());  // safe_open.keys() order
 }
