@@ -510,6 +510,25 @@ Tensor& Tensor::fill_(double value) {
   const size_t es = dtype_size(dtype_);
   char* base = static_cast<char*>(storage_->data());
   mutable_data_ptr();  // read-only check
+  char* p = base + offset_ * int64_t(es);
+  if (is_contiguous() && reinterpret_cast<uintptr_t>(p) % es == 0) {
+    // The constructors' ones/full (every LayerNorm weight) come here: a plain typed fill.
+    const int64_t n = numel();
+    if (es == 4) {
+      uint32_t v;
+      std::memcpy(&v, buf, 4);
+      std::fill_n(reinterpret_cast<uint32_t*>(p), n, v);
+    } else if (es == 2) {
+      uint16_t v;
+      std::memcpy(&v, buf, 2);
+      std::fill_n(reinterpret_cast<uint16_t*>(p), n, v);
+    } else if (es == 1) {
+      std::memset(p, buf[0], size_t(n));
+    } else {
+      for (int64_t i = 0; i < n; ++i) std::memcpy(p + i * int64_t(es), buf, es);
+    }
+    return *this;
+  }
   for_each_offset(sizes_, strides_, offset_, [&](int64_t off) { std::memcpy(base + off * int64_t(es), buf, es); });
   return *this;
 }
