@@ -124,6 +124,9 @@ int run_bench(const BenchArgs& a) {
   if (a.m.model.empty()) throw CLI::ValidationError("bench", "--model is required (or --peaks alone)");
   if (a.batch < 1 || a.prompt_len < 1 || a.gen_len < 0 || a.reps < 1)
     throw CLI::ValidationError("bench", "--batch, --prompt-len and --reps must be >= 1, --gen-len >= 0");
+  // Threads first, as the Hugging Face side calls torch.set_num_threads before its timer: load_ms
+  // is from_pretrained's own time (starting the pool is a once-per-process cost, not the model's).
+  apply_threads(a.m.threads);
   const int64_t rss_start = proc_status_bytes("VmRSS:");
   auto t0 = Clock::now();
   auto model = a.m.load();
