@@ -8,11 +8,13 @@
 // worst-case bound |got - exact| <= gamma_{K+2} * sum_k |a_k b_k| (+ the same for bias / C terms),
 // gamma_n = n u / (1 - n u), u = 2^-24 (Higham, Accuracy and Stability, 3.1). We check that bound
 // elementwise against sum |a||b| computed in double: a wrong index or a lost term is an O(1) error.
+#include <array>
 #include <cstring>
 #include <limits>
 
 #include "op_test_util.hpp"
 #include "ops/cpu/sgemm.hpp"
+#include "transformers/core/parallel.hpp"
 #include "transformers/ops/matmul.hpp"
 
 using namespace optest;
@@ -181,6 +183,22 @@ TEST(Sgemv, FewRowsBothLayouts) {
   float x[8] = {}, y[8] = {}, w[8] = {};
   d::GemmOperand B{w, 1, 1, d::BKind::F32};
   EXPECT_FALSE(d::sgemv(d::kGemvMaxRows + 1, 1, 1, x, 1, B, y, 1, nullptr));
+}
+
+// Decode-sized products (GPT-2's Conv1D [K, N] and a tall Linear [N, K]) split over pool threads:
+// three threads so the column / row ranges split unevenly and end off a vector boundary (N odd),
+// each range streaming every weight row; checked elementwise against the double reference.
+TEST(Sgemv, DecodeShapesSplitOverThreads) {
+  const int saved = transformers::get_num_threads();
+  transformers::set_num_threads(3);
+  const std::vector<std::array<int64_t, 2>> nk = {{2304, 768}, {771, 3072}, {5001, 96}};
+  for_each_level([&] {
+    for (int64_t M : {1, 3})
+      for (const auto& s : nk)
+        for (d::BKind kind : {d::BKind::F32, d::BKind::BF16, d::BKind::F16})
+          for (bool bt : {false, true}) check_case({M, s[0], s[1], false, bt, kind, bt == (M == 1), false}, true);
+  });
+  transformers::set_num_threads(saved);
 }
 
 // The public ops that route float32 and 16-bit products to the engine (AVX-512) or to OpenBLAS

@@ -80,16 +80,3 @@ void gemv16_kn(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t 
 }
 
 }  // namespace transformers::ops::detail
-
-namespace transformers::ops::detail {
-
-bool gemv16_kn_split(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, bool is_bf16, int64_t N,
-                     float* part, int64_t k0, int64_t k1) {
-  switch (kernel_level()) {
-    case KernelLevel::Avx512: gemv16_kn_split_avx512(x, M, K, w, ldw, is_bf16, N, part, k0, k1); return true;
-    case KernelLevel::Avx2: gemv16_kn_split_avx2(x, M, K, w, ldw, is_bf16, N, part, k0, k1); return true;
-    default: return false;
-  }
-}
-
-}  // namespace transformers::ops::detail

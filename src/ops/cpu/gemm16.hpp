@@ -38,14 +38,6 @@ void gemv16_kn_avx2(const float*, int64_t, int64_t, const uint16_t*, int64_t, bo
                     int64_t, int64_t);
 void gemv16_kn_avx512(const float*, int64_t, int64_t, const uint16_t*, int64_t, bool, const float*, float*, int64_t,
                       int64_t, int64_t);
-// Split-K partial sums for the Conv1D layout: part[m*N + n] = sum over k in [k0, k1) (float32).
-// Returns false at the scalar level (the caller uses gemv16_kn).
-bool gemv16_kn_split(const float* x, int64_t M, int64_t K, const uint16_t* w, int64_t ldw, bool is_bf16, int64_t N,
-                     float* part, int64_t k0, int64_t k1);
-void gemv16_kn_split_avx2(const float*, int64_t, int64_t, const uint16_t*, int64_t, bool, int64_t, float*, int64_t,
-                          int64_t);
-void gemv16_kn_split_avx512(const float*, int64_t, int64_t, const uint16_t*, int64_t, bool, int64_t, float*, int64_t,
-                            int64_t);
 void cvt_avx2(int kind, const void* src, void* dst, int64_t n);
 void cvt_avx512(int kind, const void* src, void* dst, int64_t n);
 }  // namespace transformers::ops::detail

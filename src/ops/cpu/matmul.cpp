@@ -12,6 +12,7 @@
 
 #include "ops/cpu/common.hpp"
 #include "ops/cpu/gemm16.hpp"
+#include "ops/cpu/packed_weights.hpp"
 #include "ops/cpu/sgemm.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/ops/elementwise.hpp"
@@ -175,6 +176,9 @@ void linear16(const Tensor& x, const Tensor& w, const float* bias, float* y) {
                               detail::GemmOperand{pw, 1, ldw, bf16 ? detail::BKind::BF16 : detail::BKind::F16}, y, N,
                               bias, false))
     return;
+  // Few rows (decode): the engine's GEMV (AVX-512 / AVX2), which prefetches the next rows.
+  if (detail::sgemv(M, N, K, px, K, detail::GemmOperand{pw, 1, ldw, bf16 ? detail::BKind::BF16 : detail::BKind::F16}, y, N, bias))
+    return;
   if (M <= 16) {
     // Decode-shaped: stream the weight once, parallel over output features.
     parallel_for(0, N, 64, [&](int64_t n0, int64_t n1) { detail::gemv16(px, M, K, pw, ldw, bf16, bias, y, N, n0, n1); });
@@ -271,7 +275,12 @@ Tensor linear(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
       const float* pw = static_cast<const float*>(W.ptr);
       // B(k, n) = W(n, k): W's transpose as the engine's B.
       const BlasMat Bt{Tensor(), W.ptr, !W.trans, W.ld};
-      if (own_product(M, N, K, detail::GemmOperand{x.data<float>(), K, 1, detail::BKind::F32}, operand(Bt), py, N, pb))
+      const detail::GemmOperand xa{x.data<float>(), K, 1, detail::BKind::F32};
+      // Many rows: the weight's panels packed once and cached (read-only weights; packed_weights.hpp).
+      const float* packed = M > detail::kGemvMaxRows ? detail::packed_weight(weight, operand(Bt), K, N) : nullptr;
+      if (packed && detail::sgemm_prepacked(M, N, K, xa, packed, py, N, pb, false))
+        ;  // done by our engine, weight packed once
+      else if (own_product(M, N, K, xa, operand(Bt), py, N, pb))
         ;  // done by our engine
       else if (M == 1) {
         if (pb) std::memcpy(py, pb, size_t(N) * 4);
@@ -311,27 +320,13 @@ Tensor addmm_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     float* py = yf.data<float>();
     const int64_t ldw = weight.stride(0);
     const bool b16 = wdt == DType::BFloat16;
-    if (kernel_level() != KernelLevel::Scalar) {
-      // Split K over the threads: each streams a contiguous band of weight rows into its own
-      // partial sums (strided column blocks would defeat the prefetcher), then the parts are added.
-      const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(int64_t(get_num_threads()) * 2, K / 64));
-      std::vector<float> part(static_cast<size_t>(parts * M * N));
-      parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
-        for (int64_t p = p0; p < p1; ++p)
-          detail::gemv16_kn_split(px, M, K, pw, ldw, b16, N, part.data() + p * M * N, K * p / parts, K * (p + 1) / parts);
-      });
-      parallel_for(0, M * N, 4096, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i) {
-          float s = pb ? pb[i % N] : 0.0f;
-          for (int64_t p = 0; p < parts; ++p) s += part[size_t(p * M * N + i)];
-          py[i] = s;
-        }
-      });
-    } else {
+    // Few rows (the engine's GEMV, AVX-512 / AVX2): one pass over the weight split over columns,
+    // bias folded in. Otherwise (5-16 rows, or the scalar level) column blocks of our 16-bit kernels.
+    if (!detail::sgemv(M, N, K, px, K, detail::GemmOperand{pw, ldw, 1, b16 ? detail::BKind::BF16 : detail::BKind::F16},
+                       py, N, pb))
       parallel_for(0, (N + 63) / 64, 1, [&](int64_t c0, int64_t c1) {
         detail::gemv16_kn(px, M, K, pw, ldw, b16, pb, py, N, c0 * 64, std::min(N, c1 * 64));
       });
-    }
     Shape osh(x.sizes().begin(), x.sizes().end() - 1);
     osh.push_back(N);
     return detail::cast(yf.view(osh), wdt);
