@@ -41,6 +41,28 @@ bool sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOper
   return true;
 }
 
+int64_t sgemm_prepacked_b_floats(int64_t K, int64_t N) {
+  if (!own_sgemm_available() || K <= 0 || N <= 0) return 0;
+  return kernel_level() == KernelLevel::Avx512 ? sgemm_prepacked_b_floats_avx512(K, N)
+                                               : sgemm_prepacked_b_floats_avx2(K, N);
+}
+
+bool sgemm_pack_b(int64_t K, int64_t N, const GemmOperand& B, float* dst) {
+  if (!own_sgemm_available() || K <= 0 || N <= 0 || !unit_stride(B)) return false;
+  if (kernel_level() == KernelLevel::Avx512) sgemm_prepack_b_avx512(K, N, B, dst);
+  else sgemm_prepack_b_avx2(K, N, B, dst);
+  return true;
+}
+
+bool sgemm_prepacked(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const float* packed_b, float* C,
+                     int64_t ldc, const float* bias, bool accumulate) {
+  if (!own_sgemm_available() || A.kind != BKind::F32 || K <= 0 || !unit_stride(A) || packed_b == nullptr) return false;
+  if (M <= 0 || N <= 0) return true;
+  if (kernel_level() == KernelLevel::Avx512) sgemm_prepacked_avx512(M, N, K, A, packed_b, C, ldc, bias, accumulate);
+  else sgemm_prepacked_avx2(M, N, K, A, packed_b, C, ldc, bias, accumulate);
+  return true;
+}
+
 bool sgemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
            const float* bias) {
   if (!own_sgemm_available() || M > kGemvMaxRows) return false;

@@ -36,7 +36,26 @@ constexpr int64_t kGemvMaxRows = 4;
 bool sgemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
            const float* bias);
 
+// B packed once for many products (a model's weight, see packed_weights.hpp). The layout depends
+// on the kernel level, so a packed B is only valid for the level it was packed at.
+// sgemm_prepacked_b_floats: floats a packed K x N B takes at the current level (0: no own kernel).
+// sgemm_pack_b: packs B (any unit-stride layout and kind, as for sgemm) into dst; false, touching
+// nothing, when sgemm would return false for this B.
+// sgemm_prepacked: sgemm with B given packed (same contract, bias, accumulate).
+int64_t sgemm_prepacked_b_floats(int64_t K, int64_t N);
+bool sgemm_pack_b(int64_t K, int64_t N, const GemmOperand& B, float* dst);
+bool sgemm_prepacked(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const float* packed_b, float* C,
+                     int64_t ldc, const float* bias, bool accumulate);
+
 // Per-level implementations (sgemm_avx512.cpp, sgemm_avx2.cpp).
+int64_t sgemm_prepacked_b_floats_avx2(int64_t K, int64_t N);
+int64_t sgemm_prepacked_b_floats_avx512(int64_t K, int64_t N);
+void sgemm_prepack_b_avx2(int64_t K, int64_t N, const GemmOperand& B, float* dst);
+void sgemm_prepack_b_avx512(int64_t K, int64_t N, const GemmOperand& B, float* dst);
+void sgemm_prepacked_avx2(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const float* bpre, float* C,
+                          int64_t ldc, const float* bias, bool accumulate);
+void sgemm_prepacked_avx512(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const float* bpre, float* C,
+                            int64_t ldc, const float* bias, bool accumulate);
 void sgemv_avx2(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y,
                 int64_t ldy, const float* bias);
 void sgemm_avx2(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,

@@ -1,0 +1,37 @@
+#pragma once
+// Cache of float32 Linear weights packed for our GEMM (sgemm_pack_b), so a model's forward does
+// not re-pack (transpose) every weight on every call: the per-call pack of the nn.Linear [N, K]
+// weight cost ~24 % of the BERT-base GEMM time on one thread (profile in docs/benchmarks.md).
+//
+// Only weights whose storage is read-only are cached — a mapped checkpoint, which is how
+// from_pretrained loads float32 safetensors. That memory cannot change: writes through it fault,
+// and the in-place tensor ops (copy_, fill_, the *_ ops) refuse it, so a weight "modified in place"
+// is in fact a new storage and misses the cache. A weight on writable storage is packed per call
+// as before (no version counter to tell whether it changed).
+//
+// Entries are keyed by the storage (held weakly: a freed storage's entry is dropped even if a new
+// storage reuses its address), the view's offset, sizes and strides, and the kernel level (the
+// packed layout is the level's). Dead entries are dropped at the next miss.
+// Memory: a float32 copy of every cached weight, N rounded up to the kernel's strip (48 columns at
+// AVX-512): ~340 MB for BERT-base, ~500 MB for GPT-2 small with the tied lm head at M > 4 rows.
+// TRANSFORMERS_PACKED_WEIGHTS=0 turns the cache off.
+#include <cstdint>
+
+#include "ops/cpu/sgemm.hpp"
+#include "transformers/core/tensor.hpp"
+
+namespace transformers::ops::detail {
+
+// Packed B for weight `w` seen as the engine's operand B (K x N); nullptr when not cacheable
+// (writable storage, cache off, no own kernel at this level). The pointer stays valid while the
+// cache holds the entry: until clear_packed_weights() or the storage dies (callers hold `w`).
+const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int64_t N);
+
+struct PackedWeightStats {
+  int64_t entries = 0, bytes = 0, hits = 0, misses = 0;
+};
+PackedWeightStats packed_weight_stats();
+void clear_packed_weights();
+bool packed_weights_enabled();
+
+}  // namespace transformers::ops::detail
