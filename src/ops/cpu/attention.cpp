@@ -153,6 +153,10 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
     const Tensor m64 = opts.attn_mask.defined() && opts.attn_mask.dtype() == DType::Float64 ? opts.attn_mask.expand({B, H, Lq, Lk}) : mask;
     return sdpa_f64(q0, k0, v0, m64, opts.is_causal, opts.scale ? *opts.scale : 1.0 / std::sqrt(double(D)));
   }
+  // Written as [B, Lq, H, Dv] and returned as its [B, H, Lq, Dv] permuted view (torch's CPU
+  // flash kernel does the same): the models' transpose(1, 2).reshape back to [B, Lq, H * Dv] is
+  // then a free view instead of a copy of the whole output per layer.
+  Tensor out_bshd = Tensor::empty({B, Lq, H, Dv}, DType::Float32);
   const Tensor q = f32_rows(q0), k = f32_rows(k0), v = f32_rows(v0);
   const float* pm = mask.defined() ? static_cast<const float*>(mask.data_ptr()) : nullptr;
   const int64_t BQ = Lq >= 32 ? 32 : Lq;
@@ -161,7 +165,7 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
   const float* pq = static_cast<const float*>(q.data_ptr());
   const float* pk = static_cast<const float*>(k.data_ptr());
   const float* pv = static_cast<const float*>(v.data_ptr());
-  float* po = out.data<float>();
+  float* po = out_bshd.data<float>();
   // Grain: at least ~64K multiply-adds per task, so a decode step over a short cache runs inline
   // instead of waking the pool for a few microseconds of work.
   const int64_t task_macs = std::max<int64_t>(1, BQ * Lk * (D + Dv));
@@ -192,13 +196,13 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
       a.m_cs = pm ? mask.stride(3) : 0;
       a.causal = opts.is_causal;
       a.scale = scale;
-      a.out = po + ((b * H + h) * Lq + i0) * Dv;
-      a.o_rs = Dv;
+      a.out = po + ((b * Lq + i0) * H + h) * Dv;
+      a.o_rs = H * Dv;
       a.scratch = scratch.data();
       fn(a);
     }
   });
-  return detail::cast(out, q0.dtype());
+  return detail::cast(out_bshd, q0.dtype()).permute({0, 2, 1, 3});
 }
 
 std::pair<Tensor, Tensor> eager_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
