@@ -1,8 +1,6 @@
 // The packed-weight cache (see packed_weights.hpp for what is cached and why it cannot go stale).
 #include "ops/cpu/packed_weights.hpp"
 
-#include <sys/mman.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -76,16 +74,10 @@ const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int
   }
   // Pack outside the lock (the pack runs on the thread pool; a pool worker waiting for this lock
   // must not hold up the pool).
-  // Weights of 2 MiB and more go on transparent huge pages where the system allows them (madvise
-  // mode): the packed copy is streamed once per forward, and 4 KiB pages would cost a page fault
-  // each on the first pack (83 K for BERT-base) and TLB misses on every pass.
-  const size_t huge = size_t(2) << 20;
-  const size_t align = size_t(floats) * sizeof(float) >= huge ? huge : 64;
-  const size_t bytes = (size_t(floats) * sizeof(float) + align - 1) / align * align;
+  const size_t bytes = (size_t(floats) * sizeof(float) + 63) / 64 * 64;
   Entry e;
-  e.packed.reset(static_cast<float*>(std::aligned_alloc(align, bytes)));
+  e.packed.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
   if (!e.packed) return nullptr;  // out of memory: pack per call instead
-  if (align == huge) madvise(e.packed.get(), bytes, MADV_HUGEPAGE);  // advice only: failure is harmless
   e.floats = floats;
   e.storage = w.storage();
   if (!sgemm_pack_b(K, N, B, e.packed.get())) return nullptr;
