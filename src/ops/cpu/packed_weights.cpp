@@ -55,6 +55,11 @@ bool packed_weights_enabled() {
 
 const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int64_t N) {
   if (!packed_weights_enabled() || !w.defined() || !w.storage() || !w.storage()->read_only()) return nullptr;
+  // Only B read along k (the nn.Linear [N, K] weight), whose per-call pack is a 16 x 16 transpose
+  // per block; a B with contiguous rows (GPT-2's Conv1D [K, N] weight) packs by plain copies, cheap
+  // next to the product, and caching it would only add its memory (GPT-2 prefill 512 measured no
+  // faster with it).
+  if (B.cs == 1) return nullptr;
   const int64_t floats = sgemm_prepacked_b_floats(K, N);
   if (floats <= 0) return nullptr;
   Key key{w.storage().get(), w.storage_offset(), std::vector<int64_t>(w.sizes().begin(), w.sizes().end()),

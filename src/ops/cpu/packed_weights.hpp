@@ -3,7 +3,9 @@
 // not re-pack (transpose) every weight on every call: the per-call pack of the nn.Linear [N, K]
 // weight cost ~24 % of the BERT-base GEMM time on one thread (profile in docs/benchmarks.md).
 //
-// Only weights whose storage is read-only are cached — a mapped checkpoint, which is how
+// Only weights in the nn.Linear [N, K] layout (packing them is a transpose; a [K, N] weight such as
+// GPT-2's Conv1D packs by plain copies and is left to the per-call pack) whose storage is
+// read-only are cached — a mapped checkpoint, which is how
 // from_pretrained loads float32 safetensors. That memory cannot change: writes through it fault,
 // and the in-place tensor ops (copy_, fill_, the *_ ops) refuse it, so a weight "modified in place"
 // is in fact a new storage and misses the cache. A weight on writable storage is packed per call
@@ -13,7 +15,7 @@
 // storage reuses its address), the view's offset, sizes and strides, and the kernel level (the
 // packed layout is the level's). Dead entries are dropped at the next miss.
 // Memory: a float32 copy of every cached weight, N rounded up to the kernel's strip (48 columns at
-// AVX-512): ~340 MB for BERT-base, ~500 MB for GPT-2 small with the tied lm head at M > 4 rows.
+// AVX-512): ~340 MB for BERT-base (GPT-2's Conv1D weights are not cached).
 // TRANSFORMERS_PACKED_WEIGHTS=0 turns the cache off.
 #include <cstdint>
 
