@@ -87,6 +87,8 @@ TEST(Attention, SdpaMatchesReference) {
       {1, 2, 2, 1, 1, 8, 8, 0, false},      {2, 4, 2, 5, 7, 16, 16, 0, false},   {1, 2, 2, 70, 70, 32, 32, 0, true},
       {2, 3, 3, 9, 130, 8, 12, 1, false},   {1, 4, 1, 33, 33, 64, 64, 2, false}, {1, 2, 2, 3, 5, 8, 8, 0, true},
       {1, 2, 2, 6, 4, 8, 8, 0, true},       {1, 1, 1, 1, 200, 64, 64, 2, false}, {2, 2, 2, 40, 40, 4, 4, 1, false},
+      // tiles taller than 32 query rows (many heads, non-causal) with a partial last tile
+      {1, 12, 12, 130, 128, 64, 64, 2, false}, {2, 2, 2, 100, 77, 16, 16, 1, false}, {1, 12, 4, 128, 128, 64, 64, 0, false},
   };
   for_each_level([&] {
     for (DType dt : float_dtypes())
