@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "alloc_cache.hpp"
 #include "transformers/core/error.hpp"
 
 namespace transformers {
@@ -15,9 +16,17 @@ const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   if (device != Device::CPU) throw UnsupportedError("allocation on device 'cuda': this build has the CPU backend only");
   std::shared_ptr<Storage> s(new Storage());
+#if TRANSFORMERS_ALLOC_CACHE_COMPILED
+  // Large blocks come from (and go back to) the size-class cache of alloc_cache.cpp; the class size
+  // is a function of nbytes, so ~Storage finds the class again without storing it.
+  const size_t class_size = alloc_cache_class_size(nbytes);
+  if (nbytes >= kAllocCacheMinBytes) s->data_ = detail::alloc_cache_take(class_size);
+  if (!s->data_) s->data_ = std::aligned_alloc(kAlignment, class_size);
+#else
   // aligned_alloc needs a size that is a multiple of the alignment; never ask for zero bytes.
   const size_t rounded = (nbytes + kAlignment - 1) / kAlignment * kAlignment;
   s->data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
+#endif
   if (!s->data_) throw EnvironmentError("out of memory allocating " + std::to_string(nbytes) + " bytes");
   s->nbytes_ = nbytes;
   s->device_ = device;
@@ -54,6 +63,9 @@ std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, std::shared_
 
 Storage::~Storage() {
   if (anonymous_map_) ::munmap(data_, nbytes_);
+#if TRANSFORMERS_ALLOC_CACHE_COMPILED
+  else if (!owner_ && nbytes_ >= kAllocCacheMinBytes) detail::alloc_cache_give(data_, alloc_cache_class_size(nbytes_));
+#endif
   else if (!owner_) std::free(data_);
 }
 

@@ -1,0 +1,31 @@
+#pragma once
+// Internal side of the large-block cache (public side: transformers/core/alloc_cache.hpp), used by
+// Storage::allocate and ~Storage only.
+#include <cstddef>
+
+#include "transformers/core/alloc_cache.hpp"
+
+// Sanitizers must see every free (use-after-free of an activation would otherwise hit a live cached
+// block and go unnoticed), so the cache is compiled out under ASan and TSan.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TRANSFORMERS_ALLOC_CACHE_COMPILED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TRANSFORMERS_ALLOC_CACHE_COMPILED 0
+#endif
+#endif
+#ifndef TRANSFORMERS_ALLOC_CACHE_COMPILED
+#define TRANSFORMERS_ALLOC_CACHE_COMPILED 1
+#endif
+
+namespace transformers::detail {
+
+// A cached block of exactly class_size bytes (a value of alloc_cache_class_size), or nullptr when
+// there is none or the cache is off; the caller then allocates class_size bytes itself. Counts a hit
+// or a miss.
+void* alloc_cache_take(size_t class_size);
+// Keeps a freed block of class_size bytes (from std::aligned_alloc, 64-byte aligned) for reuse, or
+// frees it when the cache is off or the block alone exceeds the bound.
+void alloc_cache_give(void* p, size_t class_size);
+
+}  // namespace transformers::detail
