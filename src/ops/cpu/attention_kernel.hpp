@@ -10,10 +10,13 @@ struct AttnTile {
   int64_t q_rs;
   int64_t nq;       // query rows in the tile
   int64_t q0;       // index of the tile's first query row (for the causal limit)
-  const float* k;   // Lk rows, k_rs apart
+  // K and V: float32, or (kv16 != 0) the 16-bit rows of the cache read in place and widened in
+  // registers, so a decode step over a bfloat16 / float16 cache makes no float32 copy of it.
+  const void* k;    // Lk rows, k_rs elements apart, D elements each
   int64_t k_rs;
-  const float* v;   // Lk rows, v_rs apart, Dv floats each
+  const void* v;    // Lk rows, v_rs elements apart, Dv elements each
   int64_t v_rs;
+  int kv16;         // element type of k and v: 0 float32, 1 bfloat16, 2 float16
   int64_t Lk, D, Dv;
   const float* mask;  // additive float mask for the tile's first row, or nullptr
   int64_t m_rs, m_cs; // mask strides (0 where broadcast)
