@@ -24,8 +24,11 @@ namespace transformers::detail {
 // there is none or the cache is off; the caller then allocates class_size bytes itself. Counts a hit
 // or a miss.
 void* alloc_cache_take(size_t class_size);
-// Keeps a freed block of class_size bytes (from std::aligned_alloc, 64-byte aligned) for reuse, or
-// frees it when the cache is off or the block alone exceeds the bound.
+// A new block of class_size bytes (>= kAllocCacheMinBytes), 64-byte aligned, or nullptr when memory
+// runs out. Successive blocks start at different offsets within a page (see alloc_cache.cpp), and
+// only alloc_cache_give may release them (they are not the pointer malloc returned).
+void* alloc_cache_new(size_t class_size);
+// Keeps a freed block of class_size bytes (from alloc_cache_new) for reuse, or frees it when the cache is off or the block alone exceeds the bound.
 void alloc_cache_give(void* p, size_t class_size);
 
 }  // namespace transformers::detail

@@ -20,8 +20,12 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   // Large blocks come from (and go back to) the size-class cache of alloc_cache.cpp; the class size
   // is a function of nbytes, so ~Storage finds the class again without storing it.
   const size_t class_size = alloc_cache_class_size(nbytes);
-  if (nbytes >= kAllocCacheMinBytes) s->data_ = detail::alloc_cache_take(class_size);
-  if (!s->data_) s->data_ = std::aligned_alloc(kAlignment, class_size);
+  if (nbytes >= kAllocCacheMinBytes) {
+    s->data_ = detail::alloc_cache_take(class_size);
+    if (!s->data_) s->data_ = detail::alloc_cache_new(class_size);
+  } else {
+    s->data_ = std::aligned_alloc(kAlignment, class_size);
+  }
 #else
   // aligned_alloc needs a size that is a multiple of the alignment; never ask for zero bytes.
   const size_t rounded = (nbytes + kAlignment - 1) / kAlignment * kAlignment;

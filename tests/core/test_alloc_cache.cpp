@@ -77,6 +77,22 @@ TEST(AllocCache, SameClassReusesTheFreedBlock) {
   EXPECT_EQ(s.cached_bytes, 0u);
 }
 
+TEST(AllocCache, NewBlocksStartAtDifferentPageOffsets) {
+  SKIP_IF_COMPILED_OUT();
+  CacheEnv env(nullptr, nullptr);
+  // All at one page offset, blocks used together alias in the low 12 address bits (alloc_cache.cpp).
+  std::vector<std::shared_ptr<Storage>> live;
+  std::set<uintptr_t> offsets;
+  for (int i = 0; i < 8; ++i) {
+    live.push_back(Storage::allocate(384 << 10));
+    const auto a = reinterpret_cast<uintptr_t>(live.back()->data());
+    EXPECT_EQ(a % Storage::kAlignment, 0u);
+    offsets.insert(a % 4096);
+    std::memset(live.back()->data(), 0x5A, live.back()->nbytes());  // the whole block is usable
+  }
+  EXPECT_EQ(offsets.size(), 8u);
+}
+
 TEST(AllocCache, SmallBlocksAreNotCached) {
   SKIP_IF_COMPILED_OUT();
   CacheEnv env(nullptr, nullptr);
