@@ -125,6 +125,44 @@ TEST_P(DecoderFixture, HalfPrecisionNoWorseThanHuggingFace) {
   }
 }
 
+// Token-by-token decoding in half precision takes the decode attention path that reads the 16-bit
+// KV cache in place (<= 4 query rows). Each step's logits are held to the same bound as the full
+// forward above (1.25 x HF's own error in that dtype against its float32 logits): one-token steps
+// round in another order than the full forward, not more often.
+TEST_P(DecoderFixture, HalfPrecisionCachedDecodingNoWorseThanHuggingFace) {
+  auto errs = read_json(test_data("dtype_error.json"));
+  for (auto [sub, dt] : {std::pair{"fp16", DType::Float16}, std::pair{"bf16", DType::BFloat16}}) {
+    for (const char* attn : {"eager", "sdpa"}) {
+      auto model = load_model(folder(sub), GetParam().cls, attn, dt);
+      ModelInputs in = inputs();
+      const int64_t s = in.input_ids.size(1);
+      const double hf = std::max(errs[std::string(GetParam().name) + "/" + sub + "/eager"]["max_abs_err"].get<double>(),
+                                 errs[std::string(GetParam().name) + "/" + sub + "/sdpa"]["max_abs_err"].get<double>());
+      Cache cache({.max_cache_len = 4});
+      double worst = 0;
+      for (int64_t t = 0; t < s; ++t) {
+        ModelInputs step;
+        step.input_ids = in.input_ids.narrow(1, t, 1);
+        step.attention_mask = in.attention_mask.narrow(1, 0, t + 1);
+        step.past_key_values = &cache;
+        step.use_cache = true;
+        ModelOutput o = model->forward(step);
+        ASSERT_EQ(o.logits.dtype(), dt);
+        ASSERT_EQ(cache.get_seq_length(), t + 1);
+        for (int64_t b = 0; b < in.input_ids.size(0); ++b) {
+          if (in.attention_mask.at({b, t}) == 0) continue;  // padded queries: see CachedDecodingEqualsFullForward
+          const double e = max_abs_diff(o.logits.select(0, b).select(0, 0).to(DType::Float32),
+                                        exp.at("logits").select(0, b).select(0, t));
+          worst = std::max(worst, e);
+          EXPECT_LE(e, 1.25 * hf) << sub << " " << attn << " step " << t << " row " << b;
+        }
+      }
+      std::printf("%s %s %s cached: worst max|err| vs f32 %.3g (HF full forward %.3g)\n", GetParam().name, sub, attn,
+                  worst, hf);
+    }
+  }
+}
+
 TEST_P(DecoderFixture, HeadMaskAs451) {
   if (std::string(GetParam().name) != "gpt2") GTEST_SKIP() << "Llama has no head_mask";
   auto hf451 = load_tensors(test_data("hf451/gpt2.safetensors"));
