@@ -89,6 +89,10 @@ TEST(Attention, SdpaMatchesReference) {
       {1, 2, 2, 6, 4, 8, 8, 0, true},       {1, 1, 1, 1, 200, 64, 64, 2, false}, {2, 2, 2, 40, 40, 4, 4, 1, false},
       // tiles taller than 32 query rows (many heads, non-causal) with a partial last tile
       {1, 12, 12, 130, 128, 64, 64, 2, false}, {2, 2, 2, 100, 77, 16, 16, 1, false}, {1, 12, 4, 128, 128, 64, 64, 0, false},
+      // causal over several 64-key blocks and 32-row tiles, the last block 8 keys wide (a partial
+      // vector at every level's width); key blocks whose width is not a multiple of 8 or 16 (the
+      // vectorised max / exp / sum over a score row and its scalar tail)
+      {1, 2, 2, 200, 200, 64, 64, 0, true}, {1, 2, 2, 37, 83, 16, 16, 2, false}, {1, 3, 3, 45, 45, 8, 8, 0, true},
   };
   for_each_level([&] {
     for (DType dt : float_dtypes())
@@ -131,6 +135,17 @@ TEST(Attention, SdpaEdgeCasesAndErrors) {
   const Tensor r = ops::scaled_dot_product_attention(qn, k, v);
   EXPECT_TRUE(std::isnan(r.at({0, 0, 1, 0})));
   EXPECT_FALSE(std::isnan(r.at({0, 0, 0, 0})));
+  // NaN in one key reaches every row that sees it, at each lane position of the vectorised row
+  // max (key 20: inside a vector at every width; key 37: the scalar tail of a 16-wide level)
+  for_each_level([&] {
+    for (const int64_t bad : {int64_t(20), int64_t(37)}) {
+      const Tensor q4 = random({1, 1, 6, 8}, DType::Float32), v4 = random({1, 1, 40, 8}, DType::Float32);
+      Tensor k4 = random({1, 1, 40, 8}, DType::Float32);
+      k4.select(2, bad).select(1, 0).fill_(NAN);
+      const Tensor full = ops::scaled_dot_product_attention(q4, k4, v4);
+      for (int64_t i = 0; i < 6; ++i) EXPECT_TRUE(std::isnan(full.at({0, 0, i, 3}))) << "key " << bad << " row " << i;
+    }
+  });
 }
 
 TEST(Attention, EagerReturnsProbabilities) {
