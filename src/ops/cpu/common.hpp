@@ -1,7 +1,9 @@
 #pragma once
 // Internal helpers shared by the CPU op implementations: dtype classes, the compute ("opmath") type
 // of a dtype, and a strided N-operand loop that coalesces dims and runs on the thread pool.
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -94,10 +96,18 @@ void strided_loop(const Shape& sizes, const std::array<Shape, K>& strides, Fn&& 
   });
 }
 
+// Faults in the destination pages of [p, p + n) with one madvise(MADV_POPULATE_WRITE) (Linux >= 5.14)
+// instead of one page fault per 4 KiB written; ranges under 64 KiB and older kernels are left to fault
+// as before (prefault.cpp).
+void populate_for_write(void* p, size_t n);
+
 // t.to(dt) for contiguous tensors through the vector conversions (bit-identical to Tensor::to), large
 // ones split over the thread pool (the float16/bfloat16 <-> float32 casts around every 16-bit op
 // would otherwise run on one core); small ones (a decode step's bias or activation row) run inline.
-inline Tensor cast(const Tensor& t, DType dt) {
+// prefault: the destination is fresh memory written once (a checkpoint converted at load), so each
+// 64 Ki-element block's pages are populated just before the block is written (~18 % less time for
+// the 249 MB of a bf16 GPT-2 on this machine); an op's output, usually a reused block, does not ask.
+inline Tensor cast(const Tensor& t, DType dt, bool prefault = false) {
   if (t.dtype() == dt) return t;
   const int64_t n = t.numel();
   if (!t.is_contiguous()) return t.to(dt);
@@ -106,8 +116,13 @@ inline Tensor cast(const Tensor& t, DType dt) {
   char* d = static_cast<char*>(out.data_ptr());
   const int64_t ss = int64_t(dtype_size(t.dtype())), ds = int64_t(dtype_size(dt));
   const DType st = t.dtype();
+  constexpr int64_t kBlock = int64_t(1) << 16;
   parallel_for(0, n, 16384, [&](int64_t b, int64_t e) {
-    if (!convert_fast(s + b * ss, st, d + b * ds, dt, e - b)) convert_contiguous(s + b * ss, st, d + b * ds, dt, e - b);
+    for (int64_t i = b; i < e; i += kBlock) {
+      const int64_t m = std::min(kBlock, e - i);
+      if (prefault) populate_for_write(d + i * ds, size_t(m * ds));
+      if (!convert_fast(s + i * ss, st, d + i * ds, dt, m)) convert_contiguous(s + i * ss, st, d + i * ds, dt, m);
+    }
   });
   return out;
 }
