@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ops/cpu/attention_kernel.hpp"
+#include "ops/cpu/ab_switch.hpp"
 #include "ops/cpu/common.hpp"
 #include "ops/cpu/half_ops.hpp"
 #include "transformers/core/cpu_features.hpp"
@@ -90,10 +91,7 @@ Tensor additive_mask(const Tensor& m, const Shape& shape, const char* op) {
 constexpr int64_t kDirectKvRows = 4;
 // TRANSFORMERS_ATTN_DIRECT_KV=0 restores the float32 copy of a 16-bit cache (for A/B timing).
 bool direct_kv_disabled() {
-  static const bool off = [] {
-    const char* e = std::getenv("TRANSFORMERS_ATTN_DIRECT_KV");
-    return e && std::string(e) == "0";
-  }();
+  static const bool off = detail::ab_switch_off("TRANSFORMERS_ATTN_DIRECT_KV");
   return off;
 }
 

@@ -1,5 +1,6 @@
 // The packed-weight cache (see packed_weights.hpp for what is cached and why it cannot go stale).
 #include "ops/cpu/packed_weights.hpp"
+#include "ops/cpu/ab_switch.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -46,10 +47,7 @@ Cache& cache() {
 }  // namespace
 
 bool packed_weights_enabled() {
-  static const bool on = [] {
-    const char* e = std::getenv("TRANSFORMERS_PACKED_WEIGHTS");
-    return !(e && std::strcmp(e, "0") == 0);
-  }();
+  static const bool on = !ab_switch_off("TRANSFORMERS_PACKED_WEIGHTS");
   return on;
 }
 

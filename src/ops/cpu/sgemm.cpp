@@ -1,5 +1,6 @@
 // Dispatcher of our float32 GEMM / GEMV: validates the operand layouts and picks the kernel level.
 #include "ops/cpu/sgemm.hpp"
+#include "ops/cpu/ab_switch.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -16,10 +17,7 @@ bool unit_stride(const GemmOperand& o) { return o.p != nullptr && (o.rs == 1 || 
 // TRANSFORMERS_OWN_GEMM=0 sends float32 products back to OpenBLAS: an A/B switch for benchmarks
 // (same binary, same run), not a tuning knob.
 bool own_sgemm_available() {
-  static const bool disabled = [] {
-    const char* e = std::getenv("TRANSFORMERS_OWN_GEMM");
-    return e != nullptr && std::strcmp(e, "0") == 0;
-  }();
+  static const bool disabled = ab_switch_off("TRANSFORMERS_OWN_GEMM");
   return !disabled && kernel_level() != KernelLevel::Scalar;
 }
 

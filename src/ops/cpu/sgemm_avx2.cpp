@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "ops/cpu/sgemm.hpp"
+#include "ops/cpu/ab_switch.hpp"
 #include "transformers/core/parallel.hpp"
 
 namespace transformers::ops::detail {

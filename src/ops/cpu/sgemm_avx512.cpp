@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "ops/cpu/sgemm.hpp"
+#include "ops/cpu/ab_switch.hpp"
 #include "transformers/core/parallel.hpp"
 
 // GCC 12's _mm512_cvtepu16_epi32 / _mm256_maskz_loadu_epi16 expand through an uninitialised
