@@ -26,6 +26,21 @@ class DecoderFixture : public ::testing::TestWithParam<Arch> {
     in.attention_mask = exp.at("attention_mask");
     return in;
   }
+  // Token t of `in` alone, attending to tokens 0..t through `cache` (token-by-token decoding).
+  static ModelInputs cached_step(const ModelInputs& in, int64_t t, Cache& cache) {
+    ModelInputs step;
+    step.input_ids = in.input_ids.narrow(1, t, 1);
+    step.attention_mask = in.attention_mask.narrow(1, 0, t + 1);
+    step.past_key_values = &cache;
+    step.use_cache = true;
+    return step;
+  }
+  // HF's own error in a half-precision dtype against its float32 logits (the larger of its eager
+  // and sdpa runs; tests/data/models/dtype_error.json, measured by the oracle).
+  double hf_half_error(const json& errs, const std::string& sub) const {
+    const std::string key = std::string(GetParam().name) + "/" + sub + "/";
+    return std::max(errs[key + "eager"]["max_abs_err"].get<double>(), errs[key + "sdpa"]["max_abs_err"].get<double>());
+  }
 };
 
 TEST_P(DecoderFixture, StateDictKeysEqualHuggingFace) {
@@ -77,12 +92,7 @@ TEST_P(DecoderFixture, CachedDecodingEqualsFullForward) {
     Cache cache({.max_cache_len = 4});  // too small on purpose: the cache must grow
     ModelOutput full = model->forward(in);
     for (int64_t t = 0; t < s; ++t) {
-      ModelInputs step;
-      step.input_ids = in.input_ids.narrow(1, t, 1);
-      step.attention_mask = in.attention_mask.narrow(1, 0, t + 1);
-      step.past_key_values = &cache;
-      step.use_cache = true;
-      ModelOutput o = model->forward(step);
+      ModelOutput o = model->forward(cached_step(in, t, cache));
       EXPECT_EQ(cache.get_seq_length(), t + 1);
       // Positions holding padding are not compared: padded queries see different keys when fed
       // one by one (the same happens in Python).
@@ -117,8 +127,7 @@ TEST_P(DecoderFixture, HalfPrecisionNoWorseThanHuggingFace) {
       ModelOutput out = model->forward(inputs());
       EXPECT_EQ(out.logits.dtype(), dt);
       const double e = max_abs_diff(out.logits.to(DType::Float32), exp.at("logits"));
-      const double hf = std::max(errs[std::string(GetParam().name) + "/" + sub + "/eager"]["max_abs_err"].get<double>(),
-                                 errs[std::string(GetParam().name) + "/" + sub + "/sdpa"]["max_abs_err"].get<double>());
+      const double hf = hf_half_error(errs, sub);
       EXPECT_LE(e, 1.25 * hf) << sub << " " << attn;
       std::printf("%s %s %s: max|err| vs f32 %.3g (HF %.3g)\n", GetParam().name, sub, attn, e, hf);
     }
@@ -136,17 +145,11 @@ TEST_P(DecoderFixture, HalfPrecisionCachedDecodingNoWorseThanHuggingFace) {
       auto model = load_model(folder(sub), GetParam().cls, attn, dt);
       ModelInputs in = inputs();
       const int64_t s = in.input_ids.size(1);
-      const double hf = std::max(errs[std::string(GetParam().name) + "/" + sub + "/eager"]["max_abs_err"].get<double>(),
-                                 errs[std::string(GetParam().name) + "/" + sub + "/sdpa"]["max_abs_err"].get<double>());
+      const double hf = hf_half_error(errs, sub);
       Cache cache({.max_cache_len = 4});
       double worst = 0;
       for (int64_t t = 0; t < s; ++t) {
-        ModelInputs step;
-        step.input_ids = in.input_ids.narrow(1, t, 1);
-        step.attention_mask = in.attention_mask.narrow(1, 0, t + 1);
-        step.past_key_values = &cache;
-        step.use_cache = true;
-        ModelOutput o = model->forward(step);
+        ModelOutput o = model->forward(cached_step(in, t, cache));
         ASSERT_EQ(o.logits.dtype(), dt);
         ASSERT_EQ(cache.get_seq_length(), t + 1);
         for (int64_t b = 0; b < in.input_ids.size(0); ++b) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "attention_ref.hpp"
 #include "op_test_util.hpp"
 #include "transformers/ops/attention.hpp"
 #include "transformers/ops/elementwise.hpp"
@@ -14,51 +15,10 @@ namespace ops = transformers::ops;
 
 namespace {
 
-// torch's SDPA math in float64 (top-left causal; a row with no visible key gives zeros).
-Ref ref_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, bool causal, double scale) {
-  const int64_t B = q.size(0), H = q.size(1), Lq = q.size(2), D = q.size(3), Hkv = k.size(1), Lk = k.size(2),
-                Dv = v.size(3);
-  const Ref rq = Ref::of(q), rk = Ref::of(k), rv = Ref::of(v);
-  Ref rm;
-  if (mask.defined())
-    rm = Ref::of(mask.dtype() == DType::Bool
-                     ? ops::where(mask, Tensor::scalar(0.0, DType::Float64), Tensor::scalar(-INFINITY, DType::Float64))
-                     : mask);
-  Ref out(Shape{B, H, Lq, Dv});
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < H; ++h) {
-      const int64_t hk = h / (H / Hkv);
-      for (int64_t i = 0; i < Lq; ++i) {
-        std::vector<double> s(static_cast<size_t>(Lk));
-        double m = -INFINITY;
-        for (int64_t j = 0; j < Lk; ++j) {
-          double acc = 0;
-          for (int64_t d = 0; d < D; ++d)
-            acc += rq.v[size_t(((b * H + h) * Lq + i) * D + d)] * rk.v[size_t(((b * Hkv + hk) * Lk + j) * D + d)];
-          acc *= scale;
-          if (mask.defined()) acc += rm.bcast({b, h, i, j});
-          if (causal && j > i) acc = -INFINITY;
-          s[size_t(j)] = acc;
-          m = std::max(m, acc);
-        }
-        double z = 0;
-        for (auto& x : s) z += (x = (m == -INFINITY ? 0.0 : std::exp(x - m)));
-        for (int64_t d = 0; d < Dv; ++d) {
-          double acc = 0;
-          for (int64_t j = 0; j < Lk; ++j) acc += s[size_t(j)] * rv.v[size_t(((b * Hkv + hk) * Lk + j) * Dv + d)];
-          out.v[size_t(((b * H + h) * Lq + i) * Dv + d)] = z > 0 ? acc / z : 0.0;
-        }
-      }
-    }
-  return out;
-}
-
-// Output rounding to the dtype dominates (half an ulp: 2^-9 bfloat16, 2^-12 float16, relative),
+// Tolerances (attn_tol): output rounding to the dtype dominates (half an ulp: 2^-9 bfloat16, 2^-12 float16, relative),
 // plus float32 accumulation and the ~2 ulp exp approximation; outputs are weighted means of values
 // in [-2, 2]. The shared per-dtype tolerances cover that (bfloat16 1.6e-2 rel + 1e-2 abs,
 // float16 2e-3 rel + 1e-3 abs); float32 gets 1e-4 / 2e-5 for the exp approximation and sum order.
-Tol decode_tol(DType dt) { return dt == DType::Float32 ? Tol{1e-4, 2e-5} : tol_for(dt); }
-
 struct Case {
   int64_t B, H, Hkv, Lq, Lk, D, Dv;
   int mask;  // 0 none, 1 causal, 2 padding (bool, leading keys of batch row 1 masked), 3 additive
@@ -92,7 +52,7 @@ void run_case(DType dt, const Case& c) {
   const ops::SdpaOptions o{.attn_mask = mask, .is_causal = c.mask == 1, .enable_gqa = c.H != c.Hkv};
   const Tensor got = ops::scaled_dot_product_attention(q, k, v, o);
   ASSERT_EQ(got.dtype(), dt);
-  EXPECT_TRUE(close(got, ref_attention(q, k, v, mask, c.mask == 1, scale), decode_tol(dt)));
+  EXPECT_TRUE(close(got, ref_sdpa(q, k, v, mask, c.mask == 1, scale), attn_tol(dt)));
   if (dt != DType::Float32) {
     // same kernel from float32 copies: bit-identical before and after rounding to the dtype
     const Tensor m32 = mask.defined() && mask.dtype() != DType::Bool ? mask.to(DType::Float32) : mask;
