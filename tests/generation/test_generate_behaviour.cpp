@@ -133,6 +133,7 @@ TEST(GenerateStopping, StopStringCriteriaMatchesTransformers) {
                                        data["tokenizer"].get<std::string>() + "/tokenizer.json");
   StopStringCriteria crit(tok, data["stop_strings"].get<std::vector<std::string>>());
   int positives = 0;
+  ASSERT_EQ(data["cases"].size(), 38u);  // every case tests/oracle/make_generation_goldens.py wrote
   for (const auto& c : data["cases"]) {
     TokenRows rows{c["input_ids"].get<std::vector<int64_t>>()};
     EXPECT_EQ(crit.is_done(rows)[0], c["expected"].get<bool>()) << c["input_ids"].dump();
