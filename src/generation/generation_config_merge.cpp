@@ -3,6 +3,7 @@
 #include "transformers/generation/utils.hpp"
 #include "transformers/generation/configuration_utils.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
+#include "transformers/core/quote.hpp"
 
 #include <type_traits>
 
@@ -164,9 +165,8 @@ bool unsupported_setting(const std::string& k, const ojson& v) {
   return false;
 }
 
-void apply_json(ResolvedGenerationConfig& c, const ojson& j) {
+void apply_json_unchecked(ResolvedGenerationConfig& c, const ojson& j) {
   using namespace generation_fields;  // the table's type names and kNullIsError
-  if (!j.is_object()) throw FormatError("generation config: expected a JSON object, found " + j.dump());
   for (const auto& [k, v] : j.items()) {
 #define TRANSFORMERS_READ_FIELD(name, O, R, def, on_null) \
   if (k == #name) {                                       \
@@ -185,6 +185,20 @@ void apply_json(ResolvedGenerationConfig& c, const ojson& j) {
                              " selects a mode this library does not implement (greedy, sampling and beam search "
                              "are supported)");
     // other keys (output_*, transformers_version, _from_model_config, ...) do not change the search
+  }
+}
+
+// The keys one at a time, so that a value of the wrong type (nlohmann's type_error from a get<T>()
+// above) is reported with its key and value instead of as nlohmann's bare "type must be ..." text.
+void apply_json(ResolvedGenerationConfig& c, const ojson& j) {
+  if (!j.is_object()) throw FormatError("generation config: expected a JSON object, found " + quote_input(j.dump()));
+  for (const auto& [k, v] : j.items()) {
+    try {
+      apply_json_unchecked(c, ojson::object({{k, v}}));
+    } catch (const nlohmann::json::exception&) {
+      throw FormatError("generation config: `" + escape_input(k) + "` has a value of the wrong type or shape: " +
+                        quote_input(v.dump()));
+    }
   }
 }
 
