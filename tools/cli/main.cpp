@@ -6,10 +6,13 @@
 #include <exception>
 #include <iostream>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "cli_common.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/core/error.hpp"
+#include "transformers/core/logging.hpp"
 #include "transformers/core/parallel.hpp"
 
 using namespace transformers;
@@ -24,6 +27,27 @@ void print_usage(std::FILE* out) {
   for (auto& c : cli::commands()) std::fprintf(out, "  %-10s %s\n", c.name.c_str(), c.summary.c_str());
   std::fprintf(out, "\n  --version  print the version, kernels and CPU features\n  --help     this text\n");
 }
+
+// Holds the library's log records (warnings about loading, ...) while a command runs; release()
+// writes them to stderr as the library's default handler would. Dropped when the command fails.
+class HeldLogRecords {
+ public:
+  HeldLogRecords() {
+    logging::disable_default_handler();
+    id_ = logging::add_handler([this](const logging::LogRecord& r) { messages_.push_back(r.message); });
+  }
+  ~HeldLogRecords() { logging::remove_handler(id_); }
+  void release() {
+    logging::remove_handler(id_);
+    for (auto& m : messages_) std::fprintf(stderr, "%s\n", m.c_str());
+    messages_.clear();
+    logging::enable_default_handler();
+  }
+
+ private:
+  int id_ = 0;
+  std::vector<std::string> messages_;
+};
 
 int error_exit(const std::string& msg) {
   std::fprintf(stderr, "error: %s\n", msg.c_str());
@@ -60,8 +84,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "Run 'transformers-cli %s --help' for usage.\n", cmd.name.c_str());
       return 2;
     }
+    // Log records wait until the command has succeeded: an error must be the only line on stderr.
+    HeldLogRecords held;
     try {
-      return run();
+      const int status = run();
+      held.release();
+      return status;
     } catch (const CLI::ParseError& e) {
       std::fprintf(stderr, "error: %s\n", e.what());
       return 2;
