@@ -31,6 +31,13 @@ const ConfigClassInfo* find_config_class(const std::string& model_type) {
   return it == config_registry().end() ? nullptr : &it->second;
 }
 
+std::vector<std::string> registered_config_types() {
+  std::lock_guard<std::mutex> lk(registry_mutex());
+  std::vector<std::string> out;
+  for (auto& [type, info] : config_registry()) out.push_back(type);
+  return out;
+}
+
 PretrainedConfig::PretrainedConfig(json data, std::string model_type) : data_(std::move(data)) {
   if (!data_.is_object()) throw FormatError("config: expected a JSON object, found " + std::string(data_.type_name()));
   if (model_type.empty() && data_.contains("model_type") && data_["model_type"].is_string())
@@ -78,6 +85,7 @@ PretrainedConfig::PretrainedConfig(json data, std::string model_type) : data_(st
     // Validates the name and stores the spelling to_dict writes ("torch.float16" -> "float16").
     data_["torch_dtype"] = std::string(dtype_name(dtype_from_name(data_["torch_dtype"].get<std::string>())));
   }
+  if (info_ && info_->derive_attributes) info_->derive_attributes(*this);
 }
 
 std::string PretrainedConfig::canonical_key(const std::string& key) const {

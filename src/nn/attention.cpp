@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include "transformers/core/logging.hpp"
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/ops/attention.hpp"
 
@@ -31,13 +32,11 @@ bool uses_eager_attention(AttentionImplementation impl, bool output_attentions, 
 
 namespace {
 void warn_sdpa_fallback_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    std::fprintf(stderr,
-                 "warning: scaled_dot_product_attention does not support output_attentions=True or head_mask. "
-                 "Falling back to eager attention. Load the model with attn_implementation=\"eager\" to remove "
-                 "this warning.\n");
-  });
+  static const logging::Logger logger = logging::get_logger("transformers.nn.attention");
+  logger.warning_once(
+      "scaled_dot_product_attention does not support output_attentions=True or head_mask. "
+      "Falling back to eager attention. Load the model with attn_implementation=\"eager\" to remove "
+      "this warning.");
 }
 
 // A top-left causal additive mask [Q, K] (torch's is_causal convention) for the eager path.

@@ -6,11 +6,14 @@
 #include <exception>
 #include <iostream>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "cli_common.hpp"
 #include "stderr_hold.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/core/error.hpp"
+#include "transformers/core/logging.hpp"
 #include "transformers/core/parallel.hpp"
 #include "transformers/core/quote.hpp"
 
