@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "models/model_utils.hpp"
+#include "transformers/core/checked.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/nn/init.hpp"
@@ -57,7 +58,7 @@ GPT2Attention::GPT2Attention(std::shared_ptr<PretrainedConfig> config, int64_t i
   scale_attn_weights = c.get<bool>("scale_attn_weights", true);
   scale_attn_by_inverse_layer_idx = c.get<bool>("scale_attn_by_inverse_layer_idx", false);
   reorder_and_upcast_attn = c.get<bool>("reorder_and_upcast_attn", false);
-  c_attn = register_module("c_attn", std::make_shared<nn::Conv1D>(3 * embed_dim, embed_dim));
+  c_attn = register_module("c_attn", std::make_shared<nn::Conv1D>(checked_mul(3, embed_dim, "GPT2Attention: 3 * n_embd"), embed_dim));
   c_proj = register_module("c_proj", std::make_shared<nn::Conv1D>(embed_dim, embed_dim));
   const int64_t max_positions = c.get<int64_t>("max_position_embeddings", 1024);
   bias = shared_causal_bias(max_positions);
@@ -129,7 +130,7 @@ GPT2Block::GPT2Block(std::shared_ptr<PretrainedConfig> config, int64_t idx) {
   ln_1 = register_module("ln_1", std::make_shared<nn::LayerNorm>(hidden, eps));
   attn = register_module("attn", std::make_shared<GPT2Attention>(config, idx));
   ln_2 = register_module("ln_2", std::make_shared<nn::LayerNorm>(hidden, eps));
-  mlp = register_module("mlp", std::make_shared<GPT2MLP>(n_inner > 0 ? n_inner : 4 * hidden, c));
+  mlp = register_module("mlp", std::make_shared<GPT2MLP>(n_inner > 0 ? n_inner : checked_mul(4, hidden, "GPT2Block: 4 * n_embd"), c));
 }
 
 std::pair<Tensor, Tensor> GPT2Block::forward(const Tensor& x, const Tensor& mask, bool is_causal,

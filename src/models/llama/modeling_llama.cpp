@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "models/model_utils.hpp"
+#include "transformers/core/checked.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/nn/init.hpp"
@@ -18,7 +19,9 @@ using models_detail::flag;
 namespace {
 int64_t llama_head_dim(const PretrainedConfig& c) {
   const int64_t hd = c.get<int64_t>("head_dim", 0);
-  return hd > 0 ? hd : c.hidden_size() / c.num_attention_heads();
+  if (hd > 0) return hd;
+  const int64_t heads = c.num_attention_heads();
+  return heads > 0 ? c.hidden_size() / heads : 0;  // heads <= 0 is refused by LlamaAttention
 }
 int64_t llama_kv_heads(const PretrainedConfig& c) {
   const int64_t kv = c.get<int64_t>("num_key_value_heads", 0);
@@ -39,10 +42,13 @@ LlamaAttention::LlamaAttention(std::shared_ptr<PretrainedConfig> config, int64_t
   scaling = std::pow(double(head_dim), -0.5);
   const bool bias = c.get<bool>("attention_bias", false);
   const int64_t hidden = c.hidden_size();
-  q_proj = register_module("q_proj", std::make_shared<nn::Linear>(hidden, num_heads * head_dim, bias));
-  k_proj = register_module("k_proj", std::make_shared<nn::Linear>(hidden, num_key_value_heads * head_dim, bias));
-  v_proj = register_module("v_proj", std::make_shared<nn::Linear>(hidden, num_key_value_heads * head_dim, bias));
-  o_proj = register_module("o_proj", std::make_shared<nn::Linear>(num_heads * head_dim, hidden, bias));
+  // head_dim and the head counts come from config.json: their products are checked, not wrapped.
+  const int64_t q_out = checked_mul(num_heads, head_dim, "LlamaAttention: num_attention_heads * head_dim");
+  const int64_t kv_out = checked_mul(num_key_value_heads, head_dim, "LlamaAttention: num_key_value_heads * head_dim");
+  q_proj = register_module("q_proj", std::make_shared<nn::Linear>(hidden, q_out, bias));
+  k_proj = register_module("k_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
+  v_proj = register_module("v_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
+  o_proj = register_module("o_proj", std::make_shared<nn::Linear>(q_out, hidden, bias));
 }
 
 std::pair<Tensor, Tensor> LlamaAttention::forward(const Tensor& h, const Tensor& cos, const Tensor& sin,
