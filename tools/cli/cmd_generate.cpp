@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "int_options.hpp"
 #include "tokenizer_path.hpp"
 #include "transformers/generation/utils.hpp"
 #include "transformers/modeling/auto.hpp"
@@ -145,21 +146,22 @@ REGISTER_COMMAND("generate", "generate tokens with a causal LM (greedy, sampling
   app.add_option("--prompt", a->prompt, "prompt text (needs a tokenizer)");
   app.add_option("--input-ids", a->input_ids, "prompt ids, rows separated by ';'");
   app.add_option("--attention-mask", a->attention_mask, "attention mask for --input-ids (0 = left padding)");
-  app.add_option("--max-new-tokens", a->max_new_tokens);
-  app.add_option("--min-new-tokens", a->min_new_tokens);
+  constexpr int64_t kMax = INT64_MAX;
+  app.add_option("--max-new-tokens", a->max_new_tokens)->check(IntRange(1, kMax));
+  app.add_option("--min-new-tokens", a->min_new_tokens)->check(IntRange(0, kMax));
   app.add_flag("--do-sample", a->do_sample, "multinomial sampling");
   app.add_option("--temperature", a->temperature);
-  app.add_option("--top-k", a->top_k);
+  app.add_option("--top-k", a->top_k)->check(IntRange(0, kMax));
   app.add_option("--top-p", a->top_p);
-  app.add_option("--num-beams", a->num_beams);
+  app.add_option("--num-beams", a->num_beams)->check(IntRange(1, kMax));
   app.add_option("--early-stopping", a->early_stopping, "true, false or never");
   app.add_option("--length-penalty", a->length_penalty);
-  app.add_option("--num-return-sequences", a->num_return_sequences);
+  app.add_option("--num-return-sequences", a->num_return_sequences)->check(IntRange(1, kMax));
   app.add_option("--repetition-penalty", a->repetition_penalty);
-  app.add_option("--no-repeat-ngram-size", a->no_repeat_ngram_size);
+  app.add_option("--no-repeat-ngram-size", a->no_repeat_ngram_size)->check(IntRange(0, kMax));
   app.add_option("--eos-token-id", a->eos_token_id, "eos id, or comma-separated ids");
-  app.add_option("--seed", a->seed, "seed of the sampling generator");
-  app.add_option("--threads", a->threads);
+  app.add_option("--seed", a->seed, "seed of the sampling generator")->check(SeedRange());
+  app.add_option("--threads", a->threads)->check(ThreadsRange());
   app.add_flag("--json", a->as_json, "print one JSON document");
   return [a] { return run_generate(*a); };
 });
