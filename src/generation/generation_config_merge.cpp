@@ -1,6 +1,7 @@
 // Merging of generation defaults (transformers 4.51's GenerationConfig()), the model's generation
 // config and call options, then 4.51's length and special-token preparation.
 #include "transformers/generation/utils.hpp"
+#include "transformers/core/checked.hpp"
 #include "transformers/generation/configuration_utils.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 #include "transformers/core/quote.hpp"
@@ -242,13 +243,20 @@ ResolvedGenerationConfig resolve_generation_config(const ojson& model_generation
 
   // ---- _prepare_generated_length ----
   const bool has_default_max_length = !o.max_length.has_value();
+  // Python's integers do not wrap; a max_new_tokens near 2^63 from generation_config.json or the
+  // CLI would wrap to a negative max_length (and stop after one token): refuse it, naming the key.
   if (c.max_new_tokens) {
-    c.max_length = *c.max_new_tokens + input_ids_length;
+    c.max_length = checked_add(*c.max_new_tokens, input_ids_length, "generate: max_new_tokens + the input length");
   } else if (has_default_max_length && c.max_length == 20) {
     c.max_length = c.max_length + input_ids_length;
     if (max_position_embeddings) c.max_length = std::min(c.max_length, *max_position_embeddings);
   }
-  if (c.min_new_tokens) c.min_length = *c.min_new_tokens + input_ids_length;
+  // _validate_generated_length (also keeps a negative max_length from a file out of the loops)
+  if (input_ids_length >= c.max_length)
+    throw ValueError("Input length of input_ids is " + std::to_string(input_ids_length) + ", but `max_length` is set to " +
+                     std::to_string(c.max_length) + ". This can lead to unexpected behavior. You should consider "
+                     "increasing `max_length` or, better yet, setting `max_new_tokens`.");
+  if (c.min_new_tokens) c.min_length = checked_add(*c.min_new_tokens, input_ids_length, "generate: min_new_tokens + the input length");
   return c;
 }
 

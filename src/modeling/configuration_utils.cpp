@@ -1,4 +1,5 @@
 #include "transformers/modeling/configuration_utils.hpp"
+#include "transformers/modeling/config_limits.hpp"
 
 #include <filesystem>
 #include <mutex>
@@ -146,6 +147,9 @@ int64_t PretrainedConfig::num_labels() const {
 
 void PretrainedConfig::set_num_labels(int64_t n) {
   if (n < 0) throw ValueError("num_labels must be >= 0, found " + std::to_string(n));
+  if (n > kMaxNumLabels)
+    throw ValueError("num_labels must be at most " + std::to_string(kMaxNumLabels) + " (one id2label entry and one "
+                     "classifier row per label), found " + std::to_string(n));
   const bool have = data_.contains("id2label") && data_["id2label"].is_object();
   if (have && int64_t(data_["id2label"].size()) == n) return;
   json id2label = json::object(), label2id = json::object();

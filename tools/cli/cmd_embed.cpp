@@ -48,7 +48,7 @@ REGISTER_COMMAND("embed", "sentence embeddings (mean pooling, L2-normalised) and
   app.add_option("--model", *model, std::string("model folder or Hub repo id (default: ") + kDefaultModel + ")");
   app.add_option("texts", *texts, "sentences to embed")->required();
   app.add_flag("--json", *as_json, "print one JSON document");
-  app.add_option("--threads", *threads, "threads for computation (default: physical cores)");
+  app.add_option("--threads", *threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
   return [=] {
     apply_threads(*threads);
     const std::string path = model->empty() ? default_model_path() : *model;

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "int_options.hpp"
 #include "tokenizer_path.hpp"
 #include "transformers/generation/utils.hpp"
 #include "transformers/modeling/auto.hpp"
@@ -23,11 +24,11 @@ struct GenerateArgs {
 
 // --max-new-tokens etc.: the flag is the generation key (generation_fields.hpp) in kebab case.
 template <typename T>
-void add_generation_option(CLI::App& app, const char* key, std::optional<T>& field) {
+CLI::Option* add_generation_option(CLI::App& app, const char* key, std::optional<T>& field) {
   std::string flag = std::string("--") + key;
   for (char& ch : flag)
     if (ch == '_') ch = '-';
-  app.add_option(flag, field);
+  return app.add_option(flag, field);
 }
 
 std::vector<int32_t> to_i32(const std::vector<int64_t>& v) { return std::vector<int32_t>(v.begin(), v.end()); }
@@ -145,21 +146,22 @@ REGISTER_COMMAND("generate", "generate tokens with a causal LM (greedy, sampling
   app.add_option("--prompt", a->prompt, "prompt text (needs a tokenizer)");
   app.add_option("--input-ids", a->input_ids, "prompt ids, rows separated by ';'");
   app.add_option("--attention-mask", a->attention_mask, "attention mask for --input-ids (0 = left padding)");
-  GENERATION_OPTION(max_new_tokens);
-  GENERATION_OPTION(min_new_tokens);
+  constexpr int64_t kMax = INT64_MAX;
+  GENERATION_OPTION(max_new_tokens)->check(IntRange(1, kMax));
+  GENERATION_OPTION(min_new_tokens)->check(IntRange(0, kMax));
   app.add_flag("--do-sample", a->do_sample, "multinomial sampling");
   GENERATION_OPTION(temperature);
-  GENERATION_OPTION(top_k);
+  GENERATION_OPTION(top_k)->check(IntRange(0, kMax));
   GENERATION_OPTION(top_p);
-  GENERATION_OPTION(num_beams);
+  GENERATION_OPTION(num_beams)->check(IntRange(1, kMax));
   app.add_option("--early-stopping", a->early_stopping, "true, false or never");
   GENERATION_OPTION(length_penalty);
-  GENERATION_OPTION(num_return_sequences);
+  GENERATION_OPTION(num_return_sequences)->check(IntRange(1, kMax));
   GENERATION_OPTION(repetition_penalty);
-  GENERATION_OPTION(no_repeat_ngram_size);
+  GENERATION_OPTION(no_repeat_ngram_size)->check(IntRange(0, kMax));
   app.add_option("--eos-token-id", a->eos_token_id, "eos id, or comma-separated ids");
-  app.add_option("--seed", a->seed, "seed of the sampling generator");
-  app.add_option("--threads", a->threads);
+  app.add_option("--seed", a->seed, "seed of the sampling generator")->check(SeedRange());
+  app.add_option("--threads", a->threads)->check(ThreadsRange());
   app.add_flag("--json", a->as_json, "print one JSON document");
   return [a] { return run_generate(*a); };
 });

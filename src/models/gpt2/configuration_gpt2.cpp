@@ -1,6 +1,7 @@
 // GPT2ConfigView: the GPT2Config attributes the GPT-2 modules use, read once per model.
 #include "transformers/models/gpt2/configuration_gpt2.hpp"
 
+#include "transformers/core/checked.hpp"
 #include "transformers/modeling/attn_implementation.hpp"
 
 namespace transformers {
@@ -14,7 +15,7 @@ GPT2ConfigView GPT2ConfigView::from_config(const PretrainedConfig& c, const std:
   v.n_head = c.num_attention_heads();
   v.n_positions = c.get<int64_t>("max_position_embeddings");
   const int64_t inner = c.get<int64_t>("n_inner", 0);
-  v.n_inner = inner > 0 ? inner : 4 * v.n_embd;
+  v.n_inner = inner > 0 ? inner : checked_mul(4, v.n_embd, "GPT2Block: 4 * n_embd");
   v.activation_function = c.get<std::string>("activation_function");
   v.layer_norm_epsilon = c.get<double>("layer_norm_epsilon");
   v.initializer_range = c.get<double>("initializer_range", 0.02);

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "models/model_utils.hpp"
+#include "transformers/core/checked.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/nn/init.hpp"
@@ -57,7 +58,7 @@ GPT2Attention::GPT2Attention(const GPT2ConfigView& c, int64_t idx)
                      " and `num_heads`: " + std::to_string(num_heads) + ").");
   head_dim = embed_dim / num_heads;
   split_size = embed_dim;
-  c_attn = register_module("c_attn", std::make_shared<nn::Conv1D>(3 * embed_dim, embed_dim));
+  c_attn = register_module("c_attn", std::make_shared<nn::Conv1D>(checked_mul(3, embed_dim, "GPT2Attention: 3 * n_embd"), embed_dim));
   c_proj = register_module("c_proj", std::make_shared<nn::Conv1D>(embed_dim, embed_dim));
   bias = shared_causal_bias(c.n_positions);
   masked_bias = Tensor::scalar(-1e4, DType::Float32);

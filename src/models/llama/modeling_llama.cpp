@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "models/model_utils.hpp"
+#include "transformers/core/checked.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/nn/init.hpp"
@@ -28,10 +29,13 @@ LlamaAttention::LlamaAttention(const LlamaConfigView& c, int64_t idx)
   scaling = std::pow(double(head_dim), -0.5);
   const bool bias = c.attention_bias;
   const int64_t hidden = c.hidden_size;
-  q_proj = register_module("q_proj", std::make_shared<nn::Linear>(hidden, num_heads * head_dim, bias));
-  k_proj = register_module("k_proj", std::make_shared<nn::Linear>(hidden, num_key_value_heads * head_dim, bias));
-  v_proj = register_module("v_proj", std::make_shared<nn::Linear>(hidden, num_key_value_heads * head_dim, bias));
-  o_proj = register_module("o_proj", std::make_shared<nn::Linear>(num_heads * head_dim, hidden, bias));
+  // head_dim and the head counts come from config.json: their products are checked, not wrapped.
+  const int64_t q_out = checked_mul(num_heads, head_dim, "LlamaAttention: num_attention_heads * head_dim");
+  const int64_t kv_out = checked_mul(num_key_value_heads, head_dim, "LlamaAttention: num_key_value_heads * head_dim");
+  q_proj = register_module("q_proj", std::make_shared<nn::Linear>(hidden, q_out, bias));
+  k_proj = register_module("k_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
+  v_proj = register_module("v_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
+  o_proj = register_module("o_proj", std::make_shared<nn::Linear>(q_out, hidden, bias));
 }
 
 std::pair<Tensor, Tensor> LlamaAttention::forward(const Tensor& h, const Tensor& cos, const Tensor& sin,
