@@ -9,6 +9,7 @@
 #include "test_helpers.hpp"
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/modeling/auto.hpp"
+#include "transformers/ops/elementwise.hpp"
 
 namespace {
 
@@ -96,7 +97,8 @@ TEST(LoadShardedCheckpoint, MatchesTransformers451) {
     EXPECT_EQ(json(r.unexpected_keys), c["unexpected_keys"]);
     if (!c["lm_head_tied_after_load"].is_null()) EXPECT_EQ(tied(*m), c["lm_head_tied_after_load"].get<bool>());
     // every tensor the chosen index names now holds the checkpoint's values
-    const std::string index = prefer_safe || which == "sharded" ? "model.safetensors.index.json" : "pytorch_model.bin.index.json";
+    const bool safe = fs::exists(folder / "model.safetensors.index.json"), bin = fs::exists(folder / "pytorch_model.bin.index.json");
+    const std::string index = safe && (prefer_safe || !bin) ? "model.safetensors.index.json" : "pytorch_model.bin.index.json";
     for (const auto& [name, t] : io::open_checkpoint(folder / index).tensors)
       EXPECT_TRUE(equal(*m->find_tensor(name), t)) << name;
     if (c["strict_raises"].get<bool>()) {
