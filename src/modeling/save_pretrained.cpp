@@ -156,6 +156,8 @@ void push_saved_folder(PreTrainedModel& model, const std::string& dir, const io:
   ho.endpoint = po.endpoint;
   ho.proxies = po.proxies;
   ho.cache_dir = po.cache_dir;
+  // 4.51 creates the repo first (_create_repo), so the card lookup below finds it
+  hub::create_repo(repo_id, {.private_repo = po.private_repo, .exist_ok = true, .hub = ho});
   io::write_file_atomic(fs::path(dir) / "README.md", hub::create_and_tag_model_card(repo_id, model.model_tags(), ho));
   // _upload_modified_files: what this save wrote (weights, index, configs) and the card.
   po.files = saved.files;
