@@ -6,6 +6,7 @@
 
 #include "transformers/io/json_file.hpp"
 #include "transformers/modeling/file_resolution.hpp"
+#include "transformers/io/atomic_file.hpp"
 
 namespace transformers {
 
@@ -159,7 +160,7 @@ void GenerationConfig::save_pretrained(const std::string& dir, const std::string
     throw ValueError("Provided path (" + dir + ") should be a directory, not a file");
   fs::create_directories(dir, ec);
   if (ec) throw EnvironmentError("cannot create directory '" + dir + "': " + ec.message());
-  write_file_atomic((fs::path(dir) / config_file_name).string(), to_json_string(true));
+  io::write_file_atomic((fs::path(dir) / config_file_name).string(), to_json_string(true));
 }
 
 std::shared_ptr<GenerationConfig> GenerationConfig::from_dict(const json& dict, const json& overrides) {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cache_layout.hpp"
+#include "transformers/io/atomic_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -48,9 +49,7 @@ void write_ref(const std::string& storage, const std::string& revision, const st
   if (read_ref(storage, revision) == commit) return;
   fs::path p = fs::path(storage) / "refs" / revision;
   fs::create_directories(p.parent_path());
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f << commit;
-  if (!f) throw EnvironmentError("Cannot write cache ref '" + p.string() + "'");
+  io::write_file_atomic(p, commit);  // a concurrent reader never sees an empty or half ref
 }
 
 void touch(const std::string& path) {

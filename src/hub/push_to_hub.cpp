@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "transformers/modeling/modeling_utils.hpp"
+#include "transformers/tokenizers/auto_tokenizer.hpp"
 
 namespace fs = std::filesystem;
 
@@ -132,6 +133,7 @@ CommitInfo push_folder_to_hub(const std::string& folder, const std::string& repo
   for (const auto& e : fs::directory_iterator(folder)) {
     std::string name = e.path().filename().string();
     if (name == ".git" || name == ".cache") continue;
+    if (!o.files.empty() && std::find(o.files.begin(), o.files.end(), name) == o.files.end()) continue;
     if (e.is_regular_file()) {
       if (name != "README.md") adds.push_back({name, e.path().string(), std::nullopt});
     } else if (e.is_directory()) {
@@ -162,14 +164,34 @@ CommitInfo push_folder_to_hub(const std::string& folder, const std::string& repo
   return create_commit(repo_id, adds, {}, co);
 }
 
-CommitInfo push_to_hub(PreTrainedModel& model, const std::string& repo_id, const PushToHubOptions& o) {
+CommitInfo push_saved_to_hub(const std::function<void(const std::string& folder)>& save, const std::string& class_name,
+                             const std::string& repo_id, const PushToHubOptions& o) {
   validate_repo_id(repo_id);
   TempDir tmp;
-  SavePretrainedOptions so;
-  so.max_shard_size = o.max_shard_size;
-  so.safe_serialization = o.safe_serialization;
-  model.save_pretrained(tmp.path, so);
-  return push_folder_to_hub(tmp.path, repo_id, o, model.name());
+  save(tmp.path);
+  return push_folder_to_hub(tmp.path, repo_id, o, class_name);
+}
+
+CommitInfo push_to_hub(PreTrainedModel& model, const std::string& repo_id, const PushToHubOptions& o) {
+  PushToHubOptions with_tags = o;
+  with_tags.tags = model.model_tags();
+  for (const auto& t : o.tags)
+    if (std::find(with_tags.tags.begin(), with_tags.tags.end(), t) == with_tags.tags.end()) with_tags.tags.push_back(t);
+  return push_saved_to_hub(
+      [&](const std::string& dir) {
+        model.save_pretrained(dir, {.max_shard_size = o.max_shard_size, .safe_serialization = o.safe_serialization});
+      },
+      model.name(), repo_id, with_tags);
+}
+
+CommitInfo push_to_hub(const PretrainedConfig& config, const std::string& repo_id, const PushToHubOptions& o) {
+  const std::string class_name = config.class_info() ? config.class_info()->class_name : "PretrainedConfig";
+  return push_saved_to_hub([&](const std::string& dir) { config.save_pretrained(dir); }, class_name, repo_id, o);
+}
+
+CommitInfo push_to_hub(const PreTrainedTokenizerFast& tokenizer, const std::string& repo_id, const PushToHubOptions& o) {
+  return push_saved_to_hub([&](const std::string& dir) { tokenizer.save_pretrained(dir); }, tokenizer.class_name(),
+                           repo_id, o);
 }
 
 }  // namespace transformers::hub

@@ -5,6 +5,8 @@
 #include <regex>
 #include <set>
 
+#include "io/weight_writers.hpp"
+#include "transformers/io/atomic_file.hpp"
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/io/json_file.hpp"
 #include "transformers/io/safetensors.hpp"
@@ -114,15 +116,20 @@ Checkpoint open_checkpoint(const std::filesystem::path& path, const OpenOptions&
   return ck;
 }
 
-SaveResult save_state_dict(const std::filesystem::path& folder, const NamedTensors& tensors, const SaveOptions& o) {
+namespace {
+// "model.safetensors" / "pytorch_model.fp16.bin": the single-file name of this save.
+std::string weights_name(const SaveOptions& o) {
+  return add_variant(o.safe_serialization ? "model.safetensors" : "pytorch_model.bin", o.variant);
+}
+}  // namespace
+
+SaveResult stage_state_dict(FolderSave& save, const NamedTensors& tensors, const SaveOptions& o) {
   namespace fs = std::filesystem;
-  if (fs::exists(folder) && !fs::is_directory(folder))
-    throw ValueError("save_state_dict: '" + folder.string() + "' should be a directory, not a file");
-  fs::create_directories(folder);
+  const fs::path& folder = save.folder();
   const int64_t max = std::holds_alternative<int64_t>(o.max_shard_size)
                           ? std::get<int64_t>(o.max_shard_size)
                           : parse_size_to_int(std::get<std::string>(o.max_shard_size));
-  const std::string weights = add_variant(o.safe_serialization ? "model.safetensors" : "pytorch_model.bin", o.variant);
+  const std::string weights = weights_name(o);
   std::string pattern = weights;
   for (const std::string ext : {".safetensors", ".bin"}) {
     const size_t at = pattern.rfind(ext);
@@ -135,15 +142,16 @@ SaveResult save_state_dict(const std::filesystem::path& folder, const NamedTenso
 
   const std::string index_name =
       add_variant(o.safe_serialization ? "model.safetensors.index.json" : "pytorch_model.bin.index.json", o.variant);
-  // Crash safety (docs/reliability.md): each file is replaced atomically, but a save killed between
-  // two shard renames would leave old and new shards side by side. When this save overwrites a
-  // shard name that already exists, the old index is removed first, so such a folder has no index
-  // and fails to load loudly instead of mixing silently; the new index, written last, makes the new
-  // checkpoint visible at once. When no name collides, the old checkpoint stays complete until then.
+  // Crash safety (docs/reliability.md): every file is staged and renamed only once all are
+  // complete, so a failed write changes nothing. Renames of several files are not one atomic step:
+  // when this save overwrites a shard name that already exists, the old index is removed just
+  // before the first rename, so a kill between two renames leaves a folder with no index that
+  // fails to load loudly instead of mixing silently; the new index, renamed after the shards,
+  // makes the new checkpoint visible at once.
   if (split.is_sharded()) {
     bool overwrites = false;
     for (const auto& [file, names] : split.filename_to_tensors) overwrites |= fs::exists(folder / file);
-    if (overwrites) fs::remove(folder / index_name);
+    if (overwrites) save.remove_before_publish(index_name);
   }
   std::map<std::string, const Tensor*> by_name;
   for (const auto& [n, t] : tensors) by_name[n] = &t;
@@ -152,34 +160,44 @@ SaveResult save_state_dict(const std::filesystem::path& folder, const NamedTenso
     NamedTensors shard;
     shard.reserve(names.size());
     for (const auto& n : names) shard.emplace_back(n, by_name.at(n)->contiguous());
-    if (o.safe_serialization) save_safetensors(folder / file, shard, o.metadata);
-    else save_torch(folder / file, shard);
+    AtomicFile& out = save.open(file);
+    if (o.safe_serialization) write_safetensors(out, shard, o.metadata);
+    else write_torch(out, shard);
+    out.finish();  // fsync and close now: a many-shard save does not hold a descriptor per shard
     result.files.push_back(file);
   }
   if (split.is_sharded()) {
-    save_shard_index(folder / index_name, split.index());
+    save.write(index_name, shard_index_json(split.index()));
     result.index_file = index_name;
   }
-  if (o.cleanup_stale_shards) {
-    // save_pretrained §2.5: old shards of this weights name that the new save does not rewrite.
-    // Python deletes them before writing; here only once the new checkpoint is complete, so a
-    // killed save leaves the old one loadable.
-    std::string stem = weights;
-    for (const std::string ext : {".bin", ".safetensors"})
-      for (size_t at; (at = stem.find(ext)) != std::string::npos;) stem.erase(at, ext.size());
-    std::set<std::string> fresh;
-    for (const auto& [f, names] : split.filename_to_tensors) fresh.insert(f);
-    static const std::regex shard_re("(.*?)-\\d{5}-of-\\d{5}");
-    for (const auto& e : fs::directory_iterator(folder)) {
-      const std::string name = e.path().filename().string();
-      std::string bare = name;
-      for (const std::string ext : {".bin", ".safetensors"})
-        for (size_t at; (at = bare.find(ext)) != std::string::npos;) bare.erase(at, ext.size());
-      if (name.rfind(stem, 0) == 0 && e.is_regular_file() && !fresh.count(name) && std::regex_match(bare, shard_re))
-        fs::remove(e.path());
-    }
-  }
+  return result;
+}
 
+void remove_stale_shards(const std::filesystem::path& folder, const SaveResult& saved, const SaveOptions& o) {
+  namespace fs = std::filesystem;
+  // save_pretrained §2.5: old shards of this weights name that the new save does not rewrite.
+  // Python deletes them before writing; here only once the new checkpoint is complete, so a
+  // killed save leaves the old one loadable.
+  std::string stem = weights_name(o);
+  for (const std::string ext : {".bin", ".safetensors"})
+    for (size_t at; (at = stem.find(ext)) != std::string::npos;) stem.erase(at, ext.size());
+  const std::set<std::string> fresh(saved.files.begin(), saved.files.end());
+  static const std::regex shard_re("(.*?)-\\d{5}-of-\\d{5}");
+  for (const auto& e : fs::directory_iterator(folder)) {
+    const std::string name = e.path().filename().string();
+    std::string bare = name;
+    for (const std::string ext : {".bin", ".safetensors"})
+      for (size_t at; (at = bare.find(ext)) != std::string::npos;) bare.erase(at, ext.size());
+    if (name.rfind(stem, 0) == 0 && e.is_regular_file() && !fresh.count(name) && std::regex_match(bare, shard_re))
+      fs::remove(e.path());
+  }
+}
+
+SaveResult save_state_dict(const std::filesystem::path& folder, const NamedTensors& tensors, const SaveOptions& o) {
+  FolderSave save(folder);
+  SaveResult result = stage_state_dict(save, tensors, o);
+  save.commit();
+  if (o.cleanup_stale_shards) remove_stale_shards(folder, result, o);
   return result;
 }
 

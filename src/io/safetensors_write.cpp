@@ -4,7 +4,8 @@
 #include <map>
 #include <set>
 
-#include "io/atomic_file.hpp"
+#include "io/weight_writers.hpp"
+#include "transformers/io/atomic_file.hpp"
 #include "io/json_text.hpp"
 #include "transformers/io/safetensors.hpp"
 
@@ -120,10 +121,14 @@ std::string safetensors_serialize(const NamedTensors& tensors, const Metadata& m
   return out;
 }
 
-void save_safetensors(const std::filesystem::path& file, const NamedTensors& tensors, const Metadata& metadata) {
+void write_safetensors(AtomicFile& out, const NamedTensors& tensors, const Metadata& metadata) {
   const Plan p = plan(tensors, metadata);
-  detail::AtomicFile out(file);
   emit(p, [&](const void* d, size_t n) { out.write(d, n); });
+}
+
+void save_safetensors(const std::filesystem::path& file, const NamedTensors& tensors, const Metadata& metadata) {
+  AtomicFile out(file);
+  write_safetensors(out, tensors, metadata);
   out.commit();
 }
 

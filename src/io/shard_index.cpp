@@ -6,8 +6,8 @@
 #include <cmath>
 #include <set>
 
-#include "io/atomic_file.hpp"
 #include "transformers/core/quote.hpp"
+#include "transformers/io/atomic_file.hpp"
 #include "transformers/io/json_file.hpp"
 
 namespace transformers::io {
@@ -81,7 +81,7 @@ std::string shard_index_json(const ShardIndex& index) {
 }
 
 void save_shard_index(const fs::path& index_file, const ShardIndex& index) {
-  detail::AtomicFile f(index_file);
+  AtomicFile f(index_file);
   f.write(shard_index_json(index));
   f.commit();
 }

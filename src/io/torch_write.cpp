@@ -3,7 +3,8 @@
 #include <cstring>
 #include <map>
 
-#include "io/atomic_file.hpp"
+#include "io/weight_writers.hpp"
+#include "transformers/io/atomic_file.hpp"
 #include "io/zip_writer.hpp"
 #include "transformers/io/torch_pickle.hpp"
 
@@ -101,7 +102,7 @@ struct StorageOut {
 };
 }  // namespace
 
-void save_torch(const std::filesystem::path& file, const NamedTensors& tensors) {
+void write_torch(AtomicFile& out, const NamedTensors& tensors) {
   // One storage record per distinct storage (tied weights and views share one, as in torch),
   // provided every tensor on it has the same dtype; otherwise a tensor gets its own copy.
   std::map<std::pair<const void*, size_t>, size_t> by_storage;
@@ -171,7 +172,6 @@ void save_torch(const std::filesystem::path& file, const NamedTensors& tensors) 
   if (!items.empty()) p.op('u');
   p.op('.');
 
-  detail::AtomicFile out(file);
   detail::ZipWriter zip(out);
   const std::string prefix = "archive/";
   zip.add(prefix + "data.pkl", p.s);
@@ -182,6 +182,11 @@ void save_torch(const std::filesystem::path& file, const NamedTensors& tensors) 
     zip.add(prefix + "data/" + so.key, std::string_view(static_cast<const char*>(so.data), so.nbytes));
   zip.add(prefix + "version", "3\n");
   zip.finish();
+}
+
+void save_torch(const std::filesystem::path& file, const NamedTensors& tensors) {
+  AtomicFile out(file);
+  write_torch(out, tensors);
   out.commit();
 }
 

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "io/atomic_file.hpp"
+#include "transformers/io/atomic_file.hpp"
 
 namespace transformers::io::detail {
 

@@ -6,6 +6,7 @@
 
 #include "transformers/io/json_file.hpp"
 #include "transformers/modeling/file_resolution.hpp"
+#include "transformers/io/atomic_file.hpp"
 
 namespace transformers {
 
@@ -308,7 +309,7 @@ std::string PretrainedConfig::to_json_string(bool use_diff) const {
 }
 
 void PretrainedConfig::to_json_file(const std::string& file, bool use_diff) const {
-  write_file_atomic(file, to_json_string(use_diff));
+  io::write_file_atomic(file, to_json_string(use_diff));
 }
 
 void PretrainedConfig::save_pretrained(const std::string& dir) const {

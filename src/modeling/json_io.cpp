@@ -1,5 +1,4 @@
-// JSON written byte-for-byte as Python's json.dumps(indent=2, sort_keys=True) writes it, and files
-// written atomically (a reader never sees half a config.json).
+// JSON written byte-for-byte as Python's json.dumps(indent=2, sort_keys=True) writes it.
 #include <unistd.h>
 
 #include <algorithm>
@@ -80,35 +79,6 @@ std::string python_json_dumps(const json& j, bool sort_keys, const std::vector<s
   // nlohmann's number formatting (shortest round-trip, "1e-12", "0.0") matches Python's repr for
   // the values configs hold; NaN/Infinity (which Python writes bare) cannot occur in valid JSON input.
   return doc.dump(2, ' ', /*ensure_ascii=*/true) + "\n";
-}
-
-void write_file_atomic(const std::string& file, const std::string& text) {
-  namespace fs = std::filesystem;
-  const fs::path target(file);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::random_device rd;
-  std::string tmp_name = ".";
-  tmp_name += target.filename().string();
-  tmp_name += ".tmp";
-  tmp_name += std::to_string(rd());
-  const fs::path tmp = dir / tmp_name;
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw EnvironmentError("cannot write '" + tmp.string() + "': " + std::strerror(errno));
-    out.write(text.data(), std::streamsize(text.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw EnvironmentError("writing '" + tmp.string() + "' failed: " + std::strerror(errno));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw EnvironmentError("cannot rename '" + tmp.string() + "' to '" + target.string() + "': " + ec.message());
-  }
 }
 
 }  // namespace transformers

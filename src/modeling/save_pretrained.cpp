@@ -9,6 +9,8 @@
 #include <set>
 
 #include "transformers/core/logging.hpp"
+#include "transformers/hub/push_to_hub.hpp"
+#include "transformers/io/atomic_file.hpp"
 #include "transformers/io/safetensors.hpp"
 #include "transformers/io/shard_index.hpp"
 #include "transformers/io/torch_pickle.hpp"
@@ -141,6 +143,34 @@ void remove_shared_aliases(PreTrainedModel& model, Named& state) {
   std::erase_if(state, [&](const auto& kv) { return deleted.count(kv.first) > 0; });
 }
 
+// save_pretrained(push_to_hub=true), after the save: the tagged model card into the folder, then one
+// commit of the files this save wrote.
+void push_saved_folder(PreTrainedModel& model, const std::string& dir, const io::SaveResult& saved,
+                       const SavePretrainedOptions& opts) {
+  hub::PushToHubOptions po = opts.push_options;
+  if (opts.token) po.token = opts.token;
+  std::string repo_id = opts.repo_id;
+  if (repo_id.empty()) repo_id = fs::path(dir).lexically_normal().filename().string();  // Python: the folder's last part
+  if (repo_id.empty()) repo_id = fs::path(dir).lexically_normal().parent_path().filename().string();  // "out/"
+  hub::HubOptions ho;
+  ho.token = po.token;
+  ho.endpoint = po.endpoint;
+  ho.proxies = po.proxies;
+  ho.cache_dir = po.cache_dir;
+  // 4.51 creates the repo first (_create_repo), so the card lookup below finds it
+  hub::create_repo(repo_id, {.private_repo = po.private_repo, .exist_ok = true, .hub = ho});
+  io::write_file_atomic(fs::path(dir) / "README.md", hub::create_and_tag_model_card(repo_id, model.model_tags(), ho));
+  // _upload_modified_files: what this save wrote (weights, index, configs) and the card.
+  po.files = saved.files;
+  if (saved.index_file) po.files.push_back(*saved.index_file);
+  if (opts.is_main_process) {
+    if (model.can_generate()) po.files.push_back("generation_config.json");
+    po.files.push_back("config.json");
+  }
+  po.files.push_back("README.md");
+  hub::push_folder_to_hub(dir, repo_id, po, model.name());
+}
+
 }  // namespace
 
 void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrainedOptions& opts) {
@@ -150,36 +180,34 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
     logging::get_logger("transformers.modeling_utils").error("Provided path (" + dir + ") should be a directory, not a file");
     return;
   }
-  fs::create_directories(dir, ec);
-  if (ec) throw EnvironmentError("cannot create directory '" + dir + "': " + ec.message());
+  // The folder is locked for the whole save and every file is staged: nothing in it changes until
+  // all files are complete (a full disk leaves the old checkpoint loadable), then the weights are
+  // renamed into place first, the index and configs last (docs/reliability.md).
+  io::FolderSave save(dir);
 
   // 4-5. the config records the dtype and class
   config().set_torch_dtype(dtype());
   config().set("architectures", json::array({name()}));
 
-  // 7. config files (main process only)
-  if (opts.is_main_process) {
-    if (can_generate()) {
-      auto gen = generation_config();
-      json misplaced = json::object();
-      const json base = base_config_defaults();
-      for (const char* k : kLegacyGenerationParams) {
-        auto it = config().raw().find(k);
-        if (it != config().raw().end() && !it->is_null() && *it != base.at(k)) misplaced[k] = *it;
-      }
-      if (!misplaced.empty()) {
-        logging::get_logger("transformers.modeling_utils")
-            .warning("Moving the following attributes in the config to the generation config: " + misplaced.dump() +
-                     ". You are seeing this warning because you've set generation parameters in the model config, "
-                     "as opposed to in the generation config.");
-        for (auto& [k, v] : misplaced.items()) {
-          gen->set(k, v);
-          config().raw()[k] = nullptr;
-        }
+  // 6. generation parameters misplaced on the model config move to the generation config
+  if (opts.is_main_process && can_generate()) {
+    auto gen = generation_config();
+    json misplaced = json::object();
+    const json base = base_config_defaults();
+    for (const char* k : kLegacyGenerationParams) {
+      auto it = config().raw().find(k);
+      if (it != config().raw().end() && !it->is_null() && *it != base.at(k)) misplaced[k] = *it;
+    }
+    if (!misplaced.empty()) {
+      logging::get_logger("transformers.modeling_utils")
+          .warning("Moving the following attributes in the config to the generation config: " + misplaced.dump() +
+                   ". You are seeing this warning because you've set generation parameters in the model config, "
+                   "as opposed to in the generation config.");
+      for (auto& [k, v] : misplaced.items()) {
+        gen->set(k, v);
+        config().raw()[k] = nullptr;
       }
     }
-    config().save_pretrained(dir);
-    if (can_generate()) generation_config()->save_pretrained(dir);
   }
 
   // 8-10. the state dict to write
@@ -190,16 +218,29 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
   // 11. safetensors cannot hold aliases
   if (opts.safe_serialization) remove_shared_aliases(*this, state);
 
-  // 12-15. shards, stale-shard cleanup and index, through the io layer's crash-safe ordering
-  // (docs/reliability.md): every file written atomically, the new index last, stale shards removed
-  // only after it, and the old index removed first when shard names are overwritten, so a killed
-  // save never leaves old and new shards that load together. Only the main process cleans up.
-  io::save_state_dict(dir, state,
-                      {.max_shard_size = opts.max_shard_size,
-                       .safe_serialization = opts.safe_serialization,
-                       .variant = opts.variant,
-                       .metadata = {{"format", "pt"}},
-                       .cleanup_stale_shards = opts.is_main_process});
+  // 12-15. shards and index through the io layer's crash-safe ordering: the old index is removed
+  // before the first rename when shard names are overwritten, so a killed save never leaves old and
+  // new shards that load together; stale shards are removed only after the commit. Only the main
+  // process writes configs and cleans up.
+  const io::SaveOptions so{.max_shard_size = opts.max_shard_size,
+                           .safe_serialization = opts.safe_serialization,
+                           .variant = opts.variant,
+                           .metadata = {{"format", "pt"}},
+                           .cleanup_stale_shards = opts.is_main_process};
+  const io::SaveResult saved = io::stage_state_dict(save, state, so);
+  // 7. config files (main process only), renamed after the weights
+  if (opts.is_main_process) {
+    if (can_generate()) save.write("generation_config.json", generation_config()->to_json_string(true));
+    save.write("config.json", config().to_json_string(true));
+  }
+  save.commit();
+  if (so.cleanup_stale_shards) io::remove_stale_shards(dir, saved, so);
+  if (opts.push_to_hub) push_saved_folder(*this, dir, saved, opts);
+}
+
+void PreTrainedModel::add_model_tags(const std::vector<std::string>& tags) {
+  for (const auto& t : tags)
+    if (std::find(model_tags_.begin(), model_tags_.end(), t) == model_tags_.end()) model_tags_.push_back(t);
 }
 
 }  // namespace transformers

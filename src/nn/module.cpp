@@ -16,6 +16,8 @@ struct TensorKey {
   bool operator<(const TensorKey& o) const {
     return std::tie(storage, offset, sizes) < std::tie(o.storage, o.offset, o.sizes);
   }
+  bool operator==(const TensorKey& o) const = default;
+  static TensorKey of(const Tensor& t) { return {t.storage().get(), t.storage_offset(), t.sizes()}; }
 };
 }  // namespace
 
@@ -181,9 +183,17 @@ LoadStateDictResult Module::load_state_dict(const std::map<std::string, Tensor>&
     if (slot->sizes() != value.sizes())
       throw ShapeError("size mismatch for " + name + ": copying a param with shape " + shape_str(value.sizes()) +
                        ", the shape in current model is " + shape_str(slot->sizes()));
-    const bool rg = slot->requires_grad();
-    *slot = (keep_dtype || value.dtype() == slot->dtype()) ? value : value.to(slot->dtype());
-    slot->set_requires_grad(rg);
+    const bool converts = keep_dtype && value.dtype() != slot->dtype();
+    if (slot->defined() && !converts && slot->storage() && !slot->storage()->read_only()) {
+      // torch's param.copy_(input): the values change, the tensor stays, so every name tied to it
+      // (lm_head.weight and the input embeddings) still shares one tensor afterwards.
+      slot->copy_(value);
+      continue;
+    }
+    // A slot that cannot be written (a read-only file mapping) or that changes dtype is replaced:
+    // every slot holding the same tensor gets the new one, so ties survive here too.
+    const Tensor fresh = (keep_dtype || value.dtype() == slot->dtype()) ? value : value.to(slot->dtype());
+    replace_tensor(*slot, fresh);
   }
   for (auto& n : expected)
     if (!state.count(n)) r.missing_keys.push_back(n);
@@ -202,6 +212,24 @@ LoadStateDictResult Module::load_state_dict(const std::map<std::string, Tensor>&
   return r;
 }
 
+void Module::replace_tensor(const Tensor& old, const Tensor& fresh) {
+  // The slots to change are collected first: `old` is one of them.
+  std::vector<Tensor*> hits;
+  for (auto& [p, m] : named_modules()) {
+    auto visit = [&](Tensor* slot) {
+      if (slot == &old || (old.defined() && slot->defined() && TensorKey::of(*slot) == TensorKey::of(old)))
+        hits.push_back(slot);
+    };
+    for (auto& [n, slot] : m->params_) visit(slot);
+    for (auto& b : m->buffers_) visit(b.slot);
+  }
+  for (Tensor* slot : hits) {
+    const bool rg = slot->requires_grad();
+    *slot = fresh;
+    slot->set_requires_grad(rg);
+  }
+}
+
 void Module::to(DType dtype) {
   // Cast each distinct tensor once and give every slot that shared it the same result, so tied
   // weights stay tied.
@@ -209,7 +237,7 @@ void Module::to(DType dtype) {
   for (auto& [p, m] : named_modules()) {
     auto cast = [&](Tensor* slot) {
       if (!slot->defined() || !slot->is_floating_point() || slot->dtype() == dtype) return;
-      TensorKey key{slot->storage().get(), slot->storage_offset(), slot->sizes()};
+      const TensorKey key = TensorKey::of(*slot);
       auto it = done.find(key);
       if (it == done.end()) it = done.emplace(key, slot->to(dtype)).first;
       const bool rg = slot->requires_grad();

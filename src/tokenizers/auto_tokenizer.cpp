@@ -76,6 +76,11 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::file
     throw FileNotFoundError(folder.string() + ": no tokenizer.json (slow-tokenizer files such as vocab.txt, "
                             "merges.txt or tokenizer.model are not converted yet)");
   PreTrainedTokenizerFast t(Tokenizer::from_file(tj));
+  {
+    std::ifstream f(tj, std::ios::binary);
+    t.tokenizer_json_.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  bool backend_changed = false;  // by this load: tokenizer.json no longer describes the backend
 
   json cfg = json::object();
   if (std::filesystem::exists(dir / "tokenizer_config.json")) cfg = read_settings_file(dir / "tokenizer_config.json");
@@ -96,6 +101,7 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::file
     std::vector<AddedToken> v;
     for (auto& e : extra) v.push_back(e.second);
     if (!v.empty()) t.tokenizer_.add_tokens(v);
+    backend_changed |= !v.empty();
   }
 
   std::optional<std::string>* slots[] = {&t.bos_token, &t.eos_token, &t.unk_token, &t.sep_token,
@@ -129,6 +135,7 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::file
   for (const auto& s : specials)
     if (!t.tokenizer_.token_to_id(s.content)) missing.push_back(s);
   if (!missing.empty()) t.tokenizer_.add_tokens(missing);
+  backend_changed |= !missing.empty();
 
   if (cfg.contains("model_max_length") && cfg["model_max_length"].is_number()) {
     double m = cfg["model_max_length"].get<double>();
@@ -178,7 +185,11 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::file
     if (add_bos) st.emplace_back(*t.bos_token, *t.tokenizer_.token_to_id(*t.bos_token));
     if (add_eos) st.emplace_back(*t.eos_token, *t.tokenizer_.token_to_id(*t.eos_token));
     t.tokenizer_.set_template_processing(single, pair, st);
+    backend_changed = true;
   }
+  t.init_config_ = cfg.dump();
+  t.tokenizer_json_current_ = !backend_changed;
+  t.added_tokens_at_load_ = t.tokenizer_.get_added_tokens().size();
   return t;
 }
 

@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "hub_server/fake_hub.hpp"
 #include "hub_test_util.hpp"
 #include "transformers/hub/push_to_hub.hpp"
 #include "transformers/modeling/auto.hpp"
+#include "transformers/tokenizers/auto_tokenizer.hpp"
 
 namespace {
 
@@ -300,6 +302,78 @@ TEST(PushToHubOracle, SameCommitAsTransformersPushToHub) {
   // transformers/huggingface_hub still ask the LFS batch API (it answers "already stored"); we skip it.
   EXPECT_EQ(py["second"]["lfs_batches"].get<int>(), 1);
   EXPECT_EQ(fake.count_path("/objects/batch"), 0);
+}
+
+}  // namespace
+
+// Issue 18 item 12: save_pretrained(push_to_hub), add_model_tags and push_to_hub of a config all go
+// through the one PushToHubMixin implementation (hub::push_saved_to_hub / push_folder_to_hub).
+namespace {
+
+TEST_F(PushToHub, SavePretrainedWithPushToHubUploadsWhatItWrote) {
+  const std::string dir = env.dir + "/saved";
+  fs::create_directories(dir);
+  std::ofstream(dir + "/notes.txt") << "an unrelated file the save did not write";
+  model->add_model_tags({"from-save"});
+  transformers::SavePretrainedOptions so;
+  so.push_to_hub = true;
+  so.repo_id = "me/saved-and-pushed";
+  so.token = kToken;
+  so.push_options = opts();
+  model->save_pretrained(dir, so);
+  // README.md (the tagged card) is written into the folder, as 4.51 does
+  ASSERT_TRUE(fs::exists(dir + "/README.md"));
+  EXPECT_NE(read_file(dir + "/README.md").find("tags:\n- from-save\n"), std::string::npos) << read_file(dir + "/README.md");
+  auto remote = fake.files_at("me/saved-and-pushed", "main");
+  auto local = folder_files(dir);
+  local.erase("notes.txt");  // not written by this save, so not uploaded
+  std::vector<std::string> remote_names, local_names;
+  for (const auto& [p, b] : remote)
+    if (p != ".gitattributes") remote_names.push_back(p);
+  for (const auto& [p, b] : local) local_names.push_back(p);
+  EXPECT_EQ(remote_names, local_names);
+  for (const auto& [p, bytes] : local) EXPECT_EQ(remote.at(p), bytes) << p;
+  auto seen = commits(fake);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].summary, "Upload model");
+}
+
+TEST_F(PushToHub, ModelTagsReachTheCard) {
+  model->add_model_tags({"alpha", "beta"});
+  model->add_model_tags({"beta", "gamma"});  // present tags are not repeated
+  EXPECT_EQ(model->model_tags(), (std::vector<std::string>{"alpha", "beta", "gamma"}));
+  auto o = opts();
+  o.tags = {"gamma", "delta"};
+  hub::push_to_hub(*model, "me/tagged", o);
+  std::string card = fake.files_at("me/tagged", "main").at("README.md");
+  EXPECT_NE(card.find("tags:\n- alpha\n- beta\n- gamma\n- delta\n"), std::string::npos) << card;
+}
+
+TEST_F(PushToHub, ConfigPushUploadsConfigJsonAndACard) {
+  hub::push_to_hub(model->config(), "me/config-only", opts());
+  auto remote = fake.files_at("me/config-only", "main");
+  const std::string local = env.dir + "/config-local";
+  model->config().save_pretrained(local);
+  EXPECT_EQ(remote.at("config.json"), read_file(local + "/config.json"));
+  EXPECT_EQ(remote.count("README.md"), 1u);
+  EXPECT_EQ(remote.count("model.safetensors"), 0u);
+  auto seen = commits(fake);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].summary, "Upload config");  // GPT2Config
+}
+
+TEST_F(PushToHub, TokenizerPushUploadsItsThreeFiles) {
+  auto tok = transformers::AutoTokenizer::from_pretrained(std::string(TRANSFORMERS_FIXTURES_DIR) + "/hf/tokenizers/gpt2_bpe");
+  hub::push_to_hub(tok, "me/tokenizer-only", opts());
+  auto remote = fake.files_at("me/tokenizer-only", "main");
+  const std::string local = env.dir + "/tok-local";
+  tok.save_pretrained(local);
+  for (const char* f : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"})
+    EXPECT_EQ(remote.at(f), read_file(local + "/" + f)) << f;
+  EXPECT_EQ(remote.count("README.md"), 1u);
+  auto seen = commits(fake);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].summary, "Upload tokenizer");  // PreTrainedTokenizerFast
 }
 
 }  // namespace

@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
+#include "transformers/core/error.hpp"
 #include "transformers/core/parallel.hpp"
 
 namespace transformers::cli {
@@ -88,6 +90,15 @@ ProgressBar::~ProgressBar() { finish(); }
 
 void apply_threads(int threads) {
   if (threads > 0) set_num_threads(threads);
+}
+
+void check_output_folder(const std::string& output) {
+  // save_pretrained (as 4.51) only logs and returns when its folder is a file; a command that
+  // promised to write there must fail instead of exiting 0 with nothing written.
+  std::error_code ec;
+  const auto st = std::filesystem::status(output, ec);
+  if (std::filesystem::exists(st) && !std::filesystem::is_directory(st))
+    throw EnvironmentError("--output '" + output + "' is an existing file; expected a folder or a new name");
 }
 
 }  // namespace transformers::cli

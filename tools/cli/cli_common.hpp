@@ -56,6 +56,10 @@ class ProgressBar {
 // Applies --threads when given (> 0).
 void apply_threads(int threads);
 
+// --output of a command that saves a model folder: EnvironmentError when it names anything but a
+// folder or a new name (checked before the model is loaded).
+void check_output_folder(const std::string& output);
+
 }  // namespace transformers::cli
 
 #define TRANSFORMERS_CLI_CONCAT2(a, b) a##b

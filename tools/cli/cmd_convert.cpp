@@ -26,6 +26,7 @@ REGISTER_COMMAND("convert", "load a checkpoint and save it again (dtype, shards,
   app.add_option("--max-shard-size", *shard, "largest shard, e.g. 30KB, 5GB or bytes")->capture_default_str();
   app.add_option("--format", *format, "safetensors or pytorch")->check(CLI::IsMember({"safetensors", "pytorch"}));
   return [=] {
+    check_output_folder(*output);
     ModelArgs load_args = *args;
     load_args.variant.clear();  // --variant names the saved files; the source is read as it is
     auto model = load_args.load();

@@ -16,6 +16,7 @@ REGISTER_COMMAND("prune", "prune attention heads and save the model", [](CLI::Ap
   app.add_option("--heads", *heads, "JSON {\"layer\": [heads]}, e.g. {\"0\":[0,2],\"1\":[1]}")->required();
   app.add_flag("--json", *as_json, "print {\"pruned_heads\", \"num_parameters\", \"output\"} as JSON");
   return [=] {
+    check_output_folder(*output);
     const HeadsToPrune request = parse_heads_to_prune(*heads);  // before loading: bad input fails fast
     auto model = args->load();
     prune_heads(*model, request);

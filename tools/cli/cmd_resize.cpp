@@ -25,6 +25,7 @@ REGISTER_COMMAND("resize", "resize the token embeddings (and an untied LM head) 
   auto* seed_opt = app.add_option("--seed", *seed, "seed of the random initialisation of new rows")->check(SeedRange());
   app.add_flag("--json", *as_json, "print {\"vocab_size\", \"output\"} as JSON");
   return [=] {
+    check_output_folder(*output);
     auto model = args->load();
     ResizeTokenEmbeddingsOptions o{.new_num_tokens = *new_num_tokens, .mean_resizing = !*no_mean};
     if (pad_opt->count() > 0) o.pad_to_multiple_of = *pad;

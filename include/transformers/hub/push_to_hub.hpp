@@ -6,6 +6,7 @@
 //
 //   hub::push_to_hub(*model, "me/tiny-gpt2", {.token = "hf_...", .max_shard_size = std::string("200KB")});
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,6 +17,8 @@
 
 namespace transformers {
 class PreTrainedModel;
+class PretrainedConfig;
+class PreTrainedTokenizerFast;
 }
 
 namespace transformers::hub {
@@ -33,6 +36,9 @@ struct PushToHubOptions {
   std::string endpoint;                      // empty: HF_ENDPOINT or https://huggingface.co
   std::map<std::string, std::string> proxies;
   std::string cache_dir;                     // where the existing README.md is downloaded (default cache)
+  // Only these top-level names of the folder are uploaded (save_pretrained(push_to_hub) passes what
+  // it wrote, as _upload_modified_files keeps the files modified by the save); empty: all.
+  std::vector<std::string> files;
 };
 
 // "Upload model" (name contains "Model"), "Upload config", "Upload tokenizer", "Upload feature
@@ -53,7 +59,20 @@ std::string add_tags_to_card(const std::string& card, const std::vector<std::str
 CommitInfo push_folder_to_hub(const std::string& folder, const std::string& repo_id, const PushToHubOptions& opts,
                               const std::string& class_name = "");
 
-// model.save_pretrained(tmp, {max_shard_size, safe_serialization}) then push_folder_to_hub(tmp, ...).
+// PushToHubMixin.push_to_hub, the one implementation behind every push_to_hub below: `save` writes
+// the object into a temporary folder, which push_folder_to_hub uploads with the default commit
+// message of `class_name`.
+CommitInfo push_saved_to_hub(const std::function<void(const std::string& folder)>& save, const std::string& class_name,
+                             const std::string& repo_id, const PushToHubOptions& opts);
+
+// model.save_pretrained(tmp, {max_shard_size, safe_serialization}) then push_folder_to_hub(tmp, ...);
+// the card's tags are the model's model_tags() followed by opts.tags (PreTrainedModel.push_to_hub).
 CommitInfo push_to_hub(PreTrainedModel& model, const std::string& repo_id, const PushToHubOptions& opts = {});
+// config.save_pretrained(tmp) (config.json) then push_folder_to_hub: "Upload config".
+CommitInfo push_to_hub(const PretrainedConfig& config, const std::string& repo_id, const PushToHubOptions& opts = {});
+// tokenizer.save_pretrained(tmp) (tokenizer.json, tokenizer_config.json, special_tokens_map.json)
+// then push_folder_to_hub: "Upload tokenizer".
+CommitInfo push_to_hub(const PreTrainedTokenizerFast& tokenizer, const std::string& repo_id,
+                       const PushToHubOptions& opts = {});
 
 }  // namespace transformers::hub

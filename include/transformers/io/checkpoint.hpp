@@ -37,6 +37,8 @@
 
 namespace transformers::io {
 
+class FolderSave;
+
 // Ordered (name, tensor) pairs; the same type as nn::NamedTensors.
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 // String-to-string metadata (safetensors __metadata__).
@@ -111,8 +113,16 @@ struct SaveResult {
 // Writes `tensors` as save_pretrained does: shards by max_shard_size in state-dict order, names
 // model[-0000k-of-0000n][.variant].safetensors / pytorch_model*.bin, an index json when sharded.
 // Safetensors refuses tensors sharing storage (ValueError): drop aliases first (tied weights).
-// Every file is written to a temporary file in `folder`, fsynced and renamed into place.
+// The folder is locked for the save (io::FolderSave); every file is staged under a temporary name
+// and renamed into place only when all are complete, so a failed save leaves the old files as
+// they were (docs/reliability.md).
 SaveResult save_state_dict(const std::filesystem::path& folder, const NamedTensors& tensors,
                            const SaveOptions& options = {});
+
+// The two halves of save_state_dict, for a save that writes more files into the same folder
+// (save_pretrained adds its configs after the weights): stage the shards and index into `save`,
+// then, after save.commit(), remove the stale shards when options.cleanup_stale_shards.
+SaveResult stage_state_dict(FolderSave& save, const NamedTensors& tensors, const SaveOptions& options = {});
+void remove_stale_shards(const std::filesystem::path& folder, const SaveResult& saved, const SaveOptions& options);
 
 }  // namespace transformers::io

@@ -65,8 +65,6 @@ inline constexpr const char* kTransformersCompatVersion = "4.51.3";
 // attributes and their defaults that to_diff_dict compares against.
 const json& base_config_defaults();
 
-// Writes `text` to `file` atomically (temporary file in the same folder, then rename).
-void write_file_atomic(const std::string& file, const std::string& text);
 // json.dumps(obj, indent=2, sort_keys=True) + "\n" as Python writes it (ASCII-escaped, keys sorted
 // recursively). The top-level objects named in `int_key_fields` hold int keys in Python
 // (id2label, pruned_heads), so they sort numerically ("2" before "10").

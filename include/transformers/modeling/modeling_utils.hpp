@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "transformers/generation/configuration_utils.hpp"
+#include "transformers/hub/push_to_hub.hpp"
 #include "transformers/modeling/configuration_utils.hpp"
 #include "transformers/modeling/model_outputs.hpp"
 #include "transformers/nn/module.hpp"
@@ -86,6 +87,13 @@ struct SavePretrainedOptions {
   std::string variant;
   std::optional<std::vector<std::pair<std::string, Tensor>>> state_dict;  // default: model.state_dict()
   bool is_main_process = true;
+  // push_to_hub: after the save, the model card (the repo's README.md, or a new one, tagged with
+  // model_tags()) is written into the folder as README.md, and the files this save wrote are
+  // uploaded to repo_id (default: the folder's name) in one commit, as 4.51 does.
+  bool push_to_hub = false;
+  std::string repo_id;
+  std::optional<std::string> token;    // nullopt: implicit (HF_TOKEN, token file)
+  hub::PushToHubOptions push_options;  // commit_message, private_repo, create_pr, revision, endpoint, ...
 };
 
 class PreTrainedModel : public nn::Module {
@@ -128,6 +136,9 @@ class PreTrainedModel : public nn::Module {
   static std::shared_ptr<M> from_pretrained(const std::string& path, const FromPretrainedOptions& opts = {});
   // config.json, generation_config.json (when can_generate) and the weights (shards + index).
   void save_pretrained(const std::string& dir, const SavePretrainedOptions& opts = {});
+  // PreTrainedModel.add_model_tags: tags for the model card of a push, appended when not present.
+  void add_model_tags(const std::vector<std::string>& tags);
+  const std::vector<std::string>& model_tags() const { return model_tags_; }
   // What the last from_pretrained reported (empty for a model built from a config).
   const LoadingInfo& loading_info() const { return loading_info_; }
   void set_loading_info(LoadingInfo info) { loading_info_ = std::move(info); }
@@ -153,6 +164,7 @@ class PreTrainedModel : public nn::Module {
   std::shared_ptr<PretrainedConfig> config_;
   std::shared_ptr<GenerationConfig> generation_config_;
   LoadingInfo loading_info_;
+  std::vector<std::string> model_tags_;
 };
 
 // ---- the loading pipeline (modeling/modeling_utils.cpp) ----
@@ -173,6 +185,16 @@ LoadingInfo load_state_dict_into_model(PreTrainedModel& model, const std::vector
                                        bool ignore_mismatched_sizes = false,
                                        const std::vector<std::pair<std::string, std::string>>& key_mapping = {},
                                        std::optional<uint64_t> seed = std::nullopt);
+
+// 4.51's modeling_utils.load_sharded_checkpoint: loads the shards named by the folder's
+// model.safetensors.index.json or pytorch_model.bin.index.json one at a time into `model` with
+// load_state_dict(strict=false) (values copied in place, so tied weights stay tied). prefer_safe
+// picks the safetensors index when both exist (without it, the pickle one when present).
+// Missing keys: the model's state_dict names the index lacks; unexpected: index names the model
+// lacks. strict: KeyError listing them, raised before any shard is read. ValueError when the
+// folder has neither index.
+nn::LoadStateDictResult load_sharded_checkpoint(nn::Module& model, const std::string& folder, bool strict = true,
+                                                bool prefer_safe = true);
 
 // The checkpoint files from_pretrained would read for `path` (spec §1.6 order), and the index
 // when sharded. FileNotFoundError lists the names looked for, in order.

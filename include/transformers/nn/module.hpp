@@ -46,11 +46,16 @@ class Module {
   Tensor* find_tensor(const std::string& name);  // parameter or buffer
   Module* find_module(const std::string& name);
 
-  // Replaces the tensors named in `state` (handles are replaced, not copied into, so a mapped
-  // checkpoint stays zero-copy; dtype is converted to the slot's dtype unless keep_dtype). Returns
-  // missing and unexpected keys; with strict, throws KeyError listing them.
+  // Copies the tensors named in `state` into the model's tensors, as torch's param.copy_ does, so
+  // tied weights stay tied (values are converted to the slot's dtype). A slot that cannot be
+  // written (a read-only checkpoint mapping) or that takes the value's dtype (keep_dtype) is
+  // replaced instead, in every slot that shared it. Returns missing and unexpected keys; with
+  // strict, throws KeyError listing them.
   LoadStateDictResult load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true,
                                       bool keep_dtype = false);
+
+  // Puts `fresh` into the slot `old` and into every other slot holding the same tensor (a tie).
+  void replace_tensor(const Tensor& old, const Tensor& fresh);
 
   // Casts every floating-point parameter and buffer (Python's model.to(dtype)); keeps ties.
   virtual void to(DType dtype);

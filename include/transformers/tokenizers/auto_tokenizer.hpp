@@ -94,12 +94,31 @@ class PreTrainedTokenizerFast {
   const Tokenizer& backend_tokenizer() const { return tokenizer_; }
   Tokenizer& backend_tokenizer() { return tokenizer_; }
 
+  // save_pretrained as transformers 4.51 writes it: tokenizer_config.json (the loaded config's
+  // keys, the special tokens, added_tokens_decoder, model_max_length, clean_up_tokenization_spaces,
+  // extra_special_tokens, tokenizer_class without "Fast"), special_tokens_map.json and
+  // tokenizer.json, all in one io::FolderSave (locked, written only when all are complete).
+  // Returns the file names written. tokenizer.json is written as it was loaded; a tokenizer whose
+  // backend changed since (added tokens, a rebuilt template) is UnsupportedError until the
+  // tokenizer.json serializer exists. `class_name` is the Python class ("BertTokenizerFast");
+  // empty: from tokenizer_class ("BertTokenizer" -> "BertTokenizerFast", others
+  // "PreTrainedTokenizerFast").
+  std::vector<std::string> save_pretrained(const std::filesystem::path& folder, const std::string& class_name = "") const;
+  // The Python class this tokenizer is in 4.51 (see save_pretrained).
+  std::string class_name() const;
+
  private:
   explicit PreTrainedTokenizerFast(Tokenizer t) : tokenizer_(std::move(t)) {}
   std::optional<int64_t> id_of(const std::optional<std::string>& t) const;
   BatchEncoding run(const std::vector<std::string>* singles, const std::vector<std::pair<std::string, std::string>>* pairs,
                     const TokenizerCallOptions& options) const;
   Tokenizer tokenizer_;
+  // What save_pretrained writes back: the loaded tokenizer_config.json (dumped), the loaded
+  // tokenizer.json text, and whether the backend still matches that text.
+  std::string init_config_;
+  std::string tokenizer_json_;
+  bool tokenizer_json_current_ = false;
+  std::size_t added_tokens_at_load_ = 0;
 };
 
 class AutoTokenizer {
