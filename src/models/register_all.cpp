@@ -7,7 +7,9 @@
 #define TRANSFORMERS_ARCHITECTURES(X) \
   X(bert)                             \
   X(gpt2)                             \
-  X(llama)
+  X(llama)                            \
+  X(mistral)                          \
+  X(qwen2)
 
 namespace transformers {
 
