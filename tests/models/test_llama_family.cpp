@@ -1,14 +1,16 @@
 // The Llama-like decoder families (Qwen2, Mistral) against transformers 4.51.3 on the tiny random
 // checkpoints of tests/oracle/make_decoder_family_cases.py (tests/data/models/cases/{qwen2,mistral}_*):
 // float32 logits within 2e-5 (eager and sdpa), the base model class on the LM checkpoint, greedy
-// generate() token for token, and save_pretrained -> from_pretrained. The wider checks of every case
-// (hidden states, attentions, the cached decode step) run in test_cases.cpp. The sliding-window cases
-// are longer than their window, so a mask without the window fails here (errors ~0.1-1).
+// generate() token for token, num_parameters, resize, and save_pretrained -> from_pretrained. The
+// wider checks of every case (hidden states, attentions, the cached decode step) run in
+// test_cases.cpp. The sliding-window cases are longer than their window: 4.51's own logits without
+// the window differ from the expected ones by 5-7, so a mask without it fails here.
 #include <filesystem>
 
 #include "models/parity_util.hpp"
 #include "transformers/generation/utils.hpp"
 #include "transformers/modeling/auto.hpp"
+#include "transformers/modeling/resize.hpp"
 #include "transformers/models/mistral/modeling_mistral.hpp"
 #include "transformers/models/qwen2/modeling_qwen2.hpp"
 
@@ -90,6 +92,23 @@ TEST_P(LlamaFamily, SavePretrainedRoundTrips) {
   EXPECT_EQ(again->config().raw().value("sliding_window", json()), model->config().raw().value("sliding_window", json()));
   EXPECT_EQ(max_abs_diff(again->forward(inputs(e)).logits, model->forward(inputs(e)).logits), 0.0);
   fs::remove_all(out);
+}
+
+// num_parameters as 4.51 counts it (tied embeddings once), and resize_token_embeddings keeps the old
+// tokens' logits while the head grows with the embedding.
+TEST_P(LlamaFamily, NumParametersAndResize) {
+  const auto g = load_tensors(dir() / "generate.safetensors");
+  const auto e = exp();
+  auto model = AutoModelForCausalLM::from_pretrained(dir().string(), {.attn_implementation = "eager"});
+  const auto want = g.at("num_parameters").to_vector<int64_t>();
+  EXPECT_EQ(model->num_parameters(), want.at(0));
+  EXPECT_EQ(model->num_parameters(false, true), want.at(1));
+  const Tensor before = model->forward(inputs(e)).logits;
+  resize_token_embeddings(*model, {.new_num_tokens = 104});
+  const Tensor after = model->forward(inputs(e)).logits;
+  EXPECT_EQ(after.size(2), 104);
+  EXPECT_EQ(model->config().vocab_size(), 104);
+  EXPECT_EQ(max_abs_diff(after.narrow(2, 0, 99), before), 0.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, LlamaFamily, ::testing::ValuesIn(kCases),

@@ -6,7 +6,7 @@
 Writes tests/data/models/cases/<name>/ the way models_parity.py does (config.json, model.safetensors
 from save_pretrained, expected.safetensors with eager / sdpa float32 logits, hidden states,
 attentions and a cached decode step), plus generate.safetensors: greedy generate() of 4.51 on the
-same (padded) prompts, read by tests/models/test_llama_family.cpp. Tiny random checkpoints: hidden
+same (padded) prompts and num_parameters() (all, without embeddings), read by tests/models/test_llama_family.cpp. Tiny random checkpoints: hidden
 32, 2 layers, 4 heads, 2 kv heads, vocab 99, weights std 0.25 (models_parity.redraw).
 
 The sliding-window cases use windows shorter than the sequence: 4.51's eager/sdpa mask
@@ -50,6 +50,7 @@ def greedy(out_dir, name, cls, seed, batch, seq, new_tokens):
         res["sequences_" + attn] = m.generate(input_ids=ids, attention_mask=mask, do_sample=False,
                                               max_new_tokens=new_tokens, min_new_tokens=new_tokens)
     assert torch.equal(res["sequences_eager"], res["sequences_sdpa"])
+    res["num_parameters"] = torch.tensor([m.num_parameters(), m.num_parameters(exclude_embeddings=True)])
     save_file({k: v.contiguous() for k, v in res.items()}, os.path.join(d, "generate.safetensors"))
 
 
