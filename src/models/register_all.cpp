@@ -9,7 +9,8 @@
   X(gpt2)                             \
   X(llama)                            \
   X(mistral)                          \
-  X(qwen2)
+  X(qwen2)                            \
+  X(qwen3)
 
 namespace transformers {
 

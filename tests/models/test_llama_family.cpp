@@ -1,4 +1,4 @@
-// The Llama-like decoder families (Qwen2, Mistral) against transformers 4.51.3 on the tiny random
+// The Llama-like decoder families (Qwen2, Qwen3, Mistral) against transformers 4.51.3 on the tiny random
 // checkpoints of tests/oracle/make_decoder_family_cases.py (tests/data/models/cases/{qwen2,mistral}_*):
 // float32 logits within 2e-5 (eager and sdpa), the base model class on the LM checkpoint, greedy
 // generate() token for token, num_parameters, resize, and save_pretrained -> from_pretrained. The
@@ -13,6 +13,7 @@
 #include "transformers/modeling/resize.hpp"
 #include "transformers/models/mistral/modeling_mistral.hpp"
 #include "transformers/models/qwen2/modeling_qwen2.hpp"
+#include "transformers/models/qwen3/modeling_qwen3.hpp"
 
 using namespace transformers;
 using namespace parity;
@@ -30,6 +31,8 @@ const FamilyCase kCases[] = {
     {"qwen2_gqa_left_pad", "Qwen2Model"},
     {"qwen2_window4_use_sliding", "Qwen2Model"},
     {"qwen2_window5_not_used", "Qwen2Model"},
+    {"qwen3_qk_norm_bias_headdim", "Qwen3Model"},
+    {"qwen3_window4", "Qwen3Model"},
     {"mistral_gqa_left_pad_no_window", "MistralModel"},
     {"mistral_window3_headdim", "MistralModel"},
 };
@@ -145,6 +148,21 @@ TEST(Qwen2Model, BiasesOnQkvOnly) {
   EXPECT_EQ(biases, (std::vector<std::string>{"model.layers.0.self_attn.q_proj.bias",
                                               "model.layers.0.self_attn.k_proj.bias",
                                               "model.layers.0.self_attn.v_proj.bias"}));
+}
+
+TEST(Qwen3Config, DefaultsOf451AndQkNormKeys) {
+  register_all_models();
+  PretrainedConfig c(json{{"model_type", "qwen3"}});
+  EXPECT_EQ(c.get<int64_t>("head_dim"), 128);
+  EXPECT_EQ(c.get<int64_t>("sliding_window"), 4096);
+  EXPECT_FALSE(c.get<bool>("attention_bias"));
+  Qwen3ForCausalLM m(tiny("qwen3", {{"head_dim", 6}}));
+  std::vector<std::string> norms;
+  for (auto& [k, v] : m.state_dict())
+    if (k.find("_norm.") != std::string::npos && k.find("self_attn") != std::string::npos)
+      norms.push_back(k + " " + shape_str(v.sizes()));
+  EXPECT_EQ(norms, (std::vector<std::string>{"model.layers.0.self_attn.q_norm.weight [6]",
+                                             "model.layers.0.self_attn.k_norm.weight [6]"}));
 }
 
 TEST(MistralConfig, DefaultsOf451AndNoBiases) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Oracle for the Llama-like decoder families (issue #22): Qwen2 and Mistral, with transformers 4.51.
+"""Oracle for the Llama-like decoder families (issue #22): Qwen2, Qwen3 and Mistral, with transformers 4.51.
 
     /work/venv/bin/python tests/oracle/make_decoder_family_cases.py [--out tests/data/models]
 
@@ -11,7 +11,7 @@ same (padded) prompts and num_parameters() (all, without embeddings), read by te
 
 The sliding-window cases use windows shorter than the sequence: 4.51's eager/sdpa mask
 (_prepare_4d_causal_attention_mask_with_cache_position) masks keys more than `sliding_window - 1`
-positions back whenever config.sliding_window is set -- for Qwen2 whatever use_sliding_window says.
+positions back whenever config.sliding_window is set -- for Qwen2/Qwen3 whatever use_sliding_window says.
 """
 import argparse
 import os
@@ -68,6 +68,10 @@ def main():
          62, 2, 12, "right", False, True, True),
         ("qwen2_window5_not_used", T.Qwen2ForCausalLM, small(sliding_window=5, use_sliding_window=False,
          rope_theta=100.0), 63, 2, 11, "middle", False, True, True),
+        ("qwen3_qk_norm_bias_headdim", T.Qwen3ForCausalLM, small(attention_bias=True, head_dim=12), 65, 3, 9,
+         "left", True, True, True),
+        ("qwen3_window4", T.Qwen3ForCausalLM, small(sliding_window=4, head_dim=8), 66, 2, 12, "right", False, True,
+         True),
         ("mistral_gqa_left_pad_no_window", T.MistralForCausalLM, small(sliding_window=None), 71, 3, 9, "left", True, True, True),
         ("mistral_window3_headdim", T.MistralForCausalLM, small(sliding_window=3, head_dim=12), 72, 2, 12,
          "middle", False, True, True),

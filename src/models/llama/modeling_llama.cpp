@@ -32,13 +32,21 @@ LlamaAttention::LlamaAttention(const LlamaConfigView& c, int64_t idx)
   k_proj = register_module("k_proj", std::make_shared<nn::Linear>(hidden, num_key_value_heads * head_dim, bias));
   v_proj = register_module("v_proj", std::make_shared<nn::Linear>(hidden, num_key_value_heads * head_dim, bias));
   o_proj = register_module("o_proj", std::make_shared<nn::Linear>(num_heads * head_dim, hidden, c.o_proj_bias));
+  if (c.qk_norm) {
+    q_norm = register_module("q_norm", std::make_shared<nn::RMSNorm>(head_dim, c.rms_norm_eps));
+    k_norm = register_module("k_norm", std::make_shared<nn::RMSNorm>(head_dim, c.rms_norm_eps));
+  }
 }
 
 std::pair<Tensor, Tensor> LlamaAttention::forward(const Tensor& h, const Tensor& cos, const Tensor& sin,
                                                   const Tensor& mask, bool output_attentions, Cache* cache) const {
   const int64_t b = h.size(0), s = h.size(1);
-  auto heads = [&](const Tensor& x) { return x.view({b, s, -1, head_dim}).transpose(1, 2); };
-  Tensor q = heads(q_proj->forward(h)), k = heads(k_proj->forward(h)), v = heads(v_proj->forward(h));
+  // [b, s, heads, head_dim] (normed per head first when qk_norm) -> [b, heads, s, head_dim].
+  auto heads = [&](const Tensor& x, const std::shared_ptr<nn::RMSNorm>& norm = nullptr) {
+    Tensor t = x.view({b, s, -1, head_dim});
+    return (norm ? norm->forward(t) : t).transpose(1, 2);
+  };
+  Tensor q = heads(q_proj->forward(h), q_norm), k = heads(k_proj->forward(h), k_norm), v = heads(v_proj->forward(h));
   q = ops::apply_rotary_pos_emb(q, cos, sin);
   k = ops::apply_rotary_pos_emb(k, cos, sin);
   if (cache) std::tie(k, v) = cache->update(k, v, layer_idx);

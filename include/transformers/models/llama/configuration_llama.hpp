@@ -29,6 +29,8 @@ struct LlamaConfigView {
   // Keys more than sliding_window - 1 positions before a query are masked (Mistral, Qwen2: 4.51's
   // eager/sdpa mask). nullopt: none (Llama).
   std::optional<int64_t> sliding_window;
+  // RMSNorm over head_dim on each query / key head before rope (Qwen3's q_norm / k_norm).
+  bool qk_norm = false;
   std::optional<int64_t> pad_token_id;
   nn::RopeParameters rope;
   nn::AttentionImplementation attn_implementation = nn::AttentionImplementation::sdpa;
