@@ -51,6 +51,15 @@ inline std::optional<int64_t> optional_int(const PretrainedConfig& c, const std:
   return c.get<int64_t>(key);
 }
 
+// config.sliding_window (Mistral, Qwen2): nullopt when absent or null; ValueError unless positive.
+inline std::optional<int64_t> sliding_window(const PretrainedConfig& c) {
+  std::optional<int64_t> w = optional_int(c, "sliding_window");
+  if (w && *w <= 0)
+    throw ValueError("config key 'sliding_window': expected a positive number of positions or null, found " +
+                     std::to_string(*w));
+  return w;
+}
+
 // Python's self.dtype inside a forward: the first parameter's dtype, which is the word embeddings'
 // in every model here (read from the tensor, not by walking all parameters per call).
 inline DType model_dtype(PreTrainedModel& model) {

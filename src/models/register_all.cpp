@@ -7,7 +7,10 @@
 #define TRANSFORMERS_ARCHITECTURES(X) \
   X(bert)                             \
   X(gpt2)                             \
-  X(llama)
+  X(llama)                            \
+  X(mistral)                          \
+  X(qwen2)                            \
+  X(qwen3)
 
 namespace transformers {
 

@@ -69,7 +69,8 @@ Tensor invert_attention_mask(const Tensor& mask, DType dtype) {
   throw ValueError("invert_attention_mask: expected a 2-D or 3-D mask, found " + shape_str(mask.sizes()));
 }
 
-Tensor causal_attention_mask(const Tensor& attention_mask, int64_t batch, int64_t q, int64_t past, DType dtype) {
+Tensor causal_attention_mask(const Tensor& attention_mask, int64_t batch, int64_t q, int64_t past, DType dtype,
+                             std::optional<int64_t> sliding_window) {
   const double mn = dtype_min(dtype);
   std::vector<double> m;
   int64_t k = past + q;
@@ -85,7 +86,8 @@ Tensor causal_attention_mask(const Tensor& attention_mask, int64_t batch, int64_
   for (int64_t bi = 0; bi < batch; ++bi)
     for (int64_t i = 0; i < q; ++i)
       for (int64_t j = 0; j < k; ++j) {
-        const bool visible = j <= past + i && (m.empty() || m[size_t(bi * k + j)] != 0.0);
+        const bool in_window = !sliding_window || j > past + i - *sliding_window;
+        const bool visible = j <= past + i && in_window && (m.empty() || m[size_t(bi * k + j)] != 0.0);
         out[size_t((bi * q + i) * k + j)] = visible ? 0.0 : mn;
       }
   return finish(std::move(out), {batch, 1, q, k}, dtype);
@@ -137,15 +139,16 @@ PreparedAttentionMask prepare_attention_mask(const Tensor& m, const AttentionMas
   if (!eager && (!m.defined() || m.dim() == 2)) {
     const bool all_ones = mask_is_all_ones(m);
     if (o.is_causal) {
-      if (all_ones && (q == 1 || past == 0)) return {Tensor(), true};
-      return {causal_attention_mask(m, o.batch, q, past, o.dtype), false};
+      const bool window_inert = !o.sliding_window || past + q < *o.sliding_window;
+      if (all_ones && (q == 1 || past == 0) && window_inert) return {Tensor(), true};
+      return {causal_attention_mask(m, o.batch, q, past, o.dtype, o.sliding_window), false};
     }
     if (all_ones) return {};
     return {padding_attention_mask(m, o.dtype), false};
   }
   const DType edt = o.eager_dtype.value_or(o.dtype);
   if (o.is_causal && o.eager_style == EagerMaskStyle::cache_position)
-    return {causal_attention_mask(m, o.batch, q, past, o.dtype), false};
+    return {causal_attention_mask(m, o.batch, q, past, o.dtype, o.sliding_window), false};
   if (o.is_causal && o.eager_style == EagerMaskStyle::causal_plus_extended) {
     Tensor causal = causal_attention_mask(Tensor(), 1, q, past, edt);
     if (!m.defined()) return {causal, false};

@@ -135,6 +135,30 @@ TEST(AttentionMask, CausalWithPastAndLeftPadding) {
   EXPECT_FALSE(nn::mask_is_all_ones(m));
 }
 
+// Mistral/Qwen2 (4.51 _prepare_4d_causal_attention_mask_with_cache_position): a query at position p
+// does not see keys j <= p - window; _ignore_causal_mask_sdpa keeps sdpa's mask once the key length
+// reaches the window (key_value_length < sliding_window is the condition to drop it).
+TEST(AttentionMask, SlidingWindow) {
+  const double mn = nn::dtype_min(DType::Float32);
+  Tensor c = nn::causal_attention_mask(Tensor(), 1, 2, 3, DType::Float32, 2);  // positions 3, 4; window 2
+  EXPECT_EQ(c.at({0, 0, 0, 1}), mn);   // 1 <= 3 - 2
+  EXPECT_EQ(c.at({0, 0, 0, 2}), 0.0);
+  EXPECT_EQ(c.at({0, 0, 0, 3}), 0.0);
+  EXPECT_EQ(c.at({0, 0, 1, 2}), mn);   // 2 <= 4 - 2
+  EXPECT_EQ(c.at({0, 0, 1, 3}), 0.0);
+  nn::AttentionMaskOptions o{.implementation = nn::AttentionImplementation::sdpa, .is_causal = true, .batch = 1,
+                             .query_length = 4, .sliding_window = 5};
+  EXPECT_FALSE(nn::prepare_attention_mask(Tensor(), o).mask.defined());  // 4 keys < window 5
+  o.query_length = 5;  // 5 keys: not < 5, so 4.51 builds the mask (here still plain causal)
+  auto r = nn::prepare_attention_mask(Tensor::ones({1, 5}, DType::Int64), o);
+  ASSERT_TRUE(r.mask.defined());
+  EXPECT_EQ(r.mask.at({0, 0, 4, 0}), 0.0);
+  o.query_length = 6;
+  r = nn::prepare_attention_mask(Tensor(), o);
+  EXPECT_EQ(r.mask.at({0, 0, 5, 0}), mn);  // 0 <= 5 - 5
+  EXPECT_EQ(r.mask.at({0, 0, 5, 1}), 0.0);
+}
+
 TEST(HeadMask, ShapesAsGetHeadMask) {
   Tensor one = nn::get_head_mask(Tensor::from_vector<float>({1, 0, 1}), 2, DType::Float32);
   EXPECT_EQ(shape_str(one.sizes()), "[2, 1, 3, 1, 1]");

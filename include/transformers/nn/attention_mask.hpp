@@ -36,6 +36,9 @@ struct AttentionMaskOptions {
   DType dtype = DType::Float32;        // the inputs' dtype (sdpa masks, cache_position masks)
   std::optional<DType> eager_dtype;    // Python's self.dtype for extended-style masks (default: dtype)
   EagerMaskStyle eager_style = EagerMaskStyle::extended;
+  // Causal masks only (Mistral, Qwen2): a query at position p also stops seeing keys j <= p - window,
+  // and sdpa keeps the mask unless past + query_length < window (4.51's _ignore_causal_mask_sdpa).
+  std::optional<int64_t> sliding_window;
 };
 
 // The additive mask handed to attention_forward (undefined: none) and whether the kernel must then
@@ -69,8 +72,9 @@ Tensor invert_attention_mask(const Tensor& encoder_attention_mask, DType dtype);
 // then key_len = past_len + query_len and batch must be given). Returns [b, 1, query_len, key_len].
 // This is the mask Llama builds (4.51 _prepare_4d_causal_attention_mask_with_cache_position) and
 // GPT-2/BERT-decoder sdpa paths build (_prepare_4d_causal_attention_mask_for_sdpa): values 0/min.
+// sliding_window: keys j <= past_len + i - window are masked too (Mistral's version of that function).
 Tensor causal_attention_mask(const Tensor& attention_mask, int64_t batch, int64_t query_len, int64_t past_len,
-                             DType dtype);
+                             DType dtype, std::optional<int64_t> sliding_window = std::nullopt);
 
 // _prepare_4d_attention_mask (encoders, non-causal): [b, k] -> [b, 1, 1, k] with 0/min.
 Tensor padding_attention_mask(const Tensor& attention_mask, DType dtype);

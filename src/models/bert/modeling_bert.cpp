@@ -241,7 +241,8 @@ ModelOutput BertModel::forward(const ModelInputs& in) {
                                                        .past_length = past,
                                                        .dtype = emb.dtype(),
                                                        .eager_dtype = dtype,
-                                                       .eager_style = nn::EagerMaskStyle::extended})
+                                                       .eager_style = nn::EagerMaskStyle::extended,
+                                                       .sliding_window = std::nullopt})
                          .mask;
   Tensor head_mask = nn::get_head_mask(in.head_mask, c.num_hidden_layers(), dtype);
   ModelOutput out = encoder->forward(emb, ext, head_mask, output_attentions, output_hidden_states, cache);

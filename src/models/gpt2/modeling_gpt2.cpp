@@ -196,7 +196,8 @@ ModelOutput GPT2Model::forward(const ModelInputs& in) {
                                           .past_length = past,
                                           .dtype = hidden.dtype(),
                                           .eager_dtype = dtype,
-                                          .eager_style = nn::EagerMaskStyle::causal_plus_extended});
+                                          .eager_style = nn::EagerMaskStyle::causal_plus_extended,
+                                          .sliding_window = std::nullopt});
   Tensor head_mask = nn::get_head_mask(in.head_mask, config_view.n_layer, dtype);
 
   ModelOutput out = models_detail::run_layers(

@@ -26,6 +26,7 @@ LlamaConfigView LlamaConfigView::from_config(const PretrainedConfig& c, const st
   v.rms_norm_eps = c.get<double>("rms_norm_eps");
   v.initializer_range = c.get<double>("initializer_range", 0.02);
   v.attention_bias = c.get<bool>("attention_bias", false);
+  v.o_proj_bias = v.attention_bias;
   v.mlp_bias = c.get<bool>("mlp_bias", false);
   v.pad_token_id = models_detail::optional_int(c, "pad_token_id");
   v.rope = nn::RopeParameters::from_config(c);

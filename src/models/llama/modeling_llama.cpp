@@ -35,14 +35,22 @@ LlamaAttention::LlamaAttention(const LlamaConfigView& c, int64_t idx)
   q_proj = register_module("q_proj", std::make_shared<nn::Linear>(hidden, q_out, bias));
   k_proj = register_module("k_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
   v_proj = register_module("v_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
-  o_proj = register_module("o_proj", std::make_shared<nn::Linear>(q_out, hidden, bias));
+  o_proj = register_module("o_proj", std::make_shared<nn::Linear>(q_out, hidden, c.o_proj_bias));
+  if (c.qk_norm) {
+    q_norm = register_module("q_norm", std::make_shared<nn::RMSNorm>(head_dim, c.rms_norm_eps));
+    k_norm = register_module("k_norm", std::make_shared<nn::RMSNorm>(head_dim, c.rms_norm_eps));
+  }
 }
 
 std::pair<Tensor, Tensor> LlamaAttention::forward(const Tensor& h, const Tensor& cos, const Tensor& sin,
                                                   const Tensor& mask, bool output_attentions, Cache* cache) const {
   const int64_t b = h.size(0), s = h.size(1);
-  auto heads = [&](const Tensor& x) { return x.view({b, s, -1, head_dim}).transpose(1, 2); };
-  Tensor q = heads(q_proj->forward(h)), k = heads(k_proj->forward(h)), v = heads(v_proj->forward(h));
+  // [b, s, heads, head_dim] (normed per head first when qk_norm) -> [b, heads, s, head_dim].
+  auto heads = [&](const Tensor& x, const std::shared_ptr<nn::RMSNorm>& norm = nullptr) {
+    Tensor t = x.view({b, s, -1, head_dim});
+    return (norm ? norm->forward(t) : t).transpose(1, 2);
+  };
+  Tensor q = heads(q_proj->forward(h), q_norm), k = heads(k_proj->forward(h), k_norm), v = heads(v_proj->forward(h));
   q = ops::apply_rotary_pos_emb(q, cos, sin);
   k = ops::apply_rotary_pos_emb(k, cos, sin);
   if (cache) std::tie(k, v) = cache->update(k, v, layer_idx);
@@ -76,12 +84,24 @@ std::pair<Tensor, Tensor> LlamaDecoderLayer::forward(const Tensor& x, const Tens
 LlamaPreTrainedModel::LlamaPreTrainedModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name)
     : PreTrainedModel(std::move(config)), config_view(LlamaConfigView::from_config(*config_, class_name)) {}
 
+LlamaPreTrainedModel::LlamaPreTrainedModel(std::shared_ptr<PretrainedConfig> config, LlamaConfigView view)
+    : PreTrainedModel(std::move(config)), config_view(std::move(view)) {}
+
 void LlamaPreTrainedModel::init_weights(nn::Module& module) {
   nn::init_weights_normal(module, config_view.initializer_range);
 }
 
 LlamaModel::LlamaModel(std::shared_ptr<PretrainedConfig> config)
     : LlamaPreTrainedModel(std::move(config), "LlamaModel") {
+  build();
+}
+
+LlamaModel::LlamaModel(std::shared_ptr<PretrainedConfig> config, LlamaConfigView view)
+    : LlamaPreTrainedModel(std::move(config), std::move(view)) {
+  build();
+}
+
+void LlamaModel::build() {
   const LlamaConfigView& c = config_view;
   embed_tokens = register_module("embed_tokens",
                                  std::make_shared<nn::Embedding>(c.vocab_size, c.hidden_size, c.pad_token_id));
@@ -92,9 +112,10 @@ LlamaModel::LlamaModel(std::shared_ptr<PretrainedConfig> config)
 }
 
 ModelOutput LlamaModel::forward(const ModelInputs& in) {
-  const auto shape = models_detail::input_shape(in, "LlamaModel");
-  models_detail::check_2d(in.position_ids, shape, "position_ids", "LlamaModel");
-  if (in.head_mask.defined()) throw ValueError("LlamaModel: head_mask is not an argument of Llama's forward");
+  const std::string cls = name();
+  const auto shape = models_detail::input_shape(in, cls);
+  models_detail::check_2d(in.position_ids, shape, "position_ids", cls);
+  if (in.head_mask.defined()) throw ValueError(cls + ": head_mask is not an argument of its forward");
   const PretrainedConfig& c = config();
   const bool output_attentions = flag(in.output_attentions, c.output_attentions());
   const bool output_hidden_states = flag(in.output_hidden_states, c.output_hidden_states());
@@ -108,7 +129,7 @@ ModelOutput LlamaModel::forward(const ModelInputs& in) {
   // _update_causal_mask: a 4-D mask as given; sdpa drops the mask when nothing is padded and
   // is_causal is exact.
   if (in.attention_mask.defined() && in.attention_mask.dim() != 2 && in.attention_mask.dim() != 4)
-    throw ShapeError("LlamaModel: attention_mask must be 2-D [batch, keys] or 4-D additive, found " +
+    throw ShapeError(cls + ": attention_mask must be 2-D [batch, keys] or 4-D additive, found " +
                      shape_str(in.attention_mask.sizes()));
   const Tensor mask = nn::prepare_attention_mask(in.attention_mask,
                                                  {.implementation = config_view.attn_implementation,
@@ -119,7 +140,8 @@ ModelOutput LlamaModel::forward(const ModelInputs& in) {
                                                   .past_length = past,
                                                   .dtype = hidden.dtype(),
                                                   .eager_dtype = std::nullopt,
-                                                  .eager_style = nn::EagerMaskStyle::cache_position})
+                                                  .eager_style = nn::EagerMaskStyle::cache_position,
+                                                  .sliding_window = config_view.sliding_window})
                           .mask;
 
   auto [cos, sin] = rotary_emb->forward(hidden, pos);
@@ -134,7 +156,17 @@ ModelOutput LlamaModel::forward(const ModelInputs& in) {
 
 LlamaForCausalLM::LlamaForCausalLM(std::shared_ptr<PretrainedConfig> config)
     : LlamaPreTrainedModel(std::move(config), "LlamaForCausalLM") {
-  model = register_module("model", std::make_shared<LlamaModel>(config_));
+  build(std::make_shared<LlamaModel>(config_));
+}
+
+LlamaForCausalLM::LlamaForCausalLM(std::shared_ptr<PretrainedConfig> config, LlamaConfigView view,
+                                   std::shared_ptr<LlamaModel> base)
+    : LlamaPreTrainedModel(std::move(config), std::move(view)) {
+  build(std::move(base));
+}
+
+void LlamaForCausalLM::build(std::shared_ptr<LlamaModel> base) {
+  model = register_module("model", std::move(base));
   lm_head = register_module("lm_head",
                             std::make_shared<nn::Linear>(config_view.hidden_size, config_view.vocab_size, false));
   // Constructed tied when tie_word_embeddings (Llama's default is false), as post_init() leaves it.

@@ -23,8 +23,14 @@ struct LlamaConfigView {
   std::string hidden_act;
   double rms_norm_eps = 1e-6;
   double initializer_range = 0.02;
-  bool attention_bias = false;
+  bool attention_bias = false;  // q/k/v projections
+  bool o_proj_bias = false;     // Llama: = attention_bias; Qwen2 biases q/k/v only
   bool mlp_bias = false;
+  // Keys more than sliding_window - 1 positions before a query are masked (Mistral, Qwen2: 4.51's
+  // eager/sdpa mask). nullopt: none (Llama).
+  std::optional<int64_t> sliding_window;
+  // RMSNorm over head_dim on each query / key head before rope (Qwen3's q_norm / k_norm).
+  bool qk_norm = false;
   std::optional<int64_t> pad_token_id;
   nn::RopeParameters rope;
   nn::AttentionImplementation attn_implementation = nn::AttentionImplementation::sdpa;

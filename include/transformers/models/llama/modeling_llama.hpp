@@ -34,6 +34,7 @@ class LlamaAttention : public nn::Module {
   std::string name() const override { return "LlamaAttention"; }
 
   std::shared_ptr<nn::Linear> q_proj, k_proj, v_proj, o_proj;
+  std::shared_ptr<nn::RMSNorm> q_norm, k_norm;  // null unless config.qk_norm (Qwen3)
   int64_t head_dim, num_heads, num_key_value_heads, layer_idx;
   double scaling;
   nn::AttentionImplementation attn_implementation;
@@ -59,6 +60,10 @@ class LlamaPreTrainedModel : public PreTrainedModel {
   void init_weights(nn::Module& module) override;
 
   const LlamaConfigView config_view;
+
+ protected:
+  // For the Llama-like families (Mistral, Qwen2): their own config view, read by their class.
+  LlamaPreTrainedModel(std::shared_ptr<PretrainedConfig> config, LlamaConfigView view);
 };
 
 class LlamaModel : public LlamaPreTrainedModel {
@@ -72,6 +77,12 @@ class LlamaModel : public LlamaPreTrainedModel {
   std::shared_ptr<nn::ModuleList<LlamaDecoderLayer>> layers;
   std::shared_ptr<LlamaRMSNorm> norm;
   std::shared_ptr<LlamaRotaryEmbedding> rotary_emb;
+
+ protected:
+  LlamaModel(std::shared_ptr<PretrainedConfig> config, LlamaConfigView view);
+
+ private:
+  void build();
 };
 
 class LlamaForCausalLM : public LlamaPreTrainedModel {
@@ -87,6 +98,13 @@ class LlamaForCausalLM : public LlamaPreTrainedModel {
 
   std::shared_ptr<LlamaModel> model;
   std::shared_ptr<nn::Linear> lm_head;
+
+ protected:
+  // A Llama-like family's LM: its view and its base model (e.g. a Qwen2Model).
+  LlamaForCausalLM(std::shared_ptr<PretrainedConfig> config, LlamaConfigView view, std::shared_ptr<LlamaModel> base);
+
+ private:
+  void build(std::shared_ptr<LlamaModel> base);
 };
 
 }  // namespace transformers

@@ -1,0 +1,38 @@
+// MistralConfig (the __init__ defaults of configuration_mistral.py, 4.51; no attribute_map) and
+// the Mistral model classes in the registry the Auto classes read.
+#include "transformers/models/mistral/modeling_mistral.hpp"
+
+namespace transformers {
+
+void register_mistral() {
+  ConfigClassInfo cfg;
+  cfg.model_type = "mistral";
+  cfg.class_name = "MistralConfig";
+  cfg.defaults = {{"vocab_size", 32000},
+                  {"hidden_size", 4096},
+                  {"intermediate_size", 14336},
+                  {"num_hidden_layers", 32},
+                  {"num_attention_heads", 32},
+                  {"num_key_value_heads", 8},
+                  {"head_dim", nullptr},  // None -> hidden_size / num_attention_heads
+                  {"hidden_act", "silu"},
+                  {"max_position_embeddings", 4096 * 32},
+                  {"initializer_range", 0.02},
+                  {"rms_norm_eps", 1e-6},
+                  {"use_cache", true},
+                  {"pad_token_id", nullptr},
+                  {"bos_token_id", 1},
+                  {"eos_token_id", 2},
+                  {"tie_word_embeddings", false},
+                  {"rope_theta", 10000.0},
+                  {"sliding_window", 4096},
+                  {"attention_dropout", 0.0}};
+  register_config_class(std::move(cfg));
+
+  register_model_class(
+      {"mistral", "MistralModel", {"AutoModel"}, [](auto c) { return std::make_shared<MistralModel>(c); }});
+  register_model_class({"mistral", "MistralForCausalLM", {"AutoModelForCausalLM"},
+                        [](auto c) { return std::make_shared<MistralForCausalLM>(c); }});
+}
+
+}  // namespace transformers

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Oracle for the Llama-like decoder families (issue #22): Qwen2, Qwen3 and Mistral, with transformers 4.51.
+
+    /work/venv/bin/python tests/oracle/make_decoder_family_cases.py [--out tests/data/models]
+
+Writes tests/data/models/cases/<name>/ the way models_parity.py does (config.json, model.safetensors
+from save_pretrained, expected.safetensors with eager / sdpa float32 logits, hidden states,
+attentions and a cached decode step), plus generate.safetensors: greedy generate() of 4.51 on the
+same (padded) prompts and num_parameters() (all, without embeddings), read by tests/models/test_llama_family.cpp. Tiny random checkpoints: hidden
+32, 2 layers, 4 heads, 2 kv heads, vocab 99, weights std 0.25 (models_parity.redraw).
+
+The sliding-window cases use windows shorter than the sequence: 4.51's eager/sdpa mask
+(_prepare_4d_causal_attention_mask_with_cache_position) masks keys more than `sliding_window - 1`
+positions back whenever config.sliding_window is set -- for Qwen2/Qwen3 whatever use_sliding_window says.
+"""
+import argparse
+import os
+import sys
+
+import torch
+import transformers
+from safetensors.torch import save_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from models_parity import make_case, masks  # noqa: E402
+
+assert transformers.__version__ == "4.51.3", transformers.__version__
+torch.set_grad_enabled(False)
+
+
+def small(**kw):
+    base = dict(vocab_size=99, hidden_size=32, intermediate_size=40, num_hidden_layers=2, num_attention_heads=4,
+                num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-6, bos_token_id=1,
+                eos_token_id=2, pad_token_id=0)
+    base.update(kw)
+    return base
+
+
+def greedy(out_dir, name, cls, seed, batch, seq, new_tokens):
+    """Left-padded greedy generation from the saved checkpoint (what a user runs)."""
+    d = os.path.join(out_dir, "cases", name)
+    model = cls.from_pretrained(d, attn_implementation="sdpa").eval()
+    g = torch.Generator().manual_seed(seed + 2)
+    ids = torch.randint(3, model.config.vocab_size, (batch, seq), generator=g)
+    mask = masks("left", batch, seq)
+    ids = ids.masked_fill(mask == 0, model.config.pad_token_id)
+    res = {"input_ids": ids, "attention_mask": mask}
+    for attn in ["eager", "sdpa"]:
+        m = cls.from_pretrained(d, attn_implementation=attn).eval()
+        res["sequences_" + attn] = m.generate(input_ids=ids, attention_mask=mask, do_sample=False,
+                                              max_new_tokens=new_tokens, min_new_tokens=new_tokens)
+    assert torch.equal(res["sequences_eager"], res["sequences_sdpa"])
+    res["num_parameters"] = torch.tensor([m.num_parameters(), m.num_parameters(exclude_embeddings=True)])
+    save_file({k: v.contiguous() for k, v in res.items()}, os.path.join(d, "generate.safetensors"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--out", default=os.path.join(here, "..", "data", "models"))
+    a = ap.parse_args()
+    T = transformers
+    cases = [
+        # name, class, config, seed, batch, seq, padding, positions, decode step, generate
+        ("qwen2_gqa_left_pad", T.Qwen2ForCausalLM, small(), 61, 3, 9, "left", True, True, True),
+        ("qwen2_window4_use_sliding", T.Qwen2ForCausalLM,
+         small(sliding_window=4, use_sliding_window=True, max_window_layers=1, tie_word_embeddings=True),
+         62, 2, 12, "right", False, True, True),
+        ("qwen2_window5_not_used", T.Qwen2ForCausalLM, small(sliding_window=5, use_sliding_window=False,
+         rope_theta=100.0), 63, 2, 11, "middle", False, True, True),
+        ("qwen3_qk_norm_bias_headdim", T.Qwen3ForCausalLM, small(attention_bias=True, head_dim=12), 65, 3, 9,
+         "left", True, True, True),
+        ("qwen3_window4", T.Qwen3ForCausalLM, small(sliding_window=4, head_dim=8), 66, 2, 12, "right", False, True,
+         True),
+        ("mistral_gqa_left_pad_no_window", T.MistralForCausalLM, small(sliding_window=None), 71, 3, 9, "left", True, True, True),
+        ("mistral_window3_headdim", T.MistralForCausalLM, small(sliding_window=3, head_dim=12), 72, 2, 12,
+         "middle", False, True, True),
+    ]
+    for name, cls, cfg, seed, b, s, pad, pos, step, gen in cases:
+        make_case(a.out, name, cls, cfg, seed, b, s, pad, with_positions=pos, decode_step=step)
+        if gen:
+            greedy(a.out, name, cls, seed, 2, 5, 8)
+        print("wrote", name)
+
+
+if __name__ == "__main__":
+    main()
