@@ -14,6 +14,7 @@
 
 #include "config_size_check.hpp"
 #include "loading_report.hpp"
+#include "modeling/construct_model.hpp"
 #include "ops/cpu/common.hpp"
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/io/shard_index.hpp"
@@ -461,7 +462,7 @@ std::shared_ptr<PreTrainedModel> build_model_from_config(const ModelFactory& fac
                                                          std::shared_ptr<PretrainedConfig> config,
                                                          std::optional<uint64_t> seed) {
   if (!config) throw ValueError("build_model_from_config: config is null");
-  auto model = factory(config);
+  auto model = modeling_detail::construct_model(factory, config);
   if (!model) throw ValueError("model factory returned null");
   mark_parameters_trainable(*model);
   if (seed) ops::default_generator().manual_seed(*seed);
@@ -598,7 +599,7 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
   if (!opts.torch_dtype.is_auto) config->set_torch_dtype(dtype);
 
   // 4. build, tie, load, tie, eval
-  auto model = factory(config);
+  auto model = modeling_detail::construct_model(factory, config);
   if (!model) throw ValueError("model factory for " + class_name + " returned null");
   mark_parameters_trainable(*model);
   model->tie_weights();

@@ -16,12 +16,18 @@ Tensor repeat_kv(const Tensor& x, int64_t n_rep) {
   return x.unsqueeze(2).expand({b, h, n_rep, s, d}).reshape({b, h * n_rep, s, d});
 }
 
-bool uses_eager_attention(const std::string& impl, bool output_attentions, bool has_head_mask) {
-  if (impl == "eager") return true;
-  if (impl != "sdpa" && impl != "flash_attention_2")
-    throw UnsupportedError("attn_implementation: expected \"eager\", \"sdpa\" or \"flash_attention_2\", found \"" +
-                           impl + "\"");
-  return output_attentions || has_head_mask;
+const char* attention_implementation_name(AttentionImplementation impl) {
+  return impl == AttentionImplementation::eager ? "eager" : "sdpa";
+}
+
+AttentionImplementation parse_attention_implementation(const std::string& name) {
+  if (name == "eager") return AttentionImplementation::eager;
+  if (name == "sdpa") return AttentionImplementation::sdpa;
+  throw ValueError("attn_implementation: expected \"eager\" or \"sdpa\", found \"" + name + "\"");
+}
+
+bool uses_eager_attention(AttentionImplementation impl, bool output_attentions, bool has_head_mask) {
+  return impl == AttentionImplementation::eager || output_attentions || has_head_mask;
 }
 
 namespace {
@@ -52,7 +58,7 @@ AttentionOutput attention_forward(const Tensor& q, const Tensor& k, const Tensor
                      std::to_string(hkv) + ")");
   const double scale = o.scaling ? *o.scaling : 1.0 / std::sqrt(double(q.size(3)));
   const bool eager = uses_eager_attention(o.implementation, o.output_attentions, o.head_mask.defined());
-  if (eager && o.implementation != "eager") warn_sdpa_fallback_once();
+  if (eager && o.implementation != AttentionImplementation::eager) warn_sdpa_fallback_once();
 
   Tensor mask = o.attention_mask;
   if (!eager) {

@@ -56,7 +56,7 @@ TEST_F(ConfigGoldens, ShippedClassesMatch451) {
 
 TEST_F(ConfigGoldens, SaveMatches451ByteForByte) {
   const json cases = read_json(data_dir() / "config" / "cases.json");
-  ASSERT_EQ(cases.size(), 18u);
+  ASSERT_EQ(cases.size(), 18u);  // every case tests/oracle/make_config_goldens.py wrote
   for (auto& [name, c] : cases.items()) {
     SCOPED_TRACE(name);
     TempDir in, out;

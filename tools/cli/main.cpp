@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "cli_common.hpp"
+#include "stderr_hold.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/core/error.hpp"
 #include "transformers/core/logging.hpp"
 #include "transformers/core/parallel.hpp"
+#include "transformers/core/quote.hpp"
 
 using namespace transformers;
 
@@ -28,31 +30,13 @@ void print_usage(std::FILE* out) {
   std::fprintf(out, "\n  --version  print the version, kernels and CPU features\n  --help     this text\n");
 }
 
-// Holds the library's log records (warnings about loading, ...) while a command runs; release()
-// writes them to stderr as the library's default handler would. Dropped when the command fails.
-class HeldLogRecords {
- public:
-  HeldLogRecords() {
-    logging::disable_default_handler();
-    id_ = logging::add_handler([this](const logging::LogRecord& r) { messages_.push_back(r.message); });
-  }
-  ~HeldLogRecords() { logging::remove_handler(id_); }
-  void release() {
-    logging::remove_handler(id_);
-    for (auto& m : messages_) std::fprintf(stderr, "%s\n", m.c_str());
-    messages_.clear();
-    logging::enable_default_handler();
-  }
-
- private:
-  int id_ = 0;
-  std::vector<std::string> messages_;
-};
-
-int error_exit(const std::string& msg) {
-  std::fprintf(stderr, "error: %s\n", msg.c_str());
-  return 1;
+// The one `error: ` line: messages quote input (file bytes, keys, argv), so the whole text is made
+// one line of valid UTF-8 without control characters and of bounded length (core/quote.hpp).
+int error_line(const std::string& msg, int status) {
+  std::fprintf(stderr, "error: %s\n", one_line(msg).c_str());
+  return status;
 }
+int error_exit(const std::string& msg) { return error_line(msg, 1); }
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,28 +64,31 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForHelp& e) {
       return app.exit(e);  // prints help, status 0
     } catch (const CLI::ParseError& e) {
-      std::fprintf(stderr, "error: %s\n", e.what());
+      error_line(e.what(), 2);
       std::fprintf(stderr, "Run 'transformers-cli %s --help' for usage.\n", cmd.name.c_str());
       return 2;
     }
-    // Log records wait until the command has succeeded: an error must be the only line on stderr.
-    HeldLogRecords held;
+    // Warnings printed before a failure would make its stderr more than the one error line.
+    cli::StderrHold hold;
     try {
       const int status = run();
-      held.release();
+      hold.release(true);
       return status;
     } catch (const CLI::ParseError& e) {
-      std::fprintf(stderr, "error: %s\n", e.what());
-      return 2;
+      hold.release(false);
+      return error_line(e.what(), 2);
     } catch (const Error& e) {
+      hold.release(false);
       return error_exit(e.what());
     } catch (const std::bad_alloc&) {
+      hold.release(false);
       return error_exit("out of memory");
     } catch (const std::exception& e) {
+      hold.release(false);
       return error_exit(e.what());
     }
   }
-  std::fprintf(stderr, "error: unknown command '%s'\n", first.c_str());
+  error_line("unknown command " + quote_input(first), 2);
   print_usage(stderr);
   return 2;
 }
