@@ -22,10 +22,14 @@ void check_config_sizes(const PretrainedConfig& config, double checkpoint_numel,
   const double implied = count(config);
   const double limit = kSizeFactor * checkpoint_numel + kSizeSlackParameters;
   if (!(implied > limit)) return;
-  // Name the integer key whose reduction to 1 shrinks the count most: the one that makes it absurd.
+  // Name the size key whose reduction to 1 shrinks the count most: the one that makes it absurd.
+  // Candidates are the class's own keys (a bounded list, whatever the file holds).
   std::string culprit;
   double best = implied;
-  for (auto& [key, value] : config.raw().items()) {
+  for (auto& [key, default_value] : info->defaults.items()) {
+    const auto it = config.raw().find(key);
+    if (it == config.raw().end()) continue;
+    const json& value = *it;
     if (!value.is_number() || !(value.get<double>() > 1)) continue;
     PretrainedConfig trial = *config.clone();
     trial.raw()[key] = 1;

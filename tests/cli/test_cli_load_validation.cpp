@@ -137,3 +137,13 @@ TEST(CliLoadValidation, ConvertWritesDerivedHeadDim) {
   EXPECT_EQ(read_text(tmp.path / "out" / "config.json"),
             read_text(kData / "config" / "saved_model" / "llama_no_head_dim.json"));
 }
+
+TEST(CliLoadWarnings, UnknownVerbosityIsReportedAsPython) {
+  const std::string model = (kModels / "bert" / "model").string();
+  ScopedEnv env("TRANSFORMERS_VERBOSITY", "loud");
+  auto r = run_cli({"load-info", "--model", model, "--model-class", "BertForSequenceClassification"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "Unknown option TRANSFORMERS_VERBOSITY=loud, has to be one of: detail, debug, info, warning, error, critical\n" +
+                python_stderr("masked_lm_into_sequence_classification", model, false));
+}

@@ -65,7 +65,8 @@ TEST(ThreadLimitsDeathTest, APoolThatCannotStartFailsCleanly) {
       {
         set_num_threads(1);  // the pool exists before the limit
         const rlim_t cap = rlim_t(address_space_bytes()) + (rlim_t(4) << 20);
-        rlimit lim{cap, cap};
+        rlimit lim;  // (no brace initializer: its comma would split the EXPECT_EXIT macro arguments)
+        lim.rlim_cur = lim.rlim_max = cap;
         if (setrlimit(RLIMIT_AS, &lim) != 0) std::exit(3);
         int code = 1;
         try {

@@ -1,5 +1,8 @@
 // LlamaConfig.__init__ (4.51) fills what was given as None from the other sizes, and copies a
 // legacy rope_scaling "type" to "rope_type"; to_dict and save_pretrained then write those values.
+#include <limits>
+#include <string>
+
 #include "../config_init.hpp"
 
 namespace transformers::models_detail {
@@ -18,10 +21,12 @@ void llama_derive_attributes(PretrainedConfig& c) {
   if (absent(d, "num_key_value_heads")) d["num_key_value_heads"] = c.raw_at("num_attention_heads");
   if (absent(d, "head_dim")) {
     const int64_t heads = c.get<int64_t>("num_attention_heads");
-    if (heads == 0)
-      throw ValueError("LlamaConfig: num_attention_heads is 0, so head_dim = hidden_size // num_attention_heads "
-                       "cannot be derived (expected a positive num_attention_heads or an explicit head_dim)");
-    d["head_dim"] = floor_div(c.get<int64_t>("hidden_size"), heads);
+    const int64_t hidden = c.get<int64_t>("hidden_size");
+    if (heads == 0 || (heads == -1 && hidden == std::numeric_limits<int64_t>::min()))
+      throw ValueError("LlamaConfig: head_dim = hidden_size // num_attention_heads cannot be derived from hidden_size " +
+                       std::to_string(hidden) + " and num_attention_heads " + std::to_string(heads) +
+                       " (expected a positive num_attention_heads or an explicit head_dim)");
+    d["head_dim"] = floor_div(hidden, heads);
   }
   auto rs = d.find("rope_scaling");
   if (rs != d.end() && rs->is_object() && rs->contains("type")) (*rs)["rope_type"] = (*rs)["type"];
