@@ -63,7 +63,7 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   for (int64_t d : shape)
     if (d < 0) throw ShapeError("negative dimension in shape " + shape_str(shape));
   Tensor t;
-  t.storage_ = Storage::allocate(size_t(shape_numel(shape)) * dtype_size(dtype), device);
+  t.storage_ = Storage::allocate(dtype_nbytes(dtype, shape_numel(shape)), device);
   t.sizes_ = shape;
   t.strides_ = contiguous_strides(shape);
   t.dtype_ = dtype;
@@ -74,7 +74,7 @@ Tensor Tensor::zeros(const Shape& shape, DType dtype) {
   for (int64_t d : shape)
     if (d < 0) throw ShapeError("negative dimension in shape " + shape_str(shape));
   Tensor t;
-  t.storage_ = Storage::allocate_zeroed(size_t(shape_numel(shape)) * dtype_size(dtype));
+  t.storage_ = Storage::allocate_zeroed(dtype_nbytes(dtype, shape_numel(shape)));
   t.sizes_ = shape;
   t.strides_ = contiguous_strides(shape);
   t.dtype_ = dtype;
@@ -491,7 +491,7 @@ Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t offs
 Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 
 Tensor Tensor::clone() const {
-  Tensor out = empty(sizes_, dtype_);
+  Tensor out = empty(sizes_, dtype_, device());
   copy_elements(out, *this);
   out.requires_grad_ = requires_grad_;
   return out;
@@ -499,7 +499,7 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::to(DType dtype) const {
   if (dtype == dtype_) return *this;
-  Tensor out = empty(sizes_, dtype);
+  Tensor out = empty(sizes_, dtype, device());
   const int64_t n = numel();
   if (n >= kParallelConvertMin && is_contiguous()) {
     // model.to(bfloat16) converts whole weight matrices: split them over the pool (memory-bound;
