@@ -115,8 +115,9 @@ TEST_P(CliModel, ForwardReproducesExpected) {
 }
 
 // --device reference runs the ops on the float64 reference backend; with --dtype float64 the logits
-// equal HF's float64 run up to summation order (the output file stores them as float32, so the
-// bound is float32 rounding of logits of magnitude ~6). An unknown device is a usage error.
+// equal HF's float64 run up to summation order (the output file stores them as float32: ~5e-7 for
+// logits of magnitude ~6; Llama adds ~2.5e-6 from HF's float32 rotary tables, see
+// tests/models/test_reference_backend.cpp). An unknown device is a usage error.
 TEST_P(CliModel, ForwardOnTheReferenceDevice) {
   const std::string arch = GetParam();
   auto expected = load_map(kModels + "/" + arch + "/expected.safetensors");
@@ -127,7 +128,7 @@ TEST_P(CliModel, ForwardOnTheReferenceDevice) {
   auto r = run_cli({"forward", "--model", kModels + "/" + arch + "/model", "--inputs", dir + "/in.safetensors", "--output",
                     dir + "/out.safetensors", "--attn", "sdpa", "--dtype", "float64", "--device", "reference"});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_LT(max_abs_diff(load_map(dir + "/out.safetensors")["logits"], expected["logits_f64"]), 1e-6);
+  EXPECT_LT(max_abs_diff(load_map(dir + "/out.safetensors")["logits"], expected["logits_f64"]), 1e-5);
   auto bad = run_cli({"forward", "--model", kModels + "/" + arch + "/model", "--inputs", dir + "/in.safetensors",
                       "--output", dir + "/x.safetensors", "--device", "gpu"});
   EXPECT_EQ(bad.status, 2) << bad.err;
