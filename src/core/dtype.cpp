@@ -1,40 +1,64 @@
 #include "transformers/core/dtype.hpp"
 
 #include <cmath>
+#include <iterator>
+#include <limits>
 
 #include "transformers/core/error.hpp"
 
 namespace transformers {
 
 namespace {
-struct DTypeInfo {
-  DType dt;
-  size_t size;
-  bool floating;
-  std::string_view torch;
-  std::string_view st;
+constexpr DTypeTraits kTraits[] = {
+    {DType::Float32, "float32", "F32", 1, 4, true, false},
+    {DType::Float16, "float16", "F16", 1, 2, true, false},
+    {DType::BFloat16, "bfloat16", "BF16", 1, 2, true, false},
+    {DType::Float64, "float64", "F64", 1, 8, true, false},
+    {DType::Int64, "int64", "I64", 1, 8, false, false},
+    {DType::Int32, "int32", "I32", 1, 4, false, false},
+    {DType::Int16, "int16", "I16", 1, 2, false, false},
+    {DType::Int8, "int8", "I8", 1, 1, false, false},
+    {DType::UInt8, "uint8", "U8", 1, 1, false, false},
+    {DType::Bool, "bool", "BOOL", 1, 1, false, false},
+    {DType::Float8E4M3, "float8_e4m3fn", "F8_E4M3", 1, 1, true, false},
+    {DType::Float8E5M2, "float8_e5m2", "F8_E5M2", 1, 1, true, false},
 };
-constexpr DTypeInfo kInfo[] = {
-    {DType::Float32, 4, true, "float32", "F32"},   {DType::Float16, 2, true, "float16", "F16"},
-    {DType::BFloat16, 2, true, "bfloat16", "BF16"}, {DType::Float64, 8, true, "float64", "F64"},
-    {DType::Int64, 8, false, "int64", "I64"},      {DType::Int32, 4, false, "int32", "I32"},
-    {DType::Int16, 2, false, "int16", "I16"},      {DType::Int8, 1, false, "int8", "I8"},
-    {DType::UInt8, 1, false, "uint8", "U8"},       {DType::Bool, 1, false, "bool", "BOOL"},
-    {DType::Float8E4M3, 1, true, "float8_e4m3fn", "F8_E4M3"},
-    {DType::Float8E5M2, 1, true, "float8_e5m2", "F8_E5M2"},
-};
-const DTypeInfo& info(DType dt) { return kInfo[static_cast<size_t>(dt)]; }
+// The table is indexed by the enum value: each row must sit at its own index.
+constexpr bool rows_in_enum_order() {
+  for (size_t i = 0; i < std::size(kTraits); ++i)
+    if (static_cast<size_t>(kTraits[i].dtype) != i) return false;
+  return true;
+}
+static_assert(rows_in_enum_order(), "kTraits rows must follow the DType enum order");
 }  // namespace
 
-size_t dtype_size(DType dt) { return info(dt).size; }
-bool is_floating_point(DType dt) { return info(dt).floating; }
-std::string_view dtype_name(DType dt) { return info(dt).torch; }
-std::string_view dtype_safetensors_name(DType dt) { return info(dt).st; }
+const DTypeTraits& dtype_traits(DType dt) {
+  const size_t i = static_cast<size_t>(dt);
+  if (i >= std::size(kTraits)) throw ValueError("dtype_traits: unknown dtype value " + std::to_string(i));
+  return kTraits[i];
+}
+
+size_t dtype_nbytes(DType dt, int64_t numel) {
+  const DTypeTraits& t = dtype_traits(dt);
+  if (numel < 0 || numel % t.block_elems != 0)
+    throw ValueError("dtype_nbytes: " + std::string(t.name) + " stores whole blocks of " +
+                     std::to_string(t.block_elems) + " elements, found " + std::to_string(numel) + " elements");
+  const uint64_t blocks = uint64_t(numel) / t.block_elems;
+  if (blocks > std::numeric_limits<uint64_t>::max() / t.block_bytes)
+    throw ValueError("dtype_nbytes: " + std::to_string(numel) + " elements of " + std::string(t.name) +
+                     " overflow the byte count");
+  return size_t(blocks * t.block_bytes);
+}
+
+size_t dtype_size(DType dt) { return dtype_traits(dt).block_bytes; }
+bool is_floating_point(DType dt) { return dtype_traits(dt).floating; }
+std::string_view dtype_name(DType dt) { return dtype_traits(dt).name; }
+std::string_view dtype_safetensors_name(DType dt) { return dtype_traits(dt).safetensors_name; }
 
 DType dtype_from_name(std::string_view name) {
   if (name.substr(0, 6) == "torch.") name.remove_prefix(6);
-  for (const auto& i : kInfo)
-    if (i.torch == name || i.st == name) return i.dt;
+  for (const auto& i : kTraits)
+    if (i.name == name || i.safetensors_name == name) return i.dtype;
   if (name == "float") return DType::Float32;
   if (name == "half") return DType::Float16;
   if (name == "double") return DType::Float64;
@@ -46,8 +70,8 @@ DType dtype_from_name(std::string_view name) {
 }
 
 DType dtype_from_safetensors_name(std::string_view name) {
-  for (const auto& i : kInfo)
-    if (i.st == name) return i.dt;
+  for (const auto& i : kTraits)
+    if (i.safetensors_name == name) return i.dtype;
   throw FormatError("unknown safetensors dtype '" + std::string(name) + "'");
 }
 

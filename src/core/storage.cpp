@@ -22,10 +22,25 @@ void check_size(size_t nbytes) {
 }
 }  // namespace
 
-const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
+const char* device_name(Device d) {
+  switch (d) {
+    case Device::CPU: return "cpu";
+    case Device::CUDA: return "cuda";
+    case Device::Reference: return "reference";
+  }
+  return "unknown";
+}
+
+Device device_from_name(const std::string& name) {
+  for (Device d : {Device::CPU, Device::CUDA, Device::Reference})
+    if (name == device_name(d)) return d;
+  throw ValueError("unknown device: expected cpu, cuda or reference, found '" + name + "'");
+}
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
-  if (device != Device::CPU) throw UnsupportedError("allocation on device 'cuda': this build has the CPU backend only");
+  if (!is_host_device(device))
+    throw UnsupportedError(std::string("allocation on device '") + device_name(device) +
+                           "': this build has the host backends (cpu, reference) only");
   check_size(nbytes);
   std::shared_ptr<Storage> s(new Storage());
 #if TRANSFORMERS_ALLOC_CACHE_COMPILED
@@ -52,7 +67,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
 std::shared_ptr<Storage> Storage::allocate_zeroed(size_t nbytes, Device device) {
   constexpr size_t kMapThreshold = size_t(1) << 20;  // below this a memset is cheaper than a mapping
   check_size(nbytes);
-  if (device != Device::CPU || nbytes < kMapThreshold) {
+  if (!is_host_device(device) || nbytes < kMapThreshold) {
     auto s = allocate(nbytes, device);
     std::memset(s->data_, 0, nbytes);
     return s;
@@ -78,7 +93,26 @@ std::shared_ptr<Storage> Storage::borrow(void* data, size_t nbytes, std::shared_
   return s;
 }
 
+std::shared_ptr<void> Storage::derived(const void* key) const {
+  std::lock_guard<std::mutex> lock(derived_mutex_);
+  for (const auto& [k, v] : derived_)
+    if (k == key) return v;
+  return nullptr;
+}
+
+void Storage::set_derived(const void* key, std::shared_ptr<void> value) const {
+  std::lock_guard<std::mutex> lock(derived_mutex_);
+  for (auto& [k, v] : derived_)
+    if (k == key) {
+      v = std::move(value);
+      return;
+    }
+  derived_.emplace_back(key, std::move(value));
+}
+
 Storage::~Storage() {
+  derived_.clear();  // derived data first: it may still look at the bytes
+
   if (anonymous_map_) ::munmap(data_, nbytes_);
 #if TRANSFORMERS_ALLOC_CACHE_COMPILED
   else if (!owner_ && nbytes_ >= kAllocCacheMinBytes) detail::alloc_cache_give(data_, alloc_cache_class_size(nbytes_));

@@ -68,14 +68,16 @@ size_t checked_nbytes(const Shape& shape, DType dtype) {
   for (int64_t d : shape)
     if (d < 0) throw ShapeError("negative dimension in shape " + shape_str(shape));
   const int64_t numel = shape_numel(shape);
+  // block dtypes (dtype_traits) store whole blocks: the byte count is per block, not per element
+  const DTypeTraits& traits = dtype_traits(dtype);
   int64_t bytes;
-  if (__builtin_mul_overflow(numel, int64_t(dtype_size(dtype)), &bytes))
+  if (__builtin_mul_overflow(numel / traits.block_elems, int64_t(traits.block_bytes), &bytes))
     throw OverflowError("shape " + shape_str(shape) + " of " + std::string(dtype_name(dtype)) + ": byte size overflows a 64-bit size", shape);
   if (bytes > kMaxAllocationBytes)
     throw OverflowError("shape " + shape_str(shape) + " of " + std::string(dtype_name(dtype)) + ": " + std::to_string(bytes) +
                             " bytes exceed the largest possible allocation (2^47 bytes, the address space)",
                         shape);
-  return size_t(bytes);
+  return dtype_nbytes(dtype, numel);  // refuses a count that is not whole blocks
 }
 }  // namespace
 
@@ -513,7 +515,7 @@ Tensor Tensor::as_strided(const Shape& shape, const Shape& strides, int64_t offs
 Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 
 Tensor Tensor::clone() const {
-  Tensor out = empty(sizes_, dtype_);
+  Tensor out = empty(sizes_, dtype_, device());
   copy_elements(out, *this);
   out.requires_grad_ = requires_grad_;
   return out;
@@ -521,7 +523,7 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::to(DType dtype) const {
   if (dtype == dtype_) return *this;
-  Tensor out = empty(sizes_, dtype);
+  Tensor out = empty(sizes_, dtype, device());
   const int64_t n = numel();
   if (n >= kParallelConvertMin && is_contiguous()) {
     // model.to(bfloat16) converts whole weight matrices: split them over the pool (memory-bound;

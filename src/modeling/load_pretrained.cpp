@@ -15,11 +15,11 @@
 #include "config_size_check.hpp"
 #include "loading_report.hpp"
 #include "modeling/construct_model.hpp"
-#include "ops/cpu/common.hpp"
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/io/shard_index.hpp"
 #include "transformers/modeling/file_resolution.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
+#include "transformers/ops/cast.hpp"
 #include "transformers/ops/random.hpp"
 
 namespace transformers {
@@ -425,7 +425,7 @@ LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bo
     // Floating tensors take the model's dtype (float8_e4m3 kept, as 4.51 keeps it); integer and
     // bool tensors keep theirs. Same dtype: the mapped tensor itself becomes the parameter.
     const DType want = float_dtype && slot->is_floating_point() ? *float_dtype : slot->dtype();
-    if (t.is_floating_point() && t.dtype() != DType::Float8E4M3 && t.dtype() != want) t = ops::detail::cast(t, want, /*prefault=*/true);
+    if (t.is_floating_point() && t.dtype() != DType::Float8E4M3 && t.dtype() != want) t = ops::cast(t, want, {.prefault = true});
     const bool rg = slot->requires_grad();
     *slot = t;
     slot->set_requires_grad(rg);

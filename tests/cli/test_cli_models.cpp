@@ -109,6 +109,27 @@ TEST_P(CliModel, ForwardReproducesExpected) {
   fs::remove_all(dir);
 }
 
+// --device reference runs the ops on the float64 reference backend; with --dtype float64 the logits
+// equal HF's float64 run up to summation order (the output file stores them as float32: ~5e-7 for
+// logits of magnitude ~6; Llama adds ~2.5e-6 from HF's float32 rotary tables, see
+// tests/models/test_reference_backend.cpp). An unknown device is a usage error.
+TEST_P(CliModel, ForwardOnTheReferenceDevice) {
+  const std::string arch = GetParam();
+  auto expected = load_map(kModels + "/" + arch + "/expected.safetensors");
+  const std::string dir = temp_dir("forward_ref_" + arch);
+  io::NamedTensors inputs{{"input_ids", expected["input_ids"]}, {"attention_mask", expected["attention_mask"]}};
+  if (expected.count("token_type_ids")) inputs.emplace_back("token_type_ids", expected["token_type_ids"]);
+  io::save_safetensors(dir + "/in.safetensors", inputs);
+  auto r = run_cli({"forward", "--model", kModels + "/" + arch + "/model", "--inputs", dir + "/in.safetensors", "--output",
+                    dir + "/out.safetensors", "--attn", "sdpa", "--dtype", "float64", "--device", "reference"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_LT(max_abs_diff(load_map(dir + "/out.safetensors")["logits"], expected["logits_f64"]), 1e-5);
+  auto bad = run_cli({"forward", "--model", kModels + "/" + arch + "/model", "--inputs", dir + "/in.safetensors",
+                      "--output", dir + "/x.safetensors", "--device", "gpu"});
+  EXPECT_EQ(bad.status, 2) << bad.err;
+  fs::remove_all(dir);
+}
+
 TEST_P(CliModel, ConvertShardsAsHuggingFace) {
   const std::string arch = GetParam();
   json facts = load_json(kModels + "/facts.json")[arch];

@@ -4,6 +4,7 @@
 
 #include "model_options.hpp"
 #include "transformers/io/safetensors.hpp"
+#include "transformers/ops/dispatch.hpp"
 #include "transformers/ops/indexing.hpp"
 
 namespace transformers::cli {
@@ -21,11 +22,15 @@ REGISTER_COMMAND("forward", "run one forward pass on inputs from a safetensors f
   auto output = std::make_shared<std::string>();
   auto hidden = std::make_shared<bool>(false);
   auto attentions = std::make_shared<bool>(false);
+  auto device = std::make_shared<std::string>("cpu");
   args->add_to(app);
   app.add_option("--inputs", *inputs, "safetensors file with input_ids, attention_mask, ...")->required();
   app.add_option("--output", *output, "safetensors file to write")->required();
   app.add_flag("--hidden-states", *hidden, "also write hidden_states [layers+1, batch, seq, hidden]");
   app.add_flag("--attentions", *attentions, "also write attentions [layers, batch, heads, seq, seq]");
+  app.add_option("--device", *device,
+                 "backend the ops run on: cpu (optimised kernels) or reference (plain float64 loops, the oracle)")
+      ->check(CLI::IsMember({"cpu", "reference"}));
   return [=] {
     auto model = args->load();
     ModelInputs in;
@@ -40,7 +45,11 @@ REGISTER_COMMAND("forward", "run one forward pass on inputs from a safetensors f
     in.output_hidden_states = *hidden;
     in.output_attentions = *attentions;
     in.use_cache = false;
-    ModelOutput out = model->forward(in);
+    ModelOutput out;
+    {
+      ops::DeviceGuard on(device_from_name(*device));
+      out = model->forward(in);
+    }
     io::NamedTensors written;
     auto put = [&](const char* name, const Tensor& t) {
       if (t.defined()) written.emplace_back(name, t.to(DType::Float32).contiguous());

@@ -21,7 +21,7 @@ struct ModelArgs {
   void add_to(CLI::App& app, bool with_attn = true) {
     app.add_option("--model", model, "model folder, checkpoint file or Hub repo id")->required();
     app.add_option("--model-class", model_class, "Auto class or concrete class (default: config.architectures[0])");
-    app.add_option("--dtype", dtype, "auto, float32, float16 or bfloat16")->capture_default_str();
+    app.add_option("--dtype", dtype, "auto, float32, float16, bfloat16 or float64")->capture_default_str();
     app.add_option("--variant", variant, "weights variant (model.VARIANT.safetensors)");
     if (with_attn) app.add_option("--attn", attn, "attention implementation: eager or sdpa")->check(CLI::IsMember({"eager", "sdpa"}));
     app.add_option("--threads", threads, "threads for computation (default: physical cores)")->check(ThreadsRange());

@@ -14,7 +14,25 @@ enum class DType : uint8_t {
   Float8E4M3, Float8E5M2,  // readable and convertible (for loading), not computed in
 };
 
-size_t dtype_size(DType dt);
+// Per-type traits, one row per DType (ggml's type_traits idea): every dtype is stored as blocks of
+// `block_elems` elements taking `block_bytes` bytes. The types today have one-element blocks; a
+// block-quantized type (e.g. 32 int4 weights + one float16 scale = 18 bytes) is one more row with
+// its block geometry, and storage sizes follow from dtype_nbytes without special cases.
+struct DTypeTraits {
+  DType dtype;
+  std::string_view name;              // PyTorch's spelling ("float32")
+  std::string_view safetensors_name;  // "F32"
+  uint32_t block_elems;               // elements per block
+  uint32_t block_bytes;               // bytes per block
+  bool floating;
+  bool quantized;  // block-quantized: addressed by whole blocks, not computed in elementwise
+};
+const DTypeTraits& dtype_traits(DType dt);
+// Bytes of `numel` elements: whole blocks. Throws ValueError when numel is not a multiple of the
+// block size or the byte count overflows.
+size_t dtype_nbytes(DType dt, int64_t numel);
+
+size_t dtype_size(DType dt);  // bytes per element of a one-element-block type (block_bytes)
 bool is_floating_point(DType dt);
 // PyTorch's spelling without the "torch." prefix: "float32", "bfloat16", "int64", "bool", ...
 std::string_view dtype_name(DType dt);

@@ -3,11 +3,19 @@
 // mmap'd checkpoint) kept alive by shared ownership of whatever owns it.
 #include <cstddef>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace transformers {
 
-enum class Device : uint8_t { CPU, CUDA };
-const char* device_name(Device d);
+// CPU and Reference are host memory (the same allocation, told apart only by which backend's
+// kernels run on them, see transformers/ops/dispatch.hpp); CUDA has no backend yet.
+enum class Device : uint8_t { CPU, CUDA, Reference };
+const char* device_name(Device d);  // "cpu", "cuda", "reference"
+Device device_from_name(const std::string& name);  // throws ValueError
+inline bool is_host_device(Device d) { return d != Device::CUDA; }
 
 class Storage {
  public:
@@ -34,6 +42,12 @@ class Storage {
   // Borrowed read-only memory (a private read-only mapping): writes must copy first.
   bool read_only() const { return read_only_; }
 
+  // Derived data: something computed from these bytes (a kernel's packed copy of a weight) that
+  // must live exactly as long as they do. Each component keys its slot by the address of an object
+  // of its own; the value is destroyed with the storage. Thread-safe.
+  std::shared_ptr<void> derived(const void* key) const;
+  void set_derived(const void* key, std::shared_ptr<void> value) const;
+
  private:
   Storage() = default;
   void* data_ = nullptr;
@@ -42,6 +56,8 @@ class Storage {
   bool read_only_ = false;
   bool anonymous_map_ = false;  // allocate_zeroed's mapping: munmap, not free
   std::shared_ptr<const void> owner_;
+  mutable std::mutex derived_mutex_;
+  mutable std::vector<std::pair<const void*, std::shared_ptr<void>>> derived_;
 };
 
 }  // namespace transformers

@@ -12,42 +12,17 @@
 #include "ops/cpu/attention_kernel.hpp"
 #include "ops/cpu/ab_switch.hpp"
 #include "ops/cpu/common.hpp"
+#include "ops/cpu/kernels.hpp"
+#include "ops/reference/kernels.hpp"
 #include "ops/cpu/half_ops.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/matmul.hpp"
 #include "transformers/ops/softmax.hpp"
 
-namespace transformers::ops {
+namespace transformers::ops::cpu {
 
 namespace {
-
-void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v, const char* op, bool gqa_ok) {
-  detail::check_defined(q, op, "query");
-  detail::check_defined(k, op, "key");
-  detail::check_defined(v, op, "value");
-  if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4)
-    throw ShapeError(std::string(op) + ": expected 4-D query/key/value [B,H,L,D], found " + shape_str(q.sizes()) + ", " +
-                     shape_str(k.sizes()) + ", " + shape_str(v.sizes()));
-  detail::check_float_dtype(q, op);
-  if (k.dtype() != q.dtype() || v.dtype() != q.dtype())
-    throw ValueError(std::string(op) + ": expected query, key and value to share a dtype, found " +
-                     std::string(dtype_name(q.dtype())) + ", " + std::string(dtype_name(k.dtype())) + ", " +
-                     std::string(dtype_name(v.dtype())));
-  if (k.size(0) != q.size(0) || v.size(0) != q.size(0) || k.size(1) != v.size(1) || k.size(2) != v.size(2) ||
-      k.size(3) != q.size(3))
-    throw ShapeError(std::string(op) + ": incompatible shapes query " + shape_str(q.sizes()) + ", key " +
-                     shape_str(k.sizes()) + ", value " + shape_str(v.sizes()));
-  const int64_t H = q.size(1), Hkv = k.size(1);
-  if (H != Hkv) {
-    if (!gqa_ok)
-      throw ShapeError(std::string(op) + ": query has " + std::to_string(H) + " heads but key/value have " +
-                       std::to_string(Hkv) + " (set enable_gqa, or repeat the kv heads)");
-    if (Hkv == 0 || H % Hkv)
-      throw ShapeError(std::string(op) + ": query heads " + std::to_string(H) + " must be a multiple of kv heads " +
-                       std::to_string(Hkv));
-  }
-}
 
 // Float32 view with a unit last stride (copy only when needed). 16-bit rows with a unit last
 // stride (a KV cache's filled part is such a strided view) are widened row by row into a
@@ -104,51 +79,13 @@ TileFn tile_fn() {
   }
 }
 
-// float64 inputs: a plain double-precision loop (one score row at a time; float64 attention is for
-// checking, not speed).
-Tensor sdpa_f64(const Tensor& q0, const Tensor& k0, const Tensor& v0, const Tensor& mask, bool causal, double scale) {
-  const int64_t B = q0.size(0), H = q0.size(1), Lq = q0.size(2), D = q0.size(3);
-  const int64_t Hkv = k0.size(1), Lk = k0.size(2), Dv = v0.size(3), group = H / Hkv;
-  const Tensor q = q0.contiguous(), k = k0.contiguous(), v = v0.contiguous();
-  const Tensor m = mask.defined() ? mask.to(DType::Float64).contiguous() : Tensor();
-  Tensor out = Tensor::zeros({B, H, Lq, Dv}, DType::Float64);
-  const double *pq = q.data<double>(), *pk = k.data<double>(), *pv = v.data<double>();
-  const double* pm = m.defined() ? m.data<double>() : nullptr;
-  double* po = out.data<double>();
-  parallel_for(0, B * H, 1, [&](int64_t t0, int64_t t1) {
-    std::vector<double> s(static_cast<size_t>(Lk));
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t b = t / H, h = t % H, hk = h / group;
-      for (int64_t i = 0; i < Lq; ++i) {
-        double mx = -std::numeric_limits<double>::infinity();
-        for (int64_t j = 0; j < Lk; ++j) {
-          double acc = 0;
-          for (int64_t d = 0; d < D; ++d) acc += pq[((b * H + h) * Lq + i) * D + d] * pk[((b * Hkv + hk) * Lk + j) * D + d];
-          acc *= scale;
-          if (pm) acc += pm[((b * H + h) * Lq + i) * Lk + j];
-          if (causal && j > i) acc = -std::numeric_limits<double>::infinity();
-          s[size_t(j)] = acc;
-          if (acc > mx || std::isnan(acc)) mx = acc;
-        }
-        if (mx == -std::numeric_limits<double>::infinity()) continue;  // fully masked: zeros
-        double z = 0;
-        for (auto& x : s) z += (x = std::exp(x - mx));
-        double* o = po + ((b * H + h) * Lq + i) * Dv;
-        for (int64_t j = 0; j < Lk; ++j)
-          for (int64_t d = 0; d < Dv; ++d) o[d] += s[size_t(j)] / z * pv[((b * Hkv + hk) * Lk + j) * Dv + d];
-      }
-    }
-  });
-  return out;
-}
-
 }  // namespace
 
 Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Tensor& v0, const SdpaOptions& opts) {
+  // Arguments checked by the front end (ops/attention.cpp).
   const char* op = "scaled_dot_product_attention";
-  check_qkv(q0, k0, v0, op, opts.enable_gqa);
-  if (opts.is_causal && opts.attn_mask.defined())
-    throw ValueError(std::string(op) + ": explicit attn_mask should not be set when is_causal=True");
+  // float64 is for checking, not speed: the reference backend's plain double loop.
+  if (q0.dtype() == DType::Float64) return reference::scaled_dot_product_attention_on(Device::CPU, q0, k0, v0, opts);
   const int64_t B = q0.size(0), H = q0.size(1), Lq = q0.size(2), D = q0.size(3);
   const int64_t Hkv = k0.size(1), Lk = k0.size(2), Dv = v0.size(3);
   const int64_t group = Hkv ? H / Hkv : 1;
@@ -160,10 +97,6 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
     return out.to(q0.dtype());
   }
   const Tensor mask = opts.attn_mask.defined() ? additive_mask(opts.attn_mask, {B, H, Lq, Lk}, op) : Tensor();
-  if (q0.dtype() == DType::Float64) {
-    const Tensor m64 = opts.attn_mask.defined() && opts.attn_mask.dtype() == DType::Float64 ? opts.attn_mask.expand({B, H, Lq, Lk}) : mask;
-    return sdpa_f64(q0, k0, v0, m64, opts.is_causal, opts.scale ? *opts.scale : 1.0 / std::sqrt(double(D)));
-  }
   // Written as [B, Lq, H, Dv] and returned as its [B, H, Lq, Dv] permuted view (torch's CPU
   // flash kernel does the same): the models' transpose(1, 2).reshape back to [B, Lq, H * Dv] is
   // then a free view instead of a copy of the whole output per layer.
@@ -237,31 +170,4 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
   return detail::cast(out_bshd, q0.dtype()).permute({0, 2, 1, 3});
 }
 
-std::pair<Tensor, Tensor> eager_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
-                                          std::optional<double> scale, const Tensor& head_mask) {
-  const char* op = "eager_attention";
-  check_qkv(q, k, v, op, false);
-  const double sc = scale ? *scale : 1.0 / std::sqrt(double(q.size(3)));
-  Tensor scores = mul(matmul(q, k.transpose(2, 3)), sc);
-  if (mask.defined()) {
-    const Shape shape = scores.sizes();
-    if (mask.dtype() == DType::Bool) {
-      scores = masked_fill(scores, logical_not(mask).expand(shape), -std::numeric_limits<double>::infinity());
-    } else {
-      if (broadcast_shapes(mask.sizes(), shape) != shape)
-        throw ShapeError(std::string(op) + ": mask of shape " + shape_str(mask.sizes()) + " does not broadcast to " +
-                         shape_str(shape));
-      scores = add(scores, mask);
-    }
-  }
-  // HF casts to float32 for the softmax (float64 stays float64)
-  Tensor probs = softmax(scores, -1, q.dtype() == DType::Float64 ? DType::Float64 : DType::Float32).to(q.dtype());
-  if (head_mask.defined()) {
-    const Tensor hm = head_mask.dim() == 1 ? head_mask.view({1, -1, 1, 1}) : head_mask;
-    probs = mul(probs, hm);
-  }
-  Tensor out = matmul(probs, v);
-  return {out, probs};
-}
-
-}  // namespace transformers::ops
+}  // namespace transformers::ops::cpu

@@ -7,9 +7,10 @@
 #include <numeric>
 
 #include "ops/cpu/common.hpp"
+#include "ops/cpu/kernels.hpp"
 #include "transformers/ops/elementwise.hpp"
 
-namespace transformers::ops {
+namespace transformers::ops::cpu {
 
 namespace {
 
@@ -241,4 +242,4 @@ Tensor tri(const Tensor& t, int64_t diagonal, bool lower, const char* op) {
 Tensor tril(const Tensor& t, int64_t diagonal) { return tri(t, diagonal, true, "tril"); }
 Tensor triu(const Tensor& t, int64_t diagonal) { return tri(t, diagonal, false, "triu"); }
 
-}  // namespace transformers::ops
+}  // namespace transformers::ops::cpu

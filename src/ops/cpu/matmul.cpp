@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "ops/cpu/common.hpp"
+#include "ops/cpu/kernels.hpp"
 #include "ops/cpu/gemm16.hpp"
 #include "ops/cpu/packed_weights.hpp"
 #include "ops/cpu/sgemm.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/ops/elementwise.hpp"
 
-namespace transformers::ops {
+namespace transformers::ops::cpu {
 
 namespace {
 
@@ -353,4 +354,4 @@ Tensor addmm_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   return linear(x, wt.dtype() == DType::Float32 ? wt : wt.contiguous(), bias);
 }
 
-}  // namespace transformers::ops
+}  // namespace transformers::ops::cpu

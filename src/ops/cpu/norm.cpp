@@ -5,10 +5,11 @@
 #include <vector>
 
 #include "ops/cpu/common.hpp"
+#include "ops/cpu/kernels.hpp"
 #include "ops/cpu/half_ops.hpp"
 #include "transformers/ops/elementwise.hpp"
 
-namespace transformers::ops {
+namespace transformers::ops::cpu {
 
 namespace {
 // Sums of a row (and of squared deviations from `center`) in 8 independent double lanes, so the
@@ -192,4 +193,4 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
   return mul(weight, hx);
 }
 
-}  // namespace transformers::ops
+}  // namespace transformers::ops::cpu

@@ -2,6 +2,7 @@
 #include "ops/cpu/packed_weights.hpp"
 #include "ops/cpu/ab_switch.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -17,31 +18,62 @@ namespace transformers::ops::detail {
 
 namespace {
 
-struct Key {
-  const Storage* storage;
+// Which view of the storage was packed, and for which kernel level (the packed layout is the level's).
+struct ViewKey {
   int64_t offset;
   std::vector<int64_t> sizes, strides;
   int level;
-  bool operator<(const Key& o) const {
-    return std::tie(storage, offset, sizes, strides, level) < std::tie(o.storage, o.offset, o.sizes, o.strides, o.level);
+  bool operator<(const ViewKey& o) const {
+    return std::tie(offset, sizes, strides, level) < std::tie(o.offset, o.sizes, o.strides, o.level);
   }
 };
 
-struct Entry {
-  std::weak_ptr<Storage> storage;  // expired: the weight is gone (its address may be reused)
-  std::unique_ptr<float, decltype(&std::free)> packed{nullptr, &std::free};
+struct Packed {
+  std::unique_ptr<float, decltype(&std::free)> data{nullptr, &std::free};
   int64_t floats = 0;
 };
 
-struct Cache {
+// Totals over every live PackedSet, for packed_weight_stats().
+std::atomic<int64_t> g_entries{0}, g_bytes{0}, g_hits{0}, g_misses{0};
+
+// The packed copies made from one weight storage. It lives in that storage's derived-data slot,
+// so the copies are freed the moment the weight's storage is.
+struct PackedSet {
   std::mutex mu;
-  std::map<Key, Entry> entries;
-  int64_t hits = 0, misses = 0;
+  std::map<ViewKey, Packed> packs;
+  void forget_all() {  // caller holds mu
+    for (auto& [k, p] : packs) {
+      --g_entries;
+      g_bytes -= p.floats * int64_t(sizeof(float));
+    }
+    packs.clear();
+  }
+  ~PackedSet() { forget_all(); }
 };
 
-Cache& cache() {
-  static Cache* c = new Cache;  // never destroyed: linear() may run during static destruction
-  return *c;
+// The slot key (its address) in Storage's derived data.
+const char kPackedSlot = 0;
+
+// Every PackedSet made, held weakly, so clear_packed_weights() can empty them.
+struct Registry {
+  std::mutex mu;
+  std::vector<std::weak_ptr<PackedSet>> sets;
+};
+Registry& registry() {
+  static Registry* r = new Registry;  // never destroyed: linear() may run during static destruction
+  return *r;
+}
+
+std::shared_ptr<PackedSet> packed_set(const Storage& st) {
+  if (auto s = std::static_pointer_cast<PackedSet>(st.derived(&kPackedSlot))) return s;
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  if (auto s = std::static_pointer_cast<PackedSet>(st.derived(&kPackedSlot))) return s;  // another thread won
+  auto s = std::make_shared<PackedSet>();
+  st.set_derived(&kPackedSlot, s);
+  std::erase_if(r.sets, [](const std::weak_ptr<PackedSet>& w) { return w.expired(); });
+  r.sets.push_back(s);
+  return s;
 }
 
 }  // namespace
@@ -60,55 +92,57 @@ const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int
   if (B.cs == 1) return nullptr;
   const int64_t floats = sgemm_prepacked_b_floats(K, N);
   if (floats <= 0) return nullptr;
-  Key key{w.storage().get(), w.storage_offset(), std::vector<int64_t>(w.sizes().begin(), w.sizes().end()),
-          std::vector<int64_t>(w.strides().begin(), w.strides().end()), int(kernel_level())};
-  Cache& c = cache();
+  ViewKey key{w.storage_offset(), std::vector<int64_t>(w.sizes().begin(), w.sizes().end()),
+              std::vector<int64_t>(w.strides().begin(), w.strides().end()), int(kernel_level())};
+  const std::shared_ptr<PackedSet> set = packed_set(*w.storage());
   {
-    std::lock_guard<std::mutex> lock(c.mu);
-    auto it = c.entries.find(key);
-    if (it != c.entries.end()) {
-      if (it->second.storage.lock() == w.storage() && it->second.floats == floats) {
-        ++c.hits;
-        return it->second.packed.get();
-      }
-      c.entries.erase(it);
+    std::lock_guard<std::mutex> lock(set->mu);
+    auto it = set->packs.find(key);
+    if (it != set->packs.end() && it->second.floats == floats) {
+      ++g_hits;
+      return it->second.data.get();
     }
-    ++c.misses;
+    ++g_misses;
   }
   // Pack outside the lock (the pack runs on the thread pool; a pool worker waiting for this lock
   // must not hold up the pool).
   const size_t bytes = (size_t(floats) * sizeof(float) + 63) / 64 * 64;
-  Entry e;
-  e.packed.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-  if (!e.packed) return nullptr;  // out of memory: pack per call instead
-  e.floats = floats;
-  e.storage = w.storage();
-  if (!sgemm_pack_b(K, N, B, e.packed.get())) return nullptr;
-  std::lock_guard<std::mutex> lock(c.mu);
-  for (auto d = c.entries.begin(); d != c.entries.end();) d = d->second.storage.expired() ? c.entries.erase(d) : std::next(d);
+  Packed p;
+  p.data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  if (!p.data) return nullptr;  // out of memory: pack per call instead
+  p.floats = floats;
+  if (!sgemm_pack_b(K, N, B, p.data.get())) return nullptr;
+  std::lock_guard<std::mutex> lock(set->mu);
   // emplace keeps an entry another thread inserted meanwhile (same key: same weight, same packing)
-  return c.entries.emplace(std::move(key), std::move(e)).first->second.packed.get();
+  auto [it, inserted] = set->packs.emplace(std::move(key), std::move(p));
+  if (inserted) {
+    ++g_entries;
+    g_bytes += floats * int64_t(sizeof(float));
+  }
+  // The set stays alive with the storage, which the caller holds through `w`.
+  return it->second.data.get();
 }
 
 PackedWeightStats packed_weight_stats() {
-  Cache& c = cache();
-  std::lock_guard<std::mutex> lock(c.mu);
   PackedWeightStats s;
-  s.hits = c.hits;
-  s.misses = c.misses;
-  for (auto& [k, e] : c.entries)
-    if (!e.storage.expired()) {
-      ++s.entries;
-      s.bytes += e.floats * int64_t(sizeof(float));
-    }
+  s.entries = g_entries;
+  s.bytes = g_bytes;
+  s.hits = g_hits;
+  s.misses = g_misses;
   return s;
 }
 
 void clear_packed_weights() {
-  Cache& c = cache();
-  std::lock_guard<std::mutex> lock(c.mu);
-  c.entries.clear();
-  c.hits = c.misses = 0;
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  for (auto& w : r.sets)
+    if (auto s = w.lock()) {
+      std::lock_guard<std::mutex> set_lock(s->mu);
+      s->forget_all();
+    }
+  std::erase_if(r.sets, [](const std::weak_ptr<PackedSet>& w) { return w.expired(); });
+  g_hits = 0;
+  g_misses = 0;
 }
 
 }  // namespace transformers::ops::detail

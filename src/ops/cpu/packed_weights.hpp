@@ -11,9 +11,9 @@
 // is in fact a new storage and misses the cache. A weight on writable storage is packed per call
 // as before (no version counter to tell whether it changed).
 //
-// Entries are keyed by the storage (held weakly: a freed storage's entry is dropped even if a new
-// storage reuses its address), the view's offset, sizes and strides, and the kernel level (the
-// packed layout is the level's). Dead entries are dropped at the next miss.
+// The packed copies live in the weight storage's derived-data slot (Storage::derived), keyed by the
+// view's offset, sizes and strides and the kernel level (the packed layout is the level's), so they
+// are freed together with the weight: destroying a model frees its packed copies at once.
 // Memory: a float32 copy of every cached weight, N rounded up to the kernel's strip (48 columns at
 // AVX-512): ~340 MB for BERT-base (GPT-2's Conv1D weights are not cached).
 // TRANSFORMERS_PACKED_WEIGHTS=0 turns the cache off.
@@ -29,6 +29,7 @@ namespace transformers::ops::detail {
 // cache holds the entry: until clear_packed_weights() or the storage dies (callers hold `w`).
 const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int64_t N);
 
+// entries / bytes: the packed copies held now (all of them belong to live weights).
 struct PackedWeightStats {
   int64_t entries = 0, bytes = 0, hits = 0, misses = 0;
 };

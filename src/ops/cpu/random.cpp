@@ -1,26 +1,12 @@
 // Seedable random numbers: uniform from 53 bits of mt19937_64, normals by Box-Muller, multinomial
 // by inverse CDF (with replacement) or sequential draws without replacement.
-#include "transformers/ops/random.hpp"
-
 #include <algorithm>
 #include <cmath>
 
 #include "ops/cpu/common.hpp"
+#include "ops/cpu/kernels.hpp"
 
-namespace transformers::ops {
-
-double Generator::uniform() { return double(engine_() >> 11) * (1.0 / 9007199254740992.0); }
-
-double Generator::normal() {
-  // Box-Muller with u1 in (0, 1] so log(u1) is finite.
-  const double u1 = 1.0 - uniform(), u2 = uniform();
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586476925 * u2);
-}
-
-Generator& default_generator() {
-  static Generator g(67280421310721ull);
-  return g;
-}
+namespace transformers::ops::cpu {
 
 Tensor multinomial(const Tensor& probs, int64_t num_samples, bool replacement, Generator& gen) {
   detail::check_defined(probs, "multinomial", "probs");
@@ -84,16 +70,4 @@ Tensor& uniform_(Tensor& t, double from, double to, Generator& gen) {
   return t;
 }
 
-Tensor randn(const Shape& shape, Generator& gen, DType dtype) {
-  if (!is_floating_point(dtype)) throw ValueError("randn: expected a floating dtype, found " + std::string(dtype_name(dtype)));
-  Tensor t = Tensor::empty(shape, dtype);
-  return normal_(t, 0, 1, gen);
-}
-
-Tensor rand(const Shape& shape, Generator& gen, DType dtype) {
-  if (!is_floating_point(dtype)) throw ValueError("rand: expected a floating dtype, found " + std::string(dtype_name(dtype)));
-  Tensor t = Tensor::empty(shape, dtype);
-  return uniform_(t, 0, 1, gen);
-}
-
-}  // namespace transformers::ops
+}  // namespace transformers::ops::cpu

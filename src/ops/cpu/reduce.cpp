@@ -7,8 +7,9 @@
 #include <limits>
 
 #include "ops/cpu/common.hpp"
+#include "ops/cpu/kernels.hpp"
 
-namespace transformers::ops {
+namespace transformers::ops::cpu {
 
 namespace {
 
@@ -203,4 +204,4 @@ Tensor cumsum(const Tensor& t, int64_t dim) {
   return r.to(out_dt).contiguous();
 }
 
-}  // namespace transformers::ops
+}  // namespace transformers::ops::cpu

@@ -5,11 +5,12 @@
 #include <vector>
 
 #include "ops/cpu/common.hpp"
+#include "ops/cpu/kernels.hpp"
 #include "ops/cpu/half_ops.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/indexing.hpp"
 
-namespace transformers::ops {
+namespace transformers::ops::cpu {
 
 Tensor rotate_half(const Tensor& x) {
   detail::check_defined(x, "rotate_half", "input");
@@ -20,19 +21,10 @@ Tensor rotate_half(const Tensor& x) {
 }
 
 Tensor apply_rotary_pos_emb(const Tensor& x, const Tensor& cos, const Tensor& sin) {
-  detail::check_defined(x, "apply_rotary_pos_emb", "x");
-  detail::check_defined(cos, "apply_rotary_pos_emb", "cos");
-  detail::check_defined(sin, "apply_rotary_pos_emb", "sin");
-  if (x.dim() != 4) throw ShapeError("apply_rotary_pos_emb: x must be [B,H,S,D], found " + shape_str(x.sizes()));
-  if (cos.sizes() != sin.sizes())
-    throw ShapeError("apply_rotary_pos_emb: cos " + shape_str(cos.sizes()) + " and sin " + shape_str(sin.sizes()) + " differ");
+  // Arguments checked by the front end (ops/rotary.cpp).
   const Tensor c = cos.dim() == 3 ? cos.unsqueeze(1) : cos;  // [B,1,S,D] (or [S,D] broadcast)
   const Tensor s = sin.dim() == 3 ? sin.unsqueeze(1) : sin;
   const int64_t B = x.size(0), H = x.size(1), S = x.size(2), D = x.size(3);
-  const Shape full = broadcast_shapes(x.sizes(), c.sizes());
-  if (full != x.sizes())
-    throw ShapeError("apply_rotary_pos_emb: cos/sin " + shape_str(cos.sizes()) + " do not broadcast to x " + shape_str(x.sizes()));
-  if (D % 2) throw ShapeError("apply_rotary_pos_emb: head dim must be even, found " + std::to_string(D));
   if (x.dtype() == DType::Float32 && cos.dtype() == DType::Float32 && sin.dtype() == DType::Float32) {
     const Tensor xc = x.contiguous();
     const Tensor ce = c.expand({B, 1, S, D}), se = s.expand({B, 1, S, D});
@@ -106,4 +98,4 @@ Tensor apply_rotary_pos_emb(const Tensor& x, const Tensor& cos, const Tensor& si
   return add(mul(x, c), mul(rotate_half(x), s));
 }
 
-}  // namespace transformers::ops
+}  // namespace transformers::ops::cpu

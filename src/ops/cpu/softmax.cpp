@@ -6,9 +6,10 @@
 #include <limits>
 
 #include "ops/cpu/common.hpp"
+#include "ops/cpu/kernels.hpp"
 #include "ops/cpu/softmax_kernels.hpp"
 
-namespace transformers::ops {
+namespace transformers::ops::cpu {
 
 namespace {
 
@@ -67,4 +68,4 @@ Tensor softmax_impl(const Tensor& t, int64_t dim, std::optional<DType> dtype, bo
 Tensor softmax(const Tensor& t, int64_t dim, std::optional<DType> dtype) { return softmax_impl(t, dim, dtype, false); }
 Tensor log_softmax(const Tensor& t, int64_t dim, std::optional<DType> dtype) { return softmax_impl(t, dim, dtype, true); }
 
-}  // namespace transformers::ops
+}  // namespace transformers::ops::cpu

@@ -1,0 +1,92 @@
+// Front end of the attention ops: the argument checks every backend relies on, dispatch of the
+// fused scaled_dot_product_attention, and eager_attention, which is a composition of other ops
+// (so each backend runs it with its own matmul / softmax, and autograd will see those ops).
+#include "transformers/ops/attention.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "ops/dispatch.hpp"
+#include "transformers/ops/elementwise.hpp"
+#include "transformers/ops/matmul.hpp"
+#include "transformers/ops/softmax.hpp"
+
+namespace transformers::ops {
+
+namespace {
+
+void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v, const char* op, bool gqa_ok) {
+  detail::check_defined(q, op, "query");
+  detail::check_defined(k, op, "key");
+  detail::check_defined(v, op, "value");
+  if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4)
+    throw ShapeError(std::string(op) + ": expected 4-D query/key/value [B,H,L,D], found " + shape_str(q.sizes()) + ", " +
+                     shape_str(k.sizes()) + ", " + shape_str(v.sizes()));
+  detail::check_float_dtype(q, op);
+  if (k.dtype() != q.dtype() || v.dtype() != q.dtype())
+    throw ValueError(std::string(op) + ": expected query, key and value to share a dtype, found " +
+                     std::string(dtype_name(q.dtype())) + ", " + std::string(dtype_name(k.dtype())) + ", " +
+                     std::string(dtype_name(v.dtype())));
+  if (k.size(0) != q.size(0) || v.size(0) != q.size(0) || k.size(1) != v.size(1) || k.size(2) != v.size(2) ||
+      k.size(3) != q.size(3))
+    throw ShapeError(std::string(op) + ": incompatible shapes query " + shape_str(q.sizes()) + ", key " +
+                     shape_str(k.sizes()) + ", value " + shape_str(v.sizes()));
+  const int64_t H = q.size(1), Hkv = k.size(1);
+  if (H != Hkv) {
+    if (!gqa_ok)
+      throw ShapeError(std::string(op) + ": query has " + std::to_string(H) + " heads but key/value have " +
+                       std::to_string(Hkv) + " (set enable_gqa, or repeat the kv heads)");
+    if (Hkv == 0 || H % Hkv)
+      throw ShapeError(std::string(op) + ": query heads " + std::to_string(H) + " must be a multiple of kv heads " +
+                       std::to_string(Hkv));
+  }
+}
+
+}  // namespace
+
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const SdpaOptions& opts) {
+  const char* op = "scaled_dot_product_attention";
+  check_qkv(q, k, v, op, opts.enable_gqa);
+  if (opts.is_causal && opts.attn_mask.defined())
+    throw ValueError(std::string(op) + ": explicit attn_mask should not be set when is_causal=True");
+  if (const Tensor& m = opts.attn_mask; m.defined()) {
+    if (m.dtype() != DType::Bool && !m.is_floating_point())
+      throw ValueError(std::string(op) + ": attn_mask must be bool or floating point, found " +
+                       std::string(dtype_name(m.dtype())));
+    const Shape shape{q.size(0), q.size(1), q.size(2), k.size(2)};
+    if (broadcast_shapes(m.sizes(), shape) != shape)
+      throw ShapeError(std::string(op) + ": attn_mask of shape " + shape_str(m.sizes()) + " does not broadcast to " +
+                       shape_str(shape));
+  }
+  return dispatch<OpId::scaled_dot_product_attention>(dispatch_device(op, {&q, &k, &v, &opts.attn_mask}), q.dtype(),
+                                                      q, k, v, opts);
+}
+
+std::pair<Tensor, Tensor> eager_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
+                                          std::optional<double> scale, const Tensor& head_mask) {
+  const char* op = "eager_attention";
+  check_qkv(q, k, v, op, false);
+  const double sc = scale ? *scale : 1.0 / std::sqrt(double(q.size(3)));
+  Tensor scores = mul(matmul(q, k.transpose(2, 3)), sc);
+  if (mask.defined()) {
+    const Shape shape = scores.sizes();
+    if (mask.dtype() == DType::Bool) {
+      scores = masked_fill(scores, logical_not(mask).expand(shape), -std::numeric_limits<double>::infinity());
+    } else {
+      if (broadcast_shapes(mask.sizes(), shape) != shape)
+        throw ShapeError(std::string(op) + ": mask of shape " + shape_str(mask.sizes()) + " does not broadcast to " +
+                         shape_str(shape));
+      scores = add(scores, mask);
+    }
+  }
+  // HF casts to float32 for the softmax (float64 stays float64)
+  Tensor probs = softmax(scores, -1, q.dtype() == DType::Float64 ? DType::Float64 : DType::Float32).to(q.dtype());
+  if (head_mask.defined()) {
+    const Tensor hm = head_mask.dim() == 1 ? head_mask.view({1, -1, 1, 1}) : head_mask;
+    probs = mul(probs, hm);
+  }
+  Tensor out = matmul(probs, v);
+  return {out, probs};
+}
+
+}  // namespace transformers::ops
