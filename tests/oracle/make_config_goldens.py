@@ -17,6 +17,10 @@ import tempfile
 
 import transformers
 from transformers import AutoConfig, GenerationConfig, PretrainedConfig, BertConfig, GPT2Config, LlamaConfig
+from transformers import MistralConfig, Qwen2Config, Qwen3Config
+
+# every config class the library ships (src/models/*/register_*.cpp)
+SHIPPED = (BertConfig, GPT2Config, LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config)
 
 assert transformers.__version__ == "4.51.3", transformers.__version__
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -37,7 +41,7 @@ base.pop("transformers_version")
 dump(base, os.path.join(OUT, "base_defaults.json"))
 
 class_defaults = {}
-for cls in (BertConfig, GPT2Config, LlamaConfig):
+for cls in SHIPPED:
     d = cls().to_dict()
     d.pop("transformers_version")
     d.pop("model_type")
@@ -50,7 +54,7 @@ dump(class_defaults, os.path.join(OUT, "class_defaults.json"))
 
 # <Arch>Config().to_json_string() with and without use_diff, for every model type the library ships.
 os.makedirs(os.path.join(OUT, "default_constructed"), exist_ok=True)
-for cls in (BertConfig, GPT2Config, LlamaConfig):
+for cls in SHIPPED:
     for use_diff in (True, False):
         name = f"{cls.model_type}_{'diff' if use_diff else 'full'}.json"
         with open(os.path.join(OUT, "default_constructed", name), "w") as f:
