@@ -142,6 +142,23 @@ def tokenizer_config_seeds():
         "added_tokens_decoder": {"5": {"content": "<new>", "special": True}}, "chat_template": "{{ x }}", "tokenizer_class": "BertTokenizer"}))
 
 
+def model_config_seeds():
+    """fuzz_model_config: config.json NUL generation_config.json NUL control block (see the target)."""
+    import struct
+    gen = (FIX / "models" / "gpt2" / "model" / "generation_config.json").read_bytes()
+    for which, arch in enumerate(("gpt2", "llama", "bert")):
+        cfg = (FIX / "models" / arch / "model" / "config.json").read_bytes()
+        cls = 1 if arch == "bert" else 0  # AutoModel for bert, AutoModelForCausalLM otherwise
+        out("model_config", f"{arch}_plain", cfg)
+        out("model_config", f"{arch}_numbers", cfg + b"\0" + gen + b"\0" + bytes([which | cls << 2])
+            + struct.pack("<qqqq", 3, 2, 120, 8))
+        # the probes of issue 29: sizes near 2^57..2^63 from the config and the command line
+        big = json.loads(cfg)
+        big["vocab_size"] = 2**57
+        out("model_config", f"{arch}_huge_vocab", json.dumps(big).encode() + b"\0" + gen + b"\0"
+            + bytes([which | 0x10]) + struct.pack("<qqqq", 1, 2**63 - 1, 2**57, 2**57))
+
+
 if __name__ == "__main__":
     if CORPUS.exists() and "--keep" not in sys.argv:
         shutil.rmtree(CORPUS)
@@ -151,6 +168,7 @@ if __name__ == "__main__":
     torch_seeds()
     tokenizer_seeds()
     tokenizer_config_seeds()
+    model_config_seeds()
     for d in sorted(CORPUS.iterdir()):
         files = list(d.iterdir())
         print(d.name, len(files), "files,", sum(f.stat().st_size for f in files), "bytes")

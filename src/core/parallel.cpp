@@ -16,9 +16,9 @@
 #include <utility>
 #include <vector>
 
-extern "C" void openblas_set_num_threads(int);
-
 #include "transformers/core/error.hpp"
+
+extern "C" void openblas_set_num_threads(int);
 
 namespace transformers {
 

@@ -197,8 +197,10 @@ nn::Embedding& resize_token_embeddings(PreTrainedModel& model, const ResizeToken
   if (!n) return emb;  // Python returns the embedding untouched (no config update, no re-tie)
   check_rows(*n);
   // The new [n, dim] weight's byte size, refused before anything is allocated when it cannot exist.
-  checked_mul(checked_mul(*n, emb.embedding_dim(), "resize_token_embeddings: new_num_tokens * embedding_dim"),
-              int64_t(dtype_size(emb.weight.dtype())), "resize_token_embeddings: new_num_tokens * embedding_dim bytes");
+  const char* rows = opts.pad_to_multiple_of ? "resize_token_embeddings: new_num_tokens padded to pad_to_multiple_of"
+                                             : "resize_token_embeddings: new_num_tokens";
+  checked_mul(checked_mul(*n, emb.embedding_dim(), std::string(rows) + " * embedding_dim"),
+              int64_t(dtype_size(emb.weight.dtype())), std::string(rows) + " * embedding_dim bytes");
   if (opts.seed) ops::default_generator().manual_seed(*opts.seed);
   resize_embedding(model, emb, *n, opts.mean_resizing);
   if (!model.config().tie_word_embeddings())

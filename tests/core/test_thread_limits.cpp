@@ -6,6 +6,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -54,32 +55,32 @@ long long address_space_bytes() {
   return pages * 4096;
 }
 
-// A fresh process whose address space is capped a few MB above what it uses: no new thread can map
-// its stack. set_num_threads must throw EnvironmentError and leave a one-thread pool that works.
+// Run in a fresh process whose address space is capped a few MB above what it uses: no new thread
+// can map its stack. set_num_threads must throw EnvironmentError and leave a one-thread pool that
+// works. Exit code 0 when it did.
+[[noreturn]] void start_pool_under_address_limit() {
+  set_num_threads(1);  // the pool exists before the limit
+  const rlim_t cap = rlim_t(address_space_bytes()) + (rlim_t(4) << 20);
+  const rlimit lim{cap, cap};
+  if (setrlimit(RLIMIT_AS, &lim) != 0) std::exit(3);
+  int code = 1;
+  try {
+    set_num_threads(std::max(4, kMaxThreadsPerCpu * max_num_threads()));
+  } catch (const EnvironmentError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    code = get_num_threads() == 1 ? 0 : 2;
+  }
+  int64_t n = 0;
+  parallel_for(0, 100, 1, [&](int64_t b, int64_t e) { n += e - b; });
+  std::exit(code == 0 && n == 100 ? 0 : (code == 0 ? 4 : code));
+}
+
 TEST(ThreadLimitsDeathTest, APoolThatCannotStartFailsCleanly) {
 #ifdef TRANSFORMERS_TEST_UNDER_SANITIZER
   GTEST_SKIP() << "sanitizer runtimes reserve terabytes of address space; RLIMIT_AS cannot be applied under them";
 #else
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(
-      {
-        set_num_threads(1);  // the pool exists before the limit
-        const rlim_t cap = rlim_t(address_space_bytes()) + (rlim_t(4) << 20);
-        rlimit lim;  // (no brace initializer: its comma would split the EXPECT_EXIT macro arguments)
-        lim.rlim_cur = lim.rlim_max = cap;
-        if (setrlimit(RLIMIT_AS, &lim) != 0) std::exit(3);
-        int code = 1;
-        try {
-          set_num_threads(kMaxThreadsPerCpu * max_num_threads() < 4 ? 4 : kMaxThreadsPerCpu * max_num_threads());
-        } catch (const EnvironmentError& e) {
-          std::fprintf(stderr, "%s\n", e.what());
-          code = get_num_threads() == 1 ? 0 : 2;
-        }
-        int64_t n = 0;
-        parallel_for(0, 100, 1, [&](int64_t b, int64_t e) { n += e - b; });
-        std::exit(code == 0 && n == 100 ? 0 : (code == 0 ? 4 : code));
-      },
-      ::testing::ExitedWithCode(0), "cannot start a pool of");
+  EXPECT_EXIT(start_pool_under_address_limit(), ::testing::ExitedWithCode(0), "cannot start a pool of");
 #endif
 }
 

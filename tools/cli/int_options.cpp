@@ -7,9 +7,10 @@
 namespace transformers::cli {
 
 namespace {
-// Magnitude of a string of decimal digits, or nullopt when empty, not all digits or above 2^64 - 1.
+// Magnitude of a string of decimal digits, or nullopt when empty, not all digits, above 2^64 - 1
+// or with a leading zero (CLI11 would then convert "010" as octal 8, not the 10 checked here).
 std::optional<uint64_t> digits_value(std::string_view s) {
-  if (s.empty()) return std::nullopt;
+  if (s.empty() || (s.size() > 1 && s[0] == '0')) return std::nullopt;
   uint64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return std::nullopt;

@@ -11,7 +11,8 @@
 
 namespace transformers::cli {
 
-// A decimal integer (an optional '-', then digits; nothing else) within [lo, hi]; nullopt otherwise.
+// A decimal integer (an optional '-', then digits without a leading zero; nothing else) within
+// [lo, hi]; nullopt otherwise.
 std::optional<int64_t> parse_int(std::string_view s, int64_t lo, int64_t hi);
 // A decimal integer within [0, hi] (no sign).
 std::optional<uint64_t> parse_uint(std::string_view s, uint64_t hi);
