@@ -14,7 +14,8 @@ Writes half_goldens.safetensors (tensors) and half_goldens.json (facts), keys:
                                            eager attention, gpt2 and llama (same call as the
                                            float32 gen_greedy of the fixtures)
   rope/<case>/gen_greedy, rope/<case>/prompt   greedy generation on the rope-scaled Llama cases
-                                           (float32, eager), running past original_max_position_embeddings
+                                           (float32, eager; min_new_tokens = max_new_tokens), running
+                                           past original_max_position_embeddings
 half_goldens.json: per key above ending in /logits, HF's max |eager - sdpa| in that dtype
 ("spread") and max |logits - float32 logits| ("err_vs_f32").
 """
@@ -70,7 +71,11 @@ def rope_generation(cases_dir, tensors, facts):
         orig = (cfg.rope_scaling or {}).get("original_max_position_embeddings") or \
             getattr(cfg, "original_max_position_embeddings", None) or cfg.max_position_embeddings
         new = max(4, min(int(orig) + 4 - prompt.shape[1], cfg.max_position_embeddings - prompt.shape[1]))
-        out = m.generate(prompt, max_new_tokens=new, do_sample=False, pad_token_id=0)
+        if (cfg.rope_scaling or {}).get("rope_type") == "dynamic":
+            # dynamic scaling only starts past max_position_embeddings: run well beyond it
+            new = 4 * cfg.max_position_embeddings - prompt.shape[1]
+        # min_new_tokens = max_new_tokens: an eos cannot end the run before the scaled positions
+        out = m.generate(prompt, max_new_tokens=new, min_new_tokens=new, do_sample=False, pad_token_id=0)
         tensors[f"rope/{name}/prompt"] = prompt
         tensors[f"rope/{name}/gen_greedy"] = out.contiguous()
         facts[f"rope/{name}"] = {"max_new_tokens": new, "original_max_position_embeddings": int(orig),
