@@ -3,10 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <set>
 
 #include "transformers/core/error.hpp"
+#include "transformers/io/json_file.hpp"
 
 namespace transformers {
 
@@ -14,14 +14,8 @@ using nlohmann::json;
 
 namespace {
 
-json read_json_file(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw FileNotFoundError("cannot open " + p.string());
-  try {
-    return json::parse(f);
-  } catch (const json::exception& e) {
-    throw FormatError(p.string() + ": not valid JSON: " + e.what());
-  }
+json read_settings_file(const std::filesystem::path& p) {
+  return io::read_json_file(p, {.what = "tokenizer settings file", .max_bytes = io::kConfigJsonMaxBytes});
 }
 
 // A special-token entry: "text", {"content": ...} or {"__type": "AddedToken", "content": ...}.
@@ -84,10 +78,10 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::file
   PreTrainedTokenizerFast t(Tokenizer::from_file(tj));
 
   json cfg = json::object();
-  if (std::filesystem::exists(dir / "tokenizer_config.json")) cfg = read_json_file(dir / "tokenizer_config.json");
+  if (std::filesystem::exists(dir / "tokenizer_config.json")) cfg = read_settings_file(dir / "tokenizer_config.json");
   if (!cfg.is_object()) throw FormatError((dir / "tokenizer_config.json").string() + ": expected an object");
   json stm = json::object();
-  if (std::filesystem::exists(dir / "special_tokens_map.json")) stm = read_json_file(dir / "special_tokens_map.json");
+  if (std::filesystem::exists(dir / "special_tokens_map.json")) stm = read_settings_file(dir / "special_tokens_map.json");
   if (!stm.is_object()) throw FormatError((dir / "special_tokens_map.json").string() + ": expected an object");
   const std::string cfg_name = (dir / "tokenizer_config.json").string();
 
@@ -156,8 +150,7 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::file
   if (cfg.contains("chat_template") && cfg["chat_template"].is_string())
     t.chat_template = cfg["chat_template"].get<std::string>();
   else if (std::filesystem::exists(dir / "chat_template.jinja")) {
-    std::ifstream f(dir / "chat_template.jinja", std::ios::binary);
-    t.chat_template = std::string(std::istreambuf_iterator<char>(f), {});
+    t.chat_template = io::read_regular_file(dir / "chat_template.jinja", io::kConfigJsonMaxBytes, "chat template");
   }
   bool split_special = cfg.contains("split_special_tokens") && cfg["split_special_tokens"].is_boolean() &&
                        cfg["split_special_tokens"].get<bool>();

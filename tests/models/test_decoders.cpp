@@ -5,6 +5,7 @@
 #include "models/parity_util.hpp"
 #include "transformers/models/gpt2/modeling_gpt2.hpp"
 #include "transformers/models/llama/modeling_llama.hpp"
+#include "transformers/nn/attention_mask.hpp"
 
 using namespace transformers;
 using namespace parity;
@@ -202,6 +203,25 @@ TEST(GPT2Model, PruneHeads) {
   in.input_ids = Tensor::from_vector<int64_t>({5, 6, 7}, {1, 3});
   in.output_attentions = true;
   EXPECT_EQ(model->forward(in).attentions[0].size(1), 2);
+}
+
+// 4.51's Llama takes a 4-D attention mask as given (already additive, no causal mask added): the
+// causal + padding mask of the fixture's 2-D mask, passed as 4-D, gives HF's logits for the 2-D one.
+TEST(LlamaModel, FourDimensionalMaskIsUsedAsGiven) {
+  const auto exp = load_tensors(fixture("llama/expected.safetensors"));
+  for (const char* attn : {"eager", "sdpa"}) {
+    SCOPED_TRACE(attn);
+    auto model = load_model(fixture("llama/model"), "LlamaForCausalLM", attn);
+    ModelInputs in;
+    in.input_ids = exp.at("input_ids");
+    const Tensor mask2d = exp.at("attention_mask");
+    in.attention_mask = nn::causal_attention_mask(mask2d, mask2d.size(0), mask2d.size(1), 0, DType::Float32);
+    ASSERT_EQ(in.attention_mask.dim(), 4);
+    EXPECT_LE(max_abs_diff(model->forward(in).logits, exp.at(std::string(attn) == "eager" ? "logits" : "logits_sdpa")),
+              1e-4);
+    in.attention_mask = Tensor::ones({1, 2, 3}, DType::Int64);  // 3-D: no Llama mask
+    EXPECT_THROW(model->forward(in), ShapeError);
+  }
 }
 
 TEST(LlamaConfig, DefaultsAndBadRope) {

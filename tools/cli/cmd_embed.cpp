@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "model_options.hpp"
+#include "transformers/io/json_file.hpp"
 #include "transformers/tokenizers/auto_tokenizer.hpp"
 
 namespace transformers::cli {
@@ -29,14 +30,12 @@ std::string default_model_path() {
 
 // sentence-transformers truncates at sentence_bert_config.json's max_seq_length when present.
 std::optional<size_t> max_seq_length(const std::string& model_dir) {
-  std::ifstream in(std::filesystem::path(model_dir) / "sentence_bert_config.json");
-  if (!in) return std::nullopt;
-  try {
-    auto j = json::parse(in);
-    if (j.contains("max_seq_length") && j["max_seq_length"].is_number_integer()) return j["max_seq_length"].get<size_t>();
-  } catch (const json::exception&) {
-    throw FormatError("'" + model_dir + "/sentence_bert_config.json': not valid JSON");
-  }
+  const auto file = std::filesystem::path(model_dir) / "sentence_bert_config.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return std::nullopt;
+  const auto j = io::read_json_file(file, {.what = "sentence-transformers config"});
+  if (j.is_object() && j.contains("max_seq_length") && j["max_seq_length"].is_number_unsigned())
+    return j["max_seq_length"].get<size_t>();
   return std::nullopt;
 }
 
@@ -49,7 +48,7 @@ REGISTER_COMMAND("embed", "sentence embeddings (mean pooling, L2-normalised) and
   app.add_option("--model", *model, std::string("model folder or Hub repo id (default: ") + kDefaultModel + ")");
   app.add_option("texts", *texts, "sentences to embed")->required();
   app.add_flag("--json", *as_json, "print one JSON document");
-  app.add_option("--threads", *threads, "threads for computation (default: physical cores)");
+  app.add_option("--threads", *threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
   return [=] {
     apply_threads(*threads);
     const std::string path = model->empty() ? default_model_path() : *model;
