@@ -83,9 +83,11 @@ TEST_P(OracleCase, MatchesTransformers451) {
   }
 }
 
-// The case folders tests/oracle/models_parity.py wrote: a lost folder fails instead of silently
-// running fewer cases (an empty folder would instantiate no test at all).
-TEST(OracleCases, AllSixteenPresent) { EXPECT_EQ(case_names().size(), 16u); }
+// The number of case folders tests/oracle/models_parity.py writes (raise it with a new make_case):
+// a lost folder fails instead of silently running fewer cases (an empty folder would instantiate
+// no test at all).
+constexpr size_t kOracleCases = 16;
+TEST(OracleCases, EveryCaseFolderPresent) { EXPECT_EQ(case_names().size(), kOracleCases); }
 
 INSTANTIATE_TEST_SUITE_P(Models, OracleCase, ::testing::ValuesIn(case_names()),
                          [](const auto& info) { return info.param; });

@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "common/compare.hpp"
 #include "transformers/modeling/configuration_utils.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
@@ -230,9 +231,7 @@ TEST(Attention, EagerAndSdpaAgreeWithGqaAndCausal) {
   o.implementation = nn::AttentionImplementation::sdpa;
   auto s = nn::attention_forward(q, k, v, o);
   EXPECT_FALSE(s.attn_weights.defined());
-  auto a = e.attn_output.to_vector<float>(), b = s.attn_output.to_vector<float>();
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6);
+  EXPECT_TRUE(testcmp::allclose(s.attn_output, e.attn_output, {.atol = 1e-6}));
   // Query heads 0 and 1 share kv head 0 (GQA): with equal queries they give equal outputs.
   // The enum is parsed once from the config's string: only "eager" and "sdpa" run here (no silent
   // flash_attention_2 mapping; modeling/attn_implementation.hpp gives 4.51's load-time errors).

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/compare.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/core/tensor.hpp"
 
@@ -95,23 +96,13 @@ inline Tol tol_for(DType dt) {
   }
 }
 
+// Through the suite's one comparison (tests/common/compare.hpp): NaN and inf must match exactly.
 inline ::testing::AssertionResult close(const Tensor& got, const Ref& want, Tol tol) {
   if (got.sizes() != want.shape)
     return ::testing::AssertionFailure() << "shape " << transformers::shape_str(got.sizes()) << " != expected "
                                          << transformers::shape_str(want.shape);
-  const std::vector<double> g = got.to_vector<double>();
-  int bad = 0;
-  std::string msg;
-  for (size_t i = 0; i < g.size(); ++i) {
-    const double e = want.v[i], a = g[i];
-    bool ok;
-    if (std::isnan(e)) ok = std::isnan(a);
-    else if (std::isinf(e)) ok = a == e;
-    else ok = std::fabs(a - e) <= tol.atol + tol.rtol * std::fabs(e);
-    if (!ok && bad++ < 5) msg += " [" + std::to_string(i) + "] got " + std::to_string(a) + " want " + std::to_string(e) + ";";
-  }
-  if (bad) return ::testing::AssertionFailure() << bad << " of " << g.size() << " elements differ:" << msg;
-  return ::testing::AssertionSuccess();
+  const testcmp::Tolerance t{.atol = tol.atol, .rtol = tol.rtol};
+  return testcmp::report(testcmp::compare(got.to_vector<double>(), want.v, t), t, &want.shape);
 }
 inline ::testing::AssertionResult close(const Tensor& got, const Ref& want, DType dt) { return close(got, want, tol_for(dt)); }
 
