@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "model_options.hpp"
+#include "transformers/core/quote.hpp"
 #include "transformers/io/safetensors.hpp"
 #include "transformers/ops/indexing.hpp"
 
@@ -40,7 +41,15 @@ REGISTER_COMMAND("forward", "run one forward pass on inputs from a safetensors f
     in.output_hidden_states = *hidden;
     in.output_attentions = *attentions;
     in.use_cache = false;
-    ModelOutput out = model->forward(in);
+    // Errors about the inputs' values and shapes name the file they came from.
+    ModelOutput out;
+    try {
+      out = model->forward(in);
+    } catch (const ValueError& e) {
+      throw ValueError("--inputs " + quote_input(*inputs) + ": " + e.what());
+    } catch (const ShapeError& e) {
+      throw ShapeError("--inputs " + quote_input(*inputs) + ": " + e.what());
+    }
     io::NamedTensors written;
     auto put = [&](const char* name, const Tensor& t) {
       if (t.defined()) written.emplace_back(name, t.to(DType::Float32).contiguous());
