@@ -137,6 +137,20 @@ TEST(JsonInputs, FifoInPlaceOfAFileIsRefusedWithoutBlocking) {
   EXPECT_EQ(n, 7);
 }
 
+TEST(JsonInputs, FifoShardNamedByAnIndexIsRefusedWithoutBlocking) {
+  TempDir d;
+  write_file(d.path / "model.safetensors.index.json",
+             R"({"metadata": {}, "weight_map": {"a": "model-00001-of-00001.safetensors"}})");
+  const fs::path shard = d.path / "model-00001-of-00001.safetensors";
+  ASSERT_EQ(::mkfifo(shard.c_str(), 0600), 0);
+  const auto t0 = Clock::now();
+  {
+    FifoReleaser release(shard, std::chrono::milliseconds(3000));
+    expect_refusal<FileNotFoundError>("FIFO shard", [&] { load_checkpoint(d.path); }, {shard.string(), "FIFO"});
+  }
+  EXPECT_LT(seconds_since(t0), 2.5) << "blocked on the FIFO shard";
+}
+
 TEST(JsonInputs, DevicesAndFoldersAreRefused) {
   TempDir d;
   // A symlink to /dev/zero used to be read without end.
