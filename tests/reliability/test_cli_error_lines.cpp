@@ -157,5 +157,15 @@ TEST(CliErrorLines, WarningBeforeAFailureLeavesOneLine) {
   EXPECT_NE(ok.err.find("scaled_dot_product_attention does not support output_attentions=True"), std::string::npos) << ok.err;
 }
 
+TEST(CliErrorLines, ForwardInputErrorsNameTheInputsFile) {
+  // A token id beyond the vocabulary used to be reported without saying where it came from.
+  TempDir d;
+  io::save_safetensors(d.path / "ids.safetensors",
+                       {{"input_ids", Tensor::from_vector(std::vector<int64_t>{1, 2, 3000}, {1, 3})}});
+  auto r = run_cli({"forward", "--model", (models() / "gpt2" / "model").string(), "--inputs",
+                    (d.path / "ids.safetensors").string(), "--output", (d.path / "out.safetensors").string()});
+  expect_one_error_line(r, "forward with an id out of range", {"--inputs", "ids.safetensors", "3000"});
+}
+
 }  // namespace
 }  // namespace reliability

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "model_options.hpp"
+#include "transformers/core/quote.hpp"
 #include "transformers/io/safetensors.hpp"
 #include "transformers/ops/dispatch.hpp"
 #include "transformers/ops/indexing.hpp"
@@ -45,10 +46,15 @@ REGISTER_COMMAND("forward", "run one forward pass on inputs from a safetensors f
     in.output_hidden_states = *hidden;
     in.output_attentions = *attentions;
     in.use_cache = false;
+    // Errors about the inputs' values and shapes name the file they came from.
     ModelOutput out;
-    {
+    try {
       ops::DeviceGuard on(device_from_name(*device));
       out = model->forward(in);
+    } catch (const ValueError& e) {
+      throw ValueError("--inputs " + quote_input(*inputs) + ": " + e.what());
+    } catch (const ShapeError& e) {
+      throw ShapeError("--inputs " + quote_input(*inputs) + ": " + e.what());
     }
     io::NamedTensors written;
     auto put = [&](const char* name, const Tensor& t) {
