@@ -76,10 +76,8 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::file
     throw FileNotFoundError(folder.string() + ": no tokenizer.json (slow-tokenizer files such as vocab.txt, "
                             "merges.txt or tokenizer.model are not converted yet)");
   PreTrainedTokenizerFast t(Tokenizer::from_file(tj));
-  {
-    std::ifstream f(tj, std::ios::binary);
-    t.tokenizer_json_.assign(std::istreambuf_iterator<char>(f), {});
-  }
+  // kept as read, for save_pretrained (a regular file, bounded, as every JSON file we read)
+  t.tokenizer_json_ = io::read_regular_file(tj, io::kTokenizerJsonMaxBytes, "tokenizer file");
   bool backend_changed = false;  // by this load: tokenizer.json no longer describes the backend
 
   json cfg = json::object();
