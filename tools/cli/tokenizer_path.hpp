@@ -1,20 +1,30 @@
 #pragma once
 // Resolves the --tokenizer PATH of the CLI contract to a loaded tokenizer: a folder holding
-// tokenizer.json, or a tokenizer.json file itself.
+// tokenizer.json, a tokenizer.json file itself, or a Hub repo id (org/name[@revision]) whose
+// tokenizer.json comes through the cache shared with Python.
 #include <filesystem>
+#include <optional>
 #include <string>
 
+#include "source_path.hpp"
 #include "transformers/core/error.hpp"
+#include "transformers/hub/hub.hpp"
 #include "transformers/tokenizers/tokenizer.hpp"
 
 namespace transformers::cli {
 
-inline Tokenizer load_tokenizer(const std::string& path) {
-  namespace fs = std::filesystem;
-  fs::path p(path);
-  if (fs::is_directory(p)) p /= "tokenizer.json";
-  if (!fs::exists(p)) throw FileNotFoundError("tokenizer: no tokenizer.json at '" + p.string() + "'");
-  return Tokenizer::from_file(p);
+// The tokenizer.json of `src`, or nullopt when the folder / repo has none.
+inline std::optional<std::filesystem::path> find_tokenizer_file(const Source& src) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(src.path, ec)) return std::filesystem::path(src.path);
+  if (auto f = hub::resolve_file(src.path, "tokenizer.json", src.hub)) return std::filesystem::path(*f);
+  return std::nullopt;
+}
+
+inline Tokenizer load_tokenizer(const std::string& path, const std::string& revision = "") {
+  const auto f = find_tokenizer_file(parse_source(path, revision));
+  if (!f) throw FileNotFoundError("tokenizer: no tokenizer.json in '" + path + "'");
+  return Tokenizer::from_file(*f);
 }
 
 }  // namespace transformers::cli
