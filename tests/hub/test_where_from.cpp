@@ -215,6 +215,25 @@ TEST_F(RepoGenerationConfig, RepoFileDrivesGenerateAndMissingFileIsDerived) {
   EXPECT_TRUE(fs::exists(env.cache() + "/models--org--nogen/.no_exist/" + commit + "/generation_config.json"));
 }
 
+// A sharded repo: the index comes through the cache and so does every shard it names (one search,
+// io::find_checkpoint_files, for folders and repo ids; before, the shard paths were taken beside the
+// cached index and never downloaded).
+TEST_F(RepoGenerationConfig, ShardsOfARepoAreDownloaded) {
+  const std::string dir = kModels + "/gpt2/sharded";
+  fake.commit("org/sharded", folder_files(dir, {"config.json", "generation_config.json", "model.safetensors.index.json",
+                                                "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
+                                                "model-00003-of-00003.safetensors"}));
+  auto remote = transformers::AutoModelForCausalLM::from_pretrained("org/sharded", {.hub = opts()});
+  auto local = transformers::AutoModelForCausalLM::from_pretrained(dir);
+  EXPECT_TRUE(remote->loading_info().missing_keys.empty());
+  const auto ids = transformers::Tensor::from_vector<int64_t>({1, 2, 3}, {1, 3});
+  EXPECT_EQ(remote->forward({.input_ids = ids}).logits.to_vector<float>(),
+            local->forward({.input_ids = ids}).logits.to_vector<float>());
+  const auto rc = transformers::resolve_checkpoint_files("org/sharded", {.hub = opts()});
+  ASSERT_EQ(rc.files.size(), 3u);
+  for (auto& f : rc.files) EXPECT_NE(f.find("/models--org--sharded/snapshots/"), std::string::npos) << f;
+}
+
 // ---- item 8: every HubOptions field reaches the model, config and tokenizer loads ----
 
 // A forwarding HTTP proxy on 127.0.0.1 (absolute-form request targets, as libcurl sends them to an
