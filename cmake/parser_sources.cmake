@@ -19,8 +19,10 @@ endforeach()
 set(TRANSFORMERS_PARSER_RELIABILITY_TESTS
   ${PROJECT_SOURCE_DIR}/tests/reliability/test_mutated_fixtures.cpp
   ${PROJECT_SOURCE_DIR}/tests/reliability/test_hostile_inputs.cpp
+  ${PROJECT_SOURCE_DIR}/tests/reliability/test_json_inputs.cpp
   ${PROJECT_SOURCE_DIR}/tests/reliability/test_atomic_save.cpp
-  ${PROJECT_SOURCE_DIR}/tests/reliability/test_concurrency_tokenizers.cpp)
+  ${PROJECT_SOURCE_DIR}/tests/reliability/test_concurrency_tokenizers.cpp
+  ${PROJECT_SOURCE_DIR}/tests/core/test_sizes.cpp)
 set(TRANSFORMERS_PARSER_TEST_DEFINITIONS
   TRANSFORMERS_FIXTURES_DIR="${PROJECT_SOURCE_DIR}/../shared/fixtures"
   TRANSFORMERS_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data"

@@ -1,5 +1,7 @@
 #include "transformers/core/parallel.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -9,13 +11,29 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 extern "C" void openblas_set_num_threads(int);
 
+#include "transformers/core/error.hpp"
+
 namespace transformers {
+
+int max_num_threads() {
+  // The CPUs this process may run on (taskset, cgroup cpusets); more threads than that only
+  // time-slice, and each costs a stack and OpenBLAS buffers (with 32+ under an address-space limit
+  // OpenBLAS's workers failed to map theirs and the process hung at exit).
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  return int(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 int physical_core_count() {
   // Count distinct (physical id, core id) pairs; fall back to hardware_concurrency.
@@ -75,7 +93,13 @@ bool spin_until(Pred done) {
 // `active_` are atomics only so that waiting sides can poll them before sleeping.
 class ThreadPool {
  public:
-  explicit ThreadPool(int threads) { resize(threads); }
+  // The default pool: a thread that cannot start leaves it single-threaded (nobody asked for more).
+  explicit ThreadPool(int threads) {
+    try {
+      resize(threads);
+    } catch (const EnvironmentError&) {
+    }
+  }
   ~ThreadPool() { stop_workers(); }
 
   int size() const { return threads_; }
@@ -85,7 +109,18 @@ class ThreadPool {
     stop_workers();
     threads_ = std::max(1, threads);
     stop_.store(false);
-    for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+    try {
+      for (int i = 1; i < threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+    } catch (const std::system_error& e) {
+      // A thread that cannot start (no memory for its stack, a process limit): stop the ones that
+      // did and stay single-threaded, so the pool is usable and the process still exits cleanly.
+      const int started = int(workers_.size()) + 1;
+      stop_workers();
+      threads_ = 1;
+      stop_.store(false);
+      throw EnvironmentError("cannot start a pool of " + std::to_string(threads) + " threads (thread " +
+                             std::to_string(started + 1) + " failed: " + e.what() + "); running on one thread");
+    }
   }
 
   void run(int64_t begin, int64_t end, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn) {
@@ -179,17 +214,18 @@ thread_local bool ThreadPool::in_pool = false;
 int default_threads() {
   if (const char* env = std::getenv("TRANSFORMERS_NUM_THREADS")) {
     const int n = std::atoi(env);
-    if (n > 0) return n;
+    if (n > 0) return std::min(n, max_num_threads());
   }
-  return physical_core_count();
+  return std::min(physical_core_count(), max_num_threads());
 }
 
 ThreadPool& pool() {
-  static ThreadPool p([] {
-    const int n = default_threads();
-    openblas_set_num_threads(n);
-    return n;
-  }());
+  static ThreadPool p(default_threads());
+  static const bool blas_set = [] {
+    openblas_set_num_threads(p.size());
+    return true;
+  }();
+  (void)blas_set;
   return p;
 }
 }  // namespace
@@ -197,12 +233,17 @@ ThreadPool& pool() {
 int get_num_threads() { return pool().size(); }
 
 void set_num_threads(int n) {
-  n = std::max(1, n);
+  n = std::clamp(n, 1, kMaxThreadsPerCpu * max_num_threads());
   // pool() first: its one-time initialiser sets OpenBLAS to the default count, which would
   // otherwise overwrite this call's count when set_num_threads comes before any parallel op.
   ThreadPool& p = pool();
+  try {
+    if (n != p.size()) p.resize(n);
+  } catch (const EnvironmentError&) {
+    openblas_set_num_threads(1);
+    throw;
+  }
   openblas_set_num_threads(n);
-  if (n != p.size()) p.resize(n);
 }
 
 void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {

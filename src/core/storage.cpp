@@ -7,14 +7,26 @@
 #include <string>
 
 #include "alloc_cache.hpp"
+#include "transformers/core/checked.hpp"
 #include "transformers/core/error.hpp"
 
 namespace transformers {
+
+namespace {
+// No allocation can be larger than the address space; refusing here also keeps the size-class and
+// alignment rounding below from wrapping.
+void check_size(size_t nbytes) {
+  if (nbytes > size_t(kMaxAllocationBytes))
+    throw OverflowError("allocation of " + std::to_string(nbytes) +
+                        " bytes exceeds the largest possible allocation (2^47 bytes, the address space)");
+}
+}  // namespace
 
 const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   if (device != Device::CPU) throw UnsupportedError("allocation on device 'cuda': this build has the CPU backend only");
+  check_size(nbytes);
   std::shared_ptr<Storage> s(new Storage());
 #if TRANSFORMERS_ALLOC_CACHE_COMPILED
   // Large blocks come from (and go back to) the size-class cache of alloc_cache.cpp; the class size
@@ -39,6 +51,7 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
 
 std::shared_ptr<Storage> Storage::allocate_zeroed(size_t nbytes, Device device) {
   constexpr size_t kMapThreshold = size_t(1) << 20;  // below this a memset is cheaper than a mapping
+  check_size(nbytes);
   if (device != Device::CPU || nbytes < kMapThreshold) {
     auto s = allocate(nbytes, device);
     std::memset(s->data_, 0, nbytes);

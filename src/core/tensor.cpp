@@ -1,5 +1,6 @@
 #include "transformers/core/tensor.hpp"
 
+#include "transformers/core/checked.hpp"
 #include "transformers/core/parallel.hpp"
 
 #include <algorithm>
@@ -22,7 +23,8 @@ std::string shape_str(const Shape& s) {
 
 int64_t shape_numel(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s)
+    if (__builtin_mul_overflow(n, d, &n)) throw OverflowError("shape " + shape_str(s) + ": element count overflows a 64-bit size", s);
   return n;
 }
 
@@ -59,11 +61,28 @@ int64_t wrap_dim(int64_t dim, int64_t ndim) {
 
 // ---------------- factories ----------------
 
-Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+namespace {
+// Bytes of a new tensor of `shape`: every dimension non-negative, the count and the byte size
+// checked for overflow before anything is allocated (sizes reach here from config.json and the CLI).
+size_t checked_nbytes(const Shape& shape, DType dtype) {
   for (int64_t d : shape)
     if (d < 0) throw ShapeError("negative dimension in shape " + shape_str(shape));
+  const int64_t numel = shape_numel(shape);
+  int64_t bytes;
+  if (__builtin_mul_overflow(numel, int64_t(dtype_size(dtype)), &bytes))
+    throw OverflowError("shape " + shape_str(shape) + " of " + std::string(dtype_name(dtype)) + ": byte size overflows a 64-bit size", shape);
+  if (bytes > kMaxAllocationBytes)
+    throw OverflowError("shape " + shape_str(shape) + " of " + std::string(dtype_name(dtype)) + ": " + std::to_string(bytes) +
+                            " bytes exceed the largest possible allocation (2^47 bytes, the address space)",
+                        shape);
+  return size_t(bytes);
+}
+}  // namespace
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  const size_t nbytes = checked_nbytes(shape, dtype);
   Tensor t;
-  t.storage_ = Storage::allocate(size_t(shape_numel(shape)) * dtype_size(dtype), device);
+  t.storage_ = Storage::allocate(nbytes, device);
   t.sizes_ = shape;
   t.strides_ = contiguous_strides(shape);
   t.dtype_ = dtype;
@@ -71,10 +90,9 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype) {
-  for (int64_t d : shape)
-    if (d < 0) throw ShapeError("negative dimension in shape " + shape_str(shape));
+  const size_t nbytes = checked_nbytes(shape, dtype);
   Tensor t;
-  t.storage_ = Storage::allocate_zeroed(size_t(shape_numel(shape)) * dtype_size(dtype));
+  t.storage_ = Storage::allocate_zeroed(nbytes);
   t.sizes_ = shape;
   t.strides_ = contiguous_strides(shape);
   t.dtype_ = dtype;
@@ -91,7 +109,10 @@ Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
 
 Tensor Tensor::arange(double start, double end, double step, DType dtype) {
   if (step == 0) throw ValueError("arange: step must be nonzero");
-  const int64_t n = std::max<int64_t>(0, int64_t(std::ceil((end - start) / step)));
+  const double steps = std::ceil((end - start) / step);
+  if (!(steps < 9.2e18)) throw OverflowError("arange(" + std::to_string(start) + ", " + std::to_string(end) + ", " +
+                                              std::to_string(step) + "): length does not fit a 64-bit size");
+  const int64_t n = std::max<int64_t>(0, int64_t(steps));
   Tensor d = empty({n}, DType::Float64);
   double* p = d.data<double>();
   for (int64_t i = 0; i < n; ++i) p[i] = start + double(i) * step;
@@ -101,7 +122,7 @@ Tensor Tensor::arange(double start, double end, double step, DType dtype) {
 Tensor Tensor::from_blob(void* data, const Shape& shape, DType dtype, std::shared_ptr<const void> owner,
                          bool read_only) {
   Tensor t;
-  t.storage_ = Storage::borrow(data, size_t(shape_numel(shape)) * dtype_size(dtype), std::move(owner), read_only);
+  t.storage_ = Storage::borrow(data, checked_nbytes(shape, dtype), std::move(owner), read_only);
   t.sizes_ = shape;
   t.strides_ = contiguous_strides(shape);
   t.dtype_ = dtype;
@@ -122,8 +143,9 @@ Tensor Tensor::make_view(std::shared_ptr<Storage> storage, const Shape& shape, c
   if (shape_numel(shape) > 0) {
     int64_t lo = offset, hi = offset;
     for (size_t i = 0; i < shape.size(); ++i) {
-      if (strides[i] >= 0) hi += (shape[i] - 1) * strides[i];
-      else lo += (shape[i] - 1) * strides[i];
+      const int64_t span = checked_mul(shape[i] - 1, strides[i], "make_view: shape * stride");
+      if (strides[i] >= 0) hi = checked_add(hi, span, "make_view: view extent");
+      else lo = checked_add(lo, span, "make_view: view extent");
     }
     const int64_t cap = int64_t(t.storage_->nbytes() / dtype_size(dtype));
     if (lo < 0 || hi >= cap)

@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <new>
+#include <stdexcept>
 
 #include "generation_internal.hpp"
+#include "transformers/core/checked.hpp"
 #include "transformers/ops/random.hpp"
 
 namespace transformers::generation_detail {
@@ -56,6 +59,11 @@ GenerateOutput beam_search(PreTrainedModel& model, TokenRows rows, std::vector<s
 
   // running (alive) and finished hypotheses, [B][K]
   std::vector<std::vector<Hyp>> running(static_cast<size_t>(B)), finished(static_cast<size_t>(B));
+  // Like 4.51's torch.full((batch, num_beams, max_length)), every hypothesis holds max_length ids up
+  // front; a max_length from a file or the CLI that cannot be held is a typed error, not a crash.
+  checked_mul(checked_mul(B * K, 4, "beam search: hypotheses"), std::max(max_length, prompt_len),
+              "beam search: num_beams x batch x max_length token ids");
+  try {
   for (int64_t b = 0; b < B; ++b)
     for (int64_t k = 0; k < K; ++k) {
       Hyp h;
@@ -68,6 +76,12 @@ GenerateOutput beam_search(PreTrainedModel& model, TokenRows rows, std::vector<s
       f.score = kBig;
       finished[size_t(b)].push_back(f);
     }
+  } catch (const std::bad_alloc&) {
+    throw EnvironmentError("beam search: out of memory holding " + std::to_string(B * K) + " hypotheses of max_length " +
+                           std::to_string(max_length) + " tokens");
+  } catch (const std::length_error&) {
+    throw EnvironmentError("beam search: max_length " + std::to_string(max_length) + " is larger than a vector can hold");
+  }
 
   DecoderStepper stepper(model, std::move(mask), c.use_cache, std::max<int64_t>(max_length - 1, prompt_len));
   GenerateOutput out;

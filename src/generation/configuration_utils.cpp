@@ -3,10 +3,9 @@
 #include "transformers/generation/configuration_utils.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "transformers/hub/hub.hpp"
+#include "transformers/io/json_file.hpp"
 
 namespace transformers {
 
@@ -185,16 +184,7 @@ std::shared_ptr<GenerationConfig> GenerationConfig::from_pretrained(const std::s
                               (opts.hub.subfolder.empty() ? "" : opts.hub.subfolder + "/") + opts.config_file_name);
     file = *f;
   }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw FileNotFoundError("cannot open generation config '" + file.string() + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(ss.str());
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError("It looks like the config file at '" + file.string() + "' is not a valid JSON file: " + e.what());
-  }
+  json j = io::read_ordered_json_file(file, {.what = "generation config file", .max_bytes = io::kConfigJsonMaxBytes});
   if (!j.is_object()) throw FormatError("generation config '" + file.string() + "': expected a JSON object");
   return from_dict(j, opts.overrides);
 }

@@ -12,6 +12,9 @@ namespace transformers::generation_detail {
 // Runs the model one step at a time over rows whose ids grow by one token per step, feeding only
 // the tokens the cache has not seen. Masks and position_ids follow Python's
 // prepare_inputs_for_generation: position_ids = cumsum(mask) - 1, 1 where mask == 0.
+// Tokens past the prompt whose KV-cache rows a DecoderStepper preallocates at most (docs/reliability.md).
+inline constexpr int64_t kCachePreallocHeadroom = 4096;
+
 class DecoderStepper {
  public:
   DecoderStepper(PreTrainedModel& model, std::vector<std::vector<int64_t>> attention_mask, bool use_cache,

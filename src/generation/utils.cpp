@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "generation_internal.hpp"
+#include "transformers/core/checked.hpp"
 #include "transformers/ops/random.hpp"
 
 namespace transformers {
@@ -95,7 +96,12 @@ Tensor rows_to_tensor(const TokenRows& rows) {
 DecoderStepper::DecoderStepper(PreTrainedModel& model, std::vector<std::vector<int64_t>> attention_mask,
                                bool use_cache, int64_t max_cache_len)
     : model_(model), mask_(std::move(attention_mask)), use_cache_(use_cache) {
-  if (use_cache_) cache_ = std::make_shared<Cache>(CacheOptions{.max_cache_len = max_cache_len});
+  // The whole generation is preallocated only while it is short: past its capacity the Cache grows
+  // by doubling (4.51's DynamicCache grows by one token per step and preallocates nothing), so a
+  // max_new_tokens of 1e9 costs memory as tokens come instead of hundreds of GB up front.
+  const int64_t prompt_len = mask_.empty() ? 0 : int64_t(mask_[0].size());
+  const int64_t prealloc = std::min(max_cache_len, prompt_len + kCachePreallocHeadroom);
+  if (use_cache_) cache_ = std::make_shared<Cache>(CacheOptions{.max_cache_len = prealloc});
 }
 
 std::vector<float> DecoderStepper::next_logits(const TokenRows& rows, int64_t& vocab) {
@@ -255,8 +261,21 @@ GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const T
   // _expand_inputs_for_generation: each row repeated (repeat_interleave) per returned sequence / beam
   const int64_t expand = c.num_beams > 1 ? c.num_beams : c.num_return_sequences;
   if (expand > 1) {
+    // Like torch's repeat_interleave, the expanded batch is sized once up front: a num_beams or
+    // num_return_sequences from a file or the CLI that cannot be held fails here at once
+    // (checked, then one allocation), not after millions of small row copies.
+    const int64_t expanded = checked_mul(batch, expand, "generate: batch size * num_beams (or num_return_sequences)");
+    checked_mul(checked_mul(expanded, len, "generate: expanded input_ids"), int64_t(2 * sizeof(int64_t)),
+                "generate: expanded input_ids bytes");
     TokenRows r2;
     std::vector<std::vector<int64_t>> m2;
+    try {
+      r2.reserve(size_t(expanded));
+      m2.reserve(size_t(expanded));
+    } catch (const std::exception&) {  // bad_alloc or length_error
+      throw EnvironmentError("generate: out of memory expanding " + std::to_string(batch) + " rows to " +
+                             std::to_string(expanded) + " (num_beams / num_return_sequences " + std::to_string(expand) + ")");
+    }
     for (int64_t r = 0; r < batch; ++r)
       for (int64_t k = 0; k < expand; ++k) {
         r2.push_back(rows[size_t(r)]);

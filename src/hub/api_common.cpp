@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "transformers/io/json_file.hpp"
+
 namespace transformers::hub::detail {
 
 std::string url_quote(const std::string& s, const std::string& safe) {
@@ -70,9 +72,10 @@ void raise_api_error(const HttpResponse& r, const std::string& what) {
   std::string server_msg = r.header("x-error-message");
   if (server_msg.empty()) {
     try {
-      auto j = nlohmann::json::parse(r.body);
+      auto j = io::parse_json(r.body, r.url, {.what = "Hub error answer", .max_bytes = io::kHubJsonMaxBytes});
       if (j.is_object() && j.contains("error") && j["error"].is_string()) server_msg = j["error"].get<std::string>();
-    } catch (const std::exception&) {
+    } catch (const Error&) {
+      // not JSON: the status line alone describes the failure
     }
   }
   std::string head = std::to_string(r.status) + (r.status >= 500 ? " Server Error" : " Client Error") + " for url: " +
@@ -95,11 +98,8 @@ void check_ok(const HttpResponse& r, const std::string& what) {
 }
 
 nlohmann::json parse_json_body(const HttpResponse& r, const std::string& what) {
-  try {
-    return nlohmann::json::parse(r.body);
-  } catch (const std::exception& e) {
-    throw FormatError("Malformed answer from the Hub to " + what + " (" + r.url + "): not JSON: " + e.what());
-  }
+  const std::string source = r.url + " (" + what + ")";
+  return io::parse_json(r.body, source, {.what = "Hub answer", .max_bytes = io::kHubJsonMaxBytes});
 }
 
 }  // namespace transformers::hub::detail

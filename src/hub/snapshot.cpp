@@ -1,9 +1,10 @@
 // Several files at once: snapshot_download over a list, and download_repo for `transformers-cli download`.
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include <nlohmann/json.hpp>
+
+#include "transformers/io/json_file.hpp"
 
 #include "cache_layout.hpp"
 
@@ -65,13 +66,7 @@ DownloadResult download_repo(const std::string& repo_id, const HubOptions& in) {
     auto idx = resolve_file(repo_id, index, pinned);
     if (!idx) continue;
     record(index, *idx);
-    nlohmann::json j;
-    try {
-      std::ifstream f(*idx);
-      j = nlohmann::json::parse(f);
-    } catch (const std::exception& e) {
-      throw FormatError("Shard index '" + index + "' of " + repo_id + " is not valid JSON: " + e.what());
-    }
+    const nlohmann::json j = io::read_json_file(*idx, {.what = "shard index", .max_bytes = io::kShardIndexMaxBytes});
     if (!j.contains("weight_map") || !j["weight_map"].is_object())
       throw FormatError("Shard index '" + index + "' of " + repo_id + " has no \"weight_map\" object");
     std::set<std::string> shards;

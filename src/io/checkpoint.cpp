@@ -6,6 +6,7 @@
 #include <set>
 
 #include "transformers/io/checkpoint.hpp"
+#include "transformers/io/json_file.hpp"
 #include "transformers/io/safetensors.hpp"
 #include "transformers/io/shard_index.hpp"
 #include "transformers/io/torch_pickle.hpp"
@@ -14,6 +15,7 @@ namespace transformers::io {
 
 namespace {
 std::string first_bytes(const std::filesystem::path& file, size_t n) {
+  require_regular_file(file, "checkpoint file");  // a FIFO would block the read below forever
   std::ifstream in(file, std::ios::binary);
   if (!in) throw FileNotFoundError("cannot open checkpoint file '" + file.string() + "'");
   std::string s(n, '\0');

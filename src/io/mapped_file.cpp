@@ -14,7 +14,7 @@ namespace transformers::io::detail {
 std::shared_ptr<MappedFile> MappedFile::open(const std::filesystem::path& path) {
   std::shared_ptr<MappedFile> m(new MappedFile());
   m->path_ = path.string();
-  const int fd = ::open(m->path_.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(m->path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     throw FileNotFoundError("cannot open '" + m->path_ + "': " + std::strerror(errno));
   struct stat st {};

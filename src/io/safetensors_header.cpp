@@ -2,36 +2,21 @@
 
 #include <algorithm>
 #include <limits>
-#include <unordered_set>
 
 #include <nlohmann/json.hpp>
+
+#include "transformers/core/quote.hpp"
+#include "transformers/io/json_file.hpp"
 
 namespace transformers::io::detail {
 
 namespace {
 
-// Rejects duplicate keys in any object (the Rust reader silently keeps the last one; we refuse).
-struct DuplicateKeyCheck {
-  std::vector<std::unordered_set<std::string>> stack;
-  const std::string* file;
-  bool operator()(int, nlohmann::json::parse_event_t ev, nlohmann::json& j) {
-    using E = nlohmann::json::parse_event_t;
-    if (ev == E::object_start) stack.emplace_back();
-    else if (ev == E::object_end) { if (!stack.empty()) stack.pop_back(); }
-    else if (ev == E::key && !stack.empty()) {
-      const std::string& k = j.get_ref<const std::string&>();
-      if (!stack.back().insert(k).second)
-        throw FormatError("safetensors file '" + *file + "': duplicate key '" + k + "' in header");
-    }
-    return true;
-  }
-};
-
 uint64_t json_usize(const nlohmann::json& v, const std::string& file, const std::string& what) {
   if (v.is_number_unsigned()) return v.get<uint64_t>();
   if (v.is_number_integer() && v.get<int64_t>() >= 0) return uint64_t(v.get<int64_t>());
   throw FormatError("safetensors file '" + file + "': " + what + " must be a non-negative integer, found " +
-                    v.dump());
+                    one_line(v.dump(), kQuotedInputMaxBytes));
 }
 
 // Cursor over the header bytes for the fast path; every accessor is bounds-checked.
@@ -140,12 +125,9 @@ bool fast_metadata(Cursor& c, Metadata& out) {
 
 ParsedHeader parse_header_json(std::string_view text, const std::string& f) {
   auto fail = [&](const std::string& what) { throw FormatError("safetensors file '" + f + "': " + what); };
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(text.begin(), text.end(), DuplicateKeyCheck{{}, &f});
-  } catch (const nlohmann::json::exception& e) {
-    fail(std::string("header is not valid UTF-8 JSON: ") + e.what());
-  }
+  // Duplicate keys are refused (the Rust reader silently keeps the last one).
+  const nlohmann::json header = parse_json(
+      text, f, {.what = "safetensors header of", .max_bytes = text.size(), .reject_duplicate_keys = true});
   if (!header.is_object()) fail("header must be a JSON object, found " + std::string(header.type_name()));
 
   ParsedHeader out;
@@ -158,33 +140,33 @@ ParsedHeader parse_header_json(std::string_view text, const std::string& f) {
       if (!v.is_object()) fail("__metadata__ must be an object of strings, found " + std::string(v.type_name()));
       for (auto mi = v.begin(); mi != v.end(); ++mi) {
         if (!mi.value().is_string())
-          fail("__metadata__ value for '" + mi.key() + "' must be a string, found " + mi.value().dump());
+          fail("__metadata__ value for " + quote_input(mi.key()) + " must be a string, found " + one_line(mi.value().dump(), kQuotedInputMaxBytes));
         out.metadata[mi.key()] = mi.value().get<std::string>();
       }
       out.has_metadata = true;
       continue;
     }
-    if (!v.is_object()) fail("entry '" + name + "' must be an object, found " + std::string(v.type_name()));
+    if (!v.is_object()) fail("entry " + quote_input(name) + " must be an object, found " + std::string(v.type_name()));
     for (const char* field : {"dtype", "shape", "data_offsets"})
-      if (!v.contains(field)) fail("tensor '" + name + "' lacks the required field '" + field + "'");
+      if (!v.contains(field)) fail("tensor " + quote_input(name) + " lacks the required field '" + field + "'");
     const auto& jd = v["dtype"];
-    if (!jd.is_string()) fail("tensor '" + name + "': dtype must be a string, found " + jd.dump());
+    if (!jd.is_string()) fail("tensor " + quote_input(name) + ": dtype must be a string, found " + one_line(jd.dump(), kQuotedInputMaxBytes));
     const SafetensorsDType* dt = find_safetensors_dtype(jd.get_ref<const std::string&>());
-    if (!dt) fail("tensor '" + name + "': unknown dtype '" + jd.get<std::string>() + "'");
+    if (!dt) fail("tensor " + quote_input(name) + ": unknown dtype " + quote_input(jd.get<std::string>()));
     const auto& js = v["shape"];
-    if (!js.is_array()) fail("tensor '" + name + "': shape must be an array, found " + js.dump());
+    if (!js.is_array()) fail("tensor " + quote_input(name) + ": shape must be an array, found " + one_line(js.dump(), kQuotedInputMaxBytes));
     HeaderEntry p{name, dt, {}, 0, 0};
     for (const auto& d : js) {
-      const uint64_t u = json_usize(d, f, "shape of '" + name + "'");
+      const uint64_t u = json_usize(d, f, "shape of " + quote_input(name));
       if (u > uint64_t(std::numeric_limits<int64_t>::max()))
-        fail("tensor '" + name + "': dimension " + std::to_string(u) + " does not fit int64");
+        fail("tensor " + quote_input(name) + ": dimension " + std::to_string(u) + " does not fit int64");
       p.shape.push_back(int64_t(u));
     }
     const auto& jo = v["data_offsets"];
     if (!jo.is_array() || jo.size() != 2)
-      fail("tensor '" + name + "': data_offsets must be [begin, end], found " + jo.dump());
-    p.begin = json_usize(jo[0], f, "data_offsets of '" + name + "'");
-    p.end = json_usize(jo[1], f, "data_offsets of '" + name + "'");
+      fail("tensor " + quote_input(name) + ": data_offsets must be [begin, end], found " + one_line(jo.dump(), kQuotedInputMaxBytes));
+    p.begin = json_usize(jo[0], f, "data_offsets of " + quote_input(name));
+    p.end = json_usize(jo[1], f, "data_offsets of " + quote_input(name));
     out.entries.push_back(std::move(p));
   }
   return out;

@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <fstream>
 #include <set>
-#include <unordered_set>
 
 #include "io/atomic_file.hpp"
+#include "transformers/core/quote.hpp"
+#include "transformers/io/json_file.hpp"
 
 namespace transformers::io {
 
@@ -48,40 +48,21 @@ void check_shard_name(const std::string& shard, const fs::path& index_file) {
   }
 }
 
-struct DuplicateKeys {
-  std::vector<std::unordered_set<std::string>> stack;
-  const fs::path* file;
-  bool operator()(int, nlohmann::ordered_json::parse_event_t ev, nlohmann::ordered_json& j) {
-    using E = nlohmann::ordered_json::parse_event_t;
-    if (ev == E::object_start) stack.emplace_back();
-    else if (ev == E::object_end) { if (!stack.empty()) stack.pop_back(); }
-    else if (ev == E::key && !stack.empty() && !stack.back().insert(j.get<std::string>()).second)
-      throw FormatError("index '" + file->string() + "' repeats the key '" + j.get<std::string>() + "'");
-    return true;
-  }
-};
 }  // namespace
 
 ShardIndex read_shard_index(const fs::path& index_file) {
-  std::ifstream in(index_file, std::ios::binary);
-  if (!in) throw FileNotFoundError("cannot open shard index '" + index_file.string() + "'");
-  const std::string text((std::istreambuf_iterator<char>(in)), {});
-  nlohmann::ordered_json j;
-  try {
-    j = nlohmann::ordered_json::parse(text, DuplicateKeys{{}, &index_file});
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError("shard index '" + index_file.string() + "' is not valid JSON: " + e.what());
-  }
+  nlohmann::ordered_json j = read_ordered_json_file(
+      index_file, {.what = "shard index", .max_bytes = kShardIndexMaxBytes, .reject_duplicate_keys = true});
   auto fail = [&](const std::string& w) { throw FormatError("shard index '" + index_file.string() + "': " + w); };
   if (!j.is_object()) fail("expected a JSON object");
   if (!j.contains("weight_map") || !j["weight_map"].is_object()) fail("'weight_map' must be an object");
   ShardIndex idx;
   if (j.contains("metadata")) {
     if (!j["metadata"].is_object() && !j["metadata"].is_null()) fail("'metadata' must be an object");
-    if (j["metadata"].is_object()) idx.metadata = nlohmann::json::parse(j["metadata"].dump());
+    if (j["metadata"].is_object()) idx.metadata = j["metadata"];
   }
   for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
-    if (!it.value().is_string()) fail("weight_map['" + it.key() + "'] must be a file name, found " + it.value().dump());
+    if (!it.value().is_string()) fail("weight_map[" + quote_input(it.key()) + "] must be a file name, found " + one_line(it.value().dump(), kQuotedInputMaxBytes));
     const std::string shard = it.value().get<std::string>();
     check_shard_name(shard, index_file);
     idx.weight_map.emplace_back(it.key(), shard);

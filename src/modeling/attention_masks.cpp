@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "transformers/core/error.hpp"
+#include "transformers/core/logging.hpp"
 #include "transformers/modeling/masks.hpp"
 #include "transformers/nn/attention_mask.hpp"
 
@@ -45,8 +46,9 @@ int64_t estimate_tokens(const PreTrainedModel& model, const std::map<std::string
   if (it != input_dict.end() && it->second.defined()) return it->second.numel();
   if (!warned) {
     warned = true;
-    std::fprintf(stderr, "Could not estimate the number of tokens of the input, floating-point operations will not be computed (%s)\n",
-                 model.name().c_str());
+    logging::get_logger("transformers.modeling_utils")
+        .warning("Could not estimate the number of tokens of the input, floating-point operations will not be "
+                 "computed (" + model.name() + ")");
   }
   return 0;
 }

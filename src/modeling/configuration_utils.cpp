@@ -1,11 +1,11 @@
 #include "transformers/modeling/configuration_utils.hpp"
+#include "transformers/modeling/config_limits.hpp"
 
 #include <filesystem>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include "transformers/hub/hub.hpp"
+#include "transformers/io/json_file.hpp"
 
 namespace transformers {
 
@@ -30,6 +30,13 @@ const ConfigClassInfo* find_config_class(const std::string& model_type) {
   std::lock_guard<std::mutex> lk(registry_mutex());
   auto it = config_registry().find(model_type);
   return it == config_registry().end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> registered_config_types() {
+  std::lock_guard<std::mutex> lk(registry_mutex());
+  std::vector<std::string> out;
+  for (auto& [type, info] : config_registry()) out.push_back(type);
+  return out;
 }
 
 PretrainedConfig::PretrainedConfig(json data, std::string model_type) : data_(std::move(data)) {
@@ -79,6 +86,7 @@ PretrainedConfig::PretrainedConfig(json data, std::string model_type) : data_(st
     // Validates the name and stores the spelling to_dict writes ("torch.float16" -> "float16").
     data_["torch_dtype"] = std::string(dtype_name(dtype_from_name(data_["torch_dtype"].get<std::string>())));
   }
+  if (info_ && info_->derive_attributes) info_->derive_attributes(*this);
 }
 
 std::string PretrainedConfig::canonical_key(const std::string& key) const {
@@ -139,12 +147,15 @@ int64_t PretrainedConfig::num_labels() const {
 
 void PretrainedConfig::set_num_labels(int64_t n) {
   if (n < 0) throw ValueError("num_labels must be >= 0, found " + std::to_string(n));
+  if (n > kMaxNumLabels)
+    throw ValueError("num_labels must be at most " + std::to_string(kMaxNumLabels) + " (one id2label entry and one "
+                     "classifier row per label), found " + std::to_string(n));
   const bool have = data_.contains("id2label") && data_["id2label"].is_object();
   if (have && int64_t(data_["id2label"].size()) == n) return;
   json id2label = json::object(), label2id = json::object();
   for (int64_t i = 0; i < n; ++i) {
-    id2label[std::to_string(i)] = "LABEL_" + std::to_string(i);
-    label2id["LABEL_" + std::to_string(i)] = i;
+    io::append_new_key(id2label, std::to_string(i), "LABEL_" + std::to_string(i));
+    io::append_new_key(label2id, "LABEL_" + std::to_string(i), i);
   }
   data_["id2label"] = std::move(id2label);
   data_["label2id"] = std::move(label2id);
@@ -265,9 +276,8 @@ const char* const kDroppedFromDict[] = {"_auto_class", "_commit_hash", "_attn_im
 
 json PretrainedConfig::to_dict() const {
   json out = base_config_defaults();
-  if (info_)
-    for (auto& [k, v] : info_->defaults.items()) out[k] = v;
-  for (auto& [k, v] : data_.items()) out[k] = v;
+  if (info_) io::update_ordered(out, info_->defaults);
+  io::update_ordered(out, data_);  // linear: a config may hold 100k keys
   out["model_type"] = model_type_;
   for (const char* k : kDroppedFromDict) out.erase(k);
   out["transformers_version"] = kTransformersCompatVersion;
@@ -287,7 +297,7 @@ json PretrainedConfig::to_diff_dict() const {
     auto c = cls.find(k);
     if (b == base.end() || k == "transformers_version" || k == "vocab_file" || v != *b ||
         (c != cls.end() && v != *c))
-      out[k] = v;
+      io::append_new_key(out, k, v);  // full's keys are distinct
   }
   out.erase("_name_or_path");
   return out;
@@ -375,16 +385,7 @@ std::shared_ptr<PretrainedConfig> PretrainedConfig::from_dict(const json& dict, 
 }
 
 std::shared_ptr<PretrainedConfig> PretrainedConfig::from_json_file(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw FileNotFoundError("cannot open config file '" + file + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(ss.str());
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError("It looks like the config file at '" + file + "' is not a valid JSON file: " + e.what());
-  }
+  json j = io::read_ordered_json_file(file, {.what = "config file", .max_bytes = io::kConfigJsonMaxBytes});
   if (!j.is_object()) throw FormatError("config file '" + file + "': expected a JSON object, found " + j.type_name());
   return std::make_shared<PretrainedConfig>(std::move(j));
 }

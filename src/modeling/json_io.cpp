@@ -10,6 +10,7 @@
 #include <fstream>
 #include <random>
 
+#include "transformers/io/json_file.hpp"
 #include "transformers/modeling/configuration_utils.hpp"
 
 namespace transformers {
@@ -30,55 +31,52 @@ bool parse_int_key(const std::string& k, long long& out) {
   return true;
 }
 
-json sorted_copy(const json& j, bool numeric_keys) {
+// `j` with every object's keys sorted; `numeric_keys`: this object's keys sort as integers when all
+// of them are; `numeric_children`: the keys of this object whose values get numeric_keys. Linear in
+// the number of keys apart from the sort (ordered_json's at()/operator[] search linearly, which made
+// a 100k-key config take minutes).
+json sorted_copy(const json& j, bool numeric_keys, const std::vector<std::string>* numeric_children = nullptr) {
   if (j.is_array()) {
     json out = json::array();
     for (auto& v : j) out.push_back(sorted_copy(v, false));
     return out;
   }
   if (!j.is_object()) return j;
-  std::vector<std::string> keys;
-  for (auto& [k, v] : j.items()) keys.push_back(k);
+  struct Entry {
+    long long number;
+    const std::string* key;
+    const json* value;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(j.size());
   bool all_int = numeric_keys;
-  std::vector<std::pair<long long, std::string>> ints;
-  if (all_int)
-    for (auto& k : keys) {
-      long long n = 0;
-      if (!parse_int_key(k, n)) {
-        all_int = false;
-        break;
-      }
-      ints.emplace_back(n, k);
-    }
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    long long n = 0;
+    if (all_int && !parse_int_key(it.key(), n)) all_int = false;
+    entries.push_back({n, &it.key(), &it.value()});
+  }
   if (all_int) {
-    std::sort(ints.begin(), ints.end());
-    keys.clear();
-    for (auto& [n, k] : ints) keys.push_back(k);
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+      return a.number != b.number ? a.number < b.number : *a.key < *b.key;
+    });
   } else {
     // Python compares str by code point; UTF-8 byte order gives the same order.
-    std::sort(keys.begin(), keys.end());
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return *a.key < *b.key; });
   }
   json out = json::object();
-  for (auto& k : keys) out[k] = sorted_copy(j.at(k), false);
+  for (const auto& e : entries) {
+    const bool numeric = numeric_children != nullptr &&
+                         std::find(numeric_children->begin(), numeric_children->end(), *e.key) != numeric_children->end();
+    io::append_new_key(out, *e.key, sorted_copy(*e.value, numeric));  // keys of one object are distinct
+  }
   return out;
 }
 
 }  // namespace
 
 std::string python_json_dumps(const json& j, bool sort_keys, const std::vector<std::string>& int_key_fields) {
-  json doc = j;
-  if (sort_keys) {
-    if (j.is_object()) {
-      json tmp = sorted_copy(j, false);  // sorts the top level as strings
-      for (auto& [k, v] : tmp.items()) {
-        const bool numeric = std::find(int_key_fields.begin(), int_key_fields.end(), k) != int_key_fields.end();
-        v = sorted_copy(j.at(k), numeric);
-      }
-      doc = std::move(tmp);
-    } else {
-      doc = sorted_copy(j, false);
-    }
-  }
+  // The top level sorts as strings; the fields named in int_key_fields (id2label) as integers.
+  const json doc = sort_keys ? sorted_copy(j, false, &int_key_fields) : j;
   // nlohmann's number formatting (shortest round-trip, "1e-12", "0.0") matches Python's repr for
   // the values configs hold; NaN/Infinity (which Python writes bare) cannot occur in valid JSON input.
   return doc.dump(2, ' ', /*ensure_ascii=*/true) + "\n";

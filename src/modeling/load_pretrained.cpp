@@ -12,6 +12,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "config_size_check.hpp"
+#include "loading_report.hpp"
+#include "modeling/construct_model.hpp"
 #include "ops/cpu/common.hpp"
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/io/shard_index.hpp"
@@ -454,7 +457,7 @@ std::shared_ptr<PreTrainedModel> build_model_from_config(const ModelFactory& fac
                                                          std::shared_ptr<PretrainedConfig> config,
                                                          std::optional<uint64_t> seed) {
   if (!config) throw ValueError("build_model_from_config: config is null");
-  auto model = factory(config);
+  auto model = modeling_detail::construct_model(factory, config);
   if (!model) throw ValueError("model factory returned null");
   mark_parameters_trainable(*model);
   if (seed) ops::default_generator().manual_seed(*seed);
@@ -490,6 +493,40 @@ DType auto_dtype(const PretrainedConfig& config, const ResolvedCheckpoint& rc, c
   return DType::Float32;
 }
 
+// A value from a file or the caller, shown in a message: JSON text, ASCII only, invalid UTF-8 replaced.
+std::string shown(const json& v) { return v.dump(-1, ' ', true, json::error_handler_t::replace); }
+
+// 4.51 hands the keyword arguments left over after an explicit `config` to the model's __init__,
+// which takes none: TypeError. Silently dropping them (as this library did) loses the setting.
+void refuse_model_kwargs(const json& overrides, const std::string& class_name) {
+  if (overrides.empty()) return;
+  const std::string cls = class_name.empty() ? std::string("the model class") : class_name;
+  throw ValueError("from_pretrained: config_overrides " + shown(overrides) + " cannot be applied when a config is "
+                   "passed: transformers 4.51 hands them to " + cls + ".__init__(), which raises TypeError "
+                   "(unexpected keyword argument " + shown(overrides.begin().key()) + "). Set them on the config instead.");
+}
+
+// Quantized checkpoints need a quantizer to load; without one the weights would be read as if they
+// were full precision and the quantization_config saved again beside them.
+void refuse_quantized(const PretrainedConfig& config, const std::string& path) {
+  const auto it = config.raw().find("quantization_config");
+  if (it == config.raw().end()) return;
+  const std::string where = "config of " + (path.empty() ? std::string("the model") : path);
+  if (!it->is_object())
+    throw FormatError(where + ": quantization_config must be an object with a quant_method, found " + shown(*it));
+  const auto qm = it->find("quant_method");
+  if (qm == it->end())
+    throw ValueError(where + ": The model's quantization config has no `quant_method` attribute (found keys " +
+                     [&] {
+                       std::string keys;
+                       for (auto& [k, v] : it->items()) keys += (keys.empty() ? "" : ", ") + shown(k);
+                       return keys;
+                     }() + "). Make sure that the model has been correctly quantized");
+  throw UnsupportedError(where + ": quantization_config has quant_method " + shown(*qm) +
+                         "; quantized checkpoints cannot be loaded yet (expected a checkpoint without "
+                         "quantization_config, i.e. full-precision weights)");
+}
+
 }  // namespace
 
 std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& factory, const std::string& class_name,
@@ -500,7 +537,12 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
   std::shared_ptr<PretrainedConfig> config;
   if (opts.config) {
     config = opts.config->clone();  // Python deep-copies a passed config; kwargs go to __init__
+    if (overrides.contains("attn_implementation")) {  // 4.51 pops it before the model kwargs
+      config->set("attn_implementation", overrides["attn_implementation"]);
+      overrides.erase("attn_implementation");
+    }
     if (!opts.attn_implementation.empty()) config->set("attn_implementation", opts.attn_implementation);
+    refuse_model_kwargs(overrides, class_name);
   } else {
     const std::string cpath = opts.config_path.empty() ? path : opts.config_path;
     if (cpath.empty()) throw ValueError("from_pretrained: give a path, a config_path or a config");
@@ -514,6 +556,7 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
     config = cfg;
   }
   if (!path.empty()) config->set("_name_or_path", path);
+  refuse_quantized(*config, path);
 
   // 2. checkpoint files
   ResolvedCheckpoint rc;
@@ -529,6 +572,15 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
     src = open_source(rc);
   }
 
+  // The config's sizes against what the checkpoint holds, before anything is allocated.
+  double checkpoint_numel = 0;
+  for (auto& e : src.entries) {
+    double n = 1;
+    for (int64_t d : e.shape) n *= double(d);
+    checkpoint_numel += n;
+  }
+  detail::check_config_sizes(*config, checkpoint_numel, "config of " + (path.empty() ? std::string("the model") : path));
+
   // 3. dtype
   DType dtype = DType::Float32;
   if (opts.torch_dtype.is_auto)
@@ -541,7 +593,7 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
   if (!opts.torch_dtype.is_auto) config->set_torch_dtype(dtype);
 
   // 4. build, tie, load, tie, eval
-  auto model = factory(config);
+  auto model = modeling_detail::construct_model(factory, config);
   if (!model) throw ValueError("model factory for " + class_name + " returned null");
   mark_parameters_trainable(*model);
   model->tie_weights();
@@ -550,6 +602,7 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
   // float32 placeholders first would convert every weight once for nothing (2.4 s for a 1B model).
   model->set_loading_info(
       load_entries(*model, src, opts.ignore_mismatched_sizes, opts.key_mapping, opts.seed, dtype));
+  detail::log_loading_report(*model, path, model->loading_info());
   model->tie_weights();
   if (dtype != DType::Float32) {
     model->to(dtype);  // keeps ties: each shared tensor is cast once

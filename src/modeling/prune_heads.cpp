@@ -3,6 +3,8 @@
 #include <set>
 
 #include "transformers/core/error.hpp"
+#include "transformers/core/quote.hpp"
+#include "transformers/io/json_file.hpp"
 #include "transformers/modeling/prune.hpp"
 
 namespace transformers {
@@ -38,11 +40,12 @@ void apply_config_pruned_heads(PreTrainedModel& model) {
 HeadsToPrune parse_heads_to_prune(const std::string& text) {
   json j;
   try {
-    j = json::parse(text);
-  } catch (const std::exception& e) {
-    throw ValueError("heads to prune: expected JSON like {\"0\": [0, 2]}, could not parse '" + text + "': " + e.what());
+    j = io::parse_ordered_json(text, "heads to prune", {.what = "argument"});
+  } catch (const FormatError& e) {
+    throw ValueError(std::string("expected JSON like {\"0\": [0, 2]}: ") + e.what());
   }
-  if (!j.is_object()) throw ValueError("heads to prune: expected a JSON object {layer: [heads]}, found " + j.dump());
+  if (!j.is_object())
+    throw ValueError("heads to prune: expected a JSON object {layer: [heads]}, found " + quote_input(j.dump()));
   HeadsToPrune out;
   for (auto& [k, v] : j.items()) {
     int64_t layer;
@@ -53,10 +56,10 @@ HeadsToPrune parse_heads_to_prune(const std::string& text) {
       used = 0;
     }
     if (used == 0 || used != k.size())
-      throw ValueError("heads to prune: layer key '" + k + "' is not an integer");
-    if (!v.is_array()) throw ValueError("heads to prune: layer " + k + " must map to a list of heads, found " + v.dump());
+      throw ValueError("heads to prune: layer key " + quote_input(k) + " is not an integer");
+    if (!v.is_array()) throw ValueError("heads to prune: layer " + k + " must map to a list of heads, found " + quote_input(v.dump()));
     for (auto& h : v) {
-      if (!h.is_number_integer()) throw ValueError("heads to prune: layer " + k + " lists a non-integer head " + h.dump());
+      if (!h.is_number_integer()) throw ValueError("heads to prune: layer " + k + " lists a non-integer head " + quote_input(h.dump()));
       out[layer].push_back(h.get<int64_t>());
     }
   }

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "transformers/core/checked.hpp"
 #include "transformers/core/error.hpp"
 #include "transformers/modeling/resize.hpp"
 #include "transformers/ops/random.hpp"
@@ -190,10 +191,14 @@ nn::Embedding& resize_token_embeddings(PreTrainedModel& model, const ResizeToken
       throw ValueError("resize_token_embeddings: pad_to_multiple_of must be a positive integer, found " + std::to_string(m));
     const int64_t base = n.value_or(emb.num_embeddings());
     check_rows(base);
-    n = (base + m - 1) / m * m;
+    // ceil(base / m) * m without wrapping: both numbers are the caller's (CLI flags)
+    n = checked_mul((base - 1) / m + 1, m, "resize_token_embeddings: new_num_tokens rounded up to pad_to_multiple_of");
   }
   if (!n) return emb;  // Python returns the embedding untouched (no config update, no re-tie)
   check_rows(*n);
+  // The new [n, dim] weight's byte size, refused before anything is allocated when it cannot exist.
+  checked_mul(checked_mul(*n, emb.embedding_dim(), "resize_token_embeddings: new_num_tokens * embedding_dim"),
+              int64_t(dtype_size(emb.weight.dtype())), "resize_token_embeddings: new_num_tokens * embedding_dim bytes");
   if (opts.seed) ops::default_generator().manual_seed(*opts.seed);
   resize_embedding(model, emb, *n, opts.mean_resizing);
   if (!model.config().tie_word_embeddings())

@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "transformers/core/logging.hpp"
 #include "transformers/io/safetensors.hpp"
 #include "transformers/io/shard_index.hpp"
 #include "transformers/io/torch_pickle.hpp"
@@ -146,7 +147,7 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
   std::error_code ec;
   // 1. a file in the way: 4.51 logs an error and returns without saving
   if (fs::is_regular_file(dir, ec)) {
-    std::cerr << "Provided path (" << dir << ") should be a directory, not a file\n";
+    logging::get_logger("transformers.modeling_utils").error("Provided path (" + dir + ") should be a directory, not a file");
     return;
   }
   fs::create_directories(dir, ec);
@@ -167,9 +168,10 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
         if (it != config().raw().end() && !it->is_null() && *it != base.at(k)) misplaced[k] = *it;
       }
       if (!misplaced.empty()) {
-        std::cerr << "Moving the following attributes in the config to the generation config: " << misplaced.dump()
-                  << ". You are seeing this warning because you've set generation parameters in the model config, "
-                     "as opposed to in the generation config.\n";
+        logging::get_logger("transformers.modeling_utils")
+            .warning("Moving the following attributes in the config to the generation config: " + misplaced.dump() +
+                     ". You are seeing this warning because you've set generation parameters in the model config, "
+                     "as opposed to in the generation config.");
         for (auto& [k, v] : misplaced.items()) {
           gen->set(k, v);
           config().raw()[k] = nullptr;

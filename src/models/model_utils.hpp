@@ -1,11 +1,14 @@
 #pragma once
 // Small helpers the model files share (private to src/models): input checks and flag resolution
-// that every Python forward starts with.
+// that every Python forward starts with, the layer loop with its hidden-state / attention
+// collection, and the LM head's logits_to_keep narrowing.
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "transformers/modeling/configuration_utils.hpp"
 #include "transformers/modeling/model_outputs.hpp"
+#include "transformers/modeling/modeling_utils.hpp"
 
 namespace transformers::models_detail {
 
@@ -41,5 +44,50 @@ inline void check_2d(const Tensor& t, const InputShape& s, const char* what, con
 }
 
 inline bool flag(const std::optional<bool>& v, bool fallback) { return v.has_value() ? *v : fallback; }
+
+// An integer config key that may be None (pad_token_id): nullopt when absent or null.
+inline std::optional<int64_t> optional_int(const PretrainedConfig& c, const std::string& key) {
+  if (!c.has(key) || c.raw_at(key).is_null()) return std::nullopt;
+  return c.get<int64_t>(key);
+}
+
+// Python's self.dtype inside a forward: the first parameter's dtype, which is the word embeddings'
+// in every model here (read from the tensor, not by walking all parameters per call).
+inline DType model_dtype(PreTrainedModel& model) {
+  nn::Module* emb = model.get_input_embeddings();
+  Tensor* w = emb ? emb->find_parameter("weight") : nullptr;
+  return w ? w->dtype() : model.dtype();
+}
+
+// The loop of every base model's forward: all_hidden_states gets each layer's input, all_attentions
+// each layer's probabilities. call(layer, layer_idx, hidden) -> (hidden, probabilities). The caller
+// applies the final norm (if any) and then finish_hidden_states.
+template <typename Layers, typename Call>
+ModelOutput run_layers(const Layers& layers, Tensor hidden, bool output_hidden_states, bool output_attentions,
+                       Call&& call) {
+  ModelOutput out;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (output_hidden_states) out.hidden_states.push_back(hidden);
+    auto [next, probs] = call(layers[i], int64_t(i), hidden);
+    hidden = std::move(next);
+    if (output_attentions) out.attentions.push_back(std::move(probs));
+  }
+  out.last_hidden_state = std::move(hidden);
+  return out;
+}
+
+// The last hidden state (after the final norm) closes all_hidden_states.
+inline void finish_hidden_states(ModelOutput& out, Tensor last, bool output_hidden_states, Cache* cache) {
+  if (output_hidden_states) out.hidden_states.push_back(last);
+  out.last_hidden_state = std::move(last);
+  out.past_key_values = cache;
+}
+
+// logits_to_keep: an LM head computes logits for the last N positions only (0 = all).
+inline Tensor keep_last_positions(const Tensor& hidden, int64_t logits_to_keep) {
+  if (logits_to_keep > 0 && logits_to_keep < hidden.size(1))
+    return hidden.narrow(1, hidden.size(1) - logits_to_keep, logits_to_keep);
+  return hidden;
+}
 
 }  // namespace transformers::models_detail

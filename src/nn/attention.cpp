@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <mutex>
 
+#include "transformers/core/logging.hpp"
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/ops/attention.hpp"
 
@@ -15,23 +16,27 @@ Tensor repeat_kv(const Tensor& x, int64_t n_rep) {
   return x.unsqueeze(2).expand({b, h, n_rep, s, d}).reshape({b, h * n_rep, s, d});
 }
 
-bool uses_eager_attention(const std::string& impl, bool output_attentions, bool has_head_mask) {
-  if (impl == "eager") return true;
-  if (impl != "sdpa" && impl != "flash_attention_2")
-    throw UnsupportedError("attn_implementation: expected \"eager\", \"sdpa\" or \"flash_attention_2\", found \"" +
-                           impl + "\"");
-  return output_attentions || has_head_mask;
+const char* attention_implementation_name(AttentionImplementation impl) {
+  return impl == AttentionImplementation::eager ? "eager" : "sdpa";
+}
+
+AttentionImplementation parse_attention_implementation(const std::string& name) {
+  if (name == "eager") return AttentionImplementation::eager;
+  if (name == "sdpa") return AttentionImplementation::sdpa;
+  throw ValueError("attn_implementation: expected \"eager\" or \"sdpa\", found \"" + name + "\"");
+}
+
+bool uses_eager_attention(AttentionImplementation impl, bool output_attentions, bool has_head_mask) {
+  return impl == AttentionImplementation::eager || output_attentions || has_head_mask;
 }
 
 namespace {
 void warn_sdpa_fallback_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    std::fprintf(stderr,
-                 "warning: scaled_dot_product_attention does not support output_attentions=True or head_mask. "
-                 "Falling back to eager attention. Load the model with attn_implementation=\"eager\" to remove "
-                 "this warning.\n");
-  });
+  static const logging::Logger logger = logging::get_logger("transformers.nn.attention");
+  logger.warning_once(
+      "scaled_dot_product_attention does not support output_attentions=True or head_mask. "
+      "Falling back to eager attention. Load the model with attn_implementation=\"eager\" to remove "
+      "this warning.");
 }
 
 // A top-left causal additive mask [Q, K] (torch's is_causal convention) for the eager path.
@@ -53,7 +58,7 @@ AttentionOutput attention_forward(const Tensor& q, const Tensor& k, const Tensor
                      std::to_string(hkv) + ")");
   const double scale = o.scaling ? *o.scaling : 1.0 / std::sqrt(double(q.size(3)));
   const bool eager = uses_eager_attention(o.implementation, o.output_attentions, o.head_mask.defined());
-  if (eager && o.implementation != "eager") warn_sdpa_fallback_once();
+  if (eager && o.implementation != AttentionImplementation::eager) warn_sdpa_fallback_once();
 
   Tensor mask = o.attention_mask;
   if (!eager) {

@@ -3,6 +3,8 @@
 #include <limits>
 #include <vector>
 
+#include "transformers/ops/elementwise.hpp"
+
 namespace transformers::nn {
 
 double dtype_min(DType dtype) {
@@ -126,6 +128,31 @@ Tensor get_head_mask(const Tensor& head_mask, int64_t num_layers, DType dtype) {
 Tensor layer_head_mask(const Tensor& head_mask_5d, int64_t layer) {
   if (!head_mask_5d.defined()) return Tensor();
   return head_mask_5d.select(0, layer);
+}
+
+PreparedAttentionMask prepare_attention_mask(const Tensor& m, const AttentionMaskOptions& o) {
+  const int64_t q = o.query_length, past = o.past_length;
+  const bool eager = uses_eager_attention(o.implementation, o.output_attentions, o.has_head_mask);
+  if (m.defined() && m.dim() == 4 && o.eager_style == EagerMaskStyle::cache_position) return {m, false};
+  if (!eager && (!m.defined() || m.dim() == 2)) {
+    const bool all_ones = mask_is_all_ones(m);
+    if (o.is_causal) {
+      if (all_ones && (q == 1 || past == 0)) return {Tensor(), true};
+      return {causal_attention_mask(m, o.batch, q, past, o.dtype), false};
+    }
+    if (all_ones) return {};
+    return {padding_attention_mask(m, o.dtype), false};
+  }
+  const DType edt = o.eager_dtype.value_or(o.dtype);
+  if (o.is_causal && o.eager_style == EagerMaskStyle::cache_position)
+    return {causal_attention_mask(m, o.batch, q, past, o.dtype), false};
+  if (o.is_causal && o.eager_style == EagerMaskStyle::causal_plus_extended) {
+    Tensor causal = causal_attention_mask(Tensor(), 1, q, past, edt);
+    if (!m.defined()) return {causal, false};
+    return {ops::add(causal, get_extended_attention_mask(m, q, /*is_decoder=*/false, edt)), false};
+  }
+  const Tensor mask = m.defined() ? m : Tensor::ones({o.batch, q + past}, DType::Int64);
+  return {get_extended_attention_mask(mask, q, o.is_causal, edt), false};
 }
 
 }  // namespace transformers::nn

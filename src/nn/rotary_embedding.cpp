@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "transformers/core/quote.hpp"
 #include "transformers/modeling/configuration_utils.hpp"
 
 namespace transformers::nn {
@@ -147,6 +148,11 @@ std::pair<Tensor, double> compute_rope_parameters(const RopeParameters& p, int64
     if (lf == p.scaling.end() || sf == p.scaling.end() || !lf->is_array() || !sf->is_array())
       throw ValueError("rope_scaling of type 'longrope' needs 'long_factor' and 'short_factor' lists, found " +
                        p.scaling.dump());
+    for (const auto* list : {&*lf, &*sf})
+      for (const auto& e : *list)
+        if (!e.is_number())
+          throw ValueError(std::string("rope_scaling '") + (list == &*lf ? "long_factor" : "short_factor") +
+                           "': expected a list of numbers, found the entry " + quote_input(e.dump()));
     std::optional<double> factor = scaling_optional(p, "factor");
     auto attn = scaling_optional(p, "attention_factor");
     double original_max = double(p.max_position_embeddings);

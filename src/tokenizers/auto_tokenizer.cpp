@@ -3,11 +3,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <set>
 
 #include "transformers/core/error.hpp"
 #include "transformers/hub/hub.hpp"
+#include "transformers/io/json_file.hpp"
 
 namespace transformers {
 
@@ -15,14 +15,8 @@ using nlohmann::json;
 
 namespace {
 
-json read_json_file(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw FileNotFoundError("cannot open " + p.string());
-  try {
-    return json::parse(f);
-  } catch (const json::exception& e) {
-    throw FormatError(p.string() + ": not valid JSON: " + e.what());
-  }
+json read_settings_file(const std::filesystem::path& p) {
+  return io::read_json_file(p, {.what = "tokenizer settings file", .max_bytes = io::kConfigJsonMaxBytes});
 }
 
 // A special-token entry: "text", {"content": ...} or {"__type": "AddedToken", "content": ...}.
@@ -95,12 +89,12 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::stri
 
   json cfg = json::object();
   const auto cfg_file = file("tokenizer_config.json");
-  if (cfg_file) cfg = read_json_file(*cfg_file);
+  if (cfg_file) cfg = read_settings_file(*cfg_file);
   const std::string cfg_name = cfg_file ? cfg_file->string() : path + "/tokenizer_config.json";
   if (!cfg.is_object()) throw FormatError(cfg_name + ": expected an object");
   json stm = json::object();
   if (const auto stm_file = file("special_tokens_map.json")) {
-    stm = read_json_file(*stm_file);
+    stm = read_settings_file(*stm_file);
     if (!stm.is_object()) throw FormatError(stm_file->string() + ": expected an object");
   }
 
@@ -169,8 +163,7 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::stri
   if (cfg.contains("chat_template") && cfg["chat_template"].is_string())
     t.chat_template = cfg["chat_template"].get<std::string>();
   else if (const auto jinja = file("chat_template.jinja")) {
-    std::ifstream f(*jinja, std::ios::binary);
-    t.chat_template = std::string(std::istreambuf_iterator<char>(f), {});
+    t.chat_template = io::read_regular_file(*jinja, io::kConfigJsonMaxBytes, "chat template");
   }
   bool split_special = cfg.contains("split_special_tokens") && cfg["split_special_tokens"].is_boolean() &&
                        cfg["split_special_tokens"].get<bool>();

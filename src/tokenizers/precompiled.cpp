@@ -58,6 +58,11 @@ class Precompiled : public Normalizer {
     }
     blob_ = raw.substr(4 + trie_size);
     if (units_.empty()) throw FormatError(where + ": empty trie");
+    // The replacement strings are read as UTF-8 characters (next_cp trusts a lead byte's length);
+    // a truncated sequence would be read past its end. Hugging Face tokenizers refuses such a map
+    // at load ("Cannot parse precompiled_charsmap"); so do we.
+    if (!is_valid_utf8(blob_))
+      throw FormatError(where + ": the replacement strings are not valid UTF-8 (Cannot parse precompiled_charsmap)");
   }
 
   // The replacement of the shortest trie key that prefixes `chunk` (Hugging Face's rule), if any.

@@ -1,12 +1,11 @@
 // Tokenizer: loads tokenizer.json and runs the encode / decode pipelines.
 #include "transformers/tokenizers/tokenizer.hpp"
 
-#include <fstream>
-#include <sstream>
 
 #include "tokenizers/components.hpp"
 #include "tokenizers/unicode.hpp"
 #include "transformers/core/error.hpp"
+#include "transformers/io/json_file.hpp"
 
 namespace transformers {
 
@@ -128,12 +127,9 @@ Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
 
 Tokenizer Tokenizer::from_file(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw FileNotFoundError("tokenizer file not found or unreadable: " + path.string());
-  std::stringstream ss;
-  ss << f.rdbuf();
+  const std::string text = io::read_regular_file(path, io::kTokenizerJsonMaxBytes, "tokenizer file");
   try {
-    return from_str(ss.str());
+    return from_str(text);
   } catch (const FormatError& e) {
     throw FormatError(path.string() + ": " + e.what());
   } catch (const UnsupportedError& e) {
@@ -142,12 +138,7 @@ Tokenizer Tokenizer::from_file(const std::filesystem::path& path) {
 }
 
 Tokenizer Tokenizer::from_str(std::string_view text) {
-  json j;
-  try {
-    j = json::parse(text.begin(), text.end());
-  } catch (const json::exception& e) {
-    throw FormatError(std::string("tokenizer.json is not valid JSON: ") + e.what());
-  }
+  const json j = io::parse_json(text, "tokenizer.json", {.what = "tokenizer file", .max_bytes = io::kTokenizerJsonMaxBytes});
   if (!j.is_object()) throw FormatError("tokenizer.json: expected a JSON object at the top level");
   Tokenizer t;
   if (j.contains("version")) {

@@ -10,9 +10,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_runner.hpp"
+#include "common/compare.hpp"
 #include "transformers/io/safetensors.hpp"
 
 using cli_test::run_cli;
+using testcmp::allclose;
 using nlohmann::json;
 using namespace transformers;
 namespace fs = std::filesystem;
@@ -28,14 +30,6 @@ json load_json(const std::string& path) {
 std::map<std::string, Tensor> load_map(const std::string& file) {
   std::map<std::string, Tensor> m;
   for (auto& [n, t] : io::load_safetensors(file)) m[n] = t;
-  return m;
-}
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.sizes(), b.sizes());
-  auto va = a.to_vector<double>(), vb = b.to_vector<double>();
-  double m = 0;
-  for (size_t i = 0; i < va.size() && i < vb.size(); ++i) m = std::max(m, std::fabs(va[i] - vb[i]));
   return m;
 }
 
@@ -90,15 +84,16 @@ TEST_P(CliModel, ForwardReproducesExpected) {
   ASSERT_EQ(r.status, 0) << r.err;
   auto out = load_map(dir + "/out.safetensors");
   // float32 through 2 tiny layers: HF's own float32 run is within ~1e-6 of its float64 run here;
-  // 1e-4 leaves room for a different summation order, not for a wrong op.
-  EXPECT_LT(max_abs_diff(out["logits"], expected["logits"]), 1e-4);
-  EXPECT_LT(max_abs_diff(out["hidden_states"], expected["hidden_states"]), 1e-4);
-  EXPECT_LT(max_abs_diff(out["attentions"], expected["attentions"]), 1e-5);  // probabilities in [0, 1]
+  // the float32 parity bound (tests/common/compare.hpp) leaves room for a different summation
+  // order, not for a wrong op.
+  EXPECT_TRUE(allclose(out["logits"], expected["logits"]));
+  EXPECT_TRUE(allclose(out["hidden_states"], expected["hidden_states"]));
+  EXPECT_TRUE(allclose(out["attentions"], expected["attentions"], {.atol = 1e-5}));  // probabilities in [0, 1]
 
   auto s = run_cli({"forward", "--model", kModels + "/" + arch + "/model", "--inputs", dir + "/in.safetensors", "--output",
                     dir + "/sdpa.safetensors", "--attn", "sdpa"});
   ASSERT_EQ(s.status, 0) << s.err;
-  EXPECT_LT(max_abs_diff(load_map(dir + "/sdpa.safetensors")["logits"], expected["logits_sdpa"]), 1e-4);
+  EXPECT_TRUE(allclose(load_map(dir + "/sdpa.safetensors")["logits"], expected["logits_sdpa"]));
 
   // head_mask: 4.51 multiplies attention probabilities by it (5.x, which made the fixtures, ignores
   // it), so the golden comes from tests/oracle/make_cli_goldens.py.
@@ -109,7 +104,7 @@ TEST_P(CliModel, ForwardReproducesExpected) {
     auto h = run_cli({"forward", "--model", kModels + "/" + arch + "/model", "--inputs", dir + "/in_hm.safetensors",
                       "--output", dir + "/hm.safetensors", "--attn", "eager"});
     ASSERT_EQ(h.status, 0) << h.err;
-    EXPECT_LT(max_abs_diff(load_map(dir + "/hm.safetensors")["logits"], golden[arch + "_head_mask_logits"]), 1e-4);
+    EXPECT_TRUE(allclose(load_map(dir + "/hm.safetensors")["logits"], golden[arch + "_head_mask_logits"]));
   }
   fs::remove_all(dir);
 }
@@ -175,15 +170,14 @@ TEST(CliEmbed, DefaultModelMatchesOracle) {
   EXPECT_EQ(j["model"], "sentence-transformers/all-MiniLM-L6-v2");
   // float32 through 6 layers of width 384 on L2-normalised outputs (|x| <~ 0.3): differences in
   // summation order stay below 1e-5; a wrong op or pooling rule moves them by >1e-2.
-  double emb_err = 0, sim_err = 0;
-  for (size_t i = 0; i < expected["embeddings"].size(); ++i) {
-    for (size_t k = 0; k < expected["embeddings"][i].size(); ++k)
-      emb_err = std::max(emb_err, std::fabs(j["embeddings"][i][k].get<double>() - expected["embeddings"][i][k].get<double>()));
-    for (size_t k = 0; k < expected["similarity"][i].size(); ++k)
-      sim_err = std::max(sim_err, std::fabs(j["similarity"][i][k].get<double>() - expected["similarity"][i][k].get<double>()));
-  }
-  EXPECT_LT(emb_err, 1e-5);
-  EXPECT_LT(sim_err, 1e-5);
+  auto flat = [](const json& rows) {
+    std::vector<double> v;
+    for (auto& row : rows)
+      for (auto& x : row) v.push_back(x.get<double>());
+    return v;
+  };
+  EXPECT_TRUE(allclose(flat(j["embeddings"]), flat(expected["embeddings"]), {.atol = 1e-5}));
+  EXPECT_TRUE(allclose(flat(j["similarity"]), flat(expected["similarity"]), {.atol = 1e-5}));
 }
 
 TEST(CliModelErrors, BadInputsExitOne) {

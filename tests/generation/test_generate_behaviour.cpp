@@ -133,6 +133,7 @@ TEST(GenerateStopping, StopStringCriteriaMatchesTransformers) {
                                        data["tokenizer"].get<std::string>() + "/tokenizer.json");
   StopStringCriteria crit(tok, data["stop_strings"].get<std::vector<std::string>>());
   int positives = 0;
+  ASSERT_EQ(data["cases"].size(), 38u);  // every case tests/oracle/make_generation_goldens.py wrote
   for (const auto& c : data["cases"]) {
     TokenRows rows{c["input_ids"].get<std::vector<int64_t>>()};
     EXPECT_EQ(crit.is_done(rows)[0], c["expected"].get<bool>()) << c["input_ids"].dump();
@@ -192,6 +193,41 @@ TEST(GenerateConfig, MergesModelDefaultsAndOptionsAs451) {
   EXPECT_THROW(resolve_generation_config({{"forced_decoder_ids", {{1, 2}}}}, {}, 3), ValueError);
   EXPECT_THROW(resolve_generation_config({{"early_stopping", "sometimes"}}, {}, 3), FormatError);
   EXPECT_THROW(resolve_generation_config({{"max_length", "long"}}, {}, 3), FormatError);
+}
+
+// Every key of the field table (generation_fields.hpp) is read from the model's JSON and overridden
+// by the option of the same name; a wrongly typed or null value is a FormatError naming the key.
+TEST(GenerateConfig, EveryTableKeyIsReadAndOverridden) {
+  nlohmann::ordered_json j = {{"num_beams", 4}, {"num_return_sequences", 2}, {"length_penalty", 0.5},
+                              {"typical_p", 0.8}, {"min_p", 0.1}, {"bad_words_ids", {{5, 6}}},
+                              {"suppress_tokens", {7}}, {"sequence_bias", {{{4}, 1.5}}},
+                              {"exponential_decay_length_penalty", {5, 1.1}}, {"stop_strings", "end"},
+                              {"forced_bos_token_id", 1}, {"forced_eos_token_id", 2}, {"top_k", nullptr}};
+  auto c = resolve_generation_config(j, {}, 3);
+  EXPECT_EQ(c.num_beams, 4);
+  EXPECT_EQ(c.num_return_sequences, 2);
+  EXPECT_EQ(c.length_penalty, 0.5);
+  EXPECT_EQ(c.typical_p, 0.8);
+  EXPECT_EQ(c.min_p, std::optional<double>(0.1));
+  EXPECT_EQ(c.bad_words_ids, (std::optional<std::vector<std::vector<int64_t>>>{{{5, 6}}}));
+  EXPECT_EQ(c.suppress_tokens, (std::optional<std::vector<int64_t>>{{7}}));
+  ASSERT_TRUE(c.sequence_bias.has_value());
+  EXPECT_EQ(c.sequence_bias->at(0).second, 1.5f);
+  EXPECT_EQ(c.exponential_decay_length_penalty, (std::optional<std::pair<int64_t, double>>{{5, 1.1}}));
+  EXPECT_EQ(c.stop_strings, (std::vector<std::string>{"end"}));
+  EXPECT_EQ(c.forced_bos_token_id, OptionalId(1));
+  EXPECT_EQ(c.forced_eos_token_id, (std::vector<int64_t>{2}));
+  EXPECT_EQ(c.top_k, 0);  // None: no top-k filtering
+  c = resolve_generation_config(j, {.num_beams = 3, .typical_p = 0.9, .num_return_sequences = 1}, 3);
+  EXPECT_EQ(c.num_beams, 3);
+  EXPECT_EQ(c.typical_p, 0.9);
+  EXPECT_EQ(c.num_return_sequences, 1);
+  for (const char* key : {"do_sample", "use_cache", "num_beams", "early_stopping", "renormalize_logits"})
+    EXPECT_THROW(resolve_generation_config({{key, nullptr}}, {}, 3), FormatError) << key;
+  EXPECT_THROW(resolve_generation_config({{"do_sample", "yes"}}, {}, 3), FormatError);
+  EXPECT_THROW(resolve_generation_config({{"bad_words_ids", {5, 6}}}, {}, 3), FormatError);
+  EXPECT_THROW(resolve_generation_config({{"stop_strings", {"a", 1}}}, {}, 3), FormatError);
+  EXPECT_THROW(resolve_generation_config({{"exponential_decay_length_penalty", {5}}}, {}, 3), FormatError);
 }
 
 TEST(GenerateConfig, ProcessorOrderIsPythons) {

@@ -1,6 +1,5 @@
 #pragma once
-// Shared helpers of the modeling tests: paths, file reading, temporary folders, and the 4.51 config
-// class defaults (from tests/oracle/make_config_goldens.py) registered for bert/gpt2/llama.
+// Shared helpers of the modeling tests: paths, file reading, temporary folders.
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -37,18 +36,5 @@ struct TempDir {
   }
   std::string str() const { return path.string(); }
 };
-
-// Registers what 4.51's BertConfig/GPT2Config/LlamaConfig add to the base defaults (oracle data).
-inline void register_oracle_config_classes() {
-  const json all = read_json(data_dir() / "config" / "class_defaults.json");
-  for (auto& [model_type, info] : all.items()) {
-    ConfigClassInfo ci;
-    ci.model_type = model_type;
-    ci.class_name = info["class_name"].get<std::string>();
-    ci.defaults = info["defaults"];
-    for (auto& [alias, canonical] : info["attribute_map"].items()) ci.attribute_map[alias] = canonical.get<std::string>();
-    register_config_class(std::move(ci));
-  }
-}
 
 }  // namespace transformers::test

@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "common/compare.hpp"
 #include "transformers/io/safetensors.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 #include "transformers/models/register_all.hpp"
@@ -79,29 +80,13 @@ std::shared_ptr<Model> load_model(const fs::path& folder, const std::string& cla
   return typed;
 }
 
-struct Diff {
-  double max_abs = 0;
-  double max_ref = 0;
-};
-
-inline Diff diff(const Tensor& got, const Tensor& want) {
-  EXPECT_EQ(shape_str(got.sizes()), shape_str(want.sizes()));
-  Diff d;
-  if (got.sizes() != want.sizes()) {
-    d.max_abs = INFINITY;
-    return d;
-  }
-  auto a = got.to_vector<double>();
-  auto b = want.to_vector<double>();
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double e = std::abs(a[i] - b[i]);
-    if (!(e <= d.max_abs)) d.max_abs = std::isnan(e) ? INFINITY : std::max(d.max_abs, e);
-    d.max_ref = std::max(d.max_ref, std::abs(b[i]));
-  }
-  return d;
-}
-
-inline double max_abs_diff(const Tensor& a, const Tensor& b) { return diff(a, b).max_abs; }
+// Comparisons: the suite's one helper (tests/common/compare.hpp). diff() keeps the name the model
+// tests use for the full record (max |err|, max |reference|, worst element).
+using Diff = testcmp::Comparison;
+using testcmp::allclose;
+using testcmp::kFloat32Parity;
+using testcmp::max_abs_diff;
+inline Diff diff(const Tensor& got, const Tensor& want) { return testcmp::compare(got, want); }
 
 // Stacks per-layer tensors into [n, ...] as the fixtures store them.
 inline Tensor stack(const std::vector<Tensor>& v) { return ops::stack(v, 0); }

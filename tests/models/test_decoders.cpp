@@ -1,10 +1,11 @@
 // GPT-2 and Llama parity with Hugging Face on the tiny fixture models
-// (/work/shared/fixtures/hf/models/{gpt2,llama}). Tolerances as in test_bert.cpp: 1e-4 absolute
-// against HF's float32 logits (scale ~5-6), 1e-5 relative against the float64 run (HF's own float32
+// (/work/shared/fixtures/hf/models/{gpt2,llama}). Tolerances as in test_bert.cpp: the float32
+// parity bound of tests/common/compare.hpp against HF's float32 logits (scale ~5-6), 1e-5 relative against the float64 run (HF's own float32
 // run is at ~3e-7..7e-7 relative), probabilities 1e-5.
 #include "models/parity_util.hpp"
 #include "transformers/models/gpt2/modeling_gpt2.hpp"
 #include "transformers/models/llama/modeling_llama.hpp"
+#include "transformers/nn/attention_mask.hpp"
 
 using namespace transformers;
 using namespace parity;
@@ -64,13 +65,13 @@ TEST_P(DecoderFixture, EagerLogitsHiddenStatesAttentions) {
   in.output_attentions = true;
   ModelOutput out = model->forward(in);
   Diff d = diff(out.logits, exp.at("logits"));
-  EXPECT_LE(d.max_abs, 1e-4);
+  EXPECT_TRUE(allclose(out.logits, exp.at("logits")));
   Diff d64 = diff(out.logits, exp.at("logits_f64"));
   EXPECT_LE(d64.max_abs, 1e-5 * d64.max_ref);
   ASSERT_EQ(out.hidden_states.size(), 3u);
-  EXPECT_LE(max_abs_diff(stack(out.hidden_states), exp.at("hidden_states")), 1e-4);
+  EXPECT_TRUE(allclose(stack(out.hidden_states), exp.at("hidden_states")));
   ASSERT_EQ(out.attentions.size(), 2u);
-  EXPECT_LE(max_abs_diff(stack(out.attentions), exp.at("attentions")), 1e-5);
+  EXPECT_TRUE(allclose(stack(out.attentions), exp.at("attentions"), {.atol = 1e-5}));
   std::printf("%s eager: max|err| %.3g vs f32, %.3g vs f64\n", GetParam().name, d.max_abs, d64.max_abs);
 }
 
@@ -78,7 +79,7 @@ TEST_P(DecoderFixture, SdpaLogits) {
   auto model = load_model(folder("model"), GetParam().cls, "sdpa");
   ModelOutput out = model->forward(inputs());
   const double e = max_abs_diff(out.logits, exp.at("logits_sdpa"));
-  EXPECT_LE(e, 1e-4);
+  EXPECT_TRUE(allclose(out.logits, exp.at("logits_sdpa")));
   Diff d64 = diff(out.logits, exp.at("logits_f64"));
   EXPECT_LE(d64.max_abs, 1e-5 * d64.max_ref);
   std::printf("%s sdpa: max|err| %.3g vs f32 sdpa, %.3g vs f64\n", GetParam().name, e, d64.max_abs);
@@ -98,7 +99,7 @@ TEST_P(DecoderFixture, CachedDecodingEqualsFullForward) {
       // one by one (the same happens in Python).
       for (int64_t b = 0; b < in.input_ids.size(0); ++b) {
         if (in.attention_mask.at({b, t}) == 0) continue;
-        EXPECT_LE(max_abs_diff(o.logits.select(0, b).select(0, 0), full.logits.select(0, b).select(0, t)), 1e-4)
+        EXPECT_TRUE(allclose(o.logits.select(0, b).select(0, 0), full.logits.select(0, b).select(0, t)))
             << attn << " step " << t << " row " << b;
       }
     }
@@ -111,7 +112,7 @@ TEST_P(DecoderFixture, LogitsToKeep) {
   in.logits_to_keep = 1;
   ModelOutput out = model->forward(in);
   ASSERT_EQ(out.logits.size(1), 1);
-  EXPECT_LE(max_abs_diff(out.logits.select(1, 0), exp.at("logits_sdpa").select(1, 6)), 1e-4);
+  EXPECT_TRUE(allclose(out.logits.select(1, 0), exp.at("logits_sdpa").select(1, 6)));
 }
 
 // Half-precision folders run in their own dtype (Python's torch_dtype="auto"). The bound is HF's
@@ -173,7 +174,7 @@ TEST_P(DecoderFixture, HeadMaskAs451) {
     auto model = load_model(folder("model"), GetParam().cls, attn);
     ModelInputs in = inputs();
     in.head_mask = hf451.at("head_mask");
-    EXPECT_LE(max_abs_diff(model->forward(in).logits, hf451.at("head_mask_logits")), 1e-4) << attn;
+    EXPECT_TRUE(allclose(model->forward(in).logits, hf451.at("head_mask_logits"))) << attn;
   }
 }
 
@@ -202,6 +203,25 @@ TEST(GPT2Model, PruneHeads) {
   in.input_ids = Tensor::from_vector<int64_t>({5, 6, 7}, {1, 3});
   in.output_attentions = true;
   EXPECT_EQ(model->forward(in).attentions[0].size(1), 2);
+}
+
+// 4.51's Llama takes a 4-D attention mask as given (already additive, no causal mask added): the
+// causal + padding mask of the fixture's 2-D mask, passed as 4-D, gives HF's logits for the 2-D one.
+TEST(LlamaModel, FourDimensionalMaskIsUsedAsGiven) {
+  const auto exp = load_tensors(fixture("llama/expected.safetensors"));
+  for (const char* attn : {"eager", "sdpa"}) {
+    SCOPED_TRACE(attn);
+    auto model = load_model(fixture("llama/model"), "LlamaForCausalLM", attn);
+    ModelInputs in;
+    in.input_ids = exp.at("input_ids");
+    const Tensor mask2d = exp.at("attention_mask");
+    in.attention_mask = nn::causal_attention_mask(mask2d, mask2d.size(0), mask2d.size(1), 0, DType::Float32);
+    ASSERT_EQ(in.attention_mask.dim(), 4);
+    EXPECT_LE(max_abs_diff(model->forward(in).logits, exp.at(std::string(attn) == "eager" ? "logits" : "logits_sdpa")),
+              1e-4);
+    in.attention_mask = Tensor::ones({1, 2, 3}, DType::Int64);  // 3-D: no Llama mask
+    EXPECT_THROW(model->forward(in), ShapeError);
+  }
 }
 
 TEST(LlamaConfig, DefaultsAndBadRope) {

@@ -144,6 +144,50 @@ TEST(HeadMask, ShapesAsGetHeadMask) {
   EXPECT_FALSE(nn::get_head_mask(Tensor(), 2, DType::Float32).defined());
 }
 
+// The one mask builder: sdpa drops an all-ones mask (the kernel applies causality), eager keeps
+// each model's 4.51 arithmetic.
+TEST(AttentionMask, PrepareAttentionMaskFollowsTheImplementation) {
+  using nn::AttentionImplementation;
+  using nn::EagerMaskStyle;
+  const Tensor ones = Tensor::ones({1, 3}, DType::Int64);
+  const Tensor padded = Tensor::from_vector<int64_t>({0, 1, 1}, {1, 3});
+  nn::AttentionMaskOptions o{.implementation = AttentionImplementation::sdpa, .is_causal = true, .batch = 1,
+                             .query_length = 3};
+  auto r = nn::prepare_attention_mask(ones, o);
+  EXPECT_FALSE(r.mask.defined());
+  EXPECT_TRUE(r.is_causal);
+  o.past_length = 2;  // 3 queries after 2 cached keys: the kernel's top-left causal mask is wrong
+  r = nn::prepare_attention_mask(Tensor::ones({1, 5}, DType::Int64), o);
+  ASSERT_TRUE(r.mask.defined());
+  EXPECT_EQ(shape_str(r.mask.sizes()), "[1, 1, 3, 5]");
+  EXPECT_EQ(r.mask.at({0, 0, 0, 2}), 0.0);  // query 0 sits at position 2
+  EXPECT_EQ(r.mask.at({0, 0, 0, 3}), nn::dtype_min(DType::Float32));
+  o.past_length = 0;
+  o.output_attentions = true;  // sdpa falls back to eager: the model's eager mask
+  o.eager_style = EagerMaskStyle::causal_plus_extended;
+  // GPT-2: causal and padding are separate terms, so a key both mask is min + min = -inf.
+  r = nn::prepare_attention_mask(Tensor::from_vector<int64_t>({1, 1, 0}, {1, 3}), o);
+  EXPECT_FALSE(r.is_causal);
+  const double mn = nn::dtype_min(DType::Float32);
+  EXPECT_EQ(r.mask.at({0, 0, 1, 1}), 0.0);
+  EXPECT_EQ(r.mask.at({0, 0, 0, 1}), mn);  // future only
+  EXPECT_EQ(r.mask.at({0, 0, 2, 2}), mn);  // padded only
+  EXPECT_TRUE(std::isinf(r.mask.at({0, 0, 0, 2})));
+  o.eager_style = EagerMaskStyle::cache_position;
+  r = nn::prepare_attention_mask(padded, o);
+  EXPECT_EQ(r.mask.at({0, 0, 0, 0}), mn);
+  EXPECT_EQ(r.mask.at({0, 0, 2, 1}), 0.0);
+  // cache_position style takes a 4-D mask as given; the extended style refuses it (4.51's BERT).
+  const Tensor four = Tensor::zeros({1, 1, 3, 3});
+  EXPECT_EQ(nn::prepare_attention_mask(four, o).mask.data_ptr(), four.data_ptr());
+  o.eager_style = EagerMaskStyle::extended;
+  EXPECT_THROW(nn::prepare_attention_mask(four, o), ValueError);
+  // Encoders under sdpa: no mask when nothing is padded, 0/min per key otherwise.
+  nn::AttentionMaskOptions enc{.implementation = AttentionImplementation::sdpa, .batch = 1, .query_length = 3};
+  EXPECT_FALSE(nn::prepare_attention_mask(ones, enc).mask.defined());
+  EXPECT_EQ(shape_str(nn::prepare_attention_mask(padded, enc).mask.sizes()), "[1, 1, 1, 3]");
+}
+
 Tensor wavy(const Shape& s, float phase) {
   std::vector<float> v(size_t(shape_numel(s)));
   for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(phase + 0.7f * float(i));
@@ -154,22 +198,24 @@ TEST(Attention, EagerAndSdpaAgreeWithGqaAndCausal) {
   Tensor q = wavy({1, 4, 3, 2}, 0), k = wavy({1, 2, 3, 2}, 1), v = wavy({1, 2, 3, 2}, 2);
   nn::AttentionOptions o;
   o.is_causal = true;
-  o.implementation = "eager";
+  o.implementation = nn::AttentionImplementation::eager;
   auto e = nn::attention_forward(q, k, v, o);
   ASSERT_TRUE(e.attn_weights.defined());
   EXPECT_EQ(e.attn_weights.at({0, 3, 0, 1}), 0.0);  // causal: query 0 never sees key 1
   EXPECT_NEAR(e.attn_weights.at({0, 3, 0, 0}), 1.0, 1e-6);
-  o.implementation = "sdpa";
+  o.implementation = nn::AttentionImplementation::sdpa;
   auto s = nn::attention_forward(q, k, v, o);
   EXPECT_FALSE(s.attn_weights.defined());
   auto a = e.attn_output.to_vector<float>(), b = s.attn_output.to_vector<float>();
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6);
   // Query heads 0 and 1 share kv head 0 (GQA): with equal queries they give equal outputs.
-  o.implementation = "flash_attention_2";
-  EXPECT_NO_THROW(nn::attention_forward(q, k, v, o));
-  o.implementation = "flex";
-  EXPECT_THROW(nn::attention_forward(q, k, v, o), UnsupportedError);
+  // The enum is parsed once from the config's string: only "eager" and "sdpa" run here (no silent
+  // flash_attention_2 mapping; modeling/attn_implementation.hpp gives 4.51's load-time errors).
+  EXPECT_EQ(nn::parse_attention_implementation("eager"), nn::AttentionImplementation::eager);
+  EXPECT_EQ(nn::parse_attention_implementation("sdpa"), nn::AttentionImplementation::sdpa);
+  EXPECT_THROW(nn::parse_attention_implementation("flash_attention_2"), ValueError);
+  EXPECT_THROW(nn::parse_attention_implementation("flex"), ValueError);
   EXPECT_THROW(nn::attention_forward(q, wavy({1, 3, 3, 2}, 0), wavy({1, 3, 3, 2}, 0), {}), ShapeError);
 }
 

@@ -127,14 +127,21 @@ inline std::vector<KernelLevel> levels() {
 }
 
 // Runs body once per kernel level this CPU has (scalar always), restoring the level afterwards.
+// A loop that ran no level (or skipped the scalar one) checked nothing: that fails.
 inline void for_each_level(const std::function<void()>& body) {
   const KernelLevel saved = transformers::kernel_level();
+  int ran = 0;
+  bool scalar = false;
   for (KernelLevel l : levels()) {
     transformers::force_kernel_level(l);
     SCOPED_TRACE(std::string("kernel level ") + transformers::kernel_level_name(l));
     body();
+    ++ran;
+    scalar = scalar || l == KernelLevel::Scalar;
   }
   transformers::force_kernel_level(saved);
+  EXPECT_GE(ran, 1) << "no kernel level ran";
+  EXPECT_TRUE(scalar) << "the scalar kernel level did not run";
 }
 
 inline const std::vector<DType>& float_dtypes() {

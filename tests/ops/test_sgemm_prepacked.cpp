@@ -42,11 +42,13 @@ double gamma(int64_t n) {
   return double(n) * u / (1.0 - double(n) * u);
 }
 
-// Levels with an own GEMM (AVX-512, AVX2) this CPU has.
+// Levels with an own GEMM (AVX-512, AVX2) this CPU has. A CPU with AVX2 must yield at least one:
+// a loop over none would check nothing and pass.
 std::vector<KernelLevel> own_levels() {
   std::vector<KernelLevel> out;
   for (KernelLevel l : levels())
     if (l != KernelLevel::Scalar) out.push_back(l);
+  if (transformers::cpu_features().avx2) EXPECT_FALSE(out.empty()) << "CPU has AVX2 but no own-GEMM level ran";
   return out;
 }
 

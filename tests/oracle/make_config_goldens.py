@@ -5,10 +5,13 @@ Writes tests/data/modeling/config/:
   class_defaults.json     {model_type: what <Arch>Config() adds to / changes in the base defaults}
   saved/<name>.json       config.json as 4.51 save_pretrained writes it, from the inputs in cases.json
   cases.json              {name: {"input": <config dict>, "overrides": {...}, "unused": {...}}}
+  default_constructed/<type>_{diff,full}.json  <Arch>Config().to_json_string(use_diff=...)
+  saved_model/llama_no_head_dim.json  config.json of model.save_pretrained for that case's input
   generation/<name>.json  generation_config.json as 4.51 writes it
 """
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -44,6 +47,14 @@ for cls in (BertConfig, GPT2Config, LlamaConfig):
         "defaults": {k: v for k, v in d.items() if k not in base or v != base[k]},
     }
 dump(class_defaults, os.path.join(OUT, "class_defaults.json"))
+
+# <Arch>Config().to_json_string() with and without use_diff, for every model type the library ships.
+os.makedirs(os.path.join(OUT, "default_constructed"), exist_ok=True)
+for cls in (BertConfig, GPT2Config, LlamaConfig):
+    for use_diff in (True, False):
+        name = f"{cls.model_type}_{'diff' if use_diff else 'full'}.json"
+        with open(os.path.join(OUT, "default_constructed", name), "w") as f:
+            f.write(cls().to_json_string(use_diff=use_diff))
 
 cases = {}
 
@@ -86,7 +97,30 @@ c = LlamaConfig(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_a
 case("llama_4x", json.loads(c.to_json_string(use_diff=True)))
 case("unknown_type_keys", {"model_type": "bert", "hidden_size": 16, "some_new_key": [1, 2.5, None],
                            "nested": {"b": 1, "a": {"z": 0, "y": 1e-05}}, "transformers_version": "9.9.9"})
+# Partial configs: what __init__ derives (Llama's head_dim, num_key_value_heads, rope_type) is saved.
+case("llama_type_only", {"model_type": "llama"})
+case("gpt2_type_only", {"model_type": "gpt2"})
+case("bert_type_only", {"model_type": "bert"})
+no_head_dim = load("llama/model")
+del no_head_dim["head_dim"]
+case("llama_no_head_dim", no_head_dim)
+case("llama_null_sizes", {"model_type": "llama", "hidden_size": 48, "num_attention_heads": 6, "head_dim": None,
+                          "num_key_value_heads": None, "rope_scaling": {"type": "linear", "factor": 2.0}})
 dump(cases, os.path.join(OUT, "cases.json"))
+
+# The config.json `transformers-cli convert` must write for llama_no_head_dim: 4.51's
+# model.save_pretrained after from_pretrained of that folder.
+with tempfile.TemporaryDirectory() as d:
+    shutil.copy(os.path.join(FIX, "llama", "model", "model.safetensors"), d)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(no_head_dim, f)
+    out = os.path.join(d, "out")
+    transformers.AutoModelForCausalLM.from_pretrained(d).save_pretrained(out)
+    with open(os.path.join(out, "config.json")) as f:
+        text = f.read()
+os.makedirs(os.path.join(OUT, "saved_model"), exist_ok=True)
+with open(os.path.join(OUT, "saved_model", "llama_no_head_dim.json"), "w") as f:
+    f.write(text)
 
 # generation_config.json
 gen_cases = {}

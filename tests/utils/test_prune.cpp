@@ -1,8 +1,8 @@
 // prune_heads for BERT and GPT-2 against transformers 4.51 (tests/oracle/make_utils_goldens.py):
 // two successive calls ({0:[1,3],1:[0]} then {0:[1,2]}, head 1 already gone), the merged
 // config.pruned_heads, every tensor shape, logits after each call, save + reload, and the
-// equivalence with head_mask on the unpruned model. Logit tolerance 1e-4 absolute: float32 against
-// HF's float32 on logits of magnitude ~5 (the models' parity tests use the same bound).
+// equivalence with head_mask on the unpruned model. Logits at the suite's float32 parity tolerance
+// (tests/common/compare.hpp).
 #include "transformers/modeling/prune.hpp"
 #include "utils/utils_test_helpers.hpp"
 
@@ -10,8 +10,6 @@ using namespace transformers;
 using namespace utils_test;
 
 namespace {
-
-constexpr double kTol = 1e-4;
 
 json heads_json(const HeadsToPrune& h) {
   json j = json::object();
@@ -32,10 +30,10 @@ TEST_P(Prune, TwoCallsMatch451) {
   const ModelInputs in = fixture_inputs(arch());
   prune_heads(*model, {{0, {1, 3}}, {1, {0}}});
   EXPECT_EQ(heads_json(model->config().pruned_heads()), facts()["pruned_heads_after_first"]);
-  EXPECT_LE(max_abs_diff(model->forward(in).logits, gold("logits_pruned_1")), kTol);
+  EXPECT_TRUE(allclose(model->forward(in).logits, gold("logits_pruned_1")));
   prune_heads(*model, {{0, {1, 2}}});
   EXPECT_EQ(heads_json(model->config().pruned_heads()), facts()["pruned_heads"]);
-  EXPECT_LE(max_abs_diff(model->forward(in).logits, gold("logits_pruned")), kTol);
+  EXPECT_TRUE(allclose(model->forward(in).logits, gold("logits_pruned")));
   const json& shapes = facts()["pruned_shapes"];
   auto sd = model->state_dict();
   EXPECT_EQ(sd.size(), shapes.size());
@@ -64,7 +62,7 @@ TEST_P(Prune, SavedCheckpointReloadsPruned) {
   EXPECT_TRUE(back->loading_info().missing_keys.empty());
   EXPECT_TRUE(back->loading_info().mismatched_keys.empty());
   EXPECT_EQ(heads_json(back->config().pruned_heads()), facts()["reloaded_pruned_heads"]);
-  EXPECT_LE(max_abs_diff(back->forward(fixture_inputs(arch())).logits, gold("logits_pruned_reloaded")), kTol);
+  EXPECT_TRUE(allclose(back->forward(fixture_inputs(arch())).logits, gold("logits_pruned_reloaded")));
 }
 
 TEST_P(Prune, HeadMaskLogitsMatch451AndEqualPruning) {
@@ -72,12 +70,12 @@ TEST_P(Prune, HeadMaskLogitsMatch451AndEqualPruning) {
   ModelInputs in = fixture_inputs(arch());
   in.head_mask = goldens().at("head_mask.input2d");
   const Tensor masked = model->forward(in).logits;
-  EXPECT_LE(max_abs_diff(masked, gold("logits_head_mask")), kTol);
+  EXPECT_TRUE(allclose(masked, gold("logits_head_mask")));
   in.head_mask = goldens().at("head_mask.input1d");
-  EXPECT_LE(max_abs_diff(model->forward(in).logits, gold("logits_head_mask_1d")), kTol);
+  EXPECT_TRUE(allclose(model->forward(in).logits, gold("logits_head_mask_1d")));
   // the head mask zeroes exactly the heads pruned in TwoCallsMatch451: same logits
   prune_heads(*model, {{0, {1, 2, 3}}, {1, {0}}});
-  EXPECT_LE(max_abs_diff(model->forward(fixture_inputs(arch())).logits, masked), 1e-5);
+  EXPECT_TRUE(allclose(model->forward(fixture_inputs(arch())).logits, masked, {.atol = 1e-5}));
 }
 
 TEST_P(Prune, BadRequestsChangeNothing) {

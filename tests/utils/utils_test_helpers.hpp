@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "common/compare.hpp"
 #include "transformers/io/safetensors.hpp"
 #include "transformers/modeling/auto.hpp"
 
@@ -52,18 +53,9 @@ inline const json& fixture_facts() {
   return j;
 }
 
-// max |a - b| (inf when shapes differ or a value is NaN).
-inline double max_abs_diff(const Tensor& a, const Tensor& b) {
-  if (a.sizes() != b.sizes()) return INFINITY;
-  auto x = a.to_vector<double>(), y = b.to_vector<double>();
-  double m = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double e = std::fabs(x[i] - y[i]);
-    if (std::isnan(e)) return INFINITY;
-    m = std::max(m, e);
-  }
-  return m;
-}
+// Comparisons: the suite's one helper (tests/common/compare.hpp).
+using testcmp::allclose;
+using testcmp::max_abs_diff;
 // exact equality of values (and shape); -inf == -inf counts as equal
 inline bool same_values(const Tensor& a, const Tensor& b) {
   if (a.sizes() != b.sizes()) return false;

@@ -25,6 +25,12 @@
 namespace transformers::cli {
 namespace {
 
+// Bounds of bench's sizes (docs/reliability.md): far above any benchmark, far below a wrap of
+// batch x (prompt + gen) token ids or cache rows.
+constexpr int64_t kBenchMaxBatch = 1 << 16;
+constexpr int64_t kBenchMaxTokens = 1 << 24;
+constexpr int64_t kBenchMaxReps = 1000000;
+
 struct BenchArgs {
   ModelArgs m;
   int64_t batch = 1;
@@ -232,10 +238,13 @@ REGISTER_COMMAND("bench", "measure load time, memory, prefill/decode or forward 
   a->m.dtype = "auto";  // bench the weights as stored unless asked otherwise
   a->m.add_to(app);
   app.get_option("--model")->required(false);  // --peaks alone needs no model
-  app.add_option("--batch", a->batch, "rows per forward")->capture_default_str();
-  app.add_option("--prompt-len", a->prompt_len, "prompt tokens per row (encoders: sequence length)")->capture_default_str();
-  app.add_option("--gen-len", a->gen_len, "greedy decode steps (causal LMs)")->capture_default_str();
-  app.add_option("--reps", a->reps, "timed repetitions after one warm-up; the best is reported")->capture_default_str();
+  // Explicit bounds: batch x (prompt + gen) sizes the ids and the preallocated KV cache.
+  app.add_option("--batch", a->batch, "rows per forward")->capture_default_str()->check(IntRange(1, kBenchMaxBatch));
+  app.add_option("--prompt-len", a->prompt_len, "prompt tokens per row (encoders: sequence length)")
+      ->capture_default_str()->check(IntRange(1, kBenchMaxTokens));
+  app.add_option("--gen-len", a->gen_len, "greedy decode steps (causal LMs)")->capture_default_str()->check(IntRange(0, kBenchMaxTokens));
+  app.add_option("--reps", a->reps, "timed repetitions after one warm-up; the best is reported")
+      ->capture_default_str()->check(IntRange(1, kBenchMaxReps));
   app.add_flag("--json", a->as_json, "print one JSON object");
   app.add_flag("--peaks", a->peaks, "also measure triad bandwidth, float32 FMA peak and GEMM (alone: only these)");
   return [a] { return run_bench(*a); };

@@ -1,4 +1,5 @@
 // transformers-cli convert: from_pretrained then save_pretrained with the given layout options.
+#include "int_options.hpp"
 #include "model_options.hpp"
 
 namespace transformers::cli {
@@ -6,7 +7,11 @@ namespace {
 
 // "30KB", "5GB" or a number of bytes, as save_pretrained's max_shard_size takes them.
 std::variant<int64_t, std::string> shard_size_arg(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return int64_t(std::stoll(s));
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
+    if (auto v = parse_int(s, 0, INT64_MAX)) return *v;
+    throw CLI::ValidationError("--max-shard-size", "expected a number of bytes in [0, " + std::to_string(INT64_MAX) +
+                                                       "] or a size such as 5GB, found '" + s + "'");
+  }
   return s;
 }
 

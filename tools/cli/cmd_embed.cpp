@@ -10,6 +10,7 @@
 
 #include "model_options.hpp"
 #include "transformers/hub/hub.hpp"
+#include "transformers/io/json_file.hpp"
 #include "transformers/tokenizers/auto_tokenizer.hpp"
 
 namespace transformers::cli {
@@ -32,14 +33,9 @@ std::string default_model_path() {
 std::optional<size_t> max_seq_length(const Source& src) {
   const auto file = hub::resolve_file(src.path, "sentence_bert_config.json", src.hub);
   if (!file) return std::nullopt;
-  std::ifstream in(*file);
-  if (!in) return std::nullopt;
-  try {
-    auto j = json::parse(in);
-    if (j.contains("max_seq_length") && j["max_seq_length"].is_number_integer()) return j["max_seq_length"].get<size_t>();
-  } catch (const json::exception&) {
-    throw FormatError("'" + *file + "': not valid JSON");
-  }
+  const auto j = io::read_json_file(*file, {.what = "sentence-transformers config"});
+  if (j.is_object() && j.contains("max_seq_length") && j["max_seq_length"].is_number_unsigned())
+    return j["max_seq_length"].get<size_t>();
   return std::nullopt;
 }
 
@@ -54,7 +50,7 @@ REGISTER_COMMAND("embed", "sentence embeddings (mean pooling, L2-normalised) and
   app.add_option("--revision", *revision, "Hub branch, tag, commit or refs/pr/N of a repo id --model");
   app.add_option("texts", *texts, "sentences to embed")->required();
   app.add_flag("--json", *as_json, "print one JSON document");
-  app.add_option("--threads", *threads, "threads for computation (default: physical cores)");
+  app.add_option("--threads", *threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
   return [=] {
     apply_threads(*threads);
     const Source src = parse_source(model->empty() ? default_model_path() : *model, *revision);

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "int_options.hpp"
 #include "tokenizer_path.hpp"
 #include "transformers/generation/utils.hpp"
 #include "transformers/modeling/auto.hpp"
@@ -15,12 +16,20 @@ namespace {
 
 struct GenerateArgs {
   std::string model, revision, tokenizer, prompt, input_ids, attention_mask, early_stopping, eos_token_id;
-  std::optional<int64_t> max_new_tokens, min_new_tokens, top_k, num_beams, num_return_sequences, no_repeat_ngram_size;
-  std::optional<double> temperature, top_p, length_penalty, repetition_penalty;
+  GenerationOptions gen;  // the numeric generation flags are bound to its fields directly
   std::optional<uint64_t> seed;
   bool do_sample = false, as_json = false;
   int threads = 0;
 };
+
+// --max-new-tokens etc.: the flag is the generation key (generation_fields.hpp) in kebab case.
+template <typename T>
+CLI::Option* add_generation_option(CLI::App& app, const char* key, std::optional<T>& field) {
+  std::string flag = std::string("--") + key;
+  for (char& ch : flag)
+    if (ch == '_') ch = '-';
+  return app.add_option(flag, field);
+}
 
 std::vector<int32_t> to_i32(const std::vector<int64_t>& v) { return std::vector<int32_t>(v.begin(), v.end()); }
 
@@ -83,18 +92,8 @@ int run_generate(const GenerateArgs& a) {
   }
   auto model = AutoModelForCausalLM::from_pretrained(src.path, {.hub = src.hub});
 
-  GenerationOptions o;
-  o.max_new_tokens = a.max_new_tokens;
-  o.min_new_tokens = a.min_new_tokens;
+  GenerationOptions o = a.gen;
   if (a.do_sample) o.do_sample = true;
-  o.temperature = a.temperature;
-  o.top_k = a.top_k;
-  o.top_p = a.top_p;
-  o.num_beams = a.num_beams;
-  o.length_penalty = a.length_penalty;
-  o.num_return_sequences = a.num_return_sequences;
-  o.repetition_penalty = a.repetition_penalty;
-  o.no_repeat_ngram_size = a.no_repeat_ngram_size;
   if (!a.early_stopping.empty()) {
     if (a.early_stopping == "true") o.early_stopping = EarlyStopping::True;
     else if (a.early_stopping == "false") o.early_stopping = EarlyStopping::False;
@@ -107,8 +106,8 @@ int run_generate(const GenerateArgs& a) {
   o.tokenizer = tok ? &*tok : nullptr;
 
   // stream when one sequence comes out token by token and there is text to show
-  const bool stream = !a.as_json && tok && ids.size(0) == 1 && a.num_beams.value_or(1) == 1 &&
-                      a.num_return_sequences.value_or(1) == 1;
+  const bool stream = !a.as_json && tok && ids.size(0) == 1 && o.num_beams.value_or(1) == 1 &&
+                      o.num_return_sequences.value_or(1) == 1;
   std::optional<StdoutTextStreamer> streamer;
   if (stream) {
     streamer.emplace(*tok);
@@ -140,6 +139,8 @@ int run_generate(const GenerateArgs& a) {
   return 0;
 }
 
+// (a preprocessor directive cannot sit inside REGISTER_COMMAND's argument)
+#define GENERATION_OPTION(name) add_generation_option(app, #name, a->gen.name)
 REGISTER_COMMAND("generate", "generate tokens with a causal LM (greedy, sampling, beam search)", [](CLI::App& app) {
   auto a = std::make_shared<GenerateArgs>();
   app.add_option("--model", a->model, "model folder, file or Hub repo id org/name[@revision]")->required();
@@ -148,24 +149,26 @@ REGISTER_COMMAND("generate", "generate tokens with a causal LM (greedy, sampling
   app.add_option("--prompt", a->prompt, "prompt text (needs a tokenizer)");
   app.add_option("--input-ids", a->input_ids, "prompt ids, rows separated by ';'");
   app.add_option("--attention-mask", a->attention_mask, "attention mask for --input-ids (0 = left padding)");
-  app.add_option("--max-new-tokens", a->max_new_tokens);
-  app.add_option("--min-new-tokens", a->min_new_tokens);
+  constexpr int64_t kMax = INT64_MAX;
+  GENERATION_OPTION(max_new_tokens)->check(IntRange(1, kMax));
+  GENERATION_OPTION(min_new_tokens)->check(IntRange(0, kMax));
   app.add_flag("--do-sample", a->do_sample, "multinomial sampling");
-  app.add_option("--temperature", a->temperature);
-  app.add_option("--top-k", a->top_k);
-  app.add_option("--top-p", a->top_p);
-  app.add_option("--num-beams", a->num_beams);
+  GENERATION_OPTION(temperature);
+  GENERATION_OPTION(top_k)->check(IntRange(0, kMax));
+  GENERATION_OPTION(top_p);
+  GENERATION_OPTION(num_beams)->check(IntRange(1, kMax));
   app.add_option("--early-stopping", a->early_stopping, "true, false or never");
-  app.add_option("--length-penalty", a->length_penalty);
-  app.add_option("--num-return-sequences", a->num_return_sequences);
-  app.add_option("--repetition-penalty", a->repetition_penalty);
-  app.add_option("--no-repeat-ngram-size", a->no_repeat_ngram_size);
+  GENERATION_OPTION(length_penalty);
+  GENERATION_OPTION(num_return_sequences)->check(IntRange(1, kMax));
+  GENERATION_OPTION(repetition_penalty);
+  GENERATION_OPTION(no_repeat_ngram_size)->check(IntRange(0, kMax));
   app.add_option("--eos-token-id", a->eos_token_id, "eos id, or comma-separated ids");
-  app.add_option("--seed", a->seed, "seed of the sampling generator");
-  app.add_option("--threads", a->threads);
+  app.add_option("--seed", a->seed, "seed of the sampling generator")->check(SeedRange());
+  app.add_option("--threads", a->threads)->check(ThreadsRange());
   app.add_flag("--json", a->as_json, "print one JSON document");
   return [a] { return run_generate(*a); };
 });
+#undef GENERATION_OPTION
 
 }  // namespace
 }  // namespace transformers::cli

@@ -1,5 +1,7 @@
 // transformers-cli load-info: Python's output_loading_info for loading PATH into a class.
+#include "int_options.hpp"
 #include "model_options.hpp"
+#include "transformers/modeling/config_limits.hpp"
 
 namespace transformers::cli {
 namespace {
@@ -15,7 +17,7 @@ REGISTER_COMMAND("load-info", "missing / unexpected / mismatched keys of loading
   app.add_option("--model", *model, "model folder, checkpoint file or Hub repo id org/name[@revision]")->required();
   app.add_option("--revision", *revision, "Hub branch, tag, commit or refs/pr/N of a repo id --model");
   app.add_option("--model-class", *model_class, "Auto class or concrete class")->required();
-  app.add_option("--num-labels", *num_labels, "config override num_labels");
+  app.add_option("--num-labels", *num_labels, "config override num_labels")->check(IntRange(1, kMaxNumLabels));
   app.add_flag("--ignore-mismatched-sizes", *ignore, "re-initialise weights whose shapes differ");
   app.add_flag("--json", *as_json, "print one JSON document");
   // Capture as_json explicitly: the output is JSON either way, so the body never reads it, and an

@@ -10,20 +10,23 @@
 #include "cli_common.hpp"
 #include "model_options.hpp"
 #include "transformers/hub/push_to_hub.hpp"
+#include "transformers/io/json_file.hpp"
 
 namespace transformers::cli {
 namespace {
 
 // config.architectures[0] of a saved folder ("" when absent): names the default commit message.
 std::string architecture_of(const std::string& dir) {
-  std::ifstream f(std::filesystem::path(dir) / "config.json");
-  if (!f) return "";
+  const auto file = std::filesystem::path(dir) / "config.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return "";
   try {
-    auto j = nlohmann::json::parse(f);
-    if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
+    auto j = io::read_json_file(file, {.what = "config file", .max_bytes = io::kConfigJsonMaxBytes});
+    if (j.is_object() && j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
         j["architectures"][0].is_string())
       return j["architectures"][0].get<std::string>();
-  } catch (const std::exception&) {
+  } catch (const Error&) {
+    // an unreadable config only loses the default commit message; the upload reports the file
   }
   return "";
 }

@@ -1,4 +1,5 @@
 // transformers-cli resize: resize_token_embeddings then save_pretrained.
+#include "int_options.hpp"
 #include "model_options.hpp"
 #include "transformers/modeling/resize.hpp"
 
@@ -18,10 +19,10 @@ REGISTER_COMMAND("resize", "resize the token embeddings (and an untied LM head) 
   app.add_option("--output", *output, "folder to write")->required();
   app.add_option("--new-num-tokens", *new_num_tokens, "new vocabulary size (rows of the embedding)")
       ->required()
-      ->check(CLI::PositiveNumber);
-  auto* pad_opt = app.add_option("--pad-to-multiple-of", *pad, "round the size up to a multiple of M")->check(CLI::PositiveNumber);
+      ->check(IntRange(1, INT64_MAX));
+  auto* pad_opt = app.add_option("--pad-to-multiple-of", *pad, "round the size up to a multiple of M")->check(IntRange(1, INT64_MAX));
   app.add_flag("--no-mean-resizing", *no_mean, "initialise new rows with the model's init instead of the old rows' mean");
-  auto* seed_opt = app.add_option("--seed", *seed, "seed of the random initialisation of new rows");
+  auto* seed_opt = app.add_option("--seed", *seed, "seed of the random initialisation of new rows")->check(SeedRange());
   app.add_flag("--json", *as_json, "print {\"vocab_size\", \"output\"} as JSON");
   return [=] {
     auto model = args->load();

@@ -6,11 +6,16 @@
 #include <exception>
 #include <iostream>
 #include <new>
+#include <string>
+#include <vector>
 
 #include "cli_common.hpp"
+#include "stderr_hold.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/core/error.hpp"
+#include "transformers/core/logging.hpp"
 #include "transformers/core/parallel.hpp"
+#include "transformers/core/quote.hpp"
 
 using namespace transformers;
 
@@ -25,10 +30,13 @@ void print_usage(std::FILE* out) {
   std::fprintf(out, "\n  --version  print the version, kernels and CPU features\n  --help     this text\n");
 }
 
-int error_exit(const std::string& msg) {
-  std::fprintf(stderr, "error: %s\n", msg.c_str());
-  return 1;
+// The one `error: ` line: messages quote input (file bytes, keys, argv), so the whole text is made
+// one line of valid UTF-8 without control characters and of bounded length (core/quote.hpp).
+int error_line(const std::string& msg, int status) {
+  std::fprintf(stderr, "error: %s\n", one_line(msg).c_str());
+  return status;
 }
+int error_exit(const std::string& msg) { return error_line(msg, 1); }
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,24 +64,31 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForHelp& e) {
       return app.exit(e);  // prints help, status 0
     } catch (const CLI::ParseError& e) {
-      std::fprintf(stderr, "error: %s\n", e.what());
+      error_line(e.what(), 2);
       std::fprintf(stderr, "Run 'transformers-cli %s --help' for usage.\n", cmd.name.c_str());
       return 2;
     }
+    // Warnings printed before a failure would make its stderr more than the one error line.
+    cli::StderrHold hold;
     try {
-      return run();
+      const int status = run();
+      hold.release(true);
+      return status;
     } catch (const CLI::ParseError& e) {
-      std::fprintf(stderr, "error: %s\n", e.what());
-      return 2;
+      hold.release(false);
+      return error_line(e.what(), 2);
     } catch (const Error& e) {
+      hold.release(false);
       return error_exit(e.what());
     } catch (const std::bad_alloc&) {
+      hold.release(false);
       return error_exit("out of memory");
     } catch (const std::exception& e) {
+      hold.release(false);
       return error_exit(e.what());
     }
   }
-  std::fprintf(stderr, "error: unknown command '%s'\n", first.c_str());
+  error_line("unknown command " + quote_input(first), 2);
   print_usage(stderr);
   return 2;
 }

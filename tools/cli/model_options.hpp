@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli_common.hpp"
+#include "int_options.hpp"
 #include "source_path.hpp"
 #include "transformers/modeling/auto.hpp"
 
@@ -26,7 +27,7 @@ struct ModelArgs {
     app.add_option("--dtype", dtype, "auto, float32, float16 or bfloat16")->capture_default_str();
     app.add_option("--variant", variant, "weights variant (model.VARIANT.safetensors)");
     if (with_attn) app.add_option("--attn", attn, "attention implementation: eager or sdpa")->check(CLI::IsMember({"eager", "sdpa"}));
-    app.add_option("--threads", threads, "threads for computation (default: physical cores)");
+    app.add_option("--threads", threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
   }
 
   FromPretrainedOptions options() const {

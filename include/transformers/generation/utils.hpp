@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "transformers/core/tensor.hpp"
+#include "transformers/generation/generation_fields.hpp"
 #include "transformers/generation/logits_process.hpp"
 #include "transformers/generation/stopping_criteria.hpp"
 
@@ -30,9 +31,6 @@ class PreTrainedModel;
 class Cache;
 class Tokenizer;
 namespace ops { class Generator; }
-
-// Python's early_stopping: False, True or "never".
-enum class EarlyStopping { False, True, Never };
 
 // Python's streamers: put() first receives the prompt ([batch, len]), then the tokens chosen at
 // each step ([batch]); end() once generation is over. Beam search does not stream (as Python).
@@ -60,52 +58,17 @@ class CallbackStreamer : public BaseStreamer {
   bool prompt_seen_ = false;
 };
 
-// An id that may be given as "None" on purpose: `.pad_token_id = kNoneId` is Python's pad_token_id=None.
-using OptionalId = std::optional<int64_t>;
-inline const OptionalId kNoneId = std::nullopt;
-
-// Call-time keyword arguments of generate(); an option left empty keeps the model's default.
+// Call-time keyword arguments of generate(); an option left empty keeps the model's default. The
+// generation keys come from generation_fields.hpp (one row per key, in that order).
 struct GenerationOptions {
-  // ---- length ----
-  std::optional<int64_t> max_length;
-  std::optional<int64_t> max_new_tokens;
-  std::optional<int64_t> min_length;
-  std::optional<int64_t> min_new_tokens;
-  std::optional<EarlyStopping> early_stopping;
-  std::optional<double> max_time;
-  std::optional<std::vector<std::string>> stop_strings;
-  // ---- strategy ----
-  std::optional<bool> do_sample;
-  std::optional<int64_t> num_beams;
-  std::optional<bool> use_cache;
-  // ---- logits manipulation ----
-  std::optional<double> temperature;
-  std::optional<int64_t> top_k;
-  std::optional<double> top_p;
-  std::optional<double> min_p;
-  std::optional<double> typical_p;
-  std::optional<double> epsilon_cutoff;
-  std::optional<double> eta_cutoff;
-  std::optional<double> repetition_penalty;
-  std::optional<double> length_penalty;
-  std::optional<int64_t> no_repeat_ngram_size;
-  std::optional<std::vector<std::vector<int64_t>>> bad_words_ids;
-  std::optional<bool> renormalize_logits;
-  std::optional<OptionalId> forced_bos_token_id;
-  std::optional<std::vector<int64_t>> forced_eos_token_id;
-  std::optional<bool> remove_invalid_values;
-  std::optional<std::pair<int64_t, double>> exponential_decay_length_penalty;
-  std::optional<std::vector<int64_t>> suppress_tokens;
-  std::optional<std::vector<int64_t>> begin_suppress_tokens;
-  std::optional<SequenceBiasLogitsProcessor::SequenceBias> sequence_bias;
+  TRANSFORMERS_GENERATION_FIELD_TYPES
+#define TRANSFORMERS_GENERATION_OPTION(name, O, R, def, on_null) std::optional<O> name;
+  TRANSFORMERS_GENERATION_FIELDS_MAIN(TRANSFORMERS_GENERATION_OPTION)
   // ---- outputs ----
-  std::optional<int64_t> num_return_sequences;
   bool output_scores = false;  // processed scores of every step
   bool output_logits = false;  // raw logits of every step
-  // ---- special tokens (an empty vector for eos_token_id is Python's None) ----
-  std::optional<OptionalId> pad_token_id;
-  std::optional<OptionalId> bos_token_id;
-  std::optional<std::vector<int64_t>> eos_token_id;
+  TRANSFORMERS_GENERATION_FIELDS_TOKENS(TRANSFORMERS_GENERATION_OPTION)
+#undef TRANSFORMERS_GENERATION_OPTION
 
   // ---- not generation-config keys ----
   // The model's generation config as JSON (generation_config.json). Unset: taken from the model.
@@ -121,39 +84,11 @@ struct GenerationOptions {
 // GenerationConfig after merging defaults, the model's config and the options, and after 4.51's
 // length and special-token preparation (what generate() actually runs with).
 struct ResolvedGenerationConfig {
-  int64_t max_length = 20;
-  std::optional<int64_t> max_new_tokens;
-  int64_t min_length = 0;
-  std::optional<int64_t> min_new_tokens;
-  EarlyStopping early_stopping = EarlyStopping::False;
-  std::optional<double> max_time;
-  std::vector<std::string> stop_strings;
-  bool do_sample = false;
-  int64_t num_beams = 1;
-  bool use_cache = true;
-  double temperature = 1.0;
-  int64_t top_k = 50;
-  double top_p = 1.0;
-  std::optional<double> min_p;
-  double typical_p = 1.0;
-  double epsilon_cutoff = 0.0;
-  double eta_cutoff = 0.0;
-  double repetition_penalty = 1.0;
-  double length_penalty = 1.0;
-  int64_t no_repeat_ngram_size = 0;
-  std::optional<std::vector<std::vector<int64_t>>> bad_words_ids;
-  bool renormalize_logits = false;
-  OptionalId forced_bos_token_id;
-  std::vector<int64_t> forced_eos_token_id;  // empty = None
-  bool remove_invalid_values = false;
-  std::optional<std::pair<int64_t, double>> exponential_decay_length_penalty;
-  std::optional<std::vector<int64_t>> suppress_tokens;
-  std::optional<std::vector<int64_t>> begin_suppress_tokens;
-  std::optional<SequenceBiasLogitsProcessor::SequenceBias> sequence_bias;
-  int64_t num_return_sequences = 1;
-  OptionalId pad_token_id;            // after preparation: eos[0] when unset
-  OptionalId bos_token_id;
-  std::vector<int64_t> eos_token_id;  // empty = None
+  TRANSFORMERS_GENERATION_FIELD_TYPES
+#define TRANSFORMERS_GENERATION_RESOLVED(name, O, R, def, on_null) R name = def;
+  TRANSFORMERS_GENERATION_FIELDS(TRANSFORMERS_GENERATION_RESOLVED)
+#undef TRANSFORMERS_GENERATION_RESOLVED
+  // pad_token_id after preparation: eos[0] when unset.
 };
 
 struct GenerateOutput {

@@ -4,6 +4,7 @@
 // also resolves the model's attribute_map aliases ("n_embd" <-> "hidden_size" for GPT-2).
 // Model-specific defaults (the __init__ defaults of configuration_<arch>.py) are registered per
 // model_type by each models/<arch>/ folder, see register_config_class().
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -22,15 +23,27 @@ namespace transformers {
 
 using json = nlohmann::ordered_json;
 
+class PretrainedConfig;
+
 // What a models/<arch>/configuration_<arch>.cpp registers for its model_type.
 struct ConfigClassInfo {
   std::string model_type;          // "bert"
   std::string class_name;          // "BertConfig"
   json defaults;                   // model-specific keys with their __init__ defaults
   std::map<std::string, std::string> attribute_map;  // alias -> canonical key stored in JSON
+  // What <Arch>Config.__init__ derives from the other arguments (Llama: head_dim from hidden_size /
+  // num_attention_heads when None); runs once when a config of this type is constructed, so
+  // to_dict / save write the derived values as 4.51 does. Empty when the class derives nothing.
+  std::function<void(PretrainedConfig&)> derive_attributes;
+  // The base model's parameter count these config sizes imply (exact, in double so absurd sizes
+  // cannot overflow); from_pretrained compares it with the checkpoint before building anything.
+  // Empty: no check for this model type.
+  std::function<double(const PretrainedConfig&)> base_model_num_parameters;
 };
 void register_config_class(ConfigClassInfo info);
 const ConfigClassInfo* find_config_class(const std::string& model_type);
+// The model types with a registered config class, sorted.
+std::vector<std::string> registered_config_types();
 
 struct ConfigLoadOptions {
   // keyword overrides applied after loading (Python's **kwargs to from_pretrained)

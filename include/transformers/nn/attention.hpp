@@ -1,8 +1,10 @@
 #pragma once
 // The attention core every model shares, Hugging Face's ALL_ATTENTION_FUNCTIONS: "eager" (scores
 // and probabilities materialised, needed for output_attentions and head_mask) or "sdpa" (the fused
-// streaming kernel of ops/attention.hpp; "flash_attention_2" maps to it). Projections, rotary
-// embeddings and caching stay in each model's attention module, as in Python.
+// streaming kernel of ops/attention.hpp). The implementation is an enum a model picks once when it
+// is built (modeling/attn_implementation.hpp checks config._attn_implementation as 4.51 does), so
+// no forward compares strings. Projections, rotary embeddings and caching stay in each model's
+// attention module, as in Python.
 #include <optional>
 #include <string>
 
@@ -10,9 +12,17 @@
 
 namespace transformers::nn {
 
+// config._attn_implementation values this library runs.
+enum class AttentionImplementation { eager, sdpa };
+
+// "eager" / "sdpa".
+const char* attention_implementation_name(AttentionImplementation implementation);
+// "eager" -> eager, "sdpa" -> sdpa; anything else is a ValueError naming the valid values (the
+// model-level check in modeling/attn_implementation.hpp gives 4.51's messages first).
+AttentionImplementation parse_attention_implementation(const std::string& name);
+
 struct AttentionOptions {
-  // config._attn_implementation: "eager", "sdpa" or "flash_attention_2".
-  std::string implementation = "sdpa";
+  AttentionImplementation implementation = AttentionImplementation::sdpa;
   // Additive float mask (0 attend, dtype min masked) broadcastable to [B, H, Q, K]; may be undefined.
   Tensor attention_mask;
   // With no mask and Q > 1: causal, top-left aligned (torch's is_causal).
@@ -40,6 +50,7 @@ AttentionOutput attention_forward(const Tensor& query, const Tensor& key, const 
 Tensor repeat_kv(const Tensor& x, int64_t n_rep);
 
 // Whether a call with these options takes the eager path.
-bool uses_eager_attention(const std::string& implementation, bool output_attentions, bool has_head_mask);
+// (sdpa falls back to eager for output_attentions / head_mask, as Python does.)
+bool uses_eager_attention(AttentionImplementation implementation, bool output_attentions, bool has_head_mask);
 
 }  // namespace transformers::nn

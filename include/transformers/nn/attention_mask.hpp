@@ -3,10 +3,54 @@
 // modeling_attn_mask_utils, LlamaModel._prepare_4d_causal_attention_mask_with_cache_position).
 // All masks here are additive: 0 where a key is attended, finfo(dtype).min where it is not.
 #include <cstdint>
+#include <optional>
 
 #include "transformers/core/tensor.hpp"
+#include "transformers/nn/attention.hpp"
 
 namespace transformers::nn {
+
+// How a model's eager path folds padding and causality together. 4.51 builds these with different
+// helpers, which differ for masks that are not 0/1 and where both mask a key, so a model names its own.
+enum class EagerMaskStyle {
+  // ModuleUtilsMixin.get_extended_attention_mask: (1 - m) * min, causal models (1 - causal * m) * min (BERT).
+  extended,
+  // GPT-2: the layer's causal `bias` where() plus (1 - m) * min added on top: two terms, so a key
+  // both rules mask gets min + min = -inf.
+  causal_plus_extended,
+  // Llama's _prepare_4d_causal_attention_mask_with_cache_position: 0 where causal and m != 0, else
+  // min; a 4-D mask is taken as given (already additive).
+  cache_position,
+};
+
+struct AttentionMaskOptions {
+  // The model's implementation; output_attentions / head_mask make an sdpa model build eager masks
+  // (its attention falls back to eager then).
+  AttentionImplementation implementation = AttentionImplementation::sdpa;
+  bool output_attentions = false;
+  bool has_head_mask = false;
+  bool is_causal = false;  // decoder self-attention
+  int64_t batch = 1;
+  int64_t query_length = 1;
+  int64_t past_length = 0;  // cached keys before this call's queries
+  DType dtype = DType::Float32;        // the inputs' dtype (sdpa masks, cache_position masks)
+  std::optional<DType> eager_dtype;    // Python's self.dtype for extended-style masks (default: dtype)
+  EagerMaskStyle eager_style = EagerMaskStyle::extended;
+};
+
+// The additive mask handed to attention_forward (undefined: none) and whether the kernel must then
+// apply causality itself (is_causal).
+struct PreparedAttentionMask {
+  Tensor mask;
+  bool is_causal = false;
+};
+
+// The one mask builder every model calls. attention_mask: undefined (all ones), 2-D [b, keys] (1
+// attend, 0 pad), 3-D [b, from, to] (extended style) or 4-D additive (cache_position style).
+// sdpa with a 2-D or no mask follows _prepare_4d_(causal_)attention_mask_for_sdpa: nothing when no
+// key is padded and the kernel's own causal mask is exact (no past, or one query), else 0/min.
+// Eager builds the model's EagerMaskStyle. ValueError for other ranks.
+PreparedAttentionMask prepare_attention_mask(const Tensor& attention_mask, const AttentionMaskOptions& options);
 
 // torch.finfo(dtype).min: -3.4028e38 (float32), -65504 (float16), -3.3895e38 (bfloat16), float64's.
 double dtype_min(DType dtype);

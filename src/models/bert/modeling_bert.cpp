@@ -18,19 +18,17 @@ namespace transformers {
 using models_detail::flag;
 
 // ---------------------------------------------------------------- embeddings
-BertEmbeddings::BertEmbeddings(const PretrainedConfig& c) {
-  const int64_t hidden = c.hidden_size(), max_pos = c.get<int64_t>("max_position_embeddings");
-  std::optional<int64_t> pad;
-  if (c.has("pad_token_id") && !c.raw_at("pad_token_id").is_null()) pad = c.get<int64_t>("pad_token_id");
-  const std::string pet = c.get<std::string>("position_embedding_type", "absolute");
+BertEmbeddings::BertEmbeddings(const BertConfigView& c) {
+  const int64_t hidden = c.hidden_size, max_pos = c.max_position_embeddings;
+  const std::string& pet = c.position_embedding_type;
   if (pet != "absolute")
     throw UnsupportedError("BertEmbeddings: position_embedding_type '" + pet +
                            "' is not supported (only \"absolute\")");
-  word_embeddings = register_module("word_embeddings", std::make_shared<nn::Embedding>(c.vocab_size(), hidden, pad));
+  word_embeddings = register_module("word_embeddings", std::make_shared<nn::Embedding>(c.vocab_size, hidden, c.pad_token_id));
   position_embeddings = register_module("position_embeddings", std::make_shared<nn::Embedding>(max_pos, hidden));
   token_type_embeddings = register_module(
-      "token_type_embeddings", std::make_shared<nn::Embedding>(c.get<int64_t>("type_vocab_size"), hidden));
-  LayerNorm = register_module("LayerNorm", std::make_shared<nn::LayerNorm>(hidden, c.get<double>("layer_norm_eps")));
+      "token_type_embeddings", std::make_shared<nn::Embedding>(c.type_vocab_size, hidden));
+  LayerNorm = register_module("LayerNorm", std::make_shared<nn::LayerNorm>(hidden, c.layer_norm_eps));
   position_ids = Tensor::arange(max_pos).view({1, max_pos});
   token_type_ids = Tensor::zeros({1, max_pos}, DType::Int64);
   register_buffer("position_ids", &position_ids, /*persistent=*/false);
@@ -56,10 +54,10 @@ Tensor BertEmbeddings::forward(const Tensor& input_ids, const Tensor& tt_ids, co
 }
 
 // ---------------------------------------------------------------- attention
-BertSelfAttention::BertSelfAttention(std::shared_ptr<PretrainedConfig> config, int64_t idx)
-    : layer_idx(idx), config_(std::move(config)) {
-  const int64_t hidden = config_->hidden_size();
-  num_attention_heads = config_->num_attention_heads();
+BertSelfAttention::BertSelfAttention(const BertConfigView& c, int64_t idx)
+    : layer_idx(idx), is_decoder(c.is_decoder), attn_implementation(c.attn_implementation) {
+  const int64_t hidden = c.hidden_size;
+  num_attention_heads = c.num_attention_heads;
   if (num_attention_heads <= 0 || hidden % num_attention_heads != 0)
     throw ValueError("The hidden size (" + std::to_string(hidden) + ") is not a multiple of the number of attention heads (" +
                      std::to_string(num_attention_heads) + ")");
@@ -88,10 +86,9 @@ std::pair<Tensor, Tensor> BertSelfAttention::forward(const Tensor& h, const Tens
     return x.view({b, s, num_attention_heads, attention_head_size}).permute({0, 2, 1, 3});
   };
   Tensor q = heads(query->forward(h)), k = heads(key->forward(h)), v = heads(value->forward(h));
-  const bool is_decoder = config_->is_decoder();
   if (cache && is_decoder) std::tie(k, v) = cache->update(k, v, layer_idx);
   nn::AttentionOptions o;
-  o.implementation = config_->attn_implementation();
+  o.implementation = attn_implementation;
   o.attention_mask = mask;
   o.is_causal = is_decoder && !mask.defined() && s > 1;
   o.scaling = 1.0 / std::sqrt(double(attention_head_size));
@@ -102,10 +99,10 @@ std::pair<Tensor, Tensor> BertSelfAttention::forward(const Tensor& h, const Tens
   return {ctx, r.attn_weights};
 }
 
-BertSelfOutput::BertSelfOutput(const PretrainedConfig& c) {
-  dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size(), c.hidden_size()));
+BertSelfOutput::BertSelfOutput(const BertConfigView& c) {
+  dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size, c.hidden_size));
   LayerNorm = register_module("LayerNorm",
-                              std::make_shared<nn::LayerNorm>(c.hidden_size(), c.get<double>("layer_norm_eps")));
+                              std::make_shared<nn::LayerNorm>(c.hidden_size, c.layer_norm_eps));
 }
 
 Tensor BertSelfOutput::forward(const Tensor& h, const Tensor& input) const {
@@ -117,9 +114,9 @@ void BertSelfOutput::prune_dense_inputs(const Tensor& index) {
   replace_child("dense", dense);
 }
 
-BertAttention::BertAttention(std::shared_ptr<PretrainedConfig> config, int64_t idx) {
+BertAttention::BertAttention(const BertConfigView& config, int64_t idx) {
   self = register_module("self", std::make_shared<BertSelfAttention>(config, idx));
-  output = register_module("output", std::make_shared<BertSelfOutput>(*config));
+  output = register_module("output", std::make_shared<BertSelfOutput>(config));
 }
 
 std::pair<Tensor, Tensor> BertAttention::forward(const Tensor& h, const Tensor& mask, const Tensor& head_mask,
@@ -138,28 +135,28 @@ void BertAttention::prune_heads(const std::vector<int64_t>& heads) {
 }
 
 // ---------------------------------------------------------------- feed-forward, layer, encoder
-BertIntermediate::BertIntermediate(const PretrainedConfig& c) : intermediate_act_fn(c.get<std::string>("hidden_act")) {
-  dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size(), c.get<int64_t>("intermediate_size")));
+BertIntermediate::BertIntermediate(const BertConfigView& c) : intermediate_act_fn(c.hidden_act) {
+  dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size, c.intermediate_size));
 }
 
 Tensor BertIntermediate::forward(const Tensor& h) const { return ops::activation(dense->forward(h), intermediate_act_fn); }
 
-BertOutput::BertOutput(const PretrainedConfig& c) {
-  dense = register_module("dense", std::make_shared<nn::Linear>(c.get<int64_t>("intermediate_size"), c.hidden_size()));
+BertOutput::BertOutput(const BertConfigView& c) {
+  dense = register_module("dense", std::make_shared<nn::Linear>(c.intermediate_size, c.hidden_size));
   LayerNorm = register_module("LayerNorm",
-                              std::make_shared<nn::LayerNorm>(c.hidden_size(), c.get<double>("layer_norm_eps")));
+                              std::make_shared<nn::LayerNorm>(c.hidden_size, c.layer_norm_eps));
 }
 
 Tensor BertOutput::forward(const Tensor& h, const Tensor& input) const {
   return LayerNorm->forward(ops::add(dense->forward(h), input));
 }
 
-BertLayer::BertLayer(std::shared_ptr<PretrainedConfig> config, int64_t idx) {
-  if (config->get<bool>("add_cross_attention", false))
+BertLayer::BertLayer(const BertConfigView& config, int64_t idx) {
+  if (config.add_cross_attention)
     throw UnsupportedError("BertLayer: add_cross_attention=True (encoder-decoder BERT) is not supported");
   attention = register_module("attention", std::make_shared<BertAttention>(config, idx));
-  intermediate = register_module("intermediate", std::make_shared<BertIntermediate>(*config));
-  output = register_module("output", std::make_shared<BertOutput>(*config));
+  intermediate = register_module("intermediate", std::make_shared<BertIntermediate>(config));
+  output = register_module("output", std::make_shared<BertOutput>(config));
 }
 
 std::pair<Tensor, Tensor> BertLayer::forward(const Tensor& h, const Tensor& mask, const Tensor& head_mask,
@@ -168,46 +165,42 @@ std::pair<Tensor, Tensor> BertLayer::forward(const Tensor& h, const Tensor& mask
   return {output->forward(intermediate->forward(attn), attn), probs};
 }
 
-BertEncoder::BertEncoder(std::shared_ptr<PretrainedConfig> config) {
+BertEncoder::BertEncoder(const BertConfigView& config) {
   layer = register_module("layer", std::make_shared<nn::ModuleList<BertLayer>>());
-  for (int64_t i = 0; i < config->num_hidden_layers(); ++i) layer->push_back(std::make_shared<BertLayer>(config, i));
+  for (int64_t i = 0; i < config.num_hidden_layers; ++i) layer->push_back(std::make_shared<BertLayer>(config, i));
 }
 
 ModelOutput BertEncoder::forward(const Tensor& hidden, const Tensor& mask, const Tensor& head_mask_5d,
                                  bool output_attentions, bool output_hidden_states, Cache* cache) const {
-  ModelOutput out;
-  Tensor h = hidden;
-  for (size_t i = 0; i < layer->size(); ++i) {
-    if (output_hidden_states) out.hidden_states.push_back(h);
-    auto [next, probs] =
-        (*layer)[i].forward(h, mask, nn::layer_head_mask(head_mask_5d, int64_t(i)), output_attentions, cache);
-    h = next;
-    if (output_attentions) out.attentions.push_back(probs);
-  }
-  if (output_hidden_states) out.hidden_states.push_back(h);
-  out.last_hidden_state = h;
-  out.past_key_values = cache;
+  ModelOutput out = models_detail::run_layers(
+      *layer, hidden, output_hidden_states, output_attentions, [&](const BertLayer& l, int64_t i, const Tensor& h) {
+        return l.forward(h, mask, nn::layer_head_mask(head_mask_5d, i), output_attentions, cache);
+      });
+  models_detail::finish_hidden_states(out, out.last_hidden_state, output_hidden_states, cache);
   return out;
 }
 
-BertPooler::BertPooler(const PretrainedConfig& c) {
-  dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size(), c.hidden_size()));
+BertPooler::BertPooler(const BertConfigView& c) {
+  dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size, c.hidden_size));
 }
 
 Tensor BertPooler::forward(const Tensor& h) const { return ops::tanh(dense->forward(h.select(1, 0))); }
 
 // ---------------------------------------------------------------- models
+BertPreTrainedModel::BertPreTrainedModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name)
+    : PreTrainedModel(std::move(config)), config_view(BertConfigView::from_config(*config_, class_name)) {}
+
 void BertPreTrainedModel::init_weights(nn::Module& module) {
-  const double std = config().get<double>("initializer_range", 0.02);
+  const double std = config_view.initializer_range;
   if (nn::init_weights_normal(module, std)) return;
   if (auto* head = dynamic_cast<BertLMPredictionHead*>(&module)) head->bias().zero_();
 }
 
 BertModel::BertModel(std::shared_ptr<PretrainedConfig> config, bool add_pooling_layer)
-    : BertPreTrainedModel(std::move(config)) {
-  embeddings = register_module("embeddings", std::make_shared<BertEmbeddings>(*config_));
-  encoder = register_module("encoder", std::make_shared<BertEncoder>(config_));
-  if (add_pooling_layer) pooler = register_module("pooler", std::make_shared<BertPooler>(*config_));
+    : BertPreTrainedModel(std::move(config), "BertModel") {
+  embeddings = register_module("embeddings", std::make_shared<BertEmbeddings>(config_view));
+  encoder = register_module("encoder", std::make_shared<BertEncoder>(config_view));
+  if (add_pooling_layer) pooler = register_module("pooler", std::make_shared<BertPooler>(config_view));
   apply_config_pruned_heads(*this);  // a saved pruned checkpoint's shapes (Python: post_init)
 }
 
@@ -232,47 +225,44 @@ ModelOutput BertModel::forward(const ModelInputs& in) {
   const int64_t past = cache ? cache->get_seq_length(0) : 0;
 
   Tensor emb = embeddings->forward(in.input_ids, in.token_type_ids, in.position_ids, in.inputs_embeds, past);
-  Tensor mask = in.attention_mask;
+  const Tensor& mask = in.attention_mask;
   if (mask.defined() && (mask.dim() < 2 || mask.size(0) != shape.batch))
     throw ShapeError("BertModel: attention_mask must start with the batch size " + std::to_string(shape.batch) +
                      ", found " + shape_str(mask.sizes()));
-  const bool use_sdpa_masks =
-      c.attn_implementation() != "eager" && !in.head_mask.defined() && !output_attentions;
-  Tensor ext;
-  if (use_sdpa_masks && (!mask.defined() || mask.dim() == 2)) {
-    // _prepare_4d_(causal_)attention_mask_for_sdpa: no mask at all when nothing is masked (the
-    // kernel then runs causal itself for decoders), otherwise the same 0/min values as eager.
-    const bool all_ones = nn::mask_is_all_ones(mask);
-    if (is_decoder) {
-      if (!(all_ones && (shape.seq == 1 || past == 0)))
-        ext = nn::causal_attention_mask(mask, shape.batch, shape.seq, past, emb.dtype());
-    } else if (!all_ones) {
-      ext = nn::padding_attention_mask(mask, emb.dtype());
-    }
-  } else {
-    if (!mask.defined()) mask = Tensor::ones({shape.batch, shape.seq + past}, DType::Int64);
-    ext = nn::get_extended_attention_mask(mask, shape.seq, is_decoder, param_dtype());
-  }
-  Tensor head_mask = nn::get_head_mask(in.head_mask, c.num_hidden_layers(), param_dtype());
+  // sdpa with a 2-D mask: _prepare_4d_(causal_)attention_mask_for_sdpa; otherwise
+  // get_extended_attention_mask in self.dtype.
+  const DType dtype = models_detail::model_dtype(*this);
+  const Tensor ext = nn::prepare_attention_mask(mask, {.implementation = config_view.attn_implementation,
+                                                       .output_attentions = output_attentions,
+                                                       .has_head_mask = in.head_mask.defined(),
+                                                       .is_causal = is_decoder,
+                                                       .batch = shape.batch,
+                                                       .query_length = shape.seq,
+                                                       .past_length = past,
+                                                       .dtype = emb.dtype(),
+                                                       .eager_dtype = dtype,
+                                                       .eager_style = nn::EagerMaskStyle::extended})
+                         .mask;
+  Tensor head_mask = nn::get_head_mask(in.head_mask, c.num_hidden_layers(), dtype);
   ModelOutput out = encoder->forward(emb, ext, head_mask, output_attentions, output_hidden_states, cache);
   if (pooler) out.pooler_output = pooler->forward(out.last_hidden_state);
   return out;
 }
 
-BertPredictionHeadTransform::BertPredictionHeadTransform(const PretrainedConfig& c)
-    : transform_act_fn(c.get<std::string>("hidden_act")) {
-  dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size(), c.hidden_size()));
+BertPredictionHeadTransform::BertPredictionHeadTransform(const BertConfigView& c)
+    : transform_act_fn(c.hidden_act) {
+  dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size, c.hidden_size));
   LayerNorm = register_module("LayerNorm",
-                              std::make_shared<nn::LayerNorm>(c.hidden_size(), c.get<double>("layer_norm_eps")));
+                              std::make_shared<nn::LayerNorm>(c.hidden_size, c.layer_norm_eps));
 }
 
 Tensor BertPredictionHeadTransform::forward(const Tensor& h) const {
   return LayerNorm->forward(ops::activation(dense->forward(h), transform_act_fn));
 }
 
-BertLMPredictionHead::BertLMPredictionHead(const PretrainedConfig& c) {
+BertLMPredictionHead::BertLMPredictionHead(const BertConfigView& c) {
   transform = std::make_shared<BertPredictionHeadTransform>(c);
-  decoder = std::make_shared<nn::Linear>(c.hidden_size(), c.vocab_size(), /*bias=*/true);
+  decoder = std::make_shared<nn::Linear>(c.hidden_size, c.vocab_size, /*bias=*/true);
   // Python registers `bias` on the head before assigning it to decoder.bias: own parameter first.
   register_parameter("bias", &decoder->bias);
   register_module("transform", transform);
@@ -281,13 +271,14 @@ BertLMPredictionHead::BertLMPredictionHead(const PretrainedConfig& c) {
 
 Tensor BertLMPredictionHead::forward(const Tensor& h) const { return decoder->forward(transform->forward(h)); }
 
-BertOnlyMLMHead::BertOnlyMLMHead(const PretrainedConfig& c) {
+BertOnlyMLMHead::BertOnlyMLMHead(const BertConfigView& c) {
   predictions = register_module("predictions", std::make_shared<BertLMPredictionHead>(c));
 }
 
-BertForMaskedLM::BertForMaskedLM(std::shared_ptr<PretrainedConfig> config) : BertPreTrainedModel(std::move(config)) {
+BertForMaskedLM::BertForMaskedLM(std::shared_ptr<PretrainedConfig> config)
+    : BertPreTrainedModel(std::move(config), "BertForMaskedLM") {
   bert = register_module("bert", std::make_shared<BertModel>(config_, /*add_pooling_layer=*/false));
-  cls = register_module("cls", std::make_shared<BertOnlyMLMHead>(*config_));
+  cls = register_module("cls", std::make_shared<BertOnlyMLMHead>(config_view));
   // Constructed tied, as Python's post_init() leaves the model (PreTrainedModel::tie_weights re-ties
   // after loading).
   if (config_->tie_word_embeddings()) cls->predictions->decoder->weight = bert->embeddings->word_embeddings->weight;
@@ -300,10 +291,10 @@ ModelOutput BertForMaskedLM::forward(const ModelInputs& in) {
 }
 
 BertForSequenceClassification::BertForSequenceClassification(std::shared_ptr<PretrainedConfig> config)
-    : BertPreTrainedModel(std::move(config)) {
+    : BertPreTrainedModel(std::move(config), "BertForSequenceClassification") {
   bert = register_module("bert", std::make_shared<BertModel>(config_, true));
   classifier = register_module("classifier",
-                               std::make_shared<nn::Linear>(config_->hidden_size(), config_->num_labels()));
+                               std::make_shared<nn::Linear>(config_view.hidden_size, config_view.num_labels));
 }
 
 ModelOutput BertForSequenceClassification::forward(const ModelInputs& in) {
@@ -313,10 +304,10 @@ ModelOutput BertForSequenceClassification::forward(const ModelInputs& in) {
 }
 
 BertForTokenClassification::BertForTokenClassification(std::shared_ptr<PretrainedConfig> config)
-    : BertPreTrainedModel(std::move(config)) {
+    : BertPreTrainedModel(std::move(config), "BertForTokenClassification") {
   bert = register_module("bert", std::make_shared<BertModel>(config_, false));
   classifier = register_module("classifier",
-                               std::make_shared<nn::Linear>(config_->hidden_size(), config_->num_labels()));
+                               std::make_shared<nn::Linear>(config_view.hidden_size, config_view.num_labels));
 }
 
 ModelOutput BertForTokenClassification::forward(const ModelInputs& in) {

@@ -1,5 +1,6 @@
 // BertConfig (the __init__ defaults of configuration_bert.py, 4.51) and the Bert model classes in
 // the registry the Auto classes read.
+#include "../config_init.hpp"
 #include "transformers/models/bert/modeling_bert.hpp"
 
 namespace transformers {
@@ -24,6 +25,7 @@ void register_bert() {
                   {"position_embedding_type", "absolute"},
                   {"use_cache", true},
                   {"classifier_dropout", nullptr}};
+  cfg.base_model_num_parameters = models_detail::bert_base_model_num_parameters;
   register_config_class(std::move(cfg));
 
   auto reg = [](const char* cls, std::vector<std::string> autos, ModelFactory f) {

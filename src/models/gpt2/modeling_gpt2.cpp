@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "models/model_utils.hpp"
+#include "transformers/core/checked.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/nn/init.hpp"
@@ -44,23 +45,22 @@ Tensor shared_causal_bias(int64_t n) {
 
 }  // namespace
 
-GPT2Attention::GPT2Attention(std::shared_ptr<PretrainedConfig> config, int64_t idx)
-    : layer_idx(idx), config_(std::move(config)) {
-  const PretrainedConfig& c = *config_;
-  embed_dim = c.hidden_size();
-  num_heads = c.num_attention_heads();
+GPT2Attention::GPT2Attention(const GPT2ConfigView& c, int64_t idx)
+    : embed_dim(c.n_embd),
+      num_heads(c.n_head),
+      layer_idx(idx),
+      scale_attn_weights(c.scale_attn_weights),
+      scale_attn_by_inverse_layer_idx(c.scale_attn_by_inverse_layer_idx),
+      reorder_and_upcast_attn(c.reorder_and_upcast_attn),
+      attn_implementation(c.attn_implementation) {
   if (num_heads <= 0 || embed_dim % num_heads != 0)
     throw ValueError("`embed_dim` must be divisible by num_heads (got `embed_dim`: " + std::to_string(embed_dim) +
                      " and `num_heads`: " + std::to_string(num_heads) + ").");
   head_dim = embed_dim / num_heads;
   split_size = embed_dim;
-  scale_attn_weights = c.get<bool>("scale_attn_weights", true);
-  scale_attn_by_inverse_layer_idx = c.get<bool>("scale_attn_by_inverse_layer_idx", false);
-  reorder_and_upcast_attn = c.get<bool>("reorder_and_upcast_attn", false);
-  c_attn = register_module("c_attn", std::make_shared<nn::Conv1D>(3 * embed_dim, embed_dim));
+  c_attn = register_module("c_attn", std::make_shared<nn::Conv1D>(checked_mul(3, embed_dim, "GPT2Attention: 3 * n_embd"), embed_dim));
   c_proj = register_module("c_proj", std::make_shared<nn::Conv1D>(embed_dim, embed_dim));
-  const int64_t max_positions = c.get<int64_t>("max_position_embeddings", 1024);
-  bias = shared_causal_bias(max_positions);
+  bias = shared_causal_bias(c.n_positions);
   masked_bias = Tensor::scalar(-1e4, DType::Float32);
   register_buffer("bias", &bias, /*persistent=*/false);
   register_buffer("masked_bias", &masked_bias, /*persistent=*/false);
@@ -93,7 +93,7 @@ std::pair<Tensor, Tensor> GPT2Attention::forward(const Tensor& h, const Tensor& 
   if (cache) std::tie(k, v) = cache->update(k, v, layer_idx);
 
   nn::AttentionOptions o;
-  o.implementation = config_->attn_implementation();
+  o.implementation = attn_implementation;
   o.attention_mask = mask;
   o.is_causal = is_causal;
   o.head_mask = head_mask;
@@ -112,24 +112,19 @@ std::pair<Tensor, Tensor> GPT2Attention::forward(const Tensor& h, const Tensor& 
   return {c_proj->forward(out), r.attn_weights};
 }
 
-GPT2MLP::GPT2MLP(int64_t inner, const PretrainedConfig& c) : act(c.get<std::string>("activation_function")) {
-  c_fc = register_module("c_fc", std::make_shared<nn::Conv1D>(inner, c.hidden_size()));
-  c_proj = register_module("c_proj", std::make_shared<nn::Conv1D>(c.hidden_size(), inner));
+GPT2MLP::GPT2MLP(int64_t inner, const GPT2ConfigView& c) : act(c.activation_function) {
+  c_fc = register_module("c_fc", std::make_shared<nn::Conv1D>(inner, c.n_embd));
+  c_proj = register_module("c_proj", std::make_shared<nn::Conv1D>(c.n_embd, inner));
 }
 
 Tensor GPT2MLP::forward(const Tensor& x) const { return c_proj->forward(ops::activation(c_fc->forward(x), act)); }
 
-GPT2Block::GPT2Block(std::shared_ptr<PretrainedConfig> config, int64_t idx) {
-  const PretrainedConfig& c = *config;
-  if (c.get<bool>("add_cross_attention", false))
-    throw UnsupportedError("GPT2Block: add_cross_attention=True is not supported");
-  const int64_t hidden = c.hidden_size();
-  const int64_t n_inner = c.get<int64_t>("n_inner", 0);
-  const double eps = c.get<double>("layer_norm_epsilon");
-  ln_1 = register_module("ln_1", std::make_shared<nn::LayerNorm>(hidden, eps));
-  attn = register_module("attn", std::make_shared<GPT2Attention>(config, idx));
-  ln_2 = register_module("ln_2", std::make_shared<nn::LayerNorm>(hidden, eps));
-  mlp = register_module("mlp", std::make_shared<GPT2MLP>(n_inner > 0 ? n_inner : 4 * hidden, c));
+GPT2Block::GPT2Block(const GPT2ConfigView& c, int64_t idx) {
+  if (c.add_cross_attention) throw UnsupportedError("GPT2Block: add_cross_attention=True is not supported");
+  ln_1 = register_module("ln_1", std::make_shared<nn::LayerNorm>(c.n_embd, c.layer_norm_epsilon));
+  attn = register_module("attn", std::make_shared<GPT2Attention>(c, idx));
+  ln_2 = register_module("ln_2", std::make_shared<nn::LayerNorm>(c.n_embd, c.layer_norm_epsilon));
+  mlp = register_module("mlp", std::make_shared<GPT2MLP>(c.n_inner, c));
 }
 
 std::pair<Tensor, Tensor> GPT2Block::forward(const Tensor& x, const Tensor& mask, bool is_causal,
@@ -139,22 +134,25 @@ std::pair<Tensor, Tensor> GPT2Block::forward(const Tensor& x, const Tensor& mask
   return {ops::add(mlp->forward(ln_2->forward(h)), h), probs};
 }
 
+GPT2PreTrainedModel::GPT2PreTrainedModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name)
+    : PreTrainedModel(std::move(config)), config_view(GPT2ConfigView::from_config(*config_, class_name)) {}
+
 void GPT2PreTrainedModel::init_weights(nn::Module& module) {
-  const double std = config().get<double>("initializer_range", 0.02);
+  const double std = config_view.initializer_range;
   nn::init_weights_normal(module, std);
   // GPT-2 scales the residual projections by 1/sqrt(2 * n_layer) (named "c_proj.weight").
-  const double scaled = std / std::sqrt(2.0 * double(config().num_hidden_layers()));
+  const double scaled = std / std::sqrt(2.0 * double(config_view.n_layer));
   if (auto* a = dynamic_cast<GPT2Attention*>(&module)) ops::normal_(a->c_proj->weight, 0.0, scaled, ops::default_generator());
   if (auto* m = dynamic_cast<GPT2MLP*>(&module)) ops::normal_(m->c_proj->weight, 0.0, scaled, ops::default_generator());
 }
 
-GPT2Model::GPT2Model(std::shared_ptr<PretrainedConfig> config) : GPT2PreTrainedModel(std::move(config)) {
-  const PretrainedConfig& c = *config_;
-  wte = register_module("wte", std::make_shared<nn::Embedding>(c.vocab_size(), c.hidden_size()));
-  wpe = register_module("wpe", std::make_shared<nn::Embedding>(c.get<int64_t>("max_position_embeddings"), c.hidden_size()));
+GPT2Model::GPT2Model(std::shared_ptr<PretrainedConfig> config) : GPT2PreTrainedModel(std::move(config), "GPT2Model") {
+  const GPT2ConfigView& c = config_view;
+  wte = register_module("wte", std::make_shared<nn::Embedding>(c.vocab_size, c.n_embd));
+  wpe = register_module("wpe", std::make_shared<nn::Embedding>(c.n_positions, c.n_embd));
   h = register_module("h", std::make_shared<nn::ModuleList<GPT2Block>>());
-  for (int64_t i = 0; i < c.num_hidden_layers(); ++i) h->push_back(std::make_shared<GPT2Block>(config_, i));
-  ln_f = register_module("ln_f", std::make_shared<nn::LayerNorm>(c.hidden_size(), c.get<double>("layer_norm_epsilon")));
+  for (int64_t i = 0; i < c.n_layer; ++i) h->push_back(std::make_shared<GPT2Block>(c, i));
+  ln_f = register_module("ln_f", std::make_shared<nn::LayerNorm>(c.n_embd, c.layer_norm_epsilon));
   apply_config_pruned_heads(*this);  // a saved pruned checkpoint's shapes (Python: post_init)
 }
 
@@ -185,55 +183,42 @@ ModelOutput GPT2Model::forward(const ModelInputs& in) {
 
   Tensor mask2d = in.attention_mask;
   if (mask2d.defined()) mask2d = mask2d.reshape({shape.batch, -1});
-  Tensor mask;
-  bool is_causal = false;
-  if (!nn::uses_eager_attention(c.attn_implementation(), output_attentions, in.head_mask.defined())) {
-    // _prepare_4d_causal_attention_mask_for_sdpa: dropped when nothing is padded and the kernel's
-    // own causal mask is exact (no past, or a single query).
-    if (nn::mask_is_all_ones(mask2d) && (shape.seq == 1 || past == 0))
-      is_causal = true;
-    else
-      mask = nn::causal_attention_mask(mask2d, shape.batch, shape.seq, past, hidden.dtype());
-  } else {
-    // Eager: the layer applies the causal `bias` buffer with where(causal, w, min), then adds
-    // (1 - mask) * min. Adding the two 0/min masks gives the same scores, including the -inf
-    // where both mask a key.
-    mask = nn::causal_attention_mask(Tensor(), 1, shape.seq, past, param_dtype());
-    if (mask2d.defined()) {
-      Tensor pad = nn::get_extended_attention_mask(mask2d, shape.seq, /*is_decoder=*/false, param_dtype());
-      mask = ops::add(mask, pad);
-    }
-  }
-  Tensor head_mask = nn::get_head_mask(in.head_mask, c.num_hidden_layers(), param_dtype());
+  // sdpa: _prepare_4d_causal_attention_mask_for_sdpa. Eager: the layer's causal `bias` where() and
+  // (1 - mask) * min, kept as two added terms (EagerMaskStyle::causal_plus_extended).
+  const DType dtype = models_detail::model_dtype(*this);
+  const nn::PreparedAttentionMask mask =
+      nn::prepare_attention_mask(mask2d, {.implementation = config_view.attn_implementation,
+                                          .output_attentions = output_attentions,
+                                          .has_head_mask = in.head_mask.defined(),
+                                          .is_causal = true,
+                                          .batch = shape.batch,
+                                          .query_length = shape.seq,
+                                          .past_length = past,
+                                          .dtype = hidden.dtype(),
+                                          .eager_dtype = dtype,
+                                          .eager_style = nn::EagerMaskStyle::causal_plus_extended});
+  Tensor head_mask = nn::get_head_mask(in.head_mask, config_view.n_layer, dtype);
 
-  ModelOutput out;
-  for (size_t i = 0; i < h->size(); ++i) {
-    if (output_hidden_states) out.hidden_states.push_back(hidden);
-    auto [next, probs] = (*h)[i].forward(hidden, mask, is_causal, nn::layer_head_mask(head_mask, int64_t(i)),
-                                         output_attentions, cache);
-    hidden = next;
-    if (output_attentions) out.attentions.push_back(probs);
-  }
-  hidden = ln_f->forward(hidden);
-  if (output_hidden_states) out.hidden_states.push_back(hidden);
-  out.last_hidden_state = hidden;
-  out.past_key_values = cache;
+  ModelOutput out = models_detail::run_layers(
+      *h, hidden, output_hidden_states, output_attentions, [&](const GPT2Block& block, int64_t i, const Tensor& x) {
+        return block.forward(x, mask.mask, mask.is_causal, nn::layer_head_mask(head_mask, i), output_attentions, cache);
+      });
+  models_detail::finish_hidden_states(out, ln_f->forward(out.last_hidden_state), output_hidden_states, cache);
   return out;
 }
 
-GPT2LMHeadModel::GPT2LMHeadModel(std::shared_ptr<PretrainedConfig> config) : GPT2PreTrainedModel(std::move(config)) {
+GPT2LMHeadModel::GPT2LMHeadModel(std::shared_ptr<PretrainedConfig> config)
+    : GPT2PreTrainedModel(std::move(config), "GPT2LMHeadModel") {
   transformer = register_module("transformer", std::make_shared<GPT2Model>(config_));
-  lm_head = register_module("lm_head", std::make_shared<nn::Linear>(config_->hidden_size(), config_->vocab_size(), false));
+  lm_head = register_module("lm_head",
+                            std::make_shared<nn::Linear>(config_view.n_embd, config_view.vocab_size, false));
   // Constructed tied, as Python's post_init() leaves the model.
   if (config_->tie_word_embeddings()) lm_head->weight = transformer->wte->weight;
 }
 
 ModelOutput GPT2LMHeadModel::forward(const ModelInputs& in) {
   ModelOutput out = transformer->forward(in);
-  Tensor h = out.last_hidden_state;
-  if (in.logits_to_keep > 0 && in.logits_to_keep < h.size(1))
-    h = h.narrow(1, h.size(1) - in.logits_to_keep, in.logits_to_keep);
-  out.logits = lm_head->forward(h);
+  out.logits = lm_head->forward(models_detail::keep_last_positions(out.last_hidden_state, in.logits_to_keep));
   return out;
 }
 

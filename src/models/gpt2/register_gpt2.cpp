@@ -1,5 +1,6 @@
 // GPT2Config (the __init__ defaults and attribute_map of configuration_gpt2.py, 4.51) and the
 // GPT-2 model classes in the registry the Auto classes read.
+#include "../config_init.hpp"
 #include "transformers/models/gpt2/modeling_gpt2.hpp"
 
 namespace transformers {
@@ -36,6 +37,7 @@ void register_gpt2() {
                        {"max_position_embeddings", "n_positions"},
                        {"num_attention_heads", "n_head"},
                        {"num_hidden_layers", "n_layer"}};
+  cfg.base_model_num_parameters = models_detail::gpt2_base_model_num_parameters;
   register_config_class(std::move(cfg));
 
   register_model_class({"gpt2", "GPT2Model", {"AutoModel"}, [](auto c) { return std::make_shared<GPT2Model>(c); }});

@@ -1,5 +1,6 @@
 // LlamaConfig (the __init__ defaults of configuration_llama.py, 4.51) and the Llama model classes
 // in the registry the Auto classes read.
+#include "../config_init.hpp"
 #include "transformers/models/llama/modeling_llama.hpp"
 
 namespace transformers {
@@ -13,7 +14,7 @@ void register_llama() {
                   {"intermediate_size", 11008},
                   {"num_hidden_layers", 32},
                   {"num_attention_heads", 32},
-                  {"num_key_value_heads", nullptr},  // None -> num_attention_heads
+                  {"num_key_value_heads", 32},  // None -> num_attention_heads (derive_attributes)
                   {"hidden_act", "silu"},
                   {"max_position_embeddings", 2048},
                   {"initializer_range", 0.02},
@@ -29,7 +30,9 @@ void register_llama() {
                   {"attention_bias", false},
                   {"attention_dropout", 0.0},
                   {"mlp_bias", false},
-                  {"head_dim", nullptr}};  // None -> hidden_size / num_attention_heads
+                  {"head_dim", 128}};  // None -> hidden_size // num_attention_heads (derive_attributes)
+  cfg.derive_attributes = models_detail::llama_derive_attributes;
+  cfg.base_model_num_parameters = models_detail::llama_base_model_num_parameters;
   register_config_class(std::move(cfg));
 
   register_model_class({"llama", "LlamaModel", {"AutoModel"}, [](auto c) { return std::make_shared<LlamaModel>(c); }});

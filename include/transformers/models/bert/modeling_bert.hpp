@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "transformers/modeling/modeling_utils.hpp"
+#include "transformers/models/bert/configuration_bert.hpp"
 #include "transformers/nn/embedding.hpp"
 #include "transformers/nn/linear.hpp"
 #include "transformers/nn/normalization.hpp"
@@ -22,7 +23,7 @@ void register_bert();
 
 class BertEmbeddings : public nn::Module {
  public:
-  explicit BertEmbeddings(const PretrainedConfig& config);
+  explicit BertEmbeddings(const BertConfigView& config);
   Tensor forward(const Tensor& input_ids, const Tensor& token_type_ids, const Tensor& position_ids,
                  const Tensor& inputs_embeds, int64_t past_key_values_length) const;
   std::string name() const override { return "BertEmbeddings"; }
@@ -35,7 +36,7 @@ class BertEmbeddings : public nn::Module {
 
 class BertSelfAttention : public nn::Module {
  public:
-  BertSelfAttention(std::shared_ptr<PretrainedConfig> config, int64_t layer_idx);
+  BertSelfAttention(const BertConfigView& config, int64_t layer_idx);
   // attention_mask: additive [b, 1, q|1, k] (undefined: none); head_mask: this layer's [1, H, 1, 1].
   // Returns (context [b, s, all_head_size], probabilities or undefined).
   std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& attention_mask,
@@ -49,14 +50,13 @@ class BertSelfAttention : public nn::Module {
   int64_t attention_head_size;
   int64_t all_head_size;
   int64_t layer_idx;
-
- private:
-  std::shared_ptr<PretrainedConfig> config_;
+  bool is_decoder;
+  nn::AttentionImplementation attn_implementation;
 };
 
 class BertSelfOutput : public nn::Module {
  public:
-  explicit BertSelfOutput(const PretrainedConfig& config);
+  explicit BertSelfOutput(const BertConfigView& config);
   Tensor forward(const Tensor& hidden_states, const Tensor& input_tensor) const;
   std::string name() const override { return "BertSelfOutput"; }
   void prune_dense_inputs(const Tensor& index);
@@ -67,7 +67,7 @@ class BertSelfOutput : public nn::Module {
 
 class BertAttention : public nn::Module {
  public:
-  BertAttention(std::shared_ptr<PretrainedConfig> config, int64_t layer_idx);
+  BertAttention(const BertConfigView& config, int64_t layer_idx);
   std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& attention_mask, const Tensor& head_mask,
                                     bool output_attentions, Cache* cache) const;
   std::string name() const override { return "BertAttention"; }
@@ -81,7 +81,7 @@ class BertAttention : public nn::Module {
 
 class BertIntermediate : public nn::Module {
  public:
-  explicit BertIntermediate(const PretrainedConfig& config);
+  explicit BertIntermediate(const BertConfigView& config);
   Tensor forward(const Tensor& hidden_states) const;
   std::string name() const override { return "BertIntermediate"; }
   std::shared_ptr<nn::Linear> dense;
@@ -90,7 +90,7 @@ class BertIntermediate : public nn::Module {
 
 class BertOutput : public nn::Module {
  public:
-  explicit BertOutput(const PretrainedConfig& config);
+  explicit BertOutput(const BertConfigView& config);
   Tensor forward(const Tensor& hidden_states, const Tensor& input_tensor) const;
   std::string name() const override { return "BertOutput"; }
   std::shared_ptr<nn::Linear> dense;
@@ -99,7 +99,7 @@ class BertOutput : public nn::Module {
 
 class BertLayer : public nn::Module {
  public:
-  BertLayer(std::shared_ptr<PretrainedConfig> config, int64_t layer_idx);
+  BertLayer(const BertConfigView& config, int64_t layer_idx);
   std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& attention_mask, const Tensor& head_mask,
                                     bool output_attentions, Cache* cache) const;
   std::string name() const override { return "BertLayer"; }
@@ -110,7 +110,7 @@ class BertLayer : public nn::Module {
 
 class BertEncoder : public nn::Module {
  public:
-  explicit BertEncoder(std::shared_ptr<PretrainedConfig> config);
+  explicit BertEncoder(const BertConfigView& config);
   // Fills out.last_hidden_state, out.hidden_states (when asked), out.attentions (when asked).
   ModelOutput forward(const Tensor& hidden_states, const Tensor& attention_mask, const Tensor& head_mask_5d,
                       bool output_attentions, bool output_hidden_states, Cache* cache) const;
@@ -120,7 +120,7 @@ class BertEncoder : public nn::Module {
 
 class BertPooler : public nn::Module {
  public:
-  explicit BertPooler(const PretrainedConfig& config);
+  explicit BertPooler(const BertConfigView& config);
   Tensor forward(const Tensor& hidden_states) const;  // tanh(dense(hidden_states[:, 0]))
   std::string name() const override { return "BertPooler"; }
   std::shared_ptr<nn::Linear> dense;
@@ -129,9 +129,13 @@ class BertPooler : public nn::Module {
 // Shared by every Bert*PreTrainedModel: base_model_prefix "bert" and _init_weights.
 class BertPreTrainedModel : public PreTrainedModel {
  public:
-  using PreTrainedModel::PreTrainedModel;
+  // Reads the typed view once (and checks attn_implementation for `class_name`, as 4.51's
+  // PreTrainedModel.__init__ does).
+  BertPreTrainedModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name);
   std::string base_model_prefix() const override { return "bert"; }
   void init_weights(nn::Module& module) override;
+
+  const BertConfigView config_view;
 };
 
 class BertModel : public BertPreTrainedModel {
@@ -141,8 +145,6 @@ class BertModel : public BertPreTrainedModel {
   std::string name() const override { return "BertModel"; }
   nn::Module* get_input_embeddings() override { return embeddings->word_embeddings.get(); }
   void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& heads) override;
-  // The dtype of the parameters (Python's self.dtype, used for masks).
-  DType param_dtype() const { return embeddings->word_embeddings->weight.dtype(); }
 
   std::shared_ptr<BertEmbeddings> embeddings;
   std::shared_ptr<BertEncoder> encoder;
@@ -151,7 +153,7 @@ class BertModel : public BertPreTrainedModel {
 
 class BertPredictionHeadTransform : public nn::Module {
  public:
-  explicit BertPredictionHeadTransform(const PretrainedConfig& config);
+  explicit BertPredictionHeadTransform(const BertConfigView& config);
   Tensor forward(const Tensor& hidden_states) const;
   std::string name() const override { return "BertPredictionHeadTransform"; }
   std::shared_ptr<nn::Linear> dense;
@@ -161,7 +163,7 @@ class BertPredictionHeadTransform : public nn::Module {
 
 class BertLMPredictionHead : public nn::Module {
  public:
-  explicit BertLMPredictionHead(const PretrainedConfig& config);
+  explicit BertLMPredictionHead(const BertConfigView& config);
   Tensor forward(const Tensor& hidden_states) const;
   std::string name() const override { return "BertLMPredictionHead"; }
   std::shared_ptr<BertPredictionHeadTransform> transform;
@@ -175,7 +177,7 @@ class BertLMPredictionHead : public nn::Module {
 
 class BertOnlyMLMHead : public nn::Module {
  public:
-  explicit BertOnlyMLMHead(const PretrainedConfig& config);
+  explicit BertOnlyMLMHead(const BertConfigView& config);
   Tensor forward(const Tensor& sequence_output) const { return predictions->forward(sequence_output); }
   std::string name() const override { return "BertOnlyMLMHead"; }
   std::shared_ptr<BertLMPredictionHead> predictions;

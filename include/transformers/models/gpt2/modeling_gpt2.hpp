@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "transformers/modeling/modeling_utils.hpp"
+#include "transformers/models/gpt2/configuration_gpt2.hpp"
 #include "transformers/nn/embedding.hpp"
 #include "transformers/nn/linear.hpp"
 #include "transformers/nn/normalization.hpp"
@@ -20,7 +21,7 @@ void register_gpt2();
 
 class GPT2Attention : public nn::Module {
  public:
-  GPT2Attention(std::shared_ptr<PretrainedConfig> config, int64_t layer_idx);
+  GPT2Attention(const GPT2ConfigView& config, int64_t layer_idx);
   // mask: additive [b, 1, q, k] (for eager it already holds the causal part); undefined = none
   // (then causal when is_causal). Returns (output [b, s, embed_dim], probabilities or undefined).
   std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& mask, bool is_causal,
@@ -35,14 +36,12 @@ class GPT2Attention : public nn::Module {
   // 4.51 registers these non-persistent buffers (a bool causal mask [1, 1, n_positions, n_positions]
   // and the scalar -1e4); forward does not need them, but get_memory_footprint() counts them.
   Tensor bias, masked_bias;
-
- private:
-  std::shared_ptr<PretrainedConfig> config_;
+  nn::AttentionImplementation attn_implementation;
 };
 
 class GPT2MLP : public nn::Module {
  public:
-  GPT2MLP(int64_t intermediate_size, const PretrainedConfig& config);
+  GPT2MLP(int64_t intermediate_size, const GPT2ConfigView& config);
   Tensor forward(const Tensor& hidden_states) const;
   std::string name() const override { return "GPT2MLP"; }
   std::shared_ptr<nn::Conv1D> c_fc, c_proj;
@@ -51,7 +50,7 @@ class GPT2MLP : public nn::Module {
 
 class GPT2Block : public nn::Module {
  public:
-  GPT2Block(std::shared_ptr<PretrainedConfig> config, int64_t layer_idx);
+  GPT2Block(const GPT2ConfigView& config, int64_t layer_idx);
   std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& mask, bool is_causal,
                                     const Tensor& head_mask, bool output_attentions, Cache* cache) const;
   std::string name() const override { return "GPT2Block"; }
@@ -62,10 +61,14 @@ class GPT2Block : public nn::Module {
 
 class GPT2PreTrainedModel : public PreTrainedModel {
  public:
-  using PreTrainedModel::PreTrainedModel;
+  // Reads the typed view once (and checks attn_implementation for `class_name`, as 4.51's
+  // PreTrainedModel.__init__ does).
+  GPT2PreTrainedModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name);
   std::string base_model_prefix() const override { return "transformer"; }
   // _init_weights, including the c_proj.weight rescaling by 1/sqrt(2 * n_layer).
   void init_weights(nn::Module& module) override;
+
+  const GPT2ConfigView config_view;
 };
 
 class GPT2Model : public GPT2PreTrainedModel {
@@ -75,7 +78,6 @@ class GPT2Model : public GPT2PreTrainedModel {
   std::string name() const override { return "GPT2Model"; }
   nn::Module* get_input_embeddings() override { return wte.get(); }
   void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& heads) override;
-  DType param_dtype() const { return wte->weight.dtype(); }  // Python's self.dtype
 
   std::shared_ptr<nn::Embedding> wte, wpe;
   std::shared_ptr<nn::ModuleList<GPT2Block>> h;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "transformers/modeling/modeling_utils.hpp"
+#include "transformers/models/llama/configuration_llama.hpp"
 #include "transformers/nn/embedding.hpp"
 #include "transformers/nn/linear.hpp"
 #include "transformers/nn/mlp.hpp"
@@ -25,7 +26,7 @@ using LlamaRotaryEmbedding = nn::RotaryEmbedding;
 
 class LlamaAttention : public nn::Module {
  public:
-  LlamaAttention(std::shared_ptr<PretrainedConfig> config, int64_t layer_idx);
+  LlamaAttention(const LlamaConfigView& config, int64_t layer_idx);
   // cos/sin [b, s, head_dim] from the model's rotary embedding; mask additive [b, 1, q, k] or
   // undefined (then causal). Returns (output [b, s, hidden], probabilities or undefined).
   std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& cos, const Tensor& sin,
@@ -35,14 +36,12 @@ class LlamaAttention : public nn::Module {
   std::shared_ptr<nn::Linear> q_proj, k_proj, v_proj, o_proj;
   int64_t head_dim, num_heads, num_key_value_heads, layer_idx;
   double scaling;
-
- private:
-  std::shared_ptr<PretrainedConfig> config_;
+  nn::AttentionImplementation attn_implementation;
 };
 
 class LlamaDecoderLayer : public nn::Module {
  public:
-  LlamaDecoderLayer(std::shared_ptr<PretrainedConfig> config, int64_t layer_idx);
+  LlamaDecoderLayer(const LlamaConfigView& config, int64_t layer_idx);
   std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& cos, const Tensor& sin,
                                     const Tensor& mask, bool output_attentions, Cache* cache) const;
   std::string name() const override { return "LlamaDecoderLayer"; }
@@ -53,9 +52,13 @@ class LlamaDecoderLayer : public nn::Module {
 
 class LlamaPreTrainedModel : public PreTrainedModel {
  public:
-  using PreTrainedModel::PreTrainedModel;
+  // Reads the typed view once (and checks attn_implementation for `class_name`, as 4.51's
+  // PreTrainedModel.__init__ does).
+  LlamaPreTrainedModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name);
   std::string base_model_prefix() const override { return "model"; }
   void init_weights(nn::Module& module) override;
+
+  const LlamaConfigView config_view;
 };
 
 class LlamaModel : public LlamaPreTrainedModel {
@@ -64,7 +67,6 @@ class LlamaModel : public LlamaPreTrainedModel {
   ModelOutput forward(const ModelInputs& inputs) override;
   std::string name() const override { return "LlamaModel"; }
   nn::Module* get_input_embeddings() override { return embed_tokens.get(); }
-  DType param_dtype() const { return embed_tokens->weight.dtype(); }  // Python's self.dtype
 
   std::shared_ptr<nn::Embedding> embed_tokens;
   std::shared_ptr<nn::ModuleList<LlamaDecoderLayer>> layers;

@@ -1,0 +1,17 @@
+#pragma once
+// What the config classes of src/models compute beyond their defaults (private to src/models; the
+// register_<arch>() functions put these into ConfigClassInfo).
+#include "transformers/modeling/configuration_utils.hpp"
+
+namespace transformers::models_detail {
+
+// LlamaConfig.__init__'s derived attributes (num_key_value_heads, head_dim, rope_scaling's rope_type).
+void llama_derive_attributes(PretrainedConfig& c);
+
+// The parameter count of BertModel (with pooler) / GPT2Model / LlamaModel for a config, as
+// num_parameters() of the built model would report it; double so absurd sizes cannot overflow.
+double bert_base_model_num_parameters(const PretrainedConfig& c);
+double gpt2_base_model_num_parameters(const PretrainedConfig& c);
+double llama_base_model_num_parameters(const PretrainedConfig& c);
+
+}  // namespace transformers::models_detail

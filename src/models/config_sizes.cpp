@@ -1,0 +1,46 @@
+// Parameter counts implied by a config, computed without building the model, so from_pretrained
+// can refuse sizes a checkpoint cannot back (num_hidden_layers = 100000 on a 78 KB file) before it
+// allocates. Each mirrors the module tree of models/<arch>/modeling_<arch>.cpp; tests compare them
+// with num_parameters() of the built base models on the fixtures.
+#include <cmath>
+
+#include "config_init.hpp"
+
+namespace transformers::models_detail {
+
+namespace {
+double size(const PretrainedConfig& c, const std::string& key) { return double(c.get<int64_t>(key)); }
+double linear(double in, double out, bool bias) { return in * out + (bias ? out : 0.0); }
+}  // namespace
+
+double bert_base_model_num_parameters(const PretrainedConfig& c) {
+  const double h = size(c, "hidden_size"), inter = size(c, "intermediate_size");
+  const double embeddings =
+      (size(c, "vocab_size") + size(c, "max_position_embeddings") + size(c, "type_vocab_size")) * h + 2 * h;
+  const double layer = 4 * linear(h, h, true) + 2 * h + linear(h, inter, true) + linear(inter, h, true) + 2 * h;
+  const double pooler = linear(h, h, true);
+  return embeddings + size(c, "num_hidden_layers") * layer + pooler;
+}
+
+double gpt2_base_model_num_parameters(const PretrainedConfig& c) {
+  const double h = size(c, "hidden_size");
+  const int64_t n_inner = c.get<int64_t>("n_inner", 0);
+  const double inner = n_inner > 0 ? double(n_inner) : 4 * h;
+  const double layer = 2 * h + linear(h, 3 * h, true) + linear(h, h, true) + 2 * h + linear(h, inner, true) +
+                       linear(inner, h, true);
+  return (size(c, "vocab_size") + size(c, "max_position_embeddings")) * h + size(c, "num_hidden_layers") * layer +
+         2 * h;
+}
+
+double llama_base_model_num_parameters(const PretrainedConfig& c) {
+  const double h = size(c, "hidden_size"), inter = size(c, "intermediate_size");
+  const double heads = size(c, "num_attention_heads");
+  const double kv = c.get<int64_t>("num_key_value_heads", 0) > 0 ? size(c, "num_key_value_heads") : heads;
+  const double hd = c.get<int64_t>("head_dim", 0) > 0 ? size(c, "head_dim") : (heads > 0 ? std::floor(h / heads) : 0.0);
+  const bool ab = c.get<bool>("attention_bias", false), mb = c.get<bool>("mlp_bias", false);
+  const double attn = linear(h, heads * hd, ab) + 2 * linear(h, kv * hd, ab) + linear(heads * hd, h, ab);
+  const double mlp = 2 * linear(h, inter, mb) + linear(inter, h, mb);
+  return size(c, "vocab_size") * h + size(c, "num_hidden_layers") * (attn + mlp + 2 * h) + h;
+}
+
+}  // namespace transformers::models_detail
