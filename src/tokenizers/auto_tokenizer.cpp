@@ -78,6 +78,12 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::stri
   if (!fs::is_directory(where, ec) && fs::exists(where, ec))
     throw FileNotFoundError("tokenizer folder not found: " + path);
   auto file = [&](const std::string& name) -> std::optional<fs::path> {
+    if (fs::is_directory(where, ec)) {
+      // In a folder, whatever stands at the name goes to the reader, which refuses FIFOs and
+      // devices with a typed error naming them (hub::resolve_file would skip them as absent).
+      const fs::path p = fs::path(where) / options.hub.subfolder / name;
+      return fs::exists(p, ec) ? std::optional(p) : std::nullopt;
+    }
     if (auto p = hub::resolve_file(where, name, options.hub)) return fs::path(*p);
     return std::nullopt;
   };

@@ -81,7 +81,10 @@ REGISTER_COMMAND("inspect", "what a checkpoint folder or file holds: config, cou
   return [=] {
     const Source src = parse_source(*path, *revision);
     std::error_code ec;
-    json j = fs::is_regular_file(src.path, ec) ? inspect_file(src.path) : inspect_model(src);
+    // Anything on disk that is no folder is read as a checkpoint file (whose reader refuses FIFOs
+    // and devices with a typed error); a folder or a repo id as a model.
+    const bool file = fs::exists(src.path, ec) && !fs::is_directory(src.path, ec);
+    json j = file ? inspect_file(src.path) : inspect_model(src);
     if (*as_json) {
       print_json(j);
       return 0;

@@ -15,9 +15,14 @@ namespace transformers::cli {
 
 // The tokenizer.json of `src`, or nullopt when the folder / repo has none.
 inline std::optional<std::filesystem::path> find_tokenizer_file(const Source& src) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  if (std::filesystem::is_regular_file(src.path, ec)) return std::filesystem::path(src.path);
-  if (auto f = hub::resolve_file(src.path, "tokenizer.json", src.hub)) return std::filesystem::path(*f);
+  const fs::path p(src.path);
+  // On disk, whatever stands at the name goes to the reader, which refuses FIFOs and devices with a
+  // typed error naming them; only a repo id goes through the Hub cache.
+  if (fs::is_directory(p, ec)) return fs::exists(p / "tokenizer.json", ec) ? std::optional(p / "tokenizer.json") : std::nullopt;
+  if (fs::exists(p, ec)) return p;
+  if (auto f = hub::resolve_file(src.path, "tokenizer.json", src.hub)) return fs::path(*f);
   return std::nullopt;
 }
 
