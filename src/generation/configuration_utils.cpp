@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
+#include "transformers/hub/hub.hpp"
 #include "transformers/io/json_file.hpp"
-#include "transformers/modeling/file_resolution.hpp"
 #include "transformers/io/atomic_file.hpp"
 
 namespace transformers {
@@ -179,12 +179,10 @@ std::shared_ptr<GenerationConfig> GenerationConfig::from_pretrained(const std::s
   if (fs::is_regular_file(path, ec)) {
     file = path;
   } else {
-    auto f = resolve_file(path, opts.config_file_name,
-                          {.subfolder = opts.subfolder, .revision = opts.revision, .cache_dir = opts.cache_dir,
-                           .local_files_only = opts.local_files_only, .token = opts.token});
+    auto f = hub::resolve_file(path, opts.config_file_name, opts.hub);
     if (!f)
       throw FileNotFoundError("'" + path + "' does not appear to have a file named " +
-                              (opts.subfolder.empty() ? "" : opts.subfolder + "/") + opts.config_file_name);
+                              (opts.hub.subfolder.empty() ? "" : opts.hub.subfolder + "/") + opts.config_file_name);
     file = *f;
   }
   json j = io::read_ordered_json_file(file, {.what = "generation config file", .max_bytes = io::kConfigJsonMaxBytes});

@@ -363,6 +363,8 @@ std::optional<std::string> resolve_file(const std::string& repo_id_or_path, cons
     if (fs::is_regular_file(p, ec)) return p.string();
     return std::nullopt;
   }
+  if (fs::exists(repo_id_or_path, ec))
+    throw FileNotFoundError("'" + repo_id_or_path + "' is a file, not a folder holding '" + filename + "'");
   try {
     validate_repo_id(repo_id_or_path);
   } catch (const ValueError& e) {

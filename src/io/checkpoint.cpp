@@ -58,13 +58,49 @@ bool ends_with(const std::string& s, const std::string& suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
 }
 
-Checkpoint from_index(const std::filesystem::path& index_file) {
-  const ShardIndex idx = read_shard_index(index_file);
+}  // namespace
+
+CheckpointFiles checkpoint_files_from_index(const std::filesystem::path& index_file, const FileLookup& lookup) {
+  CheckpointFiles cf;
+  cf.index = read_shard_index(index_file);
+  cf.index_file = index_file;
+  for (const auto& f : cf.index.shard_files()) {
+    std::optional<std::filesystem::path> p = lookup ? lookup(f) : std::optional(index_file.parent_path() / f);
+    if (!p)
+      throw FileNotFoundError("shard '" + f + "' named by the index '" + index_file.string() + "' does not exist");
+    cf.files.push_back(*p);
+  }
+  return cf;
+}
+
+std::optional<CheckpointFiles> find_checkpoint_files(const FileLookup& lookup, const OpenOptions& options,
+                                                     std::vector<std::string>* looked_for) {
+  std::vector<std::pair<std::string, bool>> candidates;  // (name, is_index)
+  if (options.use_safetensors.value_or(true)) {
+    candidates.emplace_back(add_variant("model.safetensors", options.variant), false);
+    candidates.emplace_back(add_variant("model.safetensors.index.json", options.variant), true);
+  }
+  if (!options.use_safetensors.value_or(false)) {
+    candidates.emplace_back(add_variant("pytorch_model.bin", options.variant), false);
+    candidates.emplace_back(add_variant("pytorch_model.bin.index.json", options.variant), true);
+  }
+  for (const auto& [name, is_index] : candidates) {
+    if (looked_for) looked_for->push_back(name);
+    std::optional<std::filesystem::path> p = lookup(name);
+    if (!p) continue;
+    if (is_index) return checkpoint_files_from_index(*p, lookup);
+    CheckpointFiles cf;
+    cf.files.push_back(*p);
+    return cf;
+  }
+  return std::nullopt;
+}
+
+Checkpoint read_checkpoint(const CheckpointFiles& cf) {
   Checkpoint ck;
-  ck.index = index_file;
-  const auto folder = index_file.parent_path();
-  for (const auto& f : idx.shard_files()) ck.files.push_back(folder / f);
-  // Read shard by shard, checking every weight_map entry is where the index says.
+  ck.index = cf.index_file;
+  ck.files = cf.files;
+  // Read file by file, checking every weight_map entry is where the index says.
   std::set<std::string> seen;
   for (const auto& f : ck.files) {
     auto r = open_checkpoint_file(f);
@@ -78,35 +114,28 @@ Checkpoint from_index(const std::filesystem::path& index_file) {
       ck.tensors.emplace_back(k, r->get_tensor(k));
     }
   }
-  for (const auto& [k, shard] : idx.weight_map)
+  for (const auto& [k, shard] : cf.index.weight_map)
     if (!seen.count(k))
-      throw FormatError("index '" + index_file.string() + "' maps '" + k + "' to '" + shard + "', which does not hold it");
+      throw FormatError("index '" + cf.index_file->string() + "' maps '" + k + "' to '" + shard +
+                        "', which does not hold it");
   return ck;
 }
-}  // namespace
 
 Checkpoint open_checkpoint(const std::filesystem::path& path, const OpenOptions& options) {
   namespace fs = std::filesystem;
   if (fs::is_directory(path)) {
-    std::vector<std::pair<std::string, bool>> candidates;  // (name, is_index)
-    if (options.use_safetensors.value_or(true)) {
-      candidates.emplace_back(add_variant("model.safetensors", options.variant), false);
-      candidates.emplace_back(add_variant("model.safetensors.index.json", options.variant), true);
-    }
-    if (!options.use_safetensors.value_or(false)) {
-      candidates.emplace_back(add_variant("pytorch_model.bin", options.variant), false);
-      candidates.emplace_back(add_variant("pytorch_model.bin.index.json", options.variant), true);
-    }
-    std::string tried;
-    for (const auto& [name, is_index] : candidates) {
-      const fs::path p = path / name;
-      if (fs::is_regular_file(p)) return open_checkpoint(p, options);
-      tried += (tried.empty() ? "" : ", ") + name;
-    }
-    throw FileNotFoundError("no checkpoint in '" + path.string() + "': looked for " + tried);
+    std::vector<std::string> tried;
+    auto in_folder = [&](const std::string& name) -> std::optional<fs::path> {
+      if (fs::is_regular_file(path / name)) return path / name;
+      return std::nullopt;
+    };
+    if (auto cf = find_checkpoint_files(in_folder, options, &tried)) return read_checkpoint(*cf);
+    std::string listed;
+    for (const auto& n : tried) listed += (listed.empty() ? "" : ", ") + n;
+    throw FileNotFoundError("no checkpoint in '" + path.string() + "': looked for " + listed);
   }
   if (!fs::exists(path)) throw FileNotFoundError("checkpoint '" + path.string() + "' does not exist");
-  if (ends_with(path.filename().string(), ".json")) return from_index(path);
+  if (ends_with(path.filename().string(), ".json")) return read_checkpoint(checkpoint_files_from_index(path));
   Checkpoint ck;
   auto r = open_checkpoint_file(path);
   ck.format = std::string(r->format());

@@ -52,9 +52,7 @@ std::shared_ptr<PreTrainedModel> auto_from_pretrained(const std::string& auto_cl
   std::shared_ptr<PretrainedConfig> cfg = opts.config;
   if (!cfg)
     cfg = PretrainedConfig::from_json_file(PretrainedConfig::resolve_config_file(
-        opts.config_path.empty() ? path : opts.config_path,
-        {.revision = opts.revision, .cache_dir = opts.cache_dir, .local_files_only = opts.local_files_only,
-         .token = opts.token, .subfolder = opts.subfolder}));
+        opts.config_path.empty() ? path : opts.config_path, {.hub = opts.hub}));
   const ModelClassInfo& info = resolve_auto_class(auto_class, *cfg);
   return load_pretrained_model(info.factory, info.class_name, path, opts);
 }
@@ -73,7 +71,7 @@ std::shared_ptr<PreTrainedModel> from_pretrained_class(const std::string& class_
   if (name.empty()) {
     auto cfg = opts.config ? opts.config
                            : PretrainedConfig::from_json_file(PretrainedConfig::resolve_config_file(
-                                 opts.config_path.empty() ? path : opts.config_path, {.subfolder = opts.subfolder}));
+                                 opts.config_path.empty() ? path : opts.config_path, {.hub = opts.hub}));
     const auto archs = cfg->architectures();
     if (archs.empty()) throw ValueError("config of " + path + " names no architectures; pass a model class name");
     name = archs.front();

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include "transformers/hub/hub.hpp"
 #include "transformers/io/json_file.hpp"
-#include "transformers/modeling/file_resolution.hpp"
 #include "transformers/io/atomic_file.hpp"
 
 namespace transformers {
@@ -394,14 +394,13 @@ std::shared_ptr<PretrainedConfig> PretrainedConfig::from_json_file(const std::st
 std::string PretrainedConfig::resolve_config_file(const std::string& path, const ConfigLoadOptions& opts) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::is_regular_file(fs::path(opts.subfolder) / path, ec)) return (fs::path(opts.subfolder) / path).string();
-  auto f = resolve_file(path, "config.json",
-                        {.subfolder = opts.subfolder, .revision = opts.revision, .cache_dir = opts.cache_dir,
-                         .local_files_only = opts.local_files_only, .token = opts.token});
+  const std::string& sub = opts.hub.subfolder;
+  if (fs::is_regular_file(fs::path(sub) / path, ec)) return (fs::path(sub) / path).string();
+  auto f = hub::resolve_file(path, "config.json", opts.hub);
   if (!f)
-    throw FileNotFoundError("'" + path + "' does not appear to have a file named " +
-                            (opts.subfolder.empty() ? "" : opts.subfolder + "/") + "config.json");
-  return f->string();
+    throw FileNotFoundError("'" + path + "' does not appear to have a file named " + (sub.empty() ? "" : sub + "/") +
+                            "config.json");
+  return *f;
 }
 
 std::pair<std::shared_ptr<PretrainedConfig>, json> PretrainedConfig::from_pretrained_with_unused(

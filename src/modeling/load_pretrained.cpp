@@ -17,7 +17,7 @@
 #include "modeling/construct_model.hpp"
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/io/shard_index.hpp"
-#include "transformers/modeling/file_resolution.hpp"
+#include "transformers/hub/hub.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 #include "transformers/ops/cast.hpp"
 #include "transformers/ops/random.hpp"
@@ -53,12 +53,13 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
-ResolvedCheckpoint from_index(const fs::path& index_file) {
+ResolvedCheckpoint to_resolved(const io::CheckpointFiles& cf) {
   ResolvedCheckpoint r;
-  const io::ShardIndex idx = io::read_shard_index(index_file);
-  r.index_file = index_file.string();
-  r.index_metadata = idx.metadata;
-  for (auto& f : idx.shard_files()) r.files.push_back((index_file.parent_path() / f).string());
+  for (auto& f : cf.files) r.files.push_back(f.string());
+  if (cf.index_file) {
+    r.index_file = cf.index_file->string();
+    r.index_metadata = cf.index.metadata;
+  }
   return r;
 }
 
@@ -66,35 +67,29 @@ ResolvedCheckpoint from_index(const fs::path& index_file) {
 
 ResolvedCheckpoint resolve_checkpoint_files(const std::string& path, const FromPretrainedOptions& opts) {
   std::error_code ec;
-  const fs::path as_file = opts.subfolder.empty() ? fs::path(path) : fs::path(opts.subfolder) / path;
+  const std::string& subfolder = opts.hub.subfolder;
+  const fs::path as_file = subfolder.empty() ? fs::path(path) : fs::path(subfolder) / path;
   if (!fs::is_directory(path, ec) && fs::is_regular_file(as_file, ec)) {
     // A single file is used as is (an index json is accepted too, as a convenience).
-    if (ends_with(as_file.filename().string(), ".json")) return from_index(as_file);
+    if (ends_with(as_file.filename().string(), ".json")) return to_resolved(io::checkpoint_files_from_index(as_file));
     ResolvedCheckpoint r;
     r.files.push_back(as_file.string());
     return r;
   }
+  // One search for folders and repo ids: each name (and each shard of an index) goes through
+  // hub::resolve_file, which answers folder/subfolder/name for a folder and the cache (downloading
+  // unless offline) for a repo id.
+  auto lookup = [&](const std::string& name) -> std::optional<fs::path> {
+    if (auto f = hub::resolve_file(path, name, opts.hub)) return fs::path(*f);
+    return std::nullopt;
+  };
+  std::vector<std::string> looked_for;
+  if (auto cf = io::find_checkpoint_files(lookup, {.variant = opts.variant, .use_safetensors = opts.use_safetensors},
+                                          &looked_for))
+    return to_resolved(*cf);
   const std::string& v = opts.variant;
   const std::string safe = io::add_variant("model.safetensors", v);
-  const std::string safe_index = io::add_variant("model.safetensors.index.json", v);
-  const std::string bin = io::add_variant("pytorch_model.bin", v);
-  const std::string bin_index = io::add_variant("pytorch_model.bin.index.json", v);
-  const FileResolveOptions fo{.subfolder = opts.subfolder, .revision = opts.revision, .cache_dir = opts.cache_dir,
-                              .local_files_only = opts.local_files_only, .token = opts.token};
-  std::vector<std::string> looked_for;
-  auto try_name = [&](const std::string& name) {
-    looked_for.push_back(name);
-    return resolve_file(path, name, fo);
-  };
-  if (opts.use_safetensors.value_or(true)) {
-    if (auto f = try_name(safe)) return ResolvedCheckpoint{{f->string()}, "", json::object()};
-    if (auto f = try_name(safe_index)) return from_index(*f);
-  }
-  if (!opts.use_safetensors.value_or(false)) {
-    if (auto f = try_name(bin)) return ResolvedCheckpoint{{f->string()}, "", json::object()};
-    if (auto f = try_name(bin_index)) return from_index(*f);
-  }
-  const std::string where = opts.subfolder.empty() ? path : (fs::path(path) / opts.subfolder).string();
+  const std::string where = subfolder.empty() ? path : (fs::path(path) / subfolder).string();
   std::string listed;
   for (auto& n : looked_for) listed += (listed.empty() ? "" : ", ") + n;
   std::string msg;
@@ -102,11 +97,11 @@ ResolvedCheckpoint resolve_checkpoint_files(const std::string& path, const FromP
     msg = "Error no file named " + safe + " found in directory " + where + " (looked for, in order: " + listed + ")";
   else
     msg = "Error no file named " + listed + " found in directory " + where + ".";
-  if (resolve_file(path, "tf_model.h5", fo) || resolve_file(path, "model.ckpt.index", fo))
+  if (lookup("tf_model.h5") || lookup("model.ckpt.index"))
     msg += " It holds TensorFlow weights (tf_model.h5 / model.ckpt), which cannot be loaded yet.";
-  if (resolve_file(path, "flax_model.msgpack", fo))
+  if (lookup("flax_model.msgpack"))
     msg += " It holds Flax weights (flax_model.msgpack), which cannot be loaded yet.";
-  if (!v.empty() && (resolve_file(path, "model.safetensors", fo) || resolve_file(path, "pytorch_model.bin", fo)))
+  if (!v.empty() && (lookup("model.safetensors") || lookup("pytorch_model.bin")))
     msg += " Use a variant that exists or load the file without the variant " + v + ".";
   throw FileNotFoundError(msg);
 }
@@ -553,8 +548,7 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
     if (cpath.empty()) throw ValueError("from_pretrained: give a path, a config_path or a config");
     if (!opts.attn_implementation.empty()) overrides["attn_implementation"] = opts.attn_implementation;
     auto [cfg, unused] = PretrainedConfig::from_pretrained_with_unused(
-        cpath, {.overrides = overrides, .revision = opts.revision, .cache_dir = opts.cache_dir,
-                .local_files_only = opts.local_files_only, .token = opts.token, .subfolder = opts.subfolder});
+        cpath, {.overrides = overrides, .hub = opts.hub});
     unused.erase("torch_dtype");
     if (!unused.empty())
       throw ValueError("from_pretrained: config_overrides " + unused.dump() + " are no attributes of the config of " +
@@ -621,13 +615,15 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
     if (opts.generation_config) {
       model->set_generation_config(opts.generation_config);
     } else {
-      std::optional<fs::path> g;
-      if (!path.empty() && !opts.state_dict) {
-        std::error_code ec;
-        if (fs::is_directory(path, ec))
-          g = resolve_file(path, "generation_config.json", FileResolveOptions{.subfolder = opts.subfolder, .revision = opts.revision, .cache_dir = opts.cache_dir, .local_files_only = opts.local_files_only, .token = opts.token});
-      }
-      if (g) model->set_generation_config(GenerationConfig::from_pretrained(g->string()));
+      // As 4.51: GenerationConfig.from_pretrained(path, same hub kwargs), through the same
+      // folder / cache / download path as config.json and the weights; when the file is absent
+      // the model keeps the one derived from its config. A single checkpoint file has no folder
+      // to hold one.
+      std::optional<std::string> g;
+      std::error_code ec;
+      if (!path.empty() && !opts.state_dict && !fs::is_regular_file(path, ec))
+        g = hub::resolve_file(path, "generation_config.json", opts.hub);
+      if (g) model->set_generation_config(GenerationConfig::from_pretrained(*g));
     }
   }
   return model;

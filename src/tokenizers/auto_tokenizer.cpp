@@ -6,6 +6,7 @@
 #include <set>
 
 #include "transformers/core/error.hpp"
+#include "transformers/hub/hub.hpp"
 #include "transformers/io/json_file.hpp"
 
 namespace transformers {
@@ -66,27 +67,45 @@ std::string clean_up_tokenization(std::string s) {
   return s;
 }
 
-PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::filesystem::path& folder,
+PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::string& path,
                                                                  AutoTokenizerOptions options) {
-  std::filesystem::path dir = folder;
-  if (std::filesystem::is_regular_file(dir)) dir = dir.parent_path();
-  if (!std::filesystem::is_directory(dir)) throw FileNotFoundError("tokenizer folder not found: " + folder.string());
-  std::filesystem::path tj = dir / "tokenizer.json";
-  if (!std::filesystem::exists(tj))
-    throw FileNotFoundError(folder.string() + ": no tokenizer.json (slow-tokenizer files such as vocab.txt, "
+  namespace fs = std::filesystem;
+  // A file (tokenizer.json itself) stands for its folder. A folder answers folder/subfolder/name;
+  // anything else is a Hub repo id, resolved through the cache (downloading unless offline) with
+  // the same options as the model and config, as Python's cached_file.
+  std::error_code ec;
+  const std::string where = fs::is_regular_file(path, ec) ? fs::path(path).parent_path().string() : path;
+  if (!fs::is_directory(where, ec) && fs::exists(where, ec))
+    throw FileNotFoundError("tokenizer folder not found: " + path);
+  auto file = [&](const std::string& name) -> std::optional<fs::path> {
+    if (fs::is_directory(where, ec)) {
+      // In a folder, whatever stands at the name goes to the reader, which refuses FIFOs and
+      // devices with a typed error naming them (hub::resolve_file would skip them as absent).
+      const fs::path p = fs::path(where) / options.hub.subfolder / name;
+      return fs::exists(p, ec) ? std::optional(p) : std::nullopt;
+    }
+    if (auto p = hub::resolve_file(where, name, options.hub)) return fs::path(*p);
+    return std::nullopt;
+  };
+  const auto tj = file("tokenizer.json");
+  if (!tj)
+    throw FileNotFoundError(path + ": no tokenizer.json (slow-tokenizer files such as vocab.txt, "
                             "merges.txt or tokenizer.model are not converted yet)");
-  PreTrainedTokenizerFast t(Tokenizer::from_file(tj));
+  PreTrainedTokenizerFast t(Tokenizer::from_file(*tj));
   // kept as read, for save_pretrained (a regular file, bounded, as every JSON file we read)
-  t.tokenizer_json_ = io::read_regular_file(tj, io::kTokenizerJsonMaxBytes, "tokenizer file");
+  t.tokenizer_json_ = io::read_regular_file(*tj, io::kTokenizerJsonMaxBytes, "tokenizer file");
   bool backend_changed = false;  // by this load: tokenizer.json no longer describes the backend
 
   json cfg = json::object();
-  if (std::filesystem::exists(dir / "tokenizer_config.json")) cfg = read_settings_file(dir / "tokenizer_config.json");
-  if (!cfg.is_object()) throw FormatError((dir / "tokenizer_config.json").string() + ": expected an object");
+  const auto cfg_file = file("tokenizer_config.json");
+  if (cfg_file) cfg = read_settings_file(*cfg_file);
+  const std::string cfg_name = cfg_file ? cfg_file->string() : path + "/tokenizer_config.json";
+  if (!cfg.is_object()) throw FormatError(cfg_name + ": expected an object");
   json stm = json::object();
-  if (std::filesystem::exists(dir / "special_tokens_map.json")) stm = read_settings_file(dir / "special_tokens_map.json");
-  if (!stm.is_object()) throw FormatError((dir / "special_tokens_map.json").string() + ": expected an object");
-  const std::string cfg_name = (dir / "tokenizer_config.json").string();
+  if (const auto stm_file = file("special_tokens_map.json")) {
+    stm = read_settings_file(*stm_file);
+    if (!stm.is_object()) throw FormatError(stm_file->string() + ": expected an object");
+  }
 
   // Tokens listed in added_tokens_decoder that the tokenizer.json lacks are added.
   if (cfg.contains("added_tokens_decoder") && cfg["added_tokens_decoder"].is_object()) {
@@ -154,8 +173,8 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::file
     t.tokenizer_class = cfg["tokenizer_class"].get<std::string>();
   if (cfg.contains("chat_template") && cfg["chat_template"].is_string())
     t.chat_template = cfg["chat_template"].get<std::string>();
-  else if (std::filesystem::exists(dir / "chat_template.jinja")) {
-    t.chat_template = io::read_regular_file(dir / "chat_template.jinja", io::kConfigJsonMaxBytes, "chat template");
+  else if (const auto jinja = file("chat_template.jinja")) {
+    t.chat_template = io::read_regular_file(*jinja, io::kConfigJsonMaxBytes, "chat template");
   }
   bool split_special = cfg.contains("split_special_tokens") && cfg["split_special_tokens"].is_boolean() &&
                        cfg["split_special_tokens"].get<bool>();

@@ -147,8 +147,8 @@ TEST_F(ConfigGoldens, ErrorsNameTheFile) {
   }
   // a repo id goes to the hub layer; offline and not cached it is a FileNotFoundError (no network in tests)
   ConfigLoadOptions offline;
-  offline.local_files_only = true;
-  offline.cache_dir = d.str();
+  offline.hub.local_files_only = true;
+  offline.hub.cache_dir = d.str();
   EXPECT_THROW(PretrainedConfig::from_pretrained("no-such-org/no-such-model-xyz", offline), FileNotFoundError);
   // save_pretrained into a file path refuses
   std::ofstream(d.path / "file.txt") << "x";

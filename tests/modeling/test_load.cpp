@@ -209,8 +209,8 @@ TEST(FromPretrained, ResolutionOrderAndErrors) {
   only_safe.use_safetensors = true;
   EXPECT_THROW(resolve_checkpoint_files(dir("gpt2", "bin"), only_safe), FileNotFoundError);
   FromPretrainedOptions offline;
-  offline.local_files_only = true;
-  offline.cache_dir = d.str();
+  offline.hub.local_files_only = true;
+  offline.hub.cache_dir = d.str();
   EXPECT_THROW(load_pretrained_model(tiny_factory<TGPT2LMHeadModel>(), "", "no-such-org/no-such-repo-xyz", offline),
                FileNotFoundError);
 }

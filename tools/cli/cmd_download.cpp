@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli_common.hpp"
+#include "source_path.hpp"
 #include "transformers/hub/hub.hpp"
 
 namespace transformers::cli {
@@ -10,23 +11,19 @@ namespace {
 
 REGISTER_COMMAND("download", "download a Hub repo's model files into the Hugging Face cache", [](CLI::App& app) {
   auto repo = std::make_shared<std::string>();
-  auto revision = std::make_shared<std::string>("main");
+  auto revision = std::make_shared<std::string>();
   auto cache_dir = std::make_shared<std::string>();
   auto token = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
   app.add_option("repo", *repo, "repo id, org/name (optionally org/name@revision)")->required();
-  app.add_option("--revision", *revision, "branch, tag, commit or refs/pr/N")->capture_default_str();
+  app.add_option("--revision", *revision, "branch, tag, commit or refs/pr/N (default: main)");
   app.add_option("--cache-dir", *cache_dir, "cache folder (default: HF_HUB_CACHE or HF_HOME/hub)");
   app.add_option("--token", *token, "access token (default: HF_TOKEN or the token file)");
   app.add_flag("--json", *as_json, "print one JSON document");
   return [=] {
-    hub::HubOptions o;
-    std::string id = *repo;
-    o.revision = *revision;
-    if (auto at = id.find('@'); at != std::string::npos) {
-      o.revision = id.substr(at + 1);
-      id = id.substr(0, at);
-    }
+    const Source src = parse_source(*repo, *revision);
+    const std::string& id = src.path;
+    hub::HubOptions o = src.hub;
     o.cache_dir = *cache_dir;
     if (!token->empty()) o.token = *token;
     std::unique_ptr<ProgressBar> bar;

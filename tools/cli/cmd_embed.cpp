@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "model_options.hpp"
+#include "transformers/hub/hub.hpp"
 #include "transformers/io/json_file.hpp"
 #include "transformers/tokenizers/auto_tokenizer.hpp"
 
@@ -29,11 +30,10 @@ std::string default_model_path() {
 }
 
 // sentence-transformers truncates at sentence_bert_config.json's max_seq_length when present.
-std::optional<size_t> max_seq_length(const std::string& model_dir) {
-  const auto file = std::filesystem::path(model_dir) / "sentence_bert_config.json";
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) return std::nullopt;
-  const auto j = io::read_json_file(file, {.what = "sentence-transformers config"});
+std::optional<size_t> max_seq_length(const Source& src) {
+  const auto file = hub::resolve_file(src.path, "sentence_bert_config.json", src.hub);
+  if (!file) return std::nullopt;
+  const auto j = io::read_json_file(*file, {.what = "sentence-transformers config"});
   if (j.is_object() && j.contains("max_seq_length") && j["max_seq_length"].is_number_unsigned())
     return j["max_seq_length"].get<size_t>();
   return std::nullopt;
@@ -42,21 +42,23 @@ std::optional<size_t> max_seq_length(const std::string& model_dir) {
 REGISTER_COMMAND("embed", "sentence embeddings (mean pooling, L2-normalised) and their cosine similarities",
                  [](CLI::App& app) {
   auto model = std::make_shared<std::string>();
+  auto revision = std::make_shared<std::string>();
   auto texts = std::make_shared<std::vector<std::string>>();
   auto as_json = std::make_shared<bool>(false);
   auto threads = std::make_shared<int>(0);
-  app.add_option("--model", *model, std::string("model folder or Hub repo id (default: ") + kDefaultModel + ")");
+  app.add_option("--model", *model, std::string("model folder or Hub repo id org/name[@revision] (default: ") + kDefaultModel + ")");
+  app.add_option("--revision", *revision, "Hub branch, tag, commit or refs/pr/N of a repo id --model");
   app.add_option("texts", *texts, "sentences to embed")->required();
   app.add_flag("--json", *as_json, "print one JSON document");
   app.add_option("--threads", *threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
   return [=] {
     apply_threads(*threads);
-    const std::string path = model->empty() ? default_model_path() : *model;
+    const Source src = parse_source(model->empty() ? default_model_path() : *model, *revision);
     const std::string shown = model->empty() ? kDefaultModel : *model;
-    auto m = AutoModel::from_pretrained(path);
-    auto tok = AutoTokenizer::from_pretrained(path);
+    auto m = AutoModel::from_pretrained(src.path, {.hub = src.hub});
+    auto tok = AutoTokenizer::from_pretrained(src.path, {.hub = src.hub});
     TokenizerCallOptions call{.padding = Padding::Longest, .truncation = true};
-    call.max_length = max_seq_length(path);
+    call.max_length = max_seq_length(src);
     if (!call.max_length && tok.model_max_length != SIZE_MAX) call.max_length = tok.model_max_length;
     BatchEncoding batch = tok(*texts, call);
     const int64_t b = int64_t(batch.input_ids.size()), s = int64_t(batch.input_ids[0].size());

@@ -15,7 +15,7 @@ namespace transformers::cli {
 namespace {
 
 struct GenerateArgs {
-  std::string model, tokenizer, prompt, input_ids, attention_mask, early_stopping, eos_token_id;
+  std::string model, revision, tokenizer, prompt, input_ids, attention_mask, early_stopping, eos_token_id;
   GenerationOptions gen;  // the numeric generation flags are bound to its fields directly
   std::optional<uint64_t> seed;
   bool do_sample = false, as_json = false;
@@ -71,11 +71,13 @@ class StdoutTextStreamer : public BaseStreamer {
 int run_generate(const GenerateArgs& a) {
   apply_threads(a.threads);
   if (a.prompt.empty() == a.input_ids.empty()) throw CLI::ValidationError("generate", "give exactly one of --prompt and --input-ids");
+  const Source src = parse_source(a.model, a.revision);
   std::optional<Tokenizer> tok;
   if (!a.tokenizer.empty()) {
     tok.emplace(load_tokenizer(a.tokenizer));
-  } else if (std::filesystem::is_regular_file(std::filesystem::path(a.model) / "tokenizer.json")) {
-    tok.emplace(load_tokenizer(a.model));
+  } else if (!std::filesystem::is_regular_file(src.path)) {
+    // The model folder's / repo's own tokenizer.json, when it has one.
+    if (auto f = find_tokenizer_file(src)) tok.emplace(Tokenizer::from_file(*f));
   }
   Tensor ids, mask;
   if (!a.prompt.empty()) {
@@ -88,7 +90,7 @@ int run_generate(const GenerateArgs& a) {
     ids = parse_ids(a.input_ids, "--input-ids");
     if (!a.attention_mask.empty()) mask = parse_ids(a.attention_mask, "--attention-mask");
   }
-  auto model = AutoModelForCausalLM::from_pretrained(a.model);
+  auto model = AutoModelForCausalLM::from_pretrained(src.path, {.hub = src.hub});
 
   GenerationOptions o = a.gen;
   if (a.do_sample) o.do_sample = true;
@@ -141,8 +143,9 @@ int run_generate(const GenerateArgs& a) {
 #define GENERATION_OPTION(name) add_generation_option(app, #name, a->gen.name)
 REGISTER_COMMAND("generate", "generate tokens with a causal LM (greedy, sampling, beam search)", [](CLI::App& app) {
   auto a = std::make_shared<GenerateArgs>();
-  app.add_option("--model", a->model, "model folder, file or Hub repo id")->required();
-  app.add_option("--tokenizer", a->tokenizer, "tokenizer folder or tokenizer.json (default: the model folder's)");
+  app.add_option("--model", a->model, "model folder, file or Hub repo id org/name[@revision]")->required();
+  app.add_option("--revision", a->revision, "Hub branch, tag, commit or refs/pr/N of a repo id --model");
+  app.add_option("--tokenizer", a->tokenizer, "tokenizer folder, tokenizer.json or Hub repo id (default: the model's)");
   app.add_option("--prompt", a->prompt, "prompt text (needs a tokenizer)");
   app.add_option("--input-ids", a->input_ids, "prompt ids, rows separated by ';'");
   app.add_option("--attention-mask", a->attention_mask, "attention mask for --input-ids (0 = left padding)");

@@ -1,4 +1,4 @@
-// transformers-cli inspect: what a checkpoint folder or file holds (docs/CLI.md). For a folder the
+// transformers-cli inspect: what a checkpoint folder, file or Hub repo holds (docs/CLI.md). For a folder the
 // counts are those num_parameters() / get_memory_footprint() give for the class in
 // config.architectures, loaded as from_pretrained loads it by default (float32 in 4.51).
 #include <filesystem>
@@ -28,11 +28,19 @@ json inspect_file(const std::string& path) {
   return {{"path", path}, {"format", reader->format()}, {"tensors", tensors}};
 }
 
-json inspect_folder(const std::string& path) {
-  io::Checkpoint ck = io::open_checkpoint(path);
-  auto config = AutoConfig::from_pretrained(path);
+// A folder or a Hub repo id (org/name[@revision], through the cache shared with Python): config,
+// counts and tensors as from_pretrained reads them; "files" lists the folder (for a repo id, the
+// cached snapshot of the revision, which holds at least the config and the weights read).
+json inspect_model(const Source& src) {
+  const std::string& path = src.path;
+  const std::string config_file = PretrainedConfig::resolve_config_file(path, {.hub = src.hub});
+  auto config = AutoConfig::from_pretrained(path, {.hub = src.hub});
+  FromPretrainedOptions fo;
+  fo.hub = src.hub;
+  const ResolvedCheckpoint rc = resolve_checkpoint_files(path, fo);
+  io::Checkpoint ck = io::open_checkpoint(rc.index_file.empty() ? rc.files.at(0) : rc.index_file);
   auto archs = config->architectures();
-  auto model = from_pretrained_class(archs.empty() ? "" : archs[0], path);
+  auto model = from_pretrained_class(archs.empty() ? "" : archs[0], path, fo);
   std::string dtype = "float32";
   if (auto d = config->torch_dtype()) dtype = std::string(dtype_name(*d));
   else
@@ -43,7 +51,7 @@ json inspect_folder(const std::string& path) {
       }
   json files = json::array();
   std::vector<std::string> names;
-  for (auto& entry : fs::directory_iterator(path))
+  for (auto& entry : fs::directory_iterator(fs::path(config_file).parent_path()))
     if (entry.is_regular_file()) names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   for (auto& n : names) files.push_back(n);
@@ -65,12 +73,18 @@ json inspect_folder(const std::string& path) {
 REGISTER_COMMAND("inspect", "what a checkpoint folder or file holds: config, counts, files, tensors",
                  [](CLI::App& app) {
   auto path = std::make_shared<std::string>();
+  auto revision = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);
-  app.add_option("path", *path, "model folder or checkpoint file")->required();
+  app.add_option("path", *path, "model folder, checkpoint file or Hub repo id org/name[@revision]")->required();
+  app.add_option("--revision", *revision, "Hub branch, tag, commit or refs/pr/N of a repo id PATH");
   app.add_flag("--json", *as_json, "print one JSON document");
   return [=] {
-    if (!fs::exists(*path)) throw FileNotFoundError("inspect: no such file or folder '" + *path + "'");
-    json j = fs::is_directory(*path) ? inspect_folder(*path) : inspect_file(*path);
+    const Source src = parse_source(*path, *revision);
+    std::error_code ec;
+    // Anything on disk that is no folder is read as a checkpoint file (whose reader refuses FIFOs
+    // and devices with a typed error); a folder or a repo id as a model.
+    const bool file = fs::exists(src.path, ec) && !fs::is_directory(src.path, ec);
+    json j = file ? inspect_file(src.path) : inspect_model(src);
     if (*as_json) {
       print_json(j);
       return 0;

@@ -9,11 +9,13 @@ namespace {
 REGISTER_COMMAND("load-info", "missing / unexpected / mismatched keys of loading a checkpoint into a class",
                  [](CLI::App& app) {
   auto model = std::make_shared<std::string>();
+  auto revision = std::make_shared<std::string>();
   auto model_class = std::make_shared<std::string>();
   auto num_labels = std::make_shared<int64_t>(0);
   auto ignore = std::make_shared<bool>(false);
   auto as_json = std::make_shared<bool>(false);
-  app.add_option("--model", *model, "model folder, checkpoint file or Hub repo id")->required();
+  app.add_option("--model", *model, "model folder, checkpoint file or Hub repo id org/name[@revision]")->required();
+  app.add_option("--revision", *revision, "Hub branch, tag, commit or refs/pr/N of a repo id --model");
   app.add_option("--model-class", *model_class, "Auto class or concrete class")->required();
   app.add_option("--num-labels", *num_labels, "config override num_labels")->check(IntRange(1, kMaxNumLabels));
   app.add_flag("--ignore-mismatched-sizes", *ignore, "re-initialise weights whose shapes differ");
@@ -22,12 +24,14 @@ REGISTER_COMMAND("load-info", "missing / unexpected / mismatched keys of loading
   // implicit [=] would leave CLI11 writing the flag into a freed bool (ASan: heap-use-after-free).
   return [=, as_json = as_json] {
     (void)as_json;
+    const Source src = parse_source(*model, *revision);
     FromPretrainedOptions o;
+    o.hub = src.hub;
     if (*num_labels > 0) o.num_labels = *num_labels;
     o.ignore_mismatched_sizes = *ignore;
     o.output_loading_info = true;
-    auto m = model_class->rfind("Auto", 0) == 0 ? auto_from_pretrained(*model_class, *model, o)
-                                                : from_pretrained_class(*model_class, *model, o);
+    auto m = model_class->rfind("Auto", 0) == 0 ? auto_from_pretrained(*model_class, src.path, o)
+                                                : from_pretrained_class(*model_class, src.path, o);
     print_json(m->loading_info().to_json());
     return 0;
   };

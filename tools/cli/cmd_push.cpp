@@ -77,13 +77,10 @@ REGISTER_COMMAND("push", "upload a saved model folder to a Hub repo (only new or
     } else {
       ModelArgs args;
       args.dtype = "auto";  // keep the checkpoint's dtype when saving again
-      std::string src = *dir;
+      args.model = *dir;  // a folder, or org/name[@revision]
       FromPretrainedOptions fo = args.options();
-      if (!local) {
-        if (auto at = src.find('@'); at != std::string::npos) fo.revision = src.substr(at + 1), src = src.substr(0, at);
-        if (!token->empty()) fo.token = *token;
-      }
-      auto model = from_pretrained_class("", src, fo);
+      if (!local && !token->empty()) fo.hub.token = *token;
+      auto model = from_pretrained_class("", args.source().path, fo);
       info = hub::push_to_hub(*model, *repo_id, o);
     }
     if (*as_json) {

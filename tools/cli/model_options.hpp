@@ -1,17 +1,19 @@
 #pragma once
-// Options shared by the commands that load a model (--model, --model-class, --dtype, --variant,
-// --attn, --threads) and the one place that turns them into from_pretrained's options.
+// Options shared by the commands that load a model (--model, --revision, --model-class, --dtype,
+// --variant, --attn, --threads) and the one place that turns them into from_pretrained's options.
 #include <memory>
 #include <string>
 
 #include "cli_common.hpp"
 #include "int_options.hpp"
+#include "source_path.hpp"
 #include "transformers/modeling/auto.hpp"
 
 namespace transformers::cli {
 
 struct ModelArgs {
   std::string model;
+  std::string revision;     // --revision ("" : from model@revision, else main)
   std::string model_class;  // Auto class or concrete class; empty: config.architectures[0]
   std::string dtype = "float32";
   std::string variant;
@@ -19,7 +21,8 @@ struct ModelArgs {
   int threads = 0;
 
   void add_to(CLI::App& app, bool with_attn = true) {
-    app.add_option("--model", model, "model folder, checkpoint file or Hub repo id")->required();
+    app.add_option("--model", model, "model folder, checkpoint file or Hub repo id org/name[@revision]")->required();
+    app.add_option("--revision", revision, "Hub branch, tag, commit or refs/pr/N of a repo id --model");
     app.add_option("--model-class", model_class, "Auto class or concrete class (default: config.architectures[0])");
     app.add_option("--dtype", dtype, "auto, float32, float16, bfloat16 or float64")->capture_default_str();
     app.add_option("--variant", variant, "weights variant (model.VARIANT.safetensors)");
@@ -33,14 +36,18 @@ struct ModelArgs {
     else if (auto d = parse_dtype_option(dtype)) o.torch_dtype = DTypeArg(*d);
     o.variant = variant;
     o.attn_implementation = attn;
+    o.hub = source().hub;
     return o;
   }
+  // --model split into the folder / file / repo id and its revision.
+  Source source() const { return parse_source(model, revision); }
 
   std::shared_ptr<PreTrainedModel> load() const {
     apply_threads(threads);
     const FromPretrainedOptions o = options();
-    if (model_class.rfind("Auto", 0) == 0) return auto_from_pretrained(model_class, model, o);
-    return from_pretrained_class(model_class, model, o);
+    const std::string path = source().path;
+    if (model_class.rfind("Auto", 0) == 0) return auto_from_pretrained(model_class, path, o);
+    return from_pretrained_class(model_class, path, o);
   }
 };
 

@@ -17,11 +17,7 @@ const json& generation_config_defaults();
 struct GenerationConfigLoadOptions {
   std::string config_file_name = "generation_config.json";
   json overrides = json::object();  // keyword arguments applied after loading
-  std::string subfolder;
-  std::string revision = "main";
-  std::string cache_dir;
-  bool local_files_only = false;
-  std::string token;
+  ::transformers::hub::HubOptions hub;  // where from: revision, token, cache_dir, local_files_only, proxies, subfolder, ...
 };
 
 class GenerationConfig {

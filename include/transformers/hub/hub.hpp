@@ -16,25 +16,9 @@
 #include <vector>
 
 #include "transformers/hub/errors.hpp"
+#include "transformers/hub/options.hpp"
 
 namespace transformers::hub {
-
-// Called while a file downloads: (filename in repo, bytes so far, total bytes or 0 when unknown).
-using ProgressCallback = std::function<void(const std::string& filename, std::uint64_t done, std::uint64_t total)>;
-
-struct HubOptions {
-  std::string revision = "main";           // branch, tag, 40-hex commit or refs/pr/N
-  std::string cache_dir;                   // empty: default hub cache (see default_cache_dir())
-  std::optional<std::string> token;        // nullopt: implicit (env, token file); "": send no token
-  bool force_download = false;             // ignore cached copies and download again
-  bool local_files_only = false;           // never touch the network (also forced by offline env)
-  std::map<std::string, std::string> proxies;  // requests-style: {"https": "http://proxy:3128"}, "all", "http://host"
-  std::string repo_type = "model";         // "model", "dataset" or "space"
-  std::string user_agent;                  // extra "key/value; ..." appended to our User-Agent
-  std::string subfolder;                   // file lives in subfolder/filename inside the repo
-  std::string endpoint;                    // empty: HF_ENDPOINT or https://huggingface.co
-  ProgressCallback progress;               // optional download progress
-};
 
 // ---- environment ----
 bool is_offline_mode();                    // HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE truthy

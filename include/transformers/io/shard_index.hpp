@@ -3,7 +3,9 @@
 // split of a state dict into shards, as Hugging Face does them (spec hf-modeling.md §1.2-1.3, §2.2-2.3).
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +31,33 @@ ShardIndex read_shard_index(const std::filesystem::path& index_file);
 // The file text: json.dumps(index, indent=2, sort_keys=True) + "\n".
 std::string shard_index_json(const ShardIndex& index);
 void save_shard_index(const std::filesystem::path& index_file, const ShardIndex& index);  // atomic
+
+// ---- which files a checkpoint is (written once for io::open_checkpoint and from_pretrained) ----
+
+// Turns a file name of the checkpoint ("model.safetensors", a shard name) into a path on disk, or
+// nullopt when there is no such file. For a folder: folder/name when it is a file. For a Hub repo
+// id the modeling layer passes hub::resolve_file (cache, download), so shards are fetched too.
+using FileLookup = std::function<std::optional<std::filesystem::path>(const std::string& name)>;
+
+struct CheckpointFiles {
+  std::vector<std::filesystem::path> files;       // the single file, or every shard (sorted names)
+  std::optional<std::filesystem::path> index_file;  // the index json when sharded
+  ShardIndex index;                               // its content (empty when not sharded)
+};
+
+// from_pretrained's search (spec §1.6): model[.v].safetensors, model.safetensors.index[.v].json,
+// pytorch_model[.v].bin, pytorch_model.bin.index[.v].json; use_safetensors = true keeps the first
+// two, false the last two. The first name `lookup` finds wins; an index is read and each of its
+// shards resolved through `lookup` (FileNotFoundError naming the shard and the index when one is
+// missing). nullopt when no name was found; `looked_for` (if given) receives the names tried.
+std::optional<CheckpointFiles> find_checkpoint_files(const FileLookup& lookup, const OpenOptions& options = {},
+                                                     std::vector<std::string>* looked_for = nullptr);
+// The files of a sharded checkpoint given its index (shards through `lookup`, or beside the index
+// when lookup is empty).
+CheckpointFiles checkpoint_files_from_index(const std::filesystem::path& index_file, const FileLookup& lookup = {});
+// Reads every tensor of `files` (shards in order), checking that each weight_map entry is in the
+// shard the index names.
+Checkpoint read_checkpoint(const CheckpointFiles& files);
 
 // huggingface_hub parse_size_to_int: "5GB", "1.5GB", "30KB" (decimal units TB/GB/MB/KB only,
 // case-insensitive, "5 GB" ok; "5GiB" is a ValueError). Used for PyTorch saves.

@@ -17,6 +17,7 @@
 
 #include "transformers/core/dtype.hpp"
 #include "transformers/core/error.hpp"
+#include "transformers/hub/options.hpp"
 
 namespace transformers {
 
@@ -50,11 +51,7 @@ struct ConfigLoadOptions {
   // Python's return_unused_kwargs: use from_pretrained_with_unused() to receive them; with plain
   // from_pretrained unused keys are dropped, as Python drops them when this is false.
   bool return_unused_kwargs = false;
-  std::string revision = "main";
-  std::string cache_dir;
-  bool local_files_only = false;
-  std::string token;
-  std::string subfolder;
+  ::transformers::hub::HubOptions hub;  // where from: revision, token, cache_dir, local_files_only, proxies, subfolder, ...
 };
 
 // The version string written as "transformers_version": the Python release whose semantics this

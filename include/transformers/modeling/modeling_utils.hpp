@@ -61,7 +61,6 @@ struct FromPretrainedOptions {
   std::string config_path;                   // read the config from here instead of the model path
   std::optional<std::vector<std::pair<std::string, Tensor>>> state_dict;  // weights instead of files
   DTypeArg torch_dtype;
-  std::string subfolder;
   std::string variant;                   // "v2" -> model.v2.safetensors, ...
   std::optional<bool> use_safetensors;   // nullopt: prefer safetensors, fall back to .bin
   bool ignore_mismatched_sizes = false;
@@ -75,10 +74,9 @@ struct FromPretrainedOptions {
   std::vector<std::pair<std::string, std::string>> key_mapping;
   std::optional<uint64_t> seed;          // seeds the init of newly created weights
   std::shared_ptr<GenerationConfig> generation_config;
-  bool local_files_only = false;
-  std::string revision = "main";
-  std::string cache_dir;
-  std::string token;
+  // Where the files come from (revision, token, cache_dir, local_files_only, force_download,
+  // proxies, subfolder): the same struct the config, generation config and tokenizer loads take.
+  ::transformers::hub::HubOptions hub;
 };
 
 struct SavePretrainedOptions {

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "transformers/hub/options.hpp"
 #include "transformers/tokenizers/tokenizer.hpp"
 
 namespace transformers {
@@ -50,11 +51,14 @@ struct BatchEncoding {
 
 struct AutoTokenizerOptions {
   std::optional<bool> split_special_tokens;
+  ::transformers::hub::HubOptions hub;  // where from (revision, token, cache_dir, local_files_only, proxies, subfolder, ...)
 };
 
 class PreTrainedTokenizerFast {
  public:
-  static PreTrainedTokenizerFast from_pretrained(const std::filesystem::path& folder, AutoTokenizerOptions options = {});
+  // `path`: a folder holding tokenizer.json (+ tokenizer_config.json, special_tokens_map.json), the
+  // tokenizer.json file itself, or a Hub repo id (through the cache shared with Python).
+  static PreTrainedTokenizerFast from_pretrained(const std::string& path, AutoTokenizerOptions options = {});
 
   BatchEncoding operator()(const std::vector<std::string>& texts, TokenizerCallOptions options = {}) const;
   BatchEncoding operator()(std::string_view text, TokenizerCallOptions options = {}) const;
@@ -123,8 +127,8 @@ class PreTrainedTokenizerFast {
 
 class AutoTokenizer {
  public:
-  static PreTrainedTokenizerFast from_pretrained(const std::filesystem::path& folder, AutoTokenizerOptions options = {}) {
-    return PreTrainedTokenizerFast::from_pretrained(folder, options);
+  static PreTrainedTokenizerFast from_pretrained(const std::string& path, AutoTokenizerOptions options = {}) {
+    return PreTrainedTokenizerFast::from_pretrained(path, std::move(options));
   }
 };
 

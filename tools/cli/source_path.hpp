@@ -1,0 +1,38 @@
+#pragma once
+// The model / tokenizer PATH of docs/CLI.md: a local folder or file, or a Hub repo id `org/name`,
+// optionally pinned as `org/name@revision` (branch, tag, commit or refs/pr/N). `--revision R` says
+// the same. Every command that takes a PATH goes through parse_source, so each accepts both.
+#include <filesystem>
+#include <string>
+
+#include "transformers/core/error.hpp"
+#include "transformers/hub/options.hpp"
+
+namespace transformers::cli {
+
+struct Source {
+  std::string path;    // folder, file, or repo id without its @revision
+  ::transformers::hub::HubOptions hub;  // .revision from @revision or --revision ("main" when neither)
+};
+
+// `revision_flag`: the command's --revision ("" when not given). A PATH that exists on disk is
+// never split (a folder may have '@' in its name); a repo id has no '@' (huggingface_hub's
+// validate_repo_id refuses it), so the first '@' starts the revision.
+inline Source parse_source(const std::string& arg, const std::string& revision_flag = "") {
+  Source s{arg, {}};
+  std::error_code ec;
+  const auto at = arg.find('@');
+  if (at != std::string::npos && !std::filesystem::exists(arg, ec)) {
+    s.path = arg.substr(0, at);
+    const std::string rev = arg.substr(at + 1);
+    if (rev.empty()) throw ValueError("'" + arg + "': expected org/name@revision, found nothing after '@'");
+    if (!revision_flag.empty() && revision_flag != rev)
+      throw ValueError("'" + arg + "' pins revision '" + rev + "' but --revision says '" + revision_flag + "'");
+    s.hub.revision = rev;
+  } else if (!revision_flag.empty()) {
+    s.hub.revision = revision_flag;
+  }
+  return s;
+}
+
+}  // namespace transformers::cli
