@@ -125,8 +125,11 @@ Checkpoint open_checkpoint(const std::filesystem::path& path, const OpenOptions&
   namespace fs = std::filesystem;
   if (fs::is_directory(path)) {
     std::vector<std::string> tried;
+    // Whatever stands at a name goes to its reader, which refuses a FIFO or device with a typed
+    // error naming it (skipping it as absent would report a missing shard instead).
     auto in_folder = [&](const std::string& name) -> std::optional<fs::path> {
-      if (fs::is_regular_file(path / name)) return path / name;
+      std::error_code ec;
+      if (fs::exists(path / name, ec)) return path / name;
       return std::nullopt;
     };
     if (auto cf = find_checkpoint_files(in_folder, options, &tried)) return read_checkpoint(*cf);

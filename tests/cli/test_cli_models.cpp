@@ -123,7 +123,7 @@ TEST_P(CliModel, ForwardOnTheReferenceDevice) {
   auto r = run_cli({"forward", "--model", kModels + "/" + arch + "/model", "--inputs", dir + "/in.safetensors", "--output",
                     dir + "/out.safetensors", "--attn", "sdpa", "--dtype", "float64", "--device", "reference"});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_LT(max_abs_diff(load_map(dir + "/out.safetensors")["logits"], expected["logits_f64"]), 1e-5);
+  EXPECT_TRUE(allclose(load_map(dir + "/out.safetensors")["logits"], expected["logits_f64"], {.atol = 1e-5}));
   auto bad = run_cli({"forward", "--model", kModels + "/" + arch + "/model", "--inputs", dir + "/in.safetensors",
                       "--output", dir + "/x.safetensors", "--device", "gpu"});
   EXPECT_EQ(bad.status, 2) << bad.err;

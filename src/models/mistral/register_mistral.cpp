@@ -2,6 +2,8 @@
 // the Mistral model classes in the registry the Auto classes read.
 #include "transformers/models/mistral/modeling_mistral.hpp"
 
+#include "../config_init.hpp"
+
 namespace transformers {
 
 void register_mistral() {
@@ -14,7 +16,7 @@ void register_mistral() {
                   {"num_hidden_layers", 32},
                   {"num_attention_heads", 32},
                   {"num_key_value_heads", 8},
-                  {"head_dim", nullptr},  // None -> hidden_size / num_attention_heads
+                  {"head_dim", 128},  // None -> hidden_size // num_attention_heads (derive_attributes)
                   {"hidden_act", "silu"},
                   {"max_position_embeddings", 4096 * 32},
                   {"initializer_range", 0.02},
@@ -27,6 +29,10 @@ void register_mistral() {
                   {"rope_theta", 10000.0},
                   {"sliding_window", 4096},
                   {"attention_dropout", 0.0}};
+  // MistralConfig.__init__ derives head_dim (and a None num_key_value_heads) as LlamaConfig does,
+  // and the module tree is Llama's: the same derivation and parameter count
+  cfg.derive_attributes = models_detail::llama_derive_attributes;
+  cfg.base_model_num_parameters = models_detail::llama_base_model_num_parameters;
   register_config_class(std::move(cfg));
 
   register_model_class(
