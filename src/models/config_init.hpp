@@ -7,6 +7,7 @@ namespace transformers::models_detail {
 
 // LlamaConfig.__init__'s derived attributes (num_key_value_heads, head_dim, rope_scaling's rope_type).
 void llama_derive_attributes(PretrainedConfig& c);
+void mistral_derive_attributes(PretrainedConfig& c);
 
 // The parameter count of BertModel (with pooler) / GPT2Model / LlamaModel for a config, as
 // num_parameters() of the built model would report it; double so absurd sizes cannot overflow.

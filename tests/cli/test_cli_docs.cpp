@@ -224,7 +224,7 @@ TEST(CliDocs, ArchitectureLayerOrderMatchesIncludes) {
     std::istringstream in(md);
     bool layers = false;
     const std::regex row(R"(^\| ([a-z_]+) \|)");
-    const std::regex debt(R"(^- `([a-z]+)` → `([a-z]+)`: `([^`]+)`)");
+    const std::regex debt(R"(^- `([a-z_]+)` → `([a-z_]+)`: `([^`]+)`)");
     for (std::string line; std::getline(in, line);) {
       if (line.rfind("## ", 0) == 0) layers = line.rfind("## Layers", 0) == 0;
       std::smatch m;

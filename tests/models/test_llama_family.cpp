@@ -5,6 +5,7 @@
 // wider checks of every case (hidden states, attentions, the cached decode step) run in
 // test_cases.cpp. The sliding-window cases are longer than their window: 4.51's own logits without
 // the window differ from the expected ones by 5-7, so a mask without it fails here.
+#include <unistd.h>
 #include <filesystem>
 
 #include "models/parity_util.hpp"
@@ -86,7 +87,7 @@ TEST_P(LlamaFamily, GreedyGenerateEqualsTransformers) {
 TEST_P(LlamaFamily, SavePretrainedRoundTrips) {
   const auto e = exp();
   auto model = AutoModelForCausalLM::from_pretrained(dir().string(), {.attn_implementation = "eager"});
-  const fs::path out = fs::temp_directory_path() / (std::string("tfcpp_family_") + GetParam().name);
+  const fs::path out = fs::temp_directory_path() / (std::string("tfcpp_family_") + GetParam().name + "_" + std::to_string(::getpid()));
   fs::remove_all(out);
   model->save_pretrained(out.string());
   auto again = AutoModelForCausalLM::from_pretrained(out.string(), {.attn_implementation = "eager"});

@@ -16,9 +16,9 @@ int64_t floor_div(int64_t a, int64_t b) {
 bool absent(const json& data, const char* key) { return !data.contains(key) || data[key].is_null(); }
 }  // namespace
 
-void llama_derive_attributes(PretrainedConfig& c) {
+namespace {
+void derive_head_dim(PretrainedConfig& c) {
   json& d = c.raw();
-  if (absent(d, "num_key_value_heads")) d["num_key_value_heads"] = c.raw_at("num_attention_heads");
   if (absent(d, "head_dim")) {
     const int64_t heads = c.get<int64_t>("num_attention_heads");
     const int64_t hidden = c.get<int64_t>("hidden_size");
@@ -28,8 +28,25 @@ void llama_derive_attributes(PretrainedConfig& c) {
                        " (expected a positive num_attention_heads or an explicit head_dim)");
     d["head_dim"] = floor_div(hidden, heads);
   }
+}
+}  // namespace
+
+void llama_derive_attributes(PretrainedConfig& c) {
+  json& d = c.raw();
+  // LlamaConfig's num_key_value_heads defaults to None: absent or null -> num_attention_heads
+  if (absent(d, "num_key_value_heads")) d["num_key_value_heads"] = c.raw_at("num_attention_heads");
+  derive_head_dim(c);
   auto rs = d.find("rope_scaling");
   if (rs != d.end() && rs->is_object() && rs->contains("type")) (*rs)["rope_type"] = (*rs)["type"];
+}
+
+// MistralConfig (4.51): num_key_value_heads defaults to 8 and only an explicit None becomes
+// num_attention_heads; head_dim None -> hidden_size // num_attention_heads as in Llama.
+void mistral_derive_attributes(PretrainedConfig& c) {
+  json& d = c.raw();
+  auto kv = d.find("num_key_value_heads");
+  if (kv != d.end() && kv->is_null()) *kv = c.raw_at("num_attention_heads");
+  derive_head_dim(c);
 }
 
 }  // namespace transformers::models_detail

@@ -29,9 +29,9 @@ void register_mistral() {
                   {"rope_theta", 10000.0},
                   {"sliding_window", 4096},
                   {"attention_dropout", 0.0}};
-  // MistralConfig.__init__ derives head_dim (and a None num_key_value_heads) as LlamaConfig does,
-  // and the module tree is Llama's: the same derivation and parameter count
-  cfg.derive_attributes = models_detail::llama_derive_attributes;
+  // MistralConfig.__init__ derives head_dim (and an explicit None num_key_value_heads); the module
+  // tree is Llama's, so the parameter count is too
+  cfg.derive_attributes = models_detail::mistral_derive_attributes;
   cfg.base_model_num_parameters = models_detail::llama_base_model_num_parameters;
   register_config_class(std::move(cfg));
 
