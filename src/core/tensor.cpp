@@ -1,5 +1,7 @@
 #include "transformers/core/tensor.hpp"
 
+#include "core/isa/convert.hpp"
+#include "prefault.hpp"
 #include "transformers/core/checked.hpp"
 #include "transformers/core/parallel.hpp"
 
@@ -11,8 +13,14 @@
 namespace transformers {
 
 namespace {
-// Below this many elements a conversion stays on the calling thread (a decode step's small casts).
-constexpr int64_t kParallelConvertMin = int64_t(1) << 20;
+// A contiguous conversion splits over the pool in chunks of at least this many elements (below it
+// runs inline: a decode step's bias or activation row); each chunk converts kConvertBlock elements at
+// a time (the prefault unit).
+constexpr int64_t kConvertGrain = 16384;
+constexpr int64_t kConvertBlock = int64_t(1) << 16;
+// Below this many elements the scalar conversion is used (per-element gathers of copy_elements):
+// the vector kernels give the same bits, the table lookup would cost more than it saves.
+constexpr int64_t kVectorConvertMin = 16;
 }  // namespace
 
 std::string shape_str(const Shape& s) {
@@ -521,22 +529,26 @@ Tensor Tensor::clone() const {
   return out;
 }
 
-Tensor Tensor::to(DType dtype) const {
+Tensor Tensor::to(DType dtype, const ToOptions& opts) const {
   if (dtype == dtype_) return *this;
   Tensor out = empty(sizes_, dtype, device());
-  const int64_t n = numel();
-  if (n >= kParallelConvertMin && is_contiguous()) {
-    // model.to(bfloat16) converts whole weight matrices: split them over the pool (memory-bound;
-    // one core reaches about half the machine's bandwidth). Same per-element conversion.
-    const char* s = static_cast<const char*>(data_ptr());
-    char* d = static_cast<char*>(out.data_ptr());
-    const int64_t ss = int64_t(dtype_size(dtype_)), ds = int64_t(dtype_size(dtype));
-    parallel_for(0, n, kParallelConvertMin / 4, [&](int64_t b, int64_t e) {
-      convert_contiguous(s + b * ss, dtype_, d + b * ds, dtype, e - b);
-    });
+  if (!is_contiguous()) {
+    copy_elements(out, *this);
     return out;
   }
-  copy_elements(out, *this);
+  // float16/bfloat16 <-> float32 around every 16-bit op and model.to(bfloat16) over whole weight
+  // matrices: memory-bound, so split over the pool (one core reaches about half the bandwidth).
+  const char* s = static_cast<const char*>(data_ptr());
+  char* d = static_cast<char*>(out.data_ptr());
+  const int64_t ss = int64_t(dtype_size(dtype_)), ds = int64_t(dtype_size(dtype));
+  const DType st = dtype_;
+  parallel_for(0, numel(), kConvertGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; i += kConvertBlock) {
+      const int64_t m = std::min(kConvertBlock, e - i);
+      if (opts.prefault) detail::populate_for_write(d + i * ds, size_t(m * ds));
+      convert_contiguous(s + i * ss, st, d + i * ds, dtype, m);
+    }
+  });
   return out;
 }
 
@@ -581,29 +593,21 @@ void convert_contiguous(const void* src, DType sdt, void* dst, DType ddt, int64_
     std::memcpy(dst, src, size_t(n) * dtype_size(sdt));
     return;
   }
-  // Fast paths for the conversions loading and casting use; the rest go through double.
-  if (sdt == DType::BFloat16 && ddt == DType::Float32) {
-    auto* s = static_cast<const uint16_t*>(src);
-    auto* d = static_cast<float*>(dst);
-    for (int64_t i = 0; i < n; ++i) d[i] = bf16_to_float(s[i]);
-    return;
-  }
-  if (sdt == DType::Float32 && ddt == DType::BFloat16) {
-    auto* s = static_cast<const float*>(src);
-    auto* d = static_cast<uint16_t*>(dst);
-    for (int64_t i = 0; i < n; ++i) d[i] = float_to_bf16(s[i]);
-    return;
-  }
-  if (sdt == DType::Float16 && ddt == DType::Float32) {
-    auto* s = static_cast<const uint16_t*>(src);
-    auto* d = static_cast<float*>(dst);
-    for (int64_t i = 0; i < n; ++i) d[i] = fp16_to_float(s[i]);
-    return;
-  }
-  if (sdt == DType::Float32 && ddt == DType::Float16) {
-    auto* s = static_cast<const float*>(src);
-    auto* d = static_cast<uint16_t*>(dst);
-    for (int64_t i = 0; i < n; ++i) d[i] = float_to_fp16(s[i]);
+  // float32 <-> float16 / bfloat16: the kernels of the current level (scalar loops at the scalar
+  // level and for short runs); the rest go through double.
+  const bool f32_src = sdt == DType::Float32, f32_dst = ddt == DType::Float32;
+  if ((f32_src && (ddt == DType::BFloat16 || ddt == DType::Float16)) ||
+      (f32_dst && (sdt == DType::BFloat16 || sdt == DType::Float16))) {
+    const isa::ConvertKernels& k = n >= kVectorConvertMin ? isa::current_convert_kernels()
+                                                          : isa::convert_kernels<KernelLevel::Scalar>();
+    auto* fs = static_cast<const float*>(src);
+    auto* hs = static_cast<const uint16_t*>(src);
+    auto* fd = static_cast<float*>(dst);
+    auto* hd = static_cast<uint16_t*>(dst);
+    if (ddt == DType::BFloat16) k.f32_to_bf16(fs, hd, n);
+    else if (ddt == DType::Float16) k.f32_to_f16(fs, hd, n);
+    else if (sdt == DType::BFloat16) k.bf16_to_f32(hs, fd, n);
+    else k.f16_to_f32(hs, fd, n);
     return;
   }
   const size_t ss = dtype_size(sdt), ds = dtype_size(ddt);

@@ -19,7 +19,6 @@
 #include "transformers/io/shard_index.hpp"
 #include "transformers/hub/hub.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
-#include "transformers/ops/cast.hpp"
 #include "transformers/ops/random.hpp"
 
 namespace transformers {
@@ -420,7 +419,7 @@ LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bo
     // Floating tensors take the model's dtype (float8_e4m3 kept, as 4.51 keeps it); integer and
     // bool tensors keep theirs. Same dtype: the mapped tensor itself becomes the parameter.
     const DType want = float_dtype && slot->is_floating_point() ? *float_dtype : slot->dtype();
-    if (t.is_floating_point() && t.dtype() != DType::Float8E4M3 && t.dtype() != want) t = ops::cast(t, want, {.prefault = true});
+    if (t.is_floating_point() && t.dtype() != DType::Float8E4M3 && t.dtype() != want) t = t.to(want, {.prefault = true});
     const bool rg = slot->requires_grad();
     *slot = t;
     slot->set_requires_grad(rg);

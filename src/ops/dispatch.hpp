@@ -26,7 +26,6 @@ using Dims = std::vector<int64_t>;
 // name, kernel signature. A kernel takes the op's arguments after the front end's checks and
 // output-dtype decisions (element-wise ops get them as ElementwiseTypes / a DType).
 #define TRANSFORMERS_OP_LIST(X)                                                                      \
-  X(cast, Tensor(const Tensor&, DType, bool))                                                        \
   X(binary, Tensor(BinaryOp, const Tensor&, const Tensor&, ElementwiseTypes))                        \
   X(binary_scalar, Tensor(BinaryOp, const Tensor&, double, bool, ElementwiseTypes))                  \
   X(unary, Tensor(UnaryOp, const Tensor&, double, double, DType))                                    \

@@ -1,6 +1,6 @@
 #pragma once
-// The element-wise op kinds shared by the front end and every backend. The order of UnaryOp is
-// the index the CPU vector-math table uses (ops/cpu/vec_math.inc): append, don't reorder.
+// The element-wise op kinds shared by the front end and every backend (the CPU vector math of
+// ops/cpu/vec_math_impl.hpp switches on them too).
 #include <cstdint>
 
 #include "transformers/core/dtype.hpp"

@@ -1,6 +1,9 @@
 #pragma once
 // CPU features detected once at start; kernels are picked from these at run time so one binary runs
-// on any x86-64 (the ISA-specific kernels live in *_avx512.cpp / *_avx2.cpp files).
+// on any x86-64 (the kernels are templates over the vector type of a level, src/core/isa/vec.hpp,
+// built once per level in the files named *_avx2.cpp / *_avx512.cpp, see docs/ARCHITECTURE.md).
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace transformers {
@@ -14,13 +17,18 @@ struct CpuFeatures {
   bool avx512vl = false;
   bool avx512dq = false;
   bool avx512bf16 = false;
+  bool avx512vnni = false;
 };
 
-enum class KernelLevel { Scalar, Avx2, Avx512 };
+// The kernel levels, each a superset of the one before. Avx512Vnni (int8 dot products) and
+// Avx512Bf16 (bfloat16 dot products) have no kernels of their own yet: they run the Avx512 ones
+// (src/core/isa/level_table.hpp) until a kernel is built for them.
+enum class KernelLevel : uint8_t { Scalar, Avx2, Avx512, Avx512Vnni, Avx512Bf16 };
+inline constexpr size_t kKernelLevelCount = 5;
 
 const CpuFeatures& cpu_features();
 // The level kernels use: the best the CPU has, lowered by TRANSFORMERS_KERNEL=scalar|avx2|avx512
-// (for tests of every path on one machine) or by force_kernel_level().
+// (for tests of every path on one machine; also avx512vnni|avx512bf16) or by force_kernel_level().
 KernelLevel kernel_level();
 void force_kernel_level(KernelLevel level);  // clamps to what the CPU supports
 const char* kernel_level_name(KernelLevel level);

@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "ops/cpu/attention_kernel.hpp"
+#include "ops/cpu/isa_kernels.hpp"
 #include "ops/cpu/ab_switch.hpp"
 #include "ops/cpu/common.hpp"
 #include "ops/cpu/kernels.hpp"
 #include "ops/reference/kernels.hpp"
 #include "ops/cpu/half_ops.hpp"
-#include "transformers/core/cpu_features.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/matmul.hpp"
 #include "transformers/ops/softmax.hpp"
@@ -41,7 +41,7 @@ Tensor f32_rows(const Tensor& t) {
                                 pd + ((b * H + h) * L + i) * D, D);
     return f;
   }
-  Tensor f = t.dtype() == DType::Float32 ? t : detail::cast(t.contiguous(), DType::Float32);
+  Tensor f = t.dtype() == DType::Float32 ? t : t.contiguous().to(DType::Float32);
   if (f.size(-1) > 1 && f.stride(-1) != 1) f = f.contiguous();
   return f;
 }
@@ -68,15 +68,6 @@ constexpr int64_t kDirectKvRows = 4;
 bool direct_kv_disabled() {
   static const bool off = detail::ab_switch_off("TRANSFORMERS_ATTN_DIRECT_KV");
   return off;
-}
-
-using TileFn = void (*)(const detail::AttnTile&);
-TileFn tile_fn() {
-  switch (kernel_level()) {
-    case KernelLevel::Avx512: return detail::attn_tile_avx512;
-    case KernelLevel::Avx2: return detail::attn_tile_avx2;
-    default: return detail::attn_tile_scalar;
-  }
 }
 
 }  // namespace
@@ -109,8 +100,9 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
   const bool half_kv = (k0.dtype() == DType::BFloat16 || k0.dtype() == DType::Float16) && Lq <= kDirectKvRows &&
                        !direct_kv_disabled() && (D <= 1 || k0.stride(3) == 1) && (Dv <= 1 || v0.stride(3) == 1);
   const Tensor q = f32_rows(q0), k = half_kv ? k0 : f32_rows(k0), v = half_kv ? v0 : f32_rows(v0);
-  const int kv16 = !half_kv ? 0 : k0.dtype() == DType::BFloat16 ? 1 : 2;
-  const int64_t kv_elem = kv16 ? 2 : 4;  // bytes per K / V element
+  using detail::KvType;
+  const KvType kv = !half_kv ? KvType::Float32 : k0.dtype() == DType::BFloat16 ? KvType::BFloat16 : KvType::Float16;
+  const int64_t kv_elem = kv == KvType::Float32 ? 4 : 2;  // bytes per K / V element
   const float* pm = mask.defined() ? static_cast<const float*>(mask.data_ptr()) : nullptr;
   // Query rows per tile: 32, or up to 64 / 128 when the tiles still number 4 per thread (BERT at
   // seq 128: 12 heads x one 128-row tile). Each tile transposes every K block it reads, so taller
@@ -125,7 +117,7 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
         break;
       }
   const int64_t qblocks = (Lq + BQ - 1) / BQ;
-  const TileFn fn = tile_fn();
+  const auto fn = detail::current_isa_kernels().attn_tile;
   const float* pq = static_cast<const float*>(q.data_ptr());
   const char* pk = static_cast<const char*>(k.data_ptr());
   const char* pv = static_cast<const char*>(v.data_ptr());
@@ -152,7 +144,7 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
       a.k_rs = k.stride(2);
       a.v = pv + (b * v.stride(0) + hk * v.stride(1)) * kv_elem;
       a.v_rs = v.stride(2);
-      a.kv16 = kv16;
+      a.kv = kv;
       a.Lk = Lk;
       a.D = D;
       a.Dv = Dv;
@@ -167,7 +159,7 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
       fn(a);
     }
   });
-  return detail::cast(out_bshd, q0.dtype()).permute({0, 2, 1, 3});
+  return out_bshd.to(q0.dtype()).permute({0, 2, 1, 3});
 }
 
 }  // namespace transformers::ops::cpu

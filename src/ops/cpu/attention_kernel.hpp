@@ -1,22 +1,25 @@
 #pragma once
-// The fused streaming-softmax attention tile, compiled once per kernel level from
-// attention_kernel.inc (the compiler vectorises the same source for each ISA).
+// The fused streaming-softmax attention tile: its arguments. The kernel (attention_tile_impl.hpp) is
+// one template built per kernel level and reached through the level's IsaKernels (isa_kernels.hpp).
 #include <cstdint>
 
 namespace transformers::ops::detail {
+
+// Element type of the K and V rows a tile reads.
+enum class KvType : uint8_t { Float32, BFloat16, Float16 };
 
 struct AttnTile {
   const float* q;   // first query row of the tile; rows q_rs apart, D contiguous floats each
   int64_t q_rs;
   int64_t nq;       // query rows in the tile
   int64_t q0;       // index of the tile's first query row (for the causal limit)
-  // K and V: float32, or (kv16 != 0) the 16-bit rows of the cache read in place and widened in
+  // K and V: float32, or (kv != Float32) the 16-bit rows of the cache read in place and widened in
   // registers, so a decode step over a bfloat16 / float16 cache makes no float32 copy of it.
   const void* k;    // Lk rows, k_rs elements apart, D elements each
   int64_t k_rs;
   const void* v;    // Lk rows, v_rs elements apart, Dv elements each
   int64_t v_rs;
-  int kv16;         // element type of k and v: 0 float32, 1 bfloat16, 2 float16
+  KvType kv;        // element type of k and v
   int64_t Lk, D, Dv;
   const float* mask;  // additive float mask for the tile's first row, or nullptr
   int64_t m_rs, m_cs; // mask strides (0 where broadcast)
@@ -32,9 +35,5 @@ inline int64_t attn_scratch_floats(int64_t nq, int64_t D, int64_t Dv) {
   return D * kAttnBlockK + nq * kAttnBlockK + nq * Dv + 2 * nq + (D > kAttnBlockK ? D : kAttnBlockK) +
          (Dv > kAttnBlockK ? Dv : kAttnBlockK) + kAttnBlockK;
 }
-
-void attn_tile_scalar(const AttnTile& t);
-void attn_tile_avx2(const AttnTile& t);
-void attn_tile_avx512(const AttnTile& t);
 
 }  // namespace transformers::ops::detail

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <string>
 
-#include "ops/cpu/gemm16.hpp"
 #include "ops/op_utils.hpp"
 #include "transformers/core/parallel.hpp"
 #include "transformers/core/tensor.hpp"
@@ -77,41 +76,10 @@ void strided_loop(const Shape& sizes, const std::array<Shape, K>& strides, Fn&& 
   });
 }
 
-// Faults in the destination pages of [p, p + n) with one madvise(MADV_POPULATE_WRITE) (Linux >= 5.14)
-// instead of one page fault per 4 KiB written; ranges under 64 KiB and older kernels are left to fault
-// as before (prefault.cpp).
-void populate_for_write(void* p, size_t n);
-
-// t.to(dt) for contiguous tensors through the vector conversions (bit-identical to Tensor::to), large
-// ones split over the thread pool (the float16/bfloat16 <-> float32 casts around every 16-bit op
-// would otherwise run on one core); small ones (a decode step's bias or activation row) run inline.
-// prefault: the destination is fresh memory written once (a checkpoint converted at load), so each
-// 64 Ki-element block's pages are populated just before the block is written (~18 % less time for
-// the 249 MB of a bf16 GPT-2 on this machine); an op's output, usually a reused block, does not ask.
-inline Tensor cast(const Tensor& t, DType dt, bool prefault = false) {
-  if (t.dtype() == dt) return t;
-  const int64_t n = t.numel();
-  if (!t.is_contiguous()) return t.to(dt);
-  Tensor out = Tensor::empty(t.sizes(), dt);
-  const char* s = static_cast<const char*>(t.data_ptr());
-  char* d = static_cast<char*>(out.data_ptr());
-  const int64_t ss = int64_t(dtype_size(t.dtype())), ds = int64_t(dtype_size(dt));
-  const DType st = t.dtype();
-  constexpr int64_t kBlock = int64_t(1) << 16;
-  parallel_for(0, n, 16384, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i += kBlock) {
-      const int64_t m = std::min(kBlock, e - i);
-      if (prefault) populate_for_write(d + i * ds, size_t(m * ds));
-      if (!convert_fast(s + i * ss, st, d + i * ds, dt, m)) convert_contiguous(s + i * ss, st, d + i * ds, dt, m);
-    }
-  });
-  return out;
-}
-
 // Moves `dim` to the end and makes the data contiguous in dtype `dt` (rows of length size(dim)).
 inline Tensor move_dim_last_contiguous(const Tensor& t, int64_t dim, DType dt) {
   Tensor x = dim == t.dim() - 1 || t.dim() == 0 ? t : t.transpose(dim, -1);
-  return cast(x.contiguous(), dt);
+  return x.contiguous().to(dt);
 }
 
 }  // namespace transformers::ops::detail

@@ -77,8 +77,8 @@ Tensor binary_impl(BinOp op, const Tensor& a, const Tensor& b, DType out_dtype, 
   check_cpu(a, op_name(op));
   check_cpu(b, op_name(op));
   const Shape shape = broadcast_shapes(a.sizes(), b.sizes());
-  const Tensor ac = detail::cast(a, compute).expand(shape);
-  const Tensor bc = detail::cast(b, compute).expand(shape);
+  const Tensor ac = a.to(compute).expand(shape);
+  const Tensor bc = b.to(compute).expand(shape);
   const bool cmp = is_compare(op);
   const DType direct = cmp ? DType::Bool : compute;
   Tensor out = Tensor::empty(shape, direct);
@@ -90,7 +90,7 @@ Tensor binary_impl(BinOp op, const Tensor& a, const Tensor& b, DType out_dtype, 
     case DType::Int64: run_binary<int64_t>(op, out, ac, bc); break;
     default: throw UnsupportedError(std::string(op_name(op)) + ": unsupported compute dtype");
   }
-  return detail::cast(out, out_dtype);
+  return out.to(out_dtype);
 }
 
 bool is_half(DType d) { return d == DType::BFloat16 || d == DType::Float16; }
@@ -108,15 +108,14 @@ Tensor binary_half(BinOp op, const Tensor& a, const Tensor& b) {
   uint16_t* po = static_cast<uint16_t*>(out.data_ptr());
   const uint16_t* pa = static_cast<const uint16_t*>(ae.data_ptr());
   const uint16_t* pb = static_cast<const uint16_t*>(be.data_ptr());
-  const int code = op == BinOp::Add ? 0 : op == BinOp::Sub ? 1 : op == BinOp::Mul ? 2 : 3;
   detail::strided_loop<3>(shape, {out.strides(), ae.strides(), be.strides()},
                           [&](const std::array<int64_t, 3>& off, int64_t n, const std::array<int64_t, 3>& st) {
                             if (st[0] == 1 && (st[1] == 0 || st[1] == 1) && (st[2] == 0 || st[2] == 1)) {
-                              detail::half_binary(code, dt, pa + off[1], st[1], pb + off[2], st[2], po + off[0], n);
+                              detail::half_binary(op, dt, pa + off[1], st[1], pb + off[2], st[2], po + off[0], n);
                               return;
                             }
                             for (int64_t i = 0; i < n; ++i)
-                              detail::half_binary(code, dt, pa + off[1] + i * st[1], 0, pb + off[2] + i * st[2], 0,
+                              detail::half_binary(op, dt, pa + off[1] + i * st[1], 0, pb + off[2] + i * st[2], 0,
                                                   po + off[0] + i * st[0], 1);
                           });
   return out;
@@ -152,7 +151,7 @@ void run_unary(UnOp op, const Tensor& out, const Tensor& a, double p0, double p1
                             C* o = po + off[0];
                             const C* x = pa + off[1];
                             if constexpr (std::is_same_v<C, float>) {
-                              if (st[0] == 1 && st[1] == 1 && detail::vec_unary(int(op), o, x, n)) return;
+                              if (st[0] == 1 && st[1] == 1 && detail::vec_unary(op, o, x, n)) return;
                             }
                             for (int64_t i = 0; i < n; ++i) o[i * st[0]] = detail::apply_unary<C>(op, x[i * st[1]], p0, p1);
                           }, 8192);
@@ -176,7 +175,7 @@ Tensor unary_half(UnOp op, const Tensor& a, double p0, double p1) {
                                 for (int64_t j = 0; j < c; ++j) detail::half_to_float(pa + off[1] + (i + j) * st[1], dt, x + j, 1);
                               }
                               // run_unary's rule: vector math for contiguous runs, else the scalar formula
-                              const bool vec = st[0] == 1 && st[1] == 1 && detail::vec_unary(int(op), y, x, c);
+                              const bool vec = st[0] == 1 && st[1] == 1 && detail::vec_unary(op, y, x, c);
                               if (!vec)
                                 for (int64_t j = 0; j < c; ++j) y[j] = detail::apply_unary<float>(op, x[j], p0, p1);
                               if (st[0] == 1) {
@@ -195,7 +194,7 @@ Tensor unary(UnaryOp op, const Tensor& a, double p0, double p1, DType out_dtype)
   check_cpu(a, op_name(op));
   if (is_half(a.dtype()) && op != UnOp::Not) return unary_half(op, a, p0, p1);
   DType c = opmath_dtype(out_dtype);
-  Tensor x = detail::cast(a, c);
+  Tensor x = a.to(c);
   Tensor out = Tensor::empty(a.sizes(), c);
   switch (c) {
     case DType::Float32: run_unary<float>(op, out, x, p0, p1); break;
@@ -228,7 +227,7 @@ Tensor unary(UnaryOp op, const Tensor& a, double p0, double p1, DType out_dtype)
     }
     default: throw UnsupportedError(std::string(op_name(op)) + ": unsupported dtype " + std::string(dtype_name(a.dtype())));
   }
-  return detail::cast(out, out_dtype);
+  return out.to(out_dtype);
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
@@ -257,8 +256,6 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
                           });
   return out;
 }
-
-Tensor cast(const Tensor& t, DType dtype, bool prefault) { return detail::cast(t, dtype, prefault); }
 
 Tensor& add_(Tensor& a, const Tensor& b) {  // arguments checked by the front end
   if (a.dtype() == DType::Float32 && b.dtype() == DType::Float32 && a.is_contiguous()) {

@@ -3,18 +3,7 @@
 
 #include <algorithm>
 
-#include "ops/cpu/gemm16.hpp"
-#include "transformers/core/tensor.hpp"
-
 namespace transformers::ops::detail {
-
-void half_to_float(const uint16_t* src, DType dt, float* dst, int64_t n) {
-  if (!convert_fast(src, dt, dst, DType::Float32, n)) convert_contiguous(src, dt, dst, DType::Float32, n);
-}
-
-void float_to_half(const float* src, DType dt, uint16_t* dst, int64_t n) {
-  if (!convert_fast(src, DType::Float32, dst, dt, n)) convert_contiguous(src, DType::Float32, dst, dt, n);
-}
 
 void round_to_half(float* x, DType dt, int64_t n) {
   uint16_t h[kHalfChunk];
@@ -45,12 +34,12 @@ void binary_chunks(DType dt, const uint16_t* a, int64_t a_st, const uint16_t* b,
 }
 }  // namespace
 
-void half_binary(int op, DType dt, const uint16_t* a, int64_t a_st, const uint16_t* b, int64_t b_st, uint16_t* o,
+void half_binary(BinaryOp op, DType dt, const uint16_t* a, int64_t a_st, const uint16_t* b, int64_t b_st, uint16_t* o,
                  int64_t n) {
   switch (op) {
-    case 0: binary_chunks(dt, a, a_st, b, b_st, o, n, [](float x, float y) { return x + y; }); return;
-    case 1: binary_chunks(dt, a, a_st, b, b_st, o, n, [](float x, float y) { return x - y; }); return;
-    case 2: binary_chunks(dt, a, a_st, b, b_st, o, n, [](float x, float y) { return x * y; }); return;
+    case BinaryOp::Add: binary_chunks(dt, a, a_st, b, b_st, o, n, [](float x, float y) { return x + y; }); return;
+    case BinaryOp::Sub: binary_chunks(dt, a, a_st, b, b_st, o, n, [](float x, float y) { return x - y; }); return;
+    case BinaryOp::Mul: binary_chunks(dt, a, a_st, b, b_st, o, n, [](float x, float y) { return x * y; }); return;
     default: binary_chunks(dt, a, a_st, b, b_st, o, n, [](float x, float y) { return x / y; }); return;
   }
 }

@@ -262,7 +262,7 @@ Tensor linear(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
   // it like the model's own cast would) and compute in float32.
   const Tensor xq = x0.dtype() == wt ? x0 : x0.to(wt);
   const int64_t M = shape_numel(Shape(x0.sizes().begin(), x0.sizes().end() - 1));
-  const Tensor x = detail::cast(xq.reshape({M, K}).contiguous(), DType::Float32);
+  const Tensor x = xq.reshape({M, K}).contiguous().to(DType::Float32);
   Tensor yf = Tensor::empty({M, N}, DType::Float32);
   const Tensor bf = bias.defined() ? bias.to(wt).to(DType::Float32).contiguous() : Tensor();
   const float* pb = bf.defined() ? bf.data<float>() : nullptr;
@@ -298,7 +298,7 @@ Tensor linear(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
       linear16(x, w, pb, py);
     }
   }
-  return detail::cast(yf.view(osh), wt);
+  return yf.view(osh).to(wt);
 }
 
 Tensor addmm_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
@@ -312,8 +312,8 @@ Tensor addmm_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if ((wdt == DType::BFloat16 || wdt == DType::Float16) && x.dim() > 0 && x.size(-1) == K && M > 0 && M <= 16 &&
       N > 0 && K > 0 && (!bias.defined() || (bias.dim() == 1 && bias.size(0) == N)) && weight.stride(1) == 1) {
     // Decode-shaped 16-bit Conv1D: read the [in, out] weight in place (no transposed copy).
-    const Tensor xf = detail::cast(x.to(wdt).reshape({M, K}).contiguous(), DType::Float32);
-    const Tensor bf = bias.defined() ? detail::cast(bias.to(wdt).contiguous(), DType::Float32) : Tensor();
+    const Tensor xf = x.to(wdt).reshape({M, K}).contiguous().to(DType::Float32);
+    const Tensor bf = bias.defined() ? bias.to(wdt).contiguous().to(DType::Float32) : Tensor();
     Tensor yf = Tensor::empty({M, N}, DType::Float32);
     const float* px = xf.data<float>();
     const float* pb = bf.defined() ? bf.data<float>() : nullptr;
@@ -330,14 +330,14 @@ Tensor addmm_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
       });
     Shape osh(x.sizes().begin(), x.sizes().end() - 1);
     osh.push_back(N);
-    return detail::cast(yf.view(osh), wdt);
+    return yf.view(osh).to(wdt);
   }
   if ((wdt == DType::BFloat16 || wdt == DType::Float16) && detail::own_sgemm_available() && x.dim() > 0 &&
       x.size(-1) == K && M > 16 && N > 0 && K > 0 && (!bias.defined() || (bias.dim() == 1 && bias.size(0) == N)) &&
       weight.stride(1) == 1 && weight.stride(0) >= N) {
     // Many rows: our GEMM reads the [in, out] 16-bit weight in place, widening it while packing.
-    const Tensor xf = detail::cast(x.to(wdt).reshape({M, K}).contiguous(), DType::Float32);
-    const Tensor bf = bias.defined() ? detail::cast(bias.to(wdt).contiguous(), DType::Float32) : Tensor();
+    const Tensor xf = x.to(wdt).reshape({M, K}).contiguous().to(DType::Float32);
+    const Tensor bf = bias.defined() ? bias.to(wdt).contiguous().to(DType::Float32) : Tensor();
     Tensor yf = Tensor::empty({M, N}, DType::Float32);
     const detail::GemmOperand A{xf.data<float>(), K, 1, detail::BKind::F32};
     const detail::GemmOperand B{weight.data_ptr(), weight.stride(0), 1,
@@ -345,7 +345,7 @@ Tensor addmm_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     if (detail::sgemm(M, N, K, A, B, yf.data<float>(), N, bf.defined() ? bf.data<float>() : nullptr, false)) {
       Shape osh(x.sizes().begin(), x.sizes().end() - 1);
       osh.push_back(N);
-      return detail::cast(yf.view(osh), wdt);
+      return yf.view(osh).to(wdt);
     }
   }
   // Otherwise reuse linear's kernels on the transposed view (float32: sgemm reads it in place;

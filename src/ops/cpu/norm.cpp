@@ -128,7 +128,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   check_param(bias, d, "layer_norm", "bias");
   if (is_half(x.dtype()) && x.device() == Device::CPU) return layer_norm_half(x, weight, bias, eps, d);
   const DType c = detail::opmath_dtype(x.dtype());
-  const Tensor xc = detail::cast(x.contiguous(), c);
+  const Tensor xc = x.contiguous().to(c);
   const Tensor w = weight.defined() ? weight.to(c).contiguous() : Tensor();
   const Tensor b = bias.defined() ? bias.to(c).contiguous() : Tensor();
   Tensor out = Tensor::empty(x.sizes(), c);
@@ -157,7 +157,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
     });
   };
   if (c == DType::Float32) run(float{}); else run(double{});
-  return detail::cast(out, x.dtype());
+  return out.to(x.dtype());
 }
 
 Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
@@ -170,7 +170,7 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
     return rms_norm_half(x, weight, eps, d);
   // LlamaRMSNorm: float32 math (float64 stays float64), result cast back to the input dtype.
   const DType c = x.dtype() == DType::Float64 ? DType::Float64 : DType::Float32;
-  const Tensor xc = detail::cast(x.contiguous(), c);
+  const Tensor xc = x.contiguous().to(c);
   Tensor h = Tensor::empty(x.sizes(), c);
   const int64_t rows = d ? x.numel() / d : 0;
   auto run = [&](auto tag) {
@@ -188,7 +188,7 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
     });
   };
   if (c == DType::Float32) run(float{}); else run(double{});
-  Tensor hx = detail::cast(h, x.dtype());
+  Tensor hx = h.to(x.dtype());
   if (!weight.defined()) return hx;
   return mul(weight, hx);
 }

@@ -1,6 +1,7 @@
 // The packed-weight cache (see packed_weights.hpp for what is cached and why it cannot go stale).
 #include "ops/cpu/packed_weights.hpp"
 #include "ops/cpu/ab_switch.hpp"
+#include "ops/cpu/isa_kernels.hpp"
 
 #include <atomic>
 #include <cstdlib>
@@ -11,20 +12,20 @@
 #include <tuple>
 #include <vector>
 
-#include "transformers/core/cpu_features.hpp"
 #include "transformers/core/storage.hpp"
 
 namespace transformers::ops::detail {
 
 namespace {
 
-// Which view of the storage was packed, and for which kernel level (the packed layout is the level's).
+// Which view of the storage was packed, and by which level's kernels (the packed layout is theirs;
+// levels without a GEMM of their own share the one below's and its packs).
 struct ViewKey {
   int64_t offset;
   std::vector<int64_t> sizes, strides;
-  int level;
+  const IsaKernels* kernels;
   bool operator<(const ViewKey& o) const {
-    return std::tie(offset, sizes, strides, level) < std::tie(o.offset, o.sizes, o.strides, o.level);
+    return std::tie(offset, sizes, strides, kernels) < std::tie(o.offset, o.sizes, o.strides, o.kernels);
   }
 };
 
@@ -93,7 +94,7 @@ const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int
   const int64_t floats = sgemm_prepacked_b_floats(K, N);
   if (floats <= 0) return nullptr;
   ViewKey key{w.storage_offset(), std::vector<int64_t>(w.sizes().begin(), w.sizes().end()),
-              std::vector<int64_t>(w.strides().begin(), w.strides().end()), int(kernel_level())};
+              std::vector<int64_t>(w.strides().begin(), w.strides().end()), &current_isa_kernels()};
   const std::shared_ptr<PackedSet> set = packed_set(*w.storage());
   {
     std::lock_guard<std::mutex> lock(set->mu);

@@ -9,7 +9,7 @@ namespace transformers::ops::cpu {
 namespace {
 ReferenceGrade grade_of(OpId op) {
   switch (op) {
-    case OpId::cast: case OpId::where: case OpId::embedding: case OpId::index_select: case OpId::gather:
+    case OpId::where: case OpId::embedding: case OpId::index_select: case OpId::gather:
     case OpId::cat: case OpId::stack: case OpId::topk: case OpId::sort: case OpId::tril: case OpId::triu:
     case OpId::sum: case OpId::mean: case OpId::max: case OpId::min: case OpId::amax: case OpId::amin:
     case OpId::argmax: case OpId::argmin: case OpId::var: case OpId::cumsum: case OpId::rotate_half:

@@ -1,11 +1,9 @@
-// Dispatcher of our float32 GEMM / GEMV: validates the operand layouts and picks the kernel level.
+// Front of our float32 GEMM / GEMV: validates the operand layouts and runs the kernels of the
+// current level (isa_kernels.hpp).
 #include "ops/cpu/sgemm.hpp"
+
 #include "ops/cpu/ab_switch.hpp"
-
-#include <cstdlib>
-#include <cstring>
-
-#include "transformers/core/cpu_features.hpp"
+#include "ops/cpu/isa_kernels.hpp"
 
 namespace transformers::ops::detail {
 
@@ -18,7 +16,7 @@ bool unit_stride(const GemmOperand& o) { return o.p != nullptr && (o.rs == 1 || 
 // (same binary, same run), not a tuning knob.
 bool own_sgemm_available() {
   static const bool disabled = ab_switch_off("TRANSFORMERS_OWN_GEMM");
-  return !disabled && kernel_level() != KernelLevel::Scalar;
+  return !disabled && current_isa_kernels().sgemm != nullptr;
 }
 
 
@@ -34,21 +32,18 @@ bool sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOper
     return true;
   }
   if (!unit_stride(A) || !unit_stride(B)) return false;
-  if (kernel_level() == KernelLevel::Avx512) sgemm_avx512(M, N, K, A, B, C, ldc, bias, accumulate);
-  else sgemm_avx2(M, N, K, A, B, C, ldc, bias, accumulate);
+  current_isa_kernels().sgemm(M, N, K, A, B, C, ldc, bias, accumulate);
   return true;
 }
 
 int64_t sgemm_prepacked_b_floats(int64_t K, int64_t N) {
   if (!own_sgemm_available() || K <= 0 || N <= 0) return 0;
-  return kernel_level() == KernelLevel::Avx512 ? sgemm_prepacked_b_floats_avx512(K, N)
-                                               : sgemm_prepacked_b_floats_avx2(K, N);
+  return current_isa_kernels().sgemm_prepacked_b_floats(K, N);
 }
 
 bool sgemm_pack_b(int64_t K, int64_t N, const GemmOperand& B, float* dst) {
   if (!own_sgemm_available() || K <= 0 || N <= 0 || !unit_stride(B)) return false;
-  if (kernel_level() == KernelLevel::Avx512) sgemm_prepack_b_avx512(K, N, B, dst);
-  else sgemm_prepack_b_avx2(K, N, B, dst);
+  current_isa_kernels().sgemm_prepack_b(K, N, B, dst);
   return true;
 }
 
@@ -56,8 +51,7 @@ bool sgemm_prepacked(int64_t M, int64_t N, int64_t K, const GemmOperand& A, cons
                      int64_t ldc, const float* bias, bool accumulate) {
   if (!own_sgemm_available() || A.kind != BKind::F32 || K <= 0 || !unit_stride(A) || packed_b == nullptr) return false;
   if (M <= 0 || N <= 0) return true;
-  if (kernel_level() == KernelLevel::Avx512) sgemm_prepacked_avx512(M, N, K, A, packed_b, C, ldc, bias, accumulate);
-  else sgemm_prepacked_avx2(M, N, K, A, packed_b, C, ldc, bias, accumulate);
+  current_isa_kernels().sgemm_prepacked(M, N, K, A, packed_b, C, ldc, bias, accumulate);
   return true;
 }
 
@@ -71,8 +65,7 @@ bool sgemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const G
     return true;
   }
   if (!unit_stride(B)) return false;
-  if (kernel_level() == KernelLevel::Avx512) sgemv_avx512(M, N, K, x, ldx, B, y, ldy, bias);
-  else sgemv_avx2(M, N, K, x, ldx, B, y, ldy, bias);
+  current_isa_kernels().sgemv(M, N, K, x, ldx, B, y, ldy, bias);
   return true;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Our own float32 GEMM / GEMV engine (AVX-512 and AVX2 levels; at the scalar level the functions
-// return false and the caller keeps using OpenBLAS). Operands are strided 2-D views: element (r, c) of a matrix lives at
+// Our own float32 GEMM / GEMV engine (sgemm_impl.hpp / sgemv_impl.hpp, built at the AVX2 and
+// AVX-512 levels; at the scalar level the functions return false and the caller keeps using OpenBLAS). Operands are strided 2-D views: element (r, c) of a matrix lives at
 // p[r * rs + c * cs], and one of rs / cs must be 1 (row-major or its transpose), so the nn.Linear
 // weight [N, K] is passed as B with b_rs = 1, b_cs = ldw and needs no copy.
 //
@@ -46,23 +46,5 @@ int64_t sgemm_prepacked_b_floats(int64_t K, int64_t N);
 bool sgemm_pack_b(int64_t K, int64_t N, const GemmOperand& B, float* dst);
 bool sgemm_prepacked(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const float* packed_b, float* C,
                      int64_t ldc, const float* bias, bool accumulate);
-
-// Per-level implementations (sgemm_avx512.cpp, sgemm_avx2.cpp).
-int64_t sgemm_prepacked_b_floats_avx2(int64_t K, int64_t N);
-int64_t sgemm_prepacked_b_floats_avx512(int64_t K, int64_t N);
-void sgemm_prepack_b_avx2(int64_t K, int64_t N, const GemmOperand& B, float* dst);
-void sgemm_prepack_b_avx512(int64_t K, int64_t N, const GemmOperand& B, float* dst);
-void sgemm_prepacked_avx2(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const float* bpre, float* C,
-                          int64_t ldc, const float* bias, bool accumulate);
-void sgemm_prepacked_avx512(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const float* bpre, float* C,
-                            int64_t ldc, const float* bias, bool accumulate);
-void sgemv_avx2(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y,
-                int64_t ldy, const float* bias);
-void sgemm_avx2(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
-                const float* bias, bool accumulate);
-void sgemm_avx512(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
-                  const float* bias, bool accumulate);
-void sgemv_avx512(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y,
-                  int64_t ldy, const float* bias);
 
 }  // namespace transformers::ops::detail

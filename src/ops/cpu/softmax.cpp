@@ -7,7 +7,7 @@
 
 #include "ops/cpu/common.hpp"
 #include "ops/cpu/kernels.hpp"
-#include "ops/cpu/softmax_kernels.hpp"
+#include "ops/cpu/vec_math.hpp"
 
 namespace transformers::ops::cpu {
 
@@ -60,7 +60,7 @@ Tensor softmax_impl(const Tensor& t, int64_t dim, std::optional<DType> dtype, bo
     });
   }
   Tensor r = (in.dim() == 0 || d == in.dim() - 1) ? out : out.transpose(d, -1);
-  return r.is_contiguous() ? detail::cast(r, in.dtype()) : r.to(in.dtype()).contiguous();
+  return r.to(in.dtype()).contiguous();
 }
 
 }  // namespace

@@ -1,11 +1,21 @@
 #pragma once
-// Vectorised float32 transcendental loops (exp, tanh, sigmoid, silu, gelu) for the current kernel
-// level. Returns false when no vector kernel covers the op, so the caller runs its scalar loop.
+// Vectorised float32 loops for the current kernel level (vec_math_impl.hpp): transcendental
+// element-wise ops and softmax rows. Each returns false when no vector kernel covers the call, so
+// the caller runs its scalar loop (always at the scalar level).
 #include <cstdint>
+
+#include "ops/cpu/isa_kernels.hpp"
 
 namespace transformers::ops::detail {
 
-// op codes follow elementwise.cpp's UnOp order.
-bool vec_unary(int op, float* out, const float* x, int64_t n);
+inline bool vec_unary(UnaryOp op, float* out, const float* x, int64_t n) {
+  const auto fn = current_isa_kernels().unary_f32;
+  return fn != nullptr && fn(op, out, x, n);
+}
+
+inline bool softmax_row_f32(float* out, const float* x, int64_t n, bool log) {
+  const auto fn = current_isa_kernels().softmax_row_f32;
+  return fn != nullptr && fn(out, x, n, log);
+}
 
 }  // namespace transformers::ops::detail

@@ -1,10 +1,14 @@
-// Vectorised float32 transcendental loops, written once with GCC vector extensions and compiled
-// per ISA by vec_math_avx2.cpp / vec_math_avx512.cpp with VEC_FN_PREFIX set. Accuracy: exp ~1-2
-// ulp, tanh/sigmoid/silu ~2 ulp relative for |results| >~ 1e-6 (absolute 1.2e-7 near 0), erf
-// (Abramowitz-Stegun 7.1.26) absolute 1.5e-7 - all inside the float32 tolerances of tests/ops.
-#include <cmath>
+#pragma once
+// Vectorised float32 transcendental loops (vec_math.hpp), written once over the level's vector
+// Vec<L> (core/isa/vec.hpp) and built by the level files (isa_kernels_avx2.cpp / _avx512.cpp).
+// Accuracy: exp ~1-2 ulp, tanh/sigmoid/silu ~2 ulp relative for |results| >~ 1e-6 (absolute
+// 1.2e-7 near 0), erf (Abramowitz-Stegun 7.1.26) absolute 1.5e-7 - all inside the float32
+// tolerances of tests/ops.
 #include <cstdint>
 #include <limits>
+
+#include "core/isa/vec.hpp"
+#include "ops/op_kinds.hpp"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -12,19 +16,17 @@
 namespace transformers::ops::detail {
 namespace {
 
-#if defined(__AVX512F__)
-constexpr int64_t VW = 16;
-#else
-constexpr int64_t VW = 8;
-#endif
-typedef float vf __attribute__((vector_size(VW * 4)));
-typedef int32_t vi __attribute__((vector_size(VW * 4)));
-typedef float vfu __attribute__((vector_size(VW * 4), aligned(4)));
-inline vf loadu(const float* p) { return *reinterpret_cast<const vfu*>(p); }
-inline void storeu(float* p, vf v) { *reinterpret_cast<vfu*>(p) = v; }
-inline vf splat(float f) { return vf{} + f; }
+template <KernelLevel L>
+struct VecMath {
+  using V = isa::Vec<L>;
+  using vf = typename V::T;
+  using vi = typename V::I;
+  static constexpr int64_t VW = V::kWidth;
+  static vf loadu(const float* p) { return V::load(p); }
+  static void storeu(float* p, vf v) { V::store(p, v); }
+  static vf splat(float f) { return V::set1(f); }
 
-inline vf vexp(vf x) {
+static vf vexp(vf x) {
   const vf inf = splat(std::numeric_limits<float>::infinity());
   vf xc = x < -87.0f ? splat(-87.0f) : x;
   xc = xc > 88.5f ? splat(88.5f) : xc;
@@ -45,9 +47,9 @@ inline vf vexp(vf x) {
   return x != x ? x : res;
 }
 
-inline vf vsigmoid(vf x) { return 1.0f / (1.0f + vexp(-x)); }
+static vf vsigmoid(vf x) { return 1.0f / (1.0f + vexp(-x)); }
 
-inline vf vtanh(vf x) {
+static vf vtanh(vf x) {
   const vf ax = x < 0.0f ? -x : x;
   const vf t = 1.0f - 2.0f / (vexp(2.0f * ax) + 1.0f);
   const vf r = x < 0.0f ? -t : t;
@@ -55,7 +57,7 @@ inline vf vtanh(vf x) {
 }
 
 // 1 + erf(x) without cancellation for negative x (Abramowitz-Stegun 7.1.26 on |x|).
-inline vf vone_plus_erf(vf x) {
+static vf vone_plus_erf(vf x) {
   const vf ax = x < 0.0f ? -x : x;
   const vf t = 1.0f / (1.0f + 0.3275911f * ax);
   vf p = splat(1.061405429f);
@@ -68,7 +70,7 @@ inline vf vone_plus_erf(vf x) {
 }
 
 template <typename F>
-inline void apply(float* o, const float* x, int64_t n, F f, float (*tail)(float)) {
+static void apply(float* o, const float* x, int64_t n, F f) {
   int64_t i = 0;
   for (; i + VW <= n; i += VW) storeu(o + i, f(loadu(x + i)));
   if (i < n) {
@@ -79,33 +81,29 @@ inline void apply(float* o, const float* x, int64_t n, F f, float (*tail)(float)
     storeu(out, f(loadu(buf)));
     for (int64_t k = 0; i + k < n; ++k) o[i + k] = out[k];
   }
-  (void)tail;
 }
 
-}  // namespace
-
-// op codes: elementwise.cpp's UnOp order (Exp=1, Tanh=6, Sigmoid=7, Silu=9, GeluErf=10,
-// GeluTanh=11, GeluFast=12, QuickGelu=13).
-bool VEC_FN_PREFIX(vec_unary_)(int op, float* o, const float* x, int64_t n) {
+// False when the op has no vector form here (the caller runs its scalar loop).
+static bool unary(UnaryOp op, float* o, const float* x, int64_t n) {
   switch (op) {
-    case 1: apply(o, x, n, [](vf v) { return vexp(v); }, nullptr); return true;
-    case 6: apply(o, x, n, [](vf v) { return vtanh(v); }, nullptr); return true;
-    case 7: apply(o, x, n, [](vf v) { return vsigmoid(v); }, nullptr); return true;
-    case 9: apply(o, x, n, [](vf v) { return v * vsigmoid(v); }, nullptr); return true;
-    case 10: apply(o, x, n, [](vf v) { return 0.5f * v * vone_plus_erf(v * 0.70710678118654752440f); }, nullptr); return true;
-    case 11:
-      apply(o, x, n, [](vf v) { return 0.5f * v * (1.0f + vtanh(0.79788456080286535588f * (v + 0.044715f * v * v * v))); }, nullptr);
+    case UnaryOp::Exp: apply(o, x, n, [](vf v) { return vexp(v); }); return true;
+    case UnaryOp::Tanh: apply(o, x, n, [](vf v) { return vtanh(v); }); return true;
+    case UnaryOp::Sigmoid: apply(o, x, n, [](vf v) { return vsigmoid(v); }); return true;
+    case UnaryOp::Silu: apply(o, x, n, [](vf v) { return v * vsigmoid(v); }); return true;
+    case UnaryOp::GeluErf: apply(o, x, n, [](vf v) { return 0.5f * v * vone_plus_erf(v * 0.70710678118654752440f); }); return true;
+    case UnaryOp::GeluTanh:
+      apply(o, x, n, [](vf v) { return 0.5f * v * (1.0f + vtanh(0.79788456080286535588f * (v + 0.044715f * v * v * v))); });
       return true;
-    case 12:
-      apply(o, x, n, [](vf v) { return 0.5f * v * (1.0f + vtanh(v * 0.7978845608f * (1.0f + 0.044715f * v * v))); }, nullptr);
+    case UnaryOp::GeluFast:
+      apply(o, x, n, [](vf v) { return 0.5f * v * (1.0f + vtanh(v * 0.7978845608f * (1.0f + 0.044715f * v * v))); });
       return true;
-    case 13: apply(o, x, n, [](vf v) { return v * vsigmoid(1.702f * v); }, nullptr); return true;
+    case UnaryOp::QuickGelu: apply(o, x, n, [](vf v) { return v * vsigmoid(1.702f * v); }); return true;
     default: return false;
   }
 }
 
 // Softmax of one contiguous row; false (caller falls back) when the row holds a NaN.
-bool VEC_FN_PREFIX(softmax_row_)(float* o, const float* x, int64_t n, bool log) {
+static bool softmax_row(float* o, const float* x, int64_t n, bool log) {
   vf vm = splat(-std::numeric_limits<float>::infinity());
   vi nan = vi{};
   int64_t i = 0;
@@ -152,7 +150,9 @@ bool VEC_FN_PREFIX(softmax_row_)(float* o, const float* x, int64_t n, bool log) 
   }
   return true;
 }
+};
 
+}  // namespace
 }  // namespace transformers::ops::detail
 
 #pragma GCC diagnostic pop

@@ -1,15 +1,32 @@
-// Few-row float32 GEMV (decode) shared by the ISA files: streams B once, split over the pool.
-// Included inside namespace transformers::ops::detail by sgemm_avx512.cpp and sgemm_avx2.cpp,
-// each defining first in an anonymous namespace the vector vocabulary: kW (floats per vector), VT, zero_v(), set1_v(f), fma_v(a, b, c) = a*b + c,
-// add_v(a, b), hsum(v), load_x(p, n) / store_x(p, v, n) (the first min(n, kW) floats, rest zero),
-// load_w<kB>(base, idx, n) (kW elements of a float32 / bf16 / f16 array widened to float32).
-// Defines gemv<kB>(M, N, K, x, ldx, B, y, ldy, bias) for M in [1, 4].
+#pragma once
+// Few-row float32 GEMV (decode, sgemm.hpp's sgemv): streams B once, split over the pool. Written
+// once over the level's vector Vec<L> (core/isa/vec.hpp) and built by the level files
+// (isa_kernels_avx2.cpp, isa_kernels_avx512.cpp); gemv(M, N, K, x, ldx, B, y, ldy, bias) for M in [1, 4].
+#include <algorithm>
+#include <vector>
 
+#include "core/isa/vec.hpp"
+#include "ops/cpu/sgemm.hpp"
+#include "ops/cpu/sgemm_impl.hpp"
+#include "transformers/core/parallel.hpp"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace transformers::ops::detail {
 namespace {
 
-constexpr int64_t kGemvPrefetch = 256;  // elements ahead on each weight row, for long rows
+template <KernelLevel L>
+struct Sgemv {
+using V = isa::Vec<L>;
+using VT = typename V::T;
+static constexpr int kW = V::kWidth;
+template <BKind kB>
+static VT load_w(const void* base, int64_t idx, int64_t n) { return load_as_f32<L, kB>(base, idx, n); }
+
+static constexpr int64_t kGemvPrefetch = 256;  // elements ahead on each weight row, for long rows
 // Conv1D-layout rows shorter than this are split over K rather than over columns (see gemv_m).
-constexpr int64_t kShortRowBytes = 4096;
+static constexpr int64_t kShortRowBytes = 4096;
 
 // B(k, n) contiguous along k (nn.Linear weight row n at w + n*ldw): kM rows of x against 4 weight
 // rows at a time; each weight vector feeds kM FMAs and is read once. While a group of four rows is
@@ -17,7 +34,7 @@ constexpr int64_t kShortRowBytes = 4096;
 // the memory latency, and four short rows per group are too short for the hardware prefetcher to
 // ramp up on its own (a fixed distance ahead on each row measured 15-30 % slower per core).
 template <BKind kB, int kM>
-void gemv_nk(const float* x, int64_t ldx, int64_t K, const void* w, int64_t ldw, int64_t n0, int64_t n1, float* y,
+static void gemv_nk(const float* x, int64_t ldx, int64_t K, const void* w, int64_t ldw, int64_t n0, int64_t n1, float* y,
              int64_t ldy, const float* bias) {
   const int64_t es = kB == BKind::F32 ? 4 : 2;
   const char* wb = static_cast<const char*>(w);
@@ -28,7 +45,7 @@ void gemv_nk(const float* x, int64_t ldx, int64_t K, const void* w, int64_t ldw,
     const int rows = int(std::min<int64_t>(4, n1 - n));
     VT acc[kM][4];
     for (int m = 0; m < kM; ++m)
-      for (int r = 0; r < 4; ++r) acc[m][r] = zero_v();
+      for (int r = 0; r < 4; ++r) acc[m][r] = V::zero();
     const void* wr[4];
     const char* pf[4];
     for (int r = 0; r < 4; ++r) {
@@ -44,12 +61,12 @@ void gemv_nk(const float* x, int64_t ldx, int64_t K, const void* w, int64_t ldw,
         wv[r] = load_w<kB>(wr[r], k, lm);
       }
       for (int m = 0; m < kM; ++m) {
-        const VT xv = load_x(x + m * ldx + k, lm);
-        for (int r = 0; r < 4; ++r) acc[m][r] = fma_v(wv[r], xv, acc[m][r]);
+        const VT xv = V::load_n(x + m * ldx + k, lm);
+        for (int r = 0; r < 4; ++r) acc[m][r] = V::fma(wv[r], xv, acc[m][r]);
       }
     }
     for (int m = 0; m < kM; ++m)
-      for (int r = 0; r < rows; ++r) y[m * ldy + n + r] = hsum(acc[m][r]) + (bias ? bias[n + r] : 0.0f);
+      for (int r = 0; r < rows; ++r) y[m * ldy + n + r] = V::hsum(acc[m][r]) + (bias ? bias[n + r] : 0.0f);
   }
 }
 
@@ -59,12 +76,12 @@ void gemv_nk(const float* x, int64_t ldx, int64_t K, const void* w, int64_t ldw,
 // jumps to new pages where the hardware prefetcher would have to start over. One pass over the
 // weight, no partial sums to add afterwards; the sum over k runs in order.
 template <BKind kB, int kM>
-void gemv_kn_cols(const float* x, int64_t ldx, int64_t K, const void* w, int64_t ldw, int64_t n0, int64_t n1, float* y,
+static void gemv_kn_cols(const float* x, int64_t ldx, int64_t K, const void* w, int64_t ldw, int64_t n0, int64_t n1, float* y,
                   int64_t ldy, const float* bias) {
   const int64_t es = kB == BKind::F32 ? 4 : 2;
   const char* wb = static_cast<const char*>(w);
   for (int m = 0; m < kM; ++m)
-    for (int64_t n = n0; n < n1; n += kW) store_x(y + m * ldy + n, bias ? load_x(bias + n, n1 - n) : zero_v(), n1 - n);
+    for (int64_t n = n0; n < n1; n += kW) V::store_n(y + m * ldy + n, bias ? V::load_n(bias + n, n1 - n) : V::zero(), n1 - n);
   for (int64_t k = 0; k < K; k += 4) {
     const int rows = int(std::min<int64_t>(4, K - k));
     VT xb[kM][4];
@@ -73,7 +90,7 @@ void gemv_kn_cols(const float* x, int64_t ldx, int64_t K, const void* w, int64_t
     for (int r = 0; r < 4; ++r) {
       wr[r] = wb + (k + std::min(r, rows - 1)) * ldw * es;
       pf[r] = wb + std::min(k + 4 + r, K - 1) * ldw * es;
-      for (int m = 0; m < kM; ++m) xb[m][r] = set1_v(r < rows ? x[m * ldx + k + r] : 0.0f);
+      for (int m = 0; m < kM; ++m) xb[m][r] = V::set1(r < rows ? x[m * ldx + k + r] : 0.0f);
     }
     for (int64_t n = n0; n < n1; n += kW) {
       const int64_t lm = n1 - n;
@@ -83,19 +100,19 @@ void gemv_kn_cols(const float* x, int64_t ldx, int64_t K, const void* w, int64_t
         wv[r] = load_w<kB>(wr[r], n, lm);
       }
       for (int m = 0; m < kM; ++m) {
-        VT p = load_x(y + m * ldy + n, lm);
+        VT p = V::load_n(y + m * ldy + n, lm);
         if (rows == 4)
-          for (int r = 0; r < 4; ++r) p = fma_v(wv[r], xb[m][r], p);
+          for (int r = 0; r < 4; ++r) p = V::fma(wv[r], xb[m][r], p);
         else  // last rows of K: no product with a repeated row (0 * inf would make a NaN)
-          for (int r = 0; r < rows; ++r) p = fma_v(wv[r], xb[m][r], p);
-        store_x(y + m * ldy + n, p, lm);
+          for (int r = 0; r < rows; ++r) p = V::fma(wv[r], xb[m][r], p);
+        V::store_n(y + m * ldy + n, p, lm);
       }
     }
   }
 }
 
 template <BKind kB, int kM>
-void gemv_m(int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
+static void gemv_m(int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
             const float* bias) {
   const bool serial = N * K < (int64_t(1) << 16) || get_num_threads() == 1;
   if (B.rs == 1 && (B.cs != 1 || N == 1)) {
@@ -128,7 +145,7 @@ void gemv_m(int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand
     for (int64_t p = 1; p < T; ++p)
       for (int m = 0; m < kM; ++m) {
         const float* src = part + ((p - 1) * kM + m) * N;
-        for (int64_t n = 0; n < N; n += kW) store_x(y + m * ldy + n, add_v(load_x(y + m * ldy + n, N - n), load_x(src + n, N - n)), N - n);
+        for (int64_t n = 0; n < N; n += kW) V::store_n(y + m * ldy + n, V::add(V::load_n(y + m * ldy + n, N - n), V::load_n(src + n, N - n)), N - n);
       }
     return;
   }
@@ -144,7 +161,7 @@ void gemv_m(int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand
 }
 
 template <BKind kB>
-void gemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
+static void gemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y, int64_t ldy,
           const float* bias) {
   switch (M) {
     case 1: gemv_m<kB, 1>(N, K, x, ldx, B, y, ldy, bias); return;
@@ -154,4 +171,18 @@ void gemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const Ge
   }
 }
 
+
+static void sgemv(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y,
+                  int64_t ldy, const float* bias) {
+  switch (B.kind) {
+    case BKind::F32: gemv<BKind::F32>(M, N, K, x, ldx, B, y, ldy, bias); return;
+    case BKind::BF16: gemv<BKind::BF16>(M, N, K, x, ldx, B, y, ldy, bias); return;
+    case BKind::F16: gemv<BKind::F16>(M, N, K, x, ldx, B, y, ldy, bias); return;
+  }
+}
+};
+
 }  // namespace
+}  // namespace transformers::ops::detail
+
+#pragma GCC diagnostic pop

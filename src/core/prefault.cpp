@@ -1,11 +1,11 @@
-// populate_for_write (ops/cpu/common.hpp): pre-faulting a fresh destination before a large write.
+// populate_for_write (prefault.hpp): pre-faulting a fresh destination before a large write.
+#include "prefault.hpp"
+
 #include <sys/mman.h>
 
 #include <cstdint>
 
-#include "ops/cpu/common.hpp"
-
-namespace transformers::ops::detail {
+namespace transformers::detail {
 
 // The range is widened to whole pages, all of which hold bytes of the caller's buffer, and populating
 // never changes memory contents; where the kernel lacks the advice the call fails and the writes fault
@@ -24,4 +24,4 @@ void populate_for_write(void* p, size_t n) {
 #endif
 }
 
-}  // namespace transformers::ops::detail
+}  // namespace transformers::detail

@@ -1,24 +1,30 @@
-// Body of the fused attention tile; included by attention_kernel_{scalar,avx2,avx512}.cpp with
-// ATTN_TILE_NAME set. Loops are written so the compiler vectorises them over keys (scores, exp) and
-// over the value dim (P @ V); the K block is transposed into scratch once per tile so score loops
-// run over contiguous keys. Everything here has internal linkage except the one entry point.
+#pragma once
+// The fused attention tile (attention_kernel.hpp), written once over the level's vector Vec<L>
+// (core/isa/vec.hpp) and built per level (isa_kernels.cpp, isa_kernels_avx2.cpp,
+// isa_kernels_avx512.cpp). Loops are written so the compiler vectorises them over keys (scores,
+// exp) and over the value dim (P @ V); the K block is transposed into scratch once per tile so
+// score loops run over contiguous keys.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
-#if defined(__F16C__)
-#include <immintrin.h>
-#endif
 
+#include "core/isa/vec.hpp"
 #include "ops/cpu/attention_kernel.hpp"
 #include "transformers/core/dtype.hpp"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
 
 namespace transformers::ops::detail {
 namespace {
 
+template <KernelLevel L>
+struct AttnKernel {
+
 // exp(x) for x <= 0 (scores minus their running max): Cody-Waite reduction and a degree-6
 // polynomial, ~2 ulp; -inf and very negative x give 0. Branch-free so loops over it vectorise.
-inline float exp_nonpos(float x) {
+static float exp_nonpos(float x) {
   const float xc = x < -87.0f ? -87.0f : x;
   const float t = xc * 1.44269504088896341f;
   const float n = (t + 12582912.0f) - 12582912.0f;  // round to nearest integer
@@ -37,29 +43,21 @@ inline float exp_nonpos(float x) {
   return x < -87.0f ? 0.0f : res;
 }
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"
-// GCC 12's _mm512_cvtph_ps starts from _mm512_undefined_ps(), which -Wmaybe-uninitialized flags
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-// GCC vector extensions: the same source becomes AVX-512, AVX2 or SSE code depending on the flags
-// of the including file. Four query rows x CV vectors of accumulators stay in registers.
-#if defined(__AVX512F__)
-constexpr int64_t VW = 16, CV = 4;
-#else
-constexpr int64_t VW = 8, CV = 2;
-#endif
-typedef float vf __attribute__((vector_size(VW * 4)));
-typedef float vfu __attribute__((vector_size(VW * 4), aligned(4)));
-inline vf loadu(const float* p) { return *reinterpret_cast<const vfu*>(p); }
-inline void storeu(float* p, vf v) { *reinterpret_cast<vfu*>(p) = v; }
+// Four query rows x CV vectors of accumulators stay in registers.
+using V = isa::Vec<L>;
+using vf = typename V::T;
+using vi = typename V::I;
+static constexpr int64_t VW = V::kWidth;
+static constexpr int64_t CV = VW == 16 ? 4 : 2;
+static vf loadu(const float* p) { return V::load(p); }
+static void storeu(float* p, vf v) { V::store(p, v); }
 
 // exp_nonpos on VW lanes: the same operations lane by lane. The softmax over a score row is
 // written in explicit vectors: its max and sum reductions were scalar chains of dependent ops
 // (without -ffast-math the compiler may not reorder a float reduction), which made causal sdpa at
 // 512 tokens slower than its QK^T and P.V multiply-adds.
-typedef int32_t vi __attribute__((vector_size(VW * 4)));
-[[gnu::always_inline]] inline vf splat(float x) { return vf{} + x; }
-[[gnu::always_inline]] inline vf vexp_nonpos(vf x) {
+[[gnu::always_inline]] static vf splat(float x) { return V::set1(x); }
+[[gnu::always_inline]] static vf vexp_nonpos(vf x) {
   const vf lo = splat(-87.0f);
   const vf xc = x < lo ? lo : x;
   const vf t = xc * 1.44269504088896341f;
@@ -76,7 +74,7 @@ typedef int32_t vi __attribute__((vector_size(VW * 4)));
   const vf res = p * (vf)e;
   return x < lo ? vf{} : res;
 }
-[[gnu::always_inline]] inline float hmax(vf x) {
+[[gnu::always_inline]] static float hmax(vf x) {
   float m = x[0];
   for (int64_t l = 1; l < VW; ++l) m = x[l] > m ? x[l] : m;
   return m;
@@ -91,32 +89,17 @@ struct KvF32 {
 };
 struct KvBF16 {  // bfloat16 = the high half of a float32: zero-extend and shift
   using T = uint16_t;
-  typedef uint16_t vh __attribute__((vector_size(VW * 2), aligned(2)));
-  typedef uint32_t vu __attribute__((vector_size(VW * 4)));
-  static vf load(const uint16_t* p) {
-    const vu w = __builtin_convertvector(*reinterpret_cast<const vh*>(p), vu) << 16;
-    return (vf)w;  // same-size vector cast: the bits as float32
-  }
+  static vf load(const uint16_t* p) { return V::load_bf16(p); }
   static float at(const uint16_t* p) { return bf16_to_float(*p); }
 };
 struct KvF16 {  // float16: vcvtph2ps where the level has F16C, the core's scalar conversion otherwise
   using T = uint16_t;
-  static vf load(const uint16_t* p) {
-#if defined(__AVX512F__)
-    return vf(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
-#elif defined(__F16C__)
-    return vf(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
-#else
-    float f[VW];
-    for (int64_t l = 0; l < VW; ++l) f[l] = fp16_to_float(p[l]);
-    return loadu(f);
-#endif
-  }
+  static vf load(const uint16_t* p) { return V::load_f16(p); }
   static float at(const uint16_t* p) { return fp16_to_float(*p); }
 };
 
 // s[r][0..BK) = q_r . kt[:, 0..BK) for four rows (rows past the tile point at zeros).
-inline void scores4(const float* const q[4], const float* kt, int64_t D, int64_t BK, float* const s[4]) {
+static void scores4(const float* const q[4], const float* kt, int64_t D, int64_t BK, float* const s[4]) {
   for (int64_t jc = 0; jc < BK; jc += VW * CV) {
     vf acc[4][CV] = {};
     for (int64_t d = 0; d < D; ++d) {
@@ -135,7 +118,7 @@ inline void scores4(const float* const q[4], const float* kt, int64_t D, int64_t
 // acc_r[0..Dv) += sum_j p_r[j] * v_j[0..Dv) for R <= 4 rows (a decode tile has one: no
 // multiply-adds spent on padding rows).
 template <class KV, int R>
-inline void pv_rows(const float* const p[4], const typename KV::T* v, int64_t v_rs, int64_t bk, int64_t Dv, float* const acc[4]) {
+static void pv_rows(const float* const p[4], const typename KV::T* v, int64_t v_rs, int64_t bk, int64_t Dv, float* const acc[4]) {
   int64_t dc = 0;
   for (; dc + VW * CV <= Dv; dc += VW * CV) {
     vf a[R][CV];
@@ -160,7 +143,7 @@ inline void pv_rows(const float* const p[4], const typename KV::T* v, int64_t v_
     }
 }
 template <class KV>
-inline void pv(int rows, const float* const p[4], const typename KV::T* v, int64_t v_rs, int64_t bk, int64_t Dv,
+static void pv(int rows, const float* const p[4], const typename KV::T* v, int64_t v_rs, int64_t bk, int64_t Dv,
                float* const acc[4]) {
   switch (rows) {
     case 1: return pv_rows<KV, 1>(p, v, v_rs, bk, Dv, acc);
@@ -170,35 +153,15 @@ inline void pv(int rows, const float* const p[4], const typename KV::T* v, int64
   }
 }
 
-// Sum of the lanes as a tree of halves (log2(VW) dependent adds instead of VW - 1).
-typedef float vf4 __attribute__((vector_size(16)));
-typedef float vf8 __attribute__((vector_size(32)));
-inline float hsum4(vf4 x) { return (x[0] + x[2]) + (x[1] + x[3]); }
-inline float hsum8(vf8 x) {
-  vf4 lo, hi;
-  std::memcpy(&lo, &x, 16);
-  std::memcpy(&hi, reinterpret_cast<const char*>(&x) + 16, 16);
-  return hsum4(lo + hi);
-}
-inline float hsum(vf x) {
-#if defined(__AVX512F__)
-  vf8 lo, hi;
-  std::memcpy(&lo, &x, 32);
-  std::memcpy(&hi, reinterpret_cast<const char*>(&x) + 32, 32);
-  return hsum8(lo + hi);
-#else
-  return hsum8(x);
-#endif
-}
 // s[j] = q . k_j for j < bk, keys read in place (the decode path: one query row, no transpose).
 template <class KV>
-inline void scores_dot(const float* q, const typename KV::T* k, int64_t k_rs, int64_t bk, int64_t D, float* s) {
+static void scores_dot(const float* q, const typename KV::T* k, int64_t k_rs, int64_t bk, int64_t D, float* s) {
   for (int64_t j = 0; j < bk; ++j) {
     const typename KV::T* kr = k + j * k_rs;
     vf acc = {};
     int64_t d = 0;
     for (; d + VW <= D; d += VW) acc += loadu(q + d) * KV::load(kr + d);
-    float x = hsum(acc);
+    float x = V::hsum(acc);
     for (; d < D; ++d) x += q[d] * KV::at(kr + d);
     s[j] = x;
   }
@@ -206,7 +169,7 @@ inline void scores_dot(const float* q, const typename KV::T* k, int64_t k_rs, in
 
 
 template <class KV>
-void tile(const AttnTile& a) {
+static void tile(const AttnTile& a) {
   using T = typename KV::T;
   const T* kp = static_cast<const T*>(a.k);
   const T* vp = static_cast<const T*>(a.v);
@@ -299,7 +262,7 @@ void tile(const AttnTile& a) {
           storeu(si + j, e);
           vs += e;
         }
-        ls = hsum(vs);
+        ls = V::hsum(vs);
         for (; j < bk; ++j) ls += (si[j] = exp_nonpos(si[j] - mnew));
       }
       lrow[i] = lrow[i] * alpha + ls;
@@ -333,15 +296,16 @@ void tile(const AttnTile& a) {
   }
 }
 
-}  // namespace
-
-void ATTN_TILE_NAME(const AttnTile& a) {
-  switch (a.kv16) {
-    case 1: return tile<KvBF16>(a);
-    case 2: return tile<KvF16>(a);
+static void run(const AttnTile& a) {
+  switch (a.kv) {
+    case KvType::BFloat16: return tile<KvBF16>(a);
+    case KvType::Float16: return tile<KvF16>(a);
     default: return tile<KvF32>(a);
   }
 }
-#pragma GCC diagnostic pop
+};
 
+}  // namespace
 }  // namespace transformers::ops::detail
+
+#pragma GCC diagnostic pop
