@@ -4,6 +4,7 @@
 # which is far cheaper than a second build of the whole library.
 file(GLOB TRANSFORMERS_PARSER_SOURCES CONFIGURE_DEPENDS
   ${PROJECT_SOURCE_DIR}/src/core/*.cpp
+  ${PROJECT_SOURCE_DIR}/src/core/isa/*.cpp
   ${PROJECT_SOURCE_DIR}/src/io/*.cpp
   ${PROJECT_SOURCE_DIR}/src/tokenizers/*.cpp
   ${PROJECT_SOURCE_DIR}/src/hub/*.cpp)
@@ -13,6 +14,9 @@ foreach(src modeling/configuration_utils.cpp modeling/config_defaults.cpp modeli
     list(APPEND TRANSFORMERS_PARSER_SOURCES ${PROJECT_SOURCE_DIR}/src/${src})
   endif()
 endforeach()
+# core/isa's per-level files (Tensor::to's vector conversions) need their level's flags in every
+# directory that compiles them (source properties are per directory).
+transformers_set_isa_flags(${TRANSFORMERS_PARSER_SOURCES})
 
 # The parser-level reliability tests (bad inputs, hostile files, kill-during-save of the io layer,
 # tokenizers used from several threads): they need nothing beyond the sources above.
