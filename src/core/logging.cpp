@@ -1,13 +1,12 @@
 // transformers.utils.logging's behaviour: the verbosity comes from TRANSFORMERS_VERBOSITY at first
-// use (an unknown value is reported once, with the first record, and WARNING kept, as 4.51 does),
-// records go to the handlers, the default one writes "message\n" to stderr (Python's StreamHandler
-// without a format).
+// use (an unknown value is reported then, once, and WARNING kept, as 4.51 reports it when the
+// library's root logger is configured), records go to the handlers, the default one writes
+// "message\n" to stderr (Python's StreamHandler without a format).
 #include "transformers/core/logging.hpp"
 
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
-#include <optional>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -24,9 +23,6 @@ struct State {
   int next_id = 1;
   std::vector<std::pair<int, Handler>> handlers;
   std::set<std::string> once;
-  // The unknown-TRANSFORMERS_VERBOSITY report, emitted with the first record so that it reaches the
-  // handlers in place then (the CLI holds records back until a command has succeeded).
-  std::optional<LogRecord> pending;
 };
 
 void emit_locked(State& s, const LogRecord& r) {
@@ -52,9 +48,9 @@ State& state() {
           known = true;
         }
       if (!known)
-        st->pending = {"root", WARNING,
-                       std::string("Unknown option TRANSFORMERS_VERBOSITY=") + env +
-                           ", has to be one of: detail, debug, info, warning, error, critical"};
+        emit_locked(*st, {"root", WARNING,
+                          std::string("Unknown option TRANSFORMERS_VERBOSITY=") + env +
+                              ", has to be one of: detail, debug, info, warning, error, critical"});
     }
     return st;
   }();
@@ -103,10 +99,6 @@ void enable_default_handler() {
 void Logger::log(int level, const std::string& message) const {
   State& s = state();
   std::lock_guard<std::mutex> lk(s.mu);
-  if (s.pending) {
-    emit_locked(s, *s.pending);
-    s.pending.reset();
-  }
   if (level < s.verbosity) return;
   emit_locked(s, {name_, level, message});
 }

@@ -6,6 +6,7 @@
 #include "transformers/modeling/modeling_utils.hpp"
 #include "transformers/core/quote.hpp"
 
+#include <string_view>
 #include <type_traits>
 
 namespace transformers {
@@ -14,140 +15,99 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-std::vector<int64_t> id_list(const ojson& v, const char* key) {
+// The typed readers of the table's types; errors name the file, the key, what was expected and
+// what was found (modeling/json_config.hpp).
+std::vector<int64_t> id_list(const ojson& v, const JsonField& f) {
   if (v.is_null()) return {};
   if (v.is_number_integer()) return {v.get<int64_t>()};
   if (v.is_array()) {
     std::vector<int64_t> out;
     for (const auto& e : v) {
-      if (!e.is_number_integer())
-        throw FormatError(std::string("generation config: `") + key + "` must hold integers, found " + e.dump());
+      if (!e.is_number_integer()) throw_json_field_error(f, "an integer or a list of integers", v);
       out.push_back(e.get<int64_t>());
     }
     return out;
   }
-  throw FormatError(std::string("generation config: `") + key + "` must be an integer or a list, found " + v.dump());
+  throw_json_field_error(f, "an integer or a list of integers", v);
 }
 
-OptionalId opt_id(const ojson& v, const char* key) {
-  if (v.is_null()) return std::nullopt;
-  if (!v.is_number_integer())
-    throw FormatError(std::string("generation config: `") + key + "` must be an integer, found " + v.dump());
-  return v.get<int64_t>();
-}
-
-EarlyStopping early_from_json(const ojson& v) {
-  if (v.is_boolean()) return v.get<bool>() ? EarlyStopping::True : EarlyStopping::False;
-  if (v.is_string() && v.get<std::string>() == "never") return EarlyStopping::Never;
-  throw FormatError("generation config: `early_stopping` must be true, false or \"never\", found " + v.dump());
-}
-
+// One JSON value (not null) as a table row's option type.
 template <typename T>
-T num(const ojson& v, const char* key) {
-  if (!v.is_number())
-    throw FormatError(std::string("generation config: `") + key + "` must be a number, found " + v.dump());
-  return v.get<T>();
-}
-
-// One JSON value (not null) as a table row's resolved type.
-template <typename T>
-struct FieldReader;
-template <>
-struct FieldReader<int64_t> {
-  static int64_t read(const ojson& v, const char* key) { return num<int64_t>(v, key); }
-};
-template <>
-struct FieldReader<double> {
-  static double read(const ojson& v, const char* key) { return num<double>(v, key); }
-};
-template <>
-struct FieldReader<bool> {
-  static bool read(const ojson& v, const char* key) {
-    if (!v.is_boolean())
-      throw FormatError(std::string("generation config: `") + key + "` must be true or false, found " + v.dump());
-    return v.get<bool>();
-  }
+struct FieldReader {
+  static T read(const ojson& v, const JsonField& f) { return read_json_value<T>(v, f); }
 };
 template <>
 struct FieldReader<EarlyStopping> {
-  static EarlyStopping read(const ojson& v, const char*) { return early_from_json(v); }
+  static EarlyStopping read(const ojson& v, const JsonField& f) {
+    if (v.is_boolean()) return v.get<bool>() ? EarlyStopping::True : EarlyStopping::False;
+    if (v.is_string() && v.get<std::string>() == "never") return EarlyStopping::Never;
+    throw_json_field_error(f, "true, false or \"never\"", v);
+  }
 };
 template <>
 struct FieldReader<generation_fields::IdList> {
-  static generation_fields::IdList read(const ojson& v, const char* key) { return id_list(v, key); }
+  static generation_fields::IdList read(const ojson& v, const JsonField& f) { return id_list(v, f); }
 };
 template <>
 struct FieldReader<generation_fields::Strings> {
-  // A string or a list of strings (Python accepts both); anything else leaves the list empty.
-  static generation_fields::Strings read(const ojson& v, const char* key) {
-    generation_fields::Strings out;
-    if (v.is_string()) out.push_back(v.get<std::string>());
-    else if (v.is_array())
-      for (const auto& s : v) {
-        if (!s.is_string())
-          throw FormatError(std::string("generation config: `") + key + "` must hold strings, found " + s.dump());
-        out.push_back(s.get<std::string>());
-      }
-    return out;
+  // A string or a list of strings (Python accepts both).
+  static generation_fields::Strings read(const ojson& v, const JsonField& f) {
+    if (v.is_string()) return {v.get<std::string>()};
+    if (!v.is_array()) throw_json_field_error(f, "a string or a list of strings", v);
+    return read_json_value<generation_fields::Strings>(v, f);
   }
 };
 template <>
 struct FieldReader<generation_fields::IdLists> {
-  static generation_fields::IdLists read(const ojson& v, const char* key) {
-    if (!v.is_array())
-      throw FormatError(std::string("generation config: `") + key + "` must be a list of id lists, found " + v.dump());
+  static generation_fields::IdLists read(const ojson& v, const JsonField& f) {
     generation_fields::IdLists out;
+    if (!v.is_array()) throw_json_field_error(f, "a list of id lists", v);
     for (const auto& e : v) {
-      if (!e.is_array())
-        throw FormatError(std::string("generation config: `") + key + "` must be a list of id lists, found " +
-                          v.dump());
-      out.push_back(id_list(e, key));
+      if (!e.is_array()) throw_json_field_error(f, "a list of id lists", v);
+      out.push_back(id_list(e, f));
     }
     return out;
   }
 };
 template <>
 struct FieldReader<generation_fields::DecayPenalty> {
-  static generation_fields::DecayPenalty read(const ojson& v, const char* key) {
-    if (!v.is_array() || v.size() != 2)
-      throw FormatError(std::string("generation config: `") + key + "` must be [start_index, decay_factor], found " +
-                        v.dump());
-    return {num<int64_t>(v[0], key), num<double>(v[1], key)};
+  static generation_fields::DecayPenalty read(const ojson& v, const JsonField& f) {
+    if (!v.is_array() || v.size() != 2) throw_json_field_error(f, "[start_index, decay_factor]", v);
+    return {read_json_value<int64_t>(v[0], f), read_json_value<double>(v[1], f)};
   }
 };
 template <>
 struct FieldReader<generation_fields::SequenceBias> {
-  static generation_fields::SequenceBias read(const ojson& v, const char* key) {
-    if (!v.is_array())
-      throw FormatError(std::string("generation config: `") + key + "` must be a list of [ids, bias], found " +
-                        v.dump());
+  static generation_fields::SequenceBias read(const ojson& v, const JsonField& f) {
+    if (!v.is_array()) throw_json_field_error(f, "a list of [ids, bias]", v);
     generation_fields::SequenceBias sb;
     for (const auto& e : v) {
-      if (!e.is_array() || e.size() != 2 || !e[0].is_array())
-        throw FormatError(std::string("generation config: `") + key + "` entries must be [ids, bias], found " +
-                          e.dump());
-      sb.emplace_back(id_list(e[0], key), num<float>(e[1], key));
+      if (!e.is_array() || e.size() != 2 || !e[0].is_array()) throw_json_field_error(f, "a list of [ids, bias]", v);
+      sb.emplace_back(id_list(e[0], f), read_json_value<float>(e[1], f));
     }
     return sb;
   }
 };
 template <>
 struct FieldReader<OptionalId> {
-  static OptionalId read(const ojson& v, const char* key) { return opt_id(v, key); }
+  static OptionalId read(const ojson& v, const JsonField& f) {
+    if (!v.is_number_integer()) throw_json_field_error(f, "an integer", v);
+    return v.get<int64_t>();
+  }
 };
 
 // A table row's JSON value: null follows the row's on_null, anything else is read as the row's
 // option type O (max_new_tokens reads a number, pad_token_id an integer id) and stored.
 template <typename O, typename R, typename OnNull>
-void read_field(R& dst, const ojson& v, const char* key, const OnNull& on_null) {
+void read_field(R& dst, const ojson& v, const JsonField& f, const OnNull& on_null) {
   if (v.is_null()) {
     if constexpr (std::is_same_v<OnNull, generation_fields::NullIsError>)
-      throw FormatError(std::string("generation config: `") + key + "` must not be null");
+      throw_json_field_error(f, "a value (null is not allowed)", v);
     else
       dst = on_null;
     return;
   }
-  dst = FieldReader<O>::read(v, key);
+  dst = FieldReader<O>::read(v, f);
 }
 
 // Settings whose effect we do not reproduce; refusing them beats a silently different result.
@@ -166,12 +126,15 @@ bool unsupported_setting(const std::string& k, const ojson& v) {
   return false;
 }
 
-void apply_json_unchecked(ResolvedGenerationConfig& c, const ojson& j) {
+// The model's generation config over the defaults; `source_file` (may be empty) is named in errors.
+void apply_json(ResolvedGenerationConfig& c, const ojson& j, std::string_view source_file) {
   using namespace generation_fields;  // the table's type names and kNullIsError
+  if (!j.is_object()) throw FormatError("generation config: expected a JSON object, found " + quote_input(j.dump()));
   for (const auto& [k, v] : j.items()) {
+    const JsonField f{.what = "generation config", .file = source_file, .key = k};
 #define TRANSFORMERS_READ_FIELD(name, O, R, def, on_null) \
   if (k == #name) {                                       \
-    read_field<O>(c.name, v, #name, on_null);             \
+    read_field<O>(c.name, v, f, on_null);                 \
     continue;                                             \
   }
     TRANSFORMERS_GENERATION_FIELDS(TRANSFORMERS_READ_FIELD)
@@ -182,24 +145,10 @@ void apply_json_unchecked(ResolvedGenerationConfig& c, const ojson& j) {
     else if (k == "low_memory" && v.is_boolean() && v.get<bool>())
       throw ValueError("`low_memory=True` is not supported after the beam search refactor (transformers 4.51)");
     else if (unsupported_setting(k, v))
-      throw UnsupportedError("generate: generation config key `" + k + "` = " + v.dump() +
+      throw UnsupportedError("generate: generation config key `" + escape_input(k) + "` = " + quote_input(v.dump()) +
                              " selects a mode this library does not implement (greedy, sampling and beam search "
                              "are supported)");
     // other keys (output_*, transformers_version, _from_model_config, ...) do not change the search
-  }
-}
-
-// The keys one at a time, so that a value of the wrong type (nlohmann's type_error from a get<T>()
-// above) is reported with its key and value instead of as nlohmann's bare "type must be ..." text.
-void apply_json(ResolvedGenerationConfig& c, const ojson& j) {
-  if (!j.is_object()) throw FormatError("generation config: expected a JSON object, found " + quote_input(j.dump()));
-  for (const auto& [k, v] : j.items()) {
-    try {
-      apply_json_unchecked(c, ojson::object({{k, v}}));
-    } catch (const nlohmann::json::exception&) {
-      throw FormatError("generation config: `" + escape_input(k) + "` has a value of the wrong type or shape: " +
-                        quote_input(v.dump()));
-    }
   }
 }
 
@@ -212,9 +161,10 @@ void take(T& dst, const std::optional<U>& src) {
 
 ResolvedGenerationConfig resolve_generation_config(const ojson& model_generation_config,
                                                    const GenerationOptions& o, int64_t input_ids_length,
-                                                   std::optional<int64_t> max_position_embeddings) {
+                                                   std::optional<int64_t> max_position_embeddings,
+                                                   std::string_view source_file) {
   ResolvedGenerationConfig c;
-  if (!model_generation_config.is_null()) apply_json(c, model_generation_config);
+  if (!model_generation_config.is_null()) apply_json(c, model_generation_config, source_file);
   // generation_config.update(**kwargs): every option that is set replaces the value.
 #define TRANSFORMERS_TAKE_OPTION(name, O, R, def, on_null) take(c.name, o.name);
   TRANSFORMERS_GENERATION_FIELDS(TRANSFORMERS_TAKE_OPTION)

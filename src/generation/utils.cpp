@@ -7,6 +7,7 @@
 
 #include "generation_internal.hpp"
 #include "transformers/core/checked.hpp"
+#include "transformers/generation/configuration_utils.hpp"
 #include "transformers/ops/random.hpp"
 
 namespace transformers {
@@ -229,7 +230,10 @@ GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const T
     max_pos = model.config().get<int64_t>("max_position_embeddings");
   const nlohmann::ordered_json base =
       options.generation_config ? *options.generation_config : model_generation_config(model);
-  ResolvedGenerationConfig c = resolve_generation_config(base, options, len, max_pos);
+  // A loaded generation_config.json is named in the errors about its values.
+  const std::shared_ptr<GenerationConfig> loaded = options.generation_config ? nullptr : model.generation_config();
+  ResolvedGenerationConfig c =
+      resolve_generation_config(base, options, len, max_pos, loaded ? loaded->source_file() : std::string());
   if (options.streamer && c.num_beams > 1)
     throw ValueError("`streamer` cannot be used with beam search (yet!). Make sure that `num_beams` is set to 1.");
 

@@ -1,27 +1,14 @@
-// Generated from transformers 4.51.3: PretrainedConfig().to_dict() without "transformers_version"
-// (tests/oracle/make_config_goldens.py checks it stays equal). Data, not code.
+// Generated from transformers 4.51.3 (tests/oracle/make_config_goldens.py checks they stay equal):
+// PretrainedConfig().to_dict() without "transformers_version", whose generation parameters are
+// PretrainedConfig._get_global_generation_defaults(). Data, not code.
+#include "transformers/io/json_file.hpp"
 #include "transformers/modeling/configuration_utils.hpp"
 
 namespace transformers {
 
-const json& base_config_defaults() {
+const json& global_generation_defaults() {
   static const json j = json::parse(R"json(
 {
-  "return_dict": true,
-  "output_hidden_states": false,
-  "output_attentions": false,
-  "torchscript": false,
-  "torch_dtype": null,
-  "use_bfloat16": false,
-  "tf_legacy_loss": false,
-  "pruned_heads": {},
-  "tie_word_embeddings": true,
-  "chunk_size_feed_forward": 0,
-  "is_encoder_decoder": false,
-  "is_decoder": false,
-  "cross_attention_hidden_size": null,
-  "add_cross_attention": false,
-  "tie_encoder_decoder": false,
   "max_length": 20,
   "min_length": 0,
   "do_sample": false,
@@ -46,7 +33,38 @@ const json& base_config_defaults() {
   "remove_invalid_values": false,
   "exponential_decay_length_penalty": null,
   "suppress_tokens": null,
-  "begin_suppress_tokens": null,
+  "begin_suppress_tokens": null
+}
+)json");
+  return j;
+}
+
+const json& base_config_defaults() {
+  // In PretrainedConfig.__init__'s order: the attributes before the generation parameters, those,
+  // and the attributes after them.
+  static const json j = [] {
+    json out = json::parse(R"json(
+{
+  "return_dict": true,
+  "output_hidden_states": false,
+  "output_attentions": false,
+  "torchscript": false,
+  "torch_dtype": null,
+  "use_bfloat16": false,
+  "tf_legacy_loss": false,
+  "pruned_heads": {},
+  "tie_word_embeddings": true,
+  "chunk_size_feed_forward": 0,
+  "is_encoder_decoder": false,
+  "is_decoder": false,
+  "cross_attention_hidden_size": null,
+  "add_cross_attention": false,
+  "tie_encoder_decoder": false
+}
+)json");
+    io::update_ordered(out, global_generation_defaults());
+    io::update_ordered(out, json::parse(R"json(
+{
   "architectures": null,
   "finetuning_task": null,
   "id2label": {
@@ -70,7 +88,9 @@ const json& base_config_defaults() {
   "_attn_implementation_autoset": false,
   "model_type": ""
 }
-)json");
+)json"));
+    return out;
+  }();
   return j;
 }
 

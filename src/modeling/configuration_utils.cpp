@@ -6,7 +6,6 @@
 
 #include "transformers/hub/hub.hpp"
 #include "transformers/io/json_file.hpp"
-#include "transformers/io/atomic_file.hpp"
 
 namespace transformers {
 
@@ -40,8 +39,24 @@ std::vector<std::string> registered_config_types() {
   return out;
 }
 
-PretrainedConfig::PretrainedConfig(json data, std::string model_type) : data_(std::move(data)) {
-  if (!data_.is_object()) throw FormatError("config: expected a JSON object, found " + std::string(data_.type_name()));
+namespace {
+// config.json: PretrainedConfig's attributes as defaults; private state never written; the label
+// and pruned-head maps hold int keys in Python.
+const JsonConfigKind& config_kind() {
+  static const JsonConfigKind kind{
+      .what = "config",
+      .defaults = base_config_defaults,
+      .dropped_from_dict = {"_auto_class", "_commit_hash", "_attn_implementation_internal", "_attn_implementation",
+                            "base_model_tp_plan", "base_model_pp_plan"},
+      .dropped_from_diff = {"_name_or_path"},
+      .int_key_fields = {"id2label", "pruned_heads"}};
+  return kind;
+}
+}  // namespace
+
+PretrainedConfig::PretrainedConfig() : JsonConfig(config_kind(), json::object()) {}
+
+PretrainedConfig::PretrainedConfig(json data, std::string model_type) : JsonConfig(config_kind(), std::move(data)) {
   if (model_type.empty() && data_.contains("model_type") && data_["model_type"].is_string())
     model_type = data_["model_type"].get<std::string>();
   model_type_ = model_type;
@@ -98,28 +113,12 @@ std::string PretrainedConfig::canonical_key(const std::string& key) const {
   return key;
 }
 
-bool PretrainedConfig::has(const std::string& key) const {
+const json* PretrainedConfig::lookup(const std::string& key) const {
   const std::string k = canonical_key(key);
-  if (k == "torch_dtype" && data_.contains("dtype")) return true;
-  return data_.contains(k) || (info_ && info_->defaults.contains(k)) || base_config_defaults().contains(k);
-}
-
-const json& PretrainedConfig::raw_at(const std::string& key) const {
-  const std::string k = canonical_key(key);
-  auto it = data_.find(k);
-  if (it != data_.end()) return *it;
-  // 5.x spells torch_dtype "dtype" (read both styles).
-  if (k == "torch_dtype") {
-    auto d = data_.find("dtype");
-    if (d != data_.end()) return *d;
-  }
-  if (info_) {
-    auto d = info_->defaults.find(k);
-    if (d != info_->defaults.end()) return *d;
-  }
-  auto b = base_config_defaults().find(k);
-  if (b != base_config_defaults().end()) return *b;
-  throw KeyError("config has no key '" + k + "'" + (model_type_.empty() ? "" : " (model_type " + model_type_ + ")"));
+  // 5.x spells torch_dtype "dtype" (read both styles; the 4.x key wins).
+  if (k == "torch_dtype" && !data_.contains(k))
+    if (auto d = data_.find("dtype"); d != data_.end()) return &*d;
+  return JsonConfig::lookup(k);
 }
 
 void PretrainedConfig::set(const std::string& key, json value) {
@@ -267,61 +266,6 @@ std::vector<std::string> PretrainedConfig::architectures() const {
   }
 }
 
-// ---- serialization (4.51's to_dict / to_diff_dict / to_json_string) ----
-
-namespace {
-// Keys to_dict never writes (private state, not configuration).
-const char* const kDroppedFromDict[] = {"_auto_class", "_commit_hash", "_attn_implementation_internal",
-                                        "_attn_implementation", "base_model_tp_plan", "base_model_pp_plan"};
-}  // namespace
-
-json PretrainedConfig::to_dict() const {
-  json out = base_config_defaults();
-  if (info_) io::update_ordered(out, info_->defaults);
-  io::update_ordered(out, data_);  // linear: a config may hold 100k keys
-  out["model_type"] = model_type_;
-  for (const char* k : kDroppedFromDict) out.erase(k);
-  out["transformers_version"] = kTransformersCompatVersion;
-  return out;
-}
-
-json PretrainedConfig::to_diff_dict() const {
-  const json full = to_dict();
-  const json& base = base_config_defaults();
-  json cls = base;
-  if (info_)
-    for (auto& [k, v] : info_->defaults.items()) cls[k] = v;
-  cls["model_type"] = model_type_;
-  json out = json::object();
-  for (auto& [k, v] : full.items()) {
-    auto b = base.find(k);
-    auto c = cls.find(k);
-    if (b == base.end() || k == "transformers_version" || k == "vocab_file" || v != *b ||
-        (c != cls.end() && v != *c))
-      io::append_new_key(out, k, v);  // full's keys are distinct
-  }
-  out.erase("_name_or_path");
-  return out;
-}
-
-std::string PretrainedConfig::to_json_string(bool use_diff) const {
-  return python_json_dumps(use_diff ? to_diff_dict() : to_dict());
-}
-
-void PretrainedConfig::to_json_file(const std::string& file, bool use_diff) const {
-  io::write_file_atomic(file, to_json_string(use_diff));
-}
-
-void PretrainedConfig::save_pretrained(const std::string& dir) const {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::is_regular_file(dir, ec))
-    throw ValueError("Provided path (" + dir + ") should be a directory, not a file");
-  fs::create_directories(dir, ec);
-  if (ec) throw EnvironmentError("cannot create directory '" + dir + "': " + ec.message());
-  to_json_file((fs::path(dir) / "config.json").string(), true);
-}
-
 // ---- loading ----
 
 bool PretrainedConfig::has_attribute(const std::string& key) const {
@@ -388,7 +332,9 @@ std::shared_ptr<PretrainedConfig> PretrainedConfig::from_dict(const json& dict, 
 std::shared_ptr<PretrainedConfig> PretrainedConfig::from_json_file(const std::string& file) {
   json j = io::read_ordered_json_file(file, {.what = "config file", .max_bytes = io::kConfigJsonMaxBytes});
   if (!j.is_object()) throw FormatError("config file '" + file + "': expected a JSON object, found " + j.type_name());
-  return std::make_shared<PretrainedConfig>(std::move(j));
+  auto cfg = std::make_shared<PretrainedConfig>(std::move(j));
+  cfg->set_source_file(file);  // typed errors name the file
+  return cfg;
 }
 
 std::string PretrainedConfig::resolve_config_file(const std::string& path, const ConfigLoadOptions& opts) {

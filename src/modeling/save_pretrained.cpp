@@ -24,15 +24,6 @@ namespace {
 
 using Named = std::vector<std::pair<std::string, Tensor>>;
 
-// PretrainedConfig._get_global_generation_defaults (4.51): generation parameters that may still
-// sit on a model config; non-default ones move to the generation config when saving.
-const char* const kLegacyGenerationParams[] = {
-    "max_length", "min_length", "do_sample", "early_stopping", "num_beams", "num_beam_groups",
-    "diversity_penalty", "temperature", "top_k", "top_p", "typical_p", "repetition_penalty", "length_penalty",
-    "no_repeat_ngram_size", "encoder_no_repeat_ngram_size", "bad_words_ids", "num_return_sequences",
-    "output_scores", "return_dict_in_generate", "forced_bos_token_id", "forced_eos_token_id",
-    "remove_invalid_values", "exponential_decay_length_penalty", "suppress_tokens", "begin_suppress_tokens"};
-
 // byte range of a tensor's elements in its storage, as data_ptr() .. data_ptr() + numel*size
 std::pair<uintptr_t, uintptr_t> byte_area(const Tensor& t) {
   const uintptr_t start = reinterpret_cast<uintptr_t>(t.storage()->data()) + uintptr_t(t.storage_offset()) * t.element_size();
@@ -189,14 +180,14 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
   config().set_torch_dtype(dtype());
   config().set("architectures", json::array({name()}));
 
-  // 6. generation parameters misplaced on the model config move to the generation config
+  // 6. generation parameters misplaced on the model config (4.51's _get_global_generation_defaults,
+  // at a non-default value) move to the generation config
   if (opts.is_main_process && can_generate()) {
     auto gen = generation_config();
     json misplaced = json::object();
-    const json base = base_config_defaults();
-    for (const char* k : kLegacyGenerationParams) {
+    for (auto& [k, def] : global_generation_defaults().items()) {
       auto it = config().raw().find(k);
-      if (it != config().raw().end() && !it->is_null() && *it != base.at(k)) misplaced[k] = *it;
+      if (it != config().raw().end() && !it->is_null() && *it != def) misplaced[k] = *it;
     }
     if (!misplaced.empty()) {
       logging::get_logger("transformers.modeling_utils")

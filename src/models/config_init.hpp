@@ -1,9 +1,22 @@
 #pragma once
 // What the config classes of src/models compute beyond their defaults (private to src/models; the
 // register_<arch>() functions put these into ConfigClassInfo).
+#include <initializer_list>
+
 #include "transformers/modeling/configuration_utils.hpp"
 
 namespace transformers::models_detail {
+
+// LlamaConfig.__init__'s defaults (configuration_llama.py, 4.51): the table the Llama-like config
+// classes (Mistral, Qwen2, Qwen3) start from.
+const json& llama_config_defaults();
+// Qwen2Config.__init__'s defaults (Llama's with Qwen2's changes), the base of Qwen3's.
+const json& qwen2_config_defaults();
+
+// The defaults of a config class whose __init__ repeats another class's arguments with some
+// changes (4.51's Qwen2Config and LlamaConfig, Qwen3Config and Qwen2Config): `base` without the arguments the class does not
+// have (`dropped`), with `changed` set over it (a changed key keeps its place, a new one is added).
+json defaults_from(const json& base, const json& changed, std::initializer_list<const char*> dropped = {});
 
 // LlamaConfig.__init__'s derived attributes (num_key_value_heads, head_dim, rope_scaling's rope_type).
 void llama_derive_attributes(PretrainedConfig& c);

@@ -72,41 +72,41 @@ void NormalizedString::transform_range(std::size_t b, std::size_t e, const std::
   align_.insert(align_.begin() + static_cast<std::ptrdiff_t>(b), out_align.begin(), out_align.end());
 }
 
-void NormalizedString::map(const std::function<char32_t(char32_t)>& f) {
+namespace {
+// Rebuilds a normalized text and its alignments code point by code point: `emit(c, at, end, out,
+// out_align)` appends what replaces the code point `c` found at bytes [at, end) (map and filter).
+template <typename Emit>
+void rebuild(std::string& norm, std::vector<Align>& align, Emit emit) {
   std::string out;
   std::vector<Align> out_align;
-  out.reserve(norm_.size());
-  out_align.reserve(norm_.size());
+  out.reserve(norm.size());
+  out_align.reserve(norm.size());
   std::size_t i = 0;
-  while (i < norm_.size()) {
-    std::size_t at = i;
-    char32_t c = next_cp(norm_, i);
-    char32_t m = f(c);
-    std::size_t before = out.size();
-    append_utf8(out, m);
-    out_align.insert(out_align.end(), out.size() - before, align_[at]);
+  while (i < norm.size()) {
+    const std::size_t at = i;
+    const char32_t c = next_cp(norm, i);
+    emit(c, at, i, out, out_align);
   }
-  norm_ = std::move(out);
-  align_ = std::move(out_align);
+  norm = std::move(out);
+  align = std::move(out_align);
+}
+}  // namespace
+
+void NormalizedString::map(const std::function<char32_t(char32_t)>& f) {
+  rebuild(norm_, align_, [&](char32_t c, std::size_t at, std::size_t, std::string& out, std::vector<Align>& out_al) {
+    const std::size_t before = out.size();
+    append_utf8(out, f(c));
+    out_al.insert(out_al.end(), out.size() - before, align_[at]);
+  });
 }
 
 void NormalizedString::filter(const std::function<bool(char32_t)>& keep) {
-  std::string out;
-  std::vector<Align> out_align;
-  out.reserve(norm_.size());
-  out_align.reserve(norm_.size());
-  std::size_t i = 0;
-  while (i < norm_.size()) {
-    std::size_t at = i;
-    char32_t c = next_cp(norm_, i);
-    if (keep(c)) {
-      out.append(norm_, at, i - at);
-      out_align.insert(out_align.end(), align_.begin() + static_cast<std::ptrdiff_t>(at),
-                       align_.begin() + static_cast<std::ptrdiff_t>(i));
-    }
-  }
-  norm_ = std::move(out);
-  align_ = std::move(out_align);
+  rebuild(norm_, align_, [&](char32_t c, std::size_t at, std::size_t end, std::string& out, std::vector<Align>& out_al) {
+    if (!keep(c)) return;
+    out.append(norm_, at, end - at);
+    out_al.insert(out_al.end(), align_.begin() + static_cast<std::ptrdiff_t>(at),
+                  align_.begin() + static_cast<std::ptrdiff_t>(end));
+  });
 }
 
 void NormalizedString::lowercase() {

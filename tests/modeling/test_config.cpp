@@ -2,6 +2,8 @@
 // byte), kwargs routing with return_unused_kwargs, attribute_map aliases, both key styles.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "test_helpers.hpp"
 #include "transformers/modeling/configuration_utils.hpp"
 #include "transformers/models/register_all.hpp"
@@ -195,4 +197,55 @@ TEST(GenerationConfigGoldens, LoadSaveRoundTrip) {
   auto g5 = GenerationConfig::from_pretrained((fixtures() / "gpt2" / "model").string());
   EXPECT_EQ(g5->eos_token_ids(), std::vector<int64_t>{2});
   EXPECT_THROW(GenerationConfig::from_pretrained(d.str() + "/nope"), FileNotFoundError);
+}
+
+// ---- the one JSON-config base: typed errors name the file, the key, what was expected and found ----
+#include "transformers/generation/utils.hpp"
+
+namespace {
+std::string format_error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const FormatError& e) {
+    return e.what();
+  }
+  return "no FormatError";
+}
+void expect_parts(const std::string& msg, std::initializer_list<std::string> parts) {
+  for (const std::string& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
+}
+}  // namespace
+
+TEST(JsonConfig, TypedErrorsNameFileKeyExpectedAndFound) {
+  TempDir d;
+  {
+    std::ofstream f(d.path / "config.json");
+    f << R"({"model_type": "gpt2", "n_embd": "wide", "n_layer": 1e100, "use_cache": 3})";
+  }
+  auto cfg = PretrainedConfig::from_pretrained(d.str());
+  const std::string file = "'" + (d.path / "config.json").string() + "'";
+  // Aliases are named as stored (GPT-2's hidden_size is n_embd).
+  expect_parts(format_error_of([&] { cfg->hidden_size(); }),
+               {"config key 'n_embd' in " + file, "expected an integer", "found \"wide\""});
+  expect_parts(format_error_of([&] { cfg->num_hidden_layers(); }),
+               {"config key 'n_layer' in " + file, "expected an integer within [-2^63, 2^63)", "found 1e+100"});
+  expect_parts(format_error_of([&] { cfg->get<bool>("use_cache"); }),
+               {"config key 'use_cache' in " + file, "expected true or false", "found 3"});
+  // A config built in memory has no file to name.
+  EXPECT_EQ(format_error_of([] { PretrainedConfig(json{{"vocab_size", "x"}}).vocab_size(); }),
+            "config key 'vocab_size': expected an integer, found \"x\"");
+
+  {
+    std::ofstream f(d.path / "generation_config.json");
+    f << R"({"max_length": "long", "do_sample": 1})";
+  }
+  auto g = GenerationConfig::from_pretrained(d.str());
+  const std::string gfile = "'" + (d.path / "generation_config.json").string() + "'";
+  expect_parts(format_error_of([&] { g->get<int64_t>("max_length"); }),
+               {"generation config key 'max_length' in " + gfile, "expected an integer", "found \"long\""});
+  // generate()'s field-table reader goes through the same typed reads and names the same file.
+  expect_parts(format_error_of([&] { resolve_generation_config(g->to_dict(), {}, 3, std::nullopt, g->source_file()); }),
+               {"generation config key 'max_length' in " + gfile, "expected an integer", "found \"long\""});
+  expect_parts(format_error_of([&] { resolve_generation_config({{"do_sample", 1}}, {}, 3); }),
+               {"generation config key 'do_sample'", "expected true or false", "found 1"});
 }

@@ -46,15 +46,19 @@ REGISTER_COMMAND("forward", "run one forward pass on inputs from a safetensors f
     in.output_hidden_states = *hidden;
     in.output_attentions = *attentions;
     in.use_cache = false;
-    // Errors about the inputs' values and shapes name the file they came from.
     ModelOutput out;
-    try {
+    {
+      // Selecting the device is outside the try below: an error there is about --device, not
+      // about the inputs.
       ops::DeviceGuard on(device_from_name(*device));
-      out = model->forward(in);
-    } catch (const ValueError& e) {
-      throw ValueError("--inputs " + quote_input(*inputs) + ": " + e.what());
-    } catch (const ShapeError& e) {
-      throw ShapeError("--inputs " + quote_input(*inputs) + ": " + e.what());
+      // Errors about the inputs' values and shapes name the file they came from.
+      try {
+        out = model->forward(in);
+      } catch (const ValueError& e) {
+        throw ValueError("--inputs " + quote_input(*inputs) + ": " + e.what());
+      } catch (const ShapeError& e) {
+        throw ShapeError("--inputs " + quote_input(*inputs) + ": " + e.what());
+      }
     }
     io::NamedTensors written;
     auto put = [&](const char* name, const Tensor& t) {

@@ -13,7 +13,6 @@
 #include "stderr_hold.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/core/error.hpp"
-#include "transformers/core/logging.hpp"
 #include "transformers/core/parallel.hpp"
 #include "transformers/core/quote.hpp"
 

@@ -2,8 +2,8 @@
 // The library's logger, shaped like transformers.utils.logging: one verbosity for the whole library
 // (default WARNING, or TRANSFORMERS_VERBOSITY=debug|info|warning|error|critical read once), records
 // below it dropped, the rest written as the bare message plus a newline to stderr by the default
-// handler. Handlers receive every record that passes the verbosity (tests capture through one;
-// the CLI holds records back so that an error line is never preceded by warnings).
+// handler. Handlers receive every record that passes the verbosity (tests capture through one; the
+// CLI needs none: it holds back all of stderr until a command has succeeded, tools/cli/stderr_hold).
 #include <functional>
 #include <string>
 

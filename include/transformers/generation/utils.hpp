@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -103,9 +104,11 @@ struct GenerateOutput {
 
 // The merged configuration for a prompt of `input_ids_length` tokens (steps 1-2 of generate();
 // exposed for tests and the CLI). `max_position_embeddings` caps the default max_length as Python does.
+// `source_file`: the file the model's generation config came from, named in errors (may be empty).
 ResolvedGenerationConfig resolve_generation_config(const nlohmann::ordered_json& model_generation_config,
                                                    const GenerationOptions& options, int64_t input_ids_length,
-                                                   std::optional<int64_t> max_position_embeddings = std::nullopt);
+                                                   std::optional<int64_t> max_position_embeddings = std::nullopt,
+                                                   std::string_view source_file = {});
 
 // The model's generation config as JSON: what from_pretrained loaded (generation_config.json), else
 // GenerationConfig.from_model_config of its config.

@@ -1,44 +1,39 @@
 #pragma once
-// PretrainedConfig: config.json as Hugging Face reads and writes it. All keys are kept in one JSON
-// object (unknown keys survive a load/save round trip); typed access goes through get<T>(), which
-// also resolves the model's attribute_map aliases ("n_embd" <-> "hidden_size" for GPT-2).
+// PretrainedConfig: config.json as Hugging Face reads and writes it. A JsonConfig (json_config.hpp:
+// all keys kept, typed get<T>() with errors naming file and key, 4.51's to_dict / to_diff_dict)
+// whose keys also resolve the model's attribute_map aliases ("n_embd" <-> "hidden_size" for GPT-2).
 // Model-specific defaults (the __init__ defaults of configuration_<arch>.py) are registered per
 // model_type by each models/<arch>/ folder, see register_config_class().
 #include <functional>
-#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "transformers/core/dtype.hpp"
 #include "transformers/core/error.hpp"
 #include "transformers/hub/options.hpp"
+#include "transformers/modeling/json_config.hpp"
 
 namespace transformers {
-
-using json = nlohmann::ordered_json;
 
 class PretrainedConfig;
 
 // What a models/<arch>/configuration_<arch>.cpp registers for its model_type.
 struct ConfigClassInfo {
-  std::string model_type;          // "bert"
-  std::string class_name;          // "BertConfig"
-  json defaults;                   // model-specific keys with their __init__ defaults
-  std::map<std::string, std::string> attribute_map;  // alias -> canonical key stored in JSON
+  std::string model_type = {};     // "bert"
+  std::string class_name = {};     // "BertConfig"
+  json defaults = json::object();  // model-specific keys with their __init__ defaults
+  std::map<std::string, std::string> attribute_map = {};  // alias -> canonical key stored in JSON
   // What <Arch>Config.__init__ derives from the other arguments (Llama: head_dim from hidden_size /
   // num_attention_heads when None); runs once when a config of this type is constructed, so
   // to_dict / save write the derived values as 4.51 does. Empty when the class derives nothing.
-  std::function<void(PretrainedConfig&)> derive_attributes;
+  std::function<void(PretrainedConfig&)> derive_attributes = {};
   // The base model's parameter count these config sizes imply (exact, in double so absurd sizes
   // cannot overflow); from_pretrained compares it with the checkpoint before building anything.
   // Empty: no check for this model type.
-  std::function<double(const PretrainedConfig&)> base_model_num_parameters;
+  std::function<double(const PretrainedConfig&)> base_model_num_parameters = {};
 };
 void register_config_class(ConfigClassInfo info);
 const ConfigClassInfo* find_config_class(const std::string& model_type);
@@ -54,24 +49,19 @@ struct ConfigLoadOptions {
   ::transformers::hub::HubOptions hub;  // where from: revision, token, cache_dir, local_files_only, proxies, subfolder, ...
 };
 
-// The version string written as "transformers_version": the Python release whose semantics this
-// library follows, so Python's version checks see a familiar value.
-inline constexpr const char* kTransformersCompatVersion = "4.51.3";
-
 // PretrainedConfig().to_dict() of transformers 4.51 without "transformers_version": the base
 // attributes and their defaults that to_diff_dict compares against.
 const json& base_config_defaults();
+// PretrainedConfig._get_global_generation_defaults() of 4.51: the generation parameters a model
+// config carries (part of base_config_defaults(), and GenerationConfig()'s defaults for them).
+const json& global_generation_defaults();
 
-// json.dumps(obj, indent=2, sort_keys=True) + "\n" as Python writes it (ASCII-escaped, keys sorted
-// recursively). The top-level objects named in `int_key_fields` hold int keys in Python
-// (id2label, pruned_heads), so they sort numerically ("2" before "10").
-std::string python_json_dumps(const json& j, bool sort_keys = true,
-                              const std::vector<std::string>& int_key_fields = {"id2label", "pruned_heads"});
-
-class PretrainedConfig {
+class PretrainedConfig : public JsonConfig {
  public:
-  PretrainedConfig() : data_(json::object()) {}
+  PretrainedConfig();
   explicit PretrainedConfig(json data, std::string model_type = "");
+  PretrainedConfig(const PretrainedConfig&) = default;
+  PretrainedConfig& operator=(const PretrainedConfig&) = default;
 
   // Reads config.json from a folder, a file path, or (through the hub layer) a repo id.
   static std::shared_ptr<PretrainedConfig> from_pretrained(const std::string& path, const ConfigLoadOptions& opts = {});
@@ -88,11 +78,7 @@ class PretrainedConfig {
   static std::string resolve_config_file(const std::string& path, const ConfigLoadOptions& opts = {});
   // Writes config.json into `dir` (atomic: temporary file then rename), as 4.51 writes it.
   // ValueError when `dir` is an existing file (Python asserts).
-  void save_pretrained(const std::string& dir) const;
-  void to_json_file(const std::string& file, bool use_diff = true) const;
-  json to_dict() const;       // everything (base defaults, class defaults, loaded keys)
-  json to_diff_dict() const;  // what save_pretrained writes
-  std::string to_json_string(bool use_diff = true) const;
+  void save_pretrained(const std::string& dir) const { save_into(dir, "config.json"); }
   // Applies keyword overrides the way from_dict does: attributes are set (alias-aware), the rest
   // returned. "num_labels" regenerates id2label/label2id when the count changes.
   json update_from_kwargs(const json& kwargs);
@@ -109,20 +95,11 @@ class PretrainedConfig {
   const std::string& model_type() const { return model_type_; }
   const ConfigClassInfo* class_info() const { return info_; }
 
-  // Typed access; keys go through attribute_map. Throws FormatError naming the key on a wrong type.
-  bool has(const std::string& key) const;
-  template <typename T>
-  T get(const std::string& key) const;  // throws KeyError when absent (and no default registered)
-  template <typename T>
-  T get(const std::string& key, const T& fallback) const {
-    return has(key) && !raw_at(key).is_null() ? get<T>(key) : fallback;
-  }
+  // Typed access is JsonConfig's has / get<T> / raw_at; keys go through attribute_map. Setting
+  // follows Python's setattr: num_labels rebuilds the label maps, torch_dtype is validated.
   void set(const std::string& key, json value);
   void erase(const std::string& key);
-  const json& raw_at(const std::string& key) const;
-  json& raw() { return data_; }
-  const json& raw() const { return data_; }
-  std::string canonical_key(const std::string& key) const;
+  std::string canonical_key(const std::string& key) const override;
 
   // ---- common attributes (PretrainedConfig.__init__) ----
   int64_t vocab_size() const { return get<int64_t>("vocab_size"); }
@@ -152,40 +129,15 @@ class PretrainedConfig {
   // "eager" | "sdpa" (config._attn_implementation); defaults to "sdpa" like 4.51 on CPU
   std::string attn_implementation() const { return get<std::string>("_attn_implementation", "sdpa"); }
 
+ protected:
+  // torch_dtype also finds a 5.x file's "dtype"; <Arch>Config's defaults lie over the base ones.
+  const json* lookup(const std::string& key) const override;
+  const json* class_defaults() const override { return info_ ? &info_->defaults : nullptr; }
+  void add_dict_attributes(json& dict) const override { dict["model_type"] = model_type_; }
+
  private:
-  json data_;
   std::string model_type_;
   const ConfigClassInfo* info_ = nullptr;
 };
-
-namespace detail {
-// nlohmann's get<integer>() of a JSON float outside the integer's range is undefined behaviour (a
-// config with "vocab_size": 1e100 gave garbage sizes); such values are refused here.
-template <typename T>
-bool float_fits(const json& v) {
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    if (v.is_number_float()) {
-      // [lo, hi) with hi = 2^63 (signed) or 2^64 (unsigned), both exact doubles; NaN fails both.
-      constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
-      constexpr double hi = std::is_signed_v<T> ? -lo : 2.0 * (static_cast<double>(std::numeric_limits<T>::max() / 2) + 1.0);
-      const double d = v.get<double>();
-      return d >= lo && d < hi;
-    }
-  }
-  return true;
-}
-}  // namespace detail
-
-template <typename T>
-T PretrainedConfig::get(const std::string& key) const {
-  const json& v = raw_at(key);
-  if (!detail::float_fits<T>(v))
-    throw FormatError("config key '" + canonical_key(key) + "': " + v.dump() + " does not fit an integer");
-  try {
-    return v.get<T>();
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError("config key '" + canonical_key(key) + "': unexpected type (found " + v.dump() + ")");
-  }
-}
 
 }  // namespace transformers

@@ -1,34 +1,17 @@
-// Qwen3Config (the __init__ defaults of configuration_qwen3.py, 4.51; no attribute_map) and the
-// Qwen3 model classes in the registry the Auto classes read.
+// Qwen3Config (configuration_qwen3.py, 4.51: Qwen2's defaults with its additions; no attribute_map)
+// and the Qwen3 model classes in the registry the Auto classes read.
 #include "transformers/models/qwen3/modeling_qwen3.hpp"
+
+#include "../config_init.hpp"
 
 namespace transformers {
 
 void register_qwen3() {
-  ConfigClassInfo cfg;
-  cfg.model_type = "qwen3";
-  cfg.class_name = "Qwen3Config";
-  cfg.defaults = {{"vocab_size", 151936},
-                  {"hidden_size", 4096},
-                  {"intermediate_size", 22016},
-                  {"num_hidden_layers", 32},
-                  {"num_attention_heads", 32},
-                  {"num_key_value_heads", 32},
-                  {"head_dim", 128},
-                  {"hidden_act", "silu"},
-                  {"max_position_embeddings", 32768},
-                  {"initializer_range", 0.02},
-                  {"rms_norm_eps", 1e-6},
-                  {"use_cache", true},
-                  {"tie_word_embeddings", false},
-                  {"rope_theta", 10000.0},
-                  {"rope_scaling", nullptr},
-                  {"attention_bias", false},
-                  {"use_sliding_window", false},
-                  {"sliding_window", 4096},
-                  {"max_window_layers", 28},
-                  {"attention_dropout", 0.0}};
-  register_config_class(std::move(cfg));
+  // Qwen3Config.__init__ is Qwen2Config's plus head_dim (128, not derived) and attention_bias.
+  register_config_class({.model_type = "qwen3",
+                         .class_name = "Qwen3Config",
+                         .defaults = models_detail::defaults_from(models_detail::qwen2_config_defaults(),
+                                                                  {{"head_dim", 128}, {"attention_bias", false}})});
 
   register_model_class({"qwen3", "Qwen3Model", {"AutoModel"}, [](auto c) { return std::make_shared<Qwen3Model>(c); }});
   register_model_class({"qwen3", "Qwen3ForCausalLM", {"AutoModelForCausalLM"},
