@@ -21,31 +21,31 @@ std::vector<int64_t> id_list(const ojson& v, const char* key) {
     std::vector<int64_t> out;
     for (const auto& e : v) {
       if (!e.is_number_integer())
-        throw FormatError(std::string("generation config: `") + key + "` must hold integers, found " + e.dump());
+        throw FormatError(std::string("generation config: `") + key + "` must hold integers, found " + quote_input(e.dump()));
       out.push_back(e.get<int64_t>());
     }
     return out;
   }
-  throw FormatError(std::string("generation config: `") + key + "` must be an integer or a list, found " + v.dump());
+  throw FormatError(std::string("generation config: `") + key + "` must be an integer or a list, found " + quote_input(v.dump()));
 }
 
 OptionalId opt_id(const ojson& v, const char* key) {
   if (v.is_null()) return std::nullopt;
   if (!v.is_number_integer())
-    throw FormatError(std::string("generation config: `") + key + "` must be an integer, found " + v.dump());
+    throw FormatError(std::string("generation config: `") + key + "` must be an integer, found " + quote_input(v.dump()));
   return v.get<int64_t>();
 }
 
 EarlyStopping early_from_json(const ojson& v) {
   if (v.is_boolean()) return v.get<bool>() ? EarlyStopping::True : EarlyStopping::False;
   if (v.is_string() && v.get<std::string>() == "never") return EarlyStopping::Never;
-  throw FormatError("generation config: `early_stopping` must be true, false or \"never\", found " + v.dump());
+  throw FormatError("generation config: `early_stopping` must be true, false or \"never\", found " + quote_input(v.dump()));
 }
 
 template <typename T>
 T num(const ojson& v, const char* key) {
   if (!v.is_number())
-    throw FormatError(std::string("generation config: `") + key + "` must be a number, found " + v.dump());
+    throw FormatError(std::string("generation config: `") + key + "` must be a number, found " + quote_input(v.dump()));
   return v.get<T>();
 }
 
@@ -64,7 +64,7 @@ template <>
 struct FieldReader<bool> {
   static bool read(const ojson& v, const char* key) {
     if (!v.is_boolean())
-      throw FormatError(std::string("generation config: `") + key + "` must be true or false, found " + v.dump());
+      throw FormatError(std::string("generation config: `") + key + "` must be true or false, found " + quote_input(v.dump()));
     return v.get<bool>();
   }
 };
@@ -85,7 +85,7 @@ struct FieldReader<generation_fields::Strings> {
     else if (v.is_array())
       for (const auto& s : v) {
         if (!s.is_string())
-          throw FormatError(std::string("generation config: `") + key + "` must hold strings, found " + s.dump());
+          throw FormatError(std::string("generation config: `") + key + "` must hold strings, found " + quote_input(s.dump()));
         out.push_back(s.get<std::string>());
       }
     return out;
@@ -95,12 +95,12 @@ template <>
 struct FieldReader<generation_fields::IdLists> {
   static generation_fields::IdLists read(const ojson& v, const char* key) {
     if (!v.is_array())
-      throw FormatError(std::string("generation config: `") + key + "` must be a list of id lists, found " + v.dump());
+      throw FormatError(std::string("generation config: `") + key + "` must be a list of id lists, found " + quote_input(v.dump()));
     generation_fields::IdLists out;
     for (const auto& e : v) {
       if (!e.is_array())
         throw FormatError(std::string("generation config: `") + key + "` must be a list of id lists, found " +
-                          v.dump());
+                          quote_input(v.dump()));
       out.push_back(id_list(e, key));
     }
     return out;
@@ -111,7 +111,7 @@ struct FieldReader<generation_fields::DecayPenalty> {
   static generation_fields::DecayPenalty read(const ojson& v, const char* key) {
     if (!v.is_array() || v.size() != 2)
       throw FormatError(std::string("generation config: `") + key + "` must be [start_index, decay_factor], found " +
-                        v.dump());
+                        quote_input(v.dump()));
     return {num<int64_t>(v[0], key), num<double>(v[1], key)};
   }
 };
@@ -120,12 +120,12 @@ struct FieldReader<generation_fields::SequenceBias> {
   static generation_fields::SequenceBias read(const ojson& v, const char* key) {
     if (!v.is_array())
       throw FormatError(std::string("generation config: `") + key + "` must be a list of [ids, bias], found " +
-                        v.dump());
+                        quote_input(v.dump()));
     generation_fields::SequenceBias sb;
     for (const auto& e : v) {
       if (!e.is_array() || e.size() != 2 || !e[0].is_array())
         throw FormatError(std::string("generation config: `") + key + "` entries must be [ids, bias], found " +
-                          e.dump());
+                          quote_input(e.dump()));
       sb.emplace_back(id_list(e[0], key), num<float>(e[1], key));
     }
     return sb;
@@ -182,7 +182,7 @@ void apply_json_unchecked(ResolvedGenerationConfig& c, const ojson& j) {
     else if (k == "low_memory" && v.is_boolean() && v.get<bool>())
       throw ValueError("`low_memory=True` is not supported after the beam search refactor (transformers 4.51)");
     else if (unsupported_setting(k, v))
-      throw UnsupportedError("generate: generation config key `" + k + "` = " + v.dump() +
+      throw UnsupportedError("generate: generation config key `" + k + "` = " + quote_input(v.dump()) +
                              " selects a mode this library does not implement (greedy, sampling and beam search "
                              "are supported)");
     // other keys (output_*, transformers_version, _from_model_config, ...) do not change the search

@@ -559,7 +559,7 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
         cpath, {.overrides = overrides, .hub = opts.hub});
     unused.erase("torch_dtype");
     if (!unused.empty())
-      throw ValueError("from_pretrained: config_overrides " + unused.dump() + " are no attributes of the config of " +
+      throw ValueError("from_pretrained: config_overrides " + quote_input(unused.dump()) + " are no attributes of the config of " +
                        cpath + " (Python would pass them to the model's __init__, which takes none)");
     config = cfg;
   }
