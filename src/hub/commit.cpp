@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "api_common.hpp"
+#include "transformers/core/quote.hpp"
 #include "transformers/hub/hf_api.hpp"
 
 namespace fs = std::filesystem;
@@ -222,7 +223,7 @@ void upload_lfs(const std::string& repo_id, std::vector<Pending*>& lfs, const Co
       if (it == by_oid.end()) throw FormatError("Malformed answer to " + what + ": unknown oid '" + oid + "'");
       Pending& p = *it->second;
       if (obj.contains("error")) {
-        throw HfHubHTTPError("LFS upload of '" + p.op->path_in_repo + "' refused by the server: " + obj["error"].dump(),
+        throw HfHubHTTPError("LFS upload of '" + p.op->path_in_repo + "' refused by the server: " + quote_input(obj["error"].dump()),
                              HttpDetails{url, obj["error"].value("code", 0L), "", ""});
       }
       if (!obj.contains("actions") || !obj["actions"].is_object()) continue;  // already stored upstream

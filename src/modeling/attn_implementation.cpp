@@ -1,6 +1,7 @@
 // The attn_implementation check of 4.51's PreTrainedModel.__init__ / from_pretrained
 // (_autoset_attn_implementation), with its messages, so a bad value fails when the model is built
 // instead of at the first forward.
+#include "transformers/core/quote.hpp"
 #include "transformers/modeling/attn_implementation.hpp"
 
 namespace transformers {
@@ -29,7 +30,7 @@ nn::AttentionImplementation autoset_attn_implementation(const PretrainedConfig& 
     return support.sdpa ? AttentionImplementation::sdpa : AttentionImplementation::eager;
   const json& v = config.raw_at("_attn_implementation");
   if (!v.is_string())
-    throw ValueError("config key 'attn_implementation': expected a string (\"eager\" or \"sdpa\"), found " + v.dump());
+    throw ValueError("config key 'attn_implementation': expected a string (\"eager\" or \"sdpa\"), found " + quote_input(v.dump()));
   const std::string requested = v.get<std::string>();
   if (requested == "eager") return AttentionImplementation::eager;
   if (requested == "sdpa") {

@@ -1,3 +1,4 @@
+#include "transformers/core/quote.hpp"
 #include "transformers/modeling/configuration_utils.hpp"
 #include "transformers/modeling/config_limits.hpp"
 
@@ -79,14 +80,14 @@ PretrainedConfig::PretrainedConfig(json data, std::string model_type) : JsonConf
     data_.erase("attn_implementation");
   }
   if (data_.contains("id2label") && !data_["id2label"].is_null() && !data_["id2label"].is_object())
-    throw ValueError("config: argument id2label should be a dictionary, found " + data_["id2label"].dump());
+    throw ValueError("config: argument id2label should be a dictionary, found " + quote_input(data_["id2label"].dump()));
   if (data_.contains("label2id") && !data_["label2id"].is_null() && !data_["label2id"].is_object())
-    throw ValueError("config: argument label2id should be a dictionary, found " + data_["label2id"].dump());
+    throw ValueError("config: argument label2id should be a dictionary, found " + quote_input(data_["label2id"].dump()));
   if (data_.contains("num_labels")) {
     const json n = data_["num_labels"];
     data_.erase("num_labels");
     if (!data_.contains("id2label") || data_["id2label"].is_null()) {
-      if (!n.is_number_integer()) throw FormatError("config key 'num_labels': expected an integer, found " + n.dump());
+      if (!n.is_number_integer()) throw FormatError("config key 'num_labels': expected an integer, found " + quote_input(n.dump()));
       set_num_labels(n.get<int64_t>());
     }
   }
@@ -94,7 +95,7 @@ PretrainedConfig::PretrainedConfig(json data, std::string model_type) : JsonConf
     const json& pt = data_["problem_type"];
     if (!pt.is_string() || (pt != "regression" && pt != "single_label_classification" &&
                             pt != "multi_label_classification"))
-      throw ValueError("config parameter problem_type was not understood: received " + pt.dump() +
+      throw ValueError("config parameter problem_type was not understood: received " + quote_input(pt.dump()) +
                        " but only 'regression', 'single_label_classification' and "
                        "'multi_label_classification' are valid");
   }
@@ -124,7 +125,7 @@ const json* PretrainedConfig::lookup(const std::string& key) const {
 void PretrainedConfig::set(const std::string& key, json value) {
   const std::string k = canonical_key(key);
   if (k == "num_labels") {
-    if (!value.is_number_integer()) throw ValueError("num_labels must be an integer, found " + value.dump());
+    if (!value.is_number_integer()) throw ValueError("num_labels must be an integer, found " + quote_input(value.dump()));
     set_num_labels(value.get<int64_t>());
     return;
   }
@@ -165,7 +166,7 @@ std::map<std::string, int64_t> PretrainedConfig::label2id() const {
   std::map<std::string, int64_t> out;
   if (data_.contains("label2id") && data_["label2id"].is_object()) {
     for (auto& [k, v] : data_["label2id"].items()) {
-      if (!v.is_number_integer()) throw FormatError("config key 'label2id': expected integer ids, found " + v.dump());
+      if (!v.is_number_integer()) throw FormatError("config key 'label2id': expected integer ids, found " + quote_input(v.dump()));
       out[k] = v.get<int64_t>();
     }
     return out;
@@ -197,7 +198,7 @@ std::map<int64_t, std::vector<int64_t>> PretrainedConfig::pruned_heads() const {
     try {
       out[std::stoll(k)] = v.get<std::vector<int64_t>>();
     } catch (const std::exception&) {
-      throw FormatError("config key 'pruned_heads': expected {layer: [heads]}, found " + data_["pruned_heads"].dump());
+      throw FormatError("config key 'pruned_heads': expected {layer: [heads]}, found " + quote_input(data_["pruned_heads"].dump()));
     }
   }
   return out;
@@ -216,7 +217,7 @@ std::optional<DType> PretrainedConfig::torch_dtype() const {
       try {
         return dtype_from_name(it->get<std::string>());
       } catch (const Error&) {
-        throw FormatError(std::string("config key '") + key + "': unknown dtype " + it->dump());
+        throw FormatError(std::string("config key '") + key + "': unknown dtype " + quote_input(it->dump()));
       }
     }
   }
@@ -262,7 +263,7 @@ std::vector<std::string> PretrainedConfig::architectures() const {
   try {
     return it->get<std::vector<std::string>>();
   } catch (const nlohmann::json::exception&) {
-    throw FormatError("config key 'architectures': expected a list of strings, found " + it->dump());
+    throw FormatError("config key 'architectures': expected a list of strings, found " + quote_input(it->dump()));
   }
 }
 
@@ -282,12 +283,12 @@ bool PretrainedConfig::has_attribute(const std::string& key) const {
 json PretrainedConfig::update_from_kwargs(const json& kwargs) {
   json unused = json::object();
   if (kwargs.is_null()) return unused;
-  if (!kwargs.is_object()) throw ValueError("config overrides must be a JSON object, found " + kwargs.dump());
+  if (!kwargs.is_object()) throw ValueError("config overrides must be a JSON object, found " + quote_input(kwargs.dump()));
   if (kwargs.contains("num_labels") && kwargs.contains("id2label")) {
     const size_t n = kwargs["id2label"].is_object() ? kwargs["id2label"].size() : 0;
     if (!kwargs["num_labels"].is_number_integer() || int64_t(n) != kwargs["num_labels"].get<int64_t>())
-      throw ValueError("You passed along num_labels=" + kwargs["num_labels"].dump() +
-                       " with an incompatible id to label map: " + kwargs["id2label"].dump() +
+      throw ValueError("You passed along num_labels=" + quote_input(kwargs["num_labels"].dump()) +
+                       " with an incompatible id to label map: " + quote_input(kwargs["id2label"].dump()) +
                        ". Since those arguments are inconsistent with each other, you should remove one of them.");
   }
   for (auto& [k, v] : kwargs.items()) {

@@ -15,6 +15,7 @@
 #include "config_size_check.hpp"
 #include "loading_report.hpp"
 #include "modeling/construct_model.hpp"
+#include "transformers/core/quote.hpp"
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/io/shard_index.hpp"
 #include "transformers/hub/hub.hpp"
@@ -415,6 +416,13 @@ LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bo
                        ": copying a param with shape " + shape_str(e.shape) + " from checkpoint, the shape in "
                        "current model is " + shape_str(slot->sizes()) +
                        ". You may consider adding ignore_mismatched_sizes=true.");
+    // As in 4.51, a parameter (which requires grad) cannot take an integer or bool tensor ("Only
+    // Tensors of floating point and complex dtype can require gradients"); buffers may.
+    if (slot->is_floating_point() && e.dtype && !is_floating_point(*e.dtype) && model.find_parameter(k))
+      throw FormatError("Error(s) in loading state_dict for " + model.name() + ": the parameter " + quote_input(k) +
+                        " is " + std::string(dtype_name(*e.dtype)) + " in " +
+                        (e.source < 0 ? std::string("the state dict") : quote_input(src.readers[size_t(e.source)]->path())) +
+                        ": Only Tensors of floating point and complex dtype can require gradients");
     Tensor t = src.get(e);
     // Floating tensors take the model's dtype (float8_e4m3 kept, as 4.51 keeps it); integer and
     // bool tensors keep theirs. Same dtype: the mapped tensor itself becomes the parameter.
@@ -550,7 +558,7 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
         cpath, {.overrides = overrides, .hub = opts.hub});
     unused.erase("torch_dtype");
     if (!unused.empty())
-      throw ValueError("from_pretrained: config_overrides " + unused.dump() + " are no attributes of the config of " +
+      throw ValueError("from_pretrained: config_overrides " + quote_input(unused.dump()) + " are no attributes of the config of " +
                        cpath + " (Python would pass them to the model's __init__, which takes none)");
     config = cfg;
   }

@@ -18,15 +18,15 @@ const std::vector<std::string>& known_rope_types() {
 double scaling_number(const RopeParameters& p, const char* key) {
   auto it = p.scaling.find(key);
   if (it == p.scaling.end() || it->is_null())
-    throw ValueError("rope_scaling of type '" + p.rope_type + "' needs '" + key + "', found " + p.scaling.dump());
-  if (!it->is_number()) throw ValueError("rope_scaling '" + std::string(key) + "': expected a number, found " + it->dump());
+    throw ValueError("rope_scaling of type '" + p.rope_type + "' needs '" + key + "', found " + quote_input(p.scaling.dump()));
+  if (!it->is_number()) throw ValueError("rope_scaling '" + std::string(key) + "': expected a number, found " + quote_input(it->dump()));
   return it->get<double>();
 }
 
 std::optional<double> scaling_optional(const RopeParameters& p, const char* key) {
   auto it = p.scaling.find(key);
   if (it == p.scaling.end() || it->is_null()) return std::nullopt;
-  if (!it->is_number()) throw ValueError("rope_scaling '" + std::string(key) + "': expected a number, found " + it->dump());
+  if (!it->is_number()) throw ValueError("rope_scaling '" + std::string(key) + "': expected a number, found " + quote_input(it->dump()));
   return it->get<double>();
 }
 
@@ -64,7 +64,7 @@ RopeParameters RopeParameters::from_config(const PretrainedConfig& config) {
   } else if (rs != raw.end() && rs->is_object()) {
     scaling = *rs;
   } else if (rs != raw.end() && !rs->is_null()) {
-    throw FormatError("config key 'rope_scaling': expected an object or null, found " + rs->dump());
+    throw FormatError("config key 'rope_scaling': expected an object or null, found " + quote_input(rs->dump()));
   }
   if (scaling.is_object()) {
     std::string type = "default";
@@ -147,7 +147,7 @@ std::pair<Tensor, double> compute_rope_parameters(const RopeParameters& p, int64
     auto sf = p.scaling.find("short_factor");
     if (lf == p.scaling.end() || sf == p.scaling.end() || !lf->is_array() || !sf->is_array())
       throw ValueError("rope_scaling of type 'longrope' needs 'long_factor' and 'short_factor' lists, found " +
-                       p.scaling.dump());
+                       quote_input(p.scaling.dump()));
     for (const auto* list : {&*lf, &*sf})
       for (const auto& e : *list)
         if (!e.is_number())

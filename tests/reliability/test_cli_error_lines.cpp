@@ -6,7 +6,9 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -165,6 +167,69 @@ TEST(CliErrorLines, ForwardInputErrorsNameTheInputsFile) {
   auto r = run_cli({"forward", "--model", (models() / "gpt2" / "model").string(), "--inputs",
                     (d.path / "ids.safetensors").string(), "--output", (d.path / "out.safetensors").string()});
   expect_one_error_line(r, "forward with an id out of range", {"--inputs", "ids.safetensors", "3000"});
+}
+
+TEST(CliErrorLines, ForwardInputsOfAWrongTypeOrShapeNameTheFileAndTensor) {
+  // Float ids (NaN, 1e30: no int64 exists, the conversion was undefined behaviour), bool ids, a float
+  // mask and masks longer or shorter than input_ids used to run (exit 0, masks read against the
+  // wrong keys); each is now exit 1 naming the --inputs file and the tensor.
+  TempDir d;
+  const Tensor ids = Tensor::from_vector(std::vector<int64_t>{1, 2, 3}, {1, 3});
+  const std::vector<std::tuple<std::string, io::NamedTensors, std::string>> cases = {
+      {"nan_ids", {{"input_ids", Tensor::from_vector(std::vector<float>{1.0f, NAN, 3.0f}, {1, 3})}}, "input_ids"},
+      {"huge_ids", {{"input_ids", Tensor::from_vector(std::vector<float>{1.0f, 1e30f, 3.0f}, {1, 3})}}, "input_ids"},
+      {"bool_ids", {{"input_ids", Tensor::from_vector(std::vector<bool>{true, false, true}, {1, 3})}}, "input_ids"},
+      {"float_mask", {{"input_ids", ids}, {"attention_mask", Tensor::from_vector(std::vector<float>{1, 0.5f, 1}, {1, 3})}},
+       "attention_mask"},
+      {"long_mask", {{"input_ids", ids}, {"attention_mask", Tensor::from_vector(std::vector<int64_t>{1, 1, 0, 1, 1}, {1, 5})}},
+       "attention_mask"},
+      {"short_mask", {{"input_ids", ids}, {"attention_mask", Tensor::from_vector(std::vector<int64_t>{1, 0}, {1, 2})}},
+       "attention_mask"},
+  };
+  int runs = 0;
+  for (const char* arch : {"gpt2", "llama", "bert"})
+    for (const auto& [name, tensors, tensor] : cases) {
+      const fs::path in = d.path / (name + ".safetensors");
+      io::save_safetensors(in, tensors);
+      auto r = run_cli({"forward", "--model", (models() / arch / "model").string(), "--inputs", in.string(), "--output",
+                        (d.path / "out.safetensors").string()});
+      expect_one_error_line(r, std::string(arch) + " " + name, {name + ".safetensors", tensor});
+      ++runs;
+    }
+  EXPECT_EQ(runs, 18);
+}
+
+TEST(CliErrorLines, GenerateAttentionMaskOfAnotherLengthNamesTheFlag) {
+  // Reported as the library's "generate: attention_mask ..." without the flag before; now refused
+  // before the model is loaded.
+  for (const auto& [ids, mask] : std::vector<std::pair<std::string, std::string>>{
+           {"1,2,3", "1,1"}, {"1,2,3", "1,1,1,1"}, {"1,2,3;4,5,6", "1,1,1"}}) {
+    auto r = run_cli({"generate", "--model", (models() / "gpt2" / "model").string(), "--input-ids", ids,
+                      "--attention-mask", mask, "--max-new-tokens", "1"});
+    expect_one_error_line(r, "--attention-mask " + mask, {"--attention-mask", "--input-ids"});
+  }
+}
+
+TEST(CliErrorLines, IntegerWeightsForAFloatParameterNameTheTensorAndFile) {
+  // 4.51 refuses them at load ("Only Tensors of floating point and complex dtype can require
+  // gradients"); int64 / uint8 weights used to be loaded as they were and a bool one failed in the
+  // first matmul naming neither the tensor nor the file.
+  const std::string name = "transformer.h.0.attn.c_proj.weight";
+  for (DType dt : {DType::Int64, DType::UInt8, DType::Bool}) {
+    Gpt2Folder f;
+    io::NamedTensors weights = io::load_safetensors(f.d.path / "model.safetensors");
+    int replaced = 0;
+    for (auto& [n, t] : weights)
+      if (n == name) {
+        t = t.to(dt);
+        ++replaced;
+      }
+    ASSERT_EQ(replaced, 1);
+    io::save_safetensors(f.d.path / "model.safetensors", weights, {{"format", "pt"}});
+    expect_one_error_line(run_cli({"generate", "--model", f.path(), "--input-ids", "1,2", "--max-new-tokens", "1"}),
+                          std::string("weight as ") + std::string(dtype_name(dt)),
+                          {name, "model.safetensors", std::string(dtype_name(dt)), "floating point"});
+  }
 }
 
 }  // namespace

@@ -35,14 +35,30 @@ REGISTER_COMMAND("forward", "run one forward pass on inputs from a safetensors f
   return [=] {
     auto model = args->load();
     ModelInputs in;
+    // Ids are integer tensors and the mask an integer or bool one (docs/CLI.md): a float such as NaN
+    // or 1e30 has no int64 (the conversion would be undefined); Python's embedding refuses float and
+    // bool indices too.
+    auto ids = [&](const std::string& name, const Tensor& t) {
+      if (t.is_floating_point() || (t.dtype() == DType::Bool && name != "attention_mask"))
+        throw ValueError("--inputs " + quote_input(*inputs) + ": " + name + " must be an integer tensor, found " +
+                         std::string(dtype_name(t.dtype())));
+      return t.to(DType::Int64);
+    };
     for (auto& [name, t] : io::load_safetensors(*inputs)) {
-      if (name == "input_ids") in.input_ids = t.to(DType::Int64);
-      else if (name == "attention_mask") in.attention_mask = t.to(DType::Int64);
-      else if (name == "token_type_ids") in.token_type_ids = t.to(DType::Int64);
-      else if (name == "position_ids") in.position_ids = t.to(DType::Int64);
-      else if (name == "head_mask") in.head_mask = t.to(DType::Float32);
+      if (name == "input_ids" || name == "attention_mask" || name == "token_type_ids" || name == "position_ids") {
+        Tensor& slot = name == "input_ids" ? in.input_ids : name == "attention_mask" ? in.attention_mask
+                     : name == "token_type_ids" ? in.token_type_ids : in.position_ids;
+        slot = ids(name, t);
+      } else if (name == "head_mask") {
+        in.head_mask = t.to(DType::Float32);
+      }
     }
-    if (!in.input_ids.defined()) throw KeyError("--inputs '" + *inputs + "': expected a tensor named input_ids");
+    if (!in.input_ids.defined()) throw KeyError("--inputs " + quote_input(*inputs) + ": expected a tensor named input_ids");
+    // One mask value per input position, as generate requires (a longer or shorter mask would be
+    // read against the wrong keys).
+    if (in.attention_mask.defined() && in.attention_mask.sizes() != in.input_ids.sizes())
+      throw ShapeError("--inputs " + quote_input(*inputs) + ": attention_mask must have input_ids' shape " +
+                       shape_str(in.input_ids.sizes()) + ", found " + shape_str(in.attention_mask.sizes()));
     in.output_hidden_states = *hidden;
     in.output_attentions = *attentions;
     in.use_cache = false;

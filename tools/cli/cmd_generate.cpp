@@ -89,6 +89,9 @@ int run_generate(const GenerateArgs& a) {
   } else {
     ids = parse_ids(a.input_ids, "--input-ids");
     if (!a.attention_mask.empty()) mask = parse_ids(a.attention_mask, "--attention-mask");
+    if (mask.defined() && mask.sizes() != ids.sizes())
+      throw ShapeError("--attention-mask: expected one value per token of --input-ids (shape " + shape_str(ids.sizes()) +
+                       "), found shape " + shape_str(mask.sizes()));
   }
   auto model = AutoModelForCausalLM::from_pretrained(src.path, {.hub = src.hub});
 

@@ -147,7 +147,8 @@ ModelOutput LlamaModel::forward(const ModelInputs& in) {
   auto [cos, sin] = rotary_emb->forward(hidden, pos);
   ModelOutput out = models_detail::run_layers(
       *layers, hidden, output_hidden_states, output_attentions,
-      [&](const LlamaDecoderLayer& layer, int64_t, const Tensor& h) {
+      // cos/sin by init-capture: clang before 16 cannot capture structured bindings (fuzz build).
+      [&, &cos = cos, &sin = sin](const LlamaDecoderLayer& layer, int64_t, const Tensor& h) {
         return layer.forward(h, cos, sin, mask, output_attentions, cache);
       });
   models_detail::finish_hidden_states(out, norm->forward(out.last_hidden_state), output_hidden_states, cache);
