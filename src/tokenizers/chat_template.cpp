@@ -117,3 +117,53 @@ std::string render_chat_template(std::string_view template_text, const json& con
 }
 
 }  // namespace transformers
+
+namespace transformers {
+
+nlohmann::ordered_json PreTrainedTokenizerFast::special_tokens_map() const {
+  nlohmann::ordered_json m = nlohmann::ordered_json::object();
+  const std::pair<const char*, const std::optional<std::string>*> slots[] = {
+      {"bos_token", &bos_token}, {"eos_token", &eos_token}, {"unk_token", &unk_token}, {"sep_token", &sep_token},
+      {"pad_token", &pad_token}, {"cls_token", &cls_token}, {"mask_token", &mask_token}};
+  for (const auto& [key, value] : slots)
+    if (*value && !(*value)->empty()) m[key] = **value;  // 4.51 keeps the truthy ones
+  if (!additional_special_tokens.empty()) m["additional_special_tokens"] = additional_special_tokens;
+  return m;
+}
+
+std::string PreTrainedTokenizerFast::get_chat_template(const std::optional<std::string>& name_or_text, bool has_tools) const {
+  if (!chat_templates.empty()) {
+    if (name_or_text) {
+      auto it = chat_templates.find(*name_or_text);
+      return it != chat_templates.end() ? it->second : *name_or_text;
+    }
+    if (has_tools && chat_templates.count("tool_use")) return chat_templates.at("tool_use");
+    if (chat_templates.count("default")) return chat_templates.at("default");
+    std::string names;
+    for (const auto& kv : chat_templates) names += (names.empty() ? "'" : ", '") + kv.first + "'";
+    throw ValueError(
+        "This model has multiple chat templates with no default specified! Please either pass a chat template or the name "
+        "of the template you wish to use to the `chat_template` argument. Available template names are [" + names + "].");
+  }
+  if (name_or_text) return *name_or_text;
+  if (chat_template) return *chat_template;
+  throw ValueError(
+      "Cannot use chat template functions because tokenizer.chat_template is not set and no template argument was passed! "
+      "For information about writing templates and setting the tokenizer.chat_template attribute, please see the "
+      "documentation at https://huggingface.co/docs/transformers/main/en/chat_templating");
+}
+
+ChatTemplateOutput PreTrainedTokenizerFast::apply_chat_template(const nlohmann::ordered_json& conversation,
+                                                                const ChatTemplateOptions& options) const {
+  ChatTemplateOutput out;
+  const std::string text = get_chat_template(options.chat_template, options.tools.has_value());
+  out.text = render_chat_template(text, conversation, options, special_tokens_map());
+  if (options.tokenize) {
+    BatchEncoding enc = (*this)(std::string_view(out.text), {.add_special_tokens = false});
+    out.input_ids = std::move(enc.input_ids.at(0));
+    if (options.return_dict) out.attention_mask = std::move(enc.attention_mask.at(0));
+  }
+  return out;
+}
+
+}  // namespace transformers

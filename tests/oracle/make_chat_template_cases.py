@@ -253,8 +253,24 @@ def main():
         except Exception as e:  # noqa: BLE001
             case["error"] = {"type": type(e).__name__, "message": str(e)}
         jinja_cases.append(case)
+    # Through a real tokenizer: the fixture's special tokens go into the template, and the text is
+    # tokenized without special tokens (tokenize=True, return_dict=True).
+    fixture = os.path.join(HERE, "../../../shared/fixtures/hf/tokenizers/llama3_regex_bpe")
+    tok = PreTrainedTokenizerFast.from_pretrained(fixture)
+    tokenized = []
+    for name, conv_name in (("llama-3.1-instruct", "tools"), ("qwen2.5-instruct", "basic"), ("gemma-2-it", "basic")):
+        tok.chat_template = open(os.path.join(DATA, "templates", name + ".jinja"), encoding="utf-8").read()
+        conv = CONVERSATIONS[conv_name]
+        enc = tok.apply_chat_template(conv["messages"], tools=conv.get("tools"), add_generation_prompt=conv.get("add_generation_prompt", False),
+                                      tokenize=True, return_dict=True, **COMMON_KWARGS)
+        text = tok.apply_chat_template(conv["messages"], tools=conv.get("tools"), add_generation_prompt=conv.get("add_generation_prompt", False),
+                                       tokenize=False, **COMMON_KWARGS)
+        tokenized.append({"template": name, "conversation": conv_name, "special_tokens_map": tok.special_tokens_map,
+                          "text": text, "input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]})
     out = {
         "transformers_version": transformers.__version__,
+        "tokenized_fixture": "llama3_regex_bpe",
+        "tokenized": tokenized,
         "special_tokens_map": SPECIAL,
         "common_kwargs": COMMON_KWARGS,
         "conversations": CONVERSATIONS,
