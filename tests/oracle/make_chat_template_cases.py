@@ -1,7 +1,7 @@
 """Goldens for chat templates (issue 24): transformers 4.51.3's apply_chat_template(tokenize=False).
 
 Every template under tests/data/chat_templates/templates/ (real chat templates of public models,
-each one's source recorded in sources.json) is rendered over every conversation below by a
+copied unchanged from the public repository, path and commit recorded in sources.json) is rendered over every conversation below by a
 PreTrainedTokenizerFast whose chat_template is that text and whose special tokens are SPECIAL. A
 render that raises is recorded as {"error": {"type", "message"}} (a template's raise_exception
 gives jinja2's TemplateError with its message), so the C++ side must raise there too.
@@ -39,7 +39,7 @@ TOOLS = [
                 "type": "object",
                 "properties": {
                     "city": {"type": "string", "description": "The city, e.g. Paris"},
-                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"], "description": "Temperature unit"},
                     "days": {"type": "integer", "description": "Forecast days", "default": 1},
                 },
                 "required": ["city"],
@@ -51,7 +51,14 @@ TOOLS = [
         "function": {
             "name": "search",
             "description": "Search the web — returns snippets.",
-            "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "description": "What to search for"},
+                    "sites": {"type": "array", "items": {"type": "string"}, "description": "Sites to search"},
+                },
+                "required": ["query"],
+            },
         },
     },
 ]
@@ -120,13 +127,13 @@ CONVERSATIONS = {
                 "role": "assistant",
                 "tool_calls": [
                     {
-                        "id": "call_1",
+                        "id": "call00001",
                         "type": "function",
                         "function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 2}},
                     }
                 ],
             },
-            {"role": "tool", "name": "get_weather", "tool_call_id": "call_1", "content": "22 degrees, sunny"},
+            {"role": "tool", "name": "get_weather", "tool_call_id": "call00001", "content": "22 degrees, sunny"},
         ],
         "tools": TOOLS,
         "add_generation_prompt": True,
@@ -139,13 +146,13 @@ CONVERSATIONS = {
                 "content": None,
                 "tool_calls": [
                     {
-                        "id": "call_2",
+                        "id": "call00002",
                         "type": "function",
                         "function": {"name": "search", "arguments": "{\"query\": \"jinja\"}"},
                     }
                 ],
             },
-            {"role": "tool", "tool_call_id": "call_2", "content": "Jinja is a template engine."},
+            {"role": "tool", "tool_call_id": "call00002", "content": "Jinja is a template engine."},
             {"role": "assistant", "content": "Jinja is a template engine."},
             {"role": "user", "content": "Thanks"},
         ],
