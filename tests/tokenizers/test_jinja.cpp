@@ -87,6 +87,10 @@ TEST(Jinja, HostileTemplatesFailCleanly) {
   error_of<UnsupportedTemplateError>("{{ range(1000000) | length }}");
   error_of<UnsupportedTemplateError>("{{ 'x' * 1000000000 }}");
   error_of<UnsupportedTemplateError>("{{ 2 ** 64 }}");
+  error_of<UnsupportedTemplateError>("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}");
+  error_of<UnsupportedTemplateError>("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}");
+  // Output bounded even when every piece is small: 100000 x 100000 x 1 MiB would be 10 PB.
+  error_of<UnsupportedTemplateError>("{% set s = 'x' * 1048576 %}{% for i in range(100000) %}{% for j in range(100000) %}{{ s }}{% endfor %}{% endfor %}");
   error_of<TemplateSyntaxError>("{{ 99999999999999999999 }}");
 }
 

@@ -13,7 +13,7 @@ namespace {
 // Macro calls nest at most this deep (a recursive macro would otherwise exhaust the stack).
 constexpr std::size_t kMaxMacroDepth = 200;
 // Output of one render is capped (a template cannot grow memory without bound).
-constexpr std::size_t kMaxOutputBytes = std::size_t(1) << 30;
+constexpr std::size_t kMaxOutputBytes = std::size_t(64) << 20;
 
 [[noreturn]] void type_error(const std::string& msg) { throw TemplateError(msg); }
 
@@ -33,6 +33,12 @@ auto at(const Pos& p, F&& f) -> decltype(f()) {
 
 void check_overflow(bool overflow) {
   if (overflow) throw UnsupportedTemplateError("integer overflow: results beyond 64 bits are not supported");
+}
+
+// String building is bounded like the output (doubling a string in a loop would not be).
+std::string concat(const std::string& a, const std::string& b) {
+  if (a.size() + b.size() > kMaxOutputBytes) throw UnsupportedTemplateError("a string longer than 64 MiB");
+  return a + b;
 }
 
 double py_floor_mod(double a, double b) {
@@ -88,7 +94,7 @@ Value arith(const std::string& op, const Value& a, const Value& b) {
     return Value(op == "//" ? q : m);
   }
   if (op == "+") {
-    if (a.is_string() && b.is_string()) return Value(a.str() + b.str());
+    if (a.is_string() && b.is_string()) return Value(concat(a.str(), b.str()));
     if (a.is_list() && b.is_list() && a.list().is_tuple == b.list().is_tuple) {
       std::vector<Value> items = a.list().items;
       items.insert(items.end(), b.list().items.begin(), b.list().items.end());
@@ -104,7 +110,7 @@ Value arith(const std::string& op, const Value& a, const Value& b) {
     if (seq && (n->is_int() || n->is_bool())) {
       const int64_t times = std::max<int64_t>(0, n->as_int());
       const std::size_t unit = seq->is_string() ? seq->str().size() : seq->list().items.size();
-      if (unit && uint64_t(times) > (std::size_t(1) << 28) / unit)
+      if (unit && uint64_t(times) > kMaxOutputBytes / unit)
         throw UnsupportedTemplateError("repetition result too large");
       if (seq->is_string()) {
         std::string r;
@@ -345,12 +351,10 @@ Interpreter::Flow Interpreter::exec_body(const Body& body) {
 Interpreter::Flow Interpreter::exec(const Stmt& s) {
   switch (s.kind) {
     case Stmt::Text:
-      *out += s.text;
-      break;
     case Stmt::Output: {
-      const Value v = eval(*s.expr);
-      *out += to_str(v);
-      if (out->size() > kMaxOutputBytes) throw UnsupportedTemplateError("rendered output exceeds 1 GiB", s.pos.line, s.pos.column);
+      const std::string text = s.kind == Stmt::Text ? s.text : to_str(eval(*s.expr));
+      if (out->size() + text.size() > kMaxOutputBytes) throw UnsupportedTemplateError("rendered output exceeds 64 MiB", s.pos.line, s.pos.column);
+      *out += text;
       break;
     }
     case Stmt::If: {
@@ -594,7 +598,7 @@ Value Interpreter::eval(const Expr& e) {
       }
       const Value l = eval(*e.a);
       const Value r = eval(*e.b);
-      if (e.name == "~") return Value(to_str(l) + to_str(r));
+      if (e.name == "~") return at(e.pos, [&] { return Value(concat(to_str(l), to_str(r))); });
       return at(e.pos, [&] { return arith(e.name, l, r); });
     }
     case Expr::Compare: {
