@@ -3,6 +3,7 @@
 // checked against jinja2 in test_chat_templates.cpp.)
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <string>
 
 #include "transformers/tokenizers/jinja.hpp"
@@ -99,6 +100,27 @@ TEST(Jinja, ContextValuesKeepPythonTypes) {
   EXPECT_EQ(Template("{{ i }} {{ f }} {{ b }} {{ n }} {{ s }} {{ l }} {{ d }} {{ i / 2 }} {{ i // 2 }}").render(ctx),
             "3 2.5 True None x [1, 2] {'k': 'v'} 1.5 1");
   EXPECT_EQ(Template("{{ d | tojson }}{{ l | tojson(indent=1) }}").render(ctx), "{\"k\": \"v\"}[\n 1,\n 2\n]");
+}
+
+// strftime_now is datetime.now().strftime(format): local time through the C library's strftime (the
+// goldens pass date_string, so this checks the global itself). Checked on a date-only format, retried
+// once should the day change while the test runs.
+TEST(Jinja, StrftimeNowIsLocalTime) {
+  auto today = [] {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    localtime_r(&now, &tm);
+    char buf[64];
+    return std::string(buf, std::strftime(buf, sizeof buf, "%d %b %Y", &tm));
+  };
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const std::string before = today();
+    const std::string got = Template("{{ strftime_now('%d %b %Y') }}").render(json::object());
+    if (before == today()) {
+      EXPECT_EQ(got, before);
+      return;
+    }
+  }
 }
 
 }  // namespace
