@@ -7,6 +7,7 @@ file(GLOB TRANSFORMERS_PARSER_SOURCES CONFIGURE_DEPENDS
   ${PROJECT_SOURCE_DIR}/src/core/isa/*.cpp
   ${PROJECT_SOURCE_DIR}/src/io/*.cpp
   ${PROJECT_SOURCE_DIR}/src/tokenizers/*.cpp
+  ${PROJECT_SOURCE_DIR}/src/tokenizers/jinja/*.cpp
   ${PROJECT_SOURCE_DIR}/src/hub/*.cpp)
 foreach(src modeling/configuration_utils.cpp modeling/config_defaults.cpp modeling/json_io.cpp
             generation/configuration_utils.cpp)

@@ -159,6 +159,13 @@ def model_config_seeds():
             + bytes([which | 0x10]) + struct.pack("<qqqq", 1, 2**63 - 1, 2**57, 2**57))
 
 
+def chat_template_seeds():
+    # real chat templates of the golden set (tests/data/chat_templates/), the smaller ones
+    tpl = ROOT.parent / "tests" / "data" / "chat_templates" / "templates"
+    for name in ("qwen2.5-instruct", "gemma-2-it", "mistral-nemo-instruct-2407", "llama-3.2-instruct", "phi-3-mini-instruct"):
+        copy("chat_template", tpl / (name + ".jinja"), name + ".jinja")
+
+
 if __name__ == "__main__":
     if CORPUS.exists() and "--keep" not in sys.argv:
         shutil.rmtree(CORPUS)
@@ -169,6 +176,7 @@ if __name__ == "__main__":
     tokenizer_seeds()
     tokenizer_config_seeds()
     model_config_seeds()
+    chat_template_seeds()
     for d in sorted(CORPUS.iterdir()):
         files = list(d.iterdir())
         print(d.name, len(files), "files,", sum(f.stat().st_size for f in files), "bytes")

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "transformers/core/error.hpp"
+#include "transformers/core/quote.hpp"
 #include "transformers/hub/hub.hpp"
 #include "transformers/io/json_file.hpp"
 
@@ -171,10 +172,22 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::stri
     t.clean_up_tokenization_spaces = cfg["clean_up_tokenization_spaces"].get<bool>();
   if (cfg.contains("tokenizer_class") && cfg["tokenizer_class"].is_string())
     t.tokenizer_class = cfg["tokenizer_class"].get<std::string>();
-  if (cfg.contains("chat_template") && cfg["chat_template"].is_string())
-    t.chat_template = cfg["chat_template"].get<std::string>();
-  else if (const auto jinja = file("chat_template.jinja")) {
+  // chat_template.jinja, when present, clobbers the config's template (4.51's from_pretrained); the
+  // config holds a string or a list of {"name", "template"}.
+  if (const auto jinja = file("chat_template.jinja")) {
     t.chat_template = io::read_regular_file(*jinja, io::kConfigJsonMaxBytes, "chat template");
+  } else if (cfg.contains("chat_template") && cfg["chat_template"].is_string()) {
+    t.chat_template = cfg["chat_template"].get<std::string>();
+  } else if (cfg.contains("chat_template") && cfg["chat_template"].is_array()) {
+    for (const auto& e : cfg["chat_template"]) {
+      if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !e.contains("template") || !e["template"].is_string())
+        throw FormatError(cfg_name + ".chat_template: expected a list of {\"name\": string, \"template\": string}, found " +
+                          quote_input(e.dump()));
+      t.chat_templates[e["name"].get<std::string>()] = e["template"].get<std::string>();
+    }
+  } else if (cfg.contains("chat_template") && !cfg["chat_template"].is_null()) {
+    throw FormatError(cfg_name + ".chat_template: expected a string or a list of named templates, found " +
+                      std::string(cfg["chat_template"].type_name()));
   }
   bool split_special = cfg.contains("split_special_tokens") && cfg["split_special_tokens"].is_boolean() &&
                        cfg["split_special_tokens"].get<bool>();

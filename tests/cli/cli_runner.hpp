@@ -28,12 +28,14 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-inline CliResult run_cli(const std::vector<std::string>& args) {
+// `stdin_path`: a file the command reads as its standard input (default: the test's).
+inline CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin_path = "") {
   char errpath[] = "/tmp/cli_stderr_XXXXXX";
   const int fd = mkstemp(errpath);
   if (fd >= 0) close(fd);
   std::string cmd = shell_quote(TRANSFORMERS_CLI_PATH);
   for (auto& a : args) cmd += " " + shell_quote(a);
+  if (!stdin_path.empty()) cmd += " <" + shell_quote(stdin_path);
   cmd += " 2>" + std::string(errpath);
   CliResult r;
   FILE* p = popen(cmd.c_str(), "r");

@@ -69,7 +69,8 @@ std::vector<std::string> shell_words(const std::string& line) {
 }
 
 // Folders the examples use: the fixtures, a fresh temporary folder per example and the GPT-2
-// fixture with a word-level tokenizer whose ids fit its 99-token vocabulary (for --prompt / --text).
+// fixture with a word-level tokenizer whose ids fit its 99-token vocabulary (for --prompt / --text)
+// and a chat template.
 class DocRun : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -79,6 +80,8 @@ class DocRun : public ::testing::Test {
     for (auto& e : fs::directory_iterator(kFixtures / "hf/models/gpt2/model"))
       fs::copy_file(e.path(), root_ / "docmodel" / e.path().filename());
     fs::copy_file(kData / "cli/doc_tokenizer.json", root_ / "docmodel/tokenizer.json");
+    // a chat template for `chat` (the other commands read tokenizer.json alone)
+    fs::copy_file(kData / "cli/doc_tokenizer_config.json", root_ / "docmodel/tokenizer_config.json");
   }
   static void TearDownTestSuite() { fs::remove_all(root_); }
 

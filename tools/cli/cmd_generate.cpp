@@ -6,6 +6,8 @@
 
 #include "cli_common.hpp"
 #include "int_options.hpp"
+#include "generation_flags.hpp"
+#include "text_streamer.hpp"
 #include "tokenizer_path.hpp"
 #include "transformers/generation/utils.hpp"
 #include "transformers/modeling/auto.hpp"
@@ -22,51 +24,7 @@ struct GenerateArgs {
   int threads = 0;
 };
 
-// --max-new-tokens etc.: the flag is the generation key (generation_fields.hpp) in kebab case.
-template <typename T>
-CLI::Option* add_generation_option(CLI::App& app, const char* key, std::optional<T>& field) {
-  std::string flag = std::string("--") + key;
-  for (char& ch : flag)
-    if (ch == '_') ch = '-';
-  return app.add_option(flag, field);
-}
-
 std::vector<int32_t> to_i32(const std::vector<int64_t>& v) { return std::vector<int32_t>(v.begin(), v.end()); }
-
-// Prints the text of newly generated tokens as soon as it is complete UTF-8 (Python's TextStreamer
-// holds back text ending in an incomplete character the same way).
-class StdoutTextStreamer : public BaseStreamer {
- public:
-  explicit StdoutTextStreamer(const Tokenizer& tok) : tok_(tok) {}
-  void put(const Tensor& value) override {
-    if (!prompt_seen_) {
-      prompt_seen_ = true;
-      return;
-    }
-    for (int64_t id : value.to_vector<int64_t>()) ids_.push_back(int32_t(id));
-    flush(false);
-  }
-  void end() override {
-    flush(true);
-    std::cout << "\n" << std::flush;
-  }
-
- private:
-  void flush(bool final) {
-    const std::string text = tok_.decode(ids_, {.skip_special_tokens = true});
-    if (!final && text.size() >= 3 && text.compare(text.size() - 3, 3, "\xEF\xBF\xBD") == 0) return;
-    if (text.size() > printed_ && text.compare(0, printed_, printed_text_) == 0) {
-      std::cout << text.substr(printed_) << std::flush;
-      printed_ = text.size();
-      printed_text_ = text;
-    }
-  }
-  const Tokenizer& tok_;
-  std::vector<int32_t> ids_;
-  std::string printed_text_;
-  size_t printed_ = 0;
-  bool prompt_seen_ = false;
-};
 
 int run_generate(const GenerateArgs& a) {
   apply_threads(a.threads);
@@ -153,18 +111,12 @@ REGISTER_COMMAND("generate", "generate tokens with a causal LM (greedy, sampling
   app.add_option("--input-ids", a->input_ids, "prompt ids, rows separated by ';'");
   app.add_option("--attention-mask", a->attention_mask, "attention mask for --input-ids (0 = left padding)");
   constexpr int64_t kMax = INT64_MAX;
-  GENERATION_OPTION(max_new_tokens)->check(IntRange(1, kMax));
-  GENERATION_OPTION(min_new_tokens)->check(IntRange(0, kMax));
-  app.add_flag("--do-sample", a->do_sample, "multinomial sampling");
-  GENERATION_OPTION(temperature);
-  GENERATION_OPTION(top_k)->check(IntRange(0, kMax));
-  GENERATION_OPTION(top_p);
+  add_length_and_sampling_flags(app, a->gen, a->do_sample);
   GENERATION_OPTION(num_beams)->check(IntRange(1, kMax));
   app.add_option("--early-stopping", a->early_stopping, "true, false or never");
   GENERATION_OPTION(length_penalty);
   GENERATION_OPTION(num_return_sequences)->check(IntRange(1, kMax));
-  GENERATION_OPTION(repetition_penalty);
-  GENERATION_OPTION(no_repeat_ngram_size)->check(IntRange(0, kMax));
+  add_penalty_flags(app, a->gen);
   app.add_option("--eos-token-id", a->eos_token_id, "eos id, or comma-separated ids");
   app.add_option("--seed", a->seed, "seed of the sampling generator")->check(SeedRange());
   app.add_option("--threads", a->threads)->check(ThreadsRange());

@@ -17,7 +17,12 @@
 #include <string_view>
 #include <vector>
 
+#include <map>
+
+#include <nlohmann/json.hpp>
+
 #include "transformers/hub/options.hpp"
+#include "transformers/tokenizers/chat_template.hpp"
 #include "transformers/tokenizers/tokenizer.hpp"
 
 namespace transformers {
@@ -92,8 +97,23 @@ class PreTrainedTokenizerFast {
   std::string padding_side = "right";
   std::string truncation_side = "right";
   bool clean_up_tokenization_spaces = false;
+  // The chat template (tokenizer_config.json "chat_template" as a string, or chat_template.jinja,
+  // which takes priority as in 4.51), or named templates (the config's list of {"name",
+  // "template"}; then chat_template is empty).
   std::optional<std::string> chat_template;
+  std::map<std::string, std::string> chat_templates;
   std::string tokenizer_class;
+
+  // 4.51's special_tokens_map: the special tokens that are set (additional_special_tokens as a list).
+  nlohmann::ordered_json special_tokens_map() const;
+  // 4.51's get_chat_template: `name_or_text` names one of chat_templates or is template text; without
+  // it, the single template, or "tool_use" (when tools are given) / "default" of named ones.
+  // ValueError when there is none.
+  std::string get_chat_template(const std::optional<std::string>& name_or_text = std::nullopt, bool has_tools = false) const;
+  // apply_chat_template(conversation, ...) of 4.51 for one conversation (a JSON list of messages):
+  // the rendered text, and with options.tokenize its input_ids (no special tokens added) and,
+  // with options.return_dict, the attention mask.
+  ChatTemplateOutput apply_chat_template(const nlohmann::ordered_json& conversation, const ChatTemplateOptions& options = {}) const;
 
   const Tokenizer& backend_tokenizer() const { return tokenizer_; }
   Tokenizer& backend_tokenizer() { return tokenizer_; }
