@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 import gguf
+from make_gguf_common import finish
 from gguf import GGMLQuantizationType as T, GGUFValueType as V
 from safetensors.numpy import save_file
 
@@ -75,10 +76,7 @@ def main():
     for qtype in SCALE_OFFSETS:
         raw = random_blocks(rng, qtype, rows, cols)
         w.add_tensor("t." + qtype.name, raw, raw_dtype=qtype)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    finish(w)
 
     # What gguf-py reads back, and what it dequantizes to.
     r = gguf.GGUFReader(path)
