@@ -67,6 +67,44 @@ def safetensors_seeds():
     out("safetensors", "empty.safetensors", save({}))
 
 
+def gguf_seeds():
+    import numpy as np
+    import gguf
+    from gguf import GGMLQuantizationType as T, GGUFValueType as V
+
+    rng = np.random.default_rng(0)
+
+    def write(name, fill):
+        path = CORPUS / "gguf" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        w = gguf.GGUFWriter(str(path), "llama")
+        fill(w)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+
+    def small(w):  # every value type, arrays of strings and arrays of arrays, three tensor types
+        w.add_uint32("llama.block_count", 1)
+        w.add_float32("llama.rope.freq_base", 10000.0)
+        w.add_bool("b", True)
+        w.add_int64("i", -3)
+        w.add_float64("f", 0.5)
+        w.add_array("tokenizer.ggml.tokens", ["a", "b", "<s>"])
+        w.add_key_value("n", [[1, 2], [3]], V.ARRAY, sub_type=V.ARRAY)
+        w.add_tensor("f32", rng.standard_normal((2, 3)).astype(np.float32))
+        w.add_tensor("f16", rng.standard_normal(4).astype(np.float16))
+        w.add_tensor("q8", gguf.quants.quantize(rng.standard_normal((1, 32)).astype(np.float32), T.Q8_0), raw_dtype=T.Q8_0)
+
+    def kquants(w):  # one block of each k-quant type (random bits)
+        for q in (T.Q2_K, T.Q3_K, T.Q4_K, T.Q5_K, T.Q6_K, T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1):
+            block, size = gguf.GGML_QUANT_SIZES[q]
+            w.add_tensor(q.name, rng.integers(0, 256, (1, size), dtype=np.uint8), raw_dtype=q)
+
+    write("small.gguf", small)
+    write("blocks.gguf", kquants)
+
+
 def torch_seeds():
     import io
     import torch
@@ -173,6 +211,7 @@ if __name__ == "__main__":
     indexes()
     safetensors_seeds()
     torch_seeds()
+    gguf_seeds()
     tokenizer_seeds()
     tokenizer_config_seeds()
     model_config_seeds()

@@ -22,6 +22,18 @@ constexpr DTypeTraits kTraits[] = {
     {DType::Bool, "bool", "BOOL", 1, 1, false, false},
     {DType::Float8E4M3, "float8_e4m3fn", "F8_E4M3", 1, 1, true, false},
     {DType::Float8E5M2, "float8_e5m2", "F8_E5M2", 1, 1, true, false},
+    // GGML block types: name as ggml's type_name, the second spelling as GGUF tools print it;
+    // geometry from ggml's block structs (gguf-py's GGML_QUANT_SIZES).
+    {DType::Q8_0, "q8_0", "Q8_0", 32, 34, true, true},
+    {DType::Q4_0, "q4_0", "Q4_0", 32, 18, true, true},
+    {DType::Q4_1, "q4_1", "Q4_1", 32, 20, true, true},
+    {DType::Q5_0, "q5_0", "Q5_0", 32, 22, true, true},
+    {DType::Q5_1, "q5_1", "Q5_1", 32, 24, true, true},
+    {DType::Q2_K, "q2_K", "Q2_K", 256, 84, true, true},
+    {DType::Q3_K, "q3_K", "Q3_K", 256, 110, true, true},
+    {DType::Q4_K, "q4_K", "Q4_K", 256, 144, true, true},
+    {DType::Q5_K, "q5_K", "Q5_K", 256, 176, true, true},
+    {DType::Q6_K, "q6_K", "Q6_K", 256, 210, true, true},
 };
 // The table is indexed by the enum value: each row must sit at its own index.
 constexpr bool rows_in_enum_order() {
@@ -51,6 +63,7 @@ size_t dtype_nbytes(DType dt, int64_t numel) {
 }
 
 size_t dtype_size(DType dt) { return dtype_traits(dt).block_bytes; }
+bool is_quantized(DType dt) { return dtype_traits(dt).quantized; }
 bool is_floating_point(DType dt) { return dtype_traits(dt).floating; }
 std::string_view dtype_name(DType dt) { return dtype_traits(dt).name; }
 std::string_view dtype_safetensors_name(DType dt) { return dtype_traits(dt).safetensors_name; }
@@ -58,7 +71,7 @@ std::string_view dtype_safetensors_name(DType dt) { return dtype_traits(dt).safe
 DType dtype_from_name(std::string_view name) {
   if (name.substr(0, 6) == "torch.") name.remove_prefix(6);
   for (const auto& i : kTraits)
-    if (i.name == name || i.safetensors_name == name) return i.dtype;
+    if (!i.quantized && (i.name == name || i.safetensors_name == name)) return i.dtype;
   if (name == "float") return DType::Float32;
   if (name == "half") return DType::Float16;
   if (name == "double") return DType::Float64;
@@ -71,7 +84,7 @@ DType dtype_from_name(std::string_view name) {
 
 DType dtype_from_safetensors_name(std::string_view name) {
   for (const auto& i : kTraits)
-    if (i.safetensors_name == name) return i.dtype;
+    if (!i.quantized && i.safetensors_name == name) return i.dtype;
   throw FormatError("unknown safetensors dtype '" + std::string(name) + "'");
 }
 

@@ -4,6 +4,7 @@
 #include "prefault.hpp"
 #include "transformers/core/checked.hpp"
 #include "transformers/core/parallel.hpp"
+#include "transformers/core/quant_blocks.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -212,8 +213,11 @@ double load_as_double(const void* p, DType dt) {
     case DType::Bool: return *static_cast<const uint8_t*>(p) ? 1.0 : 0.0;
     case DType::Float8E4M3: return fp8e4m3_to_float(*static_cast<const uint8_t*>(p));
     case DType::Float8E5M2: return fp8e5m2_to_float(*static_cast<const uint8_t*>(p));
+    default: break;
   }
-  return 0;
+  // Block types have no per-element address: Tensor::to(float32) dequantizes whole blocks.
+  throw UnsupportedError("element access to a " + std::string(dtype_name(dt)) +
+                         " tensor: expected a non-quantized dtype (dequantize with .to(float32) first)");
 }
 
 template <typename I>
@@ -239,6 +243,9 @@ void store_from_double(void* p, DType dt, double v) {
     case DType::Bool: *static_cast<uint8_t*>(p) = v != 0 ? 1 : 0; break;
     case DType::Float8E4M3: *static_cast<uint8_t*>(p) = float_to_fp8e4m3(float(v)); break;
     case DType::Float8E5M2: *static_cast<uint8_t*>(p) = float_to_fp8e5m2(float(v)); break;
+    default:
+      throw UnsupportedError("writing elements of a " + std::string(dtype_name(dt)) +
+                             " tensor: quantizing to a block type is not supported");
   }
 }
 
@@ -531,6 +538,17 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::to(DType dtype, const ToOptions& opts) const {
   if (dtype == dtype_) return *this;
+  if (is_quantized(dtype))
+    throw UnsupportedError("to(" + std::string(dtype_name(dtype)) + "): quantizing to a block type is not supported");
+  if (is_quantized(dtype_)) {
+    // A block-quantized tensor (a GGUF weight) is whole contiguous blocks: dequantize them.
+    if (!is_contiguous())
+      throw UnsupportedError("to(" + std::string(dtype_name(dtype)) + "): a " + std::string(dtype_name(dtype_)) +
+                             " tensor must be contiguous to dequantize");
+    Tensor f = empty(sizes_, DType::Float32, device());
+    dequantize_blocks(dtype_, data_ptr(), f.data<float>(), numel());
+    return f.to(dtype);
+  }
   Tensor out = empty(sizes_, dtype, device());
   if (!is_contiguous()) {
     copy_elements(out, *this);
@@ -618,6 +636,13 @@ void convert_contiguous(const void* src, DType sdt, void* dst, DType ddt, int64_
 }
 
 void copy_elements(const Tensor& dst, const Tensor& src) {
+  if (is_quantized(dst.dtype()) || is_quantized(src.dtype())) {
+    if (dst.sizes() != src.sizes() || is_quantized(dst.dtype()))
+      throw UnsupportedError("copy: from " + std::string(dtype_name(src.dtype())) + " to " +
+                             std::string(dtype_name(dst.dtype())) + ": block-quantized tensors are only dequantized");
+    copy_elements(dst, src.to(DType::Float32));
+    return;
+  }
   if (dst.sizes() != src.sizes())
     throw ShapeError("copy: destination shape " + shape_str(dst.sizes()) + " differs from source " +
                      shape_str(src.sizes()));

@@ -8,6 +8,7 @@
 #include "io/weight_writers.hpp"
 #include "transformers/io/atomic_file.hpp"
 #include "transformers/io/checkpoint.hpp"
+#include "transformers/io/gguf.hpp"
 #include "transformers/io/json_file.hpp"
 #include "transformers/io/safetensors.hpp"
 #include "transformers/io/shard_index.hpp"
@@ -36,6 +37,7 @@ std::unique_ptr<CheckpointReader> open_checkpoint_file(const std::filesystem::pa
                       "without git-lfs");
   if (head.rfind("PK\x03\x04", 0) == 0 || head.rfind("\x80\x02\x8a\x0a", 0) == 0)
     return std::make_unique<TorchReader>(file);
+  if (head.rfind("GGUF", 0) == 0) return std::make_unique<GGUFReader>(file);
   return std::make_unique<SafetensorsReader>(file);
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "transformers/core/error.hpp"
+#include "transformers/core/storage.hpp"
 
 namespace transformers::io::detail {
 
@@ -37,6 +38,17 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::filesystem::path& path) 
   }
   ::close(fd);  // the mapping keeps its own reference to the file
   return m;
+}
+
+ReaderBytes ReaderBytes::map(const std::filesystem::path& file) {
+  auto m = MappedFile::open(file);
+  return {m->path(), m, m->data(), m->size()};
+}
+
+ReaderBytes ReaderBytes::copy(std::string_view bytes, std::string name) {
+  auto s = Storage::allocate(bytes.size());
+  if (!bytes.empty()) std::memcpy(s->data(), bytes.data(), bytes.size());
+  return {std::move(name), s, static_cast<const uint8_t*>(s->data()), bytes.size()};
 }
 
 MappedFile::~MappedFile() {

@@ -33,4 +33,15 @@ class MappedFile {
   std::string path_;
 };
 
+// The bytes a reader parses: a whole file mapped, or a heap copy of an in-memory buffer (fuzzers,
+// tests). `owner` keeps them alive; zero-copy tensors hold on to it.
+struct ReaderBytes {
+  std::string path;
+  std::shared_ptr<const void> owner;
+  const uint8_t* data = nullptr;
+  uint64_t size = 0;
+  static ReaderBytes map(const std::filesystem::path& file);
+  static ReaderBytes copy(std::string_view bytes, std::string name);
+};
+
 }  // namespace transformers::io::detail

@@ -1,6 +1,7 @@
 // safetensors reader: header validation in the order of spec §1.5, tensors as views of the mapping.
 #include <algorithm>
 #include <cstring>
+#include <tuple>
 #include <limits>
 #include <unordered_set>
 
@@ -54,22 +55,15 @@ const SafetensorsDType* find_safetensors_dtype(std::string_view name) {
 }
 
 SafetensorsReader::SafetensorsReader(const std::filesystem::path& file) {
-  auto m = detail::MappedFile::open(file);
-  path_ = m->path();
-  base_ = m->data();
-  size_ = m->size();
-  owner_ = m;
+  const auto b = detail::ReaderBytes::map(file);
+  std::tie(path_, owner_, base_, size_) = std::tie(b.path, b.owner, b.data, b.size);
   parse();
 }
 
 std::unique_ptr<SafetensorsReader> SafetensorsReader::from_bytes(std::string_view bytes, std::string name) {
   std::unique_ptr<SafetensorsReader> r(new SafetensorsReader());
-  auto s = Storage::allocate(bytes.size());
-  if (!bytes.empty()) std::memcpy(s->data(), bytes.data(), bytes.size());
-  r->path_ = std::move(name);
-  r->base_ = static_cast<const uint8_t*>(s->data());
-  r->size_ = bytes.size();
-  r->owner_ = s;
+  const auto b = detail::ReaderBytes::copy(bytes, std::move(name));
+  std::tie(r->path_, r->owner_, r->base_, r->size_) = std::tie(b.path, b.owner, b.data, b.size);
   r->parse();
   return r;
 }

@@ -3,6 +3,8 @@
 
 #include <mutex>
 
+#include "modeling/gguf_load.hpp"
+
 namespace transformers {
 
 void register_all_models();  // models/register_all.cpp
@@ -49,6 +51,7 @@ const ModelClassInfo& resolve_auto_class(const std::string& auto_class, const Pr
 std::shared_ptr<PreTrainedModel> auto_from_pretrained(const std::string& auto_class, const std::string& path,
                                                       const FromPretrainedOptions& opts) {
   ensure_models_registered();
+  if (!opts.gguf_file.empty()) return auto_from_pretrained(auto_class, path, detail::gguf_load_options(path, opts));
   std::shared_ptr<PretrainedConfig> cfg = opts.config;
   if (!cfg)
     cfg = PretrainedConfig::from_json_file(PretrainedConfig::resolve_config_file(
@@ -67,6 +70,7 @@ std::shared_ptr<PreTrainedModel> auto_from_config(const std::string& auto_class,
 std::shared_ptr<PreTrainedModel> from_pretrained_class(const std::string& class_name, const std::string& path,
                                                        const FromPretrainedOptions& opts) {
   ensure_models_registered();
+  if (!opts.gguf_file.empty()) return from_pretrained_class(class_name, path, detail::gguf_load_options(path, opts));
   std::string name = class_name;
   if (name.empty()) {
     auto cfg = opts.config ? opts.config

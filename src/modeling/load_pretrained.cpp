@@ -16,6 +16,7 @@
 #include "loading_report.hpp"
 #include "modeling/construct_model.hpp"
 #include "transformers/core/quote.hpp"
+#include "modeling/gguf_load.hpp"
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/io/shard_index.hpp"
 #include "transformers/hub/hub.hpp"
@@ -538,6 +539,8 @@ void refuse_quantized(const PretrainedConfig& config, const std::string& path) {
 
 std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& factory, const std::string& class_name,
                                                        const std::string& path, const FromPretrainedOptions& opts) {
+  if (!opts.gguf_file.empty())
+    return load_pretrained_model(factory, class_name, path, detail::gguf_load_options(path, opts));
   // 1. config
   json overrides = opts.config_overrides.is_object() ? opts.config_overrides : json::object();
   if (opts.num_labels) overrides["num_labels"] = *opts.num_labels;

@@ -92,6 +92,7 @@ class DocRun : public ::testing::Test {
     replace_all(s, "{tokenizers}", (kFixtures / "hf/tokenizers").string());
     replace_all(s, "{docmodel}", (root_ / "docmodel").string());
     replace_all(s, "{tmp}", tmp.string());
+    replace_all(s, "{data}", kData.string());
     replace_all(s, "{default_model}", default_model().string());
     return s;
   }

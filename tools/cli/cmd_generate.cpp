@@ -11,13 +11,14 @@
 #include "tokenizer_path.hpp"
 #include "transformers/generation/utils.hpp"
 #include "transformers/modeling/auto.hpp"
+#include "transformers/tokenizers/gguf_tokenizer.hpp"
 #include "transformers/ops/random.hpp"
 
 namespace transformers::cli {
 namespace {
 
 struct GenerateArgs {
-  std::string model, revision, tokenizer, prompt, input_ids, attention_mask, early_stopping, eos_token_id;
+  std::string model, revision, gguf_file, tokenizer, prompt, input_ids, attention_mask, early_stopping, eos_token_id;
   GenerationOptions gen;  // the numeric generation flags are bound to its fields directly
   std::optional<uint64_t> seed;
   bool do_sample = false, as_json = false;
@@ -33,6 +34,16 @@ int run_generate(const GenerateArgs& a) {
   std::optional<Tokenizer> tok;
   if (!a.tokenizer.empty()) {
     tok.emplace(load_tokenizer(a.tokenizer));
+  } else if (const std::string gguf = gguf_file_for(src, a.gguf_file); !gguf.empty()) {
+    // A GGUF carries its tokenizer (tokenizer.ggml.*), built as 4.51 builds it. With --input-ids a
+    // vocabulary kind not built yet only costs the text output.
+    const std::filesystem::path p = std::filesystem::is_regular_file(gguf) ? std::filesystem::path(gguf)
+                                                                           : std::filesystem::path(src.path) / gguf;
+    try {
+      tok.emplace(std::move(gguf_tokenizer(io::GGUFReader(p)).tokenizer));
+    } catch (const UnsupportedError&) {
+      if (!a.prompt.empty()) throw;
+    }
   } else if (!std::filesystem::is_regular_file(src.path)) {
     // The model folder's / repo's own tokenizer.json, when it has one.
     if (auto f = find_tokenizer_file(src)) tok.emplace(Tokenizer::from_file(*f));
@@ -51,7 +62,8 @@ int run_generate(const GenerateArgs& a) {
       throw ShapeError("--attention-mask: expected one value per token of --input-ids (shape " + shape_str(ids.sizes()) +
                        "), found shape " + shape_str(mask.sizes()));
   }
-  auto model = AutoModelForCausalLM::from_pretrained(src.path, {.hub = src.hub});
+  auto model = AutoModelForCausalLM::from_pretrained(src.path, {.gguf_file = gguf_file_for(src, a.gguf_file),
+                                                                .hub = src.hub});
 
   GenerationOptions o = a.gen;
   if (a.do_sample) o.do_sample = true;
@@ -106,6 +118,7 @@ REGISTER_COMMAND("generate", "generate tokens with a causal LM (greedy, sampling
   auto a = std::make_shared<GenerateArgs>();
   app.add_option("--model", a->model, "model folder, file or Hub repo id org/name[@revision]")->required();
   app.add_option("--revision", a->revision, "Hub branch, tag, commit or refs/pr/N of a repo id --model");
+  app.add_option("--gguf-file", a->gguf_file, "GGUF checkpoint in the folder / repo --model (a PATH.gguf needs none)");
   app.add_option("--tokenizer", a->tokenizer, "tokenizer folder, tokenizer.json or Hub repo id (default: the model's)");
   app.add_option("--prompt", a->prompt, "prompt text (needs a tokenizer)");
   app.add_option("--input-ids", a->input_ids, "prompt ids, rows separated by ';'");

@@ -11,12 +11,14 @@ REGISTER_COMMAND("load-info", "missing / unexpected / mismatched keys of loading
   auto model = std::make_shared<std::string>();
   auto revision = std::make_shared<std::string>();
   auto model_class = std::make_shared<std::string>();
+  auto gguf_file = std::make_shared<std::string>();
   auto num_labels = std::make_shared<int64_t>(0);
   auto ignore = std::make_shared<bool>(false);
   auto as_json = std::make_shared<bool>(false);
   app.add_option("--model", *model, "model folder, checkpoint file or Hub repo id org/name[@revision]")->required();
   app.add_option("--revision", *revision, "Hub branch, tag, commit or refs/pr/N of a repo id --model");
   app.add_option("--model-class", *model_class, "Auto class or concrete class")->required();
+  app.add_option("--gguf-file", *gguf_file, "GGUF checkpoint in the folder / repo PATH (a PATH.gguf needs none)");
   app.add_option("--num-labels", *num_labels, "config override num_labels")->check(IntRange(1, kMaxNumLabels));
   app.add_flag("--ignore-mismatched-sizes", *ignore, "re-initialise weights whose shapes differ");
   app.add_flag("--json", *as_json, "print one JSON document");
@@ -27,6 +29,7 @@ REGISTER_COMMAND("load-info", "missing / unexpected / mismatched keys of loading
     const Source src = parse_source(*model, *revision);
     FromPretrainedOptions o;
     o.hub = src.hub;
+    o.gguf_file = gguf_file_for(src, *gguf_file);
     if (*num_labels > 0) o.num_labels = *num_labels;
     o.ignore_mismatched_sizes = *ignore;
     o.output_loading_info = true;

@@ -1,6 +1,6 @@
 #pragma once
 // Options shared by the commands that load a model (--model, --revision, --model-class, --dtype,
-// --variant, --attn, --threads) and the one place that turns them into from_pretrained's options.
+// --variant, --gguf-file, --attn, --threads) and the one place that turns them into from_pretrained's options.
 #include <memory>
 #include <string>
 
@@ -18,6 +18,7 @@ struct ModelArgs {
   std::string dtype = "float32";
   std::string variant;
   std::string attn;
+  std::string gguf_file;  // --gguf-file, or PATH itself when it is a .gguf file
   int threads = 0;
 
   void add_to(CLI::App& app, bool with_attn = true) {
@@ -26,6 +27,7 @@ struct ModelArgs {
     app.add_option("--model-class", model_class, "Auto class or concrete class (default: config.architectures[0])");
     app.add_option("--dtype", dtype, "auto, float32, float16, bfloat16 or float64")->capture_default_str();
     app.add_option("--variant", variant, "weights variant (model.VARIANT.safetensors)");
+    app.add_option("--gguf-file", gguf_file, "GGUF checkpoint in the folder / repo PATH (a PATH.gguf needs none)");
     if (with_attn) app.add_option("--attn", attn, "attention implementation: eager or sdpa")->check(CLI::IsMember({"eager", "sdpa"}));
     app.add_option("--threads", threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
   }
@@ -37,6 +39,7 @@ struct ModelArgs {
     o.variant = variant;
     o.attn_implementation = attn;
     o.hub = source().hub;
+    o.gguf_file = gguf_file_for(source(), gguf_file);
     return o;
   }
   // --model split into the folder / file / repo id and its revision.
@@ -46,8 +49,10 @@ struct ModelArgs {
     apply_threads(threads);
     const FromPretrainedOptions o = options();
     const std::string path = source().path;
-    if (model_class.rfind("Auto", 0) == 0) return auto_from_pretrained(model_class, path, o);
-    return from_pretrained_class(model_class, path, o);
+    // a GGUF config names no architectures: its models are causal LMs
+    const std::string cls = model_class.empty() && !o.gguf_file.empty() ? "AutoModelForCausalLM" : model_class;
+    if (cls.rfind("Auto", 0) == 0) return auto_from_pretrained(cls, path, o);
+    return from_pretrained_class(cls, path, o);
   }
 };
 

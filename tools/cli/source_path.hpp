@@ -35,4 +35,14 @@ inline Source parse_source(const std::string& arg, const std::string& revision_f
   return s;
 }
 
+// from_pretrained's gguf_file for a model PATH (docs/CLI.md): `--gguf-file NAME` when given (a
+// file, or a file name in the folder / repo PATH), else PATH itself when it is a .gguf file on disk.
+inline std::string gguf_file_for(const Source& src, const std::string& gguf_flag) {
+  if (!gguf_flag.empty()) return gguf_flag;
+  std::error_code ec;
+  const std::filesystem::path p(src.path);
+  if (p.extension() == ".gguf" && std::filesystem::is_regular_file(p, ec)) return src.path;
+  return "";
+}
+
 }  // namespace transformers::cli

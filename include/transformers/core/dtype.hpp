@@ -12,6 +12,9 @@ enum class DType : uint8_t {
   Float32, Float16, BFloat16, Float64,
   Int64, Int32, Int16, Int8, UInt8, Bool,
   Float8E4M3, Float8E5M2,  // readable and convertible (for loading), not computed in
+  // GGML's block-quantized types (GGUF files): stored as whole blocks, read zero-copy and
+  // dequantized to float32 (core/quant_blocks.hpp); not torch dtypes, so dtype_from_name refuses them.
+  Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K,
 };
 
 // Per-type traits, one row per DType (ggml's type_traits idea): every dtype is stored as blocks of
@@ -38,9 +41,11 @@ bool is_floating_point(DType dt);
 std::string_view dtype_name(DType dt);
 // safetensors' spelling: "F32", "BF16", "I64", "BOOL", "F8_E4M3", ...
 std::string_view dtype_safetensors_name(DType dt);
-// Parses either spelling (and "torch.float32", "float", "half", "double", "long", "int"); throws ValueError.
+// Parses either spelling (and "torch.float32", "float", "half", "double", "long", "int"); throws
+// ValueError. Block-quantized types have no torch spelling and are refused here.
 DType dtype_from_name(std::string_view name);
-DType dtype_from_safetensors_name(std::string_view name);  // throws FormatError
+DType dtype_from_safetensors_name(std::string_view name);  // throws FormatError (also for block types)
+bool is_quantized(DType dt);  // a block-quantized type (dtype_traits(dt).quantized)
 
 // --- scalar conversions, bit-identical to PyTorch's (round to nearest even, NaN kept quiet) ---
 

@@ -70,7 +70,8 @@ class CheckpointReader {
 };
 
 // Opens one file, choosing the reader from its first bytes (PK\3\4: torch zip; 80 02 8a 0a: legacy
-// torch; otherwise safetensors). A git-lfs pointer file gets a FormatError saying so.
+// torch; GGUF: io::GGUFReader, tensors as stored, block types included; otherwise safetensors).
+// A git-lfs pointer file gets a FormatError saying so.
 std::unique_ptr<CheckpointReader> open_checkpoint_file(const std::filesystem::path& file);
 
 // All tensors of several files (e.g. the shards of one checkpoint), files in the given order.

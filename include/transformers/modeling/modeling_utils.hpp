@@ -74,6 +74,9 @@ struct FromPretrainedOptions {
   std::vector<std::pair<std::string, std::string>> key_mapping;
   std::optional<uint64_t> seed;          // seeds the init of newly created weights
   std::shared_ptr<GenerationConfig> generation_config;
+  // A GGUF checkpoint (a file, or a file name in the folder / repo `path`): config from its metadata,
+  // weights dequantized to float32 (then torch_dtype), as 4.51's gguf_file= (src/modeling/gguf_load.cpp).
+  std::string gguf_file;
   // Where the files come from (revision, token, cache_dir, local_files_only, force_download,
   // proxies, subfolder): the same struct the config, generation config and tokenizer loads take.
   ::transformers::hub::HubOptions hub;

@@ -1,0 +1,17 @@
+#pragma once
+// Dequantization of GGML's block-quantized dtypes (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K) to
+// float32, bit-exact with the `gguf` Python package's gguf.quants.dequantize (which transformers
+// 4.51 calls when it loads a GGUF file): the same float32 products and sums in the same order.
+// Block layouts: one row per type in dtype_traits (elements and bytes per block).
+#include <cstdint>
+
+#include "transformers/core/dtype.hpp"
+
+namespace transformers {
+
+// Writes `numel` floats to `dst` from the blocks at `src` (numel / block_elems whole blocks of
+// dtype_traits(dt).block_bytes bytes, any alignment). Throws ValueError when `dt` is not a block
+// type or `numel` is not a whole number of blocks.
+void dequantize_blocks(DType dt, const void* src, float* dst, int64_t numel);
+
+}  // namespace transformers
