@@ -6,6 +6,8 @@
 
 #define TRANSFORMERS_ARCHITECTURES(X) \
   X(bert)                             \
+  X(gemma)                            \
+  X(gemma2)                           \
   X(gpt2)                             \
   X(llama)                            \
   X(mistral)                          \
