@@ -1,4 +1,4 @@
-// The Llama-like decoder families (Qwen2, Qwen3, Mistral, Gemma, Gemma 2) against transformers 4.51.3 on the tiny random
+// The Llama-like decoder families (Qwen2, Qwen3, Mistral, Gemma, Gemma 2, Phi-3) against transformers 4.51.3 on the tiny random
 // checkpoints of tests/oracle/make_decoder_family_cases.py (tests/data/models/cases/{qwen2,mistral}_*):
 // float32 logits within 2e-5 (eager and sdpa), the base model class on the LM checkpoint, greedy
 // generate() token for token, num_parameters, resize, and save_pretrained -> from_pretrained. The
@@ -40,6 +40,8 @@ const FamilyCase kCases[] = {
     {"gemma_mqa_bias_untied_gelu", "GemmaModel"},
     {"gemma2_window4_softcap", "Gemma2Model"},
     {"gemma2_window3_left_pad_defaults", "Gemma2Model"},
+    {"phi3_fused_gqa_left_pad", "Phi3Model"},
+    {"phi3_longrope_partial_window", "Phi3Model"},
 };
 
 class LlamaFamily : public ::testing::TestWithParam<FamilyCase> {

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Oracle for the Llama-like decoder families (issue #22): Qwen2, Qwen3, Mistral, Gemma and Gemma 2, with transformers 4.51.
+"""Oracle for the Llama-like decoder families (issue #22): Qwen2, Qwen3, Mistral, Gemma, Gemma 2, Phi-3 and
+OLMo 2, with transformers 4.51.
 
     /work/venv/bin/python tests/oracle/make_decoder_family_cases.py [--out tests/data/models]
 
@@ -144,6 +145,44 @@ def main():
         elif cls is T.Gemma2ForCausalLM:
             # prompts at least the window long (4.51's HybridCache is exact there), plus a short one
             greedy(a.out, name, cls, seed, 2, cfg["sliding_window"] + 2, 8, same_tokens=False, short_prompt=2)
+        print("wrote", name)
+    # Phi-3: fused qkv_proj / gate_up_proj, partial rotary, longrope short/long factors by length (the
+    # long case is longer than original_max_position_embeddings, its prompt too: 4.51's generate drops
+    # the cache when a shorter prompt crosses that length, which this library refuses instead).
+    longrope = {"type": "longrope", "short_factor": [1.0, 1.3], "long_factor": [1.7, 2.9]}
+    phi3_cases = [
+        ("phi3_fused_gqa_left_pad", T.Phi3ForCausalLM, small(), 101, 3, 9, "left", True, True, 5),
+        ("phi3_longrope_partial_window", T.Phi3ForCausalLM,
+         small(max_position_embeddings=32, original_max_position_embeddings=8, partial_rotary_factor=0.5,
+               rope_scaling=longrope, sliding_window=5), 102, 2, 12, "right", False, True, 10),
+        ("phi3_seq_cls", T.Phi3ForSequenceClassification, small(num_labels=3), 103, 3, 9, "right", False, False, 0),
+    ]
+    for name, cls, cfg, seed, b, s, pad, pos, step, prompt in phi3_cases:
+        make_case(a.out, name, cls, cfg, seed, b, s, pad, with_positions=pos, decode_step=step,
+                  pad_ids=cls is T.Phi3ForSequenceClassification)
+        if prompt:
+            greedy(a.out, name, cls, seed, 2, prompt, 8)
+        print("wrote", name)
+    # OLMo 2: q/k RMSNorm over the whole projection, post-norms instead of pre-norms.
+    olmo2_cases = [
+        ("olmo2_gqa_left_pad", small(), 111, 3, 9, "left", True),
+        ("olmo2_bias_rope_linear_tied", small(attention_bias=True, tie_word_embeddings=True,
+                                              rope_scaling={"type": "linear", "factor": 2.0}), 112, 2, 10, "middle",
+         False),
+    ]
+    for name, cfg, seed, b, s, pad, pos in olmo2_cases:
+        make_case(a.out, name, T.Olmo2ForCausalLM, cfg, seed, b, s, pad, with_positions=pos, decode_step=True)
+        greedy(a.out, name, T.Olmo2ForCausalLM, seed, 2, 5, 8)
+        print("wrote", name)
+    # Sequence classification heads of the Llama-like families (pooled at the last non-pad token).
+    seq_cls_cases = [
+        ("llama_seq_cls", T.LlamaForSequenceClassification, small(num_labels=3), 121, "right"),
+        ("qwen2_seq_cls", T.Qwen2ForSequenceClassification, small(num_labels=2), 122, "left"),
+        ("qwen3_seq_cls", T.Qwen3ForSequenceClassification, small(num_labels=4, head_dim=12), 123, "right"),
+        ("mistral_seq_cls", T.MistralForSequenceClassification, small(num_labels=3, sliding_window=4), 124, "right"),
+    ]
+    for name, cls, cfg, seed, pad in seq_cls_cases:
+        make_case(a.out, name, cls, cfg, seed, 3, 9, pad, pad_ids=True)
         print("wrote", name)
 
 

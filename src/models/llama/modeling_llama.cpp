@@ -35,9 +35,15 @@ LlamaAttention::LlamaAttention(const LlamaConfigView& c, int64_t idx)
   // head_dim and the head counts come from config.json: their products are checked, not wrapped.
   const int64_t q_out = checked_mul(num_heads, head_dim, "LlamaAttention: num_attention_heads * head_dim");
   const int64_t kv_out = checked_mul(num_key_value_heads, head_dim, "LlamaAttention: num_key_value_heads * head_dim");
-  q_proj = register_module("q_proj", std::make_shared<nn::Linear>(hidden, q_out, bias));
-  k_proj = register_module("k_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
-  v_proj = register_module("v_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
+  if (c.fused_projections) {
+    const int64_t qkv_out = checked_add(q_out, checked_mul(2, kv_out, "LlamaAttention: 2 * kv size"),
+                                        "LlamaAttention: qkv_proj size");
+    qkv_proj = register_module("qkv_proj", std::make_shared<nn::Linear>(hidden, qkv_out, bias));
+  } else {
+    q_proj = register_module("q_proj", std::make_shared<nn::Linear>(hidden, q_out, bias));
+    k_proj = register_module("k_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
+    v_proj = register_module("v_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
+  }
   o_proj = register_module("o_proj", std::make_shared<nn::Linear>(q_out, hidden, c.o_proj_bias));
   if (c.qk_norm) {
     q_norm = register_module("q_norm", std::make_shared<nn::RMSNorm>(head_dim, c.rms_norm_eps));
@@ -50,12 +56,28 @@ std::pair<Tensor, Tensor> LlamaAttention::forward(const Tensor& h, const Tensor&
   const int64_t b = h.size(0), s = h.size(1);
   // [b, s, heads, head_dim] (normed per head first when qk_norm) -> [b, heads, s, head_dim].
   auto heads = [&](const Tensor& x, const std::shared_ptr<nn::RMSNorm>& norm = nullptr) {
-    Tensor t = x.view({b, s, -1, head_dim});
+    Tensor t = x.reshape({b, s, -1, head_dim});
     return (norm ? norm->forward(t) : t).transpose(1, 2);
   };
-  Tensor q = heads(q_proj->forward(h), q_norm), k = heads(k_proj->forward(h), k_norm), v = heads(v_proj->forward(h));
-  q = ops::apply_rotary_pos_emb(q, cos, sin);
-  k = ops::apply_rotary_pos_emb(k, cos, sin);
+  Tensor q, k, v;
+  if (qkv_proj) {  // Phi-3: the q, k and v columns of one projection
+    const Tensor qkv = qkv_proj->forward(h);
+    const int64_t q_size = num_heads * head_dim, kv_size = num_key_value_heads * head_dim;
+    q = heads(qkv.narrow(2, 0, q_size));
+    k = heads(qkv.narrow(2, q_size, kv_size));
+    v = heads(qkv.narrow(2, q_size + kv_size, kv_size));
+  } else {
+    q = heads(q_proj->forward(h), q_norm), k = heads(k_proj->forward(h), k_norm), v = heads(v_proj->forward(h));
+  }
+  // Partial rotary (Phi-3's partial_rotary_factor): the first cos.size(-1) dims rotate, the rest pass.
+  auto rotate = [&](const Tensor& x) {
+    const int64_t rd = cos.size(-1);
+    if (rd == head_dim) return ops::apply_rotary_pos_emb(x, cos, sin);
+    return ops::cat({ops::apply_rotary_pos_emb(x.narrow(3, 0, rd).contiguous(), cos, sin), x.narrow(3, rd, head_dim - rd)},
+                    3);
+  };
+  q = rotate(q);
+  k = rotate(k);
   if (cache) std::tie(k, v) = cache->update(k, v, layer_idx);
   nn::AttentionOptions o;
   o.implementation = attn_implementation;
@@ -79,8 +101,9 @@ std::shared_ptr<LlamaRMSNorm> make_rms_norm(const LlamaConfigView& c, int64_t di
 LlamaDecoderLayer::LlamaDecoderLayer(const LlamaConfigView& c, int64_t idx) {
   is_sliding = c.sliding_window && (c.sliding_window_pattern == 0 || (idx + 1) % c.sliding_window_pattern != 0);
   self_attn = register_module("self_attn", std::make_shared<LlamaAttention>(c, idx));
-  mlp = register_module("mlp",
-                        std::make_shared<LlamaMLP>(c.hidden_size, c.intermediate_size, c.hidden_act, c.mlp_bias));
+  mlp = register_module("mlp", std::make_shared<LlamaMLP>(c.hidden_size, c.intermediate_size, c.hidden_act,
+                                                          c.mlp_bias, DType::Float32, "LlamaMLP",
+                                                          c.fused_projections));
   input_layernorm = register_module("input_layernorm", make_rms_norm(c, c.hidden_size));
   post_attention_layernorm = register_module("post_attention_layernorm", make_rms_norm(c, c.hidden_size));
   if (c.sandwich_norms) {

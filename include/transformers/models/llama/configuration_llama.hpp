@@ -49,6 +49,8 @@ struct LlamaConfigView {
   std::optional<double> attn_logit_softcapping;
   // Gemma 2: logits -> tanh(logits / cap) * cap.
   std::optional<double> final_logit_softcapping;
+  // Phi-3: one qkv_proj (q, k, v rows in that order) and one gate_up_proj (gate rows, then up).
+  bool fused_projections = false;
   std::optional<int64_t> pad_token_id;
   nn::RopeParameters rope;
   nn::AttentionImplementation attn_implementation = nn::AttentionImplementation::sdpa;

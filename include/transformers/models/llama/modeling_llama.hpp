@@ -34,6 +34,7 @@ class LlamaAttention : public nn::Module {
   std::string name() const override { return "LlamaAttention"; }
 
   std::shared_ptr<nn::Linear> q_proj, k_proj, v_proj, o_proj;
+  std::shared_ptr<nn::Linear> qkv_proj;  // config.fused_projections (Phi-3); then q/k/v_proj are null
   std::shared_ptr<nn::RMSNorm> q_norm, k_norm;  // null unless config.qk_norm (Qwen3)
   int64_t head_dim, num_heads, num_key_value_heads, layer_idx;
   double scaling;
