@@ -27,5 +27,7 @@ void mistral_derive_attributes(PretrainedConfig& c);
 double bert_base_model_num_parameters(const PretrainedConfig& c);
 double gpt2_base_model_num_parameters(const PretrainedConfig& c);
 double llama_base_model_num_parameters(const PretrainedConfig& c);
+// Gemma2Model: Llama's tree plus pre/post feed-forward norms in every layer.
+double gemma2_base_model_num_parameters(const PretrainedConfig& c);
 
 }  // namespace transformers::models_detail

@@ -43,4 +43,8 @@ double llama_base_model_num_parameters(const PretrainedConfig& c) {
   return size(c, "vocab_size") * h + size(c, "num_hidden_layers") * (attn + mlp + 2 * h) + h;
 }
 
+double gemma2_base_model_num_parameters(const PretrainedConfig& c) {
+  return llama_base_model_num_parameters(c) + size(c, "num_hidden_layers") * 2 * size(c, "hidden_size");
+}
+
 }  // namespace transformers::models_detail

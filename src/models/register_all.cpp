@@ -6,9 +6,12 @@
 
 #define TRANSFORMERS_ARCHITECTURES(X) \
   X(bert)                             \
+  X(gemma)                            \
+  X(gemma2)                           \
   X(gpt2)                             \
   X(llama)                            \
   X(mistral)                          \
+  X(phi3)                             \
   X(qwen2)                            \
   X(qwen3)
 

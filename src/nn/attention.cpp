@@ -6,7 +6,11 @@
 
 #include "transformers/core/logging.hpp"
 #include "transformers/nn/attention_mask.hpp"
+#include "transformers/nn/soft_cap.hpp"
 #include "transformers/ops/attention.hpp"
+#include "transformers/ops/elementwise.hpp"
+#include "transformers/ops/matmul.hpp"
+#include "transformers/ops/softmax.hpp"
 
 namespace transformers::nn {
 
@@ -46,6 +50,22 @@ Tensor top_left_causal(int64_t q, int64_t k, DType dtype, double mn) {
     for (int64_t j = 0; j < k; ++j) v[size_t(i * k + j)] = j <= i ? 0.0 : mn;
   return Tensor::from_vector(v, {q, k}).to(dtype);
 }
+
+// Gemma 2's eager_attention_forward: scores = q k^T * scale, capped by tanh, plus the mask; softmax
+// in float32 cast back to q's dtype; probs @ v. Composed from ops so each step rounds as torch's.
+AttentionOutput softcapped_attention(const Tensor& q, const Tensor& k, const Tensor& v, Tensor mask, double scale,
+                                     double cap, const AttentionOptions& o) {
+  const int64_t h = q.size(1), hkv = k.size(1);
+  if (!mask.defined() && o.is_causal && q.size(2) > 1)
+    mask = top_left_causal(q.size(2), k.size(2), q.dtype(), dtype_min(q.dtype()));
+  const Tensor kk = repeat_kv(k, h / hkv), vv = repeat_kv(v, h / hkv);
+  Tensor scores = ops::mul(ops::matmul(q, kk.transpose(2, 3)), scale);
+  scores = soft_cap(scores, cap);
+  if (mask.defined()) scores = ops::add(scores, mask);
+  Tensor probs = ops::softmax(scores, -1, DType::Float32).to(q.dtype());
+  if (o.head_mask.defined()) probs = ops::mul(probs, o.head_mask);
+  return {ops::matmul(probs, vv), probs};
+}
 }  // namespace
 
 AttentionOutput attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& o) {
@@ -61,6 +81,7 @@ AttentionOutput attention_forward(const Tensor& q, const Tensor& k, const Tensor
   if (eager && o.implementation != AttentionImplementation::eager) warn_sdpa_fallback_once();
 
   Tensor mask = o.attention_mask;
+  if (o.softcap) return softcapped_attention(q, k, v, mask, scale, *o.softcap, o);
   if (!eager) {
     ops::SdpaOptions so;
     so.attn_mask = mask;

@@ -40,7 +40,7 @@ bool init_weights_normal(Module& module, double std, ops::Generator& gen) {
   }
   if (auto* r = dynamic_cast<RMSNorm*>(&module)) {
     make_writable(r->weight);
-    r->weight.fill_(1.0);
+    r->weight.fill_(r->unit_offset ? 0.0 : 1.0);  // GemmaRMSNorm's identity is a zero weight
     return true;
   }
   return false;

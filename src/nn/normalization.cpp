@@ -1,5 +1,6 @@
 #include "transformers/nn/normalization.hpp"
 
+#include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/norm.hpp"
 
 namespace transformers::nn {
@@ -15,12 +16,17 @@ LayerNorm::LayerNorm(int64_t n, double eps_, bool elementwise_affine, bool has_b
 
 Tensor LayerNorm::forward(const Tensor& x) const { return ops::layer_norm(x, weight, bias, eps); }
 
-RMSNorm::RMSNorm(int64_t hidden_size, double eps, DType dtype, std::string class_name)
-    : variance_epsilon(eps), class_name_(std::move(class_name)) {
-  weight = Tensor::ones({hidden_size}, dtype);
+RMSNorm::RMSNorm(int64_t hidden_size, double eps, DType dtype, std::string class_name, bool unit_offset_)
+    : variance_epsilon(eps), unit_offset(unit_offset_), class_name_(std::move(class_name)) {
+  weight = unit_offset ? Tensor::zeros({hidden_size}, dtype) : Tensor::ones({hidden_size}, dtype);
   register_parameter("weight", &weight);
 }
 
-Tensor RMSNorm::forward(const Tensor& x) const { return ops::rms_norm(x, weight, variance_epsilon); }
+Tensor RMSNorm::forward(const Tensor& x) const {
+  if (!unit_offset) return ops::rms_norm(x, weight, variance_epsilon);
+  // GemmaRMSNorm: everything in float32 and one rounding at the end (Llama rounds before the weight).
+  const Tensor normed = ops::rms_norm(x.to(DType::Float32), Tensor(), variance_epsilon);
+  return ops::mul(normed, ops::add(weight.to(DType::Float32), 1.0)).to(x.dtype());
+}
 
 }  // namespace transformers::nn

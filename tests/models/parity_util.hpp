@@ -46,6 +46,17 @@ inline std::shared_ptr<PretrainedConfig> load_config(const fs::path& folder, con
   return std::make_shared<PretrainedConfig>(j);
 }
 
+// A one-layer decoder config of `model_type` (hidden 16, 2 heads, 1 kv head, vocab 10) with `extra`
+// keys on top, for building Llama-like models without a checkpoint.
+inline std::shared_ptr<PretrainedConfig> tiny_decoder_config(const std::string& model_type,
+                                                             json extra = json::object()) {
+  register_all_models();
+  json j{{"model_type", model_type}, {"hidden_size", 16}, {"num_attention_heads", 2}, {"num_key_value_heads", 1},
+         {"num_hidden_layers", 1}, {"intermediate_size", 8}, {"vocab_size", 10}};
+  j.update(extra);
+  return std::make_shared<PretrainedConfig>(j);
+}
+
 // What PreTrainedModel.tie_weights() does for these models: the output embedding's weight becomes
 // the input embedding's tensor (the checkpoint stores only one of them).
 inline void tie_word_embeddings(PreTrainedModel& model) {

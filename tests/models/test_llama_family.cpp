@@ -1,4 +1,4 @@
-// The Llama-like decoder families (Qwen2, Qwen3, Mistral) against transformers 4.51.3 on the tiny random
+// The Llama-like decoder families (Qwen2, Qwen3, Mistral, Gemma, Gemma 2, Phi-3) against transformers 4.51.3 on the tiny random
 // checkpoints of tests/oracle/make_decoder_family_cases.py (tests/data/models/cases/{qwen2,mistral}_*):
 // float32 logits within 2e-5 (eager and sdpa), the base model class on the LM checkpoint, greedy
 // generate() token for token, num_parameters, resize, and save_pretrained -> from_pretrained. The
@@ -36,6 +36,12 @@ const FamilyCase kCases[] = {
     {"qwen3_window4", "Qwen3Model"},
     {"mistral_gqa_left_pad_no_window", "MistralModel"},
     {"mistral_window3_headdim", "MistralModel"},
+    {"gemma_tied_headdim_left_pad", "GemmaModel"},
+    {"gemma_mqa_bias_untied_gelu", "GemmaModel"},
+    {"gemma2_window4_softcap", "Gemma2Model"},
+    {"gemma2_window3_left_pad_defaults", "Gemma2Model"},
+    {"phi3_fused_gqa_left_pad", "Phi3Model"},
+    {"phi3_longrope_partial_window", "Phi3Model"},
 };
 
 class LlamaFamily : public ::testing::TestWithParam<FamilyCase> {
@@ -119,11 +125,7 @@ INSTANTIATE_TEST_SUITE_P(Cases, LlamaFamily, ::testing::ValuesIn(kCases),
                          [](const auto& info) { return std::string(info.param.name); });
 
 std::shared_ptr<PretrainedConfig> tiny(const std::string& model_type, json extra = json::object()) {
-  register_all_models();
-  json j{{"model_type", model_type}, {"hidden_size", 16}, {"num_attention_heads", 2}, {"num_key_value_heads", 1},
-         {"num_hidden_layers", 1}, {"intermediate_size", 8}, {"vocab_size", 10}};
-  j.update(extra);
-  return std::make_shared<PretrainedConfig>(j);
+  return tiny_decoder_config(model_type, std::move(extra));
 }
 
 TEST(Qwen2Config, DefaultsOf451) {

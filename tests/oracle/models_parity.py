@@ -66,7 +66,7 @@ def masks(kind, batch, seq):
 
 
 def make_case(out_dir, name, cls, config, seed, batch, seq, mask_kind, with_positions=False,
-              token_types=False, decode_step=False):
+              token_types=False, decode_step=False, pad_ids=False):
     torch.manual_seed(seed)
     model = cls._from_config(cls.config_class(**config), attn_implementation="eager").eval()
     redraw(model, seed)
@@ -79,6 +79,8 @@ def make_case(out_dir, name, cls, config, seed, batch, seq, mask_kind, with_posi
     vocab = config["vocab_size"]
     ids = torch.randint(3, vocab, (batch, seq), generator=g)
     mask = masks(mask_kind, batch, seq)
+    if pad_ids:  # padded positions hold pad_token_id (what sequence classification pools by)
+        ids = ids.masked_fill(mask == 0, config["pad_token_id"])
     inputs = {"input_ids": ids, "attention_mask": mask}
     exp = {"input_ids": ids, "attention_mask": mask}
     if with_positions:

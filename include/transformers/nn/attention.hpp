@@ -35,6 +35,10 @@ struct AttentionOptions {
   bool output_attentions = false;
   // GPT-2 reorder_and_upcast_attn: scores and softmax in float32 whatever q/k are.
   bool upcast = false;
+  // Gemma 2's attention logit soft-capping: scores -> tanh(scores / softcap) * softcap before the
+  // mask. Always computed the eager way (scores materialised); 4.51 applies it on its eager path
+  // only, so models set it only when uses_eager_attention() holds.
+  std::optional<double> softcap;
 };
 
 struct AttentionOutput {

@@ -19,16 +19,19 @@ class LayerNorm : public Module {
 };
 
 // LlamaRMSNorm: x.to(float32) * rsqrt(mean(x^2) + eps), back to x's dtype, times weight.
+// unit_offset (GemmaRMSNorm): the weight starts at zero and the normalised float32 x is multiplied
+// by (1 + weight.float()) before the cast back to x's dtype.
 class RMSNorm : public Module {
  public:
   RMSNorm(int64_t hidden_size, double eps = 1e-6, DType dtype = DType::Float32,
-          std::string class_name = "LlamaRMSNorm");
+          std::string class_name = "LlamaRMSNorm", bool unit_offset = false);
   Tensor forward(const Tensor& x) const;
   Tensor operator()(const Tensor& x) const { return forward(x); }
   std::string name() const override { return class_name_; }
 
   Tensor weight;
   double variance_epsilon;
+  bool unit_offset;
 
  private:
   std::string class_name_;

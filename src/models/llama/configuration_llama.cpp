@@ -22,7 +22,7 @@ LlamaConfigView LlamaConfigView::from_config(const PretrainedConfig& c, const st
   v.num_key_value_heads = kv > 0 ? kv : v.num_attention_heads;
   const int64_t hd = c.get<int64_t>("head_dim", 0);
   v.head_dim = hd > 0 ? hd : v.hidden_size / v.num_attention_heads;
-  v.hidden_act = c.get<std::string>("hidden_act");
+  v.hidden_act = c.get<std::string>("hidden_act", "");  // Gemma 2 reads hidden_activation instead
   v.rms_norm_eps = c.get<double>("rms_norm_eps");
   v.initializer_range = c.get<double>("initializer_range", 0.02);
   v.attention_bias = c.get<bool>("attention_bias", false);

@@ -9,7 +9,9 @@
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/nn/init.hpp"
 #include "transformers/nn/kv_cache.hpp"
+#include "transformers/nn/soft_cap.hpp"
 #include "transformers/ops/elementwise.hpp"
+#include "transformers/ops/indexing.hpp"
 #include "transformers/ops/rotary.hpp"
 
 namespace transformers {
@@ -21,20 +23,27 @@ LlamaAttention::LlamaAttention(const LlamaConfigView& c, int64_t idx)
       num_heads(c.num_attention_heads),
       num_key_value_heads(c.num_key_value_heads),
       layer_idx(idx),
+      attn_logit_softcapping(c.attn_logit_softcapping),
       attn_implementation(c.attn_implementation) {
   if (num_heads <= 0 || head_dim <= 0 || num_key_value_heads <= 0 || num_heads % num_key_value_heads != 0)
     throw ValueError("LlamaAttention: num_attention_heads (" + std::to_string(num_heads) +
                      ") must be a positive multiple of num_key_value_heads (" + std::to_string(num_key_value_heads) +
                      ") and head_dim (" + std::to_string(head_dim) + ") positive");
-  scaling = std::pow(double(head_dim), -0.5);
+  scaling = c.attention_scaling ? *c.attention_scaling : std::pow(double(head_dim), -0.5);
   const bool bias = c.attention_bias;
   const int64_t hidden = c.hidden_size;
   // head_dim and the head counts come from config.json: their products are checked, not wrapped.
   const int64_t q_out = checked_mul(num_heads, head_dim, "LlamaAttention: num_attention_heads * head_dim");
   const int64_t kv_out = checked_mul(num_key_value_heads, head_dim, "LlamaAttention: num_key_value_heads * head_dim");
-  q_proj = register_module("q_proj", std::make_shared<nn::Linear>(hidden, q_out, bias));
-  k_proj = register_module("k_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
-  v_proj = register_module("v_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
+  if (c.fused_projections) {
+    const int64_t qkv_out = checked_add(q_out, checked_mul(2, kv_out, "LlamaAttention: 2 * kv size"),
+                                        "LlamaAttention: qkv_proj size");
+    qkv_proj = register_module("qkv_proj", std::make_shared<nn::Linear>(hidden, qkv_out, bias));
+  } else {
+    q_proj = register_module("q_proj", std::make_shared<nn::Linear>(hidden, q_out, bias));
+    k_proj = register_module("k_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
+    v_proj = register_module("v_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
+  }
   o_proj = register_module("o_proj", std::make_shared<nn::Linear>(q_out, hidden, c.o_proj_bias));
   if (c.qk_norm) {
     q_norm = register_module("q_norm", std::make_shared<nn::RMSNorm>(head_dim, c.rms_norm_eps));
@@ -47,12 +56,28 @@ std::pair<Tensor, Tensor> LlamaAttention::forward(const Tensor& h, const Tensor&
   const int64_t b = h.size(0), s = h.size(1);
   // [b, s, heads, head_dim] (normed per head first when qk_norm) -> [b, heads, s, head_dim].
   auto heads = [&](const Tensor& x, const std::shared_ptr<nn::RMSNorm>& norm = nullptr) {
-    Tensor t = x.view({b, s, -1, head_dim});
+    Tensor t = x.reshape({b, s, -1, head_dim});
     return (norm ? norm->forward(t) : t).transpose(1, 2);
   };
-  Tensor q = heads(q_proj->forward(h), q_norm), k = heads(k_proj->forward(h), k_norm), v = heads(v_proj->forward(h));
-  q = ops::apply_rotary_pos_emb(q, cos, sin);
-  k = ops::apply_rotary_pos_emb(k, cos, sin);
+  Tensor q, k, v;
+  if (qkv_proj) {  // Phi-3: the q, k and v columns of one projection
+    const Tensor qkv = qkv_proj->forward(h);
+    const int64_t q_size = num_heads * head_dim, kv_size = num_key_value_heads * head_dim;
+    q = heads(qkv.narrow(2, 0, q_size));
+    k = heads(qkv.narrow(2, q_size, kv_size));
+    v = heads(qkv.narrow(2, q_size + kv_size, kv_size));
+  } else {
+    q = heads(q_proj->forward(h), q_norm), k = heads(k_proj->forward(h), k_norm), v = heads(v_proj->forward(h));
+  }
+  // Partial rotary (Phi-3's partial_rotary_factor): the first cos.size(-1) dims rotate, the rest pass.
+  auto rotate = [&](const Tensor& x) {
+    const int64_t rd = cos.size(-1);
+    if (rd == head_dim) return ops::apply_rotary_pos_emb(x, cos, sin);
+    return ops::cat({ops::apply_rotary_pos_emb(x.narrow(3, 0, rd).contiguous(), cos, sin), x.narrow(3, rd, head_dim - rd)},
+                    3);
+  };
+  q = rotate(q);
+  k = rotate(k);
   if (cache) std::tie(k, v) = cache->update(k, v, layer_idx);
   nn::AttentionOptions o;
   o.implementation = attn_implementation;
@@ -60,23 +85,41 @@ std::pair<Tensor, Tensor> LlamaAttention::forward(const Tensor& h, const Tensor&
   o.is_causal = !mask.defined() && s > 1;
   o.scaling = scaling;
   o.output_attentions = output_attentions;
+  // 4.51's sdpa_attention_forward ignores Gemma 2's softcap argument; its eager path (also taken by
+  // sdpa for output_attentions) applies it.
+  if (attn_logit_softcapping && nn::uses_eager_attention(attn_implementation, output_attentions, false))
+    o.softcap = attn_logit_softcapping;
   nn::AttentionOutput r = nn::attention_forward(q, k, v, o);
   Tensor out = r.attn_output.transpose(1, 2).reshape({b, s, num_heads * head_dim});
   return {o_proj->forward(out), r.attn_weights};
 }
 
+std::shared_ptr<LlamaRMSNorm> make_rms_norm(const LlamaConfigView& c, int64_t dim) {
+  return std::make_shared<LlamaRMSNorm>(dim, c.rms_norm_eps, DType::Float32, "LlamaRMSNorm", c.norm_unit_offset);
+}
+
 LlamaDecoderLayer::LlamaDecoderLayer(const LlamaConfigView& c, int64_t idx) {
+  is_sliding = c.sliding_window && (c.sliding_window_pattern == 0 || (idx + 1) % c.sliding_window_pattern != 0);
   self_attn = register_module("self_attn", std::make_shared<LlamaAttention>(c, idx));
-  mlp = register_module("mlp",
-                        std::make_shared<LlamaMLP>(c.hidden_size, c.intermediate_size, c.hidden_act, c.mlp_bias));
-  input_layernorm = register_module("input_layernorm", std::make_shared<LlamaRMSNorm>(c.hidden_size, c.rms_norm_eps));
-  post_attention_layernorm =
-      register_module("post_attention_layernorm", std::make_shared<LlamaRMSNorm>(c.hidden_size, c.rms_norm_eps));
+  mlp = register_module("mlp", std::make_shared<LlamaMLP>(c.hidden_size, c.intermediate_size, c.hidden_act,
+                                                          c.mlp_bias, DType::Float32, "LlamaMLP",
+                                                          c.fused_projections));
+  input_layernorm = register_module("input_layernorm", make_rms_norm(c, c.hidden_size));
+  post_attention_layernorm = register_module("post_attention_layernorm", make_rms_norm(c, c.hidden_size));
+  if (c.sandwich_norms) {
+    pre_feedforward_layernorm = register_module("pre_feedforward_layernorm", make_rms_norm(c, c.hidden_size));
+    post_feedforward_layernorm = register_module("post_feedforward_layernorm", make_rms_norm(c, c.hidden_size));
+  }
 }
 
 std::pair<Tensor, Tensor> LlamaDecoderLayer::forward(const Tensor& x, const Tensor& cos, const Tensor& sin,
                                                      const Tensor& mask, bool output_attentions, Cache* cache) const {
   auto [a, probs] = self_attn->forward(input_layernorm->forward(x), cos, sin, mask, output_attentions, cache);
+  if (pre_feedforward_layernorm) {
+    const Tensor h = ops::add(x, post_attention_layernorm->forward(a));
+    const Tensor m = post_feedforward_layernorm->forward(mlp->forward(pre_feedforward_layernorm->forward(h)));
+    return {ops::add(h, m), probs};
+  }
   Tensor h = ops::add(x, a);
   return {ops::add(h, mlp->forward(post_attention_layernorm->forward(h))), probs};
 }
@@ -107,7 +150,7 @@ void LlamaModel::build() {
                                  std::make_shared<nn::Embedding>(c.vocab_size, c.hidden_size, c.pad_token_id));
   layers = register_module("layers", std::make_shared<nn::ModuleList<LlamaDecoderLayer>>());
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(std::make_shared<LlamaDecoderLayer>(c, i));
-  norm = register_module("norm", std::make_shared<LlamaRMSNorm>(c.hidden_size, c.rms_norm_eps));
+  norm = register_module("norm", make_rms_norm(c, c.hidden_size));
   rotary_emb = register_module("rotary_emb", std::make_shared<LlamaRotaryEmbedding>(c.rope));
 }
 
@@ -123,6 +166,9 @@ ModelOutput LlamaModel::forward(const ModelInputs& in) {
   const int64_t past = cache ? cache->get_seq_length(0) : 0;
 
   Tensor hidden = in.inputs_embeds.defined() ? in.inputs_embeds : embed_tokens->forward(in.input_ids);
+  // Gemma: the normalizer is a tensor of the hidden dtype (sqrt(3072) becomes 55.5 in float16).
+  if (config_view.scale_embeddings)
+    hidden = ops::mul(hidden, Tensor::scalar(std::sqrt(double(config_view.hidden_size)), hidden.dtype()));
   // cache_position-based positions (Python: cache_position.unsqueeze(0)) unless given.
   Tensor pos = in.position_ids.defined() ? in.position_ids : Tensor::arange(past, past + shape.seq).view({1, shape.seq});
 
@@ -131,25 +177,30 @@ ModelOutput LlamaModel::forward(const ModelInputs& in) {
   if (in.attention_mask.defined() && in.attention_mask.dim() != 2 && in.attention_mask.dim() != 4)
     throw ShapeError(cls + ": attention_mask must be 2-D [batch, keys] or 4-D additive, found " +
                      shape_str(in.attention_mask.sizes()));
-  const Tensor mask = nn::prepare_attention_mask(in.attention_mask,
-                                                 {.implementation = config_view.attn_implementation,
-                                                  .output_attentions = output_attentions,
-                                                  .is_causal = true,
-                                                  .batch = shape.batch,
-                                                  .query_length = shape.seq,
-                                                  .past_length = past,
-                                                  .dtype = hidden.dtype(),
-                                                  .eager_dtype = std::nullopt,
-                                                  .eager_style = nn::EagerMaskStyle::cache_position,
-                                                  .sliding_window = config_view.sliding_window})
-                          .mask;
+  // Layers with and without the sliding window get their own mask (Gemma 2/3 alternate them).
+  auto make_mask = [&](std::optional<int64_t> window) {
+    return nn::prepare_attention_mask(in.attention_mask, {.implementation = config_view.attn_implementation,
+                                                          .output_attentions = output_attentions,
+                                                          .is_causal = true,
+                                                          .batch = shape.batch,
+                                                          .query_length = shape.seq,
+                                                          .past_length = past,
+                                                          .dtype = hidden.dtype(),
+                                                          .eager_dtype = std::nullopt,
+                                                          .eager_style = nn::EagerMaskStyle::cache_position,
+                                                          .sliding_window = window})
+        .mask;
+  };
+  const bool any_global = !config_view.sliding_window || config_view.sliding_window_pattern > 0;
+  const Tensor global_mask = any_global ? make_mask(std::nullopt) : Tensor();
+  const Tensor local_mask = config_view.sliding_window ? make_mask(config_view.sliding_window) : Tensor();
 
   auto [cos, sin] = rotary_emb->forward(hidden, pos);
   ModelOutput out = models_detail::run_layers(
       *layers, hidden, output_hidden_states, output_attentions,
       // cos/sin by init-capture: clang before 16 cannot capture structured bindings (fuzz build).
       [&, &cos = cos, &sin = sin](const LlamaDecoderLayer& layer, int64_t, const Tensor& h) {
-        return layer.forward(h, cos, sin, mask, output_attentions, cache);
+        return layer.forward(h, cos, sin, layer.is_sliding ? local_mask : global_mask, output_attentions, cache);
       });
   models_detail::finish_hidden_states(out, norm->forward(out.last_hidden_state), output_hidden_states, cache);
   return out;
@@ -177,6 +228,47 @@ void LlamaForCausalLM::build(std::shared_ptr<LlamaModel> base) {
 ModelOutput LlamaForCausalLM::forward(const ModelInputs& in) {
   ModelOutput out = model->forward(in);
   out.logits = lm_head->forward(models_detail::keep_last_positions(out.last_hidden_state, in.logits_to_keep));
+  if (const auto cap = config_view.final_logit_softcapping)  // Gemma 2
+    out.logits = nn::soft_cap(out.logits, *cap);
+  return out;
+}
+
+LlamaForSequenceClassification::LlamaForSequenceClassification(std::shared_ptr<PretrainedConfig> config)
+    : LlamaPreTrainedModel(std::move(config), "LlamaForSequenceClassification") {
+  build(std::make_shared<LlamaModel>(config_));
+}
+
+LlamaForSequenceClassification::LlamaForSequenceClassification(std::shared_ptr<PretrainedConfig> config,
+                                                               LlamaConfigView view, std::shared_ptr<LlamaModel> base)
+    : LlamaPreTrainedModel(std::move(config), std::move(view)) {
+  build(std::move(base));
+}
+
+void LlamaForSequenceClassification::build(std::shared_ptr<LlamaModel> base) {
+  model = register_module("model", std::move(base));
+  score = register_module("score", std::make_shared<nn::Linear>(config_view.hidden_size, config_->num_labels(), false));
+}
+
+ModelOutput LlamaForSequenceClassification::forward(const ModelInputs& in) {
+  ModelOutput out = model->forward(in);
+  const Tensor logits = score->forward(out.last_hidden_state);  // [batch, seq, num_labels]
+  const int64_t batch = logits.size(0), seq = logits.size(1);
+  const auto pad = config_view.pad_token_id;
+  if (!pad && batch != 1) throw ValueError(name() + ": Cannot handle batch sizes > 1 if no padding token is defined.");
+  // Python: (arange(seq) * (input_ids != pad)).argmax(-1), the rightmost non-pad token (0 when all
+  // are pad); without input_ids (inputs_embeds) the last position.
+  std::vector<Tensor> rows;
+  for (int64_t b = 0; b < batch; ++b) {
+    int64_t last = seq - 1;
+    if (pad && in.input_ids.defined()) {
+      const auto ids = in.input_ids.select(0, b).to_vector<int64_t>();
+      last = 0;
+      for (int64_t j = 0; j < seq; ++j)
+        if (ids[size_t(j)] != *pad) last = j;
+    }
+    rows.push_back(logits.select(0, b).select(0, last));
+  }
+  out.logits = ops::stack(rows, 0);
   return out;
 }
 

@@ -31,6 +31,26 @@ struct LlamaConfigView {
   std::optional<int64_t> sliding_window;
   // RMSNorm over head_dim on each query / key head before rope (Qwen3's q_norm / k_norm).
   bool qk_norm = false;
+  // Which layers the sliding window applies to: 0 = every layer (Mistral, Qwen2/3); n > 0 = layer i
+  // when (i + 1) % n != 0 (Gemma 2: n = 2, even layers local; Gemma 3: sliding_window_pattern).
+  int64_t sliding_window_pattern = 0;
+  // Gemma's RMSNorm: x * rsqrt(mean(x^2) + eps) * (1 + weight) in float32, then cast to x's dtype;
+  // its weights start at zero.
+  bool norm_unit_offset = false;
+  // Gemma: the embeddings are multiplied by sqrt(hidden_size) rounded to the hidden dtype.
+  bool scale_embeddings = false;
+  // Gemma 2/3: post_attention_layernorm normalises the attention output before the residual add,
+  // and pre_feedforward_layernorm / post_feedforward_layernorm wrap the MLP.
+  bool sandwich_norms = false;
+  // The attention score scale (Gemma 2/3: query_pre_attn_scalar ** -0.5); nullopt: head_dim ** -0.5.
+  std::optional<double> attention_scaling;
+  // Gemma 2: scores -> tanh(scores / cap) * cap before the mask, on the eager path only (4.51's
+  // sdpa_attention_forward drops the softcap argument).
+  std::optional<double> attn_logit_softcapping;
+  // Gemma 2: logits -> tanh(logits / cap) * cap.
+  std::optional<double> final_logit_softcapping;
+  // Phi-3: one qkv_proj (q, k, v rows in that order) and one gate_up_proj (gate rows, then up).
+  bool fused_projections = false;
   std::optional<int64_t> pad_token_id;
   nn::RopeParameters rope;
   nn::AttentionImplementation attn_implementation = nn::AttentionImplementation::sdpa;

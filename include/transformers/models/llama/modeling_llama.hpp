@@ -34,9 +34,11 @@ class LlamaAttention : public nn::Module {
   std::string name() const override { return "LlamaAttention"; }
 
   std::shared_ptr<nn::Linear> q_proj, k_proj, v_proj, o_proj;
+  std::shared_ptr<nn::Linear> qkv_proj;  // config.fused_projections (Phi-3); then q/k/v_proj are null
   std::shared_ptr<nn::RMSNorm> q_norm, k_norm;  // null unless config.qk_norm (Qwen3)
   int64_t head_dim, num_heads, num_key_value_heads, layer_idx;
   double scaling;
+  std::optional<double> attn_logit_softcapping;  // Gemma 2 (eager path only, as 4.51)
   nn::AttentionImplementation attn_implementation;
 };
 
@@ -49,6 +51,11 @@ class LlamaDecoderLayer : public nn::Module {
   std::shared_ptr<LlamaAttention> self_attn;
   std::shared_ptr<LlamaMLP> mlp;
   std::shared_ptr<LlamaRMSNorm> input_layernorm, post_attention_layernorm;
+  // Gemma 2/3 (config.sandwich_norms): around the MLP; post_attention_layernorm then normalises the
+  // attention output before the residual add. Null otherwise.
+  std::shared_ptr<LlamaRMSNorm> pre_feedforward_layernorm, post_feedforward_layernorm;
+  // Whether this layer attends through config.sliding_window (per sliding_window_pattern).
+  bool is_sliding = false;
 };
 
 class LlamaPreTrainedModel : public PreTrainedModel {
@@ -85,6 +92,9 @@ class LlamaModel : public LlamaPreTrainedModel {
   void build();
 };
 
+// The RMSNorm of a Llama-like family (Gemma's unit offset when config.norm_unit_offset).
+std::shared_ptr<LlamaRMSNorm> make_rms_norm(const LlamaConfigView& config, int64_t dim);
+
 class LlamaForCausalLM : public LlamaPreTrainedModel {
  public:
   explicit LlamaForCausalLM(std::shared_ptr<PretrainedConfig> config);
@@ -102,6 +112,28 @@ class LlamaForCausalLM : public LlamaPreTrainedModel {
  protected:
   // A Llama-like family's LM: its view and its base model (e.g. a Qwen2Model).
   LlamaForCausalLM(std::shared_ptr<PretrainedConfig> config, LlamaConfigView view, std::shared_ptr<LlamaModel> base);
+
+ private:
+  void build(std::shared_ptr<LlamaModel> base);
+};
+
+// LlamaForSequenceClassification (and Gemma's, Qwen2's, ...): score = Linear(hidden, num_labels,
+// bias=False) on every position, pooled at each row's last token that is not pad_token_id
+// (the last position without input_ids; ValueError for a batch > 1 without a pad_token_id).
+class LlamaForSequenceClassification : public LlamaPreTrainedModel {
+ public:
+  explicit LlamaForSequenceClassification(std::shared_ptr<PretrainedConfig> config);
+  ModelOutput forward(const ModelInputs& inputs) override;
+  std::string name() const override { return "LlamaForSequenceClassification"; }
+  nn::Module* base_model() override { return model.get(); }
+  nn::Module* get_input_embeddings() override { return model->embed_tokens.get(); }
+
+  std::shared_ptr<LlamaModel> model;
+  std::shared_ptr<nn::Linear> score;
+
+ protected:
+  LlamaForSequenceClassification(std::shared_ptr<PretrainedConfig> config, LlamaConfigView view,
+                                 std::shared_ptr<LlamaModel> base);
 
  private:
   void build(std::shared_ptr<LlamaModel> base);
