@@ -6,11 +6,13 @@
 
 #define TRANSFORMERS_ARCHITECTURES(X) \
   X(bert)                             \
+  X(distilbert)                       \
   X(gpt2)                             \
   X(llama)                            \
   X(mistral)                          \
   X(qwen2)                            \
-  X(qwen3)
+  X(qwen3)                            \
+  X(roberta) X(xlm_roberta)
 
 namespace transformers {
 
