@@ -6,6 +6,7 @@
 
 #define TRANSFORMERS_ARCHITECTURES(X) \
   X(bert)                             \
+  X(distilbert)                       \
   X(gemma)                            \
   X(gemma2)                           \
   X(gpt2)                             \
@@ -13,7 +14,8 @@
   X(mistral)                          \
   X(phi3)                             \
   X(qwen2)                            \
-  X(qwen3)
+  X(qwen3)                            \
+  X(roberta) X(xlm_roberta)
 
 namespace transformers {
 

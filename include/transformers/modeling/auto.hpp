@@ -56,6 +56,9 @@ TRANSFORMERS_AUTO_CLASS(AutoModelForMaskedLM)
 TRANSFORMERS_AUTO_CLASS(AutoModelForSequenceClassification)
 TRANSFORMERS_AUTO_CLASS(AutoModelForTokenClassification)
 TRANSFORMERS_AUTO_CLASS(AutoModelForPreTraining)
+TRANSFORMERS_AUTO_CLASS(AutoModelForQuestionAnswering)
+TRANSFORMERS_AUTO_CLASS(AutoModelForMultipleChoice)
+TRANSFORMERS_AUTO_CLASS(AutoModelForNextSentencePrediction)
 #undef TRANSFORMERS_AUTO_CLASS
 
 }  // namespace transformers

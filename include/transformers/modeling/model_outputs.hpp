@@ -31,6 +31,8 @@ struct ModelOutput {
   Tensor logits;
   Tensor last_hidden_state;
   Tensor pooler_output;
+  Tensor start_logits, end_logits;                    // QuestionAnsweringModelOutput
+  Tensor prediction_logits, seq_relationship_logits;  // BertForPreTrainingOutput
   std::vector<Tensor> hidden_states;  // embeddings output + one per layer (when asked)
   std::vector<Tensor> attentions;     // one [batch, heads, q, k] per layer (when asked, eager path)
   Cache* past_key_values = nullptr;

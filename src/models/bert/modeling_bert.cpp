@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "models/encoder_heads.hpp"
 #include "models/model_utils.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
@@ -187,8 +188,11 @@ BertPooler::BertPooler(const BertConfigView& c) {
 Tensor BertPooler::forward(const Tensor& h) const { return ops::tanh(dense->forward(h.select(1, 0))); }
 
 // ---------------------------------------------------------------- models
-BertPreTrainedModel::BertPreTrainedModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name)
-    : PreTrainedModel(std::move(config)), config_view(BertConfigView::from_config(*config_, class_name)) {}
+BertPreTrainedModel::BertPreTrainedModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name,
+                                         std::string base_model_prefix)
+    : PreTrainedModel(std::move(config)),
+      config_view(BertConfigView::from_config(*config_, class_name)),
+      base_model_prefix_(std::move(base_model_prefix)) {}
 
 void BertPreTrainedModel::init_weights(nn::Module& module) {
   const double std = config_view.initializer_range;
@@ -197,8 +201,13 @@ void BertPreTrainedModel::init_weights(nn::Module& module) {
 }
 
 BertModel::BertModel(std::shared_ptr<PretrainedConfig> config, bool add_pooling_layer)
-    : BertPreTrainedModel(std::move(config), "BertModel") {
-  embeddings = register_module("embeddings", std::make_shared<BertEmbeddings>(config_view));
+    : BertModel(std::move(config), add_pooling_layer, "BertModel", "bert",
+                [](const BertConfigView& c) { return std::make_shared<BertEmbeddings>(c); }) {}
+
+BertModel::BertModel(std::shared_ptr<PretrainedConfig> config, bool add_pooling_layer, const std::string& class_name,
+                     std::string base_model_prefix, const MakeEmbeddings& make_embeddings)
+    : BertPreTrainedModel(std::move(config), class_name, std::move(base_model_prefix)) {
+  embeddings = register_module("embeddings", make_embeddings(config_view));
   encoder = register_module("encoder", std::make_shared<BertEncoder>(config_view));
   if (add_pooling_layer) pooler = register_module("pooler", std::make_shared<BertPooler>(config_view));
   apply_config_pruned_heads(*this);  // a saved pruned checkpoint's shapes (Python: post_init)
@@ -214,9 +223,10 @@ void BertModel::prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& 
 }
 
 ModelOutput BertModel::forward(const ModelInputs& in) {
-  const auto shape = models_detail::input_shape(in, "BertModel");
-  models_detail::check_2d(in.token_type_ids, shape, "token_type_ids", "BertModel");
-  models_detail::check_2d(in.position_ids, shape, "position_ids", "BertModel");
+  const std::string model = name();
+  const auto shape = models_detail::input_shape(in, model);
+  models_detail::check_2d(in.token_type_ids, shape, "token_type_ids", model);
+  models_detail::check_2d(in.position_ids, shape, "position_ids", model);
   const PretrainedConfig& c = config();
   const bool output_attentions = flag(in.output_attentions, c.output_attentions());
   const bool output_hidden_states = flag(in.output_hidden_states, c.output_hidden_states());
@@ -227,7 +237,7 @@ ModelOutput BertModel::forward(const ModelInputs& in) {
   Tensor emb = embeddings->forward(in.input_ids, in.token_type_ids, in.position_ids, in.inputs_embeds, past);
   const Tensor& mask = in.attention_mask;
   if (mask.defined() && (mask.dim() < 2 || mask.size(0) != shape.batch))
-    throw ShapeError("BertModel: attention_mask must start with the batch size " + std::to_string(shape.batch) +
+    throw ShapeError(model + ": attention_mask must start with the batch size " + std::to_string(shape.batch) +
                      ", found " + shape_str(mask.sizes()));
   // sdpa with a 2-D mask: _prepare_4d_(causal_)attention_mask_for_sdpa; otherwise
   // get_extended_attention_mask in self.dtype.
@@ -248,6 +258,12 @@ ModelOutput BertModel::forward(const ModelInputs& in) {
   ModelOutput out = encoder->forward(emb, ext, head_mask, output_attentions, output_hidden_states, cache);
   if (pooler) out.pooler_output = pooler->forward(out.last_hidden_state);
   return out;
+}
+
+BertHeadModel::BertHeadModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name,
+                             bool add_pooling_layer)
+    : BertPreTrainedModel(std::move(config), class_name) {
+  bert = register_module("bert", std::make_shared<BertModel>(config_, add_pooling_layer));
 }
 
 BertPredictionHeadTransform::BertPredictionHeadTransform(const BertConfigView& c)
@@ -277,8 +293,7 @@ BertOnlyMLMHead::BertOnlyMLMHead(const BertConfigView& c) {
 }
 
 BertForMaskedLM::BertForMaskedLM(std::shared_ptr<PretrainedConfig> config)
-    : BertPreTrainedModel(std::move(config), "BertForMaskedLM") {
-  bert = register_module("bert", std::make_shared<BertModel>(config_, /*add_pooling_layer=*/false));
+    : BertHeadModel(std::move(config), "BertForMaskedLM", /*add_pooling_layer=*/false) {
   cls = register_module("cls", std::make_shared<BertOnlyMLMHead>(config_view));
   // Constructed tied, as Python's post_init() leaves the model (PreTrainedModel::tie_weights re-ties
   // after loading).
@@ -292,8 +307,7 @@ ModelOutput BertForMaskedLM::forward(const ModelInputs& in) {
 }
 
 BertForSequenceClassification::BertForSequenceClassification(std::shared_ptr<PretrainedConfig> config)
-    : BertPreTrainedModel(std::move(config), "BertForSequenceClassification") {
-  bert = register_module("bert", std::make_shared<BertModel>(config_, true));
+    : BertHeadModel(std::move(config), "BertForSequenceClassification", /*add_pooling_layer=*/true) {
   classifier = register_module("classifier",
                                std::make_shared<nn::Linear>(config_view.hidden_size, config_view.num_labels));
 }
@@ -305,8 +319,7 @@ ModelOutput BertForSequenceClassification::forward(const ModelInputs& in) {
 }
 
 BertForTokenClassification::BertForTokenClassification(std::shared_ptr<PretrainedConfig> config)
-    : BertPreTrainedModel(std::move(config), "BertForTokenClassification") {
-  bert = register_module("bert", std::make_shared<BertModel>(config_, false));
+    : BertHeadModel(std::move(config), "BertForTokenClassification", /*add_pooling_layer=*/false) {
   classifier = register_module("classifier",
                                std::make_shared<nn::Linear>(config_view.hidden_size, config_view.num_labels));
 }
@@ -314,6 +327,63 @@ BertForTokenClassification::BertForTokenClassification(std::shared_ptr<Pretraine
 ModelOutput BertForTokenClassification::forward(const ModelInputs& in) {
   ModelOutput out = bert->forward(in);
   out.logits = classifier->forward(out.last_hidden_state);
+  return out;
+}
+
+BertForQuestionAnswering::BertForQuestionAnswering(std::shared_ptr<PretrainedConfig> config)
+    : BertHeadModel(std::move(config), "BertForQuestionAnswering", /*add_pooling_layer=*/false) {
+  qa_outputs = register_module("qa_outputs",
+                               std::make_shared<nn::Linear>(config_view.hidden_size, config_view.num_labels));
+}
+
+ModelOutput BertForQuestionAnswering::forward(const ModelInputs& in) {
+  ModelOutput out = bert->forward(in);
+  models_detail::split_span_logits(out, qa_outputs->forward(out.last_hidden_state), name());
+  return out;
+}
+
+BertForMultipleChoice::BertForMultipleChoice(std::shared_ptr<PretrainedConfig> config)
+    : BertHeadModel(std::move(config), "BertForMultipleChoice", /*add_pooling_layer=*/true) {
+  classifier = register_module("classifier", std::make_shared<nn::Linear>(config_view.hidden_size, 1));
+}
+
+ModelOutput BertForMultipleChoice::forward(const ModelInputs& in) {
+  int64_t num_choices = 0;
+  ModelOutput out = bert->forward(models_detail::flatten_choices(in, name(), num_choices));
+  out.logits = classifier->forward(out.pooler_output).reshape({-1, num_choices});
+  return out;
+}
+
+BertOnlyNSPHead::BertOnlyNSPHead(const BertConfigView& c) {
+  seq_relationship = register_module("seq_relationship", std::make_shared<nn::Linear>(c.hidden_size, 2));
+}
+
+BertForNextSentencePrediction::BertForNextSentencePrediction(std::shared_ptr<PretrainedConfig> config)
+    : BertHeadModel(std::move(config), "BertForNextSentencePrediction", /*add_pooling_layer=*/true) {
+  cls = register_module("cls", std::make_shared<BertOnlyNSPHead>(config_view));
+}
+
+ModelOutput BertForNextSentencePrediction::forward(const ModelInputs& in) {
+  ModelOutput out = bert->forward(in);
+  out.logits = cls->forward(out.pooler_output);
+  return out;
+}
+
+BertPreTrainingHeads::BertPreTrainingHeads(const BertConfigView& c) {
+  predictions = register_module("predictions", std::make_shared<BertLMPredictionHead>(c));
+  seq_relationship = register_module("seq_relationship", std::make_shared<nn::Linear>(c.hidden_size, 2));
+}
+
+BertForPreTraining::BertForPreTraining(std::shared_ptr<PretrainedConfig> config)
+    : BertHeadModel(std::move(config), "BertForPreTraining", /*add_pooling_layer=*/true) {
+  cls = register_module("cls", std::make_shared<BertPreTrainingHeads>(config_view));
+  if (config_->tie_word_embeddings()) cls->predictions->decoder->weight = bert->embeddings->word_embeddings->weight;
+}
+
+ModelOutput BertForPreTraining::forward(const ModelInputs& in) {
+  ModelOutput out = bert->forward(in);
+  out.prediction_logits = cls->predictions->forward(out.last_hidden_state);
+  out.seq_relationship_logits = cls->seq_relationship->forward(out.pooler_output);
   return out;
 }
 

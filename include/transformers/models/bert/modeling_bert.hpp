@@ -5,6 +5,7 @@
 // hidden_act, is_decoder causal masking (with a Cache), head_mask, output_attentions/hidden_states,
 // "eager" and "sdpa" attention, head pruning. Not supported (UnsupportedError at construction):
 // relative position embeddings, add_cross_attention.
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -24,8 +25,9 @@ void register_bert();
 class BertEmbeddings : public nn::Module {
  public:
   explicit BertEmbeddings(const BertConfigView& config);
-  Tensor forward(const Tensor& input_ids, const Tensor& token_type_ids, const Tensor& position_ids,
-                 const Tensor& inputs_embeds, int64_t past_key_values_length) const;
+  // Virtual: RoBERTa's embeddings differ only in how they derive position ids.
+  virtual Tensor forward(const Tensor& input_ids, const Tensor& token_type_ids, const Tensor& position_ids,
+                         const Tensor& inputs_embeds, int64_t past_key_values_length) const;
   std::string name() const override { return "BertEmbeddings"; }
 
   std::shared_ptr<nn::Embedding> word_embeddings, position_embeddings, token_type_embeddings;
@@ -126,16 +128,21 @@ class BertPooler : public nn::Module {
   std::shared_ptr<nn::Linear> dense;
 };
 
-// Shared by every Bert*PreTrainedModel: base_model_prefix "bert" and _init_weights.
+// Shared by every Bert*PreTrainedModel: base_model_prefix "bert" and _init_weights. RoBERTa and
+// XLM-RoBERTa (the same encoder, the same _init_weights) pass their own prefix "roberta".
 class BertPreTrainedModel : public PreTrainedModel {
  public:
   // Reads the typed view once (and checks attn_implementation for `class_name`, as 4.51's
   // PreTrainedModel.__init__ does).
-  BertPreTrainedModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name);
-  std::string base_model_prefix() const override { return "bert"; }
+  BertPreTrainedModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name,
+                      std::string base_model_prefix = "bert");
+  std::string base_model_prefix() const override { return base_model_prefix_; }
   void init_weights(nn::Module& module) override;
 
   const BertConfigView config_view;
+
+ private:
+  std::string base_model_prefix_;
 };
 
 class BertModel : public BertPreTrainedModel {
@@ -149,6 +156,23 @@ class BertModel : public BertPreTrainedModel {
   std::shared_ptr<BertEmbeddings> embeddings;
   std::shared_ptr<BertEncoder> encoder;
   std::shared_ptr<BertPooler> pooler;  // null without pooling layer
+
+ protected:
+  // BERT with other embeddings (RoBERTa): the class name 4.51's checks name, the base_model_prefix
+  // and the embeddings module; encoder, pooler and forward are BERT's.
+  using MakeEmbeddings = std::function<std::shared_ptr<BertEmbeddings>(const BertConfigView&)>;
+  BertModel(std::shared_ptr<PretrainedConfig> config, bool add_pooling_layer, const std::string& class_name,
+            std::string base_model_prefix, const MakeEmbeddings& make_embeddings);
+};
+
+// What every Bert*For* class shares: `bert` (the base model) and the delegations to it.
+class BertHeadModel : public BertPreTrainedModel {
+ public:
+  BertHeadModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name, bool add_pooling_layer);
+  nn::Module* base_model() override { return bert.get(); }
+  nn::Module* get_input_embeddings() override { return bert->get_input_embeddings(); }
+  void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& h) override { bert->prune_heads_impl(h); }
+  std::shared_ptr<BertModel> bert;
 };
 
 class BertPredictionHeadTransform : public nn::Module {
@@ -183,7 +207,7 @@ class BertOnlyMLMHead : public nn::Module {
   std::shared_ptr<BertLMPredictionHead> predictions;
 };
 
-class BertForMaskedLM : public BertPreTrainedModel {
+class BertForMaskedLM : public BertHeadModel {
  public:
   explicit BertForMaskedLM(std::shared_ptr<PretrainedConfig> config);
   ModelOutput forward(const ModelInputs& inputs) override;
@@ -191,37 +215,78 @@ class BertForMaskedLM : public BertPreTrainedModel {
   std::vector<std::string> tied_weights_keys() const override {
     return {"predictions.decoder.bias", "cls.predictions.decoder.weight"};
   }
-  nn::Module* base_model() override { return bert.get(); }
-  nn::Module* get_input_embeddings() override { return bert->get_input_embeddings(); }
   nn::Module* get_output_embeddings() override { return cls->predictions->decoder.get(); }
-  void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& h) override { bert->prune_heads_impl(h); }
 
-  std::shared_ptr<BertModel> bert;
   std::shared_ptr<BertOnlyMLMHead> cls;
 };
 
-class BertForSequenceClassification : public BertPreTrainedModel {
+class BertForSequenceClassification : public BertHeadModel {
  public:
   explicit BertForSequenceClassification(std::shared_ptr<PretrainedConfig> config);
   ModelOutput forward(const ModelInputs& inputs) override;
   std::string name() const override { return "BertForSequenceClassification"; }
-  nn::Module* base_model() override { return bert.get(); }
-  nn::Module* get_input_embeddings() override { return bert->get_input_embeddings(); }
-  void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& h) override { bert->prune_heads_impl(h); }
-  std::shared_ptr<BertModel> bert;
   std::shared_ptr<nn::Linear> classifier;
 };
 
-class BertForTokenClassification : public BertPreTrainedModel {
+class BertForTokenClassification : public BertHeadModel {
  public:
   explicit BertForTokenClassification(std::shared_ptr<PretrainedConfig> config);
   ModelOutput forward(const ModelInputs& inputs) override;
   std::string name() const override { return "BertForTokenClassification"; }
-  nn::Module* base_model() override { return bert.get(); }
-  nn::Module* get_input_embeddings() override { return bert->get_input_embeddings(); }
-  void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& h) override { bert->prune_heads_impl(h); }
-  std::shared_ptr<BertModel> bert;
   std::shared_ptr<nn::Linear> classifier;
+};
+
+class BertForQuestionAnswering : public BertHeadModel {
+ public:
+  explicit BertForQuestionAnswering(std::shared_ptr<PretrainedConfig> config);
+  ModelOutput forward(const ModelInputs& inputs) override;  // start_logits, end_logits
+  std::string name() const override { return "BertForQuestionAnswering"; }
+  std::shared_ptr<nn::Linear> qa_outputs;
+};
+
+class BertForMultipleChoice : public BertHeadModel {
+ public:
+  explicit BertForMultipleChoice(std::shared_ptr<PretrainedConfig> config);
+  // input_ids [batch, num_choices, seq] -> logits [batch, num_choices] (classifier on the pooler).
+  ModelOutput forward(const ModelInputs& inputs) override;
+  std::string name() const override { return "BertForMultipleChoice"; }
+  std::shared_ptr<nn::Linear> classifier;
+};
+
+class BertOnlyNSPHead : public nn::Module {
+ public:
+  explicit BertOnlyNSPHead(const BertConfigView& config);
+  Tensor forward(const Tensor& pooled_output) const { return seq_relationship->forward(pooled_output); }
+  std::string name() const override { return "BertOnlyNSPHead"; }
+  std::shared_ptr<nn::Linear> seq_relationship;  // hidden -> 2
+};
+
+class BertForNextSentencePrediction : public BertHeadModel {
+ public:
+  explicit BertForNextSentencePrediction(std::shared_ptr<PretrainedConfig> config);
+  ModelOutput forward(const ModelInputs& inputs) override;  // logits [batch, 2]
+  std::string name() const override { return "BertForNextSentencePrediction"; }
+  std::shared_ptr<BertOnlyNSPHead> cls;
+};
+
+class BertPreTrainingHeads : public nn::Module {
+ public:
+  explicit BertPreTrainingHeads(const BertConfigView& config);
+  std::string name() const override { return "BertPreTrainingHeads"; }
+  std::shared_ptr<BertLMPredictionHead> predictions;
+  std::shared_ptr<nn::Linear> seq_relationship;
+};
+
+class BertForPreTraining : public BertHeadModel {
+ public:
+  explicit BertForPreTraining(std::shared_ptr<PretrainedConfig> config);
+  ModelOutput forward(const ModelInputs& inputs) override;  // prediction_logits, seq_relationship_logits
+  std::string name() const override { return "BertForPreTraining"; }
+  std::vector<std::string> tied_weights_keys() const override {
+    return {"predictions.decoder.bias", "cls.predictions.decoder.weight"};
+  }
+  nn::Module* get_output_embeddings() override { return cls->predictions->decoder.get(); }
+  std::shared_ptr<BertPreTrainingHeads> cls;
 };
 
 }  // namespace transformers

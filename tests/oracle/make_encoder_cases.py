@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Oracle for the encoder families and heads (issue #23): RoBERTa, XLM-RoBERTa, DistilBERT and BERT's
+heads, with transformers 4.51.3.
+
+    /work/venv/bin/python tests/oracle/make_encoder_cases.py [--out tests/data/models/encoders]
+
+Tiny random checkpoints (hidden 32, 2 layers, 4 heads, vocab 99, weights std 0.25 as models_parity.redraw
+draws them). Per architecture one "base" case is a full save_pretrained folder (its *ForMaskedLM); every
+other head of that architecture is a case folder with config.json (config.to_json_file) and
+head.safetensors holding only the tensors the base checkpoint lacks (its classifier, pooler, ...): the
+head model is built on the base case's weights, which keeps the committed data small. Each case has
+expected.safetensors: the inputs (a padded batch; padded positions hold pad_token_id, which RoBERTa's
+position ids depend on), the outputs named in the metadata ("logits", or "start_logits"/"end_logits", ...)
+with eager attention, and the outputs with sdpa (suffix "_sdpa"); the base cases and the base model
+classes also all hidden states and attention probabilities. Metadata: class, outputs, base (the base case, or ""), auto (the Auto class that must
+resolve to this class).
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+
+import torch
+import transformers
+from safetensors.torch import save_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from models_parity import masks, redraw  # noqa: E402
+
+assert transformers.__version__ == "4.51.3", transformers.__version__
+torch.set_grad_enabled(False)
+T = transformers
+
+BERTLIKE = dict(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=20,
+                max_position_embeddings=16)
+DISTIL = dict(vocab_size=99, dim=32, n_layers=2, n_heads=4, hidden_dim=20, max_position_embeddings=16)
+
+
+def inputs_for(config, seed, batch, seq, mask_kind, choices=0, token_types=False):
+    g = torch.Generator().manual_seed(seed + 1)
+    shape = (batch, choices, seq) if choices else (batch, seq)
+    ids = torch.randint(3, config.vocab_size, shape, generator=g)
+    mask = masks(mask_kind, batch * max(choices, 1), seq).view(shape)
+    ids = ids.masked_fill(mask == 0, config.pad_token_id)
+    res = {"input_ids": ids, "attention_mask": mask}
+    if token_types:
+        res["token_type_ids"] = torch.randint(0, config.type_vocab_size, shape, generator=g)
+    return res
+
+
+def build(cls, config, attn):
+    return cls._from_config(config, attn_implementation=attn).eval()
+
+
+def base_weights(model, base_model):
+    """The base case's tensors under this model's names (a base model class has no prefix)."""
+    sd = base_model.state_dict()
+    if hasattr(model, model.base_model_prefix):
+        return sd
+    p = model.base_model_prefix + "."
+    return {k[len(p):]: v for k, v in sd.items() if k.startswith(p)}
+
+
+def make(out_dir, name, cls, config, seed, batch, seq, mask_kind, outputs, auto, base=None, choices=0,
+         token_types=False, extra=None):
+    """base: (name, model) of the base case whose weights this head model starts from."""
+    torch.manual_seed(seed)
+    model = build(cls, config, "eager")
+    redraw(model, seed)
+    if base is not None:  # the base case's tensors where the names agree; the head's own stay redrawn
+        have = base_weights(model, base[1])
+        model.load_state_dict({k: v for k, v in have.items() if k in model.state_dict()}, strict=False)
+    model.tie_weights()
+    sdpa = build(cls, config, "sdpa")
+    sdpa.load_state_dict(model.state_dict())
+    sdpa.tie_weights()
+
+    inputs = inputs_for(config, seed, batch, seq, mask_kind, choices, token_types)
+    exp = dict(inputs)
+    o = model(**inputs, output_hidden_states=True, output_attentions=True)
+    for k in outputs:
+        exp[k] = getattr(o, k)
+    if base is None or cls.__name__.endswith("Model"):  # the heads add nothing below the top layer
+        exp["hidden_states"] = torch.stack(o.hidden_states)
+        exp["attentions"] = torch.stack(o.attentions)
+    s = sdpa(**inputs)
+    for k in outputs:
+        exp[k + "_sdpa"] = getattr(s, k)
+    if extra:
+        exp.update(extra)
+
+    d = os.path.join(out_dir, name)
+    shutil.rmtree(d, ignore_errors=True)
+    if base is None:
+        model.save_pretrained(d)
+        for f in os.listdir(d):
+            if f == "generation_config.json":
+                os.remove(os.path.join(d, f))
+    else:
+        os.makedirs(d)
+        model.config.architectures = [cls.__name__]
+        model.config.to_json_file(os.path.join(d, "config.json"))
+        have = base_weights(model, base[1])
+        own = {k: v.contiguous() for k, v in model.state_dict().items() if k not in have}
+        save_file(own, os.path.join(d, "head.safetensors"))
+    meta = {"class": cls.__name__, "outputs": outputs, "base": base[0] if base else "", "auto": auto}
+    save_file({k: v.contiguous() for k, v in exp.items()}, os.path.join(d, "expected.safetensors"),
+              metadata={k: json.dumps(v) for k, v in meta.items()})
+    return name, model
+
+
+HEADS = {  # head -> (config kwargs, seed offset, batch, seq, padding, outputs, Auto class, choices)
+    "Model": ({}, 1, 2, 8, "middle", ["last_hidden_state", "pooler_output"], "AutoModel", 0),
+    "ForSequenceClassification": ({"num_labels": 3}, 2, 3, 8, "left", ["logits"],
+                                  "AutoModelForSequenceClassification", 0),
+    "ForTokenClassification": ({"num_labels": 5}, 3, 2, 8, "right", ["logits"], "AutoModelForTokenClassification", 0),
+    "ForQuestionAnswering": ({}, 4, 3, 8, "right", ["start_logits", "end_logits"], "AutoModelForQuestionAnswering", 0),
+    "ForMultipleChoice": ({}, 5, 2, 7, "right", ["logits"], "AutoModelForMultipleChoice", 3),
+    "ForNextSentencePrediction": ({}, 6, 3, 8, "left", ["logits"], "AutoModelForNextSentencePrediction", 0),
+    "ForPreTraining": ({}, 7, 3, 8, "right", ["prediction_logits", "seq_relationship_logits"],
+                       "AutoModelForPreTraining", 0),
+}
+SNAKE = {"Model": "model", "ForSequenceClassification": "seq_cls", "ForTokenClassification": "token_cls",
+         "ForQuestionAnswering": "qa", "ForMultipleChoice": "multiple_choice", "ForNextSentencePrediction": "nsp",
+         "ForPreTraining": "pretraining"}
+
+
+def family(out, prefix, config_cls, seed, cfg, mlm_mask, token_types, heads, base_extra=None, model_outputs=None):
+    """One architecture: the MaskedLM base case, then `heads` on the same weights."""
+    base = make(out, f"{prefix.lower()}_masked_lm", getattr(T, prefix + "ForMaskedLM"), config_cls(**cfg), seed, 3,
+                8, mlm_mask, ["logits"], "AutoModelForMaskedLM", token_types=token_types, extra=base_extra)
+    for head in heads:
+        kw, off, b, s, pad, outputs, auto, choices = HEADS[head]
+        if head == "Model" and model_outputs:
+            outputs = model_outputs
+        make(out, f"{prefix.lower()}_{SNAKE[head]}", getattr(T, prefix + head), config_cls(**cfg, **kw), seed + off,
+             b, s, pad, outputs, auto, base=base, choices=choices, token_types=token_types)
+
+
+ROBERTA_HEADS = ["Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering",
+                 "ForMultipleChoice"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--out", default=os.path.join(here, "..", "data", "models", "encoders"))
+    a = ap.parse_args()
+    shutil.rmtree(a.out, ignore_errors=True)
+    os.makedirs(a.out)
+    # RoBERTa: pad_token_id 1, so positions start at 2; one token type as the released checkpoints.
+    family(a.out, "Roberta", T.RobertaConfig, 101, dict(BERTLIKE, type_vocab_size=1), "right", False, ROBERTA_HEADS)
+    family(a.out, "XLMRoberta", T.XLMRobertaConfig, 111, dict(BERTLIKE, hidden_act="gelu_new"), "left", True,
+           ROBERTA_HEADS)
+    # BERT's heads beyond MaskedLM / sequence / token classification (those have cases in models_parity.py).
+    family(a.out, "Bert", T.BertConfig, 131, dict(BERTLIKE), "middle", True,
+           ["ForQuestionAnswering", "ForMultipleChoice", "ForNextSentencePrediction", "ForPreTraining"])
+    # DistilBERT with sinusoidal position embeddings: the checkpoint stores them (redrawn here), and the
+    # table a fresh model initialises is recorded as "sinusoidal" for from_config.
+    distil = dict(DISTIL, sinusoidal_pos_embds=True, activation="gelu")
+    torch.manual_seed(0)
+    fresh = T.DistilBertModel(T.DistilBertConfig(**distil)).embeddings.position_embeddings.weight.detach().clone()
+    family(a.out, "DistilBert", T.DistilBertConfig, 121, distil, "right", False, ROBERTA_HEADS,
+           base_extra={"sinusoidal": fresh}, model_outputs=["last_hidden_state"])
+
+
+if __name__ == "__main__":
+    main()
