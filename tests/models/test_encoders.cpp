@@ -2,8 +2,8 @@
 // checkpoints of tests/oracle/make_encoder_cases.py (tests/data/models/encoders/<case>/): every
 // named output (logits, start/end logits, pooler output, ...), all hidden states and attention
 // probabilities with eager attention, the outputs with sdpa, each within the suite's float32 parity
-// bound; the Auto class 4.51 maps the head to; for the save_pretrained folders, from_pretrained by
-// class name and a save_pretrained -> from_pretrained round trip with Python's key set. A head case
+// bound; the Auto class 4.51 maps the head to; a save_pretrained -> from_pretrained round trip (for the
+// save_pretrained folders also from_pretrained by class name and Python's key set). A head case
 // holds only its own tensors (classifier, pooler) and starts from its architecture's base case.
 #include <unistd.h>
 
@@ -131,25 +131,28 @@ TEST_P(EncoderCase, AutoClassResolvesAs451) {
   EXPECT_EQ(resolve_auto_class(m.auto_class, *config).class_name, m.cls) << m.auto_class;
 }
 
-// The save_pretrained folders: from_pretrained by class name, then our save_pretrained writes the key
-// set Python wrote and loads back to the same logits.
-TEST_P(EncoderCase, FromPretrainedAndSaveRoundTrip) {
+// save_pretrained -> from_pretrained gives the same outputs for every class; the base cases are
+// Python's save_pretrained folders, so they also load by class name and our save writes Python's key set.
+TEST_P(EncoderCase, SavePretrainedRoundTrips) {
   const Meta m = meta_of(dir());
-  if (!m.base.empty()) return;  // head cases are not save_pretrained folders (see the file comment)
   const auto e = exp();
-  auto model = from_pretrained_class(m.cls, dir().string(), {.attn_implementation = "eager"});
-  const Tensor logits = model->forward(inputs_of(e)).logits;
-  EXPECT_TRUE(allclose(logits, e.at("logits")));
+  auto model = m.base.empty() ? from_pretrained_class(m.cls, dir().string(), {.attn_implementation = "eager"})
+                              : load_case(GetParam(), "eager");
+  const ModelOutput before = model->forward(inputs_of(e));
+  for (const auto& key : m.outputs) EXPECT_TRUE(allclose(output_named(before, key), e.at(key))) << key;
   const fs::path out = fs::temp_directory_path() / ("tfcpp_encoder_" + GetParam() + "_" + std::to_string(::getpid()));
   fs::remove_all(out);
   model->save_pretrained(out.string());
-  std::set<std::string> ours, theirs;
-  for (auto& [k, v] : load_tensors(out / "model.safetensors")) ours.insert(k);
-  for (auto& [k, v] : load_tensors(dir() / "model.safetensors")) theirs.insert(k);
-  EXPECT_EQ(ours, theirs);
+  if (m.base.empty()) {
+    std::set<std::string> ours, theirs;
+    for (auto& [k, v] : load_tensors(out / "model.safetensors")) ours.insert(k);
+    for (auto& [k, v] : load_tensors(dir() / "model.safetensors")) theirs.insert(k);
+    EXPECT_EQ(ours, theirs);
+  }
   auto again = from_pretrained_class(m.cls, out.string(), {.attn_implementation = "eager"});
   EXPECT_EQ(again->name(), m.cls);
-  EXPECT_EQ(max_abs_diff(again->forward(inputs_of(e)).logits, logits), 0.0);
+  const ModelOutput after = again->forward(inputs_of(e));
+  for (const auto& key : m.outputs) EXPECT_EQ(max_abs_diff(output_named(after, key), output_named(before, key)), 0.0) << key;
   fs::remove_all(out);
 }
 
@@ -222,6 +225,17 @@ TEST(DistilBertModel, SinusoidalPositionsFromConfig) {
   auto* m = dynamic_cast<DistilBertModel*>(model.get());
   ASSERT_NE(m, nullptr);
   EXPECT_TRUE(allclose(m->embeddings->position_embeddings->weight, e.at("sinusoidal")));
+}
+
+// The size check from_pretrained runs before building anything: the parameter count a config implies
+// equals num_parameters() of the built base model (DistilBERT has its own formula, RoBERTa BERT's).
+TEST(EncoderConfigSizes, BaseModelCountEqualsBuiltModel) {
+  for (const char* name : {"distilbert_masked_lm", "roberta_masked_lm", "xlmroberta_masked_lm"}) {
+    auto config = load_config(cases_dir() / name);
+    ASSERT_TRUE(config->class_info() && config->class_info()->base_model_num_parameters) << name;
+    auto model = AutoModel::from_config(config, /*seed=*/0);
+    EXPECT_EQ(config->class_info()->base_model_num_parameters(*config), double(model->num_parameters())) << name;
+  }
 }
 
 TEST(DistilBertConfig, DefaultsAndAttributeMapOf451) {
