@@ -2,6 +2,8 @@
 // Qwen2 model classes in the registry the Auto classes read.
 #include "transformers/models/qwen2/modeling_qwen2.hpp"
 
+#include "../config_init.hpp"
+
 namespace transformers {
 
 void register_qwen2() {
@@ -26,11 +28,14 @@ void register_qwen2() {
                   {"sliding_window", 4096},
                   {"max_window_layers", 28},
                   {"attention_dropout", 0.0}};
+  cfg.base_model_num_parameters = models_detail::qwen2_base_model_num_parameters;
   register_config_class(std::move(cfg));
 
   register_model_class({"qwen2", "Qwen2Model", {"AutoModel"}, [](auto c) { return std::make_shared<Qwen2Model>(c); }});
   register_model_class({"qwen2", "Qwen2ForCausalLM", {"AutoModelForCausalLM"},
                         [](auto c) { return std::make_shared<Qwen2ForCausalLM>(c); }});
+  register_model_class({"qwen2", "Qwen2ForSequenceClassification", {"AutoModelForSequenceClassification"},
+                        [](auto c) { return std::make_shared<Qwen2ForSequenceClassification>(c); }});
 }
 
 }  // namespace transformers

@@ -2,6 +2,8 @@
 // Qwen3 model classes in the registry the Auto classes read.
 #include "transformers/models/qwen3/modeling_qwen3.hpp"
 
+#include "../config_init.hpp"
+
 namespace transformers {
 
 void register_qwen3() {
@@ -28,11 +30,14 @@ void register_qwen3() {
                   {"sliding_window", 4096},
                   {"max_window_layers", 28},
                   {"attention_dropout", 0.0}};
+  cfg.base_model_num_parameters = models_detail::qwen3_base_model_num_parameters;
   register_config_class(std::move(cfg));
 
   register_model_class({"qwen3", "Qwen3Model", {"AutoModel"}, [](auto c) { return std::make_shared<Qwen3Model>(c); }});
   register_model_class({"qwen3", "Qwen3ForCausalLM", {"AutoModelForCausalLM"},
                         [](auto c) { return std::make_shared<Qwen3ForCausalLM>(c); }});
+  register_model_class({"qwen3", "Qwen3ForSequenceClassification", {"AutoModelForSequenceClassification"},
+                        [](auto c) { return std::make_shared<Qwen3ForSequenceClassification>(c); }});
 }
 
 }  // namespace transformers
