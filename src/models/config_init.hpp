@@ -27,6 +27,10 @@ void mistral_derive_attributes(PretrainedConfig& c);
 double bert_base_model_num_parameters(const PretrainedConfig& c);
 double gpt2_base_model_num_parameters(const PretrainedConfig& c);
 double llama_base_model_num_parameters(const PretrainedConfig& c);
+// Qwen2Model: q/k/v biased, o_proj and the MLP not. Qwen3Model: Llama's tree (attention_bias on all
+// four projections) plus q_norm / k_norm over head_dim in every layer.
+double qwen2_base_model_num_parameters(const PretrainedConfig& c);
+double qwen3_base_model_num_parameters(const PretrainedConfig& c);
 // Gemma2Model: Llama's tree plus pre/post feed-forward norms in every layer.
 double gemma2_base_model_num_parameters(const PretrainedConfig& c);
 

@@ -32,15 +32,30 @@ double gpt2_base_model_num_parameters(const PretrainedConfig& c) {
          2 * h;
 }
 
-double llama_base_model_num_parameters(const PretrainedConfig& c) {
+namespace {
+// A Llama-like base model: q/k/v biased per qkv_bias, o_proj per o_bias, the MLP per mlp_bias.
+double llama_like(const PretrainedConfig& c, bool qkv_bias, bool o_bias, bool mlp_bias) {
   const double h = size(c, "hidden_size"), inter = size(c, "intermediate_size");
   const double heads = size(c, "num_attention_heads");
   const double kv = c.get<int64_t>("num_key_value_heads", 0) > 0 ? size(c, "num_key_value_heads") : heads;
   const double hd = c.get<int64_t>("head_dim", 0) > 0 ? size(c, "head_dim") : (heads > 0 ? std::floor(h / heads) : 0.0);
-  const bool ab = c.get<bool>("attention_bias", false), mb = c.get<bool>("mlp_bias", false);
-  const double attn = linear(h, heads * hd, ab) + 2 * linear(h, kv * hd, ab) + linear(heads * hd, h, ab);
-  const double mlp = 2 * linear(h, inter, mb) + linear(inter, h, mb);
+  const double attn =
+      linear(h, heads * hd, qkv_bias) + 2 * linear(h, kv * hd, qkv_bias) + linear(heads * hd, h, o_bias);
+  const double mlp = 2 * linear(h, inter, mlp_bias) + linear(inter, h, mlp_bias);
   return size(c, "vocab_size") * h + size(c, "num_hidden_layers") * (attn + mlp + 2 * h) + h;
+}
+}  // namespace
+
+double llama_base_model_num_parameters(const PretrainedConfig& c) {
+  const bool ab = c.get<bool>("attention_bias", false);
+  return llama_like(c, ab, ab, c.get<bool>("mlp_bias", false));
+}
+
+double qwen2_base_model_num_parameters(const PretrainedConfig& c) { return llama_like(c, true, false, false); }
+
+double qwen3_base_model_num_parameters(const PretrainedConfig& c) {
+  const bool ab = c.get<bool>("attention_bias", false);
+  return llama_like(c, ab, ab, false) + size(c, "num_hidden_layers") * 2 * size(c, "head_dim");
 }
 
 double gemma2_base_model_num_parameters(const PretrainedConfig& c) {

@@ -12,6 +12,7 @@
   X(gpt2)                             \
   X(llama)                            \
   X(mistral)                          \
+  X(olmo2)                            \
   X(phi3)                             \
   X(qwen2)                            \
   X(qwen3)                            \

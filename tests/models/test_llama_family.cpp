@@ -1,4 +1,4 @@
-// The Llama-like decoder families (Qwen2, Qwen3, Mistral, Gemma, Gemma 2, Phi-3) against transformers 4.51.3 on the tiny random
+// The Llama-like decoder families (Qwen2, Qwen3, Mistral, Gemma, Gemma 2, Phi-3, OLMo 2) against transformers 4.51.3 on the tiny random
 // checkpoints of tests/oracle/make_decoder_family_cases.py (tests/data/models/cases/{qwen2,mistral}_*):
 // float32 logits within 2e-5 (eager and sdpa), the base model class on the LM checkpoint, greedy
 // generate() token for token, num_parameters, resize, and save_pretrained -> from_pretrained. The
@@ -42,6 +42,8 @@ const FamilyCase kCases[] = {
     {"gemma2_window3_left_pad_defaults", "Gemma2Model"},
     {"phi3_fused_gqa_left_pad", "Phi3Model"},
     {"phi3_longrope_partial_window", "Phi3Model"},
+    {"olmo2_gqa_left_pad", "Olmo2Model"},
+    {"olmo2_bias_rope_linear_tied", "Olmo2Model"},
 };
 
 class LlamaFamily : public ::testing::TestWithParam<FamilyCase> {
@@ -73,6 +75,10 @@ TEST_P(LlamaFamily, BaseModelClassGivesTheFinalHiddenState) {
   EXPECT_EQ(model->name(), GetParam().base_class);
   const Tensor all = e.at("hidden_states");  // [layers + 1, b, s, hidden], the last after the norm
   EXPECT_LE(max_abs_diff(model->forward(inputs(e)).last_hidden_state, all.select(0, all.size(0) - 1)), kTol);
+  // The size check from_pretrained runs before building counts what the built base model holds.
+  const ConfigClassInfo* info = find_config_class(model->config().model_type());
+  ASSERT_TRUE(info && info->base_model_num_parameters) << model->config().model_type();
+  EXPECT_EQ(int64_t(info->base_model_num_parameters(model->config())), model->num_parameters());
 }
 
 TEST_P(LlamaFamily, GreedyGenerateEqualsTransformers) {

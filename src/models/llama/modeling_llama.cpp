@@ -45,7 +45,11 @@ LlamaAttention::LlamaAttention(const LlamaConfigView& c, int64_t idx)
     v_proj = register_module("v_proj", std::make_shared<nn::Linear>(hidden, kv_out, bias));
   }
   o_proj = register_module("o_proj", std::make_shared<nn::Linear>(q_out, hidden, c.o_proj_bias));
-  if (c.qk_norm) {
+  qk_norm_full_projection = c.qk_norm_full_projection;
+  if (c.qk_norm_full_projection) {
+    q_norm = register_module("q_norm", std::make_shared<nn::RMSNorm>(q_out, c.rms_norm_eps));
+    k_norm = register_module("k_norm", std::make_shared<nn::RMSNorm>(kv_out, c.rms_norm_eps));
+  } else if (c.qk_norm) {
     q_norm = register_module("q_norm", std::make_shared<nn::RMSNorm>(head_dim, c.rms_norm_eps));
     k_norm = register_module("k_norm", std::make_shared<nn::RMSNorm>(head_dim, c.rms_norm_eps));
   }
@@ -66,6 +70,9 @@ std::pair<Tensor, Tensor> LlamaAttention::forward(const Tensor& h, const Tensor&
     q = heads(qkv.narrow(2, 0, q_size));
     k = heads(qkv.narrow(2, q_size, kv_size));
     v = heads(qkv.narrow(2, q_size + kv_size, kv_size));
+  } else if (qk_norm_full_projection) {
+    q = heads(q_norm->forward(q_proj->forward(h))), k = heads(k_norm->forward(k_proj->forward(h)));
+    v = heads(v_proj->forward(h));
   } else {
     q = heads(q_proj->forward(h), q_norm), k = heads(k_proj->forward(h), k_norm), v = heads(v_proj->forward(h));
   }
@@ -104,21 +111,22 @@ LlamaDecoderLayer::LlamaDecoderLayer(const LlamaConfigView& c, int64_t idx) {
   mlp = register_module("mlp", std::make_shared<LlamaMLP>(c.hidden_size, c.intermediate_size, c.hidden_act,
                                                           c.mlp_bias, DType::Float32, "LlamaMLP",
                                                           c.fused_projections));
-  input_layernorm = register_module("input_layernorm", make_rms_norm(c, c.hidden_size));
+  if (!c.post_norms) input_layernorm = register_module("input_layernorm", make_rms_norm(c, c.hidden_size));
   post_attention_layernorm = register_module("post_attention_layernorm", make_rms_norm(c, c.hidden_size));
-  if (c.sandwich_norms) {
+  if (c.sandwich_norms)
     pre_feedforward_layernorm = register_module("pre_feedforward_layernorm", make_rms_norm(c, c.hidden_size));
+  if (c.sandwich_norms || c.post_norms)
     post_feedforward_layernorm = register_module("post_feedforward_layernorm", make_rms_norm(c, c.hidden_size));
-  }
 }
 
 std::pair<Tensor, Tensor> LlamaDecoderLayer::forward(const Tensor& x, const Tensor& cos, const Tensor& sin,
                                                      const Tensor& mask, bool output_attentions, Cache* cache) const {
-  auto [a, probs] = self_attn->forward(input_layernorm->forward(x), cos, sin, mask, output_attentions, cache);
-  if (pre_feedforward_layernorm) {
+  const Tensor attn_in = input_layernorm ? input_layernorm->forward(x) : x;
+  auto [a, probs] = self_attn->forward(attn_in, cos, sin, mask, output_attentions, cache);
+  if (post_feedforward_layernorm) {  // Gemma 2/3 sandwich norms or OLMo 2 post-norms
     const Tensor h = ops::add(x, post_attention_layernorm->forward(a));
-    const Tensor m = post_feedforward_layernorm->forward(mlp->forward(pre_feedforward_layernorm->forward(h)));
-    return {ops::add(h, m), probs};
+    const Tensor mlp_in = pre_feedforward_layernorm ? pre_feedforward_layernorm->forward(h) : h;
+    return {ops::add(h, post_feedforward_layernorm->forward(mlp->forward(mlp_in))), probs};
   }
   Tensor h = ops::add(x, a);
   return {ops::add(h, mlp->forward(post_attention_layernorm->forward(h))), probs};

@@ -41,6 +41,8 @@ void register_llama() {
   register_model_class({"llama", "LlamaModel", {"AutoModel"}, [](auto c) { return std::make_shared<LlamaModel>(c); }});
   register_model_class({"llama", "LlamaForCausalLM", {"AutoModelForCausalLM"},
                         [](auto c) { return std::make_shared<LlamaForCausalLM>(c); }});
+  register_model_class({"llama", "LlamaForSequenceClassification", {"AutoModelForSequenceClassification"},
+                        [](auto c) { return std::make_shared<LlamaForSequenceClassification>(c); }});
 }
 
 }  // namespace transformers

@@ -24,6 +24,8 @@ void register_mistral() {
       {"mistral", "MistralModel", {"AutoModel"}, [](auto c) { return std::make_shared<MistralModel>(c); }});
   register_model_class({"mistral", "MistralForCausalLM", {"AutoModelForCausalLM"},
                         [](auto c) { return std::make_shared<MistralForCausalLM>(c); }});
+  register_model_class({"mistral", "MistralForSequenceClassification", {"AutoModelForSequenceClassification"},
+                        [](auto c) { return std::make_shared<MistralForSequenceClassification>(c); }});
 }
 
 }  // namespace transformers

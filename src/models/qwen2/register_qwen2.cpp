@@ -18,12 +18,16 @@ const json& models_detail::qwen2_config_defaults() {
 }
 
 void register_qwen2() {
-  register_config_class(
-      {.model_type = "qwen2", .class_name = "Qwen2Config", .defaults = models_detail::qwen2_config_defaults()});
+  register_config_class({.model_type = "qwen2",
+                         .class_name = "Qwen2Config",
+                         .defaults = models_detail::qwen2_config_defaults(),
+                         .base_model_num_parameters = models_detail::qwen2_base_model_num_parameters});
 
   register_model_class({"qwen2", "Qwen2Model", {"AutoModel"}, [](auto c) { return std::make_shared<Qwen2Model>(c); }});
   register_model_class({"qwen2", "Qwen2ForCausalLM", {"AutoModelForCausalLM"},
                         [](auto c) { return std::make_shared<Qwen2ForCausalLM>(c); }});
+  register_model_class({"qwen2", "Qwen2ForSequenceClassification", {"AutoModelForSequenceClassification"},
+                        [](auto c) { return std::make_shared<Qwen2ForSequenceClassification>(c); }});
 }
 
 }  // namespace transformers

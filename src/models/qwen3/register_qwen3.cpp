@@ -11,11 +11,14 @@ void register_qwen3() {
   register_config_class({.model_type = "qwen3",
                          .class_name = "Qwen3Config",
                          .defaults = models_detail::defaults_from(models_detail::qwen2_config_defaults(),
-                                                                  {{"head_dim", 128}, {"attention_bias", false}})});
+                                                                  {{"head_dim", 128}, {"attention_bias", false}}),
+                         .base_model_num_parameters = models_detail::qwen3_base_model_num_parameters});
 
   register_model_class({"qwen3", "Qwen3Model", {"AutoModel"}, [](auto c) { return std::make_shared<Qwen3Model>(c); }});
   register_model_class({"qwen3", "Qwen3ForCausalLM", {"AutoModelForCausalLM"},
                         [](auto c) { return std::make_shared<Qwen3ForCausalLM>(c); }});
+  register_model_class({"qwen3", "Qwen3ForSequenceClassification", {"AutoModelForSequenceClassification"},
+                        [](auto c) { return std::make_shared<Qwen3ForSequenceClassification>(c); }});
 }
 
 }  // namespace transformers

@@ -49,6 +49,11 @@ struct LlamaConfigView {
   std::optional<double> attn_logit_softcapping;
   // Gemma 2: logits -> tanh(logits / cap) * cap.
   std::optional<double> final_logit_softcapping;
+  // OLMo 2: q_norm / k_norm are RMSNorms over the whole q / k projection, before the split into heads.
+  bool qk_norm_full_projection = false;
+  // OLMo 2: no input_layernorm; post_attention_layernorm and post_feedforward_layernorm normalise the
+  // attention and MLP outputs before their residual adds.
+  bool post_norms = false;
   // Phi-3: one qkv_proj (q, k, v rows in that order) and one gate_up_proj (gate rows, then up).
   bool fused_projections = false;
   std::optional<int64_t> pad_token_id;

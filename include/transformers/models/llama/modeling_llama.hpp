@@ -35,7 +35,9 @@ class LlamaAttention : public nn::Module {
 
   std::shared_ptr<nn::Linear> q_proj, k_proj, v_proj, o_proj;
   std::shared_ptr<nn::Linear> qkv_proj;  // config.fused_projections (Phi-3); then q/k/v_proj are null
-  std::shared_ptr<nn::RMSNorm> q_norm, k_norm;  // null unless config.qk_norm (Qwen3)
+  std::shared_ptr<nn::RMSNorm> q_norm, k_norm;  // null unless config.qk_norm (Qwen3, per head) or
+                                                // qk_norm_full_projection (OLMo 2, whole projection)
+  bool qk_norm_full_projection = false;
   int64_t head_dim, num_heads, num_key_value_heads, layer_idx;
   double scaling;
   std::optional<double> attn_logit_softcapping;  // Gemma 2 (eager path only, as 4.51)
@@ -52,7 +54,8 @@ class LlamaDecoderLayer : public nn::Module {
   std::shared_ptr<LlamaMLP> mlp;
   std::shared_ptr<LlamaRMSNorm> input_layernorm, post_attention_layernorm;
   // Gemma 2/3 (config.sandwich_norms): around the MLP; post_attention_layernorm then normalises the
-  // attention output before the residual add. Null otherwise.
+  // attention output before the residual add. OLMo 2 (config.post_norms): post_feedforward_layernorm
+  // only, and no input_layernorm. Null otherwise.
   std::shared_ptr<LlamaRMSNorm> pre_feedforward_layernorm, post_feedforward_layernorm;
   // Whether this layer attends through config.sliding_window (per sliding_window_pattern).
   bool is_sliding = false;

@@ -27,4 +27,12 @@ class MistralForCausalLM : public LlamaForCausalLM {
   std::string name() const override { return "MistralForCausalLM"; }
 };
 
+class MistralForSequenceClassification : public LlamaForSequenceClassification {
+ public:
+  explicit MistralForSequenceClassification(std::shared_ptr<PretrainedConfig> config)
+      : LlamaForSequenceClassification(config, mistral_config_view(*config, "MistralForSequenceClassification"),
+                                       std::make_shared<MistralModel>(config)) {}
+  std::string name() const override { return "MistralForSequenceClassification"; }
+};
+
 }  // namespace transformers

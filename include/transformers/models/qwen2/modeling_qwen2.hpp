@@ -26,4 +26,12 @@ class Qwen2ForCausalLM : public LlamaForCausalLM {
   std::string name() const override { return "Qwen2ForCausalLM"; }
 };
 
+class Qwen2ForSequenceClassification : public LlamaForSequenceClassification {
+ public:
+  explicit Qwen2ForSequenceClassification(std::shared_ptr<PretrainedConfig> config)
+      : LlamaForSequenceClassification(config, qwen2_config_view(*config, "Qwen2ForSequenceClassification"),
+                                       std::make_shared<Qwen2Model>(config)) {}
+  std::string name() const override { return "Qwen2ForSequenceClassification"; }
+};
+
 }  // namespace transformers

@@ -26,4 +26,12 @@ class Qwen3ForCausalLM : public LlamaForCausalLM {
   std::string name() const override { return "Qwen3ForCausalLM"; }
 };
 
+class Qwen3ForSequenceClassification : public LlamaForSequenceClassification {
+ public:
+  explicit Qwen3ForSequenceClassification(std::shared_ptr<PretrainedConfig> config)
+      : LlamaForSequenceClassification(config, qwen3_config_view(*config, "Qwen3ForSequenceClassification"),
+                                       std::make_shared<Qwen3Model>(config)) {}
+  std::string name() const override { return "Qwen3ForSequenceClassification"; }
+};
+
 }  // namespace transformers
