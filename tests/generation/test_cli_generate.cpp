@@ -1,5 +1,9 @@
 // transformers-cli generate as a user runs it (child process), against the fixtures' HF goldens.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
@@ -83,6 +87,22 @@ TEST(CliGenerate, ErrorsExitWithStatus1Or2) {
   EXPECT_EQ(r.status, 1);
   r = run_cli({"generate", "--model", kModels + "gpt2/model"});  // neither --prompt nor --input-ids
   EXPECT_EQ(r.status, 2);
+}
+
+TEST(CliGenerate, WrongTypeInGenerationConfigNamesTheFile) {
+  // The error line names the model's generation_config.json, the key, what was expected and what
+  // was found (before: "generation config: `max_length` must be a number, found \"long\"").
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("cli_generate_bad_gen_config_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  for (const char* f : {"config.json", "model.safetensors"})
+    fs::copy_file(kModels + "gpt2/model/" + f, dir / f, fs::copy_options::overwrite_existing);
+  std::ofstream(dir / "generation_config.json") << R"({"max_length": "long"})";
+  auto r = run_cli({"generate", "--model", dir.string(), "--input-ids", "1,2", "--max-new-tokens", "1"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(r.err, "error: generation config key 'max_length' in '" + (dir / "generation_config.json").string() +
+                       "': expected an integer, found \"long\"\n");
+  fs::remove_all(dir);
 }
 
 }  // namespace
