@@ -35,6 +35,8 @@ struct AttentionOptions {
   bool output_attentions = false;
   // GPT-2 reorder_and_upcast_attn: scores and softmax in float32 whatever q/k are.
   bool upcast = false;
+  // Dropout on the probabilities (the module's attention_dropout p in training, else 0).
+  double dropout = 0.0;
 };
 
 struct AttentionOutput {
