@@ -5,6 +5,7 @@
 
 #include "models/model_utils.hpp"
 #include "transformers/core/checked.hpp"
+#include "transformers/modeling/loss_utils.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/nn/init.hpp"
@@ -21,7 +22,8 @@ LlamaAttention::LlamaAttention(const LlamaConfigView& c, int64_t idx)
       num_heads(c.num_attention_heads),
       num_key_value_heads(c.num_key_value_heads),
       layer_idx(idx),
-      attn_implementation(c.attn_implementation) {
+      attn_implementation(c.attn_implementation),
+      attention_dropout(c.attention_dropout) {
   if (num_heads <= 0 || head_dim <= 0 || num_key_value_heads <= 0 || num_heads % num_key_value_heads != 0)
     throw ValueError("LlamaAttention: num_attention_heads (" + std::to_string(num_heads) +
                      ") must be a positive multiple of num_key_value_heads (" + std::to_string(num_key_value_heads) +
@@ -60,6 +62,7 @@ std::pair<Tensor, Tensor> LlamaAttention::forward(const Tensor& h, const Tensor&
   o.is_causal = !mask.defined() && s > 1;
   o.scaling = scaling;
   o.output_attentions = output_attentions;
+  o.dropout = training() ? attention_dropout : 0.0;
   nn::AttentionOutput r = nn::attention_forward(q, k, v, o);
   Tensor out = r.attn_output.transpose(1, 2).reshape({b, s, num_heads * head_dim});
   return {o_proj->forward(out), r.attn_weights};
@@ -176,6 +179,8 @@ void LlamaForCausalLM::build(std::shared_ptr<LlamaModel> base) {
 ModelOutput LlamaForCausalLM::forward(const ModelInputs& in) {
   ModelOutput out = model->forward(in);
   out.logits = lm_head->forward(models_detail::keep_last_positions(out.last_hidden_state, in.logits_to_keep));
+  if (in.labels.defined())
+    out.loss = ForCausalLMLoss(out.logits, in.labels, config_view.vocab_size, {.num_items_in_batch = in.num_items_in_batch});
   return out;
 }
 

@@ -37,6 +37,7 @@ class LlamaAttention : public nn::Module {
   std::shared_ptr<nn::RMSNorm> q_norm, k_norm;  // null unless config.qk_norm (Qwen3)
   int64_t head_dim, num_heads, num_key_value_heads, layer_idx;
   double scaling;
+  double attention_dropout;
   nn::AttentionImplementation attn_implementation;
 };
 
