@@ -50,6 +50,21 @@ def grads(model, ids, mask, labels):
     return out.loss.detach(), {n: p.grad.detach().clone() for n, p in model.named_parameters()}
 
 
+def record_grads(cls, path, store, label):
+    """Loss and every parameter's gradient of `cls` on the batch in `store` (its tensors are the
+    model's keyword arguments), for both attention implementations, added to `store`."""
+    inputs = dict(store)
+    for impl in ("sdpa", "eager"):
+        model = cls.from_pretrained(path, attn_implementation=impl)
+        model.train()
+        out = model(**inputs)
+        out.loss.backward()
+        store[f"{impl}.loss"] = out.loss.detach().reshape(1)
+        for n, p in model.named_parameters():
+            store[f"{impl}.grad.{n}"] = p.grad.detach().contiguous()
+        print(f"{label} {impl}: loss {out.loss.item():.8f}, {len(list(model.named_parameters()))} parameters")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--fixtures", default=os.path.join(os.path.dirname(__file__), "../../../shared/fixtures"))
@@ -83,16 +98,7 @@ def main():
     llabels = lids.clone()
     llabels[lmask == 0] = -100
     llama = {"input_ids": lids, "attention_mask": lmask, "labels": llabels}
-    for impl in ("sdpa", "eager"):
-        model = transformers.LlamaForCausalLM.from_pretrained(os.path.join(a.fixtures, "hf/models/llama/model"),
-                                                              attn_implementation=impl)
-        model.train()
-        out_l = model(input_ids=lids, attention_mask=lmask, labels=llabels)
-        out_l.loss.backward()
-        llama[f"{impl}.loss"] = out_l.loss.detach().reshape(1)
-        for n, p in model.named_parameters():
-            llama[f"{impl}.grad.{n}"] = p.grad.detach().contiguous()
-        print(f"llama {impl}: loss {out_l.loss.item():.8f}, {len(list(model.named_parameters()))} parameters")
+    record_grads(transformers.LlamaForCausalLM, os.path.join(a.fixtures, "hf/models/llama/model"), llama, "llama")
     save_file(llama, os.path.join(a.out, "llama_grads.safetensors"))
 
     # BERT masked LM: labels at four positions, the padded positions hold the pad token 0 (so the
@@ -104,16 +110,7 @@ def main():
     for r, c in ((0, 1), (0, 4), (1, 2), (1, 3)):
         blabels[r, c] = bids[r, c]
     bert = {"input_ids": bids, "attention_mask": bmask, "token_type_ids": btt, "labels": blabels}
-    for impl in ("sdpa", "eager"):
-        model = transformers.BertForMaskedLM.from_pretrained(os.path.join(a.fixtures, "hf/models/bert/model"),
-                                                             attn_implementation=impl)
-        model.train()
-        out_b = model(input_ids=bids, attention_mask=bmask, token_type_ids=btt, labels=blabels)
-        out_b.loss.backward()
-        bert[f"{impl}.loss"] = out_b.loss.detach().reshape(1)
-        for n, p in model.named_parameters():
-            bert[f"{impl}.grad.{n}"] = p.grad.detach().contiguous()
-        print(f"bert {impl}: loss {out_b.loss.item():.8f}, {len(list(model.named_parameters()))} parameters")
+    record_grads(transformers.BertForMaskedLM, os.path.join(a.fixtures, "hf/models/bert/model"), bert, "bert")
     save_file(bert, os.path.join(a.out, "bert_grads.safetensors"))
 
     # 20 optimiser steps as Trainer runs them: clip, step, schedule.
