@@ -2,6 +2,7 @@
 
 #include "core/isa/convert.hpp"
 #include "prefault.hpp"
+#include "transformers/core/autograd.hpp"
 #include "transformers/core/checked.hpp"
 #include "transformers/core/parallel.hpp"
 #include "transformers/core/quant_blocks.hpp"
@@ -66,6 +67,41 @@ int64_t wrap_dim(int64_t dim, int64_t ndim) {
     throw ValueError("dimension out of range: expected in [" + std::to_string(-n) + ", " + std::to_string(n - 1) +
                      "], found " + std::to_string(dim));
   return dim < 0 ? dim + n : dim;
+}
+
+// ---------------- autograd of the views ----------------
+
+namespace {
+// Whether a view of `t` records a backward: t has history or is a leaf requiring grad, and grad
+// mode is on. The cheap pointer test comes first, so inference pays one branch per view.
+bool recording(const Tensor& t) { return t.requires_grad() && autograd::is_grad_enabled(); }
+
+// What a view's backward needs of its input: not the input itself (that would keep its storage
+// alive), only where to build the zero gradient it scatters into.
+struct InputGeometry {
+  Shape sizes;
+  DType dtype;
+  Device device;
+  Tensor zeros() const { return autograd::zeros_on(device, sizes, dtype); }
+};
+InputGeometry input_geometry(const Tensor& t) { return {t.sizes(), t.dtype(), t.device()}; }
+
+// view / reshape / (un)squeeze: the gradient is the output gradient in the input's shape.
+void record_reshape(Tensor& out, const Tensor& in, const char* name) {
+  if (!recording(in)) return;
+  autograd::record(name, out, {&in},
+                   [sizes = in.sizes()](const Tensor& g) { return std::vector<Tensor>{g.reshape(sizes)}; });
+}
+}  // namespace
+
+Tensor Tensor::alias() const {
+  Tensor t;
+  t.storage_ = storage_;
+  t.sizes_ = sizes_;
+  t.strides_ = strides_;
+  t.offset_ = offset_;
+  t.dtype_ = dtype_;
+  return t;
 }
 
 // ---------------- factories ----------------
@@ -298,9 +334,15 @@ Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
   if (start < 0 || length < 0 || start + length > sizes_[size_t(d)])
     throw ValueError("narrow: range [" + std::to_string(start) + ", " + std::to_string(start + length) +
                      ") out of bounds for dim " + std::to_string(d) + " of size " + std::to_string(sizes_[size_t(d)]));
-  Tensor t = *this;
+  Tensor t = alias();
   t.sizes_[size_t(d)] = length;
   t.offset_ += start * strides_[size_t(d)];
+  if (recording(*this))
+    autograd::record("NarrowBackward0", t, {this}, [=, in = input_geometry(*this)](const Tensor& g) {
+      Tensor z = in.zeros();
+      z.narrow(d, start, length).copy_(g);
+      return std::vector<Tensor>{z};
+    });
   return t;
 }
 
@@ -312,10 +354,16 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   if (end < 0) end += n;
   start = std::clamp<int64_t>(start, 0, n);
   end = std::clamp<int64_t>(end, start, n);
-  Tensor t = *this;
+  Tensor t = alias();
   t.sizes_[size_t(d)] = (end - start + step - 1) / step;
   t.strides_[size_t(d)] *= step;
   t.offset_ += start * strides_[size_t(d)];
+  if (recording(*this))
+    autograd::record("SliceBackward0", t, {this}, [=, in = input_geometry(*this)](const Tensor& g) {
+      Tensor z = in.zeros();
+      z.slice(d, start, end, step).copy_(g);
+      return std::vector<Tensor>{z};
+    });
   return t;
 }
 
@@ -326,27 +374,36 @@ Tensor Tensor::select(int64_t d, int64_t index) const {
     throw ValueError("select: index " + std::to_string(index) + " out of range for dim " + std::to_string(d) +
                      " of size " + std::to_string(n));
   if (index < 0) index += n;
-  Tensor t = *this;
+  Tensor t = alias();
   t.offset_ += index * strides_[size_t(d)];
   t.sizes_.erase(t.sizes_.begin() + d);
   t.strides_.erase(t.strides_.begin() + d);
+  if (recording(*this))
+    autograd::record("SelectBackward0", t, {this}, [=, in = input_geometry(*this)](const Tensor& g) {
+      Tensor z = in.zeros();
+      z.select(d, index).copy_(g);
+      return std::vector<Tensor>{z};
+    });
   return t;
 }
 
 Tensor Tensor::transpose(int64_t d0, int64_t d1) const {
   d0 = wrap_dim(d0, dim());
   d1 = wrap_dim(d1, dim());
-  Tensor t = *this;
-  if (dim() == 0) return t;
+  if (dim() == 0) return *this;
+  Tensor t = alias();
   std::swap(t.sizes_[size_t(d0)], t.sizes_[size_t(d1)]);
   std::swap(t.strides_[size_t(d0)], t.strides_[size_t(d1)]);
+  if (recording(*this))
+    autograd::record("TransposeBackward0", t, {this},
+                     [=](const Tensor& g) { return std::vector<Tensor>{g.transpose(d0, d1)}; });
   return t;
 }
 
 Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
   if (int64_t(dims.size()) != dim())
     throw ValueError("permute: expected " + std::to_string(dim()) + " dims, found " + std::to_string(dims.size()));
-  Tensor t = *this;
+  Tensor t = alias();
   std::vector<bool> seen(dims.size(), false);
   for (size_t i = 0; i < dims.size(); ++i) {
     const int64_t d = wrap_dim(dims[i], dim());
@@ -354,6 +411,12 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
     seen[size_t(d)] = true;
     t.sizes_[i] = sizes_[size_t(d)];
     t.strides_[i] = strides_[size_t(d)];
+  }
+  if (recording(*this)) {
+    std::vector<int64_t> inverse(dims.size());
+    for (size_t i = 0; i < dims.size(); ++i) inverse[size_t(wrap_dim(dims[i], dim()))] = int64_t(i);
+    autograd::record("PermuteBackward0", t, {this},
+                     [inverse](const Tensor& g) { return std::vector<Tensor>{g.permute(inverse)}; });
   }
   return t;
 }
@@ -386,7 +449,8 @@ Shape infer_shape(const Shape& shape, int64_t numel) {
 // each group of old dims that merges into new dims must be contiguous within itself).
 bool compute_view_strides(const Shape& old_sizes, const Shape& old_strides, const Shape& new_sizes, Shape& out) {
   out.assign(new_sizes.size(), 0);
-  if (shape_numel(old_sizes) == 0) {
+  // An empty tensor, or a 0-dim one (one element: any shape of one element views it).
+  if (shape_numel(old_sizes) == 0 || old_sizes.empty()) {
     out = contiguous_strides(new_sizes);
     return true;
   }
@@ -420,9 +484,10 @@ Tensor Tensor::view(const Shape& shape) const {
   if (!compute_view_strides(sizes_, strides_, ns, st))
     throw ShapeError("view size " + shape_str(ns) + " is not compatible with input strides " + shape_str(strides_) +
                      " of shape " + shape_str(sizes_) + "; use reshape()");
-  Tensor t = *this;
+  Tensor t = alias();
   t.sizes_ = ns;
   t.strides_ = st;
+  record_reshape(t, *this, "ViewBackward0");
   return t;
 }
 
@@ -430,9 +495,10 @@ Tensor Tensor::reshape(const Shape& shape) const {
   Shape ns = infer_shape(shape, numel());
   Shape st;
   if (compute_view_strides(sizes_, strides_, ns, st)) {
-    Tensor t = *this;
+    Tensor t = alias();
     t.sizes_ = ns;
     t.strides_ = st;
+    record_reshape(t, *this, "ViewBackward0");
     return t;
   }
   return clone().view(ns);
@@ -463,7 +529,7 @@ Tensor Tensor::unflatten(int64_t d, const Shape& sizes) const {
 Tensor Tensor::expand(const Shape& shape) const {
   if (shape.size() < sizes_.size())
     throw ShapeError("expand: target " + shape_str(shape) + " has fewer dims than " + shape_str(sizes_));
-  Tensor t = *this;
+  Tensor t = alias();
   const size_t lead = shape.size() - sizes_.size();
   t.sizes_.assign(shape.size(), 0);
   t.strides_.assign(shape.size(), 0);
@@ -487,15 +553,20 @@ Tensor Tensor::expand(const Shape& shape) const {
                        " cannot expand to " + std::to_string(want) + " (target " + shape_str(shape) + ")");
     }
   }
+  if (recording(*this))
+    autograd::record("ExpandBackward0", t, {this}, [sizes = sizes_](const Tensor& g) {
+      return std::vector<Tensor>{autograd::sum_to_shape(g, sizes)};
+    });
   return t;
 }
 
 Tensor Tensor::unsqueeze(int64_t d) const {
   d = wrap_dim(d, dim() + 1);
-  Tensor t = *this;
+  Tensor t = alias();
   const int64_t st = d < dim() ? sizes_[size_t(d)] * strides_[size_t(d)] : 1;
   t.sizes_.insert(t.sizes_.begin() + d, 1);
   t.strides_.insert(t.strides_.begin() + d, st);
+  record_reshape(t, *this, "UnsqueezeBackward0");
   return t;
 }
 
@@ -503,14 +574,15 @@ Tensor Tensor::squeeze(int64_t d) const {
   if (dim() == 0) return *this;
   d = wrap_dim(d, dim());
   if (sizes_[size_t(d)] != 1) return *this;
-  Tensor t = *this;
+  Tensor t = alias();
   t.sizes_.erase(t.sizes_.begin() + d);
   t.strides_.erase(t.strides_.begin() + d);
+  record_reshape(t, *this, "SqueezeBackward1");
   return t;
 }
 
 Tensor Tensor::squeeze() const {
-  Tensor t = *this;
+  Tensor t = alias();
   t.sizes_.clear();
   t.strides_.clear();
   for (size_t i = 0; i < sizes_.size(); ++i)
@@ -518,6 +590,7 @@ Tensor Tensor::squeeze() const {
       t.sizes_.push_back(sizes_[i]);
       t.strides_.push_back(strides_[i]);
     }
+  record_reshape(t, *this, "SqueezeBackward0");
   return t;
 }
 
@@ -532,7 +605,8 @@ Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 Tensor Tensor::clone() const {
   Tensor out = empty(sizes_, dtype_, device());
   copy_elements(out, *this);
-  out.requires_grad_ = requires_grad_;
+  if (recording(*this))
+    autograd::record("CloneBackward0", out, {this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
   return out;
 }
 
@@ -552,21 +626,24 @@ Tensor Tensor::to(DType dtype, const ToOptions& opts) const {
   Tensor out = empty(sizes_, dtype, device());
   if (!is_contiguous()) {
     copy_elements(out, *this);
-    return out;
+  } else {
+    // float16/bfloat16 <-> float32 around every 16-bit op and model.to(bfloat16) over whole weight
+    // matrices: memory-bound, so split over the pool (one core reaches about half the bandwidth).
+    const char* s = static_cast<const char*>(data_ptr());
+    char* d = static_cast<char*>(out.data_ptr());
+    const int64_t ss = int64_t(dtype_size(dtype_)), ds = int64_t(dtype_size(dtype));
+    const DType st = dtype_;
+    parallel_for(0, numel(), kConvertGrain, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; i += kConvertBlock) {
+        const int64_t m = std::min(kConvertBlock, e - i);
+        if (opts.prefault) detail::populate_for_write(d + i * ds, size_t(m * ds));
+        convert_contiguous(s + i * ss, st, d + i * ds, dtype, m);
+      }
+    });
   }
-  // float16/bfloat16 <-> float32 around every 16-bit op and model.to(bfloat16) over whole weight
-  // matrices: memory-bound, so split over the pool (one core reaches about half the bandwidth).
-  const char* s = static_cast<const char*>(data_ptr());
-  char* d = static_cast<char*>(out.data_ptr());
-  const int64_t ss = int64_t(dtype_size(dtype_)), ds = int64_t(dtype_size(dtype));
-  const DType st = dtype_;
-  parallel_for(0, numel(), kConvertGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; i += kConvertBlock) {
-      const int64_t m = std::min(kConvertBlock, e - i);
-      if (opts.prefault) detail::populate_for_write(d + i * ds, size_t(m * ds));
-      convert_contiguous(s + i * ss, st, d + i * ds, dtype, m);
-    }
-  });
+  if (recording(*this))
+    autograd::record("ToCopyBackward0", out, {this},
+                     [from = dtype_](const Tensor& g) { return std::vector<Tensor>{g.to(from)}; });
   return out;
 }
 

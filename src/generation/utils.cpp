@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "generation_internal.hpp"
+#include "transformers/core/autograd.hpp"
 #include "transformers/core/checked.hpp"
 #include "transformers/generation/configuration_utils.hpp"
 #include "transformers/ops/random.hpp"
@@ -217,6 +218,7 @@ GenerateOutput sample_or_greedy(PreTrainedModel& model, TokenRows rows, std::vec
 
 GenerateOutput generate(PreTrainedModel& model, const Tensor& input_ids, const Tensor& attention_mask,
                         const GenerationOptions& options) {
+  autograd::NoGradGuard no_grad;  // Python's @torch.no_grad() on generate()
   if (!input_ids.defined() || input_ids.dim() != 2 || input_ids.numel() == 0)
     throw ShapeError("generate: input_ids must be a non-empty 2-D [batch, length] tensor, found " +
                      (input_ids.defined() ? shape_str(input_ids.shape()) : std::string("an undefined tensor")));

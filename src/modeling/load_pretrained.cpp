@@ -437,10 +437,20 @@ LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bo
 }
 
 void mark_parameters_trainable(PreTrainedModel& model) {
-  // torch.nn.Parameter defaults to requires_grad=True; only_trainable counts rely on it.
+  // torch.nn.Parameter defaults to requires_grad=True; only_trainable counts rely on it. Slots
+  // holding one tensor (tied weights) get one shared autograd state, so they accumulate one grad
+  // as Python's one Parameter does.
+  std::vector<Tensor> marked;
   for (auto& [name, t] : model.named_parameters("", true, false)) {
     Tensor* slot = model.find_parameter(name);
-    if (slot) slot->set_requires_grad(true);
+    if (!slot || !slot->defined()) continue;
+    auto it = std::find_if(marked.begin(), marked.end(), [&](const Tensor& m) { return m.is_same(*slot); });
+    if (it == marked.end()) {
+      marked.push_back(slot->detach());
+      marked.back().set_requires_grad(true);
+      it = marked.end() - 1;
+    }
+    *slot = *it;
   }
 }
 

@@ -88,6 +88,7 @@ AttentionOutput attention_forward(const Tensor& q, const Tensor& k, const Tensor
     so.is_causal = !mask.defined() && o.is_causal && q.size(2) > 1;
     so.scale = scale;
     so.enable_gqa = hkv != h;
+    so.dropout_p = o.dropout;
     return {ops::scaled_dot_product_attention(q, k, v, so), Tensor()};
   }
 
@@ -99,10 +100,10 @@ AttentionOutput attention_forward(const Tensor& q, const Tensor& k, const Tensor
   if (o.upcast && q.dtype() != DType::Float32) {
     // Scores, softmax and the weighted sum in float32; probabilities and output back in v's dtype.
     auto [out, probs] = ops::eager_attention(q.to(DType::Float32), kk.to(DType::Float32), vv.to(DType::Float32),
-                                             mask, scale, o.head_mask);
+                                             mask, scale, o.head_mask, o.dropout);
     return {out.to(v.dtype()), probs.to(v.dtype())};
   }
-  auto [out, probs] = ops::eager_attention(q, kk, vv, mask, scale, o.head_mask);
+  auto [out, probs] = ops::eager_attention(q, kk, vv, mask, scale, o.head_mask, o.dropout);
   return {out, probs};
 }
 

@@ -1,5 +1,7 @@
 #include "transformers/nn/embedding.hpp"
 
+#include "transformers/core/autograd.hpp"
+#include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/indexing.hpp"
 
 namespace transformers::nn {
@@ -20,6 +22,13 @@ Embedding::Embedding(int64_t num_embeddings, int64_t embedding_dim, std::optiona
   register_parameter("weight", &weight);
 }
 
-Tensor Embedding::forward(const Tensor& ids) const { return ops::embedding(weight, ids); }
+Tensor Embedding::forward(const Tensor& ids) const {
+  Tensor out = ops::embedding(weight, ids);
+  // torch's padding_idx: the padding row gets no gradient. Positions holding it take the same
+  // values through a detached copy, so only the other rows receive theirs.
+  if (padding_idx && autograd::needs_record({&weight}))
+    out = ops::where(ops::eq(ids, double(*padding_idx)).unsqueeze(-1), out.detach(), out);
+  return out;
+}
 
 }  // namespace transformers::nn

@@ -223,11 +223,10 @@ void Module::replace_tensor(const Tensor& old, const Tensor& fresh) {
     for (auto& [n, slot] : m->params_) visit(slot);
     for (auto& b : m->buffers_) visit(b.slot);
   }
-  for (Tensor* slot : hits) {
-    const bool rg = slot->requires_grad();
-    *slot = fresh;
-    slot->set_requires_grad(rg);
-  }
+  if (hits.empty()) return;
+  // One handle with the flag for every slot: tied slots keep sharing one autograd state.
+  const Tensor shared = fresh.detach().set_requires_grad(hits.front()->requires_grad());
+  for (Tensor* slot : hits) *slot = shared;
 }
 
 void Module::to(DType dtype) {
@@ -239,10 +238,10 @@ void Module::to(DType dtype) {
       if (!slot->defined() || !slot->is_floating_point() || slot->dtype() == dtype) return;
       const TensorKey key = TensorKey::of(*slot);
       auto it = done.find(key);
-      if (it == done.end()) it = done.emplace(key, slot->to(dtype)).first;
-      const bool rg = slot->requires_grad();
+      // The flag is set on the cast once, before it is shared, so tied slots share one autograd
+      // state (one grad) as they share one Parameter in Python; the cast itself is not recorded.
+      if (it == done.end()) it = done.emplace(key, slot->to(dtype).detach().set_requires_grad(slot->requires_grad())).first;
       *slot = it->second;
-      slot->set_requires_grad(rg);
     };
     for (auto& [n, slot] : m->params_) cast(slot);
     for (auto& b : m->buffers_) cast(b.slot);

@@ -27,13 +27,25 @@ std::pair<std::set<int64_t>, Tensor> find_pruneable_heads_and_indices(const std:
   return {todo, Tensor::from_vector(index)};
 }
 
+namespace {
+// The pruned copy as a new leaf parameter with the old one's requires_grad (Python builds a fresh
+// nn.Parameter; the selection that made it is not part of any graph).
+Tensor as_parameter(const Tensor& pruned, const Tensor& old) {
+  Tensor p = pruned.detach();
+  p.set_requires_grad(old.requires_grad());
+  return p;
+}
+}  // namespace
+
 std::shared_ptr<Linear> prune_linear_layer(const Linear& layer, const Tensor& index, int64_t dim) {
   if (dim != 0 && dim != 1) throw ValueError("prune_linear_layer: dim must be 0 or 1, found " + std::to_string(dim));
   Tensor w = ops::index_select(layer.weight, dim, index).to(DType::Float32).contiguous();
   auto out = std::make_shared<Linear>(w.size(1), w.size(0), layer.bias.defined(), DType::Float32);
-  out->weight = w;
+  out->weight = as_parameter(w, layer.weight);
   if (layer.bias.defined())
-    out->bias = (dim == 1 ? layer.bias.clone() : ops::index_select(layer.bias, 0, index)).to(DType::Float32).contiguous();
+    out->bias = as_parameter(
+        (dim == 1 ? layer.bias.clone() : ops::index_select(layer.bias, 0, index)).to(DType::Float32).contiguous(),
+        layer.bias);
   return out;
 }
 
@@ -41,8 +53,9 @@ std::shared_ptr<Conv1D> prune_conv1d_layer(const Conv1D& layer, const Tensor& in
   if (dim != 0 && dim != 1) throw ValueError("prune_conv1d_layer: dim must be 0 or 1, found " + std::to_string(dim));
   Tensor w = ops::index_select(layer.weight, dim, index).contiguous();
   auto out = std::make_shared<Conv1D>(w.size(1), w.size(0), w.dtype());
-  out->weight = w;
-  out->bias = (dim == 0 ? layer.bias.clone() : ops::index_select(layer.bias, 0, index).contiguous());
+  out->weight = as_parameter(w, layer.weight);
+  out->bias = as_parameter(dim == 0 ? layer.bias.clone() : ops::index_select(layer.bias, 0, index).contiguous(),
+                           layer.bias);
   return out;
 }
 

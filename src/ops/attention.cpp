@@ -5,8 +5,11 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "ops/dispatch.hpp"
+#include "transformers/core/autograd.hpp"
+#include "transformers/ops/dropout.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/matmul.hpp"
 #include "transformers/ops/softmax.hpp"
@@ -42,6 +45,38 @@ void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v, const char* op
   }
 }
 
+// scaled_dot_product_attention written with recorded ops (torch's math backend), for training:
+// autograd differentiates each part, at the cost of the Lq x Lk probabilities the fused kernel
+// never materialises (a fused backward is later work). Also the path for attention dropout.
+Tensor sdpa_composed(const Tensor& q, const Tensor& k, const Tensor& v, const SdpaOptions& o) {
+  const int64_t B = q.size(0), H = q.size(1), Lq = q.size(2), Hkv = k.size(1), Lk = k.size(2);
+  Tensor kk = k, vv = v;
+  if (Hkv != H) {  // enable_gqa: query head h reads kv head h / (H / Hkv)
+    const int64_t rep = H / Hkv;
+    kk = k.unsqueeze(2).expand({B, Hkv, rep, Lk, k.size(3)}).reshape({B, H, Lk, k.size(3)});
+    vv = v.unsqueeze(2).expand({B, Hkv, rep, Lk, v.size(3)}).reshape({B, H, Lk, v.size(3)});
+  }
+  const double scale = o.scale ? *o.scale : 1.0 / std::sqrt(double(q.size(3)));
+  Tensor scores = mul(matmul(q, kk.transpose(2, 3)), scale);
+  Tensor mask = o.attn_mask;
+  if (o.is_causal) {  // top-left aligned: query i sees keys j <= i
+    std::vector<uint8_t> keep(size_t(Lq * Lk));
+    for (int64_t i = 0; i < Lq; ++i)
+      for (int64_t j = 0; j < Lk; ++j) keep[size_t(i * Lk + j)] = j <= i;
+    mask = Tensor::from_vector(std::vector<bool>(keep.begin(), keep.end()), {Lq, Lk});
+  }
+  if (mask.defined()) {
+    if (mask.dtype() == DType::Bool)
+      scores = masked_fill(scores, logical_not(mask).expand(scores.sizes()), -std::numeric_limits<double>::infinity());
+    else
+      scores = add(scores, mask);
+  }
+  const DType soft = q.dtype() == DType::Float64 ? DType::Float64 : DType::Float32;
+  Tensor probs = softmax(scores, -1, soft).to(q.dtype());
+  if (o.dropout_p > 0) probs = dropout(probs, o.dropout_p, /*training=*/true);
+  return matmul(probs, vv);
+}
+
 }  // namespace
 
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const SdpaOptions& opts) {
@@ -58,12 +93,13 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
       throw ShapeError(std::string(op) + ": attn_mask of shape " + shape_str(m.sizes()) + " does not broadcast to " +
                        shape_str(shape));
   }
+  if (opts.dropout_p > 0 || autograd::needs_record({&q, &k, &v, &opts.attn_mask})) return sdpa_composed(q, k, v, opts);
   return dispatch<OpId::scaled_dot_product_attention>(dispatch_device(op, {&q, &k, &v, &opts.attn_mask}), q.dtype(),
                                                       q, k, v, opts);
 }
 
 std::pair<Tensor, Tensor> eager_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
-                                          std::optional<double> scale, const Tensor& head_mask) {
+                                          std::optional<double> scale, const Tensor& head_mask, double dropout_p) {
   const char* op = "eager_attention";
   check_qkv(q, k, v, op, false);
   const double sc = scale ? *scale : 1.0 / std::sqrt(double(q.size(3)));
@@ -81,6 +117,7 @@ std::pair<Tensor, Tensor> eager_attention(const Tensor& q, const Tensor& k, cons
   }
   // HF casts to float32 for the softmax (float64 stays float64)
   Tensor probs = softmax(scores, -1, q.dtype() == DType::Float64 ? DType::Float64 : DType::Float32).to(q.dtype());
+  probs = dropout(probs, dropout_p, /*training=*/true);
   if (head_mask.defined()) {
     const Tensor hm = head_mask.dim() == 1 ? head_mask.view({1, -1, 1, 1}) : head_mask;
     probs = mul(probs, hm);

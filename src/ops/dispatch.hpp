@@ -3,15 +3,17 @@
 // each op its kernel signature), one column per device; a cell holds the kernels registered for
 // that (op, device), each for a set of dtypes. The public entries (src/ops/*.cpp) call
 // `dispatch<OpId::x>(device, dtype, args...)`, the single place where an op is looked up, run and
-// (next: autograd) recorded. Backends fill the table from their register_kernels() (backends.cpp);
+// recorded for autograd. Backends fill the table from their register_kernels() (backends.cpp);
 // nothing registers from static initialisers, so a static library cannot drop a backend.
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "ops/op_kinds.hpp"
+#include "transformers/core/autograd.hpp"
 #include "ops/op_utils.hpp"
 #include "transformers/core/tensor.hpp"
 #include "transformers/ops/attention.hpp"
@@ -129,17 +131,56 @@ const KernelTable& kernel_table();
 Device dispatch_device(const char* op, std::initializer_list<const Tensor*> args);
 Device dispatch_device(const char* op, const std::vector<Tensor>& args);
 
-// The autograd hook: every op passes here with its arguments and result after its kernel ran.
-// Today it does nothing; the autograd issue records the backward node here (candle's one place).
-template <OpId id, typename Result, typename... Args>
-inline void record_for_autograd(const Result&, const Args&...) {}
+// ---- The autograd hook: every op passes here with its arguments and result after its kernel ran.
+// A differentiable op has a recorder `record_<name>` (src/ops/autograd/<family>.cpp) with its
+// kernel's parameters after the result: it saves what the backward needs and makes the result the
+// output of a node (core/autograd.hpp). Ops not listed here (comparisons, indices, sorting, random
+// draws, in-place updates) never record. The recorder runs only when grad mode is on and a tensor
+// argument requires grad, so inference pays one flag test per argument.
+#define TRANSFORMERS_DIFFERENTIABLE_OP_LIST(X) \
+  X(cast) X(binary) X(binary_scalar) X(unary) X(where) X(embedding) X(index_select) X(gather) X(cat) X(stack) \
+  X(tril) X(triu) X(matmul) X(bmm) X(linear) X(addmm_conv1d) X(layer_norm) X(rms_norm) X(sum) X(mean) \
+  X(rotate_half) X(apply_rotary_pos_emb) X(softmax) X(log_softmax)
+
+template <typename Sig> struct RecorderSig;
+template <typename R, typename... P> struct RecorderSig<R(P...)> { using type = void(std::remove_cvref_t<R>&, P...); };
+template <OpId id> using RecordFn = typename RecorderSig<typename OpSignature<id>::type>::type;
+
+#define TRANSFORMERS_RECORD_DECL(name) extern RecordFn<OpId::name> record_##name;
+TRANSFORMERS_DIFFERENTIABLE_OP_LIST(TRANSFORMERS_RECORD_DECL)
+#undef TRANSFORMERS_RECORD_DECL
+
+template <OpId id> struct RecorderOf { static constexpr bool differentiable = false; };
+#define TRANSFORMERS_RECORDER_OF(name)                          \
+  template <> struct RecorderOf<OpId::name> {                   \
+    static constexpr bool differentiable = true;                \
+    static constexpr RecordFn<OpId::name>* fn = &record_##name; \
+  };
+TRANSFORMERS_DIFFERENTIABLE_OP_LIST(TRANSFORMERS_RECORDER_OF)
+#undef TRANSFORMERS_RECORDER_OF
+
+inline bool arg_requires_grad(const Tensor& t) { return t.requires_grad(); }
+inline bool arg_requires_grad(const std::vector<Tensor>& ts) {
+  for (const Tensor& t : ts)
+    if (t.requires_grad()) return true;
+  return false;
+}
+template <typename T> inline bool arg_requires_grad(const T&) { return false; }
 
 // Looks the kernel up, runs it, hands the result to the autograd hook.
 template <OpId id, typename... Args>
 inline decltype(auto) dispatch(Device device, DType dtype, Args&&... args) {  // NOLINT: args stay lvalues
   const auto fn = reinterpret_cast<KernelFn<id>>(kernel_table().find(id, device, dtype));
+  bool recording = false;
+  if constexpr (RecorderOf<id>::differentiable)
+    recording = (arg_requires_grad(args) || ...) && autograd::is_grad_enabled();
+  // A kernel that calls other front ends must not record them: the op is recorded once, here.
+  std::optional<autograd::NoGradGuard> inner;
+  if (recording) inner.emplace();
   decltype(auto) result = fn(args...);
-  record_for_autograd<id>(result, args...);
+  inner.reset();
+  if constexpr (RecorderOf<id>::differentiable)
+    if (recording) RecorderOf<id>::fn(result, args...);
   return result;
 }
 

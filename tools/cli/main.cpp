@@ -11,6 +11,7 @@
 
 #include "cli_common.hpp"
 #include "stderr_hold.hpp"
+#include "transformers/core/autograd.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/core/error.hpp"
 #include "transformers/core/parallel.hpp"
@@ -69,6 +70,8 @@ int main(int argc, char** argv) {
     }
     // Warnings printed before a failure would make its stderr more than the one error line.
     cli::StderrHold hold;
+    // Every command is inference or file work: nothing is recorded for autograd (torch.no_grad).
+    autograd::NoGradGuard no_grad;
     try {
       const int status = run();
       hold.release(true);

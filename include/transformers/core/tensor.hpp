@@ -15,6 +15,11 @@
 
 namespace transformers {
 
+namespace autograd {
+class Node;
+struct AutogradMeta;
+}  // namespace autograd
+
 using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& s);  // "[2, 3]"
 int64_t shape_numel(const Shape& s);
@@ -72,8 +77,32 @@ class Tensor {
   const std::shared_ptr<Storage>& storage() const { return storage_; }
   bool is_contiguous() const;
   bool is_floating_point() const { return transformers::is_floating_point(dtype_); }
-  bool requires_grad() const { return requires_grad_; }
-  Tensor& set_requires_grad(bool r) { requires_grad_ = r; return *this; }
+  // ---- autograd (core/autograd.hpp; state shared by every copy of this handle, like a
+  // torch.Tensor object, but not by views, which get their own history) ----
+  // True for a leaf asked to require grad and for every result of a recorded op.
+  bool requires_grad() const;
+  // Python's requires_grad_(r). On a non-leaf (a recorded result) it first detaches the handle,
+  // making it a fresh leaf: the C++ idiom `*slot = x.clone(); slot->set_requires_grad(rg)` that
+  // replaces a parameter must give a leaf (torch would raise there instead).
+  Tensor& set_requires_grad(bool r);
+  // The accumulated gradient (undefined until a backward reached this tensor); shares storage.
+  Tensor grad() const;
+  void set_grad(const Tensor& g);  // `t.grad = g` (an undefined g is Python's None)
+  // The node that computes this tensor's gradient inputs (null for leaves).
+  const std::shared_ptr<autograd::Node>& grad_fn() const;
+  bool is_leaf() const;
+  // Keep the gradient of this non-leaf in grad() during backward (Python's retain_grad()).
+  void retain_grad();
+  bool retains_grad() const;
+  // Python's backward(gradient=None, retain_graph=False); gradient may be undefined for a
+  // one-element tensor (then it is 1).
+  void backward() const;
+  void backward(const Tensor& gradient, bool retain_graph = false) const;
+  // Same storage and geometry, no history, requires_grad false.
+  Tensor detach() const;
+  // The shared autograd state (null when none was ever needed); for the engine.
+  const std::shared_ptr<autograd::AutogradMeta>& autograd_meta() const { return autograd_; }
+  std::shared_ptr<autograd::AutogradMeta>& mutable_autograd_meta() { return autograd_; }
   // Same storage and same geometry (Python's `a is b` for parameters after tying).
   bool is_same(const Tensor& o) const;
   bool shares_storage(const Tensor& o) const { return storage_ && storage_ == o.storage_; }
@@ -131,7 +160,10 @@ class Tensor {
   Shape strides_;
   int64_t offset_ = 0;
   DType dtype_ = DType::Float32;
-  bool requires_grad_ = false;
+  std::shared_ptr<autograd::AutogradMeta> autograd_;
+
+  // A handle on the same storage and geometry without autograd state: every view starts here.
+  Tensor alias() const;
 };
 
 // Normalises a possibly negative dim against `ndim` (dims in [-ndim, ndim)); throws ValueError.
@@ -143,6 +175,19 @@ void copy_elements(const Tensor& dst, const Tensor& src);
 // too): float32 <-> float16 / bfloat16 with the vector kernels of kernel_level() (src/core/isa/),
 // bit-identical to the scalar conversions of dtype.hpp at every level; the rest through double.
 void convert_contiguous(const void* src, DType src_dtype, void* dst, DType dst_dtype, int64_t n);
+
+namespace autograd {
+// The autograd state of a tensor (PyTorch's AutogradMeta): shared by copies of a handle.
+struct AutogradMeta {
+  bool requires_grad = false;  // a leaf's flag; non-leaves require grad through grad_fn
+  bool retains_grad = false;
+  Tensor grad;
+  std::shared_ptr<Node> grad_fn;
+  std::weak_ptr<Node> grad_accumulator;  // a leaf's AccumulateGrad, shared by every use in a graph
+};
+}  // namespace autograd
+
+inline bool Tensor::requires_grad() const { return autograd_ && (autograd_->requires_grad || autograd_->grad_fn); }
 
 // ---- template definitions ----
 template <typename T>

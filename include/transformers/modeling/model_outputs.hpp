@@ -17,7 +17,9 @@ struct ModelInputs {
   Tensor position_ids;    // int64 [batch, seq]; undefined = derived as Python derives it
   Tensor inputs_embeds;   // float [batch, seq, hidden] instead of input_ids
   Tensor head_mask;       // float [layers, heads] or [heads] (1 keep, 0 mask)
-  Tensor labels;          // optional, for loss
+  Tensor labels;          // int64 [batch, seq]: the loss is computed when defined (-100 = ignored)
+  // Tokens counted over all accumulated batches: the loss is then sum / this (loss_utils.hpp).
+  std::optional<int64_t> num_items_in_batch;
   Cache* past_key_values = nullptr;
   std::optional<bool> use_cache;
   std::optional<bool> output_attentions;

@@ -39,6 +39,8 @@ struct AttentionOptions {
   // mask. Always computed the eager way (scores materialised); 4.51 applies it on its eager path
   // only, so models set it only when uses_eager_attention() holds.
   std::optional<double> softcap;
+  // Dropout on the probabilities (the module's attention_dropout p in training, else 0).
+  double dropout = 0.0;
 };
 
 struct AttentionOutput {

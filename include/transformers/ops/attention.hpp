@@ -2,6 +2,8 @@
 // Attention. `scaled_dot_product_attention` follows torch.nn.functional.scaled_dot_product_attention
 // and runs a fused streaming-softmax kernel: it walks Lk in blocks keeping a running max and sum per
 // query row, so the Lq x Lk matrix is never materialised. 16-bit inputs accumulate in float32.
+// When autograd records (an input requires grad under grad mode) or dropout_p > 0 it runs as
+// recorded matmul / softmax ops instead (torch's math backend), which materialises the scores.
 #include <optional>
 #include <utility>
 
@@ -19,6 +21,9 @@ struct SdpaOptions {
   std::optional<double> scale;
   // k/v may have Hkv heads dividing H: query head h uses kv head h / (H / Hkv).
   bool enable_gqa = false;
+  // Dropout on the attention probabilities (torch's dropout_p; HF passes it only in training),
+  // drawn from the default generator.
+  double dropout_p = 0.0;
 };
 
 // q [B,H,Lq,D], k [B,Hkv,Lk,D], v [B,Hkv,Lk,Dv] -> [B,H,Lq,Dv] in q's dtype.
@@ -27,11 +32,12 @@ struct SdpaOptions {
 Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const SdpaOptions& opts = {});
 
 // The eager path of HF models: probs = softmax(q k^T * scale + mask) in float32, cast to q's dtype,
-// multiplied by head_mask ([H] or broadcastable to [B,H,Lq,Lk]) when defined, out = probs @ v.
+// dropped out with dropout_p (the default generator; 0 = none), multiplied by head_mask ([H] or
+// broadcastable to [B,H,Lq,Lk]) when defined, out = probs @ v.
 // mask: additive float or bool (true = attend), broadcastable to [B,H,Lq,Lk]; may be undefined.
 // Returns (out [B,H,Lq,Dv], probs [B,H,Lq,Lk]). k/v heads must equal q's (repeat them first).
 std::pair<Tensor, Tensor> eager_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                                           std::optional<double> scale = std::nullopt,
-                                          const Tensor& head_mask = Tensor());
+                                          const Tensor& head_mask = Tensor(), double dropout_p = 0.0);
 
 }  // namespace transformers::ops

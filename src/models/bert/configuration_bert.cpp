@@ -20,6 +20,10 @@ BertConfigView BertConfigView::from_config(const PretrainedConfig& c, const std:
   v.layer_norm_eps = c.get<double>("layer_norm_eps");
   v.initializer_range = c.get<double>("initializer_range", 0.02);
   v.pad_token_id = models_detail::optional_int(c, "pad_token_id");
+  v.hidden_dropout_prob = c.get<double>("hidden_dropout_prob", 0.1);
+  v.attention_probs_dropout_prob = c.get<double>("attention_probs_dropout_prob", 0.1);
+  if (c.has("classifier_dropout") && !c.raw_at("classifier_dropout").is_null())
+    v.classifier_dropout = c.get<double>("classifier_dropout");
   v.position_embedding_type = c.get<std::string>("position_embedding_type", "absolute");
   v.is_decoder = c.is_decoder();
   v.add_cross_attention = c.get<bool>("add_cross_attention", false);

@@ -6,11 +6,13 @@
 
 #include "models/encoder_heads.hpp"
 #include "models/model_utils.hpp"
+#include "transformers/modeling/loss_utils.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/nn/init.hpp"
 #include "transformers/nn/kv_cache.hpp"
 #include "transformers/nn/pruning.hpp"
+#include "transformers/ops/dropout.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/matmul.hpp"
 
@@ -19,7 +21,7 @@ namespace transformers {
 using models_detail::flag;
 
 // ---------------------------------------------------------------- embeddings
-BertEmbeddings::BertEmbeddings(const BertConfigView& c) {
+BertEmbeddings::BertEmbeddings(const BertConfigView& c) : hidden_dropout_prob(c.hidden_dropout_prob) {
   const int64_t hidden = c.hidden_size, max_pos = c.max_position_embeddings;
   const std::string& pet = c.position_embedding_type;
   if (pet != "absolute")
@@ -51,12 +53,15 @@ Tensor BertEmbeddings::forward(const Tensor& input_ids, const Tensor& tt_ids, co
   Tensor emb = inputs_embeds.defined() ? inputs_embeds : word_embeddings->forward(input_ids);
   emb = ops::add(emb, token_type_embeddings->forward(tids));
   emb = ops::add(emb, position_embeddings->forward(pids));
-  return LayerNorm->forward(emb);  // dropout: identity at inference
+  return ops::dropout(LayerNorm->forward(emb), hidden_dropout_prob, training());
 }
 
 // ---------------------------------------------------------------- attention
 BertSelfAttention::BertSelfAttention(const BertConfigView& c, int64_t idx)
-    : layer_idx(idx), is_decoder(c.is_decoder), attn_implementation(c.attn_implementation) {
+    : layer_idx(idx),
+      is_decoder(c.is_decoder),
+      attn_implementation(c.attn_implementation),
+      attention_probs_dropout_prob(c.attention_probs_dropout_prob) {
   const int64_t hidden = c.hidden_size;
   num_attention_heads = c.num_attention_heads;
   if (num_attention_heads <= 0 || hidden % num_attention_heads != 0)
@@ -95,19 +100,20 @@ std::pair<Tensor, Tensor> BertSelfAttention::forward(const Tensor& h, const Tens
   o.scaling = 1.0 / std::sqrt(double(attention_head_size));
   o.head_mask = head_mask;
   o.output_attentions = output_attentions;
+  o.dropout = training() ? attention_probs_dropout_prob : 0.0;
   nn::AttentionOutput r = nn::attention_forward(q, k, v, o);
   Tensor ctx = r.attn_output.permute({0, 2, 1, 3}).reshape({b, s, all_head_size});
   return {ctx, r.attn_weights};
 }
 
-BertSelfOutput::BertSelfOutput(const BertConfigView& c) {
+BertSelfOutput::BertSelfOutput(const BertConfigView& c) : hidden_dropout_prob(c.hidden_dropout_prob) {
   dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size, c.hidden_size));
   LayerNorm = register_module("LayerNorm",
                               std::make_shared<nn::LayerNorm>(c.hidden_size, c.layer_norm_eps));
 }
 
 Tensor BertSelfOutput::forward(const Tensor& h, const Tensor& input) const {
-  return LayerNorm->forward(ops::add(dense->forward(h), input));
+  return LayerNorm->forward(ops::add(ops::dropout(dense->forward(h), hidden_dropout_prob, training()), input));
 }
 
 void BertSelfOutput::prune_dense_inputs(const Tensor& index) {
@@ -142,14 +148,14 @@ BertIntermediate::BertIntermediate(const BertConfigView& c) : intermediate_act_f
 
 Tensor BertIntermediate::forward(const Tensor& h) const { return ops::activation(dense->forward(h), intermediate_act_fn); }
 
-BertOutput::BertOutput(const BertConfigView& c) {
+BertOutput::BertOutput(const BertConfigView& c) : hidden_dropout_prob(c.hidden_dropout_prob) {
   dense = register_module("dense", std::make_shared<nn::Linear>(c.intermediate_size, c.hidden_size));
   LayerNorm = register_module("LayerNorm",
                               std::make_shared<nn::LayerNorm>(c.hidden_size, c.layer_norm_eps));
 }
 
 Tensor BertOutput::forward(const Tensor& h, const Tensor& input) const {
-  return LayerNorm->forward(ops::add(dense->forward(h), input));
+  return LayerNorm->forward(ops::add(ops::dropout(dense->forward(h), hidden_dropout_prob, training()), input));
 }
 
 BertLayer::BertLayer(const BertConfigView& config, int64_t idx) {
@@ -303,6 +309,8 @@ BertForMaskedLM::BertForMaskedLM(std::shared_ptr<PretrainedConfig> config)
 ModelOutput BertForMaskedLM::forward(const ModelInputs& in) {
   ModelOutput out = bert->forward(in);
   out.logits = cls->forward(out.last_hidden_state);
+  if (in.labels.defined())
+    out.loss = ForMaskedLMLoss(out.logits, in.labels, config_view.vocab_size, {.num_items_in_batch = in.num_items_in_batch});
   return out;
 }
 
@@ -314,7 +322,8 @@ BertForSequenceClassification::BertForSequenceClassification(std::shared_ptr<Pre
 
 ModelOutput BertForSequenceClassification::forward(const ModelInputs& in) {
   ModelOutput out = bert->forward(in);
-  out.logits = classifier->forward(out.pooler_output);
+  const double p = config_view.classifier_dropout.value_or(config_view.hidden_dropout_prob);
+  out.logits = classifier->forward(ops::dropout(out.pooler_output, p, training()));
   return out;
 }
 
@@ -326,7 +335,8 @@ BertForTokenClassification::BertForTokenClassification(std::shared_ptr<Pretraine
 
 ModelOutput BertForTokenClassification::forward(const ModelInputs& in) {
   ModelOutput out = bert->forward(in);
-  out.logits = classifier->forward(out.last_hidden_state);
+  const double p = config_view.classifier_dropout.value_or(config_view.hidden_dropout_prob);
+  out.logits = classifier->forward(ops::dropout(out.last_hidden_state, p, training()));
   return out;
 }
 

@@ -23,6 +23,9 @@ GPT2ConfigView GPT2ConfigView::from_config(const PretrainedConfig& c, const std:
   v.scale_attn_by_inverse_layer_idx = c.get<bool>("scale_attn_by_inverse_layer_idx", false);
   v.reorder_and_upcast_attn = c.get<bool>("reorder_and_upcast_attn", false);
   v.add_cross_attention = c.get<bool>("add_cross_attention", false);
+  v.embd_pdrop = c.get<double>("embd_pdrop", 0.1);
+  v.attn_pdrop = c.get<double>("attn_pdrop", 0.1);
+  v.resid_pdrop = c.get<double>("resid_pdrop", 0.1);
   return v;
 }
 

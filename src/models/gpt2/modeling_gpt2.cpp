@@ -9,11 +9,13 @@
 
 #include "models/model_utils.hpp"
 #include "transformers/core/checked.hpp"
+#include "transformers/modeling/loss_utils.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/nn/init.hpp"
 #include "transformers/nn/kv_cache.hpp"
 #include "transformers/nn/pruning.hpp"
+#include "transformers/ops/dropout.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/indexing.hpp"
 
@@ -52,6 +54,8 @@ GPT2Attention::GPT2Attention(const GPT2ConfigView& c, int64_t idx)
       scale_attn_weights(c.scale_attn_weights),
       scale_attn_by_inverse_layer_idx(c.scale_attn_by_inverse_layer_idx),
       reorder_and_upcast_attn(c.reorder_and_upcast_attn),
+      attn_pdrop(c.attn_pdrop),
+      resid_pdrop(c.resid_pdrop),
       attn_implementation(c.attn_implementation) {
   if (num_heads <= 0 || embed_dim % num_heads != 0)
     throw ValueError("`embed_dim` must be divisible by num_heads (got `embed_dim`: " + std::to_string(embed_dim) +
@@ -98,6 +102,7 @@ std::pair<Tensor, Tensor> GPT2Attention::forward(const Tensor& h, const Tensor& 
   o.is_causal = is_causal;
   o.head_mask = head_mask;
   o.output_attentions = output_attentions;
+  o.dropout = training() ? attn_pdrop : 0.0;
   if (nn::uses_eager_attention(o.implementation, output_attentions, head_mask.defined())) {
     double scale = scale_attn_weights ? 1.0 / std::sqrt(double(v.size(-1))) : 1.0;
     if (scale_attn_by_inverse_layer_idx) scale /= double(layer_idx + 1);
@@ -109,15 +114,17 @@ std::pair<Tensor, Tensor> GPT2Attention::forward(const Tensor& h, const Tensor& 
   // to eager" with these options); the kernel's default 1/sqrt(head_dim) applies, as in Python.
   nn::AttentionOutput r = nn::attention_forward(q, k, v, o);
   Tensor out = r.attn_output.transpose(1, 2).reshape({b, s, num_heads * head_dim});
-  return {c_proj->forward(out), r.attn_weights};
+  return {ops::dropout(c_proj->forward(out), resid_pdrop, training()), r.attn_weights};
 }
 
-GPT2MLP::GPT2MLP(int64_t inner, const GPT2ConfigView& c) : act(c.activation_function) {
+GPT2MLP::GPT2MLP(int64_t inner, const GPT2ConfigView& c) : act(c.activation_function), resid_pdrop(c.resid_pdrop) {
   c_fc = register_module("c_fc", std::make_shared<nn::Conv1D>(inner, c.n_embd));
   c_proj = register_module("c_proj", std::make_shared<nn::Conv1D>(c.n_embd, inner));
 }
 
-Tensor GPT2MLP::forward(const Tensor& x) const { return c_proj->forward(ops::activation(c_fc->forward(x), act)); }
+Tensor GPT2MLP::forward(const Tensor& x) const {
+  return ops::dropout(c_proj->forward(ops::activation(c_fc->forward(x), act)), resid_pdrop, training());
+}
 
 GPT2Block::GPT2Block(const GPT2ConfigView& c, int64_t idx) {
   if (c.add_cross_attention) throw UnsupportedError("GPT2Block: add_cross_attention=True is not supported");
@@ -180,6 +187,7 @@ ModelOutput GPT2Model::forward(const ModelInputs& in) {
   Tensor embeds = in.inputs_embeds.defined() ? in.inputs_embeds : wte->forward(in.input_ids);
   Tensor hidden = ops::add(embeds, wpe->forward(pos));
   if (in.token_type_ids.defined()) hidden = ops::add(hidden, wte->forward(in.token_type_ids));
+  hidden = ops::dropout(hidden, config_view.embd_pdrop, training());
 
   Tensor mask2d = in.attention_mask;
   if (mask2d.defined()) mask2d = mask2d.reshape({shape.batch, -1});
@@ -220,6 +228,9 @@ GPT2LMHeadModel::GPT2LMHeadModel(std::shared_ptr<PretrainedConfig> config)
 ModelOutput GPT2LMHeadModel::forward(const ModelInputs& in) {
   ModelOutput out = transformer->forward(in);
   out.logits = lm_head->forward(models_detail::keep_last_positions(out.last_hidden_state, in.logits_to_keep));
+  if (in.labels.defined())
+    out.loss = ForCausalLMLoss(out.logits, in.labels, config_view.vocab_size,
+                               {.num_items_in_batch = in.num_items_in_batch});
   return out;
 }
 

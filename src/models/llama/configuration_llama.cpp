@@ -24,6 +24,7 @@ LlamaConfigView LlamaConfigView::from_config(const PretrainedConfig& c, const st
   v.head_dim = hd > 0 ? hd : v.hidden_size / v.num_attention_heads;
   v.hidden_act = c.get<std::string>("hidden_act", "");  // Gemma 2 reads hidden_activation instead
   v.rms_norm_eps = c.get<double>("rms_norm_eps");
+  v.attention_dropout = c.get<double>("attention_dropout", 0.0);
   v.initializer_range = c.get<double>("initializer_range", 0.02);
   v.attention_bias = c.get<bool>("attention_bias", false);
   v.o_proj_bias = v.attention_bias;

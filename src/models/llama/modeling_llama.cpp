@@ -5,6 +5,7 @@
 
 #include "models/model_utils.hpp"
 #include "transformers/core/checked.hpp"
+#include "transformers/modeling/loss_utils.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/nn/init.hpp"
@@ -24,6 +25,7 @@ LlamaAttention::LlamaAttention(const LlamaConfigView& c, int64_t idx)
       num_key_value_heads(c.num_key_value_heads),
       layer_idx(idx),
       attn_logit_softcapping(c.attn_logit_softcapping),
+      attention_dropout(c.attention_dropout),
       attn_implementation(c.attn_implementation) {
   if (num_heads <= 0 || head_dim <= 0 || num_key_value_heads <= 0 || num_heads % num_key_value_heads != 0)
     throw ValueError("LlamaAttention: num_attention_heads (" + std::to_string(num_heads) +
@@ -96,6 +98,7 @@ std::pair<Tensor, Tensor> LlamaAttention::forward(const Tensor& h, const Tensor&
   // sdpa for output_attentions) applies it.
   if (attn_logit_softcapping && nn::uses_eager_attention(attn_implementation, output_attentions, false))
     o.softcap = attn_logit_softcapping;
+  o.dropout = training() ? attention_dropout : 0.0;
   nn::AttentionOutput r = nn::attention_forward(q, k, v, o);
   Tensor out = r.attn_output.transpose(1, 2).reshape({b, s, num_heads * head_dim});
   return {o_proj->forward(out), r.attn_weights};
@@ -238,6 +241,8 @@ ModelOutput LlamaForCausalLM::forward(const ModelInputs& in) {
   out.logits = lm_head->forward(models_detail::keep_last_positions(out.last_hidden_state, in.logits_to_keep));
   if (const auto cap = config_view.final_logit_softcapping)  // Gemma 2
     out.logits = nn::soft_cap(out.logits, *cap);
+  if (in.labels.defined())
+    out.loss = ForCausalLMLoss(out.logits, in.labels, config_view.vocab_size, {.num_items_in_batch = in.num_items_in_batch});
   return out;
 }
 

@@ -26,6 +26,10 @@ struct BertConfigView {
   bool is_decoder = false;
   bool add_cross_attention = false;
   int64_t num_labels = 2;
+  // Dropout in train() mode (4.51's places: embeddings, attention probabilities, both residual
+  // outputs, the classification heads' input).
+  double hidden_dropout_prob = 0.1, attention_probs_dropout_prob = 0.1;
+  std::optional<double> classifier_dropout;
   nn::AttentionImplementation attn_implementation = nn::AttentionImplementation::sdpa;
 
   // 4.51's attn_implementation errors for `class_name`.

@@ -32,6 +32,7 @@ class BertEmbeddings : public nn::Module {
 
   std::shared_ptr<nn::Embedding> word_embeddings, position_embeddings, token_type_embeddings;
   std::shared_ptr<nn::LayerNorm> LayerNorm;
+  double hidden_dropout_prob;
   Tensor position_ids;    // buffer [1, max_position_embeddings] (non-persistent)
   Tensor token_type_ids;  // buffer [1, max_position_embeddings] zeros (non-persistent)
 };
@@ -54,6 +55,7 @@ class BertSelfAttention : public nn::Module {
   int64_t layer_idx;
   bool is_decoder;
   nn::AttentionImplementation attn_implementation;
+  double attention_probs_dropout_prob;
 };
 
 class BertSelfOutput : public nn::Module {
@@ -65,6 +67,7 @@ class BertSelfOutput : public nn::Module {
 
   std::shared_ptr<nn::Linear> dense;
   std::shared_ptr<nn::LayerNorm> LayerNorm;
+  double hidden_dropout_prob;
 };
 
 class BertAttention : public nn::Module {
@@ -97,6 +100,7 @@ class BertOutput : public nn::Module {
   std::string name() const override { return "BertOutput"; }
   std::shared_ptr<nn::Linear> dense;
   std::shared_ptr<nn::LayerNorm> LayerNorm;
+  double hidden_dropout_prob;
 };
 
 class BertLayer : public nn::Module {

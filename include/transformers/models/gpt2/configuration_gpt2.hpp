@@ -24,6 +24,7 @@ struct GPT2ConfigView {
   bool scale_attn_by_inverse_layer_idx = false;
   bool reorder_and_upcast_attn = false;
   bool add_cross_attention = false;
+  double embd_pdrop = 0.1, attn_pdrop = 0.1, resid_pdrop = 0.1;  // dropout in train() mode
   nn::AttentionImplementation attn_implementation = nn::AttentionImplementation::sdpa;
 
   // 4.51's attn_implementation errors for `class_name`.

@@ -32,6 +32,7 @@ class GPT2Attention : public nn::Module {
   std::shared_ptr<nn::Conv1D> c_attn, c_proj;
   int64_t embed_dim, num_heads, head_dim, split_size, layer_idx;
   bool scale_attn_weights, scale_attn_by_inverse_layer_idx, reorder_and_upcast_attn;
+  double attn_pdrop, resid_pdrop;  // attn_dropout on the probabilities, resid_dropout after c_proj
   std::set<int64_t> pruned_heads;
   // 4.51 registers these non-persistent buffers (a bool causal mask [1, 1, n_positions, n_positions]
   // and the scalar -1e4); forward does not need them, but get_memory_footprint() counts them.
@@ -46,6 +47,7 @@ class GPT2MLP : public nn::Module {
   std::string name() const override { return "GPT2MLP"; }
   std::shared_ptr<nn::Conv1D> c_fc, c_proj;
   std::string act;
+  double resid_pdrop;
 };
 
 class GPT2Block : public nn::Module {
@@ -80,7 +82,7 @@ class GPT2Model : public GPT2PreTrainedModel {
   void prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& heads) override;
 
   std::shared_ptr<nn::Embedding> wte, wpe;
-  std::shared_ptr<nn::ModuleList<GPT2Block>> h;
+  std::shared_ptr<nn::ModuleList<GPT2Block>> h;  // `drop` (embd_pdrop) is applied in forward
   std::shared_ptr<nn::LayerNorm> ln_f;
 };
 

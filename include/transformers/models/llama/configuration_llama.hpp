@@ -22,6 +22,7 @@ struct LlamaConfigView {
   int64_t head_dim = 0;             // None -> hidden_size / num_attention_heads
   std::string hidden_act;
   double rms_norm_eps = 1e-6;
+  double attention_dropout = 0.0;  // on the attention probabilities in train() mode
   double initializer_range = 0.02;
   bool attention_bias = false;  // q/k/v projections
   bool o_proj_bias = false;     // Llama: = attention_bias; Qwen2 biases q/k/v only

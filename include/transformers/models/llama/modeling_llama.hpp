@@ -41,6 +41,7 @@ class LlamaAttention : public nn::Module {
   int64_t head_dim, num_heads, num_key_value_heads, layer_idx;
   double scaling;
   std::optional<double> attn_logit_softcapping;  // Gemma 2 (eager path only, as 4.51)
+  double attention_dropout;
   nn::AttentionImplementation attn_implementation;
 };
 

@@ -1,0 +1,147 @@
+// AdamW, LambdaLR, the linear warmup schedule and clip_grad_norm_ with torch's arithmetic.
+#include "transformers/training/optimization.hpp"
+
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "transformers/core/autograd.hpp"
+
+namespace transformers::training {
+
+namespace {
+// torch's lerp: self + w (end - self) for |w| < 0.5, else end - (end - self)(1 - w).
+template <typename T>
+T lerp(T self, T end, T w) {
+  return std::abs(w) < T(0.5) ? self + w * (end - self) : end - (end - self) * (T(1) - w);
+}
+
+// One AdamW update of n contiguous elements in T (float for float32 parameters, as torch's float
+// kernels compute; the scalars arrive as torch passes them: Python doubles rounded to T).
+template <typename T>
+void adamw_update(T* p, const T* g, T* m, T* v, int64_t n, double lr, double wd, double beta1, double beta2,
+                  double eps, int64_t step) {
+  const T decay = T(1.0 - lr * wd);
+  const T w1 = T(1.0 - beta1), b2 = T(beta2), w2 = T(1.0 - beta2);
+  const double bias_correction1 = 1.0 - std::pow(beta1, double(step));
+  const double bias_correction2 = 1.0 - std::pow(beta2, double(step));
+  const T step_size = T(lr / bias_correction1);
+  const T bc2_sqrt = T(std::sqrt(bias_correction2));
+  const T e = T(eps);
+  for (int64_t i = 0; i < n; ++i) {
+    p[i] = p[i] * decay;                       // param.mul_(1 - lr * weight_decay)
+    m[i] = lerp(m[i], g[i], w1);               // exp_avg.lerp_(grad, 1 - beta1)
+    v[i] = v[i] * b2;                          // exp_avg_sq.mul_(beta2)
+    v[i] = v[i] + w2 * g[i] * g[i];            //   .addcmul_(grad, grad, value=1 - beta2)
+    const T denom = std::sqrt(v[i]) / bc2_sqrt + e;  // (exp_avg_sq.sqrt() / bc2_sqrt).add_(eps)
+    p[i] = p[i] + (-step_size) * m[i] / denom;       // param.addcdiv_(exp_avg, denom, value=-step_size)
+  }
+}
+}  // namespace
+
+AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& o) : params_(std::move(params)), options_(o) {
+  if (!(o.lr >= 0)) throw ValueError("AdamW: Invalid learning rate: " + std::to_string(o.lr));
+  if (!(o.eps >= 0)) throw ValueError("AdamW: Invalid epsilon value: " + std::to_string(o.eps));
+  if (!(o.beta1 >= 0 && o.beta1 < 1)) throw ValueError("AdamW: Invalid beta parameter at index 0: " + std::to_string(o.beta1));
+  if (!(o.beta2 >= 0 && o.beta2 < 1)) throw ValueError("AdamW: Invalid beta parameter at index 1: " + std::to_string(o.beta2));
+  if (!(o.weight_decay >= 0)) throw ValueError("AdamW: Invalid weight_decay value: " + std::to_string(o.weight_decay));
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor& p = params_[i];
+    if (!p.defined() || (p.dtype() != DType::Float32 && p.dtype() != DType::Float64))
+      throw UnsupportedError("AdamW: parameter " + std::to_string(i) + " must be a float32 or float64 tensor, found " +
+                             (p.defined() ? p.to_string() : std::string("an undefined tensor")));
+    if (!p.is_contiguous()) throw UnsupportedError("AdamW: parameter " + std::to_string(i) + " is not contiguous");
+  }
+  state_.resize(params_.size());
+}
+
+void AdamW::step() {
+  autograd::NoGradGuard no_grad;
+  const AdamWOptions& o = options_;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor& p = params_[i];
+    const Tensor g0 = p.grad();
+    if (!g0.defined()) continue;
+    State& s = state_[i];
+    if (s.step == 0) {
+      s.exp_avg = autograd::zeros_on(p.device(), p.sizes(), p.dtype());
+      s.exp_avg_sq = autograd::zeros_on(p.device(), p.sizes(), p.dtype());
+    }
+    ++s.step;
+    const Tensor g = g0.to(p.dtype()).contiguous();
+    void* data = p.mutable_data_ptr();  // refuses a read-only mapping (see trainable_parameters)
+    if (p.dtype() == DType::Float32)
+      adamw_update(static_cast<float*>(data), g.data<float>(), s.exp_avg.data<float>(), s.exp_avg_sq.data<float>(),
+                   p.numel(), o.lr, o.weight_decay, o.beta1, o.beta2, o.eps, s.step);
+    else
+      adamw_update(static_cast<double*>(data), g.data<double>(), s.exp_avg.data<double>(),
+                   s.exp_avg_sq.data<double>(), p.numel(), o.lr, o.weight_decay, o.beta1, o.beta2, o.eps, s.step);
+  }
+}
+
+void AdamW::zero_grad() {
+  for (Tensor& p : params_) p.set_grad(Tensor());
+}
+
+LambdaLR::LambdaLR(AdamW& optimizer, std::function<double(int64_t)> lr_lambda)
+    : optimizer_(&optimizer), lambda_(std::move(lr_lambda)), base_lr_(optimizer.lr()) {
+  last_lr_ = base_lr_ * lambda_(0);
+  optimizer_->set_lr(last_lr_);
+}
+
+void LambdaLR::step() {
+  ++last_epoch_;
+  last_lr_ = base_lr_ * lambda_(last_epoch_);
+  optimizer_->set_lr(last_lr_);
+}
+
+LambdaLR get_linear_schedule_with_warmup(AdamW& optimizer, int64_t num_warmup_steps, int64_t num_training_steps) {
+  return LambdaLR(optimizer, [=](int64_t step) {
+    if (step < num_warmup_steps) return double(step) / double(std::max<int64_t>(1, num_warmup_steps));
+    return std::max(0.0, double(num_training_steps - step) / double(std::max<int64_t>(1, num_training_steps - num_warmup_steps)));
+  });
+}
+
+double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {
+  autograd::NoGradGuard no_grad;
+  double sq = 0;
+  for (const Tensor& p : params) {
+    const Tensor g = p.grad();
+    if (!g.defined()) continue;
+    double own = 0;  // each gradient's norm first, then the norm of those norms, as torch stacks them
+    for (double x : g.to_vector<double>()) own += x * x;
+    own = p.dtype() == DType::Float64 ? std::sqrt(own) : double(float(std::sqrt(own)));
+    sq += own * own;
+  }
+  const double total = std::sqrt(sq);
+  const double coef = std::min(1.0, max_norm / (total + 1e-6));
+  for (const Tensor& p : params) {
+    Tensor g = p.grad();
+    if (!g.defined()) continue;
+    if (g.dtype() == DType::Float32 && g.is_contiguous()) {
+      float* d = static_cast<float*>(g.mutable_data_ptr());
+      const float c = float(coef);
+      for (int64_t i = 0, n = g.numel(); i < n; ++i) d[i] *= c;
+    } else {
+      Tensor scaled = g.to(DType::Float64);
+      double* d = scaled.data<double>();
+      for (int64_t i = 0, n = scaled.numel(); i < n; ++i) d[i] *= coef;
+      g.copy_(scaled);
+    }
+  }
+  return total;
+}
+
+std::vector<Tensor> trainable_parameters(nn::Module& model) {
+  autograd::NoGradGuard no_grad;
+  for (auto& [name, t] : model.named_parameters()) {
+    Tensor* slot = model.find_parameter(name);
+    if (slot && slot->defined() && slot->storage()->read_only()) model.replace_tensor(*slot, slot->clone());
+  }
+  std::vector<Tensor> out;
+  for (auto& [name, t] : model.named_parameters())
+    if (t.requires_grad()) out.push_back(t);
+  return out;
+}
+
+}  // namespace transformers::training
