@@ -138,7 +138,7 @@ Device dispatch_device(const char* op, const std::vector<Tensor>& args);
 // draws, in-place updates) never record. The recorder runs only when grad mode is on and a tensor
 // argument requires grad, so inference pays one flag test per argument.
 #define TRANSFORMERS_DIFFERENTIABLE_OP_LIST(X) \
-  X(cast) X(binary) X(binary_scalar) X(unary) X(where) X(embedding) X(index_select) X(gather) X(cat) X(stack) \
+  X(binary) X(binary_scalar) X(unary) X(where) X(embedding) X(index_select) X(gather) X(cat) X(stack) \
   X(tril) X(triu) X(matmul) X(bmm) X(linear) X(addmm_conv1d) X(layer_norm) X(rms_norm) X(sum) X(mean) \
   X(rotate_half) X(apply_rotary_pos_emb) X(softmax) X(log_softmax)
 

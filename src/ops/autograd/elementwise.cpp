@@ -1,4 +1,4 @@
-// Backward of the element-wise ops (cast, binary, binary_scalar, unary, where): torch's
+// Backward of the element-wise ops (binary, binary_scalar, unary, where): torch's
 // derivatives, results summed back over broadcast dimensions. The unary derivatives are evaluated
 // in float64 from the saved input and result and rounded once to the gradient's dtype.
 #include <cmath>
@@ -12,11 +12,6 @@ namespace transformers::ops {
 
 using grad::Grads;
 using grad::reduce_to;
-
-void record_cast(Tensor& out, const Tensor& t, DType, bool) {
-  autograd::record("ToCopyBackward0", out, {&t},
-                   [from = t.dtype()](const Tensor& g) { return Grads{g.to(from)}; });
-}
 
 namespace {
 // d max(a, b)/da: 1 where a wins, 1/2 on ties (torch splits the gradient), 0 elsewhere.
