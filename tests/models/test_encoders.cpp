@@ -66,6 +66,7 @@ std::shared_ptr<PreTrainedModel> load_case(const std::string& name, const std::s
   const fs::path dir = cases_dir() / name;
   const Meta m = meta_of(dir);
   if (m.base.empty()) return load_model(dir, m.cls, attn);
+  register_all_models();  // ctest runs each case in its own process: nothing has registered yet
   const ModelClassInfo* info = find_model_class(m.cls);
   if (!info) throw KeyError("no registered model class " + m.cls);
   auto model = info->factory(load_config(dir, attn));

@@ -2,6 +2,7 @@
 // (see the header). Pooling follows models/Pooling.py mode by mode; Dense is Linear + activation;
 // Normalize is F.normalize(p=2, dim=1).
 #include "sentence_pipeline.hpp"
+#include "transformers/core/quote.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -31,7 +32,7 @@ json read_config(const std::string& file, std::string_view what) {
 // A module's folder from modules.json: relative, inside the model folder.
 std::string module_path(const json& entry, const std::string& file) {
   if (!entry.contains("path") || !entry["path"].is_string())
-    throw FormatError(file + ": every module needs a string \"path\", found " + entry.dump());
+    throw FormatError(file + ": every module needs a string \"path\", found " + escape_input(entry.dump()));
   const std::string p = entry["path"].get<std::string>();
   if (!p.empty() && (p.front() == '/' || p.find("..") != std::string::npos))
     throw FormatError(file + ": module path '" + p + "' leaves the model folder");
@@ -41,7 +42,7 @@ std::string module_path(const json& entry, const std::string& file) {
 bool bool_key(const json& j, const char* key, bool fallback, const std::string& file) {
   if (!j.contains(key) || j[key].is_null()) return fallback;
   if (!j[key].is_boolean())
-    throw FormatError(file + ": \"" + key + "\" must be true or false, found " + j[key].dump());
+    throw FormatError(file + ": \"" + key + "\" must be true or false, found " + escape_input(j[key].dump()));
   return j[key].get<bool>();
 }
 
@@ -81,7 +82,7 @@ DenseLayer read_dense(const Source& src, const std::string& dir) {
   const json j = read_config(cfg_file, "sentence-transformers Dense config");
   for (const char* k : {"in_features", "out_features"})
     if (!j.contains(k) || !j[k].is_number_unsigned() || j[k].get<int64_t>() <= 0)
-      throw FormatError(cfg_file + ": \"" + k + "\" must be a positive integer, found " + (j.contains(k) ? j[k].dump() : "nothing"));
+      throw FormatError(cfg_file + ": \"" + k + "\" must be a positive integer, found " + (j.contains(k) ? escape_input(j[k].dump()) : "nothing"));
   const int64_t in = j["in_features"].get<int64_t>(), out = j["out_features"].get<int64_t>();
   DenseLayer d;
   d.activation = activation_of(j, cfg_file);
@@ -153,7 +154,7 @@ SentencePipeline SentencePipeline::load(const Source& src) {
     const json j = read_config(*f, "sentence-transformers config");
     if (j.contains("max_seq_length") && !j["max_seq_length"].is_null()) {
       if (!j["max_seq_length"].is_number_unsigned() || j["max_seq_length"].get<int64_t>() <= 0)
-        throw FormatError(*f + ": \"max_seq_length\" must be a positive integer, found " + j["max_seq_length"].dump());
+        throw FormatError(*f + ": \"max_seq_length\" must be a positive integer, found " + escape_input(j["max_seq_length"].dump()));
       p.max_seq_length = j["max_seq_length"].get<size_t>();
     }
     p.do_lower_case = bool_key(j, "do_lower_case", false, *f);
@@ -175,7 +176,7 @@ SentencePipeline SentencePipeline::load(const Source& src) {
   bool pooled = false;
   for (const json& m : modules) {
     if (!m.is_object() || !m.contains("type") || !m["type"].is_string())
-      throw FormatError(*modules_file + ": every module needs a string \"type\", found " + m.dump());
+      throw FormatError(*modules_file + ": every module needs a string \"type\", found " + escape_input(m.dump()));
     const std::string type = m["type"].get<std::string>(), dir = module_path(m, *modules_file);
     const std::string kind = type.substr(type.rfind('.') + 1);
     if (p.normalize && kind != "Normalize")
@@ -200,9 +201,9 @@ SentencePipeline SentencePipeline::load(const Source& src) {
   if (auto f = find_file(src, "config_sentence_transformers.json")) {
     const json j = read_config(*f, "sentence-transformers config");
     if (j.contains("prompts") && !j["prompts"].is_null()) {
-      if (!j["prompts"].is_object()) throw FormatError(*f + ": \"prompts\" must be an object, found " + j["prompts"].dump());
+      if (!j["prompts"].is_object()) throw FormatError(*f + ": \"prompts\" must be an object, found " + escape_input(j["prompts"].dump()));
       for (auto& [k, v] : j["prompts"].items()) {
-        if (!v.is_string()) throw FormatError(*f + ": prompt '" + k + "' must be a string, found " + v.dump());
+        if (!v.is_string()) throw FormatError(*f + ": prompt '" + k + "' must be a string, found " + escape_input(v.dump()));
         p.prompts[k] = v.get<std::string>();
       }
     }

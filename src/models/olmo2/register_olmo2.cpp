@@ -1,6 +1,7 @@
 // Olmo2Config (the __init__ defaults of configuration_olmo2.py, 4.51; no attribute_map), what its
 // __init__ derives and checks, and the OLMo 2 model classes in the registry the Auto classes read.
 #include <string>
+#include "transformers/core/quote.hpp"
 
 #include "../config_init.hpp"
 #include "transformers/models/olmo2/modeling_olmo2.hpp"
@@ -18,12 +19,12 @@ void olmo2_derive_attributes(PretrainedConfig& c) {
   if (rs == d.end() || rs->is_null()) return;
   if (!rs->is_object() || rs->size() != 2)
     throw ValueError("Olmo2Config: `rope_scaling` must be a dictionary with two fields, `type` and `factor`, got " +
-                     rs->dump());
+                     escape_input(rs->dump()));
   const json type = rs->value("type", json()), factor = rs->value("factor", json());
   if (type != "linear" && type != "dynamic")
-    throw ValueError("Olmo2Config: `rope_scaling`'s type field must be one of ['linear', 'dynamic'], got " + type.dump());
+    throw ValueError("Olmo2Config: `rope_scaling`'s type field must be one of ['linear', 'dynamic'], got " + escape_input(type.dump()));
   if (!factor.is_number_float() || factor.get<double>() <= 1.0)
-    throw ValueError("Olmo2Config: `rope_scaling`'s factor field must be a float > 1, got " + factor.dump());
+    throw ValueError("Olmo2Config: `rope_scaling`'s factor field must be a float > 1, got " + escape_input(factor.dump()));
 }
 
 // Olmo2Model: Llama's tree with q_norm / k_norm over the whole projections; its two norms per layer

@@ -1,6 +1,7 @@
 // Phi3Config (the __init__ defaults of configuration_phi3.py, 4.51; no attribute_map), what its
 // __init__ derives and checks, and the Phi-3 model classes in the registry the Auto classes read.
 #include <string>
+#include "transformers/core/quote.hpp"
 
 #include "../config_init.hpp"
 #include "transformers/models/phi3/modeling_phi3.hpp"
@@ -20,10 +21,10 @@ void phi3_derive_attributes(PretrainedConfig& c) {
     (*rs)["type"] = "longrope";
   if (!rs->is_object() || rs->size() != 3)
     throw ValueError("Phi3Config: `rope_scaling` must be a dictionary with three fields, `type`, `short_factor` and "
-                     "`long_factor`, got " + rs->dump());
+                     "`long_factor`, got " + escape_input(rs->dump()));
   const json type = rs->value("type", json());
   if (type != "longrope")
-    throw ValueError("Phi3Config: `rope_scaling`'s type field must be one of ['longrope'], got " + type.dump());
+    throw ValueError("Phi3Config: `rope_scaling`'s type field must be one of ['longrope'], got " + escape_input(type.dump()));
   const int64_t heads = c.get<int64_t>("num_attention_heads");
   if (heads <= 0) throw ValueError("Phi3Config: num_attention_heads must be positive, found " + std::to_string(heads));
   const int64_t rotary_ndims =
@@ -35,7 +36,7 @@ void phi3_derive_attributes(PretrainedConfig& c) {
       for (const json& x : f) numbers = numbers && x.is_number();
     if (!numbers)
       throw ValueError(std::string("Phi3Config: `rope_scaling`'s ") + key + " field must be a list of numbers, got " +
-                       f.dump());
+                       escape_input(f.dump()));
     if (int64_t(f.size()) != rotary_ndims / 2)
       throw ValueError(std::string("Phi3Config: `rope_scaling`'s ") + key + " field must have length " +
                        std::to_string(rotary_ndims / 2) + ", got " + std::to_string(f.size()));
