@@ -9,7 +9,7 @@ file(GLOB TRANSFORMERS_PARSER_SOURCES CONFIGURE_DEPENDS
   ${PROJECT_SOURCE_DIR}/src/tokenizers/*.cpp
   ${PROJECT_SOURCE_DIR}/src/tokenizers/jinja/*.cpp
   ${PROJECT_SOURCE_DIR}/src/hub/*.cpp)
-foreach(src modeling/configuration_utils.cpp modeling/config_defaults.cpp modeling/json_io.cpp
+foreach(src modeling/configuration_utils.cpp modeling/config_defaults.cpp modeling/json_io.cpp modeling/json_config.cpp
             generation/configuration_utils.cpp)
   if(EXISTS ${PROJECT_SOURCE_DIR}/src/${src})
     list(APPEND TRANSFORMERS_PARSER_SOURCES ${PROJECT_SOURCE_DIR}/src/${src})
