@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -59,6 +60,7 @@ long long address_space_bytes() {
 // can map its stack. set_num_threads must throw EnvironmentError and leave a one-thread pool that
 // works. Exit code 0 when it did.
 [[noreturn]] void start_pool_under_address_limit() {
+  alarm(60);           // a hang is a failure (SIGALRM), not a ctest timeout ten minutes later
   set_num_threads(1);  // the pool exists before the limit
   const rlim_t cap = rlim_t(address_space_bytes()) + (rlim_t(4) << 20);
   const rlimit lim{cap, cap};
@@ -80,6 +82,12 @@ TEST(ThreadLimitsDeathTest, APoolThatCannotStartFailsCleanly) {
   GTEST_SKIP() << "sanitizer runtimes reserve terabytes of address space; RLIMIT_AS cannot be applied under them";
 #else
   GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // The child is this binary run again with this environment. One thread for OpenBLAS and for the
+  // default pool, so that no worker started before the limit is still mapping its buffers when the
+  // limit applies: OpenBLAS's workers retry a failed 128 MB mmap forever and exit() then waits for
+  // them (seen on a loaded machine, 2 hangs in 60 runs; gdb showed blas_memory_alloc in mmap).
+  setenv("OPENBLAS_NUM_THREADS", "1", 1);
+  setenv("TRANSFORMERS_NUM_THREADS", "1", 1);
   EXPECT_EXIT(start_pool_under_address_limit(), ::testing::ExitedWithCode(0), "cannot start a pool of");
 #endif
 }
