@@ -12,6 +12,8 @@ namespace transformers::models_detail {
 const json& llama_config_defaults();
 // Qwen2Config.__init__'s defaults (Llama's with Qwen2's changes), the base of Qwen3's.
 const json& qwen2_config_defaults();
+// GemmaConfig.__init__'s defaults (Llama's with Gemma's changes), the base of Gemma2Config's.
+const json& gemma_config_defaults();
 
 // The defaults of a config class whose __init__ repeats another class's arguments with some
 // changes (4.51's Qwen2Config and LlamaConfig, Qwen3Config and Qwen2Config): `base` without the arguments the class does not

@@ -7,12 +7,10 @@
 namespace transformers {
 
 void register_bert() {
-  ConfigClassInfo cfg;
-  cfg.model_type = "bert";
-  cfg.class_name = "BertConfig";
-  cfg.defaults = models_detail::bert_config_defaults();
-  cfg.base_model_num_parameters = models_detail::bert_base_model_num_parameters;
-  register_config_class(std::move(cfg));
+  register_config_class({.model_type = "bert",
+                         .class_name = "BertConfig",
+                         .defaults = models_detail::bert_config_defaults(),
+                         .base_model_num_parameters = models_detail::bert_base_model_num_parameters});
 
   auto reg = [](const char* cls, std::vector<std::string> autos, ModelFactory f) {
     register_model_class({"bert", cls, std::move(autos), std::move(f)});

@@ -19,26 +19,24 @@ double distilbert_base_model_num_parameters(const PretrainedConfig& c) {
 }  // namespace
 
 void register_distilbert() {
-  ConfigClassInfo cfg;
-  cfg.model_type = "distilbert";
-  cfg.class_name = "DistilBertConfig";
-  cfg.defaults = {{"vocab_size", 30522},
-                  {"max_position_embeddings", 512},
-                  {"sinusoidal_pos_embds", false},
-                  {"n_layers", 6},
-                  {"n_heads", 12},
-                  {"dim", 768},
-                  {"hidden_dim", 3072},
-                  {"dropout", 0.1},
-                  {"attention_dropout", 0.1},
-                  {"activation", "gelu"},
-                  {"initializer_range", 0.02},
-                  {"qa_dropout", 0.1},
-                  {"seq_classif_dropout", 0.2},
-                  {"pad_token_id", 0}};
-  cfg.attribute_map = {{"hidden_size", "dim"}, {"num_attention_heads", "n_heads"}, {"num_hidden_layers", "n_layers"}};
-  cfg.base_model_num_parameters = distilbert_base_model_num_parameters;
-  register_config_class(std::move(cfg));
+  register_config_class({.model_type = "distilbert",
+                         .class_name = "DistilBertConfig",
+                         .defaults = {{"vocab_size", 30522},
+                                      {"max_position_embeddings", 512},
+                                      {"sinusoidal_pos_embds", false},
+                                      {"n_layers", 6},
+                                      {"n_heads", 12},
+                                      {"dim", 768},
+                                      {"hidden_dim", 3072},
+                                      {"dropout", 0.1},
+                                      {"attention_dropout", 0.1},
+                                      {"activation", "gelu"},
+                                      {"initializer_range", 0.02},
+                                      {"qa_dropout", 0.1},
+                                      {"seq_classif_dropout", 0.2},
+                                            {"pad_token_id", 0}},
+                         .attribute_map = {{"hidden_size", "dim"}, {"num_attention_heads", "n_heads"}, {"num_hidden_layers", "n_layers"}},
+                         .base_model_num_parameters = distilbert_base_model_num_parameters});
 
   auto reg = [&]<class M>(const char* cls, std::vector<std::string> autos) {
     register_model_class({"distilbert", cls, std::move(autos),

@@ -7,35 +7,19 @@
 namespace transformers {
 
 void register_gemma2() {
-  ConfigClassInfo cfg;
-  cfg.model_type = "gemma2";
-  cfg.class_name = "Gemma2Config";
-  cfg.defaults = {{"vocab_size", 256000},
-                  {"hidden_size", 2304},
-                  {"intermediate_size", 9216},
-                  {"num_hidden_layers", 26},
-                  {"num_attention_heads", 8},
-                  {"num_key_value_heads", 4},
-                  {"head_dim", 256},
-                  {"hidden_activation", "gelu_pytorch_tanh"},
-                  {"max_position_embeddings", 8192},
-                  {"initializer_range", 0.02},
-                  {"rms_norm_eps", 1e-6},
-                  {"use_cache", true},
-                  {"pad_token_id", 0},
-                  {"eos_token_id", 1},
-                  {"bos_token_id", 2},
-                  {"tie_word_embeddings", true},
-                  {"rope_theta", 10000.0},
-                  {"attention_bias", false},
-                  {"attention_dropout", 0.0},
-                  {"query_pre_attn_scalar", 256},
-                  {"sliding_window", 4096},
-                  {"final_logit_softcapping", 30.0},
-                  {"attn_logit_softcapping", 50.0},
-                  {"cache_implementation", "hybrid"}};
-  cfg.base_model_num_parameters = models_detail::gemma2_base_model_num_parameters;
-  register_config_class(std::move(cfg));
+  // Gemma2Config.__init__ is GemmaConfig's with Gemma 2's sizes, hidden_activation set (no
+  // hidden_act), and the soft-capping, sliding-window and pre-attention scaling arguments.
+  register_config_class({.model_type = "gemma2",
+                         .class_name = "Gemma2Config",
+                         .defaults = models_detail::defaults_from(
+                             models_detail::gemma_config_defaults(),
+                             {{"hidden_size", 2304}, {"intermediate_size", 9216}, {"num_hidden_layers", 26},
+                              {"num_attention_heads", 8}, {"num_key_value_heads", 4},
+                              {"hidden_activation", "gelu_pytorch_tanh"}, {"query_pre_attn_scalar", 256},
+                              {"sliding_window", 4096}, {"final_logit_softcapping", 30.0},
+                              {"attn_logit_softcapping", 50.0}, {"cache_implementation", "hybrid"}},
+                             {"hidden_act"}),
+                         .base_model_num_parameters = models_detail::gemma2_base_model_num_parameters});
 
   register_model_class(
       {"gemma2", "Gemma2Model", {"AutoModel"}, [](auto c) { return std::make_shared<Gemma2Model>(c); }});

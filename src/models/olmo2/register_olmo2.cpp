@@ -43,31 +43,17 @@ double olmo2_base_model_num_parameters(const PretrainedConfig& c) {
 }  // namespace
 
 void register_olmo2() {
-  ConfigClassInfo cfg;
-  cfg.model_type = "olmo2";
-  cfg.class_name = "Olmo2Config";
-  cfg.defaults = {{"vocab_size", 50304},
-                  {"hidden_size", 4096},
-                  {"intermediate_size", 11008},
-                  {"num_hidden_layers", 32},
-                  {"num_attention_heads", 32},
-                  {"num_key_value_heads", 32},  // None -> num_attention_heads (derive_attributes)
-                  {"hidden_act", "silu"},
-                  {"max_position_embeddings", 2048},
-                  {"initializer_range", 0.02},
-                  {"use_cache", true},
-                  {"pad_token_id", 1},
-                  {"bos_token_id", nullptr},
-                  {"eos_token_id", 50279},
-                  {"tie_word_embeddings", false},
-                  {"rope_theta", 10000.0},
-                  {"rope_scaling", nullptr},
-                  {"attention_bias", false},
-                  {"attention_dropout", 0.0},
-                  {"rms_norm_eps", 1e-5}};
-  cfg.derive_attributes = olmo2_derive_attributes;
-  cfg.base_model_num_parameters = olmo2_base_model_num_parameters;
-  register_config_class(std::move(cfg));
+  // Olmo2Config.__init__ is LlamaConfig's with OLMo 2's vocabulary, token ids and norm epsilon,
+  // without pretraining_tp, mlp_bias and head_dim.
+  register_config_class({.model_type = "olmo2",
+                         .class_name = "Olmo2Config",
+                         .defaults = models_detail::defaults_from(
+                             models_detail::llama_config_defaults(),
+                             {{"vocab_size", 50304}, {"pad_token_id", 1}, {"bos_token_id", nullptr},
+                              {"eos_token_id", 50279}, {"rms_norm_eps", 1e-5}},
+                             {"pretraining_tp", "mlp_bias", "head_dim"}),
+                         .derive_attributes = olmo2_derive_attributes,
+                         .base_model_num_parameters = olmo2_base_model_num_parameters});
 
   register_model_class({"olmo2", "Olmo2Model", {"AutoModel"}, [](auto c) { return std::make_shared<Olmo2Model>(c); }});
   register_model_class({"olmo2", "Olmo2ForCausalLM", {"AutoModelForCausalLM"},

@@ -45,36 +45,21 @@ void phi3_derive_attributes(PretrainedConfig& c) {
 }  // namespace
 
 void register_phi3() {
-  ConfigClassInfo cfg;
-  cfg.model_type = "phi3";
-  cfg.class_name = "Phi3Config";
-  cfg.defaults = {{"vocab_size", 32064},
-                  {"hidden_size", 3072},
-                  {"intermediate_size", 8192},
-                  {"num_hidden_layers", 32},
-                  {"num_attention_heads", 32},
-                  {"num_key_value_heads", 32},  // None -> num_attention_heads (derive_attributes)
-                  {"resid_pdrop", 0.0},
-                  {"embd_pdrop", 0.0},
-                  {"attention_dropout", 0.0},
-                  {"hidden_act", "silu"},
-                  {"max_position_embeddings", 4096},
-                  {"original_max_position_embeddings", 4096},
-                  {"initializer_range", 0.02},
-                  {"rms_norm_eps", 1e-5},
-                  {"use_cache", true},
-                  {"tie_word_embeddings", false},
-                  {"rope_theta", 10000.0},
-                  {"rope_scaling", nullptr},
-                  {"partial_rotary_factor", 1.0},
-                  {"bos_token_id", 1},
-                  {"eos_token_id", 32000},
-                  {"pad_token_id", 32000},
-                  {"sliding_window", nullptr}};
-  cfg.derive_attributes = phi3_derive_attributes;
-  // Fused projections hold as many weights as Llama's separate ones (no biases).
-  cfg.base_model_num_parameters = models_detail::llama_base_model_num_parameters;
-  register_config_class(std::move(cfg));
+  // Phi3Config.__init__ is LlamaConfig's with Phi-3's sizes and token ids, the dropout, partial
+  // rotary, long-rope and sliding-window arguments, without pretraining_tp, the bias switches and
+  // head_dim. Fused projections hold as many weights as Llama's separate ones (no biases).
+  register_config_class({.model_type = "phi3",
+                         .class_name = "Phi3Config",
+                         .defaults = models_detail::defaults_from(
+                             models_detail::llama_config_defaults(),
+                             {{"vocab_size", 32064}, {"hidden_size", 3072}, {"intermediate_size", 8192},
+                              {"resid_pdrop", 0.0}, {"embd_pdrop", 0.0}, {"max_position_embeddings", 4096},
+                              {"original_max_position_embeddings", 4096}, {"rms_norm_eps", 1e-5},
+                              {"partial_rotary_factor", 1.0}, {"eos_token_id", 32000}, {"pad_token_id", 32000},
+                              {"sliding_window", nullptr}},
+                             {"pretraining_tp", "attention_bias", "mlp_bias", "head_dim"}),
+                         .derive_attributes = phi3_derive_attributes,
+                         .base_model_num_parameters = models_detail::llama_base_model_num_parameters});
 
   register_model_class({"phi3", "Phi3Model", {"AutoModel"}, [](auto c) { return std::make_shared<Phi3Model>(c); }});
   register_model_class({"phi3", "Phi3ForCausalLM", {"AutoModelForCausalLM"},

@@ -10,13 +10,12 @@ namespace transformers {
 namespace models_detail {
 
 void register_roberta_config(const std::string& model_type, const std::string& prefix, int64_t vocab_size) {
-  ConfigClassInfo cfg;
-  cfg.model_type = model_type;
-  cfg.class_name = prefix + "Config";
-  cfg.defaults = bert_config_defaults();
-  cfg.defaults.update({{"vocab_size", vocab_size}, {"pad_token_id", 1}, {"bos_token_id", 0}, {"eos_token_id", 2}});
-  cfg.base_model_num_parameters = bert_base_model_num_parameters;  // RobertaModel has BertModel's shapes
-  register_config_class(std::move(cfg));
+  register_config_class(
+      {.model_type = model_type,
+       .class_name = prefix + "Config",
+       .defaults = defaults_from(bert_config_defaults(),
+                                 {{"vocab_size", vocab_size}, {"pad_token_id", 1}, {"bos_token_id", 0}, {"eos_token_id", 2}}),
+       .base_model_num_parameters = bert_base_model_num_parameters});  // RobertaModel has BertModel's shapes
 }
 
 }  // namespace models_detail
