@@ -68,114 +68,82 @@ DOCUMENTS = [
     {"title": "Tokyo", "text": "Tokyo is the capital of Japan.\nIt is large."},
 ]
 
+
+def msg(role, content, **extra):
+    return {"role": role, "content": content, **extra}
+
+
+def user(content):
+    return msg("user", content)
+
+
+def tool_result(content, **ids):
+    """A tool message: its ids come before its content, as the templates' sources write them."""
+    return {"role": "tool", **ids, "content": content}
+
+
+def tool_call(call_id, name, arguments):
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def conversation(*messages, prompt=None, **options):
+    """One conversation: its messages and apply_chat_template's options (prompt: add_generation_prompt)."""
+    conv = {"messages": list(messages)}
+    if prompt is not None:
+        conv["add_generation_prompt"] = prompt
+    conv.update(options)
+    return conv
+
+
 CONVERSATIONS = {
-    "basic": {
-        "messages": [
-            {"role": "user", "content": "Hello, how are you?"},
-            {"role": "assistant", "content": "I'm doing great. How can I help you today?"},
-            {"role": "user", "content": "Tell me a joke."},
-        ],
-        "add_generation_prompt": True,
-    },
-    "system": {
-        "messages": [
-            {"role": "system", "content": "You are a helpful assistant."},
-            {"role": "user", "content": "What is 2+2?"},
-        ],
-        "add_generation_prompt": True,
-    },
-    "multi_turn_no_prompt": {
-        "messages": [
-            {"role": "system", "content": "  Be brief.  "},
-            {"role": "user", "content": "Hi"},
-            {"role": "assistant", "content": "Hello!"},
-            {"role": "user", "content": "Name a color."},
-            {"role": "assistant", "content": "<think>easy</think>Blue."},
-        ],
-        "add_generation_prompt": False,
-    },
-    "single_user": {
-        "messages": [{"role": "user", "content": "Just one message"}],
-        "add_generation_prompt": False,
-    },
-    "continue_final": {
-        "messages": [
-            {"role": "user", "content": "Write a haiku about the sea."},
-            {"role": "assistant", "content": "Waves fold into foam"},
-        ],
-        "continue_final_message": True,
-    },
-    "unicode": {
-        "messages": [
-            {"role": "system", "content": "Réponds en français. \"Quotes\" and 'apostrophes'\ttab"},
-            {"role": "user", "content": "日本語で 😀 naïve café\nsecond line  "},
-        ],
-        "add_generation_prompt": True,
-    },
-    "tools": {
-        "messages": [
-            {"role": "system", "content": "You can call tools."},
-            {"role": "user", "content": "What's the weather in Paris?"},
-        ],
-        "tools": TOOLS,
-        "add_generation_prompt": True,
-    },
-    "tool_calls_dict_args": {
-        "messages": [
-            {"role": "user", "content": "What's the weather in Paris?"},
-            {
-                "role": "assistant",
-                "tool_calls": [
-                    {
-                        "id": "call00001",
-                        "type": "function",
-                        "function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 2}},
-                    }
-                ],
-            },
-            {"role": "tool", "name": "get_weather", "tool_call_id": "call00001", "content": "22 degrees, sunny"},
-        ],
-        "tools": TOOLS,
-        "add_generation_prompt": True,
-    },
-    "tool_calls_string_args": {
-        "messages": [
-            {"role": "user", "content": "Search for jinja."},
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "id": "call00002",
-                        "type": "function",
-                        "function": {"name": "search", "arguments": "{\"query\": \"jinja\"}"},
-                    }
-                ],
-            },
-            {"role": "tool", "tool_call_id": "call00002", "content": "Jinja is a template engine."},
-            {"role": "assistant", "content": "Jinja is a template engine."},
-            {"role": "user", "content": "Thanks"},
-        ],
-        "tools": TOOLS,
-        "add_generation_prompt": True,
-    },
-    "documents": {
-        "messages": [{"role": "user", "content": "What is the capital of France?"}],
-        "documents": DOCUMENTS,
-        "add_generation_prompt": True,
-    },
-    "thinking_off": {
-        "messages": [{"role": "user", "content": "Quick answer: 3*3?"}],
-        "add_generation_prompt": True,
-        "kwargs": {"enable_thinking": False},
-    },
-    "alternation_error": {
-        "messages": [
-            {"role": "user", "content": "one"},
-            {"role": "user", "content": "two"},
-        ],
-        "add_generation_prompt": True,
-    },
+    "basic": conversation(
+        user("Hello, how are you?"),
+        msg("assistant", "I'm doing great. How can I help you today?"),
+        user("Tell me a joke."),
+        prompt=True,
+    ),
+    "system": conversation(msg("system", "You are a helpful assistant."), user("What is 2+2?"), prompt=True),
+    "multi_turn_no_prompt": conversation(
+        msg("system", "  Be brief.  "),
+        user("Hi"),
+        msg("assistant", "Hello!"),
+        user("Name a color."),
+        msg("assistant", "<think>easy</think>Blue."),
+        prompt=False,
+    ),
+    "single_user": conversation(user("Just one message"), prompt=False),
+    "continue_final": conversation(
+        user("Write a haiku about the sea."), msg("assistant", "Waves fold into foam"), continue_final_message=True
+    ),
+    "unicode": conversation(
+        msg("system", "Réponds en français. \"Quotes\" and 'apostrophes'\ttab"),
+        user("日本語で 😀 naïve café\nsecond line  "),
+        prompt=True,
+    ),
+    "tools": conversation(
+        msg("system", "You can call tools."), user("What's the weather in Paris?"), tools=TOOLS, add_generation_prompt=True
+    ),
+    "tool_calls_dict_args": conversation(
+        user("What's the weather in Paris?"),
+        {"role": "assistant", "tool_calls": [tool_call("call00001", "get_weather", {"city": "Paris", "days": 2})]},
+        tool_result("22 degrees, sunny", name="get_weather", tool_call_id="call00001"),
+        tools=TOOLS,
+        add_generation_prompt=True,
+    ),
+    "tool_calls_string_args": conversation(
+        user("Search for jinja."),
+        msg("assistant", None, tool_calls=[tool_call("call00002", "search", "{\"query\": \"jinja\"}")]),
+        tool_result("Jinja is a template engine.", tool_call_id="call00002"),
+        msg("assistant", "Jinja is a template engine."),
+        user("Thanks"),
+        tools=TOOLS,
+        add_generation_prompt=True,
+    ),
+    "documents": conversation(user("What is the capital of France?"), documents=DOCUMENTS, add_generation_prompt=True),
+    "thinking_off": conversation(
+        user("Quick answer: 3*3?"), add_generation_prompt=True, kwargs={"enable_thinking": False}
+    ),
+    "alternation_error": conversation(user("one"), user("two"), prompt=True),
 }
 
 # Every conversation also gets these template kwargs (Llama 3.x would otherwise print today's date).
