@@ -46,4 +46,9 @@ int StepScheduler::waiting() const {
   return waiting_;
 }
 
+int StepScheduler::turn_queue() const {
+  std::lock_guard lock(mu_);
+  return int(next_ticket_ - serving_);
+}
+
 }  // namespace transformers::serving

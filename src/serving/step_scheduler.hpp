@@ -24,6 +24,8 @@ class StepScheduler {
 
   int running() const;
   int waiting() const;
+  // Requests holding or waiting for the model's turn.
+  int turn_queue() const;
 
  private:
   const int max_running_, max_waiting_;
