@@ -1,8 +1,8 @@
 // transformers-cli serve: an OpenAI-compatible HTTP server for a causal LM (docs/CLI.md). The
 // server itself is the serving layer (include/transformers/serving/server.hpp); this file loads
 // the model and tokenizer, prints where it listens and stops on SIGINT / SIGTERM.
-#include <pthread.h>
-
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -15,6 +15,8 @@
 
 namespace transformers::cli {
 namespace {
+
+volatile std::sig_atomic_t g_stop_requested = 0;
 
 struct ServeArgs {
   ModelArgs model;
@@ -30,20 +32,25 @@ int run_serve(ServeArgs& a) {
   a.serve.model_id = a.model_id.empty() ? a.model.model : a.model_id;
   serving::Server server(model, tok, a.serve);
 
-  // SIGINT / SIGTERM are taken by one thread (blocked in every other) that stops the server.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // SIGINT / SIGTERM set a flag (threads started before now, e.g. BLAS workers, may be the one
+  // receiving it, so no signal mask); a watcher thread stops the server when it is set.
+  struct sigaction act {};
+  act.sa_handler = [](int) { g_stop_requested = 1; };
+  sigemptyset(&act.sa_mask);
+  sigaction(SIGINT, &act, nullptr);
+  sigaction(SIGTERM, &act, nullptr);
   const int port = server.bind();
-  std::thread([&server, stop_signals] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    server.stop();
-  }).detach();
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done) {  // stop() again until listen() returns: a signal may come before it started
+      if (g_stop_requested) server.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
   std::cout << "serving " << a.serve.model_id << " on http://" << a.serve.host << ":" << port << "/v1" << std::endl;
   server.listen();
+  done = true;  // (a listen() that returns by itself, e.g. a failed accept, ends the command too)
+  watcher.join();
   return 0;
 }
 
