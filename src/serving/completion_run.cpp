@@ -2,6 +2,7 @@
 #include "completion_run.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <random>
 
 #include "transformers/generation/utils.hpp"
@@ -67,14 +68,18 @@ class ReplyText {
   bool stopped_ = false;
 };
 
+using Clock = std::chrono::steady_clock;
+
 // Calls back with the new text of each step, giving the model's turn to the next request meanwhile.
 class StepStreamer : public BaseStreamer {
  public:
   StepStreamer(ReplyText& reply, Turn& turn, const std::function<bool(const std::string&)>& on_text, bool& cancelled)
       : reply_(reply), turn_(turn), on_text_(on_text), cancelled_(cancelled) {}
+  Clock::time_point first_token;
   void put(const Tensor& value) override {
     std::string piece;
     if (prompt_seen_) {
+      if (first_token == Clock::time_point()) first_token = Clock::now();
       reply_.add(value.to_vector<int64_t>());
       piece = reply_.take(false);
     }
@@ -136,6 +141,7 @@ PreparedPrompt prepare_prompt(PreTrainedModel& model, const PreTrainedTokenizerF
 CompletionResult run_completion(PreTrainedModel& model, const PreTrainedTokenizerFast& tok, const CompletionRequest& req,
                                 const PreparedPrompt& prompt, StepScheduler& scheduler,
                                 const std::function<bool(const std::string&)>& on_text) {
+  const Clock::time_point start = Clock::now();
   CompletionResult result;
   result.prompt_tokens = int64_t(prompt.ids.size());
   ReplyText reply(tok.backend_tokenizer(), req.stop);
@@ -168,6 +174,9 @@ CompletionResult run_completion(PreTrainedModel& model, const PreTrainedTokenize
   const std::string rest = reply.take(true);
   if (!rest.empty() && on_text && !result.cancelled && !on_text(rest)) result.cancelled = true;
   result.text = reply.text();
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (streamer.first_token != Clock::time_point())
+    result.seconds_to_first_token = std::chrono::duration<double>(streamer.first_token - start).count();
   return result;
 }
 

@@ -33,6 +33,7 @@ struct CompletionResult {
   std::string finish_reason;  // "stop" (eos or a stop sequence) or "length"
   int64_t prompt_tokens = 0, completion_tokens = 0;
   bool cancelled = false;  // on_text returned false (the client went away)
+  double seconds_to_first_token = 0, seconds = 0;  // from the call (0 when nothing was generated)
 };
 
 // Generates; `on_text` (may be empty) receives each new piece of text as soon as it is final

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <ctime>
+#include <mutex>
 
 #include "completion_run.hpp"
 #include "step_scheduler.hpp"
@@ -44,6 +45,10 @@ struct Server::Impl {
   StepScheduler scheduler;
   httplib::Server http;
   std::atomic<uint64_t> next_id{0};
+  // /metrics: totals since the start (guarded by metrics_mu)
+  std::mutex metrics_mu;
+  uint64_t completions = 0, refusals = 0, prompt_tokens = 0, completion_tokens = 0;
+  double ttft_seconds = 0, generation_seconds = 0;
   const int64_t started = int64_t(std::time(nullptr));
 
   Impl(std::shared_ptr<PreTrainedModel> m, std::shared_ptr<const PreTrainedTokenizerFast> t, ServeOptions opts)
@@ -94,10 +99,44 @@ struct Server::Impl {
       if (req.matches[1] == o.model_id) res.set_content(dump(model_entry()), "application/json");
       else send_error(res, 404, unknown_model(req.matches[1]).body());
     });
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics_text(), "text/plain; version=0.0.4");
+    });
     http.Post("/v1/chat/completions",
               [this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, true); });
     http.Post("/v1/completions",
               [this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, false); });
+  }
+
+  void record(const CompletionResult& r) {
+    std::lock_guard lock(metrics_mu);
+    ++completions;
+    prompt_tokens += uint64_t(r.prompt_tokens);
+    completion_tokens += uint64_t(r.completion_tokens);
+    ttft_seconds += r.seconds_to_first_token;
+    generation_seconds += r.seconds;
+  }
+
+  // Prometheus' text format: counters of completed and refused requests and of tokens, the queue's
+  // gauges, and the sums from which time to first token and tokens/s follow (sum / count).
+  std::string metrics_text() {
+    std::lock_guard lock(metrics_mu);
+    std::string out;
+    auto metric = [&out](const char* name, const char* type, const char* help, const std::string& value) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " + value + "\n";
+    };
+    auto num = [](double v) { return json(v).dump(); };
+    metric("transformers_completions_total", "counter", "completion requests answered", std::to_string(completions));
+    metric("transformers_refused_requests_total", "counter", "completion requests refused with an error object (400, 404, 429)", std::to_string(refusals));
+    metric("transformers_prompt_tokens_total", "counter", "prompt tokens of answered requests", std::to_string(prompt_tokens));
+    metric("transformers_generated_tokens_total", "counter", "tokens generated", std::to_string(completion_tokens));
+    metric("transformers_requests_running", "gauge", "requests generating now", std::to_string(scheduler.running()));
+    metric("transformers_requests_waiting", "gauge", "requests waiting for a place to generate", std::to_string(scheduler.waiting()));
+    metric("transformers_time_to_first_token_seconds_sum", "counter",
+           "seconds from the start of generation to the first token, summed over answered requests", num(ttft_seconds));
+    metric("transformers_generation_seconds_sum", "counter", "seconds spent generating, summed over answered requests",
+           num(generation_seconds));
+    return out;
   }
 
   json model_entry() const {
@@ -126,6 +165,7 @@ struct Server::Impl {
       const int64_t created = int64_t(std::time(nullptr));
       if (!r.stream) {
         const CompletionResult out = run_completion(*model, *tok, r, prompt, scheduler, nullptr);
+        record(out);
         json choice = chat ? json{{"index", 0},
                                   {"message", {{"role", "assistant"}, {"content", out.text}}},
                                   {"logprobs", nullptr},
@@ -143,11 +183,15 @@ struct Server::Impl {
       res.set_header("Cache-Control", "no-cache");
       res.set_chunked_content_provider(
           "text/event-stream",
-          [this, r, prompt, slot, id, created](std::size_t, httplib::DataSink& sink) {
-            stream_completion(r, prompt, id, created, sink);
+          [this, r, prompt, slot, id, created](std::size_t, httplib::DataSink& sink) mutable {
+            stream_completion(r, prompt, id, created, sink, slot);
             return true;
           });
     } catch (const ApiError& e) {
+      {
+        std::lock_guard lock(metrics_mu);
+        ++refusals;
+      }
       send_error(res, e.status, e.body());
     }
   }
@@ -164,8 +208,9 @@ struct Server::Impl {
                 {"choices", json::array({choice})}};
   }
 
+  // `slot` is given up before the stream's end is sent, so a client that saw [DONE] finds it free.
   void stream_completion(const CompletionRequest& r, const PreparedPrompt& prompt, const std::string& id, int64_t created,
-                         httplib::DataSink& sink) {
+                         httplib::DataSink& sink, std::shared_ptr<RunningSlot>& slot) {
     auto event = [&sink](const std::string& data) {
       const std::string e = "data: " + data + "\n\n";
       return sink.write(e.data(), e.size());
@@ -176,6 +221,7 @@ struct Server::Impl {
         const CompletionResult out = run_completion(*model, *tok, r, prompt, scheduler, [&](const std::string& piece) {
           return event(dump(chunk(r, id, created, r.chat ? json{{"content", piece}} : json(piece), nullptr)));
         });
+        record(out);
         open = !out.cancelled && event(dump(chunk(r, id, created, r.chat ? json::object() : json(""), out.finish_reason)));
         if (open && r.include_usage) {
           json u = chunk(r, id, created, json(), nullptr);
@@ -186,8 +232,9 @@ struct Server::Impl {
       } catch (const std::exception& e) {  // the status line is sent: the error goes in the stream
         open = event(dump(error_body(e.what(), "server_error")));
       }
-      if (open) event("[DONE]");
     }
+    slot.reset();
+    if (open) event("[DONE]");
     sink.done();
   }
 };

@@ -71,6 +71,23 @@ std::string chat_cli_reply(const std::vector<std::string>& extra) {
   return r.out.substr(0, r.out.find('\n'));
 }
 
+struct Refusal {
+  std::string path, body;
+  int status;
+  json param;  // OpenAI's error.param
+};
+
+void expect_error(const httplib::Result& r, int status, const json& param, const std::string& what) {
+  ASSERT_TRUE(r) << what;
+  EXPECT_EQ(r->status, status) << what << ": " << r->body;
+  const json e = json::parse(r->body, nullptr, false);
+  ASSERT_TRUE(e.is_object() && e.contains("error")) << what << ": " << r->body;
+  EXPECT_TRUE(e["error"]["message"].is_string()) << what;
+  EXPECT_TRUE(e["error"]["type"].is_string()) << what;
+  EXPECT_TRUE(e["error"].contains("code")) << what;
+  EXPECT_EQ(e["error"]["param"], param) << what << ": " << r->body;
+}
+
 TEST(Serve, ModelsAndHealth) {
   RunningServer s;
   auto c = s.client();
@@ -85,6 +102,30 @@ TEST(Serve, ModelsAndHealth) {
   EXPECT_EQ(c.Get("/v1/models/tiny")->status, 200);
   EXPECT_EQ(c.Get("/v1/models/other")->status, 404);
   EXPECT_EQ(c.Get("/health")->status, 200);
+}
+
+// The Prometheus value of `name` in a /metrics text (-1 when absent).
+double metric(const std::string& text, const std::string& name) {
+  const std::size_t at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+}
+
+TEST(Serve, MetricsCountRequestsAndTokens) {
+  RunningServer s;
+  auto c = s.client();
+  ok_json(s, "/v1/chat/completions", chat_body(user("hello"), 4));
+  stream(s, "/v1/completions", {{"model", "tiny"}, {"prompt", "hello there"}, {"max_tokens", 3}, {"temperature", 0}});
+  expect_error(s.post("/v1/completions", "{}"), 400, "model", "no model");
+  auto r = c.Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(metric(r->body, "transformers_completions_total"), 2) << r->body;
+  EXPECT_EQ(metric(r->body, "transformers_refused_requests_total"), 1) << r->body;
+  EXPECT_EQ(metric(r->body, "transformers_generated_tokens_total"), 7) << r->body;
+  EXPECT_EQ(metric(r->body, "transformers_requests_running"), 0) << r->body;
+  EXPECT_EQ(metric(r->body, "transformers_requests_waiting"), 0) << r->body;
+  EXPECT_GT(metric(r->body, "transformers_time_to_first_token_seconds_sum"), 0) << r->body;
+  EXPECT_GE(metric(r->body, "transformers_generation_seconds_sum"), metric(r->body, "transformers_time_to_first_token_seconds_sum"));
 }
 
 TEST(Serve, ChatGreedyEqualsTheChatCommand) {
@@ -192,23 +233,6 @@ TEST(Serve, ConcurrentClientsEachGetTheirOwnAnswer) {
     });
   for (auto& t : clients) t.join();
   for (std::size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ(together[i], alone[i]) << prompts[i];
-}
-
-struct Refusal {
-  std::string path, body;
-  int status;
-  json param;  // OpenAI's error.param
-};
-
-void expect_error(const httplib::Result& r, int status, const json& param, const std::string& what) {
-  ASSERT_TRUE(r) << what;
-  EXPECT_EQ(r->status, status) << what << ": " << r->body;
-  const json e = json::parse(r->body, nullptr, false);
-  ASSERT_TRUE(e.is_object() && e.contains("error")) << what << ": " << r->body;
-  EXPECT_TRUE(e["error"]["message"].is_string()) << what;
-  EXPECT_TRUE(e["error"]["type"].is_string()) << what;
-  EXPECT_TRUE(e["error"].contains("code")) << what;
-  EXPECT_EQ(e["error"]["param"], param) << what << ": " << r->body;
 }
 
 TEST(Serve, HostileRequestsGetOpenAIErrors) {

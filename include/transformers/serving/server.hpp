@@ -4,6 +4,7 @@
 //   POST /v1/chat/completions  messages -> the tokenizer's chat template -> generate (stream: SSE)
 //   POST /v1/completions       prompt text -> generate (stream: SSE)
 //   GET  /health               200 once serving
+//   GET  /metrics              Prometheus text: requests, tokens, queue, time to first token
 // Errors are OpenAI's error object with 400 (malformed JSON, wrong field types or values), 401
 // (wrong API key), 404 (unknown model or route), 413 (body over max_body_size), 429 (queue full),
 // 500 (generation failed). Concurrent requests generate together, one step each in turn
