@@ -87,7 +87,9 @@ json read_messages(const json& body) {
     if (role == m.end() || !role->is_string()) throw bad_field(at + ".role", "a string", role == m.end() ? json() : *role);
     auto content = m.find("content");
     const std::string text = content == m.end() || content->is_null() ? "" : content_text(*content, at + ".content");
-    out.push_back(json{{"role", *role}, {"content", text}});
+    json message = m;  // other keys (name, tool_calls, tool_call_id) reach the template as given
+    message["content"] = text;
+    out.push_back(std::move(message));
   }
   return out;
 }

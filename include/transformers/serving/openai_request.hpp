@@ -34,7 +34,7 @@ nlohmann::ordered_json error_body(const std::string& message, const std::string&
 struct CompletionRequest {
   bool chat = false;                     // /v1/chat/completions (messages) or /v1/completions (prompt)
   std::string model;
-  nlohmann::ordered_json messages;       // chat: [{"role", "content"}...], content as text
+  nlohmann::ordered_json messages;       // chat: the messages, each content as text (parts joined)
   std::string prompt;                    // completions
   std::optional<int64_t> max_tokens;     // max_completion_tokens, else max_tokens
   std::optional<double> temperature;     // [0, 2]; 0 is greedy
