@@ -1,0 +1,162 @@
+// Reading OpenAI request bodies (include/transformers/serving/openai_request.hpp). Field names,
+// types and ranges are those of OpenAI's API reference; every refusal names the field (`param`).
+#include "transformers/serving/openai_request.hpp"
+
+#include <cmath>
+
+#include "transformers/core/quote.hpp"
+#include "transformers/io/json_file.hpp"
+
+namespace transformers::serving {
+
+using json = nlohmann::ordered_json;
+
+json error_body(const std::string& message, const std::string& type, const std::string& param, const std::string& code) {
+  return json{{"error",
+               {{"message", message},
+                {"type", type},
+                {"param", param.empty() ? json(nullptr) : json(param)},
+                {"code", code.empty() ? json(nullptr) : json(code)}}}};
+}
+
+json ApiError::body() const { return error_body(what(), type, param, code); }
+
+namespace {
+
+ApiError bad_field(const std::string& param, const std::string& expected, const json& found) {
+  return ApiError(400, "'" + param + "': expected " + expected + ", found " + quote_input(found.dump()), "invalid_request_error",
+                  param);
+}
+
+// The field `key` when present and not null (OpenAI treats null as "not given").
+const json* field(const json& body, const char* key) {
+  auto it = body.find(key);
+  return it == body.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::optional<double> number_in(const json& body, const char* key, double lo, double hi, bool lo_open) {
+  const json* v = field(body, key);
+  if (!v) return std::nullopt;
+  const std::string range = std::string(lo_open ? "(" : "[") + json(lo).dump() + ", " + json(hi).dump() + "]";
+  if (!v->is_number()) throw bad_field(key, "a number in " + range, *v);
+  const double d = v->get<double>();
+  if (!std::isfinite(d) || d < lo || d > hi || (lo_open && d == lo)) throw bad_field(key, "a number in " + range, *v);
+  return d;
+}
+
+std::optional<int64_t> positive_int(const json& body, const char* key) {
+  const json* v = field(body, key);
+  if (!v) return std::nullopt;
+  if (!v->is_number_integer() || v->get<int64_t>() < 1 || (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX)))
+    throw bad_field(key, "an integer >= 1", *v);
+  return v->get<int64_t>();
+}
+
+bool boolean(const json& body, const char* key) {
+  const json* v = field(body, key);
+  if (!v) return false;
+  if (!v->is_boolean()) throw bad_field(key, "a boolean", *v);
+  return v->get<bool>();
+}
+
+// A message's content: a string, or a list of {"type": "text", "text": ...} parts (joined).
+std::string content_text(const json& content, const std::string& param) {
+  if (content.is_string()) return content.get<std::string>();
+  if (!content.is_array()) throw bad_field(param, "a string or a list of text parts", content);
+  std::string text;
+  for (const auto& part : content) {
+    if (!part.is_object() || part.value("type", json()) != "text" || !part.contains("text") || !part["text"].is_string())
+      throw ApiError(400, "'" + param + "': only text parts ({\"type\": \"text\", \"text\": ...}) are supported, found " +
+                              quote_input(part.dump()),
+                     "invalid_request_error", param);
+    text += part["text"].get<std::string>();
+  }
+  return text;
+}
+
+json read_messages(const json& body) {
+  const json* v = field(body, "messages");
+  if (!v) throw ApiError(400, "'messages' is required", "invalid_request_error", "messages");
+  if (!v->is_array() || v->empty()) throw bad_field("messages", "a non-empty list of messages", *v);
+  json out = json::array();
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const json& m = (*v)[i];
+    const std::string at = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object()) throw bad_field(at, "an object", m);
+    auto role = m.find("role");
+    if (role == m.end() || !role->is_string()) throw bad_field(at + ".role", "a string", role == m.end() ? json() : *role);
+    auto content = m.find("content");
+    const std::string text = content == m.end() || content->is_null() ? "" : content_text(*content, at + ".content");
+    json message = m;  // other keys (name, tool_calls, tool_call_id) reach the template as given
+    message["content"] = text;
+    out.push_back(std::move(message));
+  }
+  return out;
+}
+
+std::vector<std::string> read_stop(const json& body) {
+  const json* v = field(body, "stop");
+  if (!v) return {};
+  std::vector<std::string> out;
+  if (v->is_string()) out.push_back(v->get<std::string>());
+  else if (v->is_array() && v->size() <= 4)
+    for (const auto& s : *v) {
+      if (!s.is_string()) throw bad_field("stop", "a string or a list of at most 4 strings", *v);
+      out.push_back(s.get<std::string>());
+    }
+  else throw bad_field("stop", "a string or a list of at most 4 strings", *v);
+  for (const auto& s : out)
+    if (s.empty()) throw bad_field("stop", "non-empty strings", *v);
+  return out;
+}
+
+}  // namespace
+
+CompletionRequest parse_completion_request(std::string_view body_text, bool chat) {
+  json body;
+  try {
+    body = io::parse_ordered_json(body_text, "the request body");
+  } catch (const Error& e) {
+    throw ApiError(400, std::string("malformed JSON: ") + e.what());
+  }
+  if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object, found " + quote_input(body.dump()));
+  CompletionRequest r;
+  r.chat = chat;
+  const json* model = field(body, "model");
+  if (!model) throw ApiError(400, "'model' is required", "invalid_request_error", "model");
+  if (!model->is_string()) throw bad_field("model", "a string", *model);
+  r.model = model->get<std::string>();
+  if (chat) {
+    r.messages = read_messages(body);
+  } else {
+    const json* p = field(body, "prompt");
+    if (!p) throw ApiError(400, "'prompt' is required", "invalid_request_error", "prompt");
+    if (p->is_array() && p->size() == 1 && (*p)[0].is_string()) r.prompt = (*p)[0].get<std::string>();
+    else if (p->is_string()) r.prompt = p->get<std::string>();
+    else throw bad_field("prompt", "a string (or a list of one string)", *p);
+  }
+  r.max_tokens = positive_int(body, "max_tokens");
+  if (auto m = positive_int(body, "max_completion_tokens")) r.max_tokens = m;
+  r.temperature = number_in(body, "temperature", 0.0, 2.0, false);
+  r.top_p = number_in(body, "top_p", 0.0, 1.0, true);
+  if (const json* s = field(body, "seed")) {
+    if (!s->is_number_integer()) throw bad_field("seed", "an integer", *s);
+    r.seed = s->is_number_unsigned() ? s->get<uint64_t>() : uint64_t(s->get<int64_t>());
+  }
+  if (const json* n = field(body, "n"); n && !(n->is_number_integer() && n->get<int64_t>() == 1))
+    throw ApiError(400, "'n': only n = 1 is supported, found " + quote_input(n->dump()), "invalid_request_error", "n");
+  // logprobs: a boolean in chat, an integer in completions; asking for any is refused, not ignored
+  if (const json* lp = field(body, "logprobs")) {
+    if (!lp->is_boolean() && !lp->is_number_integer()) throw bad_field("logprobs", chat ? "a boolean" : "an integer", *lp);
+    if (*lp != false && *lp != 0) throw ApiError(400, "'logprobs' is not supported", "invalid_request_error", "logprobs");
+  }
+  r.stop = read_stop(body);
+  r.stream = boolean(body, "stream");
+  if (const json* so = field(body, "stream_options")) {
+    if (!so->is_object()) throw bad_field("stream_options", "an object", *so);
+    r.include_usage = boolean(*so, "include_usage");
+  }
+  return r;
+}
+
+}  // namespace transformers::serving

@@ -1,0 +1,79 @@
+// transformers-cli serve: an OpenAI-compatible HTTP server for a causal LM (docs/CLI.md). The
+// server itself is the serving layer (include/transformers/serving/server.hpp); this file loads
+// the model and tokenizer, prints where it listens and stops on SIGINT / SIGTERM.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "cli_common.hpp"
+#include "int_options.hpp"
+#include "model_options.hpp"
+#include "transformers/serving/server.hpp"
+#include "transformers/tokenizers/auto_tokenizer.hpp"
+
+namespace transformers::cli {
+namespace {
+
+volatile std::sig_atomic_t g_stop_requested = 0;
+
+struct ServeArgs {
+  ModelArgs model;
+  std::string tokenizer, model_id;
+  serving::ServeOptions serve;
+};
+
+int run_serve(ServeArgs& a) {
+  if (a.model.model_class.empty()) a.model.model_class = "AutoModelForCausalLM";
+  const Source tok_src = a.tokenizer.empty() ? a.model.source() : parse_source(a.tokenizer, "");
+  auto tok = std::make_shared<const PreTrainedTokenizerFast>(AutoTokenizer::from_pretrained(tok_src.path, {.hub = tok_src.hub}));
+  std::shared_ptr<PreTrainedModel> model = a.model.load();
+  a.serve.model_id = a.model_id.empty() ? a.model.model : a.model_id;
+  serving::Server server(model, tok, a.serve);
+
+  // SIGINT / SIGTERM set a flag (threads started before now, e.g. BLAS workers, may be the one
+  // receiving it, so no signal mask); a watcher thread stops the server when it is set.
+  struct sigaction act {};
+  act.sa_handler = [](int) { g_stop_requested = 1; };
+  sigemptyset(&act.sa_mask);
+  sigaction(SIGINT, &act, nullptr);
+  sigaction(SIGTERM, &act, nullptr);
+  const int port = server.bind();
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done) {  // stop() again until listen() returns: a signal may come before it started
+      if (g_stop_requested) server.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  std::cout << "serving " << a.serve.model_id << " on http://" << a.serve.host << ":" << port << "/v1" << std::endl;
+  server.listen();
+  done = true;  // (a listen() that returns by itself, e.g. a failed accept, ends the command too)
+  watcher.join();
+  return 0;
+}
+
+REGISTER_COMMAND("serve", "an OpenAI-compatible HTTP server (/v1/chat/completions, /v1/completions)", [](CLI::App& app) {
+  auto a = std::make_shared<ServeArgs>();
+  a->model.add_to(app);
+  app.add_option("--tokenizer", a->tokenizer, "tokenizer folder or repo id (default: the model's)");
+  app.add_option("--model-id", a->model_id, "the model name /v1/models lists and requests give (default: --model)");
+  app.add_option("--host", a->serve.host, "address to listen on")->capture_default_str();
+  app.add_option("--port", a->serve.port, "port (0: any free port)")->check(IntRange(0, 65535))->capture_default_str();
+  app.add_option("--api-key", a->serve.api_key, "require \"Authorization: Bearer KEY\" on /v1/ requests");
+  app.add_option("--max-batch", a->serve.max_batch, "requests generating at once")->check(IntRange(1, 1024))->capture_default_str();
+  app.add_option("--max-queue", a->serve.max_queue, "requests waiting beyond --max-batch (more: 429)")
+      ->check(IntRange(0, 4096))
+      ->capture_default_str();
+  app.add_option("--max-body-size", a->serve.max_body_size, "largest request body in bytes (more: 413)")
+      ->check(IntRange(1, int64_t(1) << 32))
+      ->capture_default_str();
+  app.add_option("--max-tokens", a->serve.default_max_tokens, "completion length when a request gives no max_tokens")
+      ->check(IntRange(1, INT64_MAX))
+      ->capture_default_str();
+  return [a] { return run_serve(*a); };
+});
+
+}  // namespace
+}  // namespace transformers::cli
