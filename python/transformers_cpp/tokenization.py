@@ -46,8 +46,12 @@ def _tensor(value: Any, return_tensors: Optional[str], what: str) -> Any:
     if return_tensors == "np":
         return np.asarray(value, dtype=np.int64)
     if return_tensors == "pt":
-        import torch  # only when asked for
-
+        # torch tensors when torch is installed; without it NumPy arrays, which model() and generate()
+        # take alike, so a transformers script asking for "pt" runs unchanged without torch
+        try:
+            import torch
+        except ImportError:
+            return np.asarray(value, dtype=np.int64)
         return torch.tensor(value, dtype=torch.long)
     raise ValueError(f"Unable to convert output to tensors format {return_tensors}, expected 'np' or 'pt'")
 
