@@ -5,14 +5,17 @@
 set -euo pipefail
 BUILD_DIR=$(cd "${1:?usage: run_tests.sh BUILD_DIR}" && pwd)
 SRC=$(cd "$(dirname "$0")" && pwd)
+# The venv is made anew each run, at a fixed place: with the build tools installed in it (no build
+# isolation, whose temporary paths would differ every run), ccache finds the extension's objects again.
+venv="$BUILD_DIR/python-venv"
+rm -rf "$venv"
+python3 -m venv "$venv"
+py="$venv/bin/python"
+"$py" -m pip install --quiet --disable-pip-version-check numpy pytest "scikit-build-core>=0.10" "pybind11>=2.12"
+CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} "$py" -m pip install --quiet \
+  --disable-pip-version-check --no-build-isolation "$SRC" \
+  -Ccmake.define.TRANSFORMERS_CPP_BUILD_DIR="$BUILD_DIR" -Cbuild-dir="$BUILD_DIR/python-wheel"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 -m venv "$work/venv"
-py="$work/venv/bin/python"
-"$py" -m pip install --quiet --disable-pip-version-check numpy pytest
-# build-dir inside BUILD_DIR: a rerun rebuilds only what changed (ccache covers a fresh clone)
-CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} "$py" -m pip install --quiet \
-  --disable-pip-version-check "$SRC" \
-  -Ccmake.define.TRANSFORMERS_CPP_BUILD_DIR="$BUILD_DIR" -Cbuild-dir="$BUILD_DIR/python-wheel"
 cd "$work"  # import the installed package, not the source folder
 "$py" -m pytest -q -p no:cacheprovider "$SRC/tests"

@@ -200,7 +200,8 @@ class PreTrainedModel:
             # a head's output (CausalLMOutput, MaskedLMOutput, ...) has no base-model fields in 4.51
             out["last_hidden_state"] = out["pooler_output"] = None
         result = ModelOutput((k, v) for k, v in out.items() if v is not None)
-        if return_dict is False or (return_dict is None and self.config.to_dict().get("return_dict") is False):
+        if return_dict is False or (return_dict is None and self._m.config.has("return_dict")
+                                    and self._m.config.get("return_dict") is False):
             return result.to_tuple()
         return result
 
