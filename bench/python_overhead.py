@@ -58,7 +58,8 @@ def main():
 
     # ---- per-call overhead: a tiny encoder's forward ----
     bert = os.path.join(FIXTURES, "bert", "model")
-    cpp = cli_bench(args.cli, bert, args, {"reps": args.reps, "batch": 1, "prompt-len": args.prompt_len, "gen-len": 0})
+    cpp = cli_bench(args.cli, bert, args, {"reps": args.reps, "batch": 1, "prompt-len": args.prompt_len, "gen-len": 0,
+                                           "model-class": "BertModel"})  # the class AutoModel builds
     model = tc.AutoModel.from_pretrained(bert)
     ids = np.random.default_rng(0).integers(0, 99, size=(1, args.prompt_len), dtype=np.int64)
     py = best_ms(lambda: model(input_ids=ids), args.reps)

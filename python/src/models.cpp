@@ -51,19 +51,22 @@ py::list to_numpy_list(const std::vector<Tensor>& ts) {
   return out;
 }
 
-// What the model returned, field by field (None for a field it did not fill).
+// The fields the model set, in ModelOutput order (an unset one is Python's None: left out).
 py::dict output_dict(const transformers::ModelOutput& o) {
   py::dict d;
-  d["loss"] = to_numpy(o.loss);
-  d["logits"] = to_numpy(o.logits);
-  d["last_hidden_state"] = to_numpy(o.last_hidden_state);
-  d["pooler_output"] = to_numpy(o.pooler_output);
-  d["start_logits"] = to_numpy(o.start_logits);
-  d["end_logits"] = to_numpy(o.end_logits);
-  d["prediction_logits"] = to_numpy(o.prediction_logits);
-  d["seq_relationship_logits"] = to_numpy(o.seq_relationship_logits);
-  d["hidden_states"] = o.hidden_states.empty() ? py::object(py::none()) : py::object(to_numpy_list(o.hidden_states));
-  d["attentions"] = o.attentions.empty() ? py::object(py::none()) : py::object(to_numpy_list(o.attentions));
+  auto put = [&](const char* name, const Tensor& t) {
+    if (t.defined()) d[name] = to_numpy(t);
+  };
+  put("loss", o.loss);
+  put("logits", o.logits);
+  put("last_hidden_state", o.last_hidden_state);
+  put("pooler_output", o.pooler_output);
+  put("start_logits", o.start_logits);
+  put("end_logits", o.end_logits);
+  put("prediction_logits", o.prediction_logits);
+  put("seq_relationship_logits", o.seq_relationship_logits);
+  if (!o.hidden_states.empty()) d["hidden_states"] = to_numpy_list(o.hidden_states);
+  if (!o.attentions.empty()) d["attentions"] = to_numpy_list(o.attentions);
   return d;
 }
 

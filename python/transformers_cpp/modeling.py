@@ -91,7 +91,8 @@ class PreTrainedModel:
 
     def __init__(self, core: "_core.Model"):
         self._m = core
-        self.config = PretrainedConfig(core.config)
+        self._cfg = core.config
+        self.config = PretrainedConfig(self._cfg)
 
     # ---- construction ----
     @classmethod
@@ -193,15 +194,17 @@ class PreTrainedModel:
         out = self._m.forward(as_ids(input_ids), as_ids(attention_mask), as_ids(token_type_ids), as_ids(position_ids),
                               as_array(inputs_embeds), as_array(head_mask), as_ids(labels), output_attentions,
                               output_hidden_states, int(logits_to_keep))
+        # the engine returns the fields it set, in ModelOutput order
         for k in ("hidden_states", "attentions"):
-            if out[k] is not None:
+            if k in out:
                 out[k] = tuple(out[k])
-        if any(out[k] is not None for k in ("logits", "start_logits", "prediction_logits")):
+        if "last_hidden_state" in out and ("logits" in out or "start_logits" in out or "prediction_logits" in out):
             # a head's output (CausalLMOutput, MaskedLMOutput, ...) has no base-model fields in 4.51
-            out["last_hidden_state"] = out["pooler_output"] = None
-        result = ModelOutput((k, v) for k, v in out.items() if v is not None)
-        if return_dict is False or (return_dict is None and self._m.config.has("return_dict")
-                                    and self._m.config.get("return_dict") is False):
+            out.pop("last_hidden_state")
+            out.pop("pooler_output", None)
+        result = ModelOutput(out)
+        if return_dict is False or (return_dict is None and self._cfg.has("return_dict")
+                                    and self._cfg.get("return_dict") is False):
             return result.to_tuple()
         return result
 
