@@ -1,6 +1,7 @@
 // NumPy arrays in and out of the engine without copies (the buffer of one is the memory of the other).
 #include "bindings.hpp"
 
+#include <optional>
 #include <string>
 
 #include "transformers/core/error.hpp"
@@ -11,26 +12,28 @@ using transformers::DType;
 
 namespace {
 
-const char* numpy_name(DType d) {
+// The NumPy dtype of a tensor dtype NumPy has (descriptor lookups by type, no Python-level parsing:
+// this runs for every output of every call); nullopt for bfloat16 and the block-quantized types.
+std::optional<py::dtype> numpy_dtype(DType d) {
   switch (d) {
-    case DType::Float32: return "float32";
-    case DType::Float16: return "float16";
-    case DType::Float64: return "float64";
-    case DType::Int64: return "int64";
-    case DType::Int32: return "int32";
-    case DType::Int16: return "int16";
-    case DType::Int8: return "int8";
-    case DType::UInt8: return "uint8";
-    case DType::Bool: return "bool";
-    default: return nullptr;
+    case DType::Float32: return py::dtype::of<float>();
+    case DType::Float16: return py::dtype("float16");
+    case DType::Float64: return py::dtype::of<double>();
+    case DType::Int64: return py::dtype::of<int64_t>();
+    case DType::Int32: return py::dtype::of<int32_t>();
+    case DType::Int16: return py::dtype::of<int16_t>();
+    case DType::Int8: return py::dtype::of<int8_t>();
+    case DType::UInt8: return py::dtype::of<uint8_t>();
+    case DType::Bool: return py::dtype::of<bool>();
+    default: return std::nullopt;
   }
 }
 
 DType dtype_of_array(const py::array& a) {
-  // Through the dtype's Python attributes: the descriptor struct's layout differs between NumPy 1 and 2.
-  const py::object dt = a.attr("dtype");
-  const char kind = py::cast<std::string>(dt.attr("kind"))[0];
-  const auto size = py::cast<int64_t>(dt.attr("itemsize"));
+  // pybind11 >= 2.12 reads the descriptor of NumPy 1 and 2 alike (CMakeLists.txt asks for it)
+  const py::dtype dt = a.dtype();
+  const char kind = dt.kind();
+  const auto size = dt.itemsize();
   if (kind == 'f' && size == 4) return DType::Float32;
   if (kind == 'f' && size == 8) return DType::Float64;
   if (kind == 'f' && size == 2) return DType::Float16;
@@ -48,7 +51,12 @@ DType dtype_of_array(const py::array& a) {
 
 py::object to_numpy(const Tensor& t) {
   if (!t.defined()) return py::none();
-  Tensor x = numpy_name(t.dtype()) ? t : t.to(DType::Float32);
+  std::optional<py::dtype> dt = numpy_dtype(t.dtype());
+  Tensor x = t;
+  if (!dt) {
+    x = t.to(DType::Float32);
+    dt = py::dtype::of<float>();
+  }
   std::vector<py::ssize_t> shape(x.sizes().begin(), x.sizes().end());
   std::vector<py::ssize_t> strides;
   for (int64_t s : x.strides()) strides.push_back(py::ssize_t(s * int64_t(x.element_size())));
@@ -56,7 +64,7 @@ py::object to_numpy(const Tensor& t) {
   // The capsule owns a handle on the tensor: the storage lives as long as the array (and its views).
   auto* keep = new Tensor(x);
   py::capsule base(keep, [](void* p) { delete static_cast<Tensor*>(p); });
-  py::array arr(py::dtype(numpy_name(x.dtype())), shape, strides, x.numel() ? x.data_ptr() : nullptr, base);
+  py::array arr(*dt, shape, strides, x.numel() ? x.data_ptr() : nullptr, base);
   if (read_only) arr.attr("setflags")(py::arg("write") = false);
   return arr;
 }
