@@ -131,3 +131,15 @@ def test_threads_run_models_concurrently():
         t.join()
     for r in results:
         assert_close(r, exp["logits"], what="threaded")
+
+
+def test_prune_heads_removes_the_heads_weights():
+    # BERT fixture: hidden 32, 4 heads of 8. Pruning one head of layer 0 removes 8 rows of the query,
+    # key and value weights (8 x 32 each) and their biases (8 each), and 8 columns of the attention
+    # output dense weight (32 x 8): 3 * (256 + 8) + 256 = 1048 parameters.
+    model = tc.AutoModelForMaskedLM.from_pretrained(MODELS / "bert" / "model")
+    before = model.num_parameters()
+    model.prune_heads({0: [1]})
+    assert before - model.num_parameters() == 1048
+    assert model.config.pruned_heads == {"0": [1]}
+    assert model.state_dict()["bert.encoder.layer.0.attention.self.query.weight"].shape == (24, 32)
