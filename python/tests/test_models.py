@@ -143,3 +143,23 @@ def test_prune_heads_removes_the_heads_weights():
     assert before - model.num_parameters() == 1048
     assert model.config.pruned_heads == {"0": [1]}
     assert model.state_dict()["bert.encoder.layer.0.attention.self.query.weight"].shape == (24, 32)
+
+
+def test_dlpack_inputs_are_accepted():
+    # torch tensors come in through DLPack (torch is not installed here): any object with
+    # __dlpack__ / __dlpack_device__ is read without a copy
+    class DLPackOnly:
+        def __init__(self, a):
+            self.a = a
+
+        def __dlpack__(self, **kwargs):
+            return self.a.__dlpack__(**kwargs)
+
+        def __dlpack_device__(self):
+            return self.a.__dlpack_device__()
+
+    exp, _ = load_safetensors(MODELS / "gpt2" / "expected.safetensors")
+    model = tc.AutoModelForCausalLM.from_pretrained(MODELS / "gpt2" / "model")
+    out = model(input_ids=DLPackOnly(np.ascontiguousarray(exp["input_ids"])),
+                attention_mask=DLPackOnly(np.ascontiguousarray(exp["attention_mask"])))
+    assert_close(out.logits, exp["logits"], what="dlpack")
