@@ -4,7 +4,6 @@ generate, save_pretrained, push_to_hub, resize_token_embeddings, prune_heads and
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -19,9 +18,9 @@ _OUTPUT_FIELDS = ("loss", "logits", "last_hidden_state", "pooler_output", "start
                   "prediction_logits", "seq_relationship_logits", "past_key_values", "hidden_states", "attentions")
 
 
-class ModelOutput(OrderedDict):
-    """transformers' ModelOutput: a dict of the fields that are set, also readable as attributes
-    (an unset field is None) and by position (to_tuple order)."""
+class ModelOutput(dict):
+    """transformers' ModelOutput: a dict of the fields that are set (in field order), also readable
+    as attributes (an unset field is None) and by position (to_tuple order)."""
 
     def __getattr__(self, name: str) -> Any:
         if name in self:
@@ -191,13 +190,19 @@ class PreTrainedModel:
             logits_to_keep = kwargs.pop("num_logits_to_keep")
         if kwargs:
             raise TypeError(f"forward() got an unexpected keyword argument '{next(iter(kwargs))}'")
-        out = self._m.forward(as_ids(input_ids), as_ids(attention_mask), as_ids(token_type_ids), as_ids(position_ids),
-                              as_array(inputs_embeds), as_array(head_mask), as_ids(labels), output_attentions,
-                              output_hidden_states, int(logits_to_keep))
+        # (None checks inline: this is the per-call path whose cost bench/python_overhead.py measures)
+        out = self._m.forward(as_ids(input_ids), None if attention_mask is None else as_ids(attention_mask),
+                              None if token_type_ids is None else as_ids(token_type_ids),
+                              None if position_ids is None else as_ids(position_ids),
+                              None if inputs_embeds is None else as_array(inputs_embeds),
+                              None if head_mask is None else as_array(head_mask),
+                              None if labels is None else as_ids(labels), output_attentions, output_hidden_states,
+                              logits_to_keep)
         # the engine returns the fields it set, in ModelOutput order
-        for k in ("hidden_states", "attentions"):
-            if k in out:
-                out[k] = tuple(out[k])
+        if "hidden_states" in out:
+            out["hidden_states"] = tuple(out["hidden_states"])
+        if "attentions" in out:
+            out["attentions"] = tuple(out["attentions"])
         if "last_hidden_state" in out and ("logits" in out or "start_logits" in out or "prediction_logits" in out):
             # a head's output (CausalLMOutput, MaskedLMOutput, ...) has no base-model fields in 4.51
             out.pop("last_hidden_state")
