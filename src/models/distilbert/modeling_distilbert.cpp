@@ -125,9 +125,11 @@ Transformer::Transformer(const DistilBertConfigView& c) {
 ModelOutput Transformer::forward(const Tensor& x, const Tensor& mask, const Tensor& head_mask_5d,
                                  bool output_attentions, bool output_hidden_states) const {
   ModelOutput out = models_detail::run_layers(
-      *layer, x, output_hidden_states, output_attentions, [&](const TransformerBlock& l, int64_t i, const Tensor& h) {
+      *layer, x, output_hidden_states, output_attentions,
+      [=](const TransformerBlock& l, int64_t i, const Tensor& h) {  // copies: checkpointing calls it in backward
         return l.forward(h, mask, nn::layer_head_mask(head_mask_5d, i), output_attentions);
-      });
+      },
+      active_checkpointing(training()));
   models_detail::finish_hidden_states(out, out.last_hidden_state, output_hidden_states, nullptr);
   return out;
 }
