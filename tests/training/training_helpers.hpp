@@ -57,6 +57,35 @@ inline double relative_to_norm(const transformers::Tensor& got, const transforme
   return std::sqrt(d) / std::sqrt(n);
 }
 
+// Every parameter's gradient against the golden `<prefix><name>` within 1e-5 relative to the
+// golden's norm; returns how many were compared and sets `worst` to the largest relative error.
+inline int expect_gradients_equal(transformers::PreTrainedModel& model,
+                                  const std::map<std::string, transformers::Tensor>& golden, const std::string& prefix,
+                                  double& worst) {
+  int checked = 0;
+  worst = 0;
+  for (auto& [name, p] : model.named_parameters()) {
+    const auto it = golden.find(prefix + name);
+    EXPECT_NE(it, golden.end()) << "no golden gradient for " << name;
+    EXPECT_TRUE(p.grad().defined()) << name << " got no gradient";
+    if (it == golden.end() || !p.grad().defined()) continue;
+    if (name.ends_with("attention.self.key.bias")) {
+      // BERT's key bias adds q.b_k to every score of a row, which softmax cancels: its gradient
+      // is 0 in exact arithmetic, and both sides hold float32 rounding noise there (torch's norm
+      // ~1e-8), which no relative bound can compare. Both must be zero to rounding.
+      EXPECT_LE(norm(p.grad()), 1e-6) << name;
+      EXPECT_LE(norm(it->second), 1e-6) << name;
+      ++checked;
+      continue;
+    }
+    const double rel = relative_to_norm(p.grad(), it->second);
+    EXPECT_LE(rel, 1e-5) << name;
+    worst = std::max(worst, rel);
+    ++checked;
+  }
+  return checked;
+}
+
 // GPT-2's attn.c_attn.bias without its key third. That third adds q.b_k to every score of a row,
 // which softmax cancels: its gradient is 0 in exact arithmetic and rounding noise (~3e-8) in
 // float32, and AdamW turns any noise into lr-sized steps (m / sqrt(v)), so torch's and our values

@@ -331,6 +331,7 @@ ModelOutput BertForSequenceClassification::forward(const ModelInputs& in) {
   ModelOutput out = bert->forward(in);
   const double p = config_view.classifier_dropout.value_or(config_view.hidden_dropout_prob);
   out.logits = classifier->forward(ops::dropout(out.pooler_output, p, training()));
+  if (in.labels.defined()) out.loss = ForSequenceClassificationLoss(in.labels, out.logits, *config_);
   return out;
 }
 
@@ -344,6 +345,7 @@ ModelOutput BertForTokenClassification::forward(const ModelInputs& in) {
   ModelOutput out = bert->forward(in);
   const double p = config_view.classifier_dropout.value_or(config_view.hidden_dropout_prob);
   out.logits = classifier->forward(ops::dropout(out.last_hidden_state, p, training()));
+  if (in.labels.defined()) out.loss = ForTokenClassification(out.logits, in.labels, config_->num_labels());
   return out;
 }
 

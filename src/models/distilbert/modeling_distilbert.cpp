@@ -5,6 +5,7 @@
 
 #include "models/encoder_heads.hpp"
 #include "models/model_utils.hpp"
+#include "transformers/modeling/loss_utils.hpp"
 #include "transformers/modeling/prune.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
@@ -216,6 +217,7 @@ ModelOutput DistilBertForMaskedLM::forward(const ModelInputs& in) {
   ModelOutput out = distilbert->forward(in);
   const Tensor h = ops::activation(vocab_transform->forward(out.last_hidden_state), config_view.activation);
   out.logits = vocab_projector->forward(vocab_layer_norm->forward(h));
+  if (in.labels.defined()) out.loss = ForMaskedLMLoss(out.logits, in.labels, out.logits.size(-1));
   return out;
 }
 
@@ -228,6 +230,7 @@ DistilBertForSequenceClassification::DistilBertForSequenceClassification(std::sh
 ModelOutput DistilBertForSequenceClassification::forward(const ModelInputs& in) {
   ModelOutput out = distilbert->forward(in);
   out.logits = classifier->forward(ops::relu(pre_classifier->forward(out.last_hidden_state.select(1, 0))));
+  if (in.labels.defined()) out.loss = ForSequenceClassificationLoss(in.labels, out.logits, *config_);
   return out;
 }
 
@@ -239,6 +242,7 @@ DistilBertForTokenClassification::DistilBertForTokenClassification(std::shared_p
 ModelOutput DistilBertForTokenClassification::forward(const ModelInputs& in) {
   ModelOutput out = distilbert->forward(in);
   out.logits = classifier->forward(out.last_hidden_state);
+  if (in.labels.defined()) out.loss = ForTokenClassification(out.logits, in.labels, config_->num_labels());
   return out;
 }
 

@@ -285,6 +285,7 @@ ModelOutput LlamaForSequenceClassification::forward(const ModelInputs& in) {
     rows.push_back(logits.select(0, b).select(0, last));
   }
   out.logits = ops::stack(rows, 0);
+  if (in.labels.defined()) out.loss = ForSequenceClassificationLoss(in.labels, out.logits, *config_);
   return out;
 }
 
