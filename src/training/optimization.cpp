@@ -66,6 +66,17 @@ Optimizer::Optimizer(const char* name, std::vector<ParamGroup> groups, double lr
   if (index == 0) throw ValueError(who + ": optimizer got an empty parameter list");
 }
 
+void Optimizer::for_each_gradient(const std::function<void(size_t, Group&, Tensor&, const Tensor&)>& update) {
+  autograd::NoGradGuard no_grad;
+  size_t i = 0;
+  for (Group& group : groups_)
+    for (Tensor& p : group.params) {
+      const Tensor g = p.grad();
+      if (g.defined()) update(i, group, p, g.to(p.dtype()).contiguous());
+      ++i;
+    }
+}
+
 void Optimizer::zero_grad() {
   for (Group& g : groups_)
     for (Tensor& p : g.params) p.set_grad(Tensor());
@@ -92,30 +103,22 @@ AdamW::AdamW(std::vector<ParamGroup> groups, const AdamWOptions& o)
 }
 
 void AdamW::step() {
-  autograd::NoGradGuard no_grad;
   const AdamWOptions& o = options_;
-  size_t i = 0;
-  for (Group& group : groups_) {
-    for (Tensor& p : group.params) {
-      State& s = state_[i++];
-      const Tensor g0 = p.grad();
-      if (!g0.defined()) continue;
-      if (s.step == 0) {
-        s.exp_avg = autograd::zeros_on(p.device(), p.sizes(), p.dtype());
-        s.exp_avg_sq = autograd::zeros_on(p.device(), p.sizes(), p.dtype());
-      }
-      ++s.step;
-      const Tensor g = g0.to(p.dtype()).contiguous();
-      void* data = p.mutable_data_ptr();  // refuses a read-only mapping (see trainable_parameters)
-      if (p.dtype() == DType::Float32)
-        adamw_update(static_cast<float*>(data), g.data<float>(), s.exp_avg.data<float>(), s.exp_avg_sq.data<float>(),
-                     p.numel(), group.lr, group.weight_decay, o.beta1, o.beta2, o.eps, s.step);
-      else
-        adamw_update(static_cast<double*>(data), g.data<double>(), s.exp_avg.data<double>(),
-                     s.exp_avg_sq.data<double>(), p.numel(), group.lr, group.weight_decay, o.beta1, o.beta2, o.eps,
-                     s.step);
+  for_each_gradient([&](size_t i, Group& group, Tensor& p, const Tensor& g) {
+    State& s = state_[i];
+    if (s.step == 0) {
+      s.exp_avg = autograd::zeros_on(p.device(), p.sizes(), p.dtype());
+      s.exp_avg_sq = autograd::zeros_on(p.device(), p.sizes(), p.dtype());
     }
-  }
+    ++s.step;
+    void* data = p.mutable_data_ptr();  // refuses a read-only mapping (see trainable_parameters)
+    if (p.dtype() == DType::Float32)
+      adamw_update(static_cast<float*>(data), g.data<float>(), s.exp_avg.data<float>(), s.exp_avg_sq.data<float>(),
+                   p.numel(), group.lr, group.weight_decay, o.beta1, o.beta2, o.eps, s.step);
+    else
+      adamw_update(static_cast<double*>(data), g.data<double>(), s.exp_avg.data<double>(), s.exp_avg_sq.data<double>(),
+                   p.numel(), group.lr, group.weight_decay, o.beta1, o.beta2, o.eps, s.step);
+  });
 }
 
 LambdaLR::LambdaLR(Optimizer& optimizer, std::function<double(int64_t)> lr_lambda)

@@ -40,25 +40,18 @@ SGD::SGD(std::vector<ParamGroup> groups, const SGDOptions& o)
 }
 
 void SGD::step() {
-  autograd::NoGradGuard no_grad;
-  size_t i = 0;
-  for (Group& group : groups_) {
-    for (Tensor& p : group.params) {
-      Tensor& buf = momentum_buffer_[i++];
-      const Tensor g0 = p.grad();
-      if (!g0.defined()) continue;
-      const bool first = !buf.defined();
-      if (options_.momentum != 0 && first) buf = autograd::zeros_on(p.device(), p.sizes(), p.dtype());
-      const Tensor g = g0.to(p.dtype()).contiguous();
-      void* data = p.mutable_data_ptr();  // refuses a read-only mapping (see trainable_parameters)
-      if (p.dtype() == DType::Float32)
-        sgd_update(static_cast<float*>(data), g.data<float>(), buf.defined() ? buf.data<float>() : nullptr, first,
-                   p.numel(), group.lr, group.weight_decay, options_);
-      else
-        sgd_update(static_cast<double*>(data), g.data<double>(), buf.defined() ? buf.data<double>() : nullptr, first,
-                   p.numel(), group.lr, group.weight_decay, options_);
-    }
-  }
+  for_each_gradient([&](size_t i, Group& group, Tensor& p, const Tensor& g) {
+    Tensor& buf = momentum_buffer_[i];
+    const bool first = !buf.defined();
+    if (options_.momentum != 0 && first) buf = autograd::zeros_on(p.device(), p.sizes(), p.dtype());
+    void* data = p.mutable_data_ptr();  // refuses a read-only mapping (see trainable_parameters)
+    if (p.dtype() == DType::Float32)
+      sgd_update(static_cast<float*>(data), g.data<float>(), buf.defined() ? buf.data<float>() : nullptr, first,
+                 p.numel(), group.lr, group.weight_decay, options_);
+    else
+      sgd_update(static_cast<double*>(data), g.data<double>(), buf.defined() ? buf.data<double>() : nullptr, first,
+                 p.numel(), group.lr, group.weight_decay, options_);
+  });
 }
 
 }  // namespace transformers::training

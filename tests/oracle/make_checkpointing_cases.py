@@ -10,7 +10,6 @@ Writes checkpointing.json: {"reentrant": {...}, "non_reentrant": {...}}, each wi
   "is_gradient_checkpointing": the model's property after gradient_checkpointing_enable(...),
 and "use_cache_warning": whether the training forward logged 4.51's use_cache warning.
 """
-import argparse
 import json
 import logging
 import os
@@ -19,14 +18,11 @@ import torch
 import transformers
 from safetensors.torch import load_file
 
-assert transformers.__version__.startswith("4.51"), transformers.__version__
+from training_oracle import arguments
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--fixtures", default=os.path.join(os.path.dirname(__file__), "../../../shared/fixtures"))
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "../data/training"))
-    a = ap.parse_args()
+    a = arguments()
     g = load_file(os.path.join(a.out, "gpt2_grads.safetensors"))
     out = {}
     records = []

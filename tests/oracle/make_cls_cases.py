@@ -13,7 +13,6 @@ Writes cls_grads.safetensors with, per case <c>:
 and the BERT / Llama batches (bert.input_ids, bert.attention_mask, bert.token_type_ids, llama.*).
 cls_cases.json: per case the class, num_labels and the problem_type the model set on its config.
 """
-import argparse
 import json
 import os
 
@@ -21,7 +20,7 @@ import torch
 import transformers
 from safetensors.torch import load_file, save_file
 
-assert transformers.__version__.startswith("4.51"), transformers.__version__
+from training_oracle import arguments
 
 CASES = [
     # name, arch, class, num_labels, labels
@@ -34,10 +33,7 @@ CASES = [
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--fixtures", default=os.path.join(os.path.dirname(__file__), "../../../shared/fixtures"))
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "../data/training"))
-    a = ap.parse_args()
+    a = arguments()
     out, meta = {}, {}
     batches = {}
     for arch in ("bert", "llama"):

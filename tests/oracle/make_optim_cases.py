@@ -23,7 +23,6 @@ Writes
                           schedule (2 warmup, 6 total); 6 optimizer steps. losses [6] (sum of the
                           micro-batch losses), grad_norms [6], num_items [1], final.<name>.
 """
-import argparse
 import json
 import os
 
@@ -32,7 +31,7 @@ import transformers
 from safetensors.torch import load_file, save_file
 from transformers import Trainer
 
-assert transformers.__version__.startswith("4.51"), transformers.__version__
+from training_oracle import arguments
 
 
 def gpt2(fixtures):
@@ -54,10 +53,7 @@ def finals(model, prefix, out):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--fixtures", default=os.path.join(os.path.dirname(__file__), "../../../shared/fixtures"))
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "../data/training"))
-    a = ap.parse_args()
+    a = arguments()
 
     # Schedules: the lr of each step, read from the optimizer as Trainer's logs do.
     sched = {}

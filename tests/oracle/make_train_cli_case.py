@@ -17,7 +17,6 @@ train_cli.safetensors: losses [4] (the window's micro-batch losses summed), grad
 (before clipping), lrs [4] (the lr each step used), final.<name> (named_parameters after step 4),
 checkpoint2.<name> (after step 2, the checkpoint-2 folder).
 """
-import argparse
 import json
 import os
 
@@ -26,14 +25,11 @@ import transformers
 from safetensors.torch import save_file
 from transformers import Trainer
 
-assert transformers.__version__.startswith("4.51"), transformers.__version__
+from training_oracle import arguments
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--fixtures", default=os.path.join(os.path.dirname(__file__), "../../../shared/fixtures"))
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "../data/training"))
-    a = ap.parse_args()
+    a = arguments()
     g = torch.Generator().manual_seed(20)
     rows = torch.randint(0, 99, (8, 8), generator=g)
     with open(os.path.join(a.out, "train_rows.jsonl"), "w") as f:

@@ -50,6 +50,9 @@ class Optimizer {
  protected:
   // Validates the groups (float32/float64, contiguous, no parameter twice) and fills defaults.
   Optimizer(const char* name, std::vector<ParamGroup> groups, double lr, double weight_decay);
+  // Under no-grad, for every parameter that has a gradient: update(index over all groups, its
+  // group, the parameter, its gradient in the parameter's dtype, contiguous).
+  void for_each_gradient(const std::function<void(size_t, Group&, Tensor&, const Tensor&)>& update);
   std::vector<Group> groups_;
   double default_lr_;
 };
