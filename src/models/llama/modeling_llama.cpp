@@ -173,7 +173,8 @@ ModelOutput LlamaModel::forward(const ModelInputs& in) {
   const PretrainedConfig& c = config();
   const bool output_attentions = flag(in.output_attentions, c.output_attentions());
   const bool output_hidden_states = flag(in.output_hidden_states, c.output_hidden_states());
-  Cache* cache = in.past_key_values;
+  const auto checkpointing = active_checkpointing(training());
+  Cache* cache = models_detail::cache_under_checkpointing(checkpointing, in, c, in.past_key_values);
   const int64_t past = cache ? cache->get_seq_length(0) : 0;
 
   Tensor hidden = in.inputs_embeds.defined() ? in.inputs_embeds : embed_tokens->forward(in.input_ids);
@@ -209,10 +210,12 @@ ModelOutput LlamaModel::forward(const ModelInputs& in) {
   auto [cos, sin] = rotary_emb->forward(hidden, pos);
   ModelOutput out = models_detail::run_layers(
       *layers, hidden, output_hidden_states, output_attentions,
-      // cos/sin by init-capture: clang before 16 cannot capture structured bindings (fuzz build).
-      [&, &cos = cos, &sin = sin](const LlamaDecoderLayer& layer, int64_t, const Tensor& h) {
+      // Copies (checkpointing calls it in backward); cos/sin by init-capture: clang before 16 cannot
+      // capture structured bindings (fuzz build).
+      [=, cos = cos, sin = sin](const LlamaDecoderLayer& layer, int64_t, const Tensor& h) {
         return layer.forward(h, cos, sin, layer.is_sliding ? local_mask : global_mask, output_attentions, cache);
-      });
+      },
+      checkpointing);
   models_detail::finish_hidden_states(out, norm->forward(out.last_hidden_state), output_hidden_states, cache);
   return out;
 }
@@ -282,6 +285,7 @@ ModelOutput LlamaForSequenceClassification::forward(const ModelInputs& in) {
     rows.push_back(logits.select(0, b).select(0, last));
   }
   out.logits = ops::stack(rows, 0);
+  if (in.labels.defined()) out.loss = ForSequenceClassificationLoss(in.labels, out.logits, *config_);
   return out;
 }
 
