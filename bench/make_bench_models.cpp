@@ -36,6 +36,11 @@ std::vector<Spec> specs() {
       {"bert-base", "bert", "AutoModel", DType::Float32, json{{"architectures", {"BertModel"}}}},
       // gpt2 (small): GPT2Config defaults (124M parameters).
       {"gpt2", "gpt2", "AutoModelForCausalLM", DType::Float32, json{{"architectures", {"GPT2LMHeadModel"}}}},
+      // The same two models (same seed: the float32 weights rounded to bf16) saved in bfloat16, so a
+      // bf16 run maps its weights read-only as from a bf16 checkpoint (their packs are cached;
+      // a float32 folder cast at load is writable memory, packed per call).
+      {"bert-base-bf16", "bert", "AutoModel", DType::BFloat16, json{{"architectures", {"BertModel"}}}},
+      {"gpt2-bf16", "gpt2", "AutoModelForCausalLM", DType::BFloat16, json{{"architectures", {"GPT2LMHeadModel"}}}},
       // meta-llama/Llama-3.2-1B's config.json values (1.24B parameters, tied embeddings, bf16).
       {"llama-1b",
        "llama",
@@ -74,7 +79,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: make_bench_models OUT_DIR [bert-base] [gpt2] [llama-1b]\n");
+    std::fprintf(stderr, "usage: make_bench_models OUT_DIR [bert-base] [gpt2] [bert-base-bf16] [gpt2-bf16] [llama-1b]\n");
     return 2;
   }
   const fs::path out = argv[1];
@@ -83,7 +88,7 @@ int main(int argc, char** argv) {
     bool known = false;
     for (const Spec& s : specs()) known = known || w == s.name;
     if (!known) {
-      std::fprintf(stderr, "error: unknown model '%s' (bert-base, gpt2, llama-1b)\n", w.c_str());
+      std::fprintf(stderr, "error: unknown model '%s' (bert-base, gpt2, bert-base-bf16, gpt2-bf16, llama-1b)\n", w.c_str());
       return 2;
     }
   }

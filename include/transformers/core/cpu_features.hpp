@@ -20,9 +20,9 @@ struct CpuFeatures {
   bool avx512vnni = false;
 };
 
-// The kernel levels, each a superset of the one before. Avx512Vnni (int8 dot products) and
-// Avx512Bf16 (bfloat16 dot products) have no kernels of their own yet: they run the Avx512 ones
-// (src/core/isa/level_table.hpp) until a kernel is built for them.
+// The kernel levels, each a superset of the one before. Avx512Vnni (int8 dot products) has no
+// kernels of its own yet; Avx512Bf16 has only the bf16 dot-product GEMM (src/ops/cpu/bf16_gemm.hpp):
+// both run the Avx512 ones otherwise (src/core/isa/level_table.hpp).
 enum class KernelLevel : uint8_t { Scalar, Avx2, Avx512, Avx512Vnni, Avx512Bf16 };
 inline constexpr size_t kKernelLevelCount = 5;
 

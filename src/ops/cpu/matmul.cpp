@@ -2,7 +2,8 @@
 // levels), OpenBLAS at the scalar level; float64 -> dgemm; 16-bit
 // floats -> float32 compute with our GEMV kernels for few rows (decode) and, for many rows, our
 // GEMM packing the 16-bit weight straight to float32 panels (AVX-512 / AVX2) or panel conversion
-// + sgemm (scalar level); ints -> int64 loops.
+// + sgemm (scalar level); bf16 weights at the avx512bf16 level -> vdpbf16ps on bf16 activations
+// (bf16_linear.hpp); ints -> int64 loops.
 #include "transformers/ops/matmul.hpp"
 
 #include <cblas.h>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "ops/cpu/bf16_linear.hpp"
 #include "ops/cpu/common.hpp"
 #include "ops/cpu/kernels.hpp"
 #include "ops/cpu/gemm16.hpp"
@@ -261,6 +263,9 @@ Tensor linear(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
   // PyTorch requires x and weight to share a dtype; we convert x to the weight's dtype (rounding
   // it like the model's own cast would) and compute in float32.
   const Tensor xq = x0.dtype() == wt ? x0 : x0.to(wt);
+  // bf16 at the avx512bf16 level: vdpbf16ps on bf16 activations (bf16_linear.hpp).
+  if (wt == DType::BFloat16)
+    if (Tensor r = detail::linear_bf16_native(xq, weight, false, bias); r.defined()) return r;
   const int64_t M = shape_numel(Shape(x0.sizes().begin(), x0.sizes().end() - 1));
   const Tensor x = xq.reshape({M, K}).contiguous().to(DType::Float32);
   Tensor yf = Tensor::empty({M, N}, DType::Float32);
@@ -309,6 +314,8 @@ Tensor addmm_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const DType wdt = weight.dtype();
   const int64_t K = weight.size(0), N = weight.size(1);
   const int64_t M = x.dim() > 0 ? shape_numel(Shape(x.sizes().begin(), x.sizes().end() - 1)) : 0;
+  if (wdt == DType::BFloat16 && x.dim() > 0 && x.size(-1) == K && (!bias.defined() || (bias.dim() == 1 && bias.size(0) == N)))
+    if (Tensor r = detail::linear_bf16_native(x.to(wdt), weight, true, bias); r.defined()) return r;
   if ((wdt == DType::BFloat16 || wdt == DType::Float16) && x.dim() > 0 && x.size(-1) == K && M > 0 && M <= 16 &&
       N > 0 && K > 0 && (!bias.defined() || (bias.dim() == 1 && bias.size(0) == N)) && weight.stride(1) == 1) {
     // Decode-shaped 16-bit Conv1D: read the [in, out] weight in place (no transposed copy).

@@ -1,6 +1,7 @@
 // The packed-weight cache (see packed_weights.hpp for what is cached and why it cannot go stale).
 #include "ops/cpu/packed_weights.hpp"
 #include "ops/cpu/ab_switch.hpp"
+#include "ops/cpu/bf16_gemm.hpp"
 #include "ops/cpu/isa_kernels.hpp"
 
 #include <atomic>
@@ -18,21 +19,23 @@ namespace transformers::ops::detail {
 
 namespace {
 
-// Which view of the storage was packed, and by which level's kernels (the packed layout is theirs;
-// levels without a GEMM of their own share the one below's and its packs).
+// Which view of the storage was packed, and for which layout: the float32 packs are the kernel
+// level's (keyed by its IsaKernels; levels without a GEMM of their own share the one below's and its
+// packs), the bf16 pair-interleaved pack is one layout for all levels (keyed by kBf16Layout).
 struct ViewKey {
   int64_t offset;
   std::vector<int64_t> sizes, strides;
-  const IsaKernels* kernels;
+  const void* kernels;
   bool operator<(const ViewKey& o) const {
     return std::tie(offset, sizes, strides, kernels) < std::tie(o.offset, o.sizes, o.strides, o.kernels);
   }
 };
 
 struct Packed {
-  std::unique_ptr<float, decltype(&std::free)> data{nullptr, &std::free};
-  int64_t floats = 0;
+  std::unique_ptr<void, decltype(&std::free)> data{nullptr, &std::free};
+  int64_t bytes = 0;
 };
+const char kBf16Layout = 0;
 
 // Totals over every live PackedSet, for packed_weight_stats().
 std::atomic<int64_t> g_entries{0}, g_bytes{0}, g_hits{0}, g_misses{0};
@@ -45,7 +48,7 @@ struct PackedSet {
   void forget_all() {  // caller holds mu
     for (auto& [k, p] : packs) {
       --g_entries;
-      g_bytes -= p.floats * int64_t(sizeof(float));
+      g_bytes -= p.bytes;
     }
     packs.clear();
   }
@@ -84,22 +87,21 @@ bool packed_weights_enabled() {
   return on;
 }
 
-const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int64_t N) {
+namespace {
+
+// The cached pack of `w` under (its view, layout): made by pack(dst) (false: not packable) into
+// `bytes` bytes the first time, outside the set's lock.
+template <class PackFn>
+const void* cached_pack(const Tensor& w, const void* layout, int64_t bytes_needed, PackFn&& pack) {
   if (!packed_weights_enabled() || !w.defined() || !w.storage() || !w.storage()->read_only()) return nullptr;
-  // Only B read along k (the nn.Linear [N, K] weight), whose per-call pack is a 16 x 16 transpose
-  // per block; a B with contiguous rows (GPT-2's Conv1D [K, N] weight) packs by plain copies, cheap
-  // next to the product, and caching it would only add its memory (GPT-2 prefill 512 measured no
-  // faster with it).
-  if (B.cs == 1) return nullptr;
-  const int64_t floats = sgemm_prepacked_b_floats(K, N);
-  if (floats <= 0) return nullptr;
+  if (bytes_needed <= 0) return nullptr;
   ViewKey key{w.storage_offset(), std::vector<int64_t>(w.sizes().begin(), w.sizes().end()),
-              std::vector<int64_t>(w.strides().begin(), w.strides().end()), &current_isa_kernels()};
+              std::vector<int64_t>(w.strides().begin(), w.strides().end()), layout};
   const std::shared_ptr<PackedSet> set = packed_set(*w.storage());
   {
     std::lock_guard<std::mutex> lock(set->mu);
     auto it = set->packs.find(key);
-    if (it != set->packs.end() && it->second.floats == floats) {
+    if (it != set->packs.end() && it->second.bytes == bytes_needed) {
       ++g_hits;
       return it->second.data.get();
     }
@@ -107,21 +109,40 @@ const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int
   }
   // Pack outside the lock (the pack runs on the thread pool; a pool worker waiting for this lock
   // must not hold up the pool).
-  const size_t bytes = (size_t(floats) * sizeof(float) + 63) / 64 * 64;
   Packed p;
-  p.data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  p.data.reset(std::aligned_alloc(64, (size_t(bytes_needed) + 63) / 64 * 64));
   if (!p.data) return nullptr;  // out of memory: pack per call instead
-  p.floats = floats;
-  if (!sgemm_pack_b(K, N, B, p.data.get())) return nullptr;
+  p.bytes = bytes_needed;
+  if (!pack(p.data.get())) return nullptr;
   std::lock_guard<std::mutex> lock(set->mu);
   // emplace keeps an entry another thread inserted meanwhile (same key: same weight, same packing)
   auto [it, inserted] = set->packs.emplace(std::move(key), std::move(p));
   if (inserted) {
     ++g_entries;
-    g_bytes += floats * int64_t(sizeof(float));
+    g_bytes += bytes_needed;
   }
   // The set stays alive with the storage, which the caller holds through `w`.
   return it->second.data.get();
+}
+
+}  // namespace
+
+const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int64_t N) {
+  // Only B read along k (the nn.Linear [N, K] weight), whose per-call pack is a 16 x 16 transpose
+  // per block; a B with contiguous rows (GPT-2's Conv1D [K, N] weight) packs by plain copies, cheap
+  // next to the product, and caching it would only add its memory (GPT-2 prefill 512 measured no
+  // faster with it).
+  if (B.cs == 1) return nullptr;
+  const int64_t floats = sgemm_prepacked_b_floats(K, N);
+  return static_cast<const float*>(cached_pack(w, &current_isa_kernels(), floats * int64_t(sizeof(float)),
+                                               [&](void* dst) { return sgemm_pack_b(K, N, B, static_cast<float*>(dst)); }));
+}
+
+const uint16_t* packed_weight_bf16(const Tensor& w, const uint16_t* b, int64_t rs, int64_t cs, int64_t K, int64_t N) {
+  return static_cast<const uint16_t*>(cached_pack(w, &kBf16Layout, bf16_packed_b_elems(K, N) * 2, [&](void* dst) {
+    bf16_pack_b(K, N, b, rs, cs, static_cast<uint16_t*>(dst));
+    return true;
+  }));
 }
 
 PackedWeightStats packed_weight_stats() {

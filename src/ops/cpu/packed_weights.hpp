@@ -15,7 +15,8 @@
 // view's offset, sizes and strides and the kernel level (the packed layout is the level's), so they
 // are freed together with the weight: destroying a model frees its packed copies at once.
 // Memory: a float32 copy of every cached weight, N rounded up to the kernel's strip (48 columns at
-// AVX-512): ~340 MB for BERT-base (GPT-2's Conv1D weights are not cached).
+// AVX-512): ~340 MB for BERT-base (GPT-2's Conv1D weights are not cached); a bf16 copy of a bf16
+// weight at the avx512bf16 level (bf16 Conv1D weights included).
 // TRANSFORMERS_PACKED_WEIGHTS=0 turns the cache off.
 #include <cstdint>
 
@@ -28,6 +29,11 @@ namespace transformers::ops::detail {
 // (writable storage, cache off, no own kernel at this level). The pointer stays valid while the
 // cache holds the entry: until clear_packed_weights() or the storage dies (callers hold `w`).
 const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int64_t N);
+
+// The bf16 weight B(k, n) = b[k*rs + n*cs] packed for the vdpbf16ps kernels (bf16_gemm.hpp), cached
+// under the same rule (read-only storage, any unit-stride layout: Linear [N, K] and Conv1D [K, N]
+// alike, since these kernels need the pack for every product); nullptr when not cacheable.
+const uint16_t* packed_weight_bf16(const Tensor& w, const uint16_t* b, int64_t rs, int64_t cs, int64_t K, int64_t N);
 
 // entries / bytes: the packed copies held now (all of them belong to live weights).
 struct PackedWeightStats {

@@ -1,0 +1,180 @@
+// The native bf16 kernels (issue 27, src/ops/cpu/bf16_gemm*): vdpbf16ps GEMM / GEMV on a weight
+// packed pair-interleaved, used by linear and addmm_conv1d for bf16 weights at the avx512bf16 level.
+//
+// Two checks. (1) Exact: at the avx512bf16 level every output's float32 bits equal
+// bf16_dot_model's (the scalar emulation of vdpbf16ps: the odd product added first, then the even
+// one, each add rounded to float32, k in order; inputs and partial sums kept normal, where the
+// emulation and the hardware agree), for every row-block / strip / odd-K tail shape and both
+// weight layouts; through the ops as well, after the output's one rounding to bf16. (2) Bounded:
+// at every level this CPU has, linear / addmm_conv1d in bf16 against a float64 product of the same
+// bf16 inputs, within the suite's bf16 tolerance (rtol 1.6e-2, atol 1e-2: one bf16 ulp of the output
+// plus the float32 accumulation of <= 130 terms of magnitude <= 1).
+#include <cstring>
+#include <iostream>
+
+#include "op_test_util.hpp"
+#include "ops/cpu/bf16_gemm.hpp"
+#include "ops/cpu/packed_weights.hpp"
+#include "transformers/ops/matmul.hpp"
+
+using namespace optest;
+namespace ops = transformers::ops;
+namespace d = transformers::ops::detail;
+using transformers::bf16_to_float;
+using transformers::float_to_bf16;
+
+namespace {
+
+// bf16 values with magnitude in [2^-4, 1) and random sign: products and sums stay normal floats.
+std::vector<uint16_t> bf16_values(size_t n) {
+  std::uniform_real_distribution<float> u(0.0625f, 1.0f);
+  std::bernoulli_distribution sign(0.5);
+  std::vector<uint16_t> v(n);
+  for (auto& x : v) x = float_to_bf16(sign(rng()) ? -u(rng()) : u(rng()));
+  return v;
+}
+
+Tensor bf16_tensor(const std::vector<uint16_t>& v, const Shape& shape, bool read_only) {
+  auto buf = std::make_shared<std::vector<uint16_t>>(v);
+  return Tensor::from_blob(buf->data(), shape, DType::BFloat16, buf, read_only);
+}
+
+bool has_bf16_level() {
+  const KernelLevel saved = transformers::kernel_level();
+  transformers::force_kernel_level(KernelLevel::Avx512Bf16);
+  const bool has = transformers::kernel_level() == KernelLevel::Avx512Bf16;
+  transformers::force_kernel_level(saved);
+  return has;
+}
+
+struct Shape3 {
+  int64_t M, K, N;
+};
+// Row blocks of 8 and their tails, strips of 48 and their tails, odd K, one-element products.
+const Shape3 kShapes[] = {{1, 1, 1}, {1, 7, 5}, {3, 33, 47}, {8, 64, 48}, {9, 65, 97}, {4, 768, 50}, {17, 128, 49}, {23, 31, 144}};
+
+}  // namespace
+
+TEST(Bf16Dot, KernelGivesTheScalarModelsBits) {
+  if (!has_bf16_level()) {
+    std::cout << "[ levels ] this CPU has no avx512bf16: checked that the native kernels are off\n";
+    EXPECT_FALSE(d::bf16_dot_available());
+    return;
+  }
+  const KernelLevel saved = transformers::kernel_level();
+  transformers::force_kernel_level(KernelLevel::Avx512Bf16);
+  ASSERT_TRUE(d::bf16_dot_available());
+  int cases = 0;
+  for (const auto& [M, K, N] : kShapes)
+    for (bool kn : {false, true})
+      for (bool with_bias : {false, true}) {
+        const auto x = bf16_values(size_t(M * K)), w = bf16_values(size_t(K * N));
+        std::vector<float> bias(static_cast<size_t>(N));
+        for (auto& b : bias) b = bf16_to_float(bf16_values(1)[0]);
+        // B(k, n) = w[n*K + k] (Linear [N, K]) or w[k*N + n] (Conv1D [K, N])
+        const int64_t rs = kn ? N : 1, cs = kn ? 1 : K;
+        std::vector<uint16_t> packed(size_t(d::bf16_packed_b_elems(K, N)), 0xffff);
+        d::bf16_pack_b(K, N, w.data(), rs, cs, packed.data());
+        const int64_t ldy = N + 3;  // a row stride past N: the kernel writes only n < N
+        std::vector<float> y(size_t(M * ldy), -7.0f);
+        ASSERT_TRUE(d::bf16_gemm_packed(M, N, K, x.data(), K, packed.data(), with_bias ? bias.data() : nullptr, y.data(), ldy));
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t n = 0; n < N; ++n) {
+            const float want = d::bf16_dot_model(x.data() + m * K, w.data() + n * cs, rs, K, with_bias ? &bias[size_t(n)] : nullptr);
+            const float got = y[size_t(m * ldy + n)];
+            ASSERT_EQ(std::memcmp(&got, &want, 4), 0)
+                << "M=" << M << " K=" << K << " N=" << N << " kn=" << kn << " bias=" << with_bias << " at " << m << ","
+                << n << ": " << got << " vs model " << want;
+          }
+        for (int64_t m = 0; m < M; ++m)
+          for (int64_t n = N; n < ldy; ++n) ASSERT_EQ(y[size_t(m * ldy + n)], -7.0f) << "wrote past N";
+        ++cases;
+      }
+  transformers::force_kernel_level(saved);
+  EXPECT_EQ(cases, int(std::size(kShapes)) * 4);
+}
+
+// linear and addmm_conv1d in bf16 at every level; at avx512bf16 the bf16 rounding of the model's bits.
+TEST(Bf16Dot, LinearAndConv1dAtEveryLevel) {
+  std::vector<KernelLevel> ran;
+  const KernelLevel saved = transformers::kernel_level();
+  int cases = 0, exact = 0;
+  for (KernelLevel l : {KernelLevel::Scalar, KernelLevel::Avx2, KernelLevel::Avx512, KernelLevel::Avx512Vnni,
+                        KernelLevel::Avx512Bf16}) {
+    transformers::force_kernel_level(l);
+    if (transformers::kernel_level() != l) continue;
+    ran.push_back(l);
+    SCOPED_TRACE(transformers::kernel_level_name(l));
+    for (const auto& [M, K, N] : kShapes)
+      for (bool kn : {false, true})
+        for (bool read_only : {false, true}) {
+          const auto xv = bf16_values(size_t(M * K)), wv = bf16_values(size_t(K * N)), bv = bf16_values(size_t(N));
+          const Tensor x = bf16_tensor(xv, {1, M, K}, false);
+          const Tensor w = bf16_tensor(wv, kn ? Shape{K, N} : Shape{N, K}, read_only);
+          const Tensor b = bf16_tensor(bv, {N}, false);
+          const auto before = d::packed_weight_stats();
+          const Tensor y = kn ? ops::addmm_conv1d(x, w, b) : ops::linear(x, w, b);
+          const auto after = d::packed_weight_stats();
+          ASSERT_EQ(y.dtype(), DType::BFloat16);
+          // the native path (and only it) looks a read-only bf16 weight up in the packed cache
+          EXPECT_EQ(after.hits + after.misses - before.hits - before.misses,
+                    l == KernelLevel::Avx512Bf16 && read_only ? 1 : 0);
+          const int64_t rs = kn ? N : 1, cs = kn ? 1 : K;
+          Ref want(Shape{1, M, N});
+          for (int64_t m = 0; m < M; ++m)
+            for (int64_t n = 0; n < N; ++n) {
+              double s = bf16_to_float(bv[size_t(n)]);
+              for (int64_t k = 0; k < K; ++k)
+                s += double(bf16_to_float(xv[size_t(m * K + k)])) * bf16_to_float(wv[size_t(k * rs + n * cs)]);
+              want.v[size_t(m * N + n)] = s;
+            }
+          ASSERT_TRUE(close(y, want, DType::BFloat16)) << "M=" << M << " K=" << K << " N=" << N << " kn=" << kn;
+          ++cases;
+          // The native path runs for cached (read-only) weights and for many rows.
+          if (l == KernelLevel::Avx512Bf16 && (read_only || M > 16)) {
+            const auto* got = static_cast<const uint16_t*>(y.data_ptr());
+            for (int64_t m = 0; m < M; ++m)
+              for (int64_t n = 0; n < N; ++n) {
+                const float bias_f = bf16_to_float(bv[size_t(n)]);
+                const uint16_t want_bits =
+                    float_to_bf16(d::bf16_dot_model(xv.data() + m * K, wv.data() + n * cs, rs, K, &bias_f));
+                ASSERT_EQ(got[m * N + n], want_bits) << "M=" << M << " K=" << K << " N=" << N << " kn=" << kn;
+              }
+            ++exact;
+          }
+        }
+  }
+  transformers::force_kernel_level(saved);
+  std::cout << "[ levels ] ran:";
+  for (KernelLevel l : ran) std::cout << ' ' << transformers::kernel_level_name(l);
+  std::cout << '\n';
+  EXPECT_EQ(cases, int(ran.size() * std::size(kShapes) * 4));
+  if (has_bf16_level()) EXPECT_EQ(exact, int(std::size(kShapes)) * 2 + 2 * 2);  // read-only: all; writable: M=17, 23
+}
+
+// A read-only (mapped) bf16 weight is packed once and reused; a writable one is never cached.
+TEST(Bf16Dot, ReadOnlyWeightPackedOnce) {
+  if (!has_bf16_level()) {
+    EXPECT_FALSE(d::bf16_dot_available());
+    return;
+  }
+  const KernelLevel saved = transformers::kernel_level();
+  transformers::force_kernel_level(KernelLevel::Avx512Bf16);
+  d::clear_packed_weights();
+  const int64_t K = 64, N = 96;
+  const Tensor w = bf16_tensor(bf16_values(size_t(K * N)), {N, K}, true);
+  const Tensor x = bf16_tensor(bf16_values(size_t(2 * K)), {2, K}, false);
+  const auto before = d::packed_weight_stats();
+  const Tensor y1 = ops::linear(x, w, Tensor()), y2 = ops::linear(x, w, Tensor());
+  const auto after = d::packed_weight_stats();
+  EXPECT_EQ(after.entries - before.entries, 1);
+  EXPECT_EQ(after.bytes - before.bytes, d::bf16_packed_b_elems(K, N) * 2);
+  EXPECT_EQ(after.hits, 1);
+  EXPECT_EQ(after.misses, 1);
+  EXPECT_EQ(std::memcmp(y1.data_ptr(), y2.data_ptr(), size_t(2 * N * 2)), 0);
+  const Tensor wr = bf16_tensor(bf16_values(size_t(K * N)), {N, K}, false);
+  (void)ops::linear(x, wr, Tensor());
+  EXPECT_EQ(d::packed_weight_stats().entries, after.entries);
+  d::clear_packed_weights();
+  transformers::force_kernel_level(saved);
+}
