@@ -12,6 +12,7 @@
   X(gpt2)                             \
   X(llama)                            \
   X(mistral)                          \
+  X(mixtral)                          \
   X(olmo2)                            \
   X(phi3)                             \
   X(qwen2)                            \

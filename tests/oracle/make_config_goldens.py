@@ -17,11 +17,12 @@ import tempfile
 
 import transformers
 from transformers import AutoConfig, GenerationConfig, PretrainedConfig, BertConfig, GPT2Config, LlamaConfig
-from transformers import Gemma2Config, GemmaConfig, MistralConfig, Olmo2Config, Phi3Config, Qwen2Config, Qwen3Config
+from transformers import Gemma2Config, GemmaConfig, MistralConfig, MixtralConfig, Olmo2Config, Phi3Config, Qwen2Config, Qwen3Config
 from transformers import DistilBertConfig, RobertaConfig, XLMRobertaConfig
 
 # every config class the library ships (src/models/*/register_*.cpp)
-SHIPPED = (BertConfig, GemmaConfig, Gemma2Config, GPT2Config, LlamaConfig, MistralConfig, Olmo2Config, Phi3Config,
+SHIPPED = (BertConfig, GemmaConfig, Gemma2Config, GPT2Config, LlamaConfig, MistralConfig, MixtralConfig, Olmo2Config,
+           Phi3Config,
            Qwen2Config, Qwen3Config, DistilBertConfig, RobertaConfig, XLMRobertaConfig)
 
 assert transformers.__version__ == "4.51.3", transformers.__version__
