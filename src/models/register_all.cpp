@@ -9,6 +9,7 @@
   X(distilbert)                       \
   X(gemma)                            \
   X(gemma2)                           \
+  X(gemma3)                           \
   X(gpt2)                             \
   X(llama)                            \
   X(mistral)                          \
