@@ -10,7 +10,8 @@ num_parameters), plus router.safetensors: with output_router_logits=True and lab
 router logits [layers, batch * seq, experts], aux_loss (load_balancing_loss_func with the attention
 mask) and the loss (LM loss + router_aux_loss_coef * aux_loss), and aux_loss_no_mask (the same
 inputs without an attention mask). Tiny random checkpoints: hidden 32, 2 layers, 4 heads, 2 kv
-heads, vocab 99, weights std 0.25, 4-5 experts with top-2 / top-3 routing.
+heads, vocab 99, weights std 0.25, 4-5 experts with top-2 / top-3 routing; and mixtral_seq_cls
+(MixtralForSequenceClassification, 3 experts, logits / hidden states / attentions only).
 """
 import argparse
 import os
@@ -61,6 +62,11 @@ def main():
         greedy(a.out, name, M, seed, 2, 5, 8)
         router_goldens(a.out, name)
         print("wrote", name)
+    # MixtralForSequenceClassification: pooled at the last non-pad token, as Llama's.
+    make_case(a.out, "mixtral_seq_cls", transformers.MixtralForSequenceClassification,
+              small(num_labels=3, num_local_experts=3, num_experts_per_tok=2, sliding_window=5), 133, 3, 9, "right",
+              pad_ids=True)
+    print("wrote mixtral_seq_cls")
 
 
 if __name__ == "__main__":
