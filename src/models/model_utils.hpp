@@ -2,11 +2,14 @@
 // Small helpers the model files share (private to src/models): input checks and flag resolution
 // that every Python forward starts with, the layer loop with its hidden-state / attention
 // collection, and the LM head's logits_to_keep narrowing.
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "transformers/core/autograd.hpp"
 #include "transformers/modeling/configuration_utils.hpp"
+#include "transformers/modeling/gradient_checkpointing.hpp"
 #include "transformers/modeling/model_outputs.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 
@@ -71,18 +74,47 @@ inline DType model_dtype(PreTrainedModel& model) {
 // The loop of every base model's forward: all_hidden_states gets each layer's input, all_attentions
 // each layer's probabilities. call(layer, layer_idx, hidden) -> (hidden, probabilities). The caller
 // applies the final norm (if any) and then finish_hidden_states.
+// With `checkpointing` (the owner's active_checkpointing(training())), each layer runs through
+// checkpoint(), which calls `call` again in backward: `call` must then hold copies, not references
+// to the caller's locals (capture by value), and the probabilities returned are the forward's,
+// not differentiable.
 template <typename Layers, typename Call>
 ModelOutput run_layers(const Layers& layers, Tensor hidden, bool output_hidden_states, bool output_attentions,
-                       Call&& call) {
+                       Call&& call, const std::optional<GradientCheckpointingOptions>& checkpointing = std::nullopt) {
   ModelOutput out;
   for (size_t i = 0; i < layers.size(); ++i) {
     if (output_hidden_states) out.hidden_states.push_back(hidden);
+    if (checkpointing) {
+      auto layer = layers.at(i);  // the shared_ptr: the recomputation keeps the layer alive
+      // The forward's probabilities; the recomputation (which runs in grad mode) drops its own.
+      auto probs = std::make_shared<Tensor>();
+      auto run = [call, layer, i, probs](const Tensor& h) {
+        auto [next, p] = call(*layer, int64_t(i), h);
+        if (!autograd::is_grad_enabled()) *probs = p;
+        return next;
+      };
+      std::vector<Tensor> params;
+      for (auto& [name, t] : layer->named_parameters()) params.push_back(t);
+      hidden = checkpoint(run, hidden, params, *checkpointing);
+      if (output_attentions) out.attentions.push_back(*probs);
+      continue;
+    }
     auto [next, probs] = call(layers[i], int64_t(i), hidden);
     hidden = std::move(next);
     if (output_attentions) out.attentions.push_back(std::move(probs));
   }
   out.last_hidden_state = std::move(hidden);
   return out;
+}
+
+// 4.51's decoders in training with checkpointing: use_cache (the argument, else config.use_cache) is
+// turned off with a warning once, so no cache is read or filled (the recomputation would fill it
+// twice). Returns the cache the layers get.
+inline Cache* cache_under_checkpointing(const std::optional<GradientCheckpointingOptions>& checkpointing,
+                                        const ModelInputs& in, const PretrainedConfig& c, Cache* cache) {
+  if (!checkpointing) return cache;
+  if (in.use_cache.value_or(c.get<bool>("use_cache", true))) warn_use_cache_with_checkpointing();
+  return nullptr;
 }
 
 // The last hidden state (after the final norm) closes all_hidden_states.

@@ -1,7 +1,8 @@
-// AdamW, LambdaLR, the linear warmup schedule and clip_grad_norm_ with torch's arithmetic.
+// The optimizer base (parameter groups), AdamW, LambdaLR and clip_grad_norm_ with torch's arithmetic.
 #include "transformers/training/optimization.hpp"
 
 #include <cmath>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -39,67 +40,105 @@ void adamw_update(T* p, const T* g, T* m, T* v, int64_t n, double lr, double wd,
 }
 }  // namespace
 
-AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& o) : params_(std::move(params)), options_(o) {
-  if (!(o.lr >= 0)) throw ValueError("AdamW: Invalid learning rate: " + std::to_string(o.lr));
+Optimizer::Optimizer(const char* name, std::vector<ParamGroup> groups, double lr, double weight_decay)
+    : default_lr_(lr) {
+  const std::string who = name;
+  if (!(lr >= 0)) throw ValueError(who + ": Invalid learning rate: " + std::to_string(lr));
+  if (!(weight_decay >= 0)) throw ValueError(who + ": Invalid weight_decay value: " + std::to_string(weight_decay));
+  std::set<const void*> seen;
+  size_t index = 0;
+  for (ParamGroup& g : groups) {
+    for (const Tensor& p : g.params) {
+      if (!p.defined() || (p.dtype() != DType::Float32 && p.dtype() != DType::Float64))
+        throw UnsupportedError(who + ": parameter " + std::to_string(index) + " must be a float32 or float64 tensor, found " +
+                               (p.defined() ? p.to_string() : std::string("an undefined tensor")));
+      if (!p.is_contiguous()) throw UnsupportedError(who + ": parameter " + std::to_string(index) + " is not contiguous");
+      if (!seen.insert(p.data_ptr()).second)
+        throw ValueError(who + ": some parameters appear in more than one parameter group (parameter " +
+                         std::to_string(index) + ")");
+      ++index;
+    }
+    const double glr = g.lr.value_or(lr), gwd = g.weight_decay.value_or(weight_decay);
+    if (!(glr >= 0)) throw ValueError(who + ": Invalid learning rate: " + std::to_string(glr));
+    if (!(gwd >= 0)) throw ValueError(who + ": Invalid weight_decay value: " + std::to_string(gwd));
+    groups_.push_back({std::move(g.params), glr, gwd});
+  }
+  if (index == 0) throw ValueError(who + ": optimizer got an empty parameter list");
+}
+
+void Optimizer::for_each_gradient(const std::function<void(size_t, Group&, Tensor&, const Tensor&)>& update) {
+  autograd::NoGradGuard no_grad;
+  size_t i = 0;
+  for (Group& group : groups_)
+    for (Tensor& p : group.params) {
+      const Tensor g = p.grad();
+      if (g.defined()) update(i, group, p, g.to(p.dtype()).contiguous());
+      ++i;
+    }
+}
+
+void Optimizer::zero_grad() {
+  for (Group& g : groups_)
+    for (Tensor& p : g.params) p.set_grad(Tensor());
+}
+
+void Optimizer::set_lr(double lr) {
+  for (Group& g : groups_) g.lr = lr;
+}
+
+std::vector<Tensor> Optimizer::params() const {
+  std::vector<Tensor> out;
+  for (const Group& g : groups_) out.insert(out.end(), g.params.begin(), g.params.end());
+  return out;
+}
+
+AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& o) : AdamW(std::vector<ParamGroup>{{std::move(params)}}, o) {}
+
+AdamW::AdamW(std::vector<ParamGroup> groups, const AdamWOptions& o)
+    : Optimizer("AdamW", std::move(groups), o.lr, o.weight_decay), options_(o) {
   if (!(o.eps >= 0)) throw ValueError("AdamW: Invalid epsilon value: " + std::to_string(o.eps));
   if (!(o.beta1 >= 0 && o.beta1 < 1)) throw ValueError("AdamW: Invalid beta parameter at index 0: " + std::to_string(o.beta1));
   if (!(o.beta2 >= 0 && o.beta2 < 1)) throw ValueError("AdamW: Invalid beta parameter at index 1: " + std::to_string(o.beta2));
-  if (!(o.weight_decay >= 0)) throw ValueError("AdamW: Invalid weight_decay value: " + std::to_string(o.weight_decay));
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const Tensor& p = params_[i];
-    if (!p.defined() || (p.dtype() != DType::Float32 && p.dtype() != DType::Float64))
-      throw UnsupportedError("AdamW: parameter " + std::to_string(i) + " must be a float32 or float64 tensor, found " +
-                             (p.defined() ? p.to_string() : std::string("an undefined tensor")));
-    if (!p.is_contiguous()) throw UnsupportedError("AdamW: parameter " + std::to_string(i) + " is not contiguous");
-  }
-  state_.resize(params_.size());
+  state_.resize(params().size());
 }
 
 void AdamW::step() {
-  autograd::NoGradGuard no_grad;
   const AdamWOptions& o = options_;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor& p = params_[i];
-    const Tensor g0 = p.grad();
-    if (!g0.defined()) continue;
+  for_each_gradient([&](size_t i, Group& group, Tensor& p, const Tensor& g) {
     State& s = state_[i];
     if (s.step == 0) {
       s.exp_avg = autograd::zeros_on(p.device(), p.sizes(), p.dtype());
       s.exp_avg_sq = autograd::zeros_on(p.device(), p.sizes(), p.dtype());
     }
     ++s.step;
-    const Tensor g = g0.to(p.dtype()).contiguous();
     void* data = p.mutable_data_ptr();  // refuses a read-only mapping (see trainable_parameters)
     if (p.dtype() == DType::Float32)
       adamw_update(static_cast<float*>(data), g.data<float>(), s.exp_avg.data<float>(), s.exp_avg_sq.data<float>(),
-                   p.numel(), o.lr, o.weight_decay, o.beta1, o.beta2, o.eps, s.step);
+                   p.numel(), group.lr, group.weight_decay, o.beta1, o.beta2, o.eps, s.step);
     else
-      adamw_update(static_cast<double*>(data), g.data<double>(), s.exp_avg.data<double>(),
-                   s.exp_avg_sq.data<double>(), p.numel(), o.lr, o.weight_decay, o.beta1, o.beta2, o.eps, s.step);
-  }
+      adamw_update(static_cast<double*>(data), g.data<double>(), s.exp_avg.data<double>(), s.exp_avg_sq.data<double>(),
+                   p.numel(), group.lr, group.weight_decay, o.beta1, o.beta2, o.eps, s.step);
+  });
 }
 
-void AdamW::zero_grad() {
-  for (Tensor& p : params_) p.set_grad(Tensor());
-}
-
-LambdaLR::LambdaLR(AdamW& optimizer, std::function<double(int64_t)> lr_lambda)
-    : optimizer_(&optimizer), lambda_(std::move(lr_lambda)), base_lr_(optimizer.lr()) {
-  last_lr_ = base_lr_ * lambda_(0);
-  optimizer_->set_lr(last_lr_);
+LambdaLR::LambdaLR(Optimizer& optimizer, std::function<double(int64_t)> lr_lambda)
+    : optimizer_(&optimizer), lambda_(std::move(lr_lambda)) {
+  for (const Optimizer::Group& g : optimizer.param_groups()) base_lrs_.push_back(g.lr);  // initial_lr
+  apply();
 }
 
 void LambdaLR::step() {
   ++last_epoch_;
-  last_lr_ = base_lr_ * lambda_(last_epoch_);
-  optimizer_->set_lr(last_lr_);
+  apply();
 }
 
-LambdaLR get_linear_schedule_with_warmup(AdamW& optimizer, int64_t num_warmup_steps, int64_t num_training_steps) {
-  return LambdaLR(optimizer, [=](int64_t step) {
-    if (step < num_warmup_steps) return double(step) / double(std::max<int64_t>(1, num_warmup_steps));
-    return std::max(0.0, double(num_training_steps - step) / double(std::max<int64_t>(1, num_training_steps - num_warmup_steps)));
-  });
+void LambdaLR::apply() {
+  auto& groups = optimizer_->param_groups();
+  last_lrs_.clear();
+  for (size_t i = 0; i < groups.size(); ++i) {
+    groups[i].lr = base_lrs_[i] * lambda_(last_epoch_);
+    last_lrs_.push_back(groups[i].lr);
+  }
 }
 
 double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {

@@ -18,14 +18,13 @@ step used) and `final.<name>` every parameter after the last step.
 It also prints how far float32 gradients are from float64 ones (the float32 rounding the C++
 tolerance has to allow).
 """
-import argparse
 import os
 
 import torch
 import transformers
 from safetensors.torch import load_file, save_file
 
-assert transformers.__version__.startswith("4.51"), transformers.__version__
+from training_oracle import arguments
 
 
 def load(path, impl, dtype=torch.float32):
@@ -66,11 +65,7 @@ def record_grads(cls, path, store, label):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--fixtures", default=os.path.join(os.path.dirname(__file__), "../../../shared/fixtures"))
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "../data/training"))
-    a = ap.parse_args()
-    os.makedirs(a.out, exist_ok=True)
+    a = arguments()
     path = os.path.join(a.fixtures, "hf/models/gpt2/model")
     ids, mask, labels = batch(a.fixtures)
 

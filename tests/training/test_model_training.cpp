@@ -13,6 +13,7 @@
 #include <map>
 
 #include "common/compare.hpp"
+#include "training/training_helpers.hpp"
 #include "transformers/core/autograd.hpp"
 #include "transformers/io/safetensors.hpp"
 #include "transformers/modeling/auto.hpp"
@@ -26,45 +27,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::map<std::string, Tensor> golden(const std::string& file) {
-  std::map<std::string, Tensor> m;
-  for (auto& [k, v] : io::load_safetensors(fs::path(TRANSFORMERS_TEST_DATA_DIR) / "training" / file)) m[k] = v;
-  return m;
-}
-
-std::shared_ptr<PreTrainedModel> gpt2(const std::string& attn) {
-  register_all_models();
-  const fs::path path = fs::path(TRANSFORMERS_FIXTURES_DIR) / "hf/models/gpt2/model";
-  auto m = AutoModelForCausalLM::from_pretrained(path.string(), {.attn_implementation = attn});
-  m->train();  // the fixture's dropout probabilities are 0
-  return m;
-}
-
-ModelInputs batch(const std::map<std::string, Tensor>& g) {
-  ModelInputs in;
-  in.input_ids = g.at("input_ids");
-  in.attention_mask = g.at("attention_mask");
-  in.labels = g.at("labels");
-  return in;
-}
-
-double norm(const Tensor& t) {
-  double n = 0;
-  for (double x : t.to_vector<double>()) n += x * x;
-  return std::sqrt(n);
-}
-
-// ||got - want||_2 / ||want||_2.
-double relative_to_norm(const Tensor& got, const Tensor& want) {
-  const auto a = got.to_vector<double>(), b = want.to_vector<double>();
-  EXPECT_EQ(a.size(), b.size());
-  double d = 0, n = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    d += (a[i] - b[i]) * (a[i] - b[i]);
-    n += b[i] * b[i];
-  }
-  return std::sqrt(d) / std::sqrt(n);
-}
+using training_test::batch;
+using training_test::golden;
+using training_test::gpt2;
+using training_test::norm;
+using training_test::relative_to_norm;
 
 struct GradCase {
   const char* arch;
@@ -91,26 +58,8 @@ TEST_P(ModelGrads, LossAndEveryParameterGradientEqualPyTorch) {
   ASSERT_TRUE(out.loss.defined());
   EXPECT_TRUE(testcmp::allclose(out.loss.reshape({1}), g.at(impl + ".loss"), {.atol = 0, .rtol = 1e-5}));
   out.loss.backward();
-  int checked = 0;
   double worst = 0;
-  for (auto& [name, p] : model->named_parameters()) {
-    const auto it = g.find(impl + ".grad." + name);
-    ASSERT_NE(it, g.end()) << "no golden gradient for " << name;
-    ASSERT_TRUE(p.grad().defined()) << name << " got no gradient";
-    if (name.ends_with("attention.self.key.bias")) {
-      // BERT's key bias adds q.b_k to every score of a row, which softmax cancels: its gradient
-      // is 0 in exact arithmetic, and both sides hold float32 rounding noise there (torch's norm
-      // ~1e-8), which no relative bound can compare. Both must be zero to rounding.
-      EXPECT_LE(norm(p.grad()), 1e-6) << name;
-      EXPECT_LE(norm(it->second), 1e-6) << name;
-      ++checked;
-      continue;
-    }
-    const double rel = relative_to_norm(p.grad(), it->second);
-    EXPECT_LE(rel, 1e-5) << name;
-    worst = std::max(worst, rel);
-    ++checked;
-  }
+  const int checked = training_test::expect_gradients_equal(*model, g, impl + ".grad.", worst);
   EXPECT_EQ(checked, c.parameters);
   std::printf("%s %s: %d gradients, worst |g - g_torch| / |g_torch| = %.3g\n", c.arch, c.attn, checked, worst);
 }
@@ -176,16 +125,8 @@ TEST(Gpt2Training, TwentyAdamWStepsWithWarmupAndClippingEqualPyTorch) {
   int checked = 0;
   double worst = 0;
   for (auto& [name, p] : model->named_parameters()) {
-    Tensor got = p, w = want.at("final." + name);
-    if (name.ends_with("attn.c_attn.bias")) {
-      // The key third of c_attn.bias adds q.b_k to every score of a row, which softmax cancels:
-      // its gradient is 0 in exact arithmetic and rounding noise (~3e-8) in float32, and AdamW
-      // turns any noise into lr-sized steps (m / sqrt(v)), so torch's and our values there are
-      // each one's noise. They never change the loss (the per-step losses above include them).
-      // The query and value thirds are compared.
-      got = ops::cat({got.narrow(0, 0, 32), got.narrow(0, 64, 32)}, 0);
-      w = ops::cat({w.narrow(0, 0, 32), w.narrow(0, 64, 32)}, 0);
-    }
+    const Tensor got = training_test::comparable_after_adamw(name, p);
+    const Tensor w = training_test::comparable_after_adamw(name, want.at("final." + name));
     const double rel = relative_to_norm(got, w);
     EXPECT_LE(rel, 1e-5) << name;
     worst = std::max(worst, rel);

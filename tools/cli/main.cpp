@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
     }
     // Warnings printed before a failure would make its stderr more than the one error line.
     cli::StderrHold hold;
-    // Every command is inference or file work: nothing is recorded for autograd (torch.no_grad).
+    // Every command but train (which turns recording on for its loop) is inference or file work:
+    // nothing is recorded for autograd (torch.no_grad).
     autograd::NoGradGuard no_grad;
     try {
       const int status = run();

@@ -179,10 +179,17 @@ BertEncoder::BertEncoder(const BertConfigView& config) {
 
 ModelOutput BertEncoder::forward(const Tensor& hidden, const Tensor& mask, const Tensor& head_mask_5d,
                                  bool output_attentions, bool output_hidden_states, Cache* cache) const {
+  const auto checkpointing = active_checkpointing(training());
+  if (checkpointing && cache) {  // use_cache: only a decoder-configured BERT given a cache has it on
+    warn_use_cache_with_checkpointing();
+    cache = nullptr;
+  }
   ModelOutput out = models_detail::run_layers(
-      *layer, hidden, output_hidden_states, output_attentions, [&](const BertLayer& l, int64_t i, const Tensor& h) {
+      *layer, hidden, output_hidden_states, output_attentions,
+      [=](const BertLayer& l, int64_t i, const Tensor& h) {  // copies: checkpointing calls it in backward
         return l.forward(h, mask, nn::layer_head_mask(head_mask_5d, i), output_attentions, cache);
-      });
+      },
+      checkpointing);
   models_detail::finish_hidden_states(out, out.last_hidden_state, output_hidden_states, cache);
   return out;
 }
@@ -324,6 +331,7 @@ ModelOutput BertForSequenceClassification::forward(const ModelInputs& in) {
   ModelOutput out = bert->forward(in);
   const double p = config_view.classifier_dropout.value_or(config_view.hidden_dropout_prob);
   out.logits = classifier->forward(ops::dropout(out.pooler_output, p, training()));
+  if (in.labels.defined()) out.loss = ForSequenceClassificationLoss(in.labels, out.logits, *config_);
   return out;
 }
 
@@ -337,6 +345,7 @@ ModelOutput BertForTokenClassification::forward(const ModelInputs& in) {
   ModelOutput out = bert->forward(in);
   const double p = config_view.classifier_dropout.value_or(config_view.hidden_dropout_prob);
   out.logits = classifier->forward(ops::dropout(out.last_hidden_state, p, training()));
+  if (in.labels.defined()) out.loss = ForTokenClassification(out.logits, in.labels, config_->num_labels());
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include "models/encoder_heads.hpp"
 #include "models/model_utils.hpp"
+#include "transformers/modeling/loss_utils.hpp"
 #include "transformers/modeling/prune.hpp"
 #include "transformers/nn/attention.hpp"
 #include "transformers/nn/attention_mask.hpp"
@@ -125,9 +126,11 @@ Transformer::Transformer(const DistilBertConfigView& c) {
 ModelOutput Transformer::forward(const Tensor& x, const Tensor& mask, const Tensor& head_mask_5d,
                                  bool output_attentions, bool output_hidden_states) const {
   ModelOutput out = models_detail::run_layers(
-      *layer, x, output_hidden_states, output_attentions, [&](const TransformerBlock& l, int64_t i, const Tensor& h) {
+      *layer, x, output_hidden_states, output_attentions,
+      [=](const TransformerBlock& l, int64_t i, const Tensor& h) {  // copies: checkpointing calls it in backward
         return l.forward(h, mask, nn::layer_head_mask(head_mask_5d, i), output_attentions);
-      });
+      },
+      active_checkpointing(training()));
   models_detail::finish_hidden_states(out, out.last_hidden_state, output_hidden_states, nullptr);
   return out;
 }
@@ -214,6 +217,7 @@ ModelOutput DistilBertForMaskedLM::forward(const ModelInputs& in) {
   ModelOutput out = distilbert->forward(in);
   const Tensor h = ops::activation(vocab_transform->forward(out.last_hidden_state), config_view.activation);
   out.logits = vocab_projector->forward(vocab_layer_norm->forward(h));
+  if (in.labels.defined()) out.loss = ForMaskedLMLoss(out.logits, in.labels, out.logits.size(-1));
   return out;
 }
 
@@ -226,6 +230,7 @@ DistilBertForSequenceClassification::DistilBertForSequenceClassification(std::sh
 ModelOutput DistilBertForSequenceClassification::forward(const ModelInputs& in) {
   ModelOutput out = distilbert->forward(in);
   out.logits = classifier->forward(ops::relu(pre_classifier->forward(out.last_hidden_state.select(1, 0))));
+  if (in.labels.defined()) out.loss = ForSequenceClassificationLoss(in.labels, out.logits, *config_);
   return out;
 }
 
@@ -237,6 +242,7 @@ DistilBertForTokenClassification::DistilBertForTokenClassification(std::shared_p
 ModelOutput DistilBertForTokenClassification::forward(const ModelInputs& in) {
   ModelOutput out = distilbert->forward(in);
   out.logits = classifier->forward(out.last_hidden_state);
+  if (in.labels.defined()) out.loss = ForTokenClassification(out.logits, in.labels, config_->num_labels());
   return out;
 }
 

@@ -179,7 +179,8 @@ ModelOutput GPT2Model::forward(const ModelInputs& in) {
   const PretrainedConfig& c = config();
   const bool output_attentions = flag(in.output_attentions, c.output_attentions());
   const bool output_hidden_states = flag(in.output_hidden_states, c.output_hidden_states());
-  Cache* cache = in.past_key_values;
+  const auto checkpointing = active_checkpointing(training());
+  Cache* cache = models_detail::cache_under_checkpointing(checkpointing, in, c, in.past_key_values);
   const int64_t past = cache ? cache->get_seq_length(0) : 0;
 
   Tensor pos = in.position_ids;
@@ -209,9 +210,11 @@ ModelOutput GPT2Model::forward(const ModelInputs& in) {
   Tensor head_mask = nn::get_head_mask(in.head_mask, config_view.n_layer, dtype);
 
   ModelOutput out = models_detail::run_layers(
-      *h, hidden, output_hidden_states, output_attentions, [&](const GPT2Block& block, int64_t i, const Tensor& x) {
+      *h, hidden, output_hidden_states, output_attentions,
+      [=](const GPT2Block& block, int64_t i, const Tensor& x) {  // copies: checkpointing calls it in backward
         return block.forward(x, mask.mask, mask.is_causal, nn::layer_head_mask(head_mask, i), output_attentions, cache);
-      });
+      },
+      checkpointing);
   models_detail::finish_hidden_states(out, ln_f->forward(out.last_hidden_state), output_hidden_states, cache);
   return out;
 }

@@ -199,7 +199,8 @@ MoeModelOutput LlamaModel::forward_moe(const ModelInputs& in, std::optional<bool
   const PretrainedConfig& c = config();
   const bool output_attentions = flag(in.output_attentions, c.output_attentions());
   const bool output_hidden_states = flag(in.output_hidden_states, c.output_hidden_states());
-  Cache* cache = in.past_key_values;
+  const auto checkpointing = active_checkpointing(training());
+  Cache* cache = models_detail::cache_under_checkpointing(checkpointing, in, c, in.past_key_values);
   const int64_t past = cache ? cache->get_seq_length(0) : 0;
 
   Tensor hidden = in.inputs_embeds.defined() ? in.inputs_embeds : embed_tokens->forward(in.input_ids);
@@ -238,21 +239,22 @@ MoeModelOutput LlamaModel::forward_moe(const ModelInputs& in, std::optional<bool
   // Mixtral: all_router_logits, one per layer, when output_router_logits.
   const bool output_router_logits =
       config_view.num_local_experts > 0 && flag(router_logits_flag, c.get<bool>("output_router_logits", false));
-  std::vector<Tensor> router_logits;
+  const auto router_logits =
+      output_router_logits ? std::make_shared<std::vector<Tensor>>(layers->size()) : nullptr;
   MoeModelOutput out;
   static_cast<ModelOutput&>(out) = models_detail::run_layers(
       *layers, hidden, output_hidden_states, output_attentions,
-      // cos/sin by init-capture: clang before 16 cannot capture structured bindings (fuzz build).
-      [&, &cos = cos, &sin = sin](const LlamaDecoderLayer& layer, int64_t, const Tensor& h) {
-        Tensor logits;
+      // Copies (checkpointing calls it in backward); cos/sin by init-capture: clang before 16 cannot
+      // capture structured bindings (fuzz build). Router logits land in their layer's slot, so a
+      // recomputation in backward overwrites instead of appending.
+      [=, cos = cos, sin = sin](const LlamaDecoderLayer& layer, int64_t i, const Tensor& h) {
         const bool local = layer.is_sliding;
-        auto r = layer.forward(h, local ? cos_local : cos, local ? sin_local : sin, local ? local_mask : global_mask,
-                               output_attentions, cache, output_router_logits ? &logits : nullptr);
-        if (output_router_logits) router_logits.push_back(std::move(logits));
-        return r;
-      });
+        return layer.forward(h, local ? cos_local : cos, local ? sin_local : sin, local ? local_mask : global_mask,
+                             output_attentions, cache, router_logits ? &(*router_logits)[size_t(i)] : nullptr);
+      },
+      checkpointing);
   models_detail::finish_hidden_states(out, norm->forward(out.last_hidden_state), output_hidden_states, cache);
-  out.router_logits = std::move(router_logits);
+  if (router_logits) out.router_logits = *router_logits;
   return out;
 }
 
@@ -327,6 +329,7 @@ ModelOutput LlamaForSequenceClassification::forward(const ModelInputs& in) {
     rows.push_back(logits.select(0, b).select(0, last));
   }
   out.logits = ops::stack(rows, 0);
+  if (in.labels.defined()) out.loss = ForSequenceClassificationLoss(in.labels, out.logits, *config_);
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include "models/encoder_heads.hpp"
 #include "models/model_utils.hpp"
+#include "transformers/modeling/loss_utils.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/reduce.hpp"
 
@@ -94,6 +95,7 @@ RobertaForMaskedLM::RobertaForMaskedLM(std::shared_ptr<PretrainedConfig> config,
 ModelOutput RobertaForMaskedLM::forward(const ModelInputs& in) {
   ModelOutput out = roberta->forward(in);
   out.logits = lm_head->forward(out.last_hidden_state);
+  if (in.labels.defined()) out.loss = ForMaskedLMLoss(out.logits, in.labels, out.logits.size(-1));
   return out;
 }
 
@@ -106,6 +108,7 @@ RobertaForSequenceClassification::RobertaForSequenceClassification(std::shared_p
 ModelOutput RobertaForSequenceClassification::forward(const ModelInputs& in) {
   ModelOutput out = roberta->forward(in);
   out.logits = classifier->forward(out.last_hidden_state);
+  if (in.labels.defined()) out.loss = ForSequenceClassificationLoss(in.labels, out.logits, *config_);
   return out;
 }
 
@@ -119,6 +122,7 @@ RobertaForTokenClassification::RobertaForTokenClassification(std::shared_ptr<Pre
 ModelOutput RobertaForTokenClassification::forward(const ModelInputs& in) {
   ModelOutput out = roberta->forward(in);
   out.logits = classifier->forward(out.last_hidden_state);
+  if (in.labels.defined()) out.loss = ForTokenClassification(out.logits, in.labels, config_->num_labels());
   return out;
 }
 

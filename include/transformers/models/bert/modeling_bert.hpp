@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "transformers/modeling/gradient_checkpointing.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 #include "transformers/models/bert/configuration_bert.hpp"
 #include "transformers/nn/embedding.hpp"
@@ -114,7 +115,7 @@ class BertLayer : public nn::Module {
   std::shared_ptr<BertOutput> output;
 };
 
-class BertEncoder : public nn::Module {
+class BertEncoder : public nn::Module, public GradientCheckpointingLayers {
  public:
   explicit BertEncoder(const BertConfigView& config);
   // Fills out.last_hidden_state, out.hidden_states (when asked), out.attentions (when asked).

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "transformers/modeling/gradient_checkpointing.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 #include "transformers/models/distilbert/configuration_distilbert.hpp"
 #include "transformers/nn/embedding.hpp"
@@ -77,7 +78,7 @@ class TransformerBlock : public nn::Module {
   std::shared_ptr<nn::LayerNorm> output_layer_norm;
 };
 
-class Transformer : public nn::Module {
+class Transformer : public nn::Module, public GradientCheckpointingLayers {
  public:
   explicit Transformer(const DistilBertConfigView& config);
   ModelOutput forward(const Tensor& x, const Tensor& mask, const Tensor& head_mask_5d, bool output_attentions,

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "transformers/modeling/gradient_checkpointing.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 #include "transformers/models/gpt2/configuration_gpt2.hpp"
 #include "transformers/nn/embedding.hpp"
@@ -73,7 +74,7 @@ class GPT2PreTrainedModel : public PreTrainedModel {
   const GPT2ConfigView config_view;
 };
 
-class GPT2Model : public GPT2PreTrainedModel {
+class GPT2Model : public GPT2PreTrainedModel, public GradientCheckpointingLayers {
  public:
   explicit GPT2Model(std::shared_ptr<PretrainedConfig> config);
   ModelOutput forward(const ModelInputs& inputs) override;

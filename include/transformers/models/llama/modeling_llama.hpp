@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "transformers/modeling/gradient_checkpointing.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 #include "transformers/models/llama/configuration_llama.hpp"
 #include "transformers/nn/embedding.hpp"
@@ -89,7 +90,7 @@ class LlamaPreTrainedModel : public PreTrainedModel {
   LlamaPreTrainedModel(std::shared_ptr<PretrainedConfig> config, LlamaConfigView view);
 };
 
-class LlamaModel : public LlamaPreTrainedModel {
+class LlamaModel : public LlamaPreTrainedModel, public GradientCheckpointingLayers {
  public:
   explicit LlamaModel(std::shared_ptr<PretrainedConfig> config);
   ModelOutput forward(const ModelInputs& inputs) override { return forward_moe(inputs); }

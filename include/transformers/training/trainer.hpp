@@ -1,0 +1,67 @@
+#pragma once
+// The training loop of 4.51's Trainer.train() for language modeling, on rows already tokenized:
+// batches taken in dataset order (Trainer's RandomSampler shuffles with torch's generator, whose
+// stream is not reproduced; shuffle the file instead), gradient accumulation windows of
+// gradient_accumulation_steps batches within an epoch (the epoch's last window may be shorter),
+// each micro-batch's loss = sum / num_items_in_batch when the model takes loss kwargs (causal LMs)
+// or mean / gradient_accumulation_steps otherwise, then clip_grad_norm_ (max_grad_norm > 0),
+// optimizer.step(), scheduler.step(), zero_grad; Trainer's weight-decay groups; AdamW ("adamw_torch")
+// or SGD; get_scheduler's schedules; gradient checkpointing; checkpoint-N/ folders every save_steps.
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "transformers/modeling/modeling_utils.hpp"
+#include "transformers/training/data_collator.hpp"
+
+namespace transformers::training {
+
+// TrainingArguments' fields of the same names and defaults (those this loop reads).
+struct TrainingArguments {
+  std::string output_dir;
+  int64_t per_device_train_batch_size = 8;
+  int64_t gradient_accumulation_steps = 1;
+  double learning_rate = 5e-5;
+  double weight_decay = 0.0;
+  double adam_beta1 = 0.9;
+  double adam_beta2 = 0.999;
+  double adam_epsilon = 1e-8;
+  double max_grad_norm = 1.0;
+  double num_train_epochs = 3.0;
+  int64_t max_steps = -1;  // > 0 overrides num_train_epochs
+  std::string lr_scheduler_type = "linear";
+  int64_t warmup_steps = 0;
+  std::string optim = "adamw_torch";  // or "sgd"
+  int64_t save_steps = 500;           // 0: no checkpoint-N folders
+  uint64_t seed = 42;                 // seeds the generator dropout draws from
+  bool gradient_checkpointing = false;
+  // Trainer.model_accepts_loss_kwargs (a forward with **kwargs: the causal LMs in 4.51).
+  bool model_accepts_loss_kwargs = true;
+};
+
+// What Trainer logs after an optimizer step (logging_steps=1), loss unrounded.
+struct StepLog {
+  int64_t step = 0;          // global_step after the update
+  double loss = 0;           // the micro-batch losses of the window, summed (the window's mean loss)
+  double learning_rate = 0;  // the lr this update used (Trainer logs it before scheduler.step())
+  double grad_norm = 0;      // before clipping; NaN when max_grad_norm <= 0 (not computed)
+  double epoch = 0;          // epoch + (micro-steps done in it) / micro-steps per epoch
+  int64_t tokens = 0;        // input tokens of the window (attention-mask ones)
+  double seconds = 0;        // wall time of the window
+};
+
+struct TrainOutput {
+  int64_t global_step = 0;
+  double training_loss = 0;  // mean of the logged losses
+};
+
+// Trains `model` in place. on_step runs after every update. A non-finite loss stops with a
+// ValueError naming the step (checkpoints already written stay as they are).
+TrainOutput train(PreTrainedModel& model, const std::vector<Example>& dataset, const TrainingArguments& args,
+                  const std::function<void(const StepLog&)>& on_step = nullptr);
+
+// trainer_state.json of a run at `global_step` (TrainerState's keys as 4.51 writes them).
+void write_trainer_state(const std::string& dir, const TrainingArguments& args, int64_t global_step,
+                         int64_t max_steps, double epoch, int64_t num_train_epochs, const std::vector<StepLog>& history);
+
+}  // namespace transformers::training

@@ -1,0 +1,96 @@
+// NumPy arrays in and out of the engine without copies (the buffer of one is the memory of the other).
+#include "bindings.hpp"
+
+#include <optional>
+#include <string>
+
+#include "transformers/core/error.hpp"
+
+namespace transformers_py {
+
+using transformers::DType;
+
+namespace {
+
+// The NumPy dtype of a tensor dtype NumPy has (descriptor lookups by type, no Python-level parsing:
+// this runs for every output of every call); nullopt for bfloat16 and the block-quantized types.
+std::optional<py::dtype> numpy_dtype(DType d) {
+  switch (d) {
+    case DType::Float32: return py::dtype::of<float>();
+    case DType::Float16: return py::dtype("float16");
+    case DType::Float64: return py::dtype::of<double>();
+    case DType::Int64: return py::dtype::of<int64_t>();
+    case DType::Int32: return py::dtype::of<int32_t>();
+    case DType::Int16: return py::dtype::of<int16_t>();
+    case DType::Int8: return py::dtype::of<int8_t>();
+    case DType::UInt8: return py::dtype::of<uint8_t>();
+    case DType::Bool: return py::dtype::of<bool>();
+    default: return std::nullopt;
+  }
+}
+
+DType dtype_of_array(const py::array& a) {
+  // pybind11 >= 2.12 reads the descriptor of NumPy 1 and 2 alike (CMakeLists.txt asks for it)
+  const py::dtype dt = a.dtype();
+  const char kind = dt.kind();
+  const auto size = dt.itemsize();
+  if (kind == 'f' && size == 4) return DType::Float32;
+  if (kind == 'f' && size == 8) return DType::Float64;
+  if (kind == 'f' && size == 2) return DType::Float16;
+  if (kind == 'i' && size == 8) return DType::Int64;
+  if (kind == 'i' && size == 4) return DType::Int32;
+  if (kind == 'i' && size == 2) return DType::Int16;
+  if (kind == 'i' && size == 1) return DType::Int8;
+  if (kind == 'u' && size == 1) return DType::UInt8;
+  if (kind == 'b' && size == 1) return DType::Bool;
+  throw transformers::ValueError("transformers_cpp: expected an array of float16/32/64, int8/16/32/64, uint8 or bool, found dtype " +
+                                 py::cast<std::string>(dt.attr("name")));
+}
+
+}  // namespace
+
+py::object to_numpy(const Tensor& t) {
+  if (!t.defined()) return py::none();
+  std::optional<py::dtype> dt = numpy_dtype(t.dtype());
+  Tensor x = t;
+  if (!dt) {
+    x = t.to(DType::Float32);
+    dt = py::dtype::of<float>();
+  }
+  std::vector<py::ssize_t> shape(x.sizes().begin(), x.sizes().end());
+  std::vector<py::ssize_t> strides;
+  for (int64_t s : x.strides()) strides.push_back(py::ssize_t(s * int64_t(x.element_size())));
+  const bool read_only = x.storage()->read_only();
+  // The capsule owns a handle on the tensor: the storage lives as long as the array (and its views).
+  auto* keep = new Tensor(x);
+  py::capsule base(keep, [](void* p) { delete static_cast<Tensor*>(p); });
+  py::array arr(*dt, shape, strides, x.numel() ? x.data_ptr() : nullptr, base);
+  if (read_only) arr.attr("setflags")(py::arg("write") = false);
+  return arr;
+}
+
+Tensor from_numpy(const py::array& a) {
+  const DType dt = dtype_of_array(a);
+  if (!(a.flags() & py::array::c_style))
+    throw transformers::ValueError("transformers_cpp: expected a C-contiguous array, found strides that are not (use numpy.ascontiguousarray)");
+  transformers::Shape shape(a.shape(), a.shape() + a.ndim());
+  const bool read_only = !a.writeable();
+  // The deleter may run on an engine thread after the GIL was released: take it to drop the reference.
+  auto* ref = new py::object(py::reinterpret_borrow<py::object>(a));
+  std::shared_ptr<const void> owner(ref, [](const void* p) {
+    if (!Py_IsInitialized()) return;  // interpreter gone: nothing left to release
+    py::gil_scoped_acquire gil;
+    delete static_cast<const py::object*>(p);
+  });
+  return Tensor::from_blob(const_cast<void*>(a.data()), shape, dt, std::move(owner), read_only);
+}
+
+Tensor optional_tensor(const py::object& o) {
+  if (o.is_none()) return Tensor();
+  if (!py::isinstance<py::array>(o))
+    throw transformers::ValueError("transformers_cpp: expected a numpy.ndarray or None, found " +
+                                   std::string(py::str(py::type::of(o).attr("__name__"))));
+  return from_numpy(py::reinterpret_borrow<py::array>(o));
+}
+
+}  // namespace transformers_py

@@ -1,0 +1,165 @@
+// Trainer.train()'s loop for language modeling (see trainer.hpp for what is and is not Python's).
+#include "transformers/training/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <nlohmann/json.hpp>
+
+#include "transformers/core/autograd.hpp"
+#include "transformers/core/error.hpp"
+#include "transformers/modeling/gradient_checkpointing.hpp"
+#include "transformers/ops/elementwise.hpp"
+#include "transformers/ops/random.hpp"
+#include "transformers/training/optimization.hpp"
+#include "transformers/training/trainer_pt_utils.hpp"
+
+namespace transformers::training {
+
+namespace {
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+void check_arguments(const TrainingArguments& a) {
+  auto positive = [](int64_t v, const char* name) {
+    if (v < 1) throw ValueError(std::string("TrainingArguments: ") + name + " must be >= 1, found " + std::to_string(v));
+  };
+  positive(a.per_device_train_batch_size, "per_device_train_batch_size");
+  positive(a.gradient_accumulation_steps, "gradient_accumulation_steps");
+  if (a.max_steps <= 0 && !(a.num_train_epochs > 0))
+    throw ValueError("TrainingArguments: set max_steps > 0 or num_train_epochs > 0");
+  if (a.warmup_steps < 0) throw ValueError("TrainingArguments: warmup_steps must be >= 0, found " + std::to_string(a.warmup_steps));
+  if (a.save_steps < 0) throw ValueError("TrainingArguments: save_steps must be >= 0, found " + std::to_string(a.save_steps));
+  if (a.optim != "adamw_torch" && a.optim != "sgd")
+    throw ValueError("TrainingArguments: optim '" + a.optim + "' is not supported here, expected adamw_torch or sgd");
+}
+
+std::unique_ptr<Optimizer> create_optimizer(PreTrainedModel& model, const TrainingArguments& a) {
+  std::vector<ParamGroup> groups = decay_parameter_groups(model, a.weight_decay);
+  if (a.optim == "sgd") return std::make_unique<SGD>(std::move(groups), SGDOptions{.lr = a.learning_rate});
+  return std::make_unique<AdamW>(std::move(groups), AdamWOptions{.lr = a.learning_rate,
+                                                                 .beta1 = a.adam_beta1,
+                                                                 .beta2 = a.adam_beta2,
+                                                                 .eps = a.adam_epsilon,
+                                                                 .weight_decay = a.weight_decay});
+}
+}  // namespace
+
+void write_trainer_state(const std::string& dir, const TrainingArguments& args, int64_t global_step,
+                         int64_t max_steps, double epoch, int64_t num_train_epochs, const std::vector<StepLog>& history) {
+  json log = json::array();
+  for (const StepLog& s : history) {
+    json e = {{"epoch", s.epoch}, {"learning_rate", s.learning_rate}, {"loss", s.loss}, {"step", s.step}};
+    if (!std::isnan(s.grad_norm)) e["grad_norm"] = s.grad_norm;
+    log.push_back(std::move(e));
+  }
+  const json state = {{"best_global_step", nullptr},
+                      {"best_metric", nullptr},
+                      {"best_model_checkpoint", nullptr},
+                      {"epoch", epoch},
+                      {"eval_steps", 500},
+                      {"global_step", global_step},
+                      {"is_hyper_param_search", false},
+                      {"is_local_process_zero", true},
+                      {"is_world_process_zero", true},
+                      {"log_history", log},
+                      {"logging_steps", 1},
+                      {"max_steps", max_steps},
+                      {"num_input_tokens_seen", 0},
+                      {"num_train_epochs", num_train_epochs},
+                      {"save_steps", args.save_steps},
+                      {"stateful_callbacks", json::object()},
+                      {"total_flos", 0},
+                      {"train_batch_size", args.per_device_train_batch_size},
+                      {"trial_name", nullptr},
+                      {"trial_params", nullptr}};
+  const fs::path tmp = fs::path(dir) / "trainer_state.json.tmp";
+  {
+    std::ofstream out(tmp);
+    out << state.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    if (!out) throw EnvironmentError("train: cannot write " + tmp.string());
+  }
+  fs::rename(tmp, fs::path(dir) / "trainer_state.json");  // whole or not at all
+}
+
+TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, const TrainingArguments& a,
+                  const std::function<void(const StepLog&)>& on_step) {
+  check_arguments(a);
+  if (data.empty()) throw ValueError("train: the dataset is empty");
+  const int64_t batch = a.per_device_train_batch_size, accum = a.gradient_accumulation_steps;
+  const int64_t batches_per_epoch = (int64_t(data.size()) + batch - 1) / batch;  // drop_last=False
+  const int64_t updates_per_epoch = std::max<int64_t>(batches_per_epoch / accum, 1);
+  const int64_t max_steps =
+      a.max_steps > 0 ? a.max_steps : int64_t(std::ceil(a.num_train_epochs * double(updates_per_epoch)));
+  const int64_t num_train_epochs =
+      a.max_steps > 0 ? max_steps / updates_per_epoch + int64_t(max_steps % updates_per_epoch > 0)
+                      : int64_t(std::ceil(a.num_train_epochs));
+
+  ops::default_generator().manual_seed(a.seed);
+  if (a.gradient_checkpointing) gradient_checkpointing_enable(model);
+  model.train();
+  std::unique_ptr<Optimizer> opt = create_optimizer(model, a);
+  LambdaLR sched = get_scheduler(a.lr_scheduler_type, *opt, a.warmup_steps, max_steps);
+  const std::vector<Tensor> params = opt->params();
+  const json& pad_json = model.config().raw().value("pad_token_id", json());
+  const std::optional<int64_t> pad =
+      pad_json.is_number_integer() ? std::optional<int64_t>(pad_json.get<int64_t>()) : std::nullopt;
+
+  std::vector<StepLog> history;
+  int64_t step = 0;
+  double loss_sum = 0;
+  for (int64_t epoch = 0; step < max_steps; ++epoch) {
+    for (int64_t first = 0; first < batches_per_epoch && step < max_steps; first += accum) {
+      const auto start = std::chrono::steady_clock::now();
+      const int64_t n_batches = std::min(accum, batches_per_epoch - first);
+      std::vector<LanguageModelingBatch> window;
+      std::vector<Tensor> labels;
+      for (int64_t k = 0; k < n_batches; ++k) {
+        const size_t begin = size_t((first + k) * batch);
+        window.push_back(collate_for_language_modeling(data, begin, std::min(data.size(), begin + size_t(batch)), pad));
+        labels.push_back(window.back().labels);
+      }
+      const int64_t items = count_num_items_in_batch(labels);
+      StepLog log;
+      for (const LanguageModelingBatch& b : window) {
+        ModelInputs in;
+        in.input_ids = b.input_ids;
+        in.attention_mask = b.attention_mask;
+        in.labels = b.labels;
+        if (a.model_accepts_loss_kwargs && items > 0) in.num_items_in_batch = items;
+        Tensor loss = model.forward(in).loss;
+        if (!a.model_accepts_loss_kwargs) loss = ops::div(loss, double(accum));
+        const double value = loss.item();
+        if (!std::isfinite(value))
+          throw ValueError("train: the loss at step " + std::to_string(step + 1) + " is " + std::to_string(value) +
+                           "; stopping (checkpoints written before it are kept)");
+        loss.backward();
+        log.loss += value;
+        for (int64_t m : b.attention_mask.to_vector<int64_t>()) log.tokens += m;
+      }
+      log.grad_norm = a.max_grad_norm > 0 ? clip_grad_norm_(params, a.max_grad_norm) : std::nan("");
+      log.learning_rate = opt->lr();
+      opt->step();
+      sched.step();
+      opt->zero_grad();
+      log.step = ++step;
+      log.epoch = double(epoch) + double(first + n_batches) / double(batches_per_epoch);
+      log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      loss_sum += log.loss;
+      history.push_back(log);
+      if (on_step) on_step(log);
+      if (a.save_steps > 0 && step % a.save_steps == 0 && !a.output_dir.empty()) {
+        const fs::path dir = fs::path(a.output_dir) / ("checkpoint-" + std::to_string(step));
+        autograd::NoGradGuard no_grad;
+        model.save_pretrained(dir.string());
+        write_trainer_state(dir.string(), a, step, max_steps, log.epoch, num_train_epochs, history);
+      }
+    }
+  }
+  return {step, step ? loss_sum / double(step) : 0.0};
+}
+
+}  // namespace transformers::training

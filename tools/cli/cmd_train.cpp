@@ -1,0 +1,99 @@
+// transformers-cli train: fine-tunes a model on tokenized JSONL rows with 4.51 Trainer's loop
+// (training/trainer.hpp) and saves it as save_pretrained does, with trainer_state.json.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "int_options.hpp"
+#include "model_options.hpp"
+#include "transformers/core/autograd.hpp"
+#include "transformers/training/trainer.hpp"
+
+namespace transformers::cli {
+namespace {
+
+// The model's position limit (0 when its config names none).
+int64_t max_positions(const PretrainedConfig& c) {
+  for (const char* key : {"max_position_embeddings", "n_positions"}) {
+    const json v = c.raw().value(key, json());
+    if (v.is_number_integer()) return v.get<int64_t>();
+  }
+  return 0;
+}
+
+REGISTER_COMMAND("train", "fine-tune a model on tokenized JSONL rows (Trainer's loop) and save it", [](CLI::App& app) {
+  auto args = std::make_shared<ModelArgs>();
+  auto task = std::make_shared<std::string>("causal-lm");
+  auto train_file = std::make_shared<std::string>();
+  auto ta = std::make_shared<training::TrainingArguments>();
+  auto epochs = std::make_shared<double>(3.0);
+  auto optim = std::make_shared<std::string>("adamw");
+  args->add_to(app);
+  app.add_option("--task", *task, "causal-lm or masked-lm (masked-lm rows carry their labels)")
+      ->check(CLI::IsMember({"causal-lm", "masked-lm"}))
+      ->capture_default_str();
+  app.add_option("--train", *train_file, "JSONL file, one {\"input_ids\": [...], \"labels\"?: [...]} per line")->required();
+  app.add_option("--output", ta->output_dir, "folder for the trained model and checkpoint-N/ folders")->required();
+  app.add_option("--max-steps", ta->max_steps, "optimizer steps (overrides --epochs)")->check(IntRange(1, INT64_MAX));
+  app.add_option("--epochs", *epochs, "epochs over the data when --max-steps is not given")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--lr", ta->learning_rate, "peak learning rate")->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--batch-size", ta->per_device_train_batch_size, "rows per micro-batch")
+      ->check(IntRange(1, 1 << 20))
+      ->capture_default_str();
+  app.add_option("--grad-accum", ta->gradient_accumulation_steps, "micro-batches per optimizer step")
+      ->check(IntRange(1, 1 << 20))
+      ->capture_default_str();
+  app.add_option("--warmup-steps", ta->warmup_steps, "linear warmup steps")->check(IntRange(0, INT64_MAX));
+  app.add_option("--scheduler", ta->lr_scheduler_type, "get_scheduler name")
+      ->check(CLI::IsMember({"linear", "cosine", "cosine_with_restarts", "polynomial", "constant",
+                             "constant_with_warmup", "inverse_sqrt"}))
+      ->capture_default_str();
+  app.add_option("--weight-decay", ta->weight_decay, "AdamW/SGD weight decay (not on biases and norm weights)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-grad-norm", ta->max_grad_norm, "clip the gradients' norm to this (0: no clipping)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--optim", *optim, "adamw (torch.optim.AdamW) or sgd")->check(CLI::IsMember({"adamw", "sgd"}));
+  app.add_flag("--gradient-checkpointing", ta->gradient_checkpointing, "recompute each layer in backward");
+  app.add_option("--save-steps", ta->save_steps, "write checkpoint-N/ every N steps (0: never)")
+      ->check(IntRange(0, INT64_MAX))
+      ->capture_default_str();
+  app.add_option("--seed", ta->seed, "seed of the generator dropout draws from")->check(SeedRange());
+  return [=] {
+    check_output_folder(ta->output_dir);
+    ModelArgs margs = *args;
+    if (margs.model_class.empty() && margs.gguf_file.empty())
+      margs.model_class = *task == "causal-lm" ? "AutoModelForCausalLM" : "AutoModelForMaskedLM";
+    auto model = margs.load();
+    training::TrainingArguments a = *ta;
+    a.num_train_epochs = *epochs;
+    a.optim = *optim == "sgd" ? "sgd" : "adamw_torch";
+    a.model_accepts_loss_kwargs = *task == "causal-lm";  // 4.51's causal LMs take **kwargs, its MLM heads do not
+    const auto rows = training::read_jsonl_examples(*train_file, model->config().vocab_size(), max_positions(model->config()));
+    if (*task == "masked-lm")
+      for (size_t i = 0; i < rows.size(); ++i)
+        if (!rows[i].labels)
+          throw ValueError("train: --task masked-lm needs \"labels\" in every row (row " + std::to_string(i + 1) +
+                           " of '" + *train_file + "' has none; the collator does not mask)");
+    autograd::GradModeGuard grad_on(true);  // main() runs commands under no-grad
+    const auto out = training::train(*model, rows, a, [](const training::StepLog& s) {
+      const json line = {{"step", s.step},
+                         {"loss", s.loss},
+                         {"lr", s.learning_rate},
+                         {"grad_norm", std::isnan(s.grad_norm) ? json() : json(s.grad_norm)},
+                         {"epoch", s.epoch},
+                         {"tokens_per_s", s.seconds > 0 ? double(s.tokens) / s.seconds : 0.0}};
+      std::printf("%s\n", line.dump().c_str());
+      std::fflush(stdout);
+    });
+    autograd::NoGradGuard no_grad;
+    model->save_pretrained(a.output_dir);
+    print_json({{"global_step", out.global_step}, {"train_loss", out.training_loss}, {"output", a.output_dir}});
+    return 0;
+  };
+});
+
+}  // namespace
+}  // namespace transformers::cli
