@@ -35,5 +35,8 @@ double qwen2_base_model_num_parameters(const PretrainedConfig& c);
 double qwen3_base_model_num_parameters(const PretrainedConfig& c);
 // Gemma2Model: Llama's tree plus pre/post feed-forward norms in every layer.
 double gemma2_base_model_num_parameters(const PretrainedConfig& c);
+// MixtralModel: Llama's tree without biases, each MLP replaced by a router gate and
+// num_local_experts expert MLPs (w1, w2, w3).
+double mixtral_base_model_num_parameters(const PretrainedConfig& c);
 
 }  // namespace transformers::models_detail

@@ -63,3 +63,14 @@ double gemma2_base_model_num_parameters(const PretrainedConfig& c) {
 }
 
 }  // namespace transformers::models_detail
+
+namespace transformers::models_detail {
+
+double mixtral_base_model_num_parameters(const PretrainedConfig& c) {
+  const double h = size(c, "hidden_size"), experts = size(c, "num_local_experts");
+  const double mlp = 3 * linear(h, size(c, "intermediate_size"), false);
+  // Llama's tree with each MLP replaced by a router gate and num_local_experts expert MLPs.
+  return llama_like(c, false, false, false) + size(c, "num_hidden_layers") * ((experts - 1) * mlp + h * experts);
+}
+
+}  // namespace transformers::models_detail

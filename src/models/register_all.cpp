@@ -9,9 +9,11 @@
   X(distilbert)                       \
   X(gemma)                            \
   X(gemma2)                           \
+  X(gemma3)                           \
   X(gpt2)                             \
   X(llama)                            \
   X(mistral)                          \
+  X(mixtral)                          \
   X(olmo2)                            \
   X(phi3)                             \
   X(qwen2)                            \

@@ -51,6 +51,9 @@ LlamaAttention::LlamaAttention(const LlamaConfigView& c, int64_t idx)
   if (c.qk_norm_full_projection) {
     q_norm = register_module("q_norm", std::make_shared<nn::RMSNorm>(q_out, c.rms_norm_eps));
     k_norm = register_module("k_norm", std::make_shared<nn::RMSNorm>(kv_out, c.rms_norm_eps));
+  } else if (c.qk_norm && c.norm_unit_offset) {  // Gemma 3: Gemma's (1 + weight) RMSNorm per head
+    q_norm = register_module("q_norm", make_rms_norm(c, head_dim));
+    k_norm = register_module("k_norm", make_rms_norm(c, head_dim));
   } else if (c.qk_norm) {
     q_norm = register_module("q_norm", std::make_shared<nn::RMSNorm>(head_dim, c.rms_norm_eps));
     k_norm = register_module("k_norm", std::make_shared<nn::RMSNorm>(head_dim, c.rms_norm_eps));
@@ -111,9 +114,18 @@ std::shared_ptr<LlamaRMSNorm> make_rms_norm(const LlamaConfigView& c, int64_t di
 LlamaDecoderLayer::LlamaDecoderLayer(const LlamaConfigView& c, int64_t idx) {
   is_sliding = c.sliding_window && (c.sliding_window_pattern == 0 || (idx + 1) % c.sliding_window_pattern != 0);
   self_attn = register_module("self_attn", std::make_shared<LlamaAttention>(c, idx));
-  mlp = register_module("mlp", std::make_shared<LlamaMLP>(c.hidden_size, c.intermediate_size, c.hidden_act,
-                                                          c.mlp_bias, DType::Float32, "LlamaMLP",
-                                                          c.fused_projections));
+  if (c.num_local_experts > 0)
+    block_sparse_moe = register_module("block_sparse_moe", std::make_shared<nn::SparseMoeBlock>(nn::SparseMoeOptions{
+                                                               .hidden_size = c.hidden_size,
+                                                               .intermediate_size = c.intermediate_size,
+                                                               .num_experts = c.num_local_experts,
+                                                               .top_k = c.num_experts_per_tok,
+                                                               .hidden_act = c.hidden_act,
+                                                               .router_jitter_noise = c.router_jitter_noise}));
+  else
+    mlp = register_module("mlp", std::make_shared<LlamaMLP>(c.hidden_size, c.intermediate_size, c.hidden_act,
+                                                            c.mlp_bias, DType::Float32, "LlamaMLP",
+                                                            c.fused_projections));
   if (!c.post_norms) input_layernorm = register_module("input_layernorm", make_rms_norm(c, c.hidden_size));
   post_attention_layernorm = register_module("post_attention_layernorm", make_rms_norm(c, c.hidden_size));
   if (c.sandwich_norms)
@@ -123,16 +135,23 @@ LlamaDecoderLayer::LlamaDecoderLayer(const LlamaConfigView& c, int64_t idx) {
 }
 
 std::pair<Tensor, Tensor> LlamaDecoderLayer::forward(const Tensor& x, const Tensor& cos, const Tensor& sin,
-                                                     const Tensor& mask, bool output_attentions, Cache* cache) const {
+                                                     const Tensor& mask, bool output_attentions, Cache* cache,
+                                                     Tensor* router_logits) const {
   const Tensor attn_in = input_layernorm ? input_layernorm->forward(x) : x;
   auto [a, probs] = self_attn->forward(attn_in, cos, sin, mask, output_attentions, cache);
+  auto feed_forward = [&](const Tensor& in) {
+    if (!block_sparse_moe) return mlp->forward(in);
+    auto [out, logits] = block_sparse_moe->forward(in);
+    if (router_logits) *router_logits = std::move(logits);
+    return out;
+  };
   if (post_feedforward_layernorm) {  // Gemma 2/3 sandwich norms or OLMo 2 post-norms
     const Tensor h = ops::add(x, post_attention_layernorm->forward(a));
     const Tensor mlp_in = pre_feedforward_layernorm ? pre_feedforward_layernorm->forward(h) : h;
-    return {ops::add(h, post_feedforward_layernorm->forward(mlp->forward(mlp_in))), probs};
+    return {ops::add(h, post_feedforward_layernorm->forward(feed_forward(mlp_in))), probs};
   }
   Tensor h = ops::add(x, a);
-  return {ops::add(h, mlp->forward(post_attention_layernorm->forward(h))), probs};
+  return {ops::add(h, feed_forward(post_attention_layernorm->forward(h))), probs};
 }
 
 LlamaPreTrainedModel::LlamaPreTrainedModel(std::shared_ptr<PretrainedConfig> config, const std::string& class_name)
@@ -163,9 +182,16 @@ void LlamaModel::build() {
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(std::make_shared<LlamaDecoderLayer>(c, i));
   norm = register_module("norm", make_rms_norm(c, c.hidden_size));
   rotary_emb = register_module("rotary_emb", std::make_shared<LlamaRotaryEmbedding>(c.rope));
+  if (c.rope_local_base_freq) {  // Gemma 3: a copy of the config with rope_theta and the default rope
+    nn::RopeParameters local = c.rope;
+    local.rope_type = "default";
+    local.rope_theta = *c.rope_local_base_freq;
+    local.scaling = nlohmann::ordered_json::object();
+    rotary_emb_local = register_module("rotary_emb_local", std::make_shared<LlamaRotaryEmbedding>(local));
+  }
 }
 
-ModelOutput LlamaModel::forward(const ModelInputs& in) {
+MoeModelOutput LlamaModel::forward_moe(const ModelInputs& in, std::optional<bool> router_logits_flag) {
   const std::string cls = name();
   const auto shape = models_detail::input_shape(in, cls);
   models_detail::check_2d(in.position_ids, shape, "position_ids", cls);
@@ -208,15 +234,27 @@ ModelOutput LlamaModel::forward(const ModelInputs& in) {
   const Tensor local_mask = config_view.sliding_window ? make_mask(config_view.sliding_window) : Tensor();
 
   auto [cos, sin] = rotary_emb->forward(hidden, pos);
-  ModelOutput out = models_detail::run_layers(
+  Tensor cos_local = cos, sin_local = sin;
+  if (rotary_emb_local) std::tie(cos_local, sin_local) = rotary_emb_local->forward(hidden, pos);
+  // Mixtral: all_router_logits, one per layer, when output_router_logits.
+  const bool output_router_logits =
+      config_view.num_local_experts > 0 && flag(router_logits_flag, c.get<bool>("output_router_logits", false));
+  const auto router_logits =
+      output_router_logits ? std::make_shared<std::vector<Tensor>>(layers->size()) : nullptr;
+  MoeModelOutput out;
+  static_cast<ModelOutput&>(out) = models_detail::run_layers(
       *layers, hidden, output_hidden_states, output_attentions,
       // Copies (checkpointing calls it in backward); cos/sin by init-capture: clang before 16 cannot
-      // capture structured bindings (fuzz build).
-      [=, cos = cos, sin = sin](const LlamaDecoderLayer& layer, int64_t, const Tensor& h) {
-        return layer.forward(h, cos, sin, layer.is_sliding ? local_mask : global_mask, output_attentions, cache);
+      // capture structured bindings (fuzz build). Router logits land in their layer's slot, so a
+      // recomputation in backward overwrites instead of appending.
+      [=, cos = cos, sin = sin](const LlamaDecoderLayer& layer, int64_t i, const Tensor& h) {
+        const bool local = layer.is_sliding;
+        return layer.forward(h, local ? cos_local : cos, local ? sin_local : sin, local ? local_mask : global_mask,
+                             output_attentions, cache, router_logits ? &(*router_logits)[size_t(i)] : nullptr);
       },
       checkpointing);
   models_detail::finish_hidden_states(out, norm->forward(out.last_hidden_state), output_hidden_states, cache);
+  if (router_logits) out.router_logits = *router_logits;
   return out;
 }
 
@@ -239,13 +277,19 @@ void LlamaForCausalLM::build(std::shared_ptr<LlamaModel> base) {
   if (config_->tie_word_embeddings()) lm_head->weight = model->embed_tokens->weight;
 }
 
-ModelOutput LlamaForCausalLM::forward(const ModelInputs& in) {
-  ModelOutput out = model->forward(in);
+MoeModelOutput LlamaForCausalLM::forward_moe(const ModelInputs& in, std::optional<bool> output_router_logits) {
+  MoeModelOutput out = model->forward_moe(in, output_router_logits);
   out.logits = lm_head->forward(models_detail::keep_last_positions(out.last_hidden_state, in.logits_to_keep));
   if (const auto cap = config_view.final_logit_softcapping)  // Gemma 2
     out.logits = nn::soft_cap(out.logits, *cap);
   if (in.labels.defined())
     out.loss = ForCausalLMLoss(out.logits, in.labels, config_view.vocab_size, {.num_items_in_batch = in.num_items_in_batch});
+  if (!out.router_logits.empty()) {  // Mixtral: the load-balancing loss, added to the LM loss with labels
+    out.aux_loss = nn::load_balancing_loss_func(out.router_logits, config_view.num_local_experts,
+                                                config_view.num_experts_per_tok, in.attention_mask);
+    if (out.loss.defined())
+      out.loss = ops::add(out.loss, ops::mul(out.aux_loss, config_view.router_aux_loss_coef).to(out.loss.dtype()));
+  }
   return out;
 }
 

@@ -35,6 +35,9 @@ struct LlamaConfigView {
   // Which layers the sliding window applies to: 0 = every layer (Mistral, Qwen2/3); n > 0 = layer i
   // when (i + 1) % n != 0 (Gemma 2: n = 2, even layers local; Gemma 3: sliding_window_pattern).
   int64_t sliding_window_pattern = 0;
+  // Gemma 3: the sliding layers rotate with the default rope at this base (rope_local_base_freq,
+  // LlamaModel::rotary_emb_local); the global layers keep rope_theta and rope_scaling.
+  std::optional<double> rope_local_base_freq;
   // Gemma's RMSNorm: x * rsqrt(mean(x^2) + eps) * (1 + weight) in float32, then cast to x's dtype;
   // its weights start at zero.
   bool norm_unit_offset = false;
@@ -57,6 +60,13 @@ struct LlamaConfigView {
   bool post_norms = false;
   // Phi-3: one qkv_proj (q, k, v rows in that order) and one gate_up_proj (gate rows, then up).
   bool fused_projections = false;
+  // Mixtral: a sparse MoE block (block_sparse_moe, nn/sparse_moe.hpp) instead of the MLP when
+  // num_local_experts > 0, routing each token to num_experts_per_tok experts; the LM's loss adds
+  // router_aux_loss_coef * the load-balancing loss when router logits are output.
+  int64_t num_local_experts = 0;
+  int64_t num_experts_per_tok = 0;
+  double router_jitter_noise = 0.0;
+  double router_aux_loss_coef = 0.0;
   std::optional<int64_t> pad_token_id;
   nn::RopeParameters rope;
   nn::AttentionImplementation attn_implementation = nn::AttentionImplementation::sdpa;

@@ -14,6 +14,7 @@
 #include "transformers/nn/linear.hpp"
 #include "transformers/nn/mlp.hpp"
 #include "transformers/nn/normalization.hpp"
+#include "transformers/nn/sparse_moe.hpp"
 #include "transformers/nn/rotary_embedding.hpp"
 
 namespace transformers {
@@ -49,11 +50,14 @@ class LlamaAttention : public nn::Module {
 class LlamaDecoderLayer : public nn::Module {
  public:
   LlamaDecoderLayer(const LlamaConfigView& config, int64_t layer_idx);
+  // router_logits: where a MoE layer leaves its router logits (when not null).
   std::pair<Tensor, Tensor> forward(const Tensor& hidden_states, const Tensor& cos, const Tensor& sin,
-                                    const Tensor& mask, bool output_attentions, Cache* cache) const;
+                                    const Tensor& mask, bool output_attentions, Cache* cache,
+                                    Tensor* router_logits = nullptr) const;
   std::string name() const override { return "LlamaDecoderLayer"; }
   std::shared_ptr<LlamaAttention> self_attn;
-  std::shared_ptr<LlamaMLP> mlp;
+  std::shared_ptr<LlamaMLP> mlp;  // null when block_sparse_moe is set
+  std::shared_ptr<nn::SparseMoeBlock> block_sparse_moe;  // Mixtral (config.num_local_experts > 0)
   std::shared_ptr<LlamaRMSNorm> input_layernorm, post_attention_layernorm;
   // Gemma 2/3 (config.sandwich_norms): around the MLP; post_attention_layernorm then normalises the
   // attention output before the residual add. OLMo 2 (config.post_norms): post_feedforward_layernorm
@@ -61,6 +65,14 @@ class LlamaDecoderLayer : public nn::Module {
   std::shared_ptr<LlamaRMSNorm> pre_feedforward_layernorm, post_feedforward_layernorm;
   // Whether this layer attends through config.sliding_window (per sliding_window_pattern).
   bool is_sliding = false;
+};
+
+// MoeModelOutputWithPast / MoeCausalLMOutputWithPast (Mixtral): the output plus, with
+// output_router_logits, every layer's router logits ([batch * seq, num_experts]) and the LM's
+// load-balancing aux_loss.
+struct MoeModelOutput : ModelOutput {
+  std::vector<Tensor> router_logits;
+  Tensor aux_loss;
 };
 
 class LlamaPreTrainedModel : public PreTrainedModel {
@@ -81,7 +93,9 @@ class LlamaPreTrainedModel : public PreTrainedModel {
 class LlamaModel : public LlamaPreTrainedModel, public GradientCheckpointingLayers {
  public:
   explicit LlamaModel(std::shared_ptr<PretrainedConfig> config);
-  ModelOutput forward(const ModelInputs& inputs) override;
+  ModelOutput forward(const ModelInputs& inputs) override { return forward_moe(inputs); }
+  // forward with the MoE outputs (Mixtral); output_router_logits unset = config.output_router_logits.
+  MoeModelOutput forward_moe(const ModelInputs& inputs, std::optional<bool> output_router_logits = std::nullopt);
   std::string name() const override { return "LlamaModel"; }
   nn::Module* get_input_embeddings() override { return embed_tokens.get(); }
 
@@ -89,6 +103,7 @@ class LlamaModel : public LlamaPreTrainedModel, public GradientCheckpointingLaye
   std::shared_ptr<nn::ModuleList<LlamaDecoderLayer>> layers;
   std::shared_ptr<LlamaRMSNorm> norm;
   std::shared_ptr<LlamaRotaryEmbedding> rotary_emb;
+  std::shared_ptr<LlamaRotaryEmbedding> rotary_emb_local;  // Gemma 3 (config.rope_local_base_freq)
 
  protected:
   LlamaModel(std::shared_ptr<PretrainedConfig> config, LlamaConfigView view);
@@ -103,7 +118,10 @@ std::shared_ptr<LlamaRMSNorm> make_rms_norm(const LlamaConfigView& config, int64
 class LlamaForCausalLM : public LlamaPreTrainedModel {
  public:
   explicit LlamaForCausalLM(std::shared_ptr<PretrainedConfig> config);
-  ModelOutput forward(const ModelInputs& inputs) override;
+  ModelOutput forward(const ModelInputs& inputs) override { return forward_moe(inputs); }
+  // Mixtral: with output_router_logits (unset = config.output_router_logits) also the router logits
+  // and aux_loss, which is added to the loss times router_aux_loss_coef when labels are given.
+  MoeModelOutput forward_moe(const ModelInputs& inputs, std::optional<bool> output_router_logits = std::nullopt);
   std::string name() const override { return "LlamaForCausalLM"; }
   std::vector<std::string> tied_weights_keys() const override { return {"lm_head.weight"}; }
   nn::Module* base_model() override { return model.get(); }
