@@ -142,14 +142,18 @@ std::unique_ptr<FlaxMsgpackReader> FlaxMsgpackReader::from_bytes(std::string_vie
 namespace {
 
 // The '/'-joined names as a tree, children in first-appearance order (flax writes dict order).
+// (Keys and children in two vectors: a vector of pairs holding the incomplete Node is refused by
+// clang's libstdc++ checks, a vector of Node itself is allowed since C++17.)
 struct Node {
-  std::vector<std::pair<std::string, Node>> children;
+  std::vector<std::string> keys;
+  std::vector<Node> children;
   const Tensor* leaf = nullptr;
   Node& child(const std::string& k) {
-    for (auto& [n, c] : children)
-      if (n == k) return c;
-    children.emplace_back(k, Node{});
-    return children.back().second;
+    for (size_t i = 0; i < keys.size(); ++i)
+      if (keys[i] == k) return children[i];
+    keys.push_back(k);
+    children.emplace_back();
+    return children.back();
   }
 };
 
@@ -171,10 +175,10 @@ void pack(msgpack::packer<msgpack::sbuffer>& pk, const Node& n) {
     return;
   }
   pk.pack_map(uint32_t(n.children.size()));
-  for (const auto& [k, c] : n.children) {
-    pk.pack_str(uint32_t(k.size()));
-    pk.pack_str_body(k.data(), uint32_t(k.size()));
-    pack(pk, c);
+  for (size_t i = 0; i < n.keys.size(); ++i) {
+    pk.pack_str(uint32_t(n.keys[i].size()));
+    pk.pack_str_body(n.keys[i].data(), uint32_t(n.keys[i].size()));
+    pack(pk, n.children[i]);
   }
 }
 
