@@ -15,22 +15,14 @@ Writes tests/data/tfflax/cpp_saved/report.json.
 import json
 import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-
+from tf_flax_common import CASES, DATA, FIX  # sets up TF / JAX for the CPU first
 import numpy as np
 from flax.serialization import msgpack_restore
 from flax.traverse_util import flatten_dict
 from safetensors.numpy import load_file
 import transformers
 
-assert transformers.__version__ == "4.51.3", transformers.__version__
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIX = os.path.join(HERE, "../../../shared/fixtures/hf/models")
-SAVED = os.path.join(HERE, "../data/tfflax/cpp_saved")
-CASES = {"bert": "BertForMaskedLM", "gpt2": "GPT2LMHeadModel", "llama": "LlamaForCausalLM"}
+SAVED = os.path.join(DATA, "cpp_saved")
 
 
 def main():

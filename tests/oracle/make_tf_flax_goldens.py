@@ -23,24 +23,13 @@ import json
 import os
 import shutil
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-
+from tf_flax_common import CASES, DATA as OUT, FIX  # sets up TF / JAX for the CPU first
 import numpy as np
 import jax.numpy as jnp
 from flax.traverse_util import flatten_dict
 from safetensors.numpy import load_file, save_file
 import transformers
 from transformers.modeling_tf_pytorch_utils import load_pytorch_state_dict_in_tf2_model
-
-assert transformers.__version__ == "4.51.3", transformers.__version__
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIX = os.path.join(HERE, "../../../shared/fixtures/hf/models")
-OUT = os.path.join(HERE, "../data/tfflax")
-
-CASES = {"bert": "BertForMaskedLM", "gpt2": "GPT2LMHeadModel", "llama": "LlamaForCausalLM"}
 
 
 def inputs(arch, framework):
