@@ -15,8 +15,10 @@ as a sanity check), and saved as
   to_bf16_mask.json  which parameters model.to_bf16(params, mask) leaves float32 with the mask of
                  4.51's to_bf16 docstring (flatten_dict paths, '/'-joined)
 
-Needs a venv with transformers==4.51.3, tensorflow-cpu, tf-keras, jax[cpu], flax, safetensors
-(CI never installs them; the outputs are committed):
+Needs a separate venv (CI never installs it; the outputs are committed), made with
+  python3 -m venv /work/venv-tf && /work/venv-tf/bin/pip install 'transformers==4.51.3' \
+    'tensorflow-cpu==2.19.*' 'tf-keras==2.19.*' 'jax[cpu]==0.4.30' 'flax==0.8.5' safetensors numpy
+(no torch: the PyTorch -> TF/Flax conversions run on the safetensors arrays). Then:
   /work/venv-tf/bin/python tests/oracle/make_tf_flax_goldens.py
 """
 import json
