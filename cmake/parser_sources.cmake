@@ -1,5 +1,5 @@
 # The sources of every layer a user's file reaches before any model code runs: core, io (safetensors,
-# torch pickle, shard index), tokenizers, hub and the two config classes. The fuzz build (fuzz/) and
+# torch pickle, shard index, GGUF, TF HDF5, Flax msgpack), tokenizers, hub and the two config classes. The fuzz build (fuzz/) and
 # the CI sanitizer subset (sanitize/) both compile exactly this list a second time with sanitizers,
 # which is far cheaper than a second build of the whole library.
 file(GLOB TRANSFORMERS_PARSER_SOURCES CONFIGURE_DEPENDS
@@ -24,6 +24,7 @@ transformers_set_isa_flags(${TRANSFORMERS_PARSER_SOURCES})
 set(TRANSFORMERS_PARSER_RELIABILITY_TESTS
   ${PROJECT_SOURCE_DIR}/tests/reliability/test_mutated_fixtures.cpp
   ${PROJECT_SOURCE_DIR}/tests/reliability/test_hostile_inputs.cpp
+  ${PROJECT_SOURCE_DIR}/tests/reliability/test_tf_flax_hostile.cpp
   ${PROJECT_SOURCE_DIR}/tests/reliability/test_json_inputs.cpp
   ${PROJECT_SOURCE_DIR}/tests/reliability/test_atomic_save.cpp
   ${PROJECT_SOURCE_DIR}/tests/reliability/test_concurrency_tokenizers.cpp

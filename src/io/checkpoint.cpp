@@ -12,6 +12,7 @@
 #include "transformers/io/json_file.hpp"
 #include "transformers/io/safetensors.hpp"
 #include "transformers/io/shard_index.hpp"
+#include "transformers/io/tf_flax.hpp"
 #include "transformers/io/torch_pickle.hpp"
 
 namespace transformers::io {
@@ -38,6 +39,8 @@ std::unique_ptr<CheckpointReader> open_checkpoint_file(const std::filesystem::pa
   if (head.rfind("PK\x03\x04", 0) == 0 || head.rfind("\x80\x02\x8a\x0a", 0) == 0)
     return std::make_unique<TorchReader>(file);
   if (head.rfind("GGUF", 0) == 0) return std::make_unique<GGUFReader>(file);
+  if (head.rfind("\x89HDF\r\n\x1a\n", 0) == 0) return std::make_unique<H5WeightsReader>(file);
+  if (file.extension() == ".msgpack") return std::make_unique<FlaxMsgpackReader>(file);
   return std::make_unique<SafetensorsReader>(file);
 }
 

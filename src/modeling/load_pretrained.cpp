@@ -17,6 +17,7 @@
 #include "modeling/construct_model.hpp"
 #include "transformers/core/quote.hpp"
 #include "modeling/gguf_load.hpp"
+#include "modeling/tf_flax_load.hpp"
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/io/shard_index.hpp"
 #include "transformers/hub/hub.hpp"
@@ -84,6 +85,21 @@ ResolvedCheckpoint resolve_checkpoint_files(const std::string& path, const FromP
     if (auto f = hub::resolve_file(path, name, opts.hub)) return fs::path(*f);
     return std::nullopt;
   };
+  // 4.51 looks for the framework files first when asked to (TF 1 checkpoints, model.ckpt.index,
+  // are not read). Their sharded indexes are what 4.51's TF / Flax classes load; accepted here too.
+  auto framework_file = [&](const std::string& single, const std::string& index) -> std::optional<ResolvedCheckpoint> {
+    if (auto f = lookup(single)) return to_resolved(io::CheckpointFiles{.files = {*f}});
+    if (auto f = lookup(index)) return to_resolved(io::checkpoint_files_from_index(*f, lookup));
+    return std::nullopt;
+  };
+  if (opts.from_tf) {
+    if (lookup("model.ckpt.index") && !lookup("tf_model.h5"))
+      throw UnsupportedError("'" + path + "' holds a TensorFlow 1 checkpoint (model.ckpt.index), which cannot be "
+                             "read; expected tf_model.h5 (TensorFlow 2 / Keras weights)");
+    if (auto r = framework_file("tf_model.h5", "tf_model.h5.index.json")) return *r;
+  }
+  if (opts.from_flax)
+    if (auto r = framework_file("flax_model.msgpack", "flax_model.msgpack.index.json")) return *r;
   std::vector<std::string> looked_for;
   if (auto cf = io::find_checkpoint_files(lookup, {.variant = opts.variant, .use_safetensors = opts.use_safetensors},
                                           &looked_for))
@@ -94,14 +110,17 @@ ResolvedCheckpoint resolve_checkpoint_files(const std::string& path, const FromP
   std::string listed;
   for (auto& n : looked_for) listed += (listed.empty() ? "" : ", ") + n;
   std::string msg;
-  if (opts.use_safetensors.value_or(false))
+  const bool has_tf = lookup("tf_model.h5") || lookup("model.ckpt.index");
+  if (!opts.use_safetensors.value_or(false) && has_tf)  // 4.51's messages, word for word
+    msg = "Error no file named " + io::add_variant("pytorch_model.bin", v) + " found in directory " + where +
+          " but there is a file for TensorFlow weights. Use `from_tf=True` to load this model from those weights.";
+  else if (!opts.use_safetensors.value_or(false) && lookup("flax_model.msgpack"))
+    msg = "Error no file named " + io::add_variant("pytorch_model.bin", v) + " found in directory " + where +
+          " but there is a file for Flax weights. Use `from_flax=True` to load this model from those weights.";
+  else if (opts.use_safetensors.value_or(false))
     msg = "Error no file named " + safe + " found in directory " + where + " (looked for, in order: " + listed + ")";
   else
     msg = "Error no file named " + listed + " found in directory " + where + ".";
-  if (lookup("tf_model.h5") || lookup("model.ckpt.index"))
-    msg += " It holds TensorFlow weights (tf_model.h5 / model.ckpt), which cannot be loaded yet.";
-  if (lookup("flax_model.msgpack"))
-    msg += " It holds Flax weights (flax_model.msgpack), which cannot be loaded yet.";
   if (!v.empty() && (lookup("model.safetensors") || lookup("pytorch_model.bin")))
     msg += " Use a variant that exists or load the file without the variant " + v + ".";
   throw FileNotFoundError(msg);
@@ -148,13 +167,6 @@ CheckpointSource open_source(const ResolvedCheckpoint& rc) {
   for (auto& f : rc.files) {
     src.readers.push_back(std::shared_ptr<io::CheckpointReader>(io::open_checkpoint_file(f)));
     check_safetensors_format(*src.readers.back());
-  }
-  if (src.readers.size() == 1 && rc.index_file.empty()) {
-    auto it = src.readers[0]->metadata().find("format");
-    if (it != src.readers[0]->metadata().end() && (it->second == "tf" || it->second == "flax"))
-      throw UnsupportedError("checkpoint " + rc.files[0] + " was saved from " + it->second +
-                             " (safetensors metadata format='" + it->second +
-                             "'); loading TensorFlow/Flax weights into PyTorch layout is not supported yet");
   }
   auto add = [&](const std::string& key, size_t reader) {
     const io::TensorEntry te = src.readers[reader]->entry(key);
@@ -581,6 +593,7 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
   // 2. checkpoint files
   ResolvedCheckpoint rc;
   CheckpointSource src;
+  std::optional<detail::FrameworkWeights> framework;  // TensorFlow / Flax weights
   if (opts.state_dict) {
     for (auto& [k, t] : *opts.state_dict) {
       if (!src.in_memory.emplace(k, t).second) throw ValueError("state_dict holds the key '" + k + "' twice");
@@ -589,7 +602,12 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
   } else {
     if (path.empty()) throw ValueError("from_pretrained: give a path or a state_dict");
     rc = resolve_checkpoint_files(path, opts);
-    src = open_source(rc);
+    framework = detail::read_framework_weights(rc.files, rc.index_file);
+    if (framework) {  // converted once the model exists; the raw weights count for the size check
+      for (auto& [k, t] : framework->tensors) src.entries.push_back({k, t.dtype(), t.sizes(), -1});
+    } else {
+      src = open_source(rc);
+    }
   }
 
   // The config's sizes against what the checkpoint holds, before anything is allocated.
@@ -617,6 +635,18 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
   if (!model) throw ValueError("model factory for " + class_name + " returned null");
   mark_parameters_trainable(*model);
   model->tie_weights();
+  if (framework) {
+    src = CheckpointSource{};
+    const bool tf = framework->framework == detail::WeightsFramework::TF;
+    for (auto& [k, t] : tf ? detail::tf_weights_to_pytorch(*model, framework->tensors)
+                           : detail::flax_weights_to_pytorch(*model, framework->tensors)) {
+      if (!src.in_memory.emplace(k, t).second)
+        throw FormatError("two " + std::string(tf ? "TensorFlow" : "Flax") + " weights convert to the parameter " +
+                          quote_input(k) + " of " + path);
+      src.entries.push_back({k, t.dtype(), t.sizes(), -1});
+    }
+    framework.reset();
+  }
   // Loaded tensors go straight to the target dtype (a mapped checkpoint already in it is used as
   // is); only what loading did not replace (new weights, buffers) is cast afterwards. Casting the
   // float32 placeholders first would convert every weight once for nothing (2.4 s for a 1B model).

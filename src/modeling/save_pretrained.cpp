@@ -14,6 +14,7 @@
 #include "transformers/io/safetensors.hpp"
 #include "transformers/io/shard_index.hpp"
 #include "transformers/io/torch_pickle.hpp"
+#include "modeling/tf_flax_load.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 
 namespace transformers {
@@ -218,7 +219,14 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
                            .variant = opts.variant,
                            .metadata = {{"format", "pt"}},
                            .cleanup_stale_shards = opts.is_main_process};
-  const io::SaveResult saved = io::stage_state_dict(save, state, so);
+  io::SaveResult saved;
+  if (opts.format == "pt") {
+    saved = io::stage_state_dict(save, state, so);
+  } else {  // TF / Flax: one file in those frameworks' names (src/modeling/tf_flax_save.cpp)
+    auto [file, bytes] = detail::framework_weights_file(*this, state, opts.format);
+    save.write(file, bytes);
+    saved.files.push_back(file);
+  }
   // 7. config files (main process only), renamed after the weights
   if (opts.is_main_process) {
     if (can_generate()) save.write("generation_config.json", generation_config()->to_json_string(true));

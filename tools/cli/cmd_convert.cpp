@@ -24,7 +24,8 @@ REGISTER_COMMAND("convert", "load a checkpoint and save it again (dtype, shards,
   args->add_to(app, /*with_attn=*/false);
   app.add_option("--output", *output, "folder to write")->required();
   app.add_option("--max-shard-size", *shard, "largest shard, e.g. 30KB, 5GB or bytes")->capture_default_str();
-  app.add_option("--format", *format, "safetensors or pytorch")->check(CLI::IsMember({"safetensors", "pytorch"}));
+  app.add_option("--format", *format, "safetensors, pytorch, tf (tf_model.h5) or flax (flax_model.msgpack)")
+      ->check(CLI::IsMember({"safetensors", "pytorch", "tf", "flax"}));
   return [=] {
     check_output_folder(*output);
     ModelArgs load_args = *args;
@@ -32,7 +33,8 @@ REGISTER_COMMAND("convert", "load a checkpoint and save it again (dtype, shards,
     auto model = load_args.load();
     model->save_pretrained(*output, {.max_shard_size = shard_size_arg(*shard),
                                      .safe_serialization = *format == "safetensors",
-                                     .variant = args->variant});
+                                     .variant = args->variant,
+                                     .format = *format == "tf" || *format == "flax" ? *format : std::string("pt")});
     return 0;
   };
 });

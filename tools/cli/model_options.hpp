@@ -1,6 +1,6 @@
 #pragma once
 // Options shared by the commands that load a model (--model, --revision, --model-class, --dtype,
-// --variant, --gguf-file, --attn, --threads) and the one place that turns them into from_pretrained's options.
+// --variant, --gguf-file, --from-tf, --from-flax, --attn, --threads) and the one place that turns them into from_pretrained's options.
 #include <memory>
 #include <string>
 
@@ -19,6 +19,8 @@ struct ModelArgs {
   std::string variant;
   std::string attn;
   std::string gguf_file;  // --gguf-file, or PATH itself when it is a .gguf file
+  bool from_tf = false;    // --from-tf: tf_model.h5 (or its sharded index)
+  bool from_flax = false;  // --from-flax: flax_model.msgpack (or its sharded index)
   int threads = 0;
 
   void add_to(CLI::App& app, bool with_attn = true) {
@@ -28,6 +30,8 @@ struct ModelArgs {
     app.add_option("--dtype", dtype, "auto, float32, float16, bfloat16 or float64")->capture_default_str();
     app.add_option("--variant", variant, "weights variant (model.VARIANT.safetensors)");
     app.add_option("--gguf-file", gguf_file, "GGUF checkpoint in the folder / repo PATH (a PATH.gguf needs none)");
+    app.add_flag("--from-tf", from_tf, "load TensorFlow weights (tf_model.h5) as from_pretrained(from_tf=True)");
+    app.add_flag("--from-flax", from_flax, "load Flax weights (flax_model.msgpack) as from_pretrained(from_flax=True)");
     if (with_attn) app.add_option("--attn", attn, "attention implementation: eager or sdpa")->check(CLI::IsMember({"eager", "sdpa"}));
     app.add_option("--threads", threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
   }
@@ -40,6 +44,8 @@ struct ModelArgs {
     o.attn_implementation = attn;
     o.hub = source().hub;
     o.gguf_file = gguf_file_for(source(), gguf_file);
+    o.from_tf = from_tf;
+    o.from_flax = from_flax;
     return o;
   }
   // --model split into the folder / file / repo id and its revision.

@@ -70,7 +70,9 @@ class CheckpointReader {
 };
 
 // Opens one file, choosing the reader from its first bytes (PK\3\4: torch zip; 80 02 8a 0a: legacy
-// torch; GGUF: io::GGUFReader, tensors as stored, block types included; otherwise safetensors).
+// torch; GGUF: io::GGUFReader, tensors as stored, block types included; the HDF5 signature:
+// io::H5WeightsReader (tf_model.h5); a .msgpack name: io::FlaxMsgpackReader; otherwise safetensors).
+// The TF and Flax readers keep the frameworks' own names (io/tf_flax.hpp).
 // A git-lfs pointer file gets a FormatError saying so.
 std::unique_ptr<CheckpointReader> open_checkpoint_file(const std::filesystem::path& file);
 

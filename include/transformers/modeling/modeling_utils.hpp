@@ -77,6 +77,10 @@ struct FromPretrainedOptions {
   // A GGUF checkpoint (a file, or a file name in the folder / repo `path`): config from its metadata,
   // weights dequantized to float32 (then torch_dtype), as 4.51's gguf_file= (src/modeling/gguf_load.cpp).
   std::string gguf_file;
+  // TensorFlow / Flax weights (tf_model.h5, flax_model.msgpack, or their sharded index), converted
+  // as 4.51's modeling_tf_pytorch_utils / modeling_flax_pytorch_utils do (src/modeling/tf_flax_load.cpp).
+  bool from_tf = false;
+  bool from_flax = false;
   // Where the files come from (revision, token, cache_dir, local_files_only, force_download,
   // proxies, subfolder): the same struct the config, generation config and tokenizer loads take.
   ::transformers::hub::HubOptions hub;
@@ -88,6 +92,10 @@ struct SavePretrainedOptions {
   std::string variant;
   std::optional<std::vector<std::pair<std::string, Tensor>>> state_dict;  // default: model.state_dict()
   bool is_main_process = true;
+  // "pt" (model.safetensors / pytorch_model.bin), or the files 4.51's TF / Flax classes save:
+  // "tf" (tf_model.h5, Keras save_weights layout) and "flax" (flax_model.msgpack), in those
+  // frameworks' names and layouts (src/modeling/tf_flax_save.cpp; one file, not sharded).
+  std::string format = "pt";
   // push_to_hub: after the save, the model card (the repo's README.md, or a new one, tagged with
   // model_tags()) is written into the folder as README.md, and the files this save wrote are
   // uploaded to repo_id (default: the folder's name) in one commit, as 4.51 does.
