@@ -19,6 +19,7 @@ struct ModelArgs {
   std::string variant;
   std::string attn;
   std::string gguf_file;  // --gguf-file, or PATH itself when it is a .gguf file
+  bool keep_quantized = false;  // --keep-quantized (GGUF block weights run natively, docs/gguf.md)
   int threads = 0;
 
   void add_to(CLI::App& app, bool with_attn = true) {
@@ -28,6 +29,7 @@ struct ModelArgs {
     app.add_option("--dtype", dtype, "auto, float32, float16, bfloat16 or float64")->capture_default_str();
     app.add_option("--variant", variant, "weights variant (model.VARIANT.safetensors)");
     app.add_option("--gguf-file", gguf_file, "GGUF checkpoint in the folder / repo PATH (a PATH.gguf needs none)");
+    add_keep_quantized_flag(app, keep_quantized);
     if (with_attn) app.add_option("--attn", attn, "attention implementation: eager or sdpa")->check(CLI::IsMember({"eager", "sdpa"}));
     app.add_option("--threads", threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
   }
@@ -40,6 +42,7 @@ struct ModelArgs {
     o.attn_implementation = attn;
     o.hub = source().hub;
     o.gguf_file = gguf_file_for(source(), gguf_file);
+    o.keep_quantized = keep_quantized;
     return o;
   }
   // --model split into the folder / file / repo id and its revision.

@@ -77,6 +77,11 @@ struct FromPretrainedOptions {
   // A GGUF checkpoint (a file, or a file name in the folder / repo `path`): config from its metadata,
   // weights dequantized to float32 (then torch_dtype), as 4.51's gguf_file= (src/modeling/gguf_load.cpp).
   std::string gguf_file;
+  // Beyond 4.51 (which always dequantizes): with a gguf_file, the Linear weights of block types that
+  // have native kernels (Q8_0, Q4_0, Q4_1, Q4_K, Q6_K) stay quantized in memory and run on them
+  // (ops::linear; docs/gguf.md). Only read for a GGUF checkpoint; a torch_dtype other than float32
+  // dequantizes them again.
+  bool keep_quantized = false;
   // Where the files come from (revision, token, cache_dir, local_files_only, force_download,
   // proxies, subfolder): the same struct the config, generation config and tokenizer loads take.
   ::transformers::hub::HubOptions hub;
