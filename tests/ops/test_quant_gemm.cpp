@@ -166,7 +166,7 @@ TEST(QuantGemm, ActivationBlocksScaleToTheBlockMaximum) {
   EXPECT_FALSE(ops::detail::quantize_rows_q8(bad.data(), 1, 32, q));
 }
 
-// Types without native kernels (Q5_0), a 3-D input, and non-finite activations compute the float
+// Types without native kernels (Q5_0), a 3-D input, more than 16 rows and non-finite activations compute the float
 // product of the dequantized weight: the same values as linear() on the float32 weight.
 TEST(QuantGemm, FallbacksEqualTheDequantizedFloatProduct) {
   std::mt19937 rng(7);
@@ -175,6 +175,11 @@ TEST(QuantGemm, FallbacksEqualTheDequantizedFloatProduct) {
   const Tensor y = ops::linear(x, w5, Tensor());
   EXPECT_EQ(y.sizes(), (Shape{2, 3, 24}));
   EXPECT_TRUE(testcmp::allclose(y, ops::linear(x, w5.to(DType::Float32), Tensor()), testcmp::kExact));
+
+  // more than 16 rows (prefill): the float GEMM of the dequantized weight
+  const Tensor wq = random_blocks(DType::Q4_K, 24, 256, rng), x17 = activations(17, 256, false, rng);
+  EXPECT_TRUE(testcmp::allclose(ops::linear(x17, wq, Tensor()), ops::linear(x17, wq.to(DType::Float32), Tensor()),
+                                testcmp::kExact));
 
   const Tensor w = random_blocks(DType::Q4_0, 24, 64, rng);
   std::vector<float> xv = activations(2, 64, false, rng).to_vector<float>();

@@ -8,6 +8,9 @@
 
 namespace transformers::ops::detail {
 
+// Rows up to which the integer kernels run (decode, small batches); more rows dequantize.
+constexpr int64_t kMaxQuantizedRows = 16;
+
 Tensor linear_quantized(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
   const DType wt = weight.dtype();
   const int64_t N = weight.size(0), K = weight.size(1);
@@ -19,8 +22,10 @@ Tensor linear_quantized(const Tensor& x0, const Tensor& weight, const Tensor& bi
   QuantizedRows q;
   // Types without kernels, views into a larger block buffer and non-finite inputs: the float
   // product of the dequantized weight (what 4.51 computes after its load-time dequantization).
+  // Many rows (prefill): the weight is read once per row block anyway, so the float GEMM of a
+  // temporary dequantized copy is faster than the per-row integer kernels (and rounds nothing).
   if (!quant_gemm_supported(wt) || !weight.is_contiguous() || weight.storage_offset() != 0 || K % 32 != 0 ||
-      M == 0 || N == 0 || !quantize_rows_q8(x.data<float>(), M, K, q))
+      M == 0 || N == 0 || M > kMaxQuantizedRows || !quantize_rows_q8(x.data<float>(), M, K, q))
     return linear(x0.to(DType::Float32), weight.to(DType::Float32), bias).to(out_dt);
   Tensor y = Tensor::empty({M, N}, DType::Float32);
   const DTypeTraits& t = dtype_traits(wt);
