@@ -112,6 +112,9 @@ TEST(GGUFHostile, UnknownTypesAndDuplicates) {
 TEST(GGUFHostile, DimensionsAndBlocks) {
   // the element count overflows int64: OverflowError (checked_product), naming the tensor
   EXPECT_TRUE(has(refused<OverflowError>(one_tensor({uint64_t(1) << 40, uint64_t(1) << 40}, 0, 0, 32)), "tensor 'w'"));
+  // a zero dimension beside dimensions whose product overflows (the strides would): fuzz_gguf's
+  // UBSan finding of 2026-12-03 (signed overflow in contiguous_strides)
+  EXPECT_TRUE(has(refused<OverflowError>(one_tensor({32, 0, uint64_t(1) << 40, uint64_t(1) << 40}, 0, 0, 32)), "strides"));
   // the byte count overflows although the element count does not
   EXPECT_TRUE(has(refused<OverflowError>(one_tensor({uint64_t(1) << 62}, 0, 0, 32)), "byte size"));
   EXPECT_TRUE(has(refused<FormatError>(one_tensor({uint64_t(1) << 63}, 0, 0, 32)), "below 2^63"));
