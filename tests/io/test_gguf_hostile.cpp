@@ -3,6 +3,8 @@
 // tensor, before anything is allocated from the bad value.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <functional>
 #include <limits>
 
@@ -170,4 +172,13 @@ TEST(GGUFHostile, KnownButUnreadableTypeIsUnsupported) {
   } catch (const UnsupportedError& e) {
     EXPECT_TRUE(has(e.what(), "tensor 'w' has ggml type IQ2_XXS")) << e.what();
   }
+}
+
+// fuzz_gguf's input (tests/data/reliability/fuzz_gguf/): a tensor with a zero dimension beside
+// dimensions whose product overflows; get_tensor's stride computation overflowed (UBSan).
+TEST(GGUFHostile, FuzzFindingZeroDimensionStrideOverflow) {
+  const auto file = std::filesystem::path(TRANSFORMERS_TEST_DATA_DIR) / "reliability" / "fuzz_gguf" /
+                    "zero_dim_stride_overflow.gguf";
+  ASSERT_TRUE(std::filesystem::exists(file));
+  EXPECT_THROW(io::GGUFReader{file}, OverflowError);
 }
