@@ -4,6 +4,8 @@
 // contract them (ISA-specific files are the *_avx2/_avx512 ones, cmake/isa_flags.cmake).
 #include "transformers/core/quant_blocks.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -199,7 +201,57 @@ BlockFn block_fn(DType dt) {
   }
 }
 
+// gguf-py's np_roundf: half away from zero, in float32 steps.
+float roundf_away(float n) {
+  const float a = std::fabs(n), fl = std::floor(a);
+  const float b = fl + std::floor(2.0f * (a - fl));
+  return n > 0 ? b : n < 0 ? -b : 0.0f * b;
+}
+
+void put_half(uint8_t* p, float f) {
+  const uint16_t h = float_to_fp16(f);
+  std::memcpy(p, &h, 2);
+}
+
+// Q8_0: d = max|x| / 127, q = roundf(x / d) (x * (1 / d) in float32).
+void quantize_q8_0(const float* x, uint8_t* b) {
+  float amax = 0;
+  for (int j = 0; j < QK; ++j) amax = std::max(amax, std::fabs(x[j]));
+  const float d = amax / 127.0f, id = d == 0 ? 0.0f : 1.0f / d;
+  put_half(b, d);
+  for (int j = 0; j < QK; ++j) b[2 + j] = uint8_t(int8_t(roundf_away(x[j] * id)));
+}
+
+// Q4_0: d = (the element of largest magnitude, first one) / -8, q = min(15, trunc(x / d + 8.5)).
+void quantize_q4_0(const float* x, uint8_t* b) {
+  int imax = 0;
+  for (int j = 1; j < QK; ++j)
+    if (std::fabs(x[j]) > std::fabs(x[imax])) imax = j;
+  const float d = x[imax] / -8.0f, id = d == 0 ? 0.0f : 1.0f / d;
+  put_half(b, d);
+  uint8_t q[QK];
+  for (int j = 0; j < QK; ++j) {
+    const float v = std::trunc(x[j] * id + 8.5f);
+    q[j] = uint8_t(std::min(15.0f, std::max(0.0f, v)));
+  }
+  for (int j = 0; j < QK / 2; ++j) b[2 + j] = uint8_t(q[j] | (q[j + QK / 2] << 4));
+}
+
 }  // namespace
+
+void quantize_blocks(DType dt, const float* src, void* dst, int64_t numel) {
+  void (*fn)(const float*, uint8_t*) = dt == DType::Q8_0 ? quantize_q8_0 : dt == DType::Q4_0 ? quantize_q4_0 : nullptr;
+  if (!fn)
+    throw ValueError("quantize_blocks: expected q8_0 or q4_0, found " + std::string(dtype_name(dt)));
+  const DTypeTraits& t = dtype_traits(dt);
+  if (numel < 0 || numel % t.block_elems != 0)
+    throw ValueError("quantize_blocks: " + std::string(t.name) + " stores whole blocks of " +
+                     std::to_string(t.block_elems) + " elements, found " + std::to_string(numel) + " elements");
+  auto* d = static_cast<uint8_t*>(dst);
+  parallel_for(0, numel / t.block_elems, 256, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) fn(src + i * t.block_elems, d + i * t.block_bytes);
+  });
+}
 
 void dequantize_blocks(DType dt, const void* src, float* dst, int64_t numel) {
   const BlockFn fn = block_fn(dt);

@@ -2,6 +2,7 @@
 // before anything is allocated from it, then zero-copy tensors and on-demand metadata decoding.
 #include "transformers/io/gguf.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -312,6 +313,11 @@ void GGUFReader::parse() {
     if (!t.type) c.fail(what + ": unknown ggml type " + std::to_string(type_id));
     t.offset = c.u64(what + " data offset");
     const int64_t numel = checked_product(sizes, "GGUF file '" + path_ + "': " + what + " element count");
+    // A zero dimension makes the count 0, but the tensor's strides are still the products of the
+    // other dimensions: refuse those that overflow too (fuzz_gguf finding, 2026-12-03).
+    std::vector<int64_t> extents;
+    for (int64_t n : sizes) extents.push_back(std::max<int64_t>(n, 1));
+    checked_product(extents, "GGUF file '" + path_ + "': " + what + " strides");
     const int64_t row = sizes.empty() ? 1 : sizes[0];
     if (row % int64_t(t.type->block_elems) != 0)
       c.fail(what + ": " + std::string(t.type->name) + " stores blocks of " + std::to_string(t.type->block_elems) +

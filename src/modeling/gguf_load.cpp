@@ -10,12 +10,11 @@
 
 #include "transformers/core/error.hpp"
 #include "transformers/hub/hub.hpp"
+#include "transformers/ops/quantized.hpp"
 
 namespace transformers::detail {
 
 namespace fs = std::filesystem;
-
-namespace {
 
 // GGUF_CONFIG_MAPPING rows for the architectures this library has ("<arch>." + key -> config key).
 const std::map<std::string, std::vector<std::pair<std::string, std::string>>>& config_mapping() {
@@ -47,6 +46,22 @@ const std::map<std::string, std::vector<std::pair<std::string, std::string>>>& c
   return m;
 }
 
+// gguf-py's names for one block's tensors -> the CausalLM class's names (blk.N.<gguf>.<suffix>).
+const std::map<std::string, std::string>& block_names(const std::string& arch) {
+  static const std::map<std::string, std::string> llama = {
+      {"attn_norm", "input_layernorm"},      {"attn_q", "self_attn.q_proj"},     {"attn_k", "self_attn.k_proj"},
+      {"attn_v", "self_attn.v_proj"},        {"attn_output", "self_attn.o_proj"}, {"ffn_norm", "post_attention_layernorm"},
+      {"ffn_gate", "mlp.gate_proj"},         {"ffn_up", "mlp.up_proj"},           {"ffn_down", "mlp.down_proj"},
+  };
+  static const std::map<std::string, std::string> gpt2 = {
+      {"attn_norm", "ln_1"},     {"attn_qkv", "attn.c_attn"}, {"attn_output", "attn.c_proj"},
+      {"ffn_norm", "ln_2"},      {"ffn_up", "mlp.c_fc"},      {"ffn_down", "mlp.c_proj"},
+  };
+  return arch == "gpt2" ? gpt2 : llama;
+}
+
+namespace {
+
 // A scalar metadata value as Python's _gguf_parse_value gives it (int, float, bool, str).
 json scalar_json(const io::GGUFValue& v, const std::string& what) {
   switch (v.type) {
@@ -64,20 +79,6 @@ json scalar_json(const io::GGUFValue& v, const std::string& what) {
 }
 
 bool has_tensor(const io::GGUFReader& r, const std::string& name) { return r.contains(name); }
-
-// gguf-py's names for one block's tensors -> the CausalLM class's names (blk.N.<gguf>.<suffix>).
-const std::map<std::string, std::string>& block_names(const std::string& arch) {
-  static const std::map<std::string, std::string> llama = {
-      {"attn_norm", "input_layernorm"},      {"attn_q", "self_attn.q_proj"},     {"attn_k", "self_attn.k_proj"},
-      {"attn_v", "self_attn.v_proj"},        {"attn_output", "self_attn.o_proj"}, {"ffn_norm", "post_attention_layernorm"},
-      {"ffn_gate", "mlp.gate_proj"},         {"ffn_up", "mlp.up_proj"},           {"ffn_down", "mlp.down_proj"},
-  };
-  static const std::map<std::string, std::string> gpt2 = {
-      {"attn_norm", "ln_1"},     {"attn_qkv", "attn.c_attn"}, {"attn_output", "attn.c_proj"},
-      {"ffn_norm", "ln_2"},      {"ffn_up", "mlp.c_fc"},      {"ffn_down", "mlp.c_proj"},
-  };
-  return arch == "gpt2" ? gpt2 : llama;
-}
 
 // The Hugging Face name of a GGUF tensor, or "" when 4.51 has none for it (dropped).
 std::string hf_name(const std::string& arch, const std::string& name, int64_t num_layers) {
@@ -104,7 +105,7 @@ std::string hf_name(const std::string& arch, const std::string& name, int64_t nu
 
 // Llama's Q/K rows: GGUF stores each head's rotary halves interleaved (llama.cpp's permute); 4.51
 // undoes it with reshape(n_head, dim, 2, ...).swapaxes(1, 2): output row h*2d + i*d + j is input
-// row h*2d + 2j + i.
+// row h*2d + 2j + i. Rows are moved as bytes, so float32 rows and rows of whole blocks alike.
 Tensor reverse_permute(const Tensor& w, int64_t n_head, const std::string& name) {
   const int64_t rows = w.size(0);
   if (n_head <= 0 || rows % (2 * n_head) != 0)
@@ -113,14 +114,23 @@ Tensor reverse_permute(const Tensor& w, int64_t n_head, const std::string& name)
   const int64_t dim = rows / n_head / 2;
   const int64_t cols = w.numel() / rows;
   const Tensor src = w.contiguous();
-  Tensor out = Tensor::empty(w.shape(), DType::Float32);
-  const float* s = src.data<float>();
-  float* d = out.data<float>();
+  Tensor out = Tensor::empty(w.shape(), w.dtype());
+  const size_t row_bytes = dtype_nbytes(w.dtype(), cols);
+  const char* s = static_cast<const char*>(src.data_ptr());
+  char* d = static_cast<char*>(out.data_ptr());
   for (int64_t h = 0; h < n_head; ++h)
     for (int64_t i = 0; i < 2; ++i)
       for (int64_t j = 0; j < dim; ++j)
-        std::memcpy(d + ((h * 2 + i) * dim + j) * cols, s + (h * 2 * dim + 2 * j + i) * cols, size_t(cols) * 4);
+        std::memcpy(d + size_t((h * 2 + i) * dim + j) * row_bytes, s + size_t(h * 2 * dim + 2 * j + i) * row_bytes,
+                    row_bytes);
   return out;
+}
+
+// The GGUF names of Llama's Linear weights (what keep_quantized leaves as blocks).
+bool is_llama_linear(const std::string& name) {
+  static const std::regex linear(
+      R"((blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)|output)\.weight)");
+  return std::regex_match(name, linear);
 }
 
 }  // namespace
@@ -167,7 +177,7 @@ json gguf_config_dict(const io::GGUFReader& r) {
   return cfg;
 }
 
-io::NamedTensors gguf_state_dict(const io::GGUFReader& r, const json& config) {
+io::NamedTensors gguf_state_dict(const io::GGUFReader& r, const json& config, bool keep_quantized) {
   const std::string arch = r.get_string("general.architecture");
   const int64_t num_layers = config.value(arch == "gpt2" ? "n_layer" : "num_hidden_layers", int64_t(0));
   // Llama's processor needs both head counts; 4.51 leaves Q/K as stored when either is missing.
@@ -176,7 +186,10 @@ io::NamedTensors gguf_state_dict(const io::GGUFReader& r, const json& config) {
   for (const auto& name : r.keys()) {
     const std::string target = hf_name(arch, name, num_layers);
     if (target.empty()) continue;
-    Tensor w = r.get_tensor(name).to(DType::Float32);
+    Tensor w = r.get_tensor(name);
+    const bool keep = keep_quantized && arch == "llama" && w.dim() == 2 && ops::has_quantized_linear(w.dtype()) &&
+                      is_llama_linear(name);
+    if (!keep) w = w.to(DType::Float32);
     if (unpermute && w.dim() >= 1) {
       if (name.find(".attn_q.") != std::string::npos)
         w = reverse_permute(w, config["num_attention_heads"].get<int64_t>(), name);
@@ -209,7 +222,7 @@ FromPretrainedOptions gguf_load_options(const std::string& path, const FromPretr
     o.config_overrides = json::object();
     o.num_labels.reset();
   }
-  o.state_dict = gguf_state_dict(reader, dict);
+  o.state_dict = gguf_state_dict(reader, dict, opts.keep_quantized);
   o.gguf_file.clear();
   return o;
 }

@@ -438,9 +438,11 @@ LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bo
                         ": Only Tensors of floating point and complex dtype can require gradients");
     Tensor t = src.get(e);
     // Floating tensors take the model's dtype (float8_e4m3 kept, as 4.51 keeps it); integer and
-    // bool tensors keep theirs. Same dtype: the mapped tensor itself becomes the parameter.
+    // bool tensors keep theirs. Same dtype: the mapped tensor itself becomes the parameter. Block-
+    // quantized tensors only come from a GGUF loaded with keep_quantized: kept as blocks.
     const DType want = float_dtype && slot->is_floating_point() ? *float_dtype : slot->dtype();
-    if (t.is_floating_point() && t.dtype() != DType::Float8E4M3 && t.dtype() != want) t = t.to(want, {.prefault = true});
+    if (t.is_floating_point() && !is_quantized(t.dtype()) && t.dtype() != DType::Float8E4M3 && t.dtype() != want)
+      t = t.to(want, {.prefault = true});
     const bool rg = slot->requires_grad();
     *slot = t;
     slot->set_requires_grad(rg);
@@ -513,12 +515,12 @@ DType auto_dtype(const PretrainedConfig& config, const ResolvedCheckpoint& rc, c
       auto e = r.entry(k);
       if (!e.dtype) continue;
       if (!first) first = e.dtype;
-      if (is_floating_point(*e.dtype)) return *e.dtype;
+      if (is_floating_point(*e.dtype) && !is_quantized(*e.dtype)) return *e.dtype;
     }
     if (first) return *first;
   } else {
     for (auto& e : src.entries)
-      if (e.dtype && is_floating_point(*e.dtype)) return *e.dtype;
+      if (e.dtype && is_floating_point(*e.dtype) && !is_quantized(*e.dtype)) return *e.dtype;  // GGUF blocks kept
   }
   return DType::Float32;
 }

@@ -68,7 +68,7 @@ int64_t PreTrainedModel::get_memory_footprint(bool return_buffers) const {
 DType PreTrainedModel::dtype() const {
   const auto params = named_parameters();
   for (auto& [n, t] : params)
-    if (t.is_floating_point()) return t.dtype();
+    if (t.is_floating_point() && !is_quantized(t.dtype())) return t.dtype();  // GGUF blocks: the float dtype
   if (!params.empty()) return params.back().second.dtype();
   for (auto& [n, t] : named_buffers())
     if (t.is_floating_point()) return t.dtype();

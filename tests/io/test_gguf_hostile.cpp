@@ -3,6 +3,8 @@
 // tensor, before anything is allocated from the bad value.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <functional>
 #include <limits>
 
@@ -112,6 +114,9 @@ TEST(GGUFHostile, UnknownTypesAndDuplicates) {
 TEST(GGUFHostile, DimensionsAndBlocks) {
   // the element count overflows int64: OverflowError (checked_product), naming the tensor
   EXPECT_TRUE(has(refused<OverflowError>(one_tensor({uint64_t(1) << 40, uint64_t(1) << 40}, 0, 0, 32)), "tensor 'w'"));
+  // a zero dimension beside dimensions whose product overflows (the strides would): fuzz_gguf's
+  // UBSan finding of 2026-12-03 (signed overflow in contiguous_strides)
+  EXPECT_TRUE(has(refused<OverflowError>(one_tensor({32, 0, uint64_t(1) << 40, uint64_t(1) << 40}, 0, 0, 32)), "strides"));
   // the byte count overflows although the element count does not
   EXPECT_TRUE(has(refused<OverflowError>(one_tensor({uint64_t(1) << 62}, 0, 0, 32)), "byte size"));
   EXPECT_TRUE(has(refused<FormatError>(one_tensor({uint64_t(1) << 63}, 0, 0, 32)), "below 2^63"));
@@ -167,4 +172,13 @@ TEST(GGUFHostile, KnownButUnreadableTypeIsUnsupported) {
   } catch (const UnsupportedError& e) {
     EXPECT_TRUE(has(e.what(), "tensor 'w' has ggml type IQ2_XXS")) << e.what();
   }
+}
+
+// fuzz_gguf's input (tests/data/reliability/fuzz_gguf/): a tensor with a zero dimension beside
+// dimensions whose product overflows; get_tensor's stride computation overflowed (UBSan).
+TEST(GGUFHostile, FuzzFindingZeroDimensionStrideOverflow) {
+  const auto file = std::filesystem::path(TRANSFORMERS_TEST_DATA_DIR) / "reliability" / "fuzz_gguf" /
+                    "zero_dim_stride_overflow.gguf";
+  ASSERT_TRUE(std::filesystem::exists(file));
+  EXPECT_THROW(io::GGUFReader{file}, OverflowError);
 }

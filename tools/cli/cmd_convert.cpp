@@ -1,6 +1,7 @@
 // transformers-cli convert: from_pretrained then save_pretrained with the given layout options.
 #include "int_options.hpp"
 #include "model_options.hpp"
+#include "transformers/modeling/gguf_save.hpp"
 
 namespace transformers::cli {
 namespace {
@@ -24,9 +25,19 @@ REGISTER_COMMAND("convert", "load a checkpoint and save it again (dtype, shards,
   args->add_to(app, /*with_attn=*/false);
   app.add_option("--output", *output, "folder to write")->required();
   app.add_option("--max-shard-size", *shard, "largest shard, e.g. 30KB, 5GB or bytes")->capture_default_str();
-  app.add_option("--format", *format, "safetensors, pytorch, tf (tf_model.h5) or flax (flax_model.msgpack)")
-      ->check(CLI::IsMember({"safetensors", "pytorch", "tf", "flax"}));
+  auto quant = std::make_shared<std::string>("f16");
+  app.add_option("--format", *format,
+                 "safetensors, pytorch, tf (tf_model.h5), flax (flax_model.msgpack) or gguf (--output is then "
+                 "the .gguf file)")
+      ->check(CLI::IsMember({"safetensors", "pytorch", "tf", "flax", "gguf"}));
+  app.add_option("--quant", *quant, "gguf: type of the 2-D weights")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}));
   return [=] {
+    if (*format == "gguf") {  // one file, llama.cpp's layout (docs/gguf.md)
+      save_gguf(*args->load(), *output, {.quant = *quant});
+      return 0;
+    }
     check_output_folder(*output);
     ModelArgs load_args = *args;
     load_args.variant.clear();  // --variant names the saved files; the source is read as it is

@@ -18,6 +18,7 @@ namespace transformers::cli {
 namespace {
 
 struct GenerateArgs {
+  bool keep_quantized = false;
   std::string model, revision, gguf_file, tokenizer, prompt, input_ids, attention_mask, early_stopping, eos_token_id;
   GenerationOptions gen;  // the numeric generation flags are bound to its fields directly
   std::optional<uint64_t> seed;
@@ -63,7 +64,7 @@ int run_generate(const GenerateArgs& a) {
                        "), found shape " + shape_str(mask.sizes()));
   }
   auto model = AutoModelForCausalLM::from_pretrained(src.path, {.gguf_file = gguf_file_for(src, a.gguf_file),
-                                                                .hub = src.hub});
+                                                                .keep_quantized = a.keep_quantized, .hub = src.hub});
 
   GenerationOptions o = a.gen;
   if (a.do_sample) o.do_sample = true;
@@ -119,6 +120,7 @@ REGISTER_COMMAND("generate", "generate tokens with a causal LM (greedy, sampling
   app.add_option("--model", a->model, "model folder, file or Hub repo id org/name[@revision]")->required();
   app.add_option("--revision", a->revision, "Hub branch, tag, commit or refs/pr/N of a repo id --model");
   app.add_option("--gguf-file", a->gguf_file, "GGUF checkpoint in the folder / repo --model (a PATH.gguf needs none)");
+  add_keep_quantized_flag(app, a->keep_quantized);
   app.add_option("--tokenizer", a->tokenizer, "tokenizer folder, tokenizer.json or Hub repo id (default: the model's)");
   app.add_option("--prompt", a->prompt, "prompt text (needs a tokenizer)");
   app.add_option("--input-ids", a->input_ids, "prompt ids, rows separated by ';'");

@@ -21,6 +21,7 @@ struct ModelArgs {
   std::string gguf_file;  // --gguf-file, or PATH itself when it is a .gguf file
   bool from_tf = false;    // --from-tf: tf_model.h5 (or its sharded index)
   bool from_flax = false;  // --from-flax: flax_model.msgpack (or its sharded index)
+  bool keep_quantized = false;  // --keep-quantized (GGUF block weights run natively, docs/gguf.md)
   int threads = 0;
 
   void add_to(CLI::App& app, bool with_attn = true) {
@@ -32,6 +33,7 @@ struct ModelArgs {
     app.add_option("--gguf-file", gguf_file, "GGUF checkpoint in the folder / repo PATH (a PATH.gguf needs none)");
     app.add_flag("--from-tf", from_tf, "load TensorFlow weights (tf_model.h5) as from_pretrained(from_tf=True)");
     app.add_flag("--from-flax", from_flax, "load Flax weights (flax_model.msgpack) as from_pretrained(from_flax=True)");
+    add_keep_quantized_flag(app, keep_quantized);
     if (with_attn) app.add_option("--attn", attn, "attention implementation: eager or sdpa")->check(CLI::IsMember({"eager", "sdpa"}));
     app.add_option("--threads", threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
   }
@@ -46,6 +48,7 @@ struct ModelArgs {
     o.gguf_file = gguf_file_for(source(), gguf_file);
     o.from_tf = from_tf;
     o.from_flax = from_flax;
+    o.keep_quantized = keep_quantized;
     return o;
   }
   // --model split into the folder / file / repo id and its revision.

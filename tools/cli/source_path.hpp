@@ -2,6 +2,7 @@
 // The model / tokenizer PATH of docs/CLI.md: a local folder or file, or a Hub repo id `org/name`,
 // optionally pinned as `org/name@revision` (branch, tag, commit or refs/pr/N). `--revision R` says
 // the same. Every command that takes a PATH goes through parse_source, so each accepts both.
+#include <CLI/CLI.hpp>
 #include <filesystem>
 #include <string>
 
@@ -43,6 +44,12 @@ inline std::string gguf_file_for(const Source& src, const std::string& gguf_flag
   const std::filesystem::path p(src.path);
   if (p.extension() == ".gguf" && std::filesystem::is_regular_file(p, ec)) return src.path;
   return "";
+}
+
+// --keep-quantized, beside --gguf-file on every command that loads a model.
+inline void add_keep_quantized_flag(CLI::App& app, bool& flag) {
+  app.add_flag("--keep-quantized", flag,
+               "GGUF: keep Q8_0/Q4_0/Q4_1/Q4_K/Q6_K Linear weights as blocks and run them natively (4.51 dequantizes)");
 }
 
 }  // namespace transformers::cli

@@ -14,4 +14,9 @@ namespace transformers {
 // type or `numel` is not a whole number of blocks.
 void dequantize_blocks(DType dt, const void* src, float* dst, int64_t numel);
 
+// Writes numel / block_elems blocks of `dt` to `dst` from `numel` floats: Q8_0 and Q4_0, bit-exact
+// with gguf.quants.quantize (the GGUF writer's --quant q8_0 / q4_0). Throws ValueError for other
+// types or a partial block.
+void quantize_blocks(DType dt, const float* src, void* dst, int64_t numel);
+
 }  // namespace transformers

@@ -81,6 +81,11 @@ struct FromPretrainedOptions {
   // as 4.51's modeling_tf_pytorch_utils / modeling_flax_pytorch_utils do (src/modeling/tf_flax_load.cpp).
   bool from_tf = false;
   bool from_flax = false;
+  // Beyond 4.51 (which always dequantizes): with a gguf_file, the Linear weights of block types that
+  // have native kernels (Q8_0, Q4_0, Q4_1, Q4_K, Q6_K) stay quantized in memory and run on them
+  // (ops::linear; docs/gguf.md). Only read for a GGUF checkpoint; a torch_dtype other than float32
+  // dequantizes them again.
+  bool keep_quantized = false;
   // Where the files come from (revision, token, cache_dir, local_files_only, force_download,
   // proxies, subfolder): the same struct the config, generation config and tokenizer loads take.
   ::transformers::hub::HubOptions hub;

@@ -16,6 +16,7 @@
 #include "ops/cpu/kernels.hpp"
 #include "ops/cpu/gemm16.hpp"
 #include "ops/cpu/packed_weights.hpp"
+#include "ops/cpu/quant_gemm.hpp"
 #include "ops/cpu/sgemm.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/ops/elementwise.hpp"
@@ -254,6 +255,7 @@ Tensor linear(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != N))
     throw ShapeError("linear: bias must have shape [" + std::to_string(N) + "], found " + shape_str(bias.sizes()));
   const DType wt = weight.dtype();
+  if (is_quantized(wt)) return detail::linear_quantized(x0, weight, bias);  // GGUF blocks kept as stored
   Shape osh(x0.sizes().begin(), x0.sizes().end() - 1);
   osh.push_back(N);
   if (wt != DType::Float32 && wt != DType::Float16 && wt != DType::BFloat16) {

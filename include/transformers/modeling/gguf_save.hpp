@@ -1,0 +1,21 @@
+#pragma once
+// A model as a GGUF file (issue 21's writer): the inverse of from_pretrained(path, {.gguf_file})
+// for Llama: llama.* hyperparameters from the config (GGUF_CONFIG_MAPPING read backwards), tensors
+// under gguf-py's names with Q/K rows permuted as llama.cpp's converter stores them, 1-D tensors
+// in F32 and 2-D weights in the chosen type (a weight whose rows are not whole blocks falls back to
+// F16, as llama.cpp's converter does). No tokenizer.ggml.* metadata yet (docs/gguf.md).
+#include <filesystem>
+#include <string>
+
+#include "transformers/modeling/modeling_utils.hpp"
+
+namespace transformers {
+
+struct GGUFSaveOptions {
+  std::string quant = "f32";  // f32, f16, bf16, q8_0, q4_0
+};
+
+// UnsupportedError for another model_type, ValueError for an unknown quant.
+void save_gguf(const PreTrainedModel& model, const std::filesystem::path& file, const GGUFSaveOptions& opts = {});
+
+}  // namespace transformers

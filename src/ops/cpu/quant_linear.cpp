@@ -1,0 +1,46 @@
+// ops::linear with a block-quantized weight (a GGUF model loaded with keep_quantized): the
+// activations are quantized per block of 32 and the kernels of quant_gemm_impl.hpp read the weight
+// blocks as stored, split over the pool by output features.
+#include "ops/cpu/quant_gemm.hpp"
+#include "transformers/core/parallel.hpp"
+#include "transformers/ops/elementwise.hpp"
+#include "transformers/ops/matmul.hpp"
+
+namespace transformers::ops::detail {
+
+// Rows up to which the integer kernels run (decode, small batches); more rows dequantize.
+constexpr int64_t kMaxQuantizedRows = 16;
+
+Tensor linear_quantized(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
+  const DType wt = weight.dtype();
+  const int64_t N = weight.size(0), K = weight.size(1);
+  const DType out_dt = is_floating_point(x0.dtype()) && !is_quantized(x0.dtype()) ? x0.dtype() : DType::Float32;
+  Shape osh(x0.sizes().begin(), x0.sizes().end() - 1);
+  osh.push_back(N);
+  const int64_t M = shape_numel(Shape(x0.sizes().begin(), x0.sizes().end() - 1));
+  const Tensor x = x0.reshape({M, K}).contiguous().to(DType::Float32);
+  QuantizedRows q;
+  // Types without kernels, views into a larger block buffer and non-finite inputs: the float
+  // product of the dequantized weight (what 4.51 computes after its load-time dequantization).
+  // Many rows (prefill): the weight is read once per row block anyway, so the float GEMM of a
+  // temporary dequantized copy is faster than the per-row integer kernels (and rounds nothing).
+  if (!quant_gemm_supported(wt) || !weight.is_contiguous() || weight.storage_offset() != 0 || K % 32 != 0 ||
+      M == 0 || N == 0 || M > kMaxQuantizedRows || !quantize_rows_q8(x.data<float>(), M, K, q))
+    return linear(x0.to(DType::Float32), weight.to(DType::Float32), bias).to(out_dt);
+  Tensor y = Tensor::empty({M, N}, DType::Float32);
+  const DTypeTraits& t = dtype_traits(wt);
+  const int64_t row_bytes = K / int64_t(t.block_elems) * int64_t(t.block_bytes);
+  const auto* w = static_cast<const uint8_t*>(weight.data_ptr());
+  float* py = y.data<float>();
+  const QuantKernels& k = current_quant_kernels();
+  parallel_for(0, N, 16, [&](int64_t n0, int64_t n1) { k.gemm(wt, w, row_bytes, q, py, N, n0, n1); });
+  if (bias.defined()) {
+    const Tensor b = bias.to(DType::Float32).contiguous();
+    const float* pb = b.data<float>();
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) py[m * N + n] += pb[n];
+  }
+  return y.view(osh).to(out_dt);
+}
+
+}  // namespace transformers::ops::detail

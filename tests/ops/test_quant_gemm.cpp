@@ -1,0 +1,193 @@
+// ops::linear with GGML block-quantized weights kept as blocks (src/ops/cpu/quant_gemm*), at every
+// kernel level this CPU has (scalar, AVX2, AVX-512, AVX-512 VNNI), against the float64 product of
+// the dequantized weight (Tensor::to(float32), bit-exact with gguf-py's dequantize).
+//
+// Tolerances, per output element (normalised so compare.hpp checks |err| / bound <= 1):
+//  - activations on the int8 grid (x = q * 2^-e with a +-127 in every block, so quantizing them is
+//    exact): float32 rounding only, bound 1e-5 * sum_k |x_k| * max_k |w_k|. A wrong nibble, scale
+//    or offset errs by ~ that sum / sqrt(K), 2000x more at K = 512.
+//  - random activations: the int8 rounding of the activations adds at most sum_k |w_k| * d_k / 2
+//    (d_k = the block's max |x| / 127), plus the same float32 term.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/compare.hpp"
+#include "ops/cpu/quant_gemm.hpp"
+#include "transformers/core/cpu_features.hpp"
+#include "transformers/core/error.hpp"
+#include "transformers/core/tensor.hpp"
+#include "transformers/ops/matmul.hpp"
+
+using namespace transformers;
+
+namespace {
+
+const std::vector<DType> kNative = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q4_K, DType::Q6_K};
+
+void put_half(uint8_t* p, float f) {
+  const uint16_t h = float_to_fp16(f);
+  std::memcpy(p, &h, 2);
+}
+
+// N x K random weights of type dt: random quant bytes (every bit pattern is a valid quant), the
+// fp16 scales set to finite values of a model's size.
+Tensor random_blocks(DType dt, int64_t N, int64_t K, std::mt19937& rng) {
+  Tensor w = Tensor::empty({N, K}, dt);
+  const DTypeTraits& t = dtype_traits(dt);
+  const int64_t blocks = N * K / t.block_elems;
+  auto* p = static_cast<uint8_t*>(w.data_ptr());
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_real_distribution<float> scale(0.002f, 0.02f), mn(-0.1f, 0.0f);
+  for (int64_t b = 0; b < blocks; ++b) {
+    uint8_t* blk = p + b * t.block_bytes;
+    for (uint32_t i = 0; i < t.block_bytes; ++i) blk[i] = uint8_t(byte(rng));
+    switch (dt) {
+      case DType::Q8_0: case DType::Q4_0: put_half(blk, scale(rng)); break;
+      case DType::Q4_1: put_half(blk, scale(rng)), put_half(blk + 2, mn(rng)); break;
+      case DType::Q4_K: put_half(blk, scale(rng) / 16), put_half(blk + 2, scale(rng) / 16); break;
+      case DType::Q6_K: put_half(blk + 208, scale(rng) / 64); break;
+      default: put_half(blk, scale(rng)); break;  // Q5_0 / Q5_1 (the fallback case): d first
+    }
+  }
+  return w;
+}
+
+// Activations: on the int8 grid (exactly representable) or uniform in [-2, 2].
+Tensor activations(int64_t M, int64_t K, bool on_grid, std::mt19937& rng) {
+  std::vector<float> x(size_t(M * K));
+  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+  std::uniform_int_distribution<int> q(-127, 127), e(2, 9);
+  for (int64_t b = 0; b < M * K / 32; ++b) {
+    const float d = std::ldexp(1.0f, -e(rng));
+    for (int j = 0; j < 32; ++j) x[size_t(b * 32 + j)] = on_grid ? float(q(rng)) * d : u(rng);
+    if (on_grid) x[size_t(b * 32 + b % 32)] = (b % 2 ? -127.0f : 127.0f) * d;  // the block's max
+  }
+  return Tensor::from_vector(x, {M, K});
+}
+
+struct Levels {
+  std::vector<KernelLevel> list;
+  Levels() {
+    const KernelLevel saved = kernel_level();
+    for (KernelLevel l : {KernelLevel::Scalar, KernelLevel::Avx2, KernelLevel::Avx512, KernelLevel::Avx512Vnni}) {
+      force_kernel_level(l);
+      if (kernel_level() == l) list.push_back(l);
+    }
+    force_kernel_level(saved);
+  }
+};
+
+// |got - want| / bound per element against zeros: compare.hpp's NaN-aware check of <= 1.
+::testing::AssertionResult within_bound(const Tensor& y, const Tensor& x, const Tensor& w, const Tensor& bias,
+                                        bool on_grid) {
+  const int64_t M = x.size(0), K = x.size(1), N = w.size(0);
+  const auto xv = x.to_vector<double>(), wv = w.to(DType::Float32).to_vector<double>();
+  const auto bv = bias.defined() ? bias.to_vector<double>() : std::vector<double>(size_t(N), 0.0);
+  const auto yv = y.to_vector<double>();
+  std::vector<double> norm(size_t(M * N)), zero(size_t(M * N), 0.0);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double want = bv[size_t(n)], sx = 0, wmax = 0, act = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const double xk = xv[size_t(m * K + k)], wk = wv[size_t(n * K + k)];
+        want += xk * wk;
+        sx += std::fabs(xk);
+        wmax = std::max(wmax, std::fabs(wk));
+        if (!on_grid) {
+          double amax = 0;
+          for (int64_t j = k / 32 * 32; j < k / 32 * 32 + 32; ++j) amax = std::max(amax, std::fabs(xv[size_t(m * K + j)]));
+          act += std::fabs(wk) * amax / 127.0 / 2.0;
+        }
+      }
+      const double bound = 1e-5 * sx * wmax + act * (1 + 1e-6) + 1e-7;
+      norm[size_t(m * N + n)] = (yv[size_t(m * N + n)] - want) / bound;
+    }
+  return testcmp::allclose(norm, zero, testcmp::Tolerance{.atol = 1.0, .rtol = 0});
+}
+
+}  // namespace
+
+// Every native type at every level, decode (M = 1) and prefill-shaped rows, on-grid and random
+// activations, with and without bias: 5 types x levels x 2 x 2 products.
+TEST(QuantGemm, NativeTypesAtEveryLevelWithinActivationRoundingBound) {
+  const Levels levels;
+  ASSERT_GE(levels.list.size(), 1u);
+  EXPECT_EQ(levels.list.front(), KernelLevel::Scalar);
+  const KernelLevel saved = kernel_level();
+  int cases = 0;
+  std::mt19937 rng(21);
+  for (DType dt : kNative) {
+    const Tensor w = random_blocks(dt, 40, 512, rng);
+    const Tensor bias = Tensor::from_vector(std::vector<float>(40, 0.25f));
+    for (int64_t M : {1, 5})
+      for (bool grid : {true, false}) {
+        const Tensor x = activations(M, 512, grid, rng);
+        for (KernelLevel l : levels.list) {
+          force_kernel_level(l);
+          SCOPED_TRACE(std::string(dtype_name(dt)) + " level " + kernel_level_name(l) + " M=" + std::to_string(M) +
+                       (grid ? " on-grid" : " random"));
+          EXPECT_TRUE(within_bound(ops::linear(x, w, Tensor()), x, w, Tensor(), grid));
+          EXPECT_TRUE(within_bound(ops::linear(x, w, bias), x, w, bias, grid));
+          ++cases;
+        }
+      }
+  }
+  force_kernel_level(saved);
+  EXPECT_EQ(cases, int(kNative.size() * 2 * 2 * levels.list.size()));
+}
+
+// The activation quantizer: the block maximum maps to +-127 exactly, sums are the quants' sums.
+TEST(QuantGemm, ActivationBlocksScaleToTheBlockMaximum) {
+  std::mt19937 rng(5);
+  const Tensor x = activations(2, 64, false, rng);
+  ops::detail::QuantizedRows q;
+  ASSERT_TRUE(ops::detail::quantize_rows_q8(x.data<float>(), 2, 64, q));
+  const auto xv = x.to_vector<float>();
+  for (int64_t b = 0; b < 4; ++b) {
+    float amax = 0;
+    int32_t s = 0, s0 = 0;
+    for (int j = 0; j < 32; ++j) {
+      amax = std::max(amax, std::fabs(xv[size_t(b * 32 + j)]));
+      s += q.q[size_t(b * 32 + j)];
+      if (j < 16) s0 += q.q[size_t(b * 32 + j)];
+      EXPECT_LE(std::fabs(xv[size_t(b * 32 + j)] - q.d[size_t(b)] * q.q[size_t(b * 32 + j)]), q.d[size_t(b)] / 2 * 1.0001f);
+    }
+    EXPECT_EQ(q.d[size_t(b)], amax / 127.0f);
+    EXPECT_EQ(q.sum[size_t(b)], s);
+    EXPECT_EQ(q.sum16[size_t(2 * b)], s0);
+  }
+  std::vector<float> bad(32, 1.0f);
+  bad[7] = std::nanf("");
+  EXPECT_FALSE(ops::detail::quantize_rows_q8(bad.data(), 1, 32, q));
+}
+
+// Types without native kernels (Q5_0), a 3-D input, more than 16 rows and non-finite activations compute the float
+// product of the dequantized weight: the same values as linear() on the float32 weight.
+TEST(QuantGemm, FallbacksEqualTheDequantizedFloatProduct) {
+  std::mt19937 rng(7);
+  const Tensor w5 = random_blocks(DType::Q5_0, 24, 64, rng);
+  const Tensor x = activations(6, 64, false, rng).view({2, 3, 64});
+  const Tensor y = ops::linear(x, w5, Tensor());
+  EXPECT_EQ(y.sizes(), (Shape{2, 3, 24}));
+  EXPECT_TRUE(testcmp::allclose(y, ops::linear(x, w5.to(DType::Float32), Tensor()), testcmp::kExact));
+
+  // more than 16 rows (prefill): the float GEMM of the dequantized weight
+  const Tensor wq = random_blocks(DType::Q4_K, 24, 256, rng), x17 = activations(17, 256, false, rng);
+  EXPECT_TRUE(testcmp::allclose(ops::linear(x17, wq, Tensor()), ops::linear(x17, wq.to(DType::Float32), Tensor()),
+                                testcmp::kExact));
+
+  const Tensor w = random_blocks(DType::Q4_0, 24, 64, rng);
+  std::vector<float> xv = activations(2, 64, false, rng).to_vector<float>();
+  xv[3] = std::nanf("");
+  xv[64 + 5] = INFINITY;
+  const Tensor xn = Tensor::from_vector(xv, {2, 64});
+  EXPECT_TRUE(testcmp::allclose(ops::linear(xn, w, Tensor()), ops::linear(xn, w.to(DType::Float32), Tensor()),
+                                testcmp::kExact));
+  // shape errors stay the front end's
+  EXPECT_THROW(ops::linear(Tensor::zeros({2, 32}), w, Tensor()), ShapeError);
+}
