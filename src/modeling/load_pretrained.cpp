@@ -547,6 +547,45 @@ void refuse_quantized(const PretrainedConfig& config, const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// 4.51's _get_device_map and the disk checks of _load_pretrained_model, on the model just built
+// (tied, not loaded): the map is kept as model.hf_device_map. Weights mapped to "disk" stay in the
+// checkpoint's mapping (safetensors in the load dtype: read on demand, never copied).
+void place_on_devices(PreTrainedModel& model, const FromPretrainedOptions& opts, const ResolvedCheckpoint& rc,
+                      DType dtype) {
+  DeviceMap map = get_device_map(model, *opts.device_map, opts.max_memory, dtype);
+  bool any_disk = false, all_disk = true;
+  for (auto& [k, v] : map) {
+    any_disk = any_disk || v == "disk";
+    all_disk = all_disk && v == "disk";
+  }
+  if (any_disk) {
+    if (all_disk) {
+      // 4.51 computes this map and then fails inside safetensors ("device disk is invalid").
+      const auto mm = get_max_memory(opts.max_memory);
+      throw ValueError("device_map: max_memory cpu=" + std::to_string(mm.empty() ? 0 : mm[0].second) +
+                       " bytes leaves no room for the largest layer of " + model.name() +
+                       ", so every weight went to disk, which cannot be loaded (4.51 fails the same way); "
+                       "give max_memory['cpu'] at least the largest layer plus what should stay in memory");
+    }
+    const bool safetensors = !rc.files.empty() && rc.files[0].size() >= 12 &&
+                             rc.files[0].compare(rc.files[0].size() - 12, 12, ".safetensors") == 0;
+    if (opts.offload_folder.empty() && !safetensors)
+      throw ValueError("The current `device_map` had weights offloaded to the disk. Please provide an `offload_folder`"
+                       " for them. Alternatively, make sure you have `safetensors` installed if the model you are using"
+                       " offers the weights in this format.");
+    if (!opts.offload_folder.empty()) {
+      std::error_code ec;
+      fs::create_directories(opts.offload_folder, ec);
+      if (ec) throw EnvironmentError("offload_folder " + quote_input(opts.offload_folder) + ": " + ec.message());
+    }
+  }
+  model.set_hf_device_map(std::move(map));
+}
+
+}  // namespace
+
 std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& factory, const std::string& class_name,
                                                        const std::string& path, const FromPretrainedOptions& opts) {
   if (!opts.gguf_file.empty())
@@ -617,6 +656,7 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
   if (!model) throw ValueError("model factory for " + class_name + " returned null");
   mark_parameters_trainable(*model);
   model->tie_weights();
+  if (opts.device_map) place_on_devices(*model, opts, rc, dtype);
   // Loaded tensors go straight to the target dtype (a mapped checkpoint already in it is used as
   // is); only what loading did not replace (new weights, buffers) is cast afterwards. Casting the
   // float32 placeholders first would convert every weight once for nothing (2.4 s for a 1B model).

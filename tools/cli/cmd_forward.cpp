@@ -85,7 +85,7 @@ REGISTER_COMMAND("forward", "run one forward pass on inputs from a safetensors f
     put("pooler_output", out.pooler_output);
     if (*hidden && !out.hidden_states.empty()) put("hidden_states", stack_f32(out.hidden_states));
     if (*attentions && !out.attentions.empty()) put("attentions", stack_f32(out.attentions));
-    io::save_safetensors(*output, written);
+    if (args->big.output_rank()) io::save_safetensors(*output, written);
     return 0;
   };
 });

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "big_model_options.hpp"
 #include "cli_common.hpp"
 #include "int_options.hpp"
 #include "source_path.hpp"
@@ -20,6 +21,7 @@ struct ModelArgs {
   std::string attn;
   std::string gguf_file;  // --gguf-file, or PATH itself when it is a .gguf file
   int threads = 0;
+  BigModelArgs big;  // --device-map, --max-memory, --offload-folder, --low-cpu-mem-usage, --tp-plan
 
   void add_to(CLI::App& app, bool with_attn = true) {
     app.add_option("--model", model, "model folder, checkpoint file or Hub repo id org/name[@revision]")->required();
@@ -30,6 +32,7 @@ struct ModelArgs {
     app.add_option("--gguf-file", gguf_file, "GGUF checkpoint in the folder / repo PATH (a PATH.gguf needs none)");
     if (with_attn) app.add_option("--attn", attn, "attention implementation: eager or sdpa")->check(CLI::IsMember({"eager", "sdpa"}));
     app.add_option("--threads", threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
+    big.add_to(app);
   }
 
   FromPretrainedOptions options() const {
@@ -40,6 +43,7 @@ struct ModelArgs {
     o.attn_implementation = attn;
     o.hub = source().hub;
     o.gguf_file = gguf_file_for(source(), gguf_file);
+    big.apply(o);
     return o;
   }
   // --model split into the folder / file / repo id and its revision.
@@ -51,8 +55,9 @@ struct ModelArgs {
     const std::string path = source().path;
     // a GGUF config names no architectures: its models are causal LMs
     const std::string cls = model_class.empty() && !o.gguf_file.empty() ? "AutoModelForCausalLM" : model_class;
-    if (cls.rfind("Auto", 0) == 0) return auto_from_pretrained(cls, path, o);
-    return from_pretrained_class(cls, path, o);
+    auto model = cls.rfind("Auto", 0) == 0 ? auto_from_pretrained(cls, path, o) : from_pretrained_class(cls, path, o);
+    big.after_load(*model);
+    return model;
   }
 };
 
