@@ -15,6 +15,7 @@
 #include "config_size_check.hpp"
 #include "loading_report.hpp"
 #include "modeling/construct_model.hpp"
+#include "modeling/disk_offload.hpp"
 #include "transformers/core/quote.hpp"
 #include "modeling/gguf_load.hpp"
 #include "transformers/io/checkpoint.hpp"
@@ -669,6 +670,9 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
     model->tie_weights();
   }
   model->eval();
+  // Weights mapped to "disk" that are views of the checkpoint's mapping give their pages back after use.
+  if (model->hf_device_map() && !opts.state_dict)
+    modeling_detail::release_disk_weights_after_use(*model, *model->hf_device_map());
 
   // 5. generation config
   if (model->can_generate()) {

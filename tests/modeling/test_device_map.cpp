@@ -12,6 +12,8 @@
 #include "transformers/modeling/auto.hpp"
 #include "transformers/modeling/device_map.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
+#include "transformers/generation/utils.hpp"
+#include "transformers/nn/linear.hpp"
 
 using namespace transformers;
 using namespace transformers::test;
@@ -186,4 +188,30 @@ TEST(DeviceMap, FromPretrainedKeepsTheMapAndRefusesWhatCannotLoad) {
   EXPECT_EQ(as_map(*b->hf_device_map()), got);
   EXPECT_TRUE(std::filesystem::is_directory(off.path / "offload"));
   // DistilBERT has no _no_split_modules: 4.51's ValueError
+}
+
+TEST(DeviceMap, DiskOffloadedWeightsGiveTheSameLogitsAndTokens) {
+  // the llama fixture with max_memory cpu=60000: the embedding on cpu, the layers, norm and head on
+  // disk (views of the checkpoint mapping whose pages are dropped after each use)
+  const auto folder = (fixtures() / "llama" / "model").string();
+  auto whole = from_pretrained_class("LlamaForCausalLM", folder);
+  auto off = from_pretrained_class("LlamaForCausalLM", folder, {.device_map = DeviceMapArg{.strategy = "auto"},
+                                                                .max_memory = MaxMemory{{"cpu", int64_t(60000)}}});
+  ASSERT_EQ(device_of(*off->hf_device_map(), "model.layers.1.mlp.down_proj.weight"), "disk");
+  auto* down = dynamic_cast<nn::Linear*>(off->find_module("model.layers.1.mlp.down_proj"));
+  ASSERT_NE(down, nullptr);
+  EXPECT_TRUE(bool(down->output_hook));  // released after use
+  auto* head = dynamic_cast<nn::Linear*>(whole->find_module("lm_head"));
+  EXPECT_FALSE(bool(head->output_hook));  // nothing hooked without a device_map
+  ModelInputs in;
+  in.input_ids = Tensor::from_vector<int64_t>({5, 17, 33, 42, 9, 71, 60, 3}, {2, 4});
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass re-reads the released pages
+    const Tensor a = whole->forward(in).logits, b = off->forward(in).logits;
+    EXPECT_EQ(a.to_vector<float>(), b.to_vector<float>()) << "pass " << pass;
+  }
+  GenerationOptions g;
+  g.max_new_tokens = 6;
+  g.do_sample = false;
+  EXPECT_EQ(generate(*whole, in.input_ids, {}, g).sequences.to_vector<int64_t>(),
+            generate(*off, in.input_ids, {}, g).sequences.to_vector<int64_t>());
 }

@@ -1,0 +1,15 @@
+#pragma once
+// Disk offload of a loaded model (issue 26): weights device_map sends to "disk" stay in the
+// checkpoint's read-only mapping, and each nn::Linear among them gives its pages back after every
+// forward (madvise MADV_DONTNEED: the next use re-reads them from the file, through the page
+// cache), so resident memory holds the "cpu" part plus the layer being computed.
+#include "transformers/modeling/modeling_utils.hpp"
+
+namespace transformers::modeling_detail {
+
+// Hooks every Linear whose weight the map puts on disk and which is a view of a read-only file
+// mapping (a safetensors or .bin checkpoint in the load dtype); returns how many were hooked.
+// Call only for a model whose tensors came from checkpoint files (never user memory).
+int release_disk_weights_after_use(PreTrainedModel& model, const DeviceMap& map);
+
+}  // namespace transformers::modeling_detail
