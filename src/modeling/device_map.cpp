@@ -20,6 +20,7 @@
 #include "transformers/core/error.hpp"
 #include "transformers/core/quote.hpp"
 #include "transformers/io/json_file.hpp"
+#include "modeling/disk_offload.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 
 namespace transformers {
@@ -402,6 +403,25 @@ std::vector<Item> own_tensors_then_children(const nn::Module& m, const std::stri
 }
 
 }  // namespace
+
+namespace modeling_detail {
+
+// accelerate's get_max_layer_size over the whole model, in bytes (rounded up): the room the cpu
+// budget keeps for the piece being computed.
+int64_t max_layer_bytes(const PreTrainedModel& model, std::optional<DType> dtype) {
+  std::unordered_map<std::string, int64_t> sizes;
+  for (auto& [n, b] : compute_module_sizes_bits(model, dtype)) sizes[n] = b;
+  const auto ns = get_no_split_modules(model, "auto");
+  const std::set<std::string> no_split(ns.begin(), ns.end());
+  Placement P{sizes, no_split, family_prefix_of(model)};
+  std::vector<Item> todo;
+  for (auto& [n, t] : model.named_parameters("", false)) todo.push_back({n, nullptr});
+  for (auto& kid : children_items(model, "")) todo.push_back(kid);
+  for (auto& [n, t] : model.named_buffers("", false)) todo.push_back({n, nullptr});
+  return (P.max_layer(todo).first + 7) / 8;
+}
+
+}  // namespace modeling_detail
 
 DeviceMap infer_auto_device_map(const PreTrainedModel& model, const InferDeviceMapOptions& opts) {
   std::vector<std::string> devices;

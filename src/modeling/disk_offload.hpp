@@ -12,4 +12,7 @@ namespace transformers::modeling_detail {
 // Call only for a model whose tensors came from checkpoint files (never user memory).
 int release_disk_weights_after_use(PreTrainedModel& model, const DeviceMap& map);
 
+// accelerate's get_max_layer_size of the model in bytes (src/modeling/device_map.cpp).
+int64_t max_layer_bytes(const PreTrainedModel& model, std::optional<DType> dtype);
+
 }  // namespace transformers::modeling_detail

@@ -563,12 +563,19 @@ void place_on_devices(PreTrainedModel& model, const FromPretrainedOptions& opts,
   }
   if (any_disk) {
     if (all_disk) {
-      // 4.51 computes this map and then fails inside safetensors ("device disk is invalid").
+      // accelerate keeps room for the largest layer on the cpu, so a budget a little above it (Llama-1B
+      // with cpu=600MB: a 525 MB embedding) sends everything to disk. 4.51 then fails inside
+      // safetensors ("device disk is invalid"); here the layers page in one at a time. A budget
+      // below the largest layer cannot hold the layer being computed: a clear error.
       const auto mm = get_max_memory(opts.max_memory);
-      throw ValueError("device_map: max_memory cpu=" + std::to_string(mm.empty() ? 0 : mm[0].second) +
-                       " bytes leaves no room for the largest layer of " + model.name() +
-                       ", so every weight went to disk, which cannot be loaded (4.51 fails the same way); "
-                       "give max_memory['cpu'] at least the largest layer plus what should stay in memory");
+      int64_t cpu = 0;
+      for (auto& [d, b] : mm)
+        if (d == "cpu") cpu = b;
+      const int64_t layer = modeling_detail::max_layer_bytes(model, dtype);
+      if (cpu < layer)
+        throw ValueError("device_map: max_memory cpu=" + std::to_string(cpu) + " bytes is smaller than the largest layer of " +
+                         model.name() + " (" + std::to_string(layer) +
+                         " bytes), which must be in memory while it is computed; give max_memory['cpu'] at least that");
     }
     const bool safetensors = !rc.files.empty() && rc.files[0].size() >= 12 &&
                              rc.files[0].compare(rc.files[0].size() - 12, 12, ".safetensors") == 0;

@@ -215,3 +215,27 @@ TEST(DeviceMap, DiskOffloadedWeightsGiveTheSameLogitsAndTokens) {
   EXPECT_EQ(generate(*whole, in.input_ids, {}, g).sequences.to_vector<int64_t>(),
             generate(*off, in.input_ids, {}, g).sequences.to_vector<int64_t>());
 }
+
+TEST(DeviceMap, EverythingOnDiskRunsWhenTheLargestLayerFits) {
+  // cpu=30000 is above the llama fixture's largest layer (a decoder layer, 26752 bytes) but leaves
+  // accelerate's cpu budget (30000 - 26752) too small for the embedding: the map is all disk, which
+  // 4.51 computes and then cannot load; here it runs layer by layer
+  const auto folder = (fixtures() / "llama" / "model").string();
+  auto off = from_pretrained_class("LlamaForCausalLM", folder, {.device_map = DeviceMapArg{.strategy = "auto"},
+                                                                .max_memory = MaxMemory{{"cpu", int64_t(30000)}}});
+  EXPECT_EQ(*off->hf_device_map(), (DeviceMap{{"", "disk"}}));
+  auto whole = from_pretrained_class("LlamaForCausalLM", folder);
+  ModelInputs in;
+  in.input_ids = Tensor::from_vector<int64_t>({5, 17, 33, 42, 9, 71, 60, 3}, {2, 4});
+  EXPECT_EQ(whole->forward(in).logits.to_vector<float>(), off->forward(in).logits.to_vector<float>());
+  // below the largest layer: refused, naming both sizes
+  try {
+    from_pretrained_class("LlamaForCausalLM", folder, {.device_map = DeviceMapArg{.strategy = "auto"},
+                                                       .max_memory = MaxMemory{{"cpu", int64_t(26000)}}});
+    ADD_FAILURE() << "no error";
+  } catch (const ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("26000 bytes is smaller than the largest layer of LlamaForCausalLM (26752 bytes)"),
+              std::string::npos)
+        << e.what();
+  }
+}
