@@ -24,6 +24,7 @@ REGISTER_COMMAND("forward", "run one forward pass on inputs from a safetensors f
   auto hidden = std::make_shared<bool>(false);
   auto attentions = std::make_shared<bool>(false);
   auto device = std::make_shared<std::string>("cpu");
+  args->with_tp_plan = true;
   args->add_to(app);
   app.add_option("--inputs", *inputs, "safetensors file with input_ids, attention_mask, ...")->required();
   app.add_option("--output", *output, "safetensors file to write")->required();

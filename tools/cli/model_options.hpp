@@ -22,6 +22,8 @@ struct ModelArgs {
   std::string gguf_file;  // --gguf-file, or PATH itself when it is a .gguf file
   int threads = 0;
   BigModelArgs big;  // --device-map, --max-memory, --offload-folder, --low-cpu-mem-usage, --tp-plan
+  // --tp-plan only where the sharded model is run, never saved (forward, bench; generate has its own)
+  bool with_tp_plan = false;
 
   void add_to(CLI::App& app, bool with_attn = true) {
     app.add_option("--model", model, "model folder, checkpoint file or Hub repo id org/name[@revision]")->required();
@@ -32,7 +34,7 @@ struct ModelArgs {
     app.add_option("--gguf-file", gguf_file, "GGUF checkpoint in the folder / repo PATH (a PATH.gguf needs none)");
     if (with_attn) app.add_option("--attn", attn, "attention implementation: eager or sdpa")->check(CLI::IsMember({"eager", "sdpa"}));
     app.add_option("--threads", threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
-    big.add_to(app);
+    big.add_to(app, with_tp_plan);
   }
 
   FromPretrainedOptions options() const {
