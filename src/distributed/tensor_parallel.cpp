@@ -6,15 +6,13 @@
 // rowwise slice is a strided block, copied once.
 #include "transformers/distributed/tensor_parallel.hpp"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <map>
 #include <regex>
 #include <set>
 
+#include "modeling/disk_offload.hpp"
 #include "transformers/core/error.hpp"
 #include "transformers/models/llama/modeling_llama.hpp"
 #include "transformers/nn/linear.hpp"
@@ -65,19 +63,6 @@ void require_divides(int64_t value, int n, const std::string& what, const std::s
     throw ValueError("tensor parallel: " + model + "'s " + what + " = " + std::to_string(value) +
                      " is not divisible by the world size " + std::to_string(n) +
                      " (each rank needs an equal share; run with a number of processes that divides it)");
-}
-
-// A rowwise slice is copied out of every row of the weight, which pages the whole weight in; when the
-// weight is a view of a read-only checkpoint mapping those pages go back (the file keeps the bytes),
-// so each rank stays resident with its own slices only.
-void release_mapped_pages(const Tensor& w) {
-  const auto& st = w.storage();
-  if (!st || !st->borrowed() || !st->read_only() || w.numel() == 0) return;
-  const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
-  const uintptr_t lo = reinterpret_cast<uintptr_t>(w.data_ptr()), hi = lo + w.nbytes();
-  const uintptr_t a = std::max(lo & ~(page - 1), reinterpret_cast<uintptr_t>(st->data()) & ~(page - 1));
-  const uintptr_t b = (hi + page - 1) & ~(page - 1);
-  (void)::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
 }
 
 }  // namespace
@@ -147,7 +132,8 @@ TensorParallelInfo tensor_parallel(PreTrainedModel& model, std::shared_ptr<Commu
       const int64_t cols = lin->in_features() / n;
       const Tensor whole = lin->weight;
       lin->weight = whole.narrow(1, r * cols, cols).contiguous();
-      release_mapped_pages(whole);
+      // the copy paged the whole weight in; a view of the checkpoint mapping gives those pages back
+      modeling_detail::release_mapped_pages(whole);
       Tensor bias = lin->bias;
       lin->bias = Tensor();  // added once, after the sum
       lin->output_hook = [comm, bias](const Tensor& y) {

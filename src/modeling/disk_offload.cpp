@@ -11,8 +11,17 @@
 
 namespace transformers::modeling_detail {
 
-int release_disk_weights_after_use(PreTrainedModel& model, const DeviceMap& map) {
+void release_mapped_pages(const Tensor& w) {
+  const auto& st = w.storage();
+  if (!st || !st->borrowed() || !st->read_only() || w.numel() == 0) return;
   const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = reinterpret_cast<uintptr_t>(w.data_ptr()), hi = lo + w.nbytes();
+  const uintptr_t a = std::max(lo & ~(page - 1), reinterpret_cast<uintptr_t>(st->data()) & ~(page - 1));
+  const uintptr_t b = (hi + page - 1) & ~(page - 1);
+  (void)::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
+}
+
+int release_disk_weights_after_use(PreTrainedModel& model, const DeviceMap& map) {
   int hooked = 0;
   for (auto& [name, m] : model.named_modules()) {
     auto* lin = dynamic_cast<nn::Linear*>(m);
@@ -21,16 +30,11 @@ int release_disk_weights_after_use(PreTrainedModel& model, const DeviceMap& map)
     if (device_of(map, wname) != "disk") continue;
     const auto& st = lin->weight.storage();
     if (!st || !st->borrowed() || !st->read_only()) continue;  // a copy (cast) lives on the heap: keep it
-    // the whole pages the weight's bytes touch, clipped to the mapping
-    const uintptr_t base = reinterpret_cast<uintptr_t>(st->data());
-    const uintptr_t lo = reinterpret_cast<uintptr_t>(lin->weight.data_ptr());
-    const uintptr_t hi = lo + lin->weight.nbytes();
-    const uintptr_t a = std::max(lo & ~(page - 1), base & ~(page - 1));
-    const uintptr_t b = (hi + page - 1) & ~(page - 1);
+    const Tensor w = lin->weight;
     auto previous = lin->output_hook;
-    lin->output_hook = [a, b, previous, keep = st](const Tensor& y) {
+    lin->output_hook = [w, previous](const Tensor& y) {
       Tensor out = previous ? previous(y) : y;
-      (void)::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
+      release_mapped_pages(w);
       return out;
     };
     ++hooked;

@@ -12,6 +12,11 @@ namespace transformers::modeling_detail {
 // Call only for a model whose tensors came from checkpoint files (never user memory).
 int release_disk_weights_after_use(PreTrainedModel& model, const DeviceMap& map);
 
+// Gives back the pages of `w` when it is a view of a read-only checkpoint mapping (the file keeps the
+// bytes; a later use re-reads them): after a cast or a slice copied out of it. Call only for tensors
+// that came from checkpoint files. No effect on any other tensor.
+void release_mapped_pages(const Tensor& w);
+
 // accelerate's get_max_layer_size of the model in bytes (src/modeling/device_map.cpp).
 int64_t max_layer_bytes(const PreTrainedModel& model, std::optional<DType> dtype);
 

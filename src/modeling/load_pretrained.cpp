@@ -178,6 +178,29 @@ CheckpointSource open_source(const ResolvedCheckpoint& rc) {
   return src;
 }
 
+// A checkpoint tensor converted to the load dtype (low_cpu_mem_usage's streaming): a large one in
+// blocks of rows, the file's pages of each block given back once converted, so a cast load peaks
+// near the converted model plus one block, not the checkpoint plus the model.
+Tensor cast_releasing_source(const Tensor& src, DType want) {
+  constexpr int64_t kBlockBytes = int64_t(16) << 20;
+  if (src.dim() == 0 || src.size(0) < 2 || int64_t(src.nbytes()) <= kBlockBytes || !src.is_contiguous()) {
+    Tensor t = src.to(want, {.prefault = true});
+    modeling_detail::release_mapped_pages(src);
+    return t;
+  }
+  const int64_t rows = src.size(0);
+  const int64_t per = std::max<int64_t>(1, kBlockBytes / std::max<int64_t>(1, int64_t(src.nbytes()) / rows));
+  Tensor out = Tensor::empty(src.sizes(), want);
+  for (int64_t r = 0; r < rows; r += per) {
+    const int64_t n = std::min(per, rows - r);
+    const Tensor piece = src.narrow(0, r, n);
+    Tensor dst = out.narrow(0, r, n);
+    dst.copy_(piece);
+    modeling_detail::release_mapped_pages(piece);
+  }
+  return out;
+}
+
 // _fix_state_dict_key_on_load (4.51: suffix-only legacy names; torch >= 2.1 weight_norm names).
 std::string fix_key_on_load(const std::string& key) {
   auto replace_suffix = [&](const std::string& from, const std::string& to) {
@@ -429,7 +452,8 @@ LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bo
     // Floating tensors take the model's dtype (float8_e4m3 kept, as 4.51 keeps it); integer and
     // bool tensors keep theirs. Same dtype: the mapped tensor itself becomes the parameter.
     const DType want = float_dtype && slot->is_floating_point() ? *float_dtype : slot->dtype();
-    if (t.is_floating_point() && t.dtype() != DType::Float8E4M3 && t.dtype() != want) t = t.to(want, {.prefault = true});
+    if (t.is_floating_point() && t.dtype() != DType::Float8E4M3 && t.dtype() != want)
+      t = e.source >= 0 ? cast_releasing_source(t, want) : t.to(want, {.prefault = true});
     const bool rg = slot->requires_grad();
     *slot = t;
     slot->set_requires_grad(rg);
