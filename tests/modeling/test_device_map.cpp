@@ -239,3 +239,22 @@ TEST(DeviceMap, EverythingOnDiskRunsWhenTheLargestLayerFits) {
         << e.what();
   }
 }
+
+TEST(DeviceMap, CastLoadInRowBlocksEqualsWholeCast) {
+  // low_cpu_mem_usage's streaming cast: a checkpoint tensor over 16 MiB (a 70000 x 64 float32
+  // embedding, 17.9 MB) is converted in row blocks whose file pages are released; the values must be
+  // exactly those of one whole conversion
+  auto config = AutoConfig::for_model("llama", {{"vocab_size", 70000}, {"hidden_size", 64}, {"intermediate_size", 64},
+                                                {"num_hidden_layers", 1}, {"num_attention_heads", 4},
+                                                {"num_key_value_heads", 4}, {"tie_word_embeddings", true}});
+  TempDir dir;
+  auto_from_config("AutoModelForCausalLM", config, 7)->save_pretrained(dir.str());
+  auto f32 = auto_from_pretrained("AutoModelForCausalLM", dir.str());
+  auto bf16 = auto_from_pretrained("AutoModelForCausalLM", dir.str(), {.torch_dtype = DType::BFloat16, .low_cpu_mem_usage = true});
+  const Tensor* a = f32->find_parameter("model.embed_tokens.weight");
+  const Tensor* b = bf16->find_parameter("model.embed_tokens.weight");
+  ASSERT_TRUE(a && b);
+  ASSERT_GT(a->nbytes(), size_t(16) << 20);
+  EXPECT_EQ(b->dtype(), DType::BFloat16);
+  EXPECT_EQ(a->to(DType::BFloat16).to_vector<float>(), b->to_vector<float>());
+}
