@@ -15,6 +15,7 @@
 #include "config_size_check.hpp"
 #include "loading_report.hpp"
 #include "modeling/construct_model.hpp"
+#include "modeling/disk_offload.hpp"
 #include "transformers/core/quote.hpp"
 #include "modeling/gguf_load.hpp"
 #include "modeling/tf_flax_load.hpp"
@@ -187,6 +188,29 @@ CheckpointSource open_source(const ResolvedCheckpoint& rc) {
       for (auto& key : src.readers[r]->keys()) add(key, r);
   }
   return src;
+}
+
+// A checkpoint tensor converted to the load dtype (low_cpu_mem_usage's streaming): a large one in
+// blocks of rows, the file's pages of each block given back once converted, so a cast load peaks
+// near the converted model plus one block, not the checkpoint plus the model.
+Tensor cast_releasing_source(const Tensor& src, DType want) {
+  constexpr int64_t kBlockBytes = int64_t(16) << 20;
+  if (src.dim() == 0 || src.size(0) < 2 || int64_t(src.nbytes()) <= kBlockBytes || !src.is_contiguous()) {
+    Tensor t = src.to(want, {.prefault = true});
+    modeling_detail::release_mapped_pages(src);
+    return t;
+  }
+  const int64_t rows = src.size(0);
+  const int64_t per = std::max<int64_t>(1, kBlockBytes / std::max<int64_t>(1, int64_t(src.nbytes()) / rows));
+  Tensor out = Tensor::empty(src.sizes(), want);
+  for (int64_t r = 0; r < rows; r += per) {
+    const int64_t n = std::min(per, rows - r);
+    const Tensor piece = src.narrow(0, r, n);
+    Tensor dst = out.narrow(0, r, n);
+    dst.copy_(piece);
+    modeling_detail::release_mapped_pages(piece);
+  }
+  return out;
 }
 
 // _fix_state_dict_key_on_load (4.51: suffix-only legacy names; torch >= 2.1 weight_norm names).
@@ -442,7 +466,7 @@ LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bo
     // quantized tensors only come from a GGUF loaded with keep_quantized: kept as blocks.
     const DType want = float_dtype && slot->is_floating_point() ? *float_dtype : slot->dtype();
     if (t.is_floating_point() && !is_quantized(t.dtype()) && t.dtype() != DType::Float8E4M3 && t.dtype() != want)
-      t = t.to(want, {.prefault = true});
+      t = e.source >= 0 ? cast_releasing_source(t, want) : t.to(want, {.prefault = true});
     const bool rg = slot->requires_grad();
     *slot = t;
     slot->set_requires_grad(rg);
@@ -561,6 +585,52 @@ void refuse_quantized(const PretrainedConfig& config, const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// 4.51's _get_device_map and the disk checks of _load_pretrained_model, on the model just built
+// (tied, not loaded): the map is kept as model.hf_device_map. Weights mapped to "disk" stay in the
+// checkpoint's mapping (safetensors in the load dtype: read on demand, never copied).
+void place_on_devices(PreTrainedModel& model, const FromPretrainedOptions& opts, const ResolvedCheckpoint& rc,
+                      DType dtype) {
+  DeviceMap map = get_device_map(model, *opts.device_map, opts.max_memory, dtype);
+  bool any_disk = false, all_disk = true;
+  for (auto& [k, v] : map) {
+    any_disk = any_disk || v == "disk";
+    all_disk = all_disk && v == "disk";
+  }
+  if (any_disk) {
+    if (all_disk) {
+      // accelerate keeps room for the largest layer on the cpu, so a budget a little above it (Llama-1B
+      // with cpu=600MB: a 525 MB embedding) sends everything to disk. 4.51 then fails inside
+      // safetensors ("device disk is invalid"); here the layers page in one at a time. A budget
+      // below the largest layer cannot hold the layer being computed: a clear error.
+      const auto mm = get_max_memory(opts.max_memory);
+      int64_t cpu = 0;
+      for (auto& [d, b] : mm)
+        if (d == "cpu") cpu = b;
+      const int64_t layer = modeling_detail::max_layer_bytes(model, dtype);
+      if (cpu < layer)
+        throw ValueError("device_map: max_memory cpu=" + std::to_string(cpu) + " bytes is smaller than the largest layer of " +
+                         model.name() + " (" + std::to_string(layer) +
+                         " bytes), which must be in memory while it is computed; give max_memory['cpu'] at least that");
+    }
+    const bool safetensors = !rc.files.empty() && rc.files[0].size() >= 12 &&
+                             rc.files[0].compare(rc.files[0].size() - 12, 12, ".safetensors") == 0;
+    if (opts.offload_folder.empty() && !safetensors)
+      throw ValueError("The current `device_map` had weights offloaded to the disk. Please provide an `offload_folder`"
+                       " for them. Alternatively, make sure you have `safetensors` installed if the model you are using"
+                       " offers the weights in this format.");
+    if (!opts.offload_folder.empty()) {
+      std::error_code ec;
+      fs::create_directories(opts.offload_folder, ec);
+      if (ec) throw EnvironmentError("offload_folder " + quote_input(opts.offload_folder) + ": " + ec.message());
+    }
+  }
+  model.set_hf_device_map(std::move(map));
+}
+
+}  // namespace
+
 std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& factory, const std::string& class_name,
                                                        const std::string& path, const FromPretrainedOptions& opts) {
   if (!opts.gguf_file.empty())
@@ -649,6 +719,7 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
     }
     framework.reset();
   }
+  if (opts.device_map) place_on_devices(*model, opts, rc, dtype);
   // Loaded tensors go straight to the target dtype (a mapped checkpoint already in it is used as
   // is); only what loading did not replace (new weights, buffers) is cast afterwards. Casting the
   // float32 placeholders first would convert every weight once for nothing (2.4 s for a 1B model).
@@ -661,6 +732,9 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
     model->tie_weights();
   }
   model->eval();
+  // Weights mapped to "disk" that are views of the checkpoint's mapping give their pages back after use.
+  if (model->hf_device_map() && !opts.state_dict)
+    modeling_detail::release_disk_weights_after_use(*model, *model->hf_device_map());
 
   // 5. generation config
   if (model->can_generate()) {

@@ -14,7 +14,10 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool has_bias, DType d
   register_parameter("bias", &bias);
 }
 
-Tensor Linear::forward(const Tensor& x) const { return ops::linear(x, weight, bias); }
+Tensor Linear::forward(const Tensor& x) const {
+  Tensor y = ops::linear(x, weight, bias);
+  return output_hook ? output_hook(y) : y;
+}
 
 Conv1D::Conv1D(int64_t nf, int64_t nx, DType dtype) {
   if (nf < 0 || nx < 0)

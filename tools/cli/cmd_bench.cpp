@@ -236,6 +236,7 @@ int run_bench(const BenchArgs& a) {
 REGISTER_COMMAND("bench", "measure load time, memory, prefill/decode or forward speed of a model", [](CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
   a->m.dtype = "auto";  // bench the weights as stored unless asked otherwise
+  a->m.with_tp_plan = true;
   a->m.add_to(app);
   app.get_option("--model")->required(false);  // --peaks alone needs no model
   // Explicit bounds: batch x (prompt + gen) sizes the ids and the preallocated KV cache.

@@ -24,6 +24,7 @@ REGISTER_COMMAND("forward", "run one forward pass on inputs from a safetensors f
   auto hidden = std::make_shared<bool>(false);
   auto attentions = std::make_shared<bool>(false);
   auto device = std::make_shared<std::string>("cpu");
+  args->with_tp_plan = true;
   args->add_to(app);
   app.add_option("--inputs", *inputs, "safetensors file with input_ids, attention_mask, ...")->required();
   app.add_option("--output", *output, "safetensors file to write")->required();
@@ -85,7 +86,7 @@ REGISTER_COMMAND("forward", "run one forward pass on inputs from a safetensors f
     put("pooler_output", out.pooler_output);
     if (*hidden && !out.hidden_states.empty()) put("hidden_states", stack_f32(out.hidden_states));
     if (*attentions && !out.attentions.empty()) put("attentions", stack_f32(out.attentions));
-    io::save_safetensors(*output, written);
+    if (args->big.output_rank()) io::save_safetensors(*output, written);
     return 0;
   };
 });

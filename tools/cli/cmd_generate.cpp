@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "big_model_options.hpp"
 #include "cli_common.hpp"
 #include "int_options.hpp"
 #include "generation_flags.hpp"
@@ -24,6 +25,8 @@ struct GenerateArgs {
   std::optional<uint64_t> seed;
   bool do_sample = false, as_json = false;
   int threads = 0;
+  std::string dtype = "float32";  // from_pretrained's torch_dtype (4.51's default: float32)
+  BigModelArgs big;  // --device-map, --max-memory, --offload-folder, --low-cpu-mem-usage, --tp-plan
 };
 
 std::vector<int32_t> to_i32(const std::vector<int64_t>& v) { return std::vector<int32_t>(v.begin(), v.end()); }
@@ -63,8 +66,13 @@ int run_generate(const GenerateArgs& a) {
       throw ShapeError("--attention-mask: expected one value per token of --input-ids (shape " + shape_str(ids.sizes()) +
                        "), found shape " + shape_str(mask.sizes()));
   }
-  auto model = AutoModelForCausalLM::from_pretrained(src.path, {.gguf_file = gguf_file_for(src, a.gguf_file),
-                                                                .keep_quantized = a.keep_quantized, .hub = src.hub});
+  FromPretrainedOptions fo{
+      .gguf_file = gguf_file_for(src, a.gguf_file), .keep_quantized = a.keep_quantized, .hub = src.hub};
+  if (a.dtype == "auto") fo.torch_dtype = DTypeArg("auto");
+  else if (auto d = parse_dtype_option(a.dtype)) fo.torch_dtype = DTypeArg(*d);
+  a.big.apply(fo);
+  auto model = AutoModelForCausalLM::from_pretrained(src.path, fo);
+  a.big.after_load(*model);
 
   GenerationOptions o = a.gen;
   if (a.do_sample) o.do_sample = true;
@@ -136,6 +144,8 @@ REGISTER_COMMAND("generate", "generate tokens with a causal LM (greedy, sampling
   app.add_option("--seed", a->seed, "seed of the sampling generator")->check(SeedRange());
   app.add_option("--threads", a->threads)->check(ThreadsRange());
   app.add_flag("--json", a->as_json, "print one JSON document");
+  app.add_option("--dtype", a->dtype, "auto, float32, float16, bfloat16 or float64")->capture_default_str();
+  a->big.add_to(app);
   return [a] { return run_generate(*a); };
 });
 #undef GENERATION_OPTION

@@ -28,19 +28,23 @@ json inspect_file(const std::string& path) {
   return {{"path", path}, {"format", reader->format()}, {"tensors", tensors}};
 }
 
+json device_map_json(const DeviceMap& m);
+
 // A folder or a Hub repo id (org/name[@revision], through the cache shared with Python): config,
 // counts and tensors as from_pretrained reads them; "files" lists the folder (for a repo id, the
 // cached snapshot of the revision, which holds at least the config and the weights read).
-json inspect_model(const Source& src) {
+json inspect_model(const Source& src, const BigModelArgs& big) {
   const std::string& path = src.path;
   const std::string config_file = PretrainedConfig::resolve_config_file(path, {.hub = src.hub});
   auto config = AutoConfig::from_pretrained(path, {.hub = src.hub});
   FromPretrainedOptions fo;
   fo.hub = src.hub;
+  big.apply(fo);
   const ResolvedCheckpoint rc = resolve_checkpoint_files(path, fo);
   io::Checkpoint ck = io::open_checkpoint(rc.index_file.empty() ? rc.files.at(0) : rc.index_file);
   auto archs = config->architectures();
   auto model = from_pretrained_class(archs.empty() ? "" : archs[0], path, fo);
+  std::optional<DeviceMap> placed = model->hf_device_map();
   std::string dtype = "float32";
   if (auto d = config->torch_dtype()) dtype = std::string(dtype_name(*d));
   else
@@ -55,7 +59,7 @@ json inspect_model(const Source& src) {
     if (entry.is_regular_file()) names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   for (auto& n : names) files.push_back(n);
-  return {{"path", path},
+  json out = {{"path", path},
           {"format", ck.format},
           {"model_type", config->model_type()},
           {"architectures", archs},
@@ -68,6 +72,15 @@ json inspect_model(const Source& src) {
           {"memory_footprint_no_buffers", model->get_memory_footprint(false)},
           {"files", files},
           {"tensors", tensor_table(ck.tensors)}};
+  if (placed) out["device_map"] = device_map_json(*placed);
+  return out;
+}
+
+// model.hf_device_map as Python prints it (a JSON object in placement order).
+json device_map_json(const DeviceMap& m) {
+  json j = json::object();
+  for (auto& [k, v] : m) j[k] = v;
+  return j;
 }
 
 REGISTER_COMMAND("inspect", "what a checkpoint folder or file holds: config, counts, files, tensors",
@@ -78,13 +91,17 @@ REGISTER_COMMAND("inspect", "what a checkpoint folder or file holds: config, cou
   app.add_option("path", *path, "model folder, checkpoint file or Hub repo id org/name[@revision]")->required();
   app.add_option("--revision", *revision, "Hub branch, tag, commit or refs/pr/N of a repo id PATH");
   app.add_flag("--json", *as_json, "print one JSON document");
+  auto big = std::make_shared<BigModelArgs>();
+  big->add_to(app, /*with_tp=*/false);  // --device-map ...: the map from_pretrained computes ("device_map")
   return [=] {
     const Source src = parse_source(*path, *revision);
     std::error_code ec;
     // Anything on disk that is no folder is read as a checkpoint file (whose reader refuses FIFOs
     // and devices with a typed error); a folder or a repo id as a model.
     const bool file = fs::exists(src.path, ec) && !fs::is_directory(src.path, ec);
-    json j = file ? inspect_file(src.path) : inspect_model(src);
+    if (file && !big->device_map.empty())
+      throw CLI::ValidationError("--device-map", "needs a model folder or repo id, not a single checkpoint file");
+    json j = file ? inspect_file(src.path) : inspect_model(src, *big);
     if (*as_json) {
       print_json(j);
       return 0;
@@ -94,6 +111,10 @@ REGISTER_COMMAND("inspect", "what a checkpoint folder or file holds: config, cou
       std::cout << "model_type: " << j["model_type"].get<std::string>() << "\narchitectures: " << j["architectures"].dump()
                 << "\ndtype: " << j["dtype"].get<std::string>() << "\nnum_parameters: " << j["num_parameters"]
                 << "\nmemory_footprint: " << j["memory_footprint"] << " bytes\n";
+    }
+    if (j.contains("device_map")) {
+      std::cout << "device_map:\n";
+      for (auto& [k, v] : j["device_map"].items()) std::cout << "  " << (k.empty() ? "\"\"" : k) << ": " << v.get<std::string>() << "\n";
     }
     std::cout << "tensors (" << j["tensors"].size() << "):\n";
     for (auto& [name, t] : j["tensors"].items())

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "big_model_options.hpp"
 #include "cli_common.hpp"
 #include "int_options.hpp"
 #include "source_path.hpp"
@@ -23,6 +24,9 @@ struct ModelArgs {
   bool from_flax = false;  // --from-flax: flax_model.msgpack (or its sharded index)
   bool keep_quantized = false;  // --keep-quantized (GGUF block weights run natively, docs/gguf.md)
   int threads = 0;
+  BigModelArgs big;  // --device-map, --max-memory, --offload-folder, --low-cpu-mem-usage, --tp-plan
+  // --tp-plan only where the sharded model is run, never saved (forward, bench; generate has its own)
+  bool with_tp_plan = false;
 
   void add_to(CLI::App& app, bool with_attn = true) {
     app.add_option("--model", model, "model folder, checkpoint file or Hub repo id org/name[@revision]")->required();
@@ -36,6 +40,7 @@ struct ModelArgs {
     add_keep_quantized_flag(app, keep_quantized);
     if (with_attn) app.add_option("--attn", attn, "attention implementation: eager or sdpa")->check(CLI::IsMember({"eager", "sdpa"}));
     app.add_option("--threads", threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
+    big.add_to(app, with_tp_plan);
   }
 
   FromPretrainedOptions options() const {
@@ -49,6 +54,7 @@ struct ModelArgs {
     o.from_tf = from_tf;
     o.from_flax = from_flax;
     o.keep_quantized = keep_quantized;
+    big.apply(o);
     return o;
   }
   // --model split into the folder / file / repo id and its revision.
@@ -60,8 +66,9 @@ struct ModelArgs {
     const std::string path = source().path;
     // a GGUF config names no architectures: its models are causal LMs
     const std::string cls = model_class.empty() && !o.gguf_file.empty() ? "AutoModelForCausalLM" : model_class;
-    if (cls.rfind("Auto", 0) == 0) return auto_from_pretrained(cls, path, o);
-    return from_pretrained_class(cls, path, o);
+    auto model = cls.rfind("Auto", 0) == 0 ? auto_from_pretrained(cls, path, o) : from_pretrained_class(cls, path, o);
+    big.after_load(*model);
+    return model;
   }
 };
 

@@ -15,6 +15,7 @@
 #include "transformers/generation/configuration_utils.hpp"
 #include "transformers/hub/push_to_hub.hpp"
 #include "transformers/modeling/configuration_utils.hpp"
+#include "transformers/modeling/device_map.hpp"
 #include "transformers/modeling/model_outputs.hpp"
 #include "transformers/nn/module.hpp"
 
@@ -89,6 +90,16 @@ struct FromPretrainedOptions {
   // Where the files come from (revision, token, cache_dir, local_files_only, force_download,
   // proxies, subfolder): the same struct the config, generation config and tokenizer loads take.
   ::transformers::hub::HubOptions hub;
+  // Big models (modeling/device_map.hpp): a strategy ("auto", "balanced", "balanced_low_0",
+  // "sequential", "cpu", "disk") or an explicit map, computed/checked as 4.51 does and kept in
+  // model->hf_device_map(); max_memory as 4.51 takes it ({"cpu": "600MB"}); offload_folder is
+  // required, as in 4.51, when a map sends weights to disk and the checkpoint is not safetensors.
+  std::optional<DeviceMapArg> device_map;
+  std::optional<MaxMemory> max_memory;
+  std::string offload_folder;
+  std::optional<bool> offload_state_dict;
+  bool offload_buffers = false;
+  std::optional<bool> low_cpu_mem_usage;  // 4.51 turns it on with a device_map
 };
 
 struct SavePretrainedOptions {
@@ -174,11 +185,17 @@ class PreTrainedModel : public nn::Module {
   std::shared_ptr<GenerationConfig> generation_config();
   void set_generation_config(std::shared_ptr<GenerationConfig> g) { generation_config_ = std::move(g); }
 
+  // Python's model.hf_device_map: set by from_pretrained with a device_map (nullopt otherwise, where
+  // Python has no such attribute).
+  const std::optional<DeviceMap>& hf_device_map() const { return hf_device_map_; }
+  void set_hf_device_map(std::optional<DeviceMap> m) { hf_device_map_ = std::move(m); }
+
  protected:
   std::shared_ptr<PretrainedConfig> config_;
   std::shared_ptr<GenerationConfig> generation_config_;
   LoadingInfo loading_info_;
   std::vector<std::string> model_tags_;
+  std::optional<DeviceMap> hf_device_map_;
 };
 
 // ---- the loading pipeline (modeling/modeling_utils.cpp) ----

@@ -2,6 +2,8 @@
 // torch.nn.Linear and GPT-2's Conv1D (transformers.pytorch_utils.Conv1D). Parameters are named
 // "weight" and "bias" as in Python; Linear stores weight [out, in], Conv1D stores it transposed,
 // [in, out], exactly as GPT-2 checkpoints hold it (no transposition on load or save).
+#include <functional>
+
 #include "transformers/nn/module.hpp"
 
 namespace transformers::nn {
@@ -20,6 +22,9 @@ class Linear : public Module {
 
   Tensor weight;  // [out, in]
   Tensor bias;    // [out] or undefined (bias=False)
+  // Applied to forward's result when set: tensor parallelism (distributed/tensor_parallel.hpp) puts
+  // the all-reduce of a row-wise shard or the all-gather of a column-wise one here.
+  std::function<Tensor(const Tensor&)> output_hook;
 };
 
 class Conv1D : public Module {
