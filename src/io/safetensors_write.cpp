@@ -43,6 +43,11 @@ Plan plan(const NamedTensors& tensors, const Metadata& metadata) {
                          "(tied weight) or clone it before saving");
     }
     const SafetensorsDType* dt = find_safetensors_dtype(dtype_safetensors_name(t.dtype()));
+    // Block-quantized GGUF types (a model loaded with keep_quantized) have no safetensors dtype.
+    if (!dt)
+      throw ValueError("safetensors: tensor '" + name + "' has dtype " + std::string(dtype_name(t.dtype())) +
+                       ", which safetensors cannot store (expected a float, integer or bool dtype); load the model "
+                       "without keep_quantized, or save it as GGUF");
     p.order.push_back({&name, &t, dt, 0, 0});
   }
   for (const auto& [k, v] : metadata)

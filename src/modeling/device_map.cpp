@@ -108,11 +108,11 @@ DeviceMap parse_device_map_json(const std::string& text, const std::string& wher
   DeviceMap map;
   for (auto& [k, v] : j.items()) {
     if (v.is_number_integer())
-      throw UnsupportedError("device map " + quote_input(where) + " puts " + quote_input(k) + " on GPU " + v.dump() +
+      throw UnsupportedError("device map " + quote_input(where) + " puts " + quote_input(k) + " on GPU " + escape_input(v.dump()) +
                              ": this build has no GPU backend (devices: \"cpu\", \"disk\")");
     if (!v.is_string())
       throw ValueError("device map " + quote_input(where) + ": the device of " + quote_input(k) +
-                       " must be \"cpu\" or \"disk\", found " + v.dump());
+                       " must be \"cpu\" or \"disk\", found " + escape_input(v.dump()));
     map.emplace_back(k, v.get<std::string>());
   }
   return map;

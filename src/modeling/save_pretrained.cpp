@@ -9,6 +9,7 @@
 #include <set>
 
 #include "transformers/core/logging.hpp"
+#include "transformers/core/quote.hpp"
 #include "transformers/hub/push_to_hub.hpp"
 #include "transformers/io/atomic_file.hpp"
 #include "transformers/io/safetensors.hpp"
@@ -175,6 +176,14 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
   // The folder is locked for the whole save and every file is staged: nothing in it changes until
   // all files are complete (a full disk leaves the old checkpoint loadable), then the weights are
   // renamed into place first, the index and configs last (docs/reliability.md).
+  // Weights kept block-quantized (keep_quantized, beyond 4.51) have no safetensors / torch / TF /
+  // Flax dtype: refuse before anything is written instead of writing a file nobody can load.
+  for (const auto& [name, p] : named_parameters())
+    if (is_quantized(p.dtype()))
+      throw ValueError("save_pretrained(" + quote_input(dir) + "): parameter " + quote_input(name) + " is " +
+                       std::string(dtype_name(p.dtype())) +
+                       " (kept quantized); safetensors, PyTorch, TF and Flax files store float weights: load "
+                       "the model without keep_quantized to save it, or write GGUF (save_gguf)");
   io::FolderSave save(dir);
 
   // 4-5. the config records the dtype and class

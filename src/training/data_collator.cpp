@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "transformers/core/error.hpp"
+#include "transformers/core/quote.hpp"
 
 namespace transformers::training {
 
@@ -19,7 +20,7 @@ std::vector<int64_t> int_list(const json& row, const char* key, const std::strin
   out.reserve(v.size());
   for (const json& x : v) {
     if (!x.is_number_integer())
-      throw ValueError(where + ": \"" + key + "\" must be a list of integers, found an element " + x.dump());
+      throw ValueError(where + ": \"" + key + "\" must be a list of integers, found an element " + escape_input(x.dump()));
     out.push_back(x.get<int64_t>());
   }
   return out;

@@ -5,6 +5,8 @@
 // BF16, Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, and its logits from transformers 4.51.3.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -89,4 +91,27 @@ TEST(GGUFQuantized, LogitsEqualTransformers451WithRoundedActivations) {
     ++checked;
   }
   EXPECT_EQ(checked, 2);
+}
+
+// save_pretrained of a model whose weights are kept as blocks: safetensors wrote nothing sensible
+// for a block dtype (the header planner read a null dtype row and crashed), the PyTorch writer wrote
+// a .bin torch cannot load. Every float format is refused with a typed error before the folder exists.
+TEST(GGUFQuantized, SavePretrainedOfKeptBlocksIsATypedErrorAndWritesNothing) {
+  auto model = AutoModelForCausalLM::from_pretrained(dir().string(), {.gguf_file = "tiny_llama.gguf", .keep_quantized = true});
+  const fs::path out = fs::temp_directory_path() / ("kept_blocks_save_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  int refused = 0;
+  for (const char* format : {"pt", "tf", "flax"}) {
+    for (bool safe : {true, false}) {
+      try {
+        model->save_pretrained(out.string(), {.safe_serialization = safe, .format = format});
+        ADD_FAILURE() << format << " safe=" << safe << ": saved";
+      } catch (const ValueError& e) {
+        EXPECT_NE(std::string(e.what()).find("kept quantized"), std::string::npos) << e.what();
+        ++refused;
+      }
+      EXPECT_FALSE(fs::exists(out)) << format;
+    }
+  }
+  EXPECT_EQ(refused, 6);
 }
