@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/compare.hpp"
+#include "modeling/gguf_test_data.hpp"
 #include "modeling/gguf_load.hpp"
 #include "transformers/generation/utils.hpp"
 #include "transformers/io/safetensors.hpp"
@@ -16,19 +17,9 @@
 using namespace transformers;
 namespace fs = std::filesystem;
 
-namespace {
-
-fs::path dir() { return fs::path(TRANSFORMERS_TEST_DATA_DIR) / "modeling" / "gguf"; }
-nlohmann::json expected(const std::string& stem) {
-  std::ifstream in(dir() / "expected.json");
-  return nlohmann::json::parse(in)[stem];
-}
-Tensor ids_of(const nlohmann::json& e) {
-  const auto v = e["input_ids"].get<std::vector<int64_t>>();
-  return Tensor::from_vector(v, {1, int64_t(v.size())});
-}
-
-}  // namespace
+using gguf_test_data::dir;
+using gguf_test_data::expected;
+using gguf_test_data::ids_of;
 
 TEST(GGUFLoad, ConfigDictAsTransformers451BuildsIt) {
   for (const std::string stem : {"tiny_llama", "tiny_llama_tied"}) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/compare.hpp"
+#include "modeling/gguf_test_data.hpp"
 #include "transformers/generation/utils.hpp"
 #include "transformers/io/safetensors.hpp"
 #include "transformers/modeling/auto.hpp"
@@ -20,19 +21,9 @@
 using namespace transformers;
 namespace fs = std::filesystem;
 
-namespace {
-
-fs::path dir() { return fs::path(TRANSFORMERS_TEST_DATA_DIR) / "modeling" / "gguf"; }
-nlohmann::json expected(const std::string& stem) {
-  std::ifstream in(dir() / "expected.json");
-  return nlohmann::json::parse(in)[stem];
-}
-Tensor ids_of(const nlohmann::json& e) {
-  const auto v = e["input_ids"].get<std::vector<int64_t>>();
-  return Tensor::from_vector(v, {1, int64_t(v.size())});
-}
-
-}  // namespace
+using gguf_test_data::dir;
+using gguf_test_data::expected;
+using gguf_test_data::ids_of;
 
 // The kept weights are the stored blocks (Q/K rows permuted as whole block rows): dequantized, each
 // equals 4.51's weight bit for bit; the other weights are 4.51's.
