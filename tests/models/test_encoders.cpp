@@ -172,6 +172,26 @@ INSTANTIATE_TEST_SUITE_P(Encoders, EncoderCase, ::testing::ValuesIn(case_names()
 // (MaskedLM, question answering, multiple choice, next sentence prediction, pre-training); MPNet 6;
 // DeBERTa-v2 6 (v3-like) + 3 (v2-xlarge-like with the conv layer: MaskedLM, Model, sequence
 // classification). A lost folder fails here instead of silently running fewer cases.
+// DebertaV2ForSequenceClassification's own loss with problem_type unset (4.51's, recorded by the oracle
+// in losses.safetensors): negative labels dropped, none left -> 0, label distributions; the config's
+// problem_type stays unset (4.51 does not set it here).
+TEST(DebertaV2SequenceClassification, LossesEqual451) {
+  const auto e = load_tensors(cases_dir() / "debertav2_seq_cls" / "losses.safetensors");
+  auto model = load_case("debertav2_seq_cls", "eager");
+  int checked = 0;
+  for (const char* kind : {"int_mixed", "int_none", "soft"}) {
+    ModelInputs in;
+    in.input_ids = e.at("input_ids");
+    in.attention_mask = e.at("attention_mask");
+    in.labels = e.at(std::string("labels_") + kind);
+    const Tensor loss = model->forward(in).loss;
+    EXPECT_TRUE(allclose(loss, e.at(std::string("loss_") + kind))) << kind;
+    EXPECT_TRUE(!model->config().has("problem_type") || model->config().raw_at("problem_type").is_null()) << kind;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
 constexpr size_t kEncoderCases = 6 + 6 + 6 + 5 + 6 + 6 + 3;
 TEST(EncoderCases, EveryCaseFolderPresent) { EXPECT_EQ(case_names().size(), kEncoderCases); }
 

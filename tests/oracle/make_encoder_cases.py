@@ -135,18 +135,36 @@ def family(out, prefix, config_cls, seed, cfg, mlm_mask, token_types, heads, bas
     """One architecture: the MaskedLM base case, then `heads` on the same weights. name: the case
     folders' prefix (default prefix.lower()); seq: one sequence length for every case instead of HEADS'."""
     name = name or prefix.lower()
+    made = {}
     base = make(out, f"{name}_masked_lm", getattr(T, prefix + "ForMaskedLM"), config_cls(**cfg), seed, 3,
                 seq or 8, mlm_mask, ["logits"], "AutoModelForMaskedLM", token_types=token_types, extra=base_extra)
     for head in heads:
         kw, off, b, s, pad, outputs, auto, choices = HEADS[head]
         if head == "Model" and model_outputs:
             outputs = model_outputs
-        make(out, f"{name}_{SNAKE[head]}", getattr(T, prefix + head), config_cls(**cfg, **kw), seed + off,
-             b, seq or s, pad, outputs, auto, base=base, choices=choices, token_types=token_types)
+        made[head] = make(out, f"{name}_{SNAKE[head]}", getattr(T, prefix + head), config_cls(**cfg, **kw),
+                          seed + off, b, seq or s, pad, outputs, auto, base=base, choices=choices,
+                          token_types=token_types)[1]
+    return made
 
 
 ROBERTA_HEADS = ["Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering",
                  "ForMultipleChoice"]
+
+
+def deberta_losses(model, path):
+    """DebertaV2ForSequenceClassification's own loss (problem_type unset) on the case's inputs: integer
+    labels with a negative one (dropped), all negative (0), label distributions. (A [batch, 1] column of
+    labels fails in 4.51's gather.)"""
+    e = {k: v for k, v in inputs_for(model.config, 171, 3, 8, "right").items()}
+    g = torch.Generator().manual_seed(172)
+    labels = {"int_mixed": torch.tensor([2, -1, 0]), "int_none": torch.tensor([-1, -1, -1]),
+              "soft": torch.softmax(torch.randn(3, 3, generator=g), -1)}
+    for k, lab in labels.items():
+        model.config.problem_type = None
+        e["labels_" + k] = lab
+        e["loss_" + k] = model(**{n: e[n] for n in ("input_ids", "attention_mask")}, labels=lab).loss.reshape(())
+    save_file({k: v.contiguous() for k, v in e.items()}, path)
 
 
 def main():
@@ -185,10 +203,11 @@ def main():
     v3 = dict(BERTLIKE, max_position_embeddings=24, relative_attention=True, position_buckets=8,
               max_relative_positions=-1, pos_att_type=["p2c", "c2p"], share_att_key=True, norm_rel_ebd="layer_norm",
               position_biased_input=False, type_vocab_size=0, layer_norm_eps=1e-7)
-    family(a.out, "DebertaV2", T.DebertaV2Config, 151, v3, "right", False, ROBERTA_HEADS,
-           base_extra={"relative_position": rel, "log_buckets_256_512": make_log(rel, 256, 512).long(),
-                       "log_buckets_8_24": make_log(rel, 8, 24).long()},
-           model_outputs=["last_hidden_state"], seq=20)
+    made = family(a.out, "DebertaV2", T.DebertaV2Config, 151, v3, "right", False, ROBERTA_HEADS,
+                  base_extra={"relative_position": rel, "log_buckets_256_512": make_log(rel, 256, 512).long(),
+                              "log_buckets_8_24": make_log(rel, 8, 24).long()},
+                  model_outputs=["last_hidden_state"], seq=20)
+    deberta_losses(made["ForSequenceClassification"], os.path.join(a.out, "debertav2_seq_cls", "losses.safetensors"))
     # DeBERTa-v2 as v2-xlarge ships it: own pos_key_proj / pos_query_proj, plain relative positions up to
     # max_position_embeddings, pos_att_type as the old "p2c|c2p" string, absolute positions, token types,
     # the ConvLayer after the first layer; and the non-legacy MLM head (untied, as 4.51 needs it).

@@ -14,7 +14,9 @@
 #include "transformers/ops/dropout.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/indexing.hpp"
+#include "transformers/ops/loss.hpp"
 #include "transformers/ops/matmul.hpp"
+#include "transformers/ops/reduce.hpp"
 #include "transformers/ops/softmax.hpp"
 
 namespace transformers {
@@ -381,6 +383,46 @@ namespace {
 double cls_dropout(const DebertaV2ConfigView& c) { return c.cls_dropout.value_or(c.hidden_dropout_prob); }
 }  // namespace
 
+Tensor deberta_v2_sequence_classification_loss(const Tensor& labels, const Tensor& logits, PretrainedConfig& config) {
+  if (config.has("problem_type") && !config.raw_at("problem_type").is_null())
+    return ForSequenceClassificationLoss(labels, logits, config);
+  const std::string what = "DebertaV2ForSequenceClassification";
+  const int64_t n = config.num_labels();
+  if (n == 1) {  // MSELoss(logits.view(-1).to(labels.dtype), labels.view(-1)); torch has no integer MSE
+    if (!is_floating_point(labels.dtype()))
+      throw ValueError(what + ": num_labels 1 (regression) needs float labels, found " +
+                       std::string(dtype_name(labels.dtype())));
+    const Tensor x = logits.reshape({-1}).to(labels.dtype()), y = labels.reshape({-1});
+    if (x.numel() != y.numel())
+      throw ShapeError(what + ": labels of shape " + shape_str(labels.sizes()) + " do not match logits of shape " +
+                       shape_str(logits.sizes()));
+    const Tensor d = ops::sub(x, y);
+    return ops::mean(ops::mul(d, d));
+  }
+  if (labels.dim() == 1 || labels.size(-1) == 1) {  // cross-entropy over the rows labelled >= 0 only
+    const std::vector<int64_t> ids = labels.to(DType::Int64).reshape({-1}).to_vector<int64_t>();
+    // 4.51 gathers with (labels >= 0).nonzero(), which has one column per label dimension: a
+    // [batch, 1] column with any label >= 0 fails there.
+    if (labels.dim() > 1 && std::any_of(ids.begin(), ids.end(), [](int64_t x) { return x >= 0; }))
+      throw ShapeError(what + ": labels of shape " + shape_str(labels.sizes()) +
+                       " (4.51 gathers the labelled rows of [batch] labels only; its gather fails on these)");
+    if (int64_t(ids.size()) != logits.size(0))
+      throw ShapeError(what + ": " + std::to_string(ids.size()) + " labels for " + std::to_string(logits.size(0)) +
+                       " rows of logits");
+    std::vector<int64_t> rows, kept;
+    for (size_t i = 0; i < ids.size(); ++i)
+      if (ids[i] >= 0) rows.push_back(int64_t(i)), kept.push_back(ids[i]);
+    if (rows.empty()) return Tensor::zeros({}, logits.dtype());  // torch.tensor(0).to(logits)
+    const Tensor picked = ops::index_select(logits, 0, Tensor::from_vector(rows)).reshape({-1, n});
+    return ops::cross_entropy(picked.to(DType::Float32), Tensor::from_vector(kept));
+  }
+  // Label distributions [batch, num_labels]: -(log_softmax(logits) * labels).sum(-1).mean().
+  if (labels.sizes() != logits.sizes())
+    throw ShapeError(what + ": soft labels of shape " + shape_str(labels.sizes()) + " do not match logits of shape " +
+                     shape_str(logits.sizes()));
+  return ops::neg(ops::mean(ops::sum(ops::mul(ops::log_softmax(logits, -1), labels.to(logits.dtype())), {-1})));
+}
+
 DebertaV2ForSequenceClassification::DebertaV2ForSequenceClassification(std::shared_ptr<PretrainedConfig> config)
     : DebertaV2HeadModel(std::move(config), "DebertaV2ForSequenceClassification") {
   pooler = register_module("pooler", std::make_shared<ContextPooler>(config_view));
@@ -392,7 +434,7 @@ ModelOutput DebertaV2ForSequenceClassification::forward(const ModelInputs& in) {
   ModelOutput out = deberta->forward(in);
   const Tensor pooled = ops::dropout(pooler->forward(out.last_hidden_state), cls_dropout(config_view), training());
   out.logits = classifier->forward(pooled);
-  if (in.labels.defined()) out.loss = ForSequenceClassificationLoss(in.labels, out.logits, *config_);
+  if (in.labels.defined()) out.loss = deberta_v2_sequence_classification_loss(in.labels, out.logits, *config_);
   return out;
 }
 

@@ -10,7 +10,7 @@
 // (`norm_rel_ebd` LayerNorm) and ConvLayer (conv_kernel_size, groups 1), and the ContextPooler.
 // Eager attention only (4.51 has no sdpa for it). Not supported: embedding_size != hidden_size with
 // the legacy MLM head, conv_groups > 1 (UnsupportedError at construction); head pruning (4.51 raises
-// NotImplementedError too); the seq-cls loss is the common one (4.51's drops labels < 0).
+// NotImplementedError too).
 #include <memory>
 #include <string>
 #include <vector>
@@ -216,6 +216,12 @@ class ContextPooler : public nn::Module {
   std::string pooler_hidden_act;
   double pooler_dropout;
 };
+
+// DebertaV2ForSequenceClassification's loss: with config.problem_type set, the common one
+// (ForSequenceClassificationLoss); unset (4.51 leaves it unset here), its own: num_labels 1: MSE
+// (float labels); labels [batch]: cross-entropy over the rows labelled >= 0 (0 when none is; a
+// [batch, 1] column only when none is, as 4.51's gather fails on it otherwise); label distributions [batch, num_labels]: -(log_softmax(logits) * labels).sum(-1).mean().
+Tensor deberta_v2_sequence_classification_loss(const Tensor& labels, const Tensor& logits, PretrainedConfig& config);
 
 class DebertaV2ForSequenceClassification : public DebertaV2HeadModel {
  public:
