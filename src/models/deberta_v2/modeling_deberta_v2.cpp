@@ -46,12 +46,22 @@ Tensor deberta_build_relative_position(int64_t query_size, int64_t key_size, int
 
 namespace {
 
-// An index [b, H, q, k] for gather from per-position values clamp(sign * relative_pos + span, 0, 2 span - 1).
-Tensor gather_index(const Tensor& relative_pos, int64_t sign, int64_t span, int64_t b, int64_t heads) {
+// torch.gather(att, -1, clamp(sign * relative_pos + span, 0, 2 span - 1).expand(b, H, q, k)) for att
+// [b, H, q, n]: the index depends on (i, j) only, so the rows are picked with one index_select over
+// the flattened [q * n] positions (an [q * k] index, not a materialised [b, H, q, k] one).
+Tensor gather_relative(const Tensor& att, const Tensor& relative_pos, int64_t sign, int64_t span) {
+  const int64_t q = relative_pos.size(0), k = relative_pos.size(1), n = att.size(-1);
+  if (n != 2 * span)  // rel_embeddings has 2 * pos_ebd_size rows by construction
+    throw ShapeError("DisentangledSelfAttention: " + std::to_string(n) + " relative embeddings, expected " +
+                     std::to_string(2 * span));
   std::vector<int64_t> idx = relative_pos.to_vector<int64_t>();
-  for (auto& x : idx) x = std::clamp(sign * x + span, int64_t(0), 2 * span - 1);
-  const int64_t q = relative_pos.size(0), k = relative_pos.size(1);
-  return Tensor::from_vector(idx, {1, 1, q, k}).expand({b, heads, q, k}).contiguous();
+  for (int64_t i = 0; i < q; ++i)
+    for (int64_t j = 0; j < k; ++j) {
+      int64_t& x = idx[size_t(i * k + j)];
+      x = i * n + std::clamp(sign * x + span, int64_t(0), 2 * span - 1);
+    }
+  const Tensor flat = att.contiguous().view({att.size(0), att.size(1), q * n});
+  return ops::index_select(flat, 2, Tensor::from_vector(idx)).view({att.size(0), att.size(1), q, k});
 }
 
 }  // namespace
@@ -146,7 +156,7 @@ std::pair<Tensor, Tensor> DisentangledSelfAttention::forward(const Tensor& h, co
 Tensor DisentangledSelfAttention::disentangled_attention_bias(const Tensor& q, const Tensor& k,
                                                               const Tensor& relative_pos, const Tensor& rel_embeddings,
                                                               int64_t scale_factor) const {
-  const int64_t b = q.size(0), span = pos_ebd_size;
+  const int64_t span = pos_ebd_size;
   const Tensor rel = rel_embeddings.narrow(0, 0, std::min(span * 2, rel_embeddings.size(0)));
   const int64_t n = rel.size(0);
   auto pos_heads = [&](const Tensor& x) {  // [1, H, 2 span, d], broadcast over the batch
@@ -157,13 +167,13 @@ Tensor DisentangledSelfAttention::disentangled_attention_bias(const Tensor& q, c
   if (c2p) {  // content -> position: q_i . pos_key[clamp(r(i, j) + span)]
     const Tensor pos_key = pos_heads(share_att_key ? key_proj->forward(rel) : pos_key_proj->forward(rel));
     Tensor c2p_att = ops::matmul(q, pos_key.transpose(-1, -2));
-    c2p_att = ops::gather(c2p_att, -1, gather_index(relative_pos, 1, span, b, num_attention_heads));
+    c2p_att = gather_relative(c2p_att, relative_pos, 1, span);
     score = ops::div(c2p_att, double(scale));
   }
   if (p2c) {  // position -> content: k_j . pos_query[clamp(-r(j, i) + span)], transposed to [i, j]
     const Tensor pos_query = pos_heads(share_att_key ? query_proj->forward(rel) : pos_query_proj->forward(rel));
     Tensor p2c_att = ops::matmul(k, pos_query.transpose(-1, -2));
-    p2c_att = ops::gather(p2c_att, -1, gather_index(relative_pos, -1, span, b, num_attention_heads)).transpose(-1, -2);
+    p2c_att = gather_relative(p2c_att, relative_pos, -1, span).transpose(-1, -2);
     const Tensor term = ops::div(p2c_att, double(scale));
     score = score.defined() ? ops::add(score, term) : term;
   }
