@@ -23,7 +23,8 @@ namespace transformers::distributed {
 namespace {
 
 const std::set<std::string>& llama_family() {
-  static const std::set<std::string> s = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2"};
+  // gemma3_text: Gemma3ForCausalLM's config (4.51's Gemma3TextConfig has the same base_model_tp_plan)
+  static const std::set<std::string> s = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "mixtral"};
   return s;
 }
 
@@ -71,7 +72,7 @@ TpPlan get_tp_plan(const PreTrainedModel& model) {
   const std::string& mt = model.config().model_type();
   if (!llama_family().count(mt))
     throw UnsupportedError("tensor parallel: " + model.name() + " (model_type " + mt +
-                           ") has no tp_plan here; the Llama family (llama, mistral, qwen2, qwen3, gemma, gemma2) has one");
+                           ") has no tp_plan here; the Llama family (llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, mixtral) has one");
   bool has_base = false;
   for (auto& [n, c] : model.named_children()) has_base = has_base || n == model.base_model_prefix();
   const std::string pre = has_base ? model.base_model_prefix() + "." : "";
@@ -79,6 +80,13 @@ TpPlan get_tp_plan(const PreTrainedModel& model) {
                  {pre + "layers.*.self_attn.v_proj", "colwise"}, {pre + "layers.*.self_attn.o_proj", "rowwise"},
                  {pre + "layers.*.mlp.gate_proj", "colwise"},    {pre + "layers.*.mlp.up_proj", "colwise"},
                  {pre + "layers.*.mlp.down_proj", "rowwise"}};
+  if (mt == "mixtral") {  // 4.51's MixtralConfig: the router replicated, each expert split like an MLP
+    plan.resize(4);
+    plan.insert(plan.end(), {{pre + "layers.*.block_sparse_moe.gate", "colwise_rep"},
+                             {pre + "layers.*.block_sparse_moe.experts.*.w1", "colwise"},
+                             {pre + "layers.*.block_sparse_moe.experts.*.w2", "rowwise"},
+                             {pre + "layers.*.block_sparse_moe.experts.*.w3", "colwise"}});
+  }
   if (model.name().find("ForCausalLM") != std::string::npos) plan.emplace_back("lm_head", "colwise_rep");
   return plan;
 }
