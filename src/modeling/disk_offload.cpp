@@ -9,6 +9,7 @@
 
 #include "transformers/io/offload_folder.hpp"
 #include "transformers/nn/linear.hpp"
+#include "transformers/ops/weight_cache.hpp"
 
 namespace transformers::modeling_detail {
 
@@ -38,6 +39,7 @@ int release_disk_weights_after_use(PreTrainedModel& model, const DeviceMap& map)
       release_mapped_pages(w);
       return out;
     };
+    ops::keep_no_packed_copy(w);  // a packed copy kept by the GEMM would make the weight resident again
     ++hooked;
   }
   return hooked;
