@@ -96,6 +96,17 @@ TEST(TensorParallel, MistralQwen2Qwen3GemmaGemma2Gemma3Mixtral) {
   for (const char* t : {"mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "mixtral"}) check_family(t);
 }
 
+// 4.51's "_rep" styles: q/k/v (OLMo 2) or the fused qkv / gate_up (Phi-3) gathered back after their
+// column shards, o_proj (and Phi-3's down_proj) fed the whole input and taking their block of it.
+TEST(TensorParallel, Olmo2Phi3GatheredProjections) {
+  for (const char* t : {"olmo2", "phi3"}) check_family(t);
+  auto m = build("phi3");
+  const auto plan = distributed::get_tp_plan(*m);
+  ASSERT_EQ(plan.size(), 5u);
+  EXPECT_EQ(plan[0], (std::pair<std::string, std::string>{"model.layers.*.self_attn.qkv_proj", "colwise_rep"}));
+  EXPECT_EQ(plan[3], (std::pair<std::string, std::string>{"model.layers.*.mlp.down_proj", "rowwise_rep"}));
+}
+
 TEST(TensorParallel, MappedCheckpointKeepsOneNthOfTheLayerWeights) {
   auto comm = world();
   // each rank writes its own copy (no shared folder needed), then maps it
