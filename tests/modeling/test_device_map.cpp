@@ -12,6 +12,8 @@
 #include "transformers/core/alloc_cache.hpp"
 #include "transformers/core/error.hpp"
 #include "transformers/io/checkpoint.hpp"
+#include "transformers/io/offload_folder.hpp"
+#include "transformers/io/atomic_file.hpp"
 #include "transformers/modeling/auto.hpp"
 #include "transformers/modeling/device_map.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
@@ -376,4 +378,25 @@ TEST(DeviceMap, OffloadFolderHoldsWhatFourFiftyOneWritesAndForwardEqualsInMemory
   from_pretrained_class("LlamaForCausalLM", (fixtures() / "llama" / "model").string(),
                         {.device_map = DeviceMapArg{.map = map}, .offload_folder = off.str()});
   EXPECT_TRUE(std::filesystem::is_empty(off.path));
+}
+
+TEST(DeviceMap, OffloadFolderWriterRefusesBadNamesAndMergesTheIndex) {
+  TempDir d;
+  nlohmann::ordered_json index = nlohmann::ordered_json::object();
+  EXPECT_THROW(io::offload_weight(Tensor::ones({2}), DType::Float32, "../w", d.path, index), ValueError);
+  EXPECT_THROW(io::offload_weight(Tensor::ones({2}), DType::Float8E4M3, "w", d.path, index), UnsupportedError);
+  EXPECT_TRUE(index.empty());
+  // a 0-d tensor is stored as one element with shape [] (accelerate's offload_weight)
+  const Tensor s = io::offload_weight(Tensor::scalar(3.0), DType::Float32, "s", d.path, index);
+  EXPECT_EQ(std::filesystem::file_size(d.path / "s.dat"), 4u);
+  EXPECT_EQ(s.to_vector<float>(), std::vector<float>{3.0f});
+  EXPECT_TRUE(s.storage()->read_only());
+  // an index already in the folder keeps its entries (save_offload_index updates it)
+  io::write_file_atomic(d.path / "index.json", R"({"old": {"dtype": "float16", "shape": [1]}})");
+  io::save_offload_index(index, d.path);
+  EXPECT_EQ(read_text(d.path / "index.json"),
+            "{\n  \"old\": {\n    \"dtype\": \"float16\",\n    \"shape\": [\n      1\n    ]\n  },\n"
+            "  \"s\": {\n    \"dtype\": \"float32\",\n    \"shape\": []\n  }\n}");
+  io::write_file_atomic(d.path / "index.json", "[1]");
+  EXPECT_THROW(io::save_offload_index(index, d.path), FormatError);
 }
