@@ -9,6 +9,7 @@
 
 #include "transformers/core/tensor.hpp"
 #include "transformers/hub/options.hpp"
+#include "transformers/modeling/modeling_utils.hpp"
 
 namespace transformers_py {
 
@@ -38,5 +39,8 @@ void bind_config(py::module_& m);
 void bind_models(py::module_& m);
 void bind_generate(py::module_& m);
 void bind_tokenizer(py::module_& m);
+void bind_bench_probe(py::module_& m);
+// forward.cpp: Model.forward (output objects of 4.51's classes) and DynamicCache.
+void bind_forward(py::module_& m, py::class_<transformers::PreTrainedModel, std::shared_ptr<transformers::PreTrainedModel>>& model);
 
 }  // namespace transformers_py

@@ -56,4 +56,5 @@ PYBIND11_MODULE(_core, m) {
   bind_models(m);
   bind_tokenizer(m);  // before generate, whose tokenizer= argument names its type
   bind_generate(m);
+  bind_bench_probe(m);
 }
