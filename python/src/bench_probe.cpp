@@ -9,6 +9,7 @@
 #include "bindings.hpp"
 
 #include "transformers/core/autograd.hpp"
+#include "transformers/modeling/modeling_utils.hpp"
 
 namespace transformers_py {
 

@@ -82,9 +82,7 @@ void bind_models(py::module_& m) {
     return transformers::resolve_auto_class(auto_class, c).class_name;
   });
 
-  py::class_<PreTrainedModel, ModelPtr> model(m, "Model");
-  bind_forward(m, model);
-  model
+  py::class_<PreTrainedModel, ModelPtr>(m, "Model")
       // `name` is an Auto class ("AutoModelForCausalLM") when `is_auto`, else a registered class name.
       .def_static(
           "from_pretrained",

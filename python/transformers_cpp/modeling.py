@@ -48,6 +48,8 @@ def _load_kwargs(kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], bool]:
     return kwargs, bool(kwargs.get("output_loading_info", False))
 
 
+_forward = _core._forward  # model(**inputs) in the extension (python/src/forward.cpp)
+
 _FLOAT_DTYPES = ("float32", "float16", "bfloat16", "float64")
 
 
@@ -175,7 +177,7 @@ class PreTrainedModel:
         bench/python_overhead.py measures)."""
         if kwargs:
             logits_to_keep = _forward_extras(kwargs, logits_to_keep)
-        return self._m.forward(self._output_cls, input_ids, attention_mask, token_type_ids, position_ids,
+        return _forward(self._m, self._output_cls, input_ids, attention_mask, token_type_ids, position_ids,
                                inputs_embeds, head_mask, labels, past_key_values, use_cache, output_attentions,
                                output_hidden_states, logits_to_keep, return_dict)
 
