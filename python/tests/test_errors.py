@@ -59,6 +59,8 @@ def test_forward_errors_keep_their_kinds():
         llama(input_ids=np.array([[1.5, 2.0]]))
     with pytest.raises(TypeError, match="unexpected keyword argument 'no_such_input'"):
         llama(input_ids=np.array([[1, 2]]), no_such_input=1)
+    with pytest.raises(TypeError, match="multiple values for argument 'input_ids'"):
+        llama(np.array([[1, 2]]), input_ids=np.array([[1, 2]]))
 
 
 def test_missing_config_attribute_is_attributeerror():

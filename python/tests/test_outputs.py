@@ -39,6 +39,10 @@ def test_output_objects_read_like_transformers():
     with pytest.raises(AttributeError):
         out.last_hidden_state  # not a field of this class
     assert out[0] is out["logits"] is out.logits and out.to_tuple()[1] is out.past_key_values
+    model = tc.AutoModelForCausalLM.from_pretrained(MODELS / "gpt2" / "model")
+    last = model(exp["input_ids"], exp["attention_mask"], logits_to_keep=1).logits  # positional as declared
+    assert last.shape == (2, 1, 99) and np.array_equal(last, model(exp["input_ids"], num_logits_to_keep=1,
+                                                                   attention_mask=exp["attention_mask"]).logits)
     bert, _ = load_safetensors(MODELS / "bert" / "expected.safetensors")
     inputs = {k: bert[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
     out = tc.AutoModel.from_pretrained(MODELS / "bert" / "base")(**inputs, output_hidden_states=True)
