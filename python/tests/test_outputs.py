@@ -18,9 +18,12 @@ ORACLE = json.loads((TEST_DATA / "python" / "output_classes_hf451.json").read_te
 
 def test_every_model_class_returns_its_451_output_class():
     assert ORACLE["transformers_version"] == "4.51.3"
-    assert len(ORACLE["classes"]) == 56 and len(ORACLE["fields"]) == 16
-    # a newly registered class fails here until the oracle is run for it
-    assert sorted(_core.registered_model_classes()) == sorted(ORACLE["classes"])
+    assert len(ORACLE["classes"]) == 68 and len(ORACLE["fields"]) == 17
+    # a newly registered class fails here until the oracle is run for it (the oracle may name classes
+    # a branch does not register yet)
+    missing = sorted(set(_core.registered_model_classes()) - set(ORACLE["classes"]))
+    assert not missing, f"run tests/oracle/python_output_classes.py for {missing}"
+    assert len(_core.registered_model_classes()) >= 56
     for model_class, want in ORACLE["classes"].items():
         assert output_class(model_class).__name__ == want, model_class
     for name, fields in ORACLE["fields"].items():

@@ -70,6 +70,8 @@ BaseModelOutputWithPoolingAndCrossAttentions = _output(
     "BaseModelOutputWithPoolingAndCrossAttentions",
     "last_hidden_state pooler_output hidden_states past_key_values attentions cross_attentions",
     with_cache=False)  # the BERT-family base models: never decoders here, so never a cache
+BaseModelOutputWithPooling = _output("BaseModelOutputWithPooling",
+                                     "last_hidden_state pooler_output hidden_states attentions")
 MoeModelOutputWithPast = _output("MoeModelOutputWithPast",
                                  "last_hidden_state past_key_values hidden_states attentions router_logits")
 CausalLMOutputWithPast = _output("CausalLMOutputWithPast", "loss logits past_key_values hidden_states attentions")
@@ -90,12 +92,14 @@ BertForPreTrainingOutput = _output("BertForPreTrainingOutput",
                                    "loss prediction_logits seq_relationship_logits hidden_states attentions")
 
 # Encoder families (no key/value cache in their outputs); every other architecture is a decoder.
-_ENCODERS = ("XLMRoberta", "Roberta", "DistilBert", "Bert")
+_ENCODERS = ("XLMRoberta", "Roberta", "DistilBert", "Bert", "DebertaV2", "MPNet")
 # Classes whose output differs from their family's rule below.
 _SPECIAL: Dict[str, type] = {
     "GPT2Model": BaseModelOutputWithPastAndCrossAttentions,
     "GPT2LMHeadModel": CausalLMOutputWithCrossAttentions,
     "DistilBertModel": BaseModelOutput,
+    "DebertaV2Model": BaseModelOutput,
+    "MPNetModel": BaseModelOutputWithPooling,
     "MixtralModel": MoeModelOutputWithPast,
     "MixtralForCausalLM": MoeCausalLMOutputWithPast,
     "BertForPreTraining": BertForPreTrainingOutput,
