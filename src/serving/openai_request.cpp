@@ -143,13 +143,32 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
     if (!s->is_number_integer()) throw bad_field("seed", "an integer", *s);
     r.seed = s->is_number_unsigned() ? s->get<uint64_t>() : uint64_t(s->get<int64_t>());
   }
-  if (const json* n = field(body, "n"); n && !(n->is_number_integer() && n->get<int64_t>() == 1))
-    throw ApiError(400, "'n': only n = 1 is supported, found " + quote_input(n->dump()), "invalid_request_error", "n");
-  // logprobs: a boolean in chat, an integer in completions; asking for any is refused, not ignored
-  if (const json* lp = field(body, "logprobs")) {
-    if (!lp->is_boolean() && !lp->is_number_integer()) throw bad_field("logprobs", chat ? "a boolean" : "an integer", *lp);
-    if (*lp != false && *lp != 0) throw ApiError(400, "'logprobs' is not supported", "invalid_request_error", "logprobs");
+  if (const json* n = field(body, "n")) {
+    if (!n->is_number_integer() || n->get<int64_t>() < 1 || n->get<int64_t>() > 128 || n->is_number_unsigned() && n->get<uint64_t>() > 128)
+      throw bad_field("n", "an integer in [1, 128]", *n);
+    r.n = n->get<int64_t>();
   }
+  // logprobs: a boolean in chat (with top_logprobs alternatives), the count of alternatives in completions
+  if (const json* lp = field(body, "logprobs")) {
+    if (chat) {
+      if (!lp->is_boolean()) throw bad_field("logprobs", "a boolean", *lp);
+      r.logprobs = lp->get<bool>();
+    } else {
+      if (!lp->is_number_integer() || lp->get<int64_t>() < 0 || lp->get<int64_t>() > 5)
+        throw bad_field("logprobs", "an integer in [0, 5]", *lp);
+      r.logprobs = true;
+      r.top_logprobs = lp->get<int64_t>();
+    }
+  }
+  if (const json* top = field(body, "top_logprobs"); top && chat) {
+    if (!top->is_number_integer() || top->get<int64_t>() < 0 || top->get<int64_t>() > 20)
+      throw bad_field("top_logprobs", "an integer in [0, 20]", *top);
+    if (!r.logprobs)
+      throw ApiError(400, "'top_logprobs': needs 'logprobs' set to true", "invalid_request_error", "top_logprobs");
+    r.top_logprobs = top->get<int64_t>();
+  }
+  r.presence_penalty = number_in(body, "presence_penalty", -2.0, 2.0, false);
+  r.frequency_penalty = number_in(body, "frequency_penalty", -2.0, 2.0, false);
   r.stop = read_stop(body);
   r.stream = boolean(body, "stream");
   if (const json* so = field(body, "stream_options")) {

@@ -40,6 +40,10 @@ struct CompletionRequest {
   std::optional<double> temperature;     // [0, 2]; 0 is greedy
   std::optional<double> top_p;           // (0, 1]
   std::optional<uint64_t> seed;
+  int64_t n = 1;                         // choices, [1, 128]
+  bool logprobs = false;                 // chat: logprobs true; completions: logprobs an integer
+  int64_t top_logprobs = 0;              // chat: top_logprobs [0, 20]; completions: logprobs [0, 5]
+  std::optional<double> presence_penalty, frequency_penalty;  // [-2, 2]
   std::vector<std::string> stop;         // at most 4, not empty strings
   bool stream = false;
   bool include_usage = false;            // stream_options.include_usage
