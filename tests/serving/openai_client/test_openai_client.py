@@ -1,7 +1,8 @@
 """The official openai client (pip `openai`) against transformers-cli serve (run_openai_client_test.sh).
 
 Greedy chat equals the chat command's reply, streaming equals non-streaming, completions, the model
-list, seeded sampling reproducible, two concurrent streaming clients, and the client's typed errors
+list, seeded sampling reproducible, two concurrent streaming clients, n choices with logprobs,
+penalties, and the client's typed errors
 for an unknown model (404), bad parameters (400) and a wrong API key (401). Exits 1 on any failure.
 """
 import os
@@ -94,6 +95,17 @@ for t in threads:
 check(together == alone, f"concurrent {together} != alone {alone}")
 
 
+# n choices, logprobs, penalties
+r = chat("hello there", max_tokens=6, temperature=0, n=2, logprobs=True, top_logprobs=3,
+         presence_penalty=0.0, frequency_penalty=0.0)
+check([c.message.content for c in r.choices] == [greedy, greedy], f"n = 2 greedy choices {r.choices}")
+lp = r.choices[0].logprobs.content
+check(len(lp) == 6 and all(t.token == t.top_logprobs[0].token and len(t.top_logprobs) == 3 for t in lp),
+      f"logprobs {r.choices[0].logprobs}")
+r = chat("hello there", max_tokens=6, temperature=0, frequency_penalty=2.0, presence_penalty=2.0)
+check(r.choices[0].message.content != "" and r.usage.completion_tokens == 6, f"penalized chat {r}")
+
+
 # errors: the client's typed exceptions from OpenAI's status codes and error objects
 def expect_error(cls, param, call, what):
     try:
@@ -113,7 +125,7 @@ expect_error(openai.NotFoundError, "model",
 expect_error(openai.BadRequestError, "temperature", lambda: chat("hi", temperature=5), "temperature 5")
 expect_error(openai.BadRequestError, "messages",
              lambda: client.chat.completions.create(model="tiny", messages=[]), "no messages")
-expect_error(openai.BadRequestError, "n", lambda: chat("hi", n=2), "n = 2")
+expect_error(openai.BadRequestError, "n", lambda: chat("hi", n=0), "n = 0")
 wrong_key = openai.OpenAI(base_url=BASE, api_key="wrong", max_retries=0, timeout=60)
 expect_error(openai.AuthenticationError, None, lambda: wrong_key.models.list(), "wrong API key")
 
@@ -123,4 +135,4 @@ check(chat("hello there", max_tokens=6, temperature=0).choices[0].message.conten
 print(f"openai {openai.__version__}: {checks} checks, {len(failures)} failed")
 for f in failures:
     print("FAIL:", f)
-sys.exit(1 if failures or checks != 19 else 0)
+sys.exit(1 if failures or checks != 22 else 0)
