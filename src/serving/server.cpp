@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "completion_run.hpp"
+#include "transformers/core/base64.hpp"
 #include "transformers/core/quote.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 #include "transformers/serving/openai_request.hpp"
@@ -41,7 +42,8 @@ struct Server::Impl {
   std::shared_ptr<PreTrainedModel> model;
   std::shared_ptr<const PreTrainedTokenizerFast> tok;
   ServeOptions o;
-  BatchEngine engine;
+  std::unique_ptr<BatchEngine> engine;  // null for an embeddings-only server
+  std::mutex embed_mu;                  // one embedding forward at a time
   httplib::Server http;
   std::atomic<uint64_t> next_id{0};
   // /metrics: totals since the start (guarded by metrics_mu)
@@ -51,7 +53,7 @@ struct Server::Impl {
   const int64_t started = int64_t(std::time(nullptr));
 
   Impl(std::shared_ptr<PreTrainedModel> m, std::shared_ptr<const PreTrainedTokenizerFast> t, ServeOptions opts)
-      : model(std::move(m)), tok(std::move(t)), o(std::move(opts)), engine(*model, o.max_batch, o.max_queue) {
+      : model(std::move(m)), tok(std::move(t)), o(std::move(opts)), engine(model ? std::make_unique<BatchEngine>(*model, o.max_batch, o.max_queue) : nullptr) {
     // Every waiting or running request holds one HTTP thread; a few more answer /v1/models meanwhile.
     const std::size_t threads = std::size_t(o.max_batch) + std::size_t(o.max_queue) + 4;
     http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -105,6 +107,7 @@ struct Server::Impl {
               [this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, true); });
     http.Post("/v1/completions",
               [this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, false); });
+    http.Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) { handle_embeddings(req, res); });
   }
 
   void record(const CompletionResult& r) {
@@ -129,8 +132,8 @@ struct Server::Impl {
     metric("transformers_refused_requests_total", "counter", "completion requests refused with an error object (400, 404, 429)", std::to_string(refusals));
     metric("transformers_prompt_tokens_total", "counter", "prompt tokens of answered requests", std::to_string(prompt_tokens));
     metric("transformers_generated_tokens_total", "counter", "tokens generated", std::to_string(completion_tokens));
-    metric("transformers_requests_running", "gauge", "sequences in the running decode batch", std::to_string(engine.running()));
-    metric("transformers_requests_waiting", "gauge", "requests waiting for a place to generate", std::to_string(engine.waiting()));
+    metric("transformers_requests_running", "gauge", "sequences in the running decode batch", std::to_string(engine ? engine->running() : 0));
+    metric("transformers_requests_waiting", "gauge", "requests waiting for a place to generate", std::to_string(engine ? engine->waiting() : 0));
     metric("transformers_time_to_first_token_seconds_sum", "counter",
            "seconds from the start of generation to the first token, summed over answered requests", num(ttft_seconds));
     metric("transformers_generation_seconds_sum", "counter", "seconds spent generating, summed over answered requests",
@@ -150,9 +153,12 @@ struct Server::Impl {
     try {
       CompletionRequest r = parse_completion_request(req.body, chat);
       if (r.model != o.model_id) throw unknown_model(r.model);
+      if (!engine)
+        throw ApiError(400, "the model " + quote_input(o.model_id) + " is an embedding model: use /v1/embeddings",
+                       "invalid_request_error", "model", "model_not_supported");
       const PreparedPrompt prompt = prepare_prompt(*model, *tok, r, o.default_max_tokens);
       std::vector<uint64_t> seeds;
-      std::shared_ptr<Job> job = engine.submit(sequence_requests(r, prompt, seeds), seeds);
+      std::shared_ptr<Job> job = engine->submit(sequence_requests(r, prompt, seeds), seeds);
       if (!job)
         throw ApiError(429, "the server is busy: " + std::to_string(o.max_batch) + " sequences are running and " +
                                 std::to_string(o.max_queue) + " requests waiting; retry later",
@@ -189,11 +195,49 @@ struct Server::Impl {
           },
           [job](bool) { job->cancel_all(); });  // the client went away before the end: stop generating
     } catch (const ApiError& e) {
+      refused(res, e);
+    }
+  }
+
+  void refused(httplib::Response& res, const ApiError& e) {
+    {
+      std::lock_guard lock(metrics_mu);
+      ++refusals;
+    }
+    send_error(res, e.status, e.body());
+  }
+
+  void handle_embeddings(const httplib::Request& req, httplib::Response& res) {
+    try {
+      const EmbeddingRequest r = parse_embedding_request(req.body);
+      if (r.model != o.model_id) throw unknown_model(r.model);
+      if (!o.embed)
+        throw ApiError(400, "the model " + quote_input(o.model_id) + " does not compute embeddings", "invalid_request_error",
+                       "model", "model_not_supported");
+      std::vector<std::vector<float>> rows;
+      int64_t tokens = 0;
       {
-        std::lock_guard lock(metrics_mu);
-        ++refusals;
+        std::lock_guard lock(embed_mu);
+        for (const auto& text : r.input) tokens += o.count_tokens ? o.count_tokens(text) : 0;
+        rows = o.embed(r.input);
       }
-      send_error(res, e.status, e.body());
+      json data = json::array();
+      for (size_t i = 0; i < rows.size(); ++i) {
+        json e = {{"object", "embedding"}, {"index", i}};
+        if (r.base64) {  // the float32 bytes, little-endian (this library runs on little-endian CPUs only)
+          e["embedding"] = base64_encode(std::string_view(reinterpret_cast<const char*>(rows[i].data()), rows[i].size() * sizeof(float)));
+        } else {
+          e["embedding"] = rows[i];
+        }
+        data.push_back(std::move(e));
+      }
+      res.set_content(dump(json{{"object", "list"},
+                                {"data", data},
+                                {"model", o.model_id},
+                                {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}}),
+                      "application/json");
+    } catch (const ApiError& e) {
+      refused(res, e);
     }
   }
 
@@ -253,6 +297,7 @@ Server::Server(std::shared_ptr<PreTrainedModel> model, std::shared_ptr<const Pre
   if (impl_->o.max_batch < 1 || impl_->o.max_queue < 0)
     throw ValueError("serve: max_batch must be >= 1 and max_queue >= 0, found " + std::to_string(impl_->o.max_batch) +
                      " and " + std::to_string(impl_->o.max_queue));
+  if (!impl_->model && !impl_->o.embed) throw ValueError("serve: needs a causal LM, an embedding function, or both");
 }
 Server::~Server() = default;
 

@@ -404,4 +404,49 @@ TEST(Serve, LogprobsAndPresenceFrequencyPenalties) {
   EXPECT_EQ(lp["text_offset"][0], 0);
 }
 
+// /v1/embeddings around ServeOptions::embed (the CLI passes the sentence-transformers pipeline; the
+// openai-client test checks real vectors against sentence-transformers): the list shape, usage,
+// base64 as little-endian float32, and the 400s.
+TEST(Serve, EmbeddingsEndpoint) {
+  std::vector<std::vector<std::string>> calls;
+  transformers::serving::ServeOptions o;
+  o.embed = [&calls](const std::vector<std::string>& texts) {
+    calls.push_back(texts);
+    std::vector<std::vector<float>> rows;
+    for (const auto& t : texts) rows.push_back({float(t.size()), 0.5f, -1.25f});
+    return rows;
+  };
+  o.count_tokens = [](const std::string& t) { return int64_t(t.size()) + 1; };
+  RunningServer s(o);
+  const json r = ok_json(s, "/v1/embeddings", {{"model", "tiny"}, {"input", json::array({"abc", "hello"})}});
+  EXPECT_EQ(r["object"], "list");
+  EXPECT_EQ(r["model"], "tiny");
+  ASSERT_EQ(r["data"].size(), 2u);
+  EXPECT_EQ(r["data"][1], json({{"object", "embedding"}, {"index", 1}, {"embedding", {5.0, 0.5, -1.25}}}));
+  EXPECT_EQ(r["usage"], json({{"prompt_tokens", 10}, {"total_tokens", 10}}));
+  ASSERT_EQ(calls.size(), 1u);  // one batch
+  const json b = ok_json(s, "/v1/embeddings", {{"model", "tiny"}, {"input", "abcd"}, {"encoding_format", "base64"}});
+  // [4.0f, 0.5f, -1.25f] little-endian: 00 00 80 40 | 00 00 00 3f | 00 00 a0 bf
+  EXPECT_EQ(b["data"][0]["embedding"], "AACAQAAAAD8AAKC/");
+  const std::string e = "/v1/embeddings";
+  const std::vector<Refusal> cases = {
+      {e, R"({"model": "tiny"})", 400, "input"},
+      {e, R"({"model": "tiny", "input": ""})", 400, "input"},
+      {e, R"({"model": "tiny", "input": []})", 400, "input"},
+      {e, R"({"model": "tiny", "input": [1, 2, 3]})", 400, "input"},
+      {e, R"({"model": "tiny", "input": [[1, 2]]})", 400, "input"},
+      {e, R"({"model": "tiny", "input": ["a", 5]})", 400, "input"},
+      {e, R"({"model": "tiny", "input": "a", "encoding_format": "int8"})", 400, "encoding_format"},
+      {e, R"({"model": "tiny", "input": "a", "dimensions": 2})", 400, "dimensions"},
+      {e, R"({"model": "other", "input": "a"})", 404, "model"},
+      {e, R"({"input": "a"})", 400, "model"},
+  };
+  for (const auto& c : cases) expect_error(s.post(c.path, c.body), c.status, c.param, c.body);
+  EXPECT_EQ(cases.size(), 10u);
+  EXPECT_EQ(calls.size(), 2u);
+  // a server without an embedding model says so
+  RunningServer plain;
+  expect_error(plain.post(e, R"({"model": "tiny", "input": "a"})"), 400, "model", "no embedding model");
+}
+
 }  // namespace

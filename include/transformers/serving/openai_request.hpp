@@ -52,4 +52,14 @@ struct CompletionRequest {
 // Parses and checks a request body (`chat` picks the endpoint's schema). Throws ApiError (400).
 CompletionRequest parse_completion_request(std::string_view body, bool chat);
 
+// The body of /v1/embeddings: `input` a string or a list of 1..2048 non-empty strings (token-id
+// arrays are refused: 400 naming 'input'), `encoding_format` "float" (default) or "base64"
+// (little-endian float32 bytes, what the openai client asks for by default), `dimensions` refused.
+struct EmbeddingRequest {
+  std::string model;
+  std::vector<std::string> input;
+  bool base64 = false;
+};
+EmbeddingRequest parse_embedding_request(std::string_view body);
+
 }  // namespace transformers::serving

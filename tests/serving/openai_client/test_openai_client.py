@@ -2,7 +2,7 @@
 
 Greedy chat equals the chat command's reply, streaming equals non-streaming, completions, the model
 list, seeded sampling reproducible, two concurrent streaming clients, n choices with logprobs,
-penalties, and the client's typed errors
+penalties, embeddings equal to sentence-transformers', and the client's typed errors
 for an unknown model (404), bad parameters (400) and a wrong API key (401). Exits 1 on any failure.
 """
 import os
@@ -106,6 +106,27 @@ r = chat("hello there", max_tokens=6, temperature=0, frequency_penalty=2.0, pres
 check(r.choices[0].message.content != "" and r.usage.completion_tokens == 6, f"penalized chat {r}")
 
 
+# embeddings (serve --embeddings on a sentence-transformers folder): SentenceTransformer.encode's
+# vectors (tests/data/sentence/*/expected.json), as base64 (the client's default) and as floats
+import json  # noqa: E402
+
+expected = json.load(open(os.environ["EMBED_EXPECTED"]))["calls"][0]
+embedder = openai.OpenAI(base_url=f"http://127.0.0.1:{os.environ['EMBED_PORT']}/v1", api_key="test-key", max_retries=0,
+                         timeout=60)
+
+
+def close(got, want):
+    return len(got) == len(want) and all(len(g) == len(w) and all(abs(a - b) <= 1e-5 for a, b in zip(g, w))
+                                         for g, w in zip(got, want))
+
+
+for fmt in ("base64", "float"):  # base64: the client's default, asked for and decoded by the client itself
+    kw = {"encoding_format": "float"} if fmt == "float" else {}
+    e = embedder.embeddings.create(model="emb", input=expected["sentences"], **kw)
+    check(close([d.embedding for d in e.data], expected["embeddings"]) and e.usage.prompt_tokens > 0,
+          f"embeddings ({fmt}) differ from sentence-transformers")
+
+
 # errors: the client's typed exceptions from OpenAI's status codes and error objects
 def expect_error(cls, param, call, what):
     try:
@@ -135,4 +156,4 @@ check(chat("hello there", max_tokens=6, temperature=0).choices[0].message.conten
 print(f"openai {openai.__version__}: {checks} checks, {len(failures)} failed")
 for f in failures:
     print("FAIL:", f)
-sys.exit(1 if failures or checks != 22 else 0)
+sys.exit(1 if failures or checks != 24 else 0)
