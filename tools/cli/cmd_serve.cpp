@@ -45,7 +45,10 @@ int run_serve(ServeArgs& a) {
   }
   if (a.model.model_class.empty()) a.model.model_class = "AutoModelForCausalLM";
   const Source tok_src = a.tokenizer.empty() ? a.model.source() : parse_source(a.tokenizer, "");
-  auto tok = std::make_shared<const PreTrainedTokenizerFast>(AutoTokenizer::from_pretrained(tok_src.path, {.hub = tok_src.hub}));
+  // A GGUF model carries its tokenizer and chat template (AutoTokenizer's gguf_file=).
+  const std::string gguf = a.tokenizer.empty() ? gguf_file_for(tok_src, a.model.gguf_file) : "";
+  auto tok = std::make_shared<const PreTrainedTokenizerFast>(
+      AutoTokenizer::from_pretrained(tok_src.path, {.split_special_tokens = std::nullopt, .gguf_file = gguf, .hub = tok_src.hub}));
   std::shared_ptr<PreTrainedModel> model = a.model.load();
   a.serve.model_id = a.model_id.empty() ? a.model.model : a.model_id;
   serving::Server server(model, tok, a.serve);
