@@ -16,8 +16,13 @@ namespace transformers::serving {
 namespace {
 
 // The model's context length (GPT-2's n_positions through the attribute map); unbounded when unset.
+// A sliding window shortens it: ContinuousBatch runs a sequence only while it fits in the window
+// (continuous_batching.hpp), so serve clamps to it as it clamps to the context.
 int64_t context_length(PreTrainedModel& model) {
-  return model.config().get<int64_t>("max_position_embeddings", INT64_MAX);
+  int64_t n = model.config().get<int64_t>("max_position_embeddings", INT64_MAX);
+  if (model.config().has("sliding_window") && model.config().raw_at("sliding_window").is_number_integer())
+    n = std::min(n, model.config().get<int64_t>("sliding_window"));
+  return n;
 }
 
 // The generated text so far and how much of it is final: text that could still become the start
