@@ -100,6 +100,31 @@ TEST_P(ContinuousBatching, GreedyRowsEqualGenerateAlone) {
   }
 }
 
+// Eight rows at once (past the few-row GEMV, so the step's projections are one GEMM over the rows).
+TEST_P(ContinuousBatching, EightRowsInOneGemmEqualGenerateAlone) {
+  ContinuousBatch batch(*model);
+  std::map<int64_t, size_t> which;
+  std::vector<std::vector<int64_t>> prompts, got(8);
+  for (size_t i = 0; i < 8; ++i) {
+    std::vector<int64_t> p;
+    for (size_t t = 0; t < 2 + i * 3; ++t) p.push_back(int64_t((i * 13 + t * 7) % 50 + 3));
+    prompts.push_back(p);
+    GenerationOptions o = options_for(0, false, nullptr);
+    const SequenceStep s = batch.add({.input_ids = p, .options = o});
+    which[s.id] = i;
+    got[i].push_back(s.token);
+  }
+  EXPECT_EQ(batch.size(), 8);
+  while (batch.size() > 0)
+    for (const SequenceStep& s : batch.step()) got[which.at(s.id)].push_back(s.token);
+  for (size_t i = 0; i < 8; ++i) {
+    auto out = generate(*model, Tensor::from_vector(prompts[i], {1, int64_t(prompts[i].size())}), {},
+                        options_for(0, false, nullptr));
+    auto seq = out.sequences.to_vector<int64_t>();
+    EXPECT_EQ(got[i], std::vector<int64_t>(seq.begin() + int64_t(prompts[i].size()), seq.end())) << "row " << i;
+  }
+}
+
 TEST_P(ContinuousBatching, SeededSamplingRowsEqualGenerateAlone) {
   int64_t widest = 0;
   const auto got = batched(*model, true, widest);
