@@ -15,6 +15,7 @@
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/random.hpp"
 #include "transformers/training/optimization.hpp"
+#include "transformers/training/trainer_checkpoint.hpp"
 #include "transformers/training/trainer_pt_utils.hpp"
 
 namespace transformers::training {
@@ -101,18 +102,32 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
   ops::default_generator().manual_seed(a.seed);
   if (a.gradient_checkpointing) gradient_checkpointing_enable(model);
   model.train();
+  const bool resume = !a.resume_from_checkpoint.empty();
+  if (resume) load_checkpoint_weights(model, a.resume_from_checkpoint);  // before the optimizer takes the parameters
   std::unique_ptr<Optimizer> opt = create_optimizer(model, a);
   LambdaLR sched = get_scheduler(a.lr_scheduler_type, *opt, a.warmup_steps, max_steps);
+  std::vector<StepLog> history;
+  int64_t resumed_step = 0;  // the windows of the steps done before the checkpoint are skipped, not run
+  if (resume) {
+    CheckpointState st = load_checkpoint_state(a.resume_from_checkpoint, *opt, sched);
+    resumed_step = st.global_step;
+    history = std::move(st.log_history);
+  }
   const std::vector<Tensor> params = opt->params();
   const json& pad_json = model.config().raw().value("pad_token_id", json());
   const std::optional<int64_t> pad =
       pad_json.is_number_integer() ? std::optional<int64_t>(pad_json.get<int64_t>()) : std::nullopt;
 
-  std::vector<StepLog> history;
   int64_t step = 0;
   double loss_sum = 0;
+  std::string last_checkpoint = a.resume_from_checkpoint;
+  for (const StepLog& s : history) loss_sum += s.loss;
   for (int64_t epoch = 0; step < max_steps; ++epoch) {
     for (int64_t first = 0; first < batches_per_epoch && step < max_steps; first += accum) {
+      if (step < resumed_step) {  // Trainer's skip of the batches already trained on
+        ++step;
+        continue;
+      }
       const auto start = std::chrono::steady_clock::now();
       const int64_t n_batches = std::min(accum, batches_per_epoch - first);
       std::vector<LanguageModelingBatch> window;
@@ -135,7 +150,10 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
         const double value = loss.item();
         if (!std::isfinite(value))
           throw ValueError("train: the loss at step " + std::to_string(step + 1) + " is " + std::to_string(value) +
-                           "; stopping (checkpoints written before it are kept)");
+                           "; stopping before its update (" +
+                           (last_checkpoint.empty() ? std::string("no checkpoint was written")
+                                                    : "the last good checkpoint is " + last_checkpoint) +
+                           ")");
         loss.backward();
         log.loss += value;
         for (int64_t m : b.attention_mask.to_vector<int64_t>()) log.tokens += m;
@@ -151,12 +169,13 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
       loss_sum += log.loss;
       history.push_back(log);
       if (on_step) on_step(log);
-      if (a.save_steps > 0 && step % a.save_steps == 0 && !a.output_dir.empty()) {
-        const fs::path dir = fs::path(a.output_dir) / ("checkpoint-" + std::to_string(step));
-        autograd::NoGradGuard no_grad;
-        model.save_pretrained(dir.string());
-        write_trainer_state(dir.string(), a, step, max_steps, log.epoch, num_train_epochs, history);
-      }
+      if (a.save_steps > 0 && step % a.save_steps == 0 && !a.output_dir.empty())
+        last_checkpoint = save_checkpoint(a.output_dir, model, *opt, sched, a,
+                        {.global_step = step,
+                         .max_steps = max_steps,
+                         .epoch = log.epoch,
+                         .num_train_epochs = num_train_epochs,
+                         .log_history = history});
     }
   }
   return {step, step ? loss_sum / double(step) : 0.0};

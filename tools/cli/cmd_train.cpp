@@ -61,6 +61,8 @@ REGISTER_COMMAND("train", "fine-tune a model on tokenized JSONL rows (Trainer's 
       ->check(IntRange(0, INT64_MAX))
       ->capture_default_str();
   app.add_option("--seed", ta->seed, "seed of the generator dropout draws from")->check(SeedRange());
+  app.add_option("--resume", ta->resume_from_checkpoint,
+                 "checkpoint-N folder of an earlier run with the same options: continue it exactly");
   return [=] {
     check_output_folder(ta->output_dir);
     ModelArgs margs = *args;

@@ -35,6 +35,9 @@ struct TrainingArguments {
   int64_t save_steps = 500;           // 0: no checkpoint-N folders
   uint64_t seed = 42;                 // seeds the generator dropout draws from
   bool gradient_checkpointing = false;
+  // A checkpoint-N/ folder of an earlier run with the same arguments: its weights, optimizer,
+  // scheduler and generator state are loaded and its N steps' batches skipped (trainer_checkpoint.hpp).
+  std::string resume_from_checkpoint;
   // Trainer.model_accepts_loss_kwargs (a forward with **kwargs: the causal LMs in 4.51).
   bool model_accepts_loss_kwargs = true;
 };
@@ -55,8 +58,9 @@ struct TrainOutput {
   double training_loss = 0;  // mean of the logged losses
 };
 
-// Trains `model` in place. on_step runs after every update. A non-finite loss stops with a
-// ValueError naming the step (checkpoints already written stay as they are).
+// Trains `model` in place. on_step runs after every update (not for the steps a resumed run
+// skips). A non-finite loss stops with a ValueError naming the step before its update (checkpoints
+// already written stay as they are).
 TrainOutput train(PreTrainedModel& model, const std::vector<Example>& dataset, const TrainingArguments& args,
                   const std::function<void(const StepLog&)>& on_step = nullptr);
 
