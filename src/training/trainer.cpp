@@ -47,7 +47,43 @@ std::unique_ptr<Optimizer> create_optimizer(PreTrainedModel& model, const Traini
                                                                  .eps = a.adam_epsilon,
                                                                  .weight_decay = a.weight_decay});
 }
+// The model config's pad_token_id (the collator pads with it).
+std::optional<int64_t> pad_token_id(const PreTrainedModel& model) {
+  const json& v = model.config().raw().value("pad_token_id", json());
+  return v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>()) : std::nullopt;
+}
+
+// The data collator over rows [begin, end): padding and labels, then the masked-LM masking when
+// `mlm` is set and the rows carry no labels of their own.
+LanguageModelingBatch collate(const std::vector<Example>& data, size_t begin, size_t end, std::optional<int64_t> pad,
+                              const std::optional<MaskingOptions>& mlm) {
+  LanguageModelingBatch b = collate_for_language_modeling(data, begin, end, pad);
+  if (mlm && !data[begin].labels) mask_tokens(b, *mlm, ops::default_generator());
+  return b;
+}
 }  // namespace
+
+double evaluate(PreTrainedModel& model, const std::vector<Example>& data, int64_t batch_size,
+                const std::optional<MaskingOptions>& mlm) {
+  if (data.empty()) throw ValueError("evaluate: the evaluation dataset is empty");
+  if (batch_size < 1) throw ValueError("evaluate: batch_size must be >= 1, found " + std::to_string(batch_size));
+  const bool was_training = model.training();
+  model.eval();
+  autograd::NoGradGuard no_grad;
+  const std::optional<int64_t> pad = pad_token_id(model);
+  double weighted = 0;
+  for (size_t begin = 0; begin < data.size(); begin += size_t(batch_size)) {
+    const size_t end = std::min(data.size(), begin + size_t(batch_size));
+    const LanguageModelingBatch b = collate(data, begin, end, pad, mlm);
+    ModelInputs in;
+    in.input_ids = b.input_ids;
+    in.attention_mask = b.attention_mask;
+    in.labels = b.labels;
+    weighted += model.forward(in).loss.item() * double(end - begin);  // the batch loss repeated per row
+  }
+  model.train(was_training);
+  return weighted / double(data.size());
+}
 
 void write_trainer_state(const std::string& dir, const TrainingArguments& args, int64_t global_step,
                          int64_t max_steps, double epoch, int64_t num_train_epochs, const std::vector<StepLog>& history) {
@@ -87,7 +123,7 @@ void write_trainer_state(const std::string& dir, const TrainingArguments& args, 
 }
 
 TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, const TrainingArguments& a,
-                  const std::function<void(const StepLog&)>& on_step) {
+                  const std::function<void(const StepLog&)>& on_step, const std::optional<MaskingOptions>& mlm) {
   check_arguments(a);
   if (data.empty()) throw ValueError("train: the dataset is empty");
   const int64_t batch = a.per_device_train_batch_size, accum = a.gradient_accumulation_steps;
@@ -114,9 +150,7 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
     history = std::move(st.log_history);
   }
   const std::vector<Tensor> params = opt->params();
-  const json& pad_json = model.config().raw().value("pad_token_id", json());
-  const std::optional<int64_t> pad =
-      pad_json.is_number_integer() ? std::optional<int64_t>(pad_json.get<int64_t>()) : std::nullopt;
+  const std::optional<int64_t> pad = pad_token_id(model);
 
   int64_t step = 0;
   double loss_sum = 0;
@@ -134,7 +168,7 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
       std::vector<Tensor> labels;
       for (int64_t k = 0; k < n_batches; ++k) {
         const size_t begin = size_t((first + k) * batch);
-        window.push_back(collate_for_language_modeling(data, begin, std::min(data.size(), begin + size_t(batch)), pad));
+        window.push_back(collate(data, begin, std::min(data.size(), begin + size_t(batch)), pad, mlm));
         labels.push_back(window.back().labels);
       }
       const int64_t items = count_num_items_in_batch(labels);

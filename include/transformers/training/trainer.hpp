@@ -9,6 +9,7 @@
 // or SGD; get_scheduler's schedules; gradient checkpointing; checkpoint-N/ folders every save_steps.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "transformers/modeling/modeling_utils.hpp"
@@ -61,8 +62,17 @@ struct TrainOutput {
 // Trains `model` in place. on_step runs after every update (not for the steps a resumed run
 // skips). A non-finite loss stops with a ValueError naming the step before its update (checkpoints
 // already written stay as they are).
+// `mlm`: the data collator is DataCollatorForLanguageModeling(mlm=True) (rows without labels are
+// masked, drawing from the default generator as dropout does, so a resumed run draws the same).
 TrainOutput train(PreTrainedModel& model, const std::vector<Example>& dataset, const TrainingArguments& args,
-                  const std::function<void(const StepLog&)>& on_step = nullptr);
+                  const std::function<void(const StepLog&)>& on_step = nullptr,
+                  const std::optional<MaskingOptions>& mlm = std::nullopt);
+
+// Trainer.evaluate()'s eval_loss: the model in eval() without gradients, rows in order in batches
+// of batch_size (per_device_eval_batch_size), each batch's loss weighted by its rows as
+// evaluation_loop's repeat-and-mean does; the model's train()/eval() mode is restored.
+double evaluate(PreTrainedModel& model, const std::vector<Example>& dataset, int64_t batch_size,
+                const std::optional<MaskingOptions>& mlm = std::nullopt);
 
 // trainer_state.json of a run at `global_step` (TrainerState's keys as 4.51 writes them).
 void write_trainer_state(const std::string& dir, const TrainingArguments& args, int64_t global_step,
