@@ -157,6 +157,10 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
   std::string last_checkpoint = a.resume_from_checkpoint;
   for (const StepLog& s : history) loss_sum += s.loss;
   for (int64_t epoch = 0; step < max_steps; ++epoch) {
+    // Trainer's sampler order (from seed and epoch alone, so a resumed run takes the same); empty:
+    // dataset order.
+    const std::vector<int64_t> order =
+        a.shuffle ? seeded_random_order(int64_t(data.size()), a.seed, epoch) : std::vector<int64_t>();
     for (int64_t first = 0; first < batches_per_epoch && step < max_steps; first += accum) {
       if (step < resumed_step) {  // Trainer's skip of the batches already trained on
         ++step;
@@ -168,7 +172,14 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
       std::vector<Tensor> labels;
       for (int64_t k = 0; k < n_batches; ++k) {
         const size_t begin = size_t((first + k) * batch);
-        window.push_back(collate(data, begin, std::min(data.size(), begin + size_t(batch)), pad, mlm));
+        const size_t end = std::min(data.size(), begin + size_t(batch));
+        if (order.empty()) {
+          window.push_back(collate(data, begin, end, pad, mlm));
+        } else {
+          std::vector<Example> rows;
+          for (size_t i = begin; i < end; ++i) rows.push_back(data[size_t(order[i])]);
+          window.push_back(collate(rows, 0, rows.size(), pad, mlm));
+        }
         labels.push_back(window.back().labels);
       }
       const int64_t items = count_num_items_in_batch(labels);

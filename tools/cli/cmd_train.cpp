@@ -75,6 +75,8 @@ REGISTER_COMMAND("train", "fine-tune a model on JSONL, text or CSV data (Trainer
       ->capture_default_str();
   app.add_option("--optim", *optim, "adamw (torch.optim.AdamW) or sgd")->check(CLI::IsMember({"adamw", "sgd"}));
   app.add_flag("--gradient-checkpointing", ta->gradient_checkpointing, "recompute each layer in backward");
+  auto no_shuffle = std::make_shared<bool>(false);
+  app.add_flag("--no-shuffle", *no_shuffle, "take the rows in file order (default: Trainer's seeded shuffle per epoch)");
   app.add_option("--save-steps", ta->save_steps, "write checkpoint-N/ every N steps (0: never)")
       ->check(IntRange(0, INT64_MAX))
       ->capture_default_str();
@@ -89,6 +91,7 @@ REGISTER_COMMAND("train", "fine-tune a model on JSONL, text or CSV data (Trainer
     auto model = margs.load();
     training::TrainingArguments a = *ta;
     a.num_train_epochs = *epochs;
+    a.shuffle = !*no_shuffle;
     a.optim = *optim == "sgd" ? "sgd" : "adamw_torch";
     a.model_accepts_loss_kwargs = *task == "causal-lm";  // 4.51's causal LMs take **kwargs, its MLM heads do not
     const int64_t positions = max_positions(model->config());

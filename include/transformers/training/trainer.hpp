@@ -1,7 +1,7 @@
 #pragma once
 // The training loop of 4.51's Trainer.train() for language modeling, on rows already tokenized:
-// batches taken in dataset order (Trainer's RandomSampler shuffles with torch's generator, whose
-// stream is not reproduced; shuffle the file instead), gradient accumulation windows of
+// batches taken in the order of Trainer's seeded sampler (reproduced exactly, trainer_pt_utils.hpp)
+// or in dataset order, gradient accumulation windows of
 // gradient_accumulation_steps batches within an epoch (the epoch's last window may be shorter),
 // each micro-batch's loss = sum / num_items_in_batch when the model takes loss kwargs (causal LMs)
 // or mean / gradient_accumulation_steps otherwise, then clip_grad_norm_ (max_grad_norm > 0),
@@ -39,6 +39,9 @@ struct TrainingArguments {
   // A checkpoint-N/ folder of an earlier run with the same arguments: its weights, optimizer,
   // scheduler and generator state are loaded and its N steps' batches skipped (trainer_checkpoint.hpp).
   std::string resume_from_checkpoint;
+  // Trainer's sampler: each epoch's rows in seeded_random_order(n, seed, epoch); false: in dataset
+  // order (a SequentialSampler, not a TrainingArguments field).
+  bool shuffle = true;
   // Trainer.model_accepts_loss_kwargs (a forward with **kwargs: the causal LMs in 4.51).
   bool model_accepts_loss_kwargs = true;
 };
