@@ -15,6 +15,7 @@
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/random.hpp"
 #include "transformers/training/optimization.hpp"
+#include "transformers/training/trainer_checkpoint.hpp"
 #include "transformers/training/trainer_pt_utils.hpp"
 
 namespace transformers::training {
@@ -46,7 +47,43 @@ std::unique_ptr<Optimizer> create_optimizer(PreTrainedModel& model, const Traini
                                                                  .eps = a.adam_epsilon,
                                                                  .weight_decay = a.weight_decay});
 }
+// The model config's pad_token_id (the collator pads with it).
+std::optional<int64_t> pad_token_id(const PreTrainedModel& model) {
+  const json& v = model.config().raw().value("pad_token_id", json());
+  return v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>()) : std::nullopt;
+}
+
+// The data collator over rows [begin, end): padding and labels, then the masked-LM masking when
+// `mlm` is set and the rows carry no labels of their own.
+LanguageModelingBatch collate(const std::vector<Example>& data, size_t begin, size_t end, std::optional<int64_t> pad,
+                              const std::optional<MaskingOptions>& mlm) {
+  LanguageModelingBatch b = collate_for_language_modeling(data, begin, end, pad);
+  if (mlm && !data[begin].labels) mask_tokens(b, *mlm, ops::default_generator());
+  return b;
+}
 }  // namespace
+
+double evaluate(PreTrainedModel& model, const std::vector<Example>& data, int64_t batch_size,
+                const std::optional<MaskingOptions>& mlm) {
+  if (data.empty()) throw ValueError("evaluate: the evaluation dataset is empty");
+  if (batch_size < 1) throw ValueError("evaluate: batch_size must be >= 1, found " + std::to_string(batch_size));
+  const bool was_training = model.training();
+  model.eval();
+  autograd::NoGradGuard no_grad;
+  const std::optional<int64_t> pad = pad_token_id(model);
+  double weighted = 0;
+  for (size_t begin = 0; begin < data.size(); begin += size_t(batch_size)) {
+    const size_t end = std::min(data.size(), begin + size_t(batch_size));
+    const LanguageModelingBatch b = collate(data, begin, end, pad, mlm);
+    ModelInputs in;
+    in.input_ids = b.input_ids;
+    in.attention_mask = b.attention_mask;
+    in.labels = b.labels;
+    weighted += model.forward(in).loss.item() * double(end - begin);  // the batch loss repeated per row
+  }
+  model.train(was_training);
+  return weighted / double(data.size());
+}
 
 void write_trainer_state(const std::string& dir, const TrainingArguments& args, int64_t global_step,
                          int64_t max_steps, double epoch, int64_t num_train_epochs, const std::vector<StepLog>& history) {
@@ -86,7 +123,7 @@ void write_trainer_state(const std::string& dir, const TrainingArguments& args, 
 }
 
 TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, const TrainingArguments& a,
-                  const std::function<void(const StepLog&)>& on_step) {
+                  const std::function<void(const StepLog&)>& on_step, const std::optional<MaskingOptions>& mlm) {
   check_arguments(a);
   if (data.empty()) throw ValueError("train: the dataset is empty");
   const int64_t batch = a.per_device_train_batch_size, accum = a.gradient_accumulation_steps;
@@ -101,25 +138,48 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
   ops::default_generator().manual_seed(a.seed);
   if (a.gradient_checkpointing) gradient_checkpointing_enable(model);
   model.train();
+  const bool resume = !a.resume_from_checkpoint.empty();
+  if (resume) load_checkpoint_weights(model, a.resume_from_checkpoint);  // before the optimizer takes the parameters
   std::unique_ptr<Optimizer> opt = create_optimizer(model, a);
   LambdaLR sched = get_scheduler(a.lr_scheduler_type, *opt, a.warmup_steps, max_steps);
-  const std::vector<Tensor> params = opt->params();
-  const json& pad_json = model.config().raw().value("pad_token_id", json());
-  const std::optional<int64_t> pad =
-      pad_json.is_number_integer() ? std::optional<int64_t>(pad_json.get<int64_t>()) : std::nullopt;
-
   std::vector<StepLog> history;
+  int64_t resumed_step = 0;  // the windows of the steps done before the checkpoint are skipped, not run
+  if (resume) {
+    CheckpointState st = load_checkpoint_state(a.resume_from_checkpoint, *opt, sched);
+    resumed_step = st.global_step;
+    history = std::move(st.log_history);
+  }
+  const std::vector<Tensor> params = opt->params();
+  const std::optional<int64_t> pad = pad_token_id(model);
+
   int64_t step = 0;
   double loss_sum = 0;
+  std::string last_checkpoint = a.resume_from_checkpoint;
+  for (const StepLog& s : history) loss_sum += s.loss;
   for (int64_t epoch = 0; step < max_steps; ++epoch) {
+    // Trainer's sampler order (from seed and epoch alone, so a resumed run takes the same); empty:
+    // dataset order.
+    const std::vector<int64_t> order =
+        a.shuffle ? seeded_random_order(int64_t(data.size()), a.seed, epoch) : std::vector<int64_t>();
     for (int64_t first = 0; first < batches_per_epoch && step < max_steps; first += accum) {
+      if (step < resumed_step) {  // Trainer's skip of the batches already trained on
+        ++step;
+        continue;
+      }
       const auto start = std::chrono::steady_clock::now();
       const int64_t n_batches = std::min(accum, batches_per_epoch - first);
       std::vector<LanguageModelingBatch> window;
       std::vector<Tensor> labels;
       for (int64_t k = 0; k < n_batches; ++k) {
         const size_t begin = size_t((first + k) * batch);
-        window.push_back(collate_for_language_modeling(data, begin, std::min(data.size(), begin + size_t(batch)), pad));
+        const size_t end = std::min(data.size(), begin + size_t(batch));
+        if (order.empty()) {
+          window.push_back(collate(data, begin, end, pad, mlm));
+        } else {
+          std::vector<Example> rows;
+          for (size_t i = begin; i < end; ++i) rows.push_back(data[size_t(order[i])]);
+          window.push_back(collate(rows, 0, rows.size(), pad, mlm));
+        }
         labels.push_back(window.back().labels);
       }
       const int64_t items = count_num_items_in_batch(labels);
@@ -135,7 +195,10 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
         const double value = loss.item();
         if (!std::isfinite(value))
           throw ValueError("train: the loss at step " + std::to_string(step + 1) + " is " + std::to_string(value) +
-                           "; stopping (checkpoints written before it are kept)");
+                           "; stopping before its update (" +
+                           (last_checkpoint.empty() ? std::string("no checkpoint was written")
+                                                    : "the last good checkpoint is " + last_checkpoint) +
+                           ")");
         loss.backward();
         log.loss += value;
         for (int64_t m : b.attention_mask.to_vector<int64_t>()) log.tokens += m;
@@ -151,12 +214,13 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
       loss_sum += log.loss;
       history.push_back(log);
       if (on_step) on_step(log);
-      if (a.save_steps > 0 && step % a.save_steps == 0 && !a.output_dir.empty()) {
-        const fs::path dir = fs::path(a.output_dir) / ("checkpoint-" + std::to_string(step));
-        autograd::NoGradGuard no_grad;
-        model.save_pretrained(dir.string());
-        write_trainer_state(dir.string(), a, step, max_steps, log.epoch, num_train_epochs, history);
-      }
+      if (a.save_steps > 0 && step % a.save_steps == 0 && !a.output_dir.empty())
+        last_checkpoint = save_checkpoint(a.output_dir, model, *opt, sched, a,
+                        {.global_step = step,
+                         .max_steps = max_steps,
+                         .epoch = log.epoch,
+                         .num_train_epochs = num_train_epochs,
+                         .log_history = history});
     }
   }
   return {step, step ? loss_sum / double(step) : 0.0};

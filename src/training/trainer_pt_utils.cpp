@@ -3,8 +3,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
+#include <numeric>
+#include <random>
 
 #include "transformers/core/autograd.hpp"
+#include "transformers/core/error.hpp"
 
 namespace transformers::training {
 
@@ -60,6 +64,16 @@ int64_t count_num_items_in_batch(const std::vector<Tensor>& labels_per_batch) {
   for (const Tensor& labels : labels_per_batch)
     for (int64_t v : labels.to_vector<int64_t>()) n += v != -100;
   return n;
+}
+
+std::vector<int64_t> seeded_random_order(int64_t n, uint64_t seed, int64_t epoch) {
+  if (n < 0 || n >= int64_t(std::numeric_limits<uint32_t>::max() / 20))
+    throw ValueError("seeded_random_order: " + std::to_string(n) + " rows are outside [0, uint32 max / 20)");
+  std::mt19937 gen{uint32_t(seed + uint64_t(epoch))};  // torch.Generator().manual_seed(seed + epoch)
+  std::vector<int64_t> r(size_t(n), 0);
+  std::iota(r.begin(), r.end(), int64_t(0));
+  for (int64_t i = 0; i + 1 < n; ++i) std::swap(r[size_t(i)], r[size_t(i + int64_t(gen() % uint64_t(n - i)))]);
+  return r;
 }
 
 }  // namespace transformers::training

@@ -1,5 +1,5 @@
 // `transformers-cli train` against the same loop in PyTorch (tests/oracle/make_train_cli_case.py:
-// 4.51 Trainer's causal-LM steps written out in torch, rows in file order): 4 optimizer steps of
+// 4.51 Trainer's causal-LM steps written out in torch, rows in file order, hence --no-shuffle): 4 optimizer steps of
 // batch 2 x accumulation 2 over 8 rows (2 epochs), AdamW with Trainer's decay groups, cosine
 // schedule with warmup, clipping. Per-step loss and grad_norm within 1e-4 relative, lr to 1e-12,
 // the saved model's and checkpoint-2's weights within 1e-5 relative to each tensor's norm.
@@ -53,7 +53,7 @@ TEST(TrainCommand, StepsAndSavedWeightsEqualTheSameLoopInPyTorch) {
   const auto r = cli_test::run_cli({"train", "--model", kGpt2, "--train", kRows, "--output", out.string(),
                                     "--max-steps", "4", "--batch-size", "2", "--grad-accum", "2", "--lr", "1e-2",
                                     "--scheduler", "cosine", "--warmup-steps", "1", "--weight-decay", "0.1",
-                                    "--max-grad-norm", "1.0", "--save-steps", "2"});
+                                    "--max-grad-norm", "1.0", "--save-steps", "2", "--no-shuffle"});
   ASSERT_EQ(r.status, 0) << r.err;
   std::vector<double> losses, norms, lrs;
   std::istringstream lines(r.out);

@@ -5,6 +5,7 @@
 // (optimization.py's get_*_schedule* and get_scheduler).
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,12 @@ class Optimizer {
   void set_lr(double lr);
   // Every parameter, group after group.
   std::vector<Tensor> params() const;
+  // The per-parameter state under torch's state_dict names with the parameter's index over all
+  // groups ("state.<i>.exp_avg", ...), for a checkpoint; parameters without state are absent.
+  virtual std::vector<std::pair<std::string, Tensor>> state_tensors() const = 0;
+  // Puts state_tensors() of an optimizer over the same parameters back (copies). A missing key or
+  // a shape that does not match the parameter is a ValueError naming `source` and the key.
+  virtual void load_state_tensors(const std::map<std::string, Tensor>& state, const std::string& source) = 0;
 
  protected:
   // Validates the groups (float32/float64, contiguous, no parameter twice) and fills defaults.
@@ -72,6 +79,9 @@ class AdamW : public Optimizer {
   void step() override;
   // state["step"] of the i-th parameter (group after group).
   int64_t state_step(size_t i) const { return state_.at(i).step; }
+  // "state.<i>.step" (float32 scalar, as torch keeps it), "state.<i>.exp_avg", "state.<i>.exp_avg_sq".
+  std::vector<std::pair<std::string, Tensor>> state_tensors() const override;
+  void load_state_tensors(const std::map<std::string, Tensor>& state, const std::string& source) override;
 
  private:
   struct State {
@@ -98,6 +108,9 @@ class SGD : public Optimizer {
   explicit SGD(std::vector<Tensor> params, const SGDOptions& options = {});
   SGD(std::vector<ParamGroup> groups, const SGDOptions& options);
   void step() override;
+  // "state.<i>.momentum_buffer" of the parameters that have one.
+  std::vector<std::pair<std::string, Tensor>> state_tensors() const override;
+  void load_state_tensors(const std::map<std::string, Tensor>& state, const std::string& source) override;
 
  private:
   std::vector<Tensor> momentum_buffer_;  // undefined until the parameter's first step
@@ -113,6 +126,12 @@ class LambdaLR {
   // The first group's lr (get_last_lr()[0]).
   double get_last_lr() const { return last_lrs_.at(0); }
   int64_t last_epoch() const { return last_epoch_; }
+  // torch's state_dict()/load_state_dict() of the scheduler: last_epoch, base_lrs and _last_lr;
+  // loading sets every group's lr to the saved _last_lr (what the saved optimizer's groups held).
+  // A list whose length is not the number of groups is a ValueError naming `source`.
+  const std::vector<double>& base_lrs() const { return base_lrs_; }
+  void load_state(int64_t last_epoch, std::vector<double> base_lrs, std::vector<double> last_lrs,
+                  const std::string& source);
 
  private:
   void apply();

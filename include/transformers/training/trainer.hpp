@@ -1,7 +1,7 @@
 #pragma once
 // The training loop of 4.51's Trainer.train() for language modeling, on rows already tokenized:
-// batches taken in dataset order (Trainer's RandomSampler shuffles with torch's generator, whose
-// stream is not reproduced; shuffle the file instead), gradient accumulation windows of
+// batches taken in the order of Trainer's seeded sampler (reproduced exactly, trainer_pt_utils.hpp)
+// or in dataset order, gradient accumulation windows of
 // gradient_accumulation_steps batches within an epoch (the epoch's last window may be shorter),
 // each micro-batch's loss = sum / num_items_in_batch when the model takes loss kwargs (causal LMs)
 // or mean / gradient_accumulation_steps otherwise, then clip_grad_norm_ (max_grad_norm > 0),
@@ -9,6 +9,7 @@
 // or SGD; get_scheduler's schedules; gradient checkpointing; checkpoint-N/ folders every save_steps.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "transformers/modeling/modeling_utils.hpp"
@@ -35,6 +36,12 @@ struct TrainingArguments {
   int64_t save_steps = 500;           // 0: no checkpoint-N folders
   uint64_t seed = 42;                 // seeds the generator dropout draws from
   bool gradient_checkpointing = false;
+  // A checkpoint-N/ folder of an earlier run with the same arguments: its weights, optimizer,
+  // scheduler and generator state are loaded and its N steps' batches skipped (trainer_checkpoint.hpp).
+  std::string resume_from_checkpoint;
+  // Trainer's sampler: each epoch's rows in seeded_random_order(n, seed, epoch); false: in dataset
+  // order (a SequentialSampler, not a TrainingArguments field).
+  bool shuffle = true;
   // Trainer.model_accepts_loss_kwargs (a forward with **kwargs: the causal LMs in 4.51).
   bool model_accepts_loss_kwargs = true;
 };
@@ -55,10 +62,20 @@ struct TrainOutput {
   double training_loss = 0;  // mean of the logged losses
 };
 
-// Trains `model` in place. on_step runs after every update. A non-finite loss stops with a
-// ValueError naming the step (checkpoints already written stay as they are).
+// Trains `model` in place. on_step runs after every update (not for the steps a resumed run
+// skips). A non-finite loss stops with a ValueError naming the step before its update (checkpoints
+// already written stay as they are).
+// `mlm`: the data collator is DataCollatorForLanguageModeling(mlm=True) (rows without labels are
+// masked, drawing from the default generator as dropout does, so a resumed run draws the same).
 TrainOutput train(PreTrainedModel& model, const std::vector<Example>& dataset, const TrainingArguments& args,
-                  const std::function<void(const StepLog&)>& on_step = nullptr);
+                  const std::function<void(const StepLog&)>& on_step = nullptr,
+                  const std::optional<MaskingOptions>& mlm = std::nullopt);
+
+// Trainer.evaluate()'s eval_loss: the model in eval() without gradients, rows in order in batches
+// of batch_size (per_device_eval_batch_size), each batch's loss weighted by its rows as
+// evaluation_loop's repeat-and-mean does; the model's train()/eval() mode is restored.
+double evaluate(PreTrainedModel& model, const std::vector<Example>& dataset, int64_t batch_size,
+                const std::optional<MaskingOptions>& mlm = std::nullopt);
 
 // trainer_state.json of a run at `global_step` (TrainerState's keys as 4.51 writes them).
 void write_trainer_state(const std::string& dir, const TrainingArguments& args, int64_t global_step,

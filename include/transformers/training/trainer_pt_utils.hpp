@@ -36,4 +36,12 @@ std::vector<ParamGroup> decay_parameter_groups(PreTrainedModel& model, double we
 // accumulation window (before any shift: 4.51 counts a causal LM's first label too).
 int64_t count_num_items_in_batch(const std::vector<Tensor>& labels_per_batch);
 
+// The row order of epoch `epoch` as 4.51 Trainer's train dataloader yields it: accelerate's
+// SeedableRandomSampler seeds a torch generator with seed + epoch (args.seed, which Trainer gave
+// torch.manual_seed) and RandomSampler takes torch.randperm(n) from it. Reproduced exactly: torch's
+// CPU generator is MT19937 seeded with the seed's low 32 bits, and randperm is a Fisher-Yates pass
+// swapping r[i] with r[i + random() % (n - i)]. ValueError for n at or beyond uint32 max / 20, where
+// torch draws 64-bit numbers instead.
+std::vector<int64_t> seeded_random_order(int64_t n, uint64_t seed, int64_t epoch);
+
 }  // namespace transformers::training

@@ -20,6 +20,10 @@ DistilBertConfigView DistilBertConfigView::from_config(const PretrainedConfig& c
   v.initializer_range = c.get<double>("initializer_range", 0.02);
   v.pad_token_id = models_detail::optional_int(c, "pad_token_id");
   v.num_labels = c.num_labels();
+  v.dropout = c.get<double>("dropout", 0.1);
+  v.attention_dropout = c.get<double>("attention_dropout", 0.1);
+  v.qa_dropout = c.get<double>("qa_dropout", 0.1);
+  v.seq_classif_dropout = c.get<double>("seq_classif_dropout", 0.2);
   return v;
 }
 

@@ -11,6 +11,7 @@
 #include "transformers/nn/attention_mask.hpp"
 #include "transformers/nn/init.hpp"
 #include "transformers/nn/pruning.hpp"
+#include "transformers/ops/dropout.hpp"
 #include "transformers/ops/elementwise.hpp"
 
 namespace transformers {
@@ -30,7 +31,7 @@ Tensor create_sinusoidal_embeddings(int64_t n_pos, int64_t dim) {
 }
 
 // ---------------------------------------------------------------- embeddings
-Embeddings::Embeddings(const DistilBertConfigView& c) {
+Embeddings::Embeddings(const DistilBertConfigView& c) : dropout(c.dropout) {
   word_embeddings = register_module("word_embeddings", std::make_shared<nn::Embedding>(c.vocab_size, c.dim, c.pad_token_id));
   position_embeddings = register_module("position_embeddings",
                                         std::make_shared<nn::Embedding>(c.max_position_embeddings, c.dim));
@@ -45,12 +46,13 @@ Tensor Embeddings::forward(const Tensor& input_ids, const Tensor& inputs_embeds)
   if (seq > position_ids.size(1))
     throw ValueError("DistilBertModel: " + std::to_string(seq) + " positions exceed max_position_embeddings (" +
                      std::to_string(position_ids.size(1)) + ")");
-  return LayerNorm->forward(ops::add(emb, position_embeddings->forward(position_ids.narrow(1, 0, seq))));
+  return ops::dropout(LayerNorm->forward(ops::add(emb, position_embeddings->forward(position_ids.narrow(1, 0, seq)))),
+                      dropout, training());
 }
 
 // ---------------------------------------------------------------- attention
 MultiHeadSelfAttention::MultiHeadSelfAttention(const DistilBertConfigView& c)
-    : n_heads(c.n_heads), dim(c.dim), attn_implementation(c.attn_implementation) {
+    : n_heads(c.n_heads), dim(c.dim), attn_implementation(c.attn_implementation), attention_dropout(c.attention_dropout) {
   if (n_heads <= 0 || dim % n_heads != 0)
     throw ValueError("self.n_heads: " + std::to_string(n_heads) + " must divide self.dim: " + std::to_string(dim) +
                      " evenly");
@@ -71,6 +73,7 @@ std::pair<Tensor, Tensor> MultiHeadSelfAttention::forward(const Tensor& x, const
   o.scaling = 1.0 / std::sqrt(double(dim_per_head));
   o.head_mask = head_mask;
   o.output_attentions = output_attentions;
+  o.dropout = training() ? attention_dropout : 0.0;
   nn::AttentionOutput r = nn::attention_forward(shape(q_lin->forward(x)), shape(k_lin->forward(x)),
                                                 shape(v_lin->forward(x)), o);
   const Tensor context = r.attn_output.permute({0, 2, 1, 3}).reshape({b, s, n_heads * dim_per_head});
@@ -94,12 +97,14 @@ void MultiHeadSelfAttention::prune_heads(const std::vector<int64_t>& heads) {
 }
 
 // ---------------------------------------------------------------- feed-forward, block, stack
-FFN::FFN(const DistilBertConfigView& c) : activation(c.activation) {
+FFN::FFN(const DistilBertConfigView& c) : activation(c.activation), dropout(c.dropout) {
   lin1 = register_module("lin1", std::make_shared<nn::Linear>(c.dim, c.hidden_dim));
   lin2 = register_module("lin2", std::make_shared<nn::Linear>(c.hidden_dim, c.dim));
 }
 
-Tensor FFN::forward(const Tensor& x) const { return lin2->forward(ops::activation(lin1->forward(x), activation)); }
+Tensor FFN::forward(const Tensor& x) const {
+  return ops::dropout(lin2->forward(ops::activation(lin1->forward(x), activation)), dropout, training());
+}
 
 TransformerBlock::TransformerBlock(const DistilBertConfigView& c) {
   if (c.n_heads <= 0 || c.dim % c.n_heads != 0)
@@ -229,7 +234,8 @@ DistilBertForSequenceClassification::DistilBertForSequenceClassification(std::sh
 
 ModelOutput DistilBertForSequenceClassification::forward(const ModelInputs& in) {
   ModelOutput out = distilbert->forward(in);
-  out.logits = classifier->forward(ops::relu(pre_classifier->forward(out.last_hidden_state.select(1, 0))));
+  const Tensor pooled = ops::relu(pre_classifier->forward(out.last_hidden_state.select(1, 0)));
+  out.logits = classifier->forward(ops::dropout(pooled, config_view.seq_classif_dropout, training()));
   if (in.labels.defined()) out.loss = ForSequenceClassificationLoss(in.labels, out.logits, *config_);
   return out;
 }
@@ -241,7 +247,7 @@ DistilBertForTokenClassification::DistilBertForTokenClassification(std::shared_p
 
 ModelOutput DistilBertForTokenClassification::forward(const ModelInputs& in) {
   ModelOutput out = distilbert->forward(in);
-  out.logits = classifier->forward(out.last_hidden_state);
+  out.logits = classifier->forward(ops::dropout(out.last_hidden_state, config_view.dropout, training()));
   if (in.labels.defined()) out.loss = ForTokenClassification(out.logits, in.labels, config_->num_labels());
   return out;
 }
@@ -255,7 +261,8 @@ DistilBertForQuestionAnswering::DistilBertForQuestionAnswering(std::shared_ptr<P
 
 ModelOutput DistilBertForQuestionAnswering::forward(const ModelInputs& in) {
   ModelOutput out = distilbert->forward(in);
-  models_detail::split_span_logits(out, qa_outputs->forward(out.last_hidden_state), name());
+  const Tensor h = ops::dropout(out.last_hidden_state, config_view.qa_dropout, training());
+  models_detail::split_span_logits(out, qa_outputs->forward(h), name());
   return out;
 }
 
@@ -269,7 +276,8 @@ ModelOutput DistilBertForMultipleChoice::forward(const ModelInputs& in) {
   int64_t num_choices = 0;
   ModelOutput out = distilbert->forward(models_detail::flatten_choices(in, name(), num_choices));
   const Tensor pooled = ops::relu(pre_classifier->forward(out.last_hidden_state.select(1, 0)));
-  out.logits = classifier->forward(pooled).reshape({-1, num_choices});
+  out.logits = classifier->forward(ops::dropout(pooled, config_view.seq_classif_dropout, training()))
+                   .reshape({-1, num_choices});
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include "models/encoder_heads.hpp"
 #include "models/model_utils.hpp"
 #include "transformers/modeling/loss_utils.hpp"
+#include "transformers/ops/dropout.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/reduce.hpp"
 
@@ -69,13 +70,15 @@ Tensor RobertaLMHead::forward(const Tensor& x) const {
   return decoder->forward(layer_norm->forward(ops::gelu(dense->forward(x))));
 }
 
-RobertaClassificationHead::RobertaClassificationHead(const BertConfigView& c) {
+RobertaClassificationHead::RobertaClassificationHead(const BertConfigView& c)
+    : dropout(c.classifier_dropout.value_or(c.hidden_dropout_prob)) {
   dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size, c.hidden_size));
   out_proj = register_module("out_proj", std::make_shared<nn::Linear>(c.hidden_size, c.num_labels));
 }
 
 Tensor RobertaClassificationHead::forward(const Tensor& features) const {
-  return out_proj->forward(ops::tanh(dense->forward(features.select(1, 0))));
+  const Tensor x = dense->forward(ops::dropout(features.select(1, 0), dropout, training()));
+  return out_proj->forward(ops::dropout(ops::tanh(x), dropout, training()));
 }
 
 RobertaHeadModel::RobertaHeadModel(std::shared_ptr<PretrainedConfig> config, std::string class_name,
@@ -121,7 +124,8 @@ RobertaForTokenClassification::RobertaForTokenClassification(std::shared_ptr<Pre
 
 ModelOutput RobertaForTokenClassification::forward(const ModelInputs& in) {
   ModelOutput out = roberta->forward(in);
-  out.logits = classifier->forward(out.last_hidden_state);
+  const double p = config_view.classifier_dropout.value_or(config_view.hidden_dropout_prob);
+  out.logits = classifier->forward(ops::dropout(out.last_hidden_state, p, training()));
   if (in.labels.defined()) out.loss = ForTokenClassification(out.logits, in.labels, config_->num_labels());
   return out;
 }
@@ -147,7 +151,8 @@ RobertaForMultipleChoice::RobertaForMultipleChoice(std::shared_ptr<PretrainedCon
 ModelOutput RobertaForMultipleChoice::forward(const ModelInputs& in) {
   int64_t num_choices = 0;
   ModelOutput out = roberta->forward(models_detail::flatten_choices(in, name(), num_choices));
-  out.logits = classifier->forward(out.pooler_output).reshape({-1, num_choices});
+  out.logits = classifier->forward(ops::dropout(out.pooler_output, config_view.hidden_dropout_prob, training()))
+                   .reshape({-1, num_choices});
   return out;
 }
 

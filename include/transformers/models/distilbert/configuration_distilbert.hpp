@@ -23,6 +23,9 @@ struct DistilBertConfigView {
   double initializer_range = 0.02;
   std::optional<int64_t> pad_token_id;
   int64_t num_labels = 2;
+  // Dropout probabilities (applied in train() only): embeddings and FFN output, attention
+  // probabilities, before qa_outputs, after the classification heads' pre_classifier.
+  double dropout = 0.1, attention_dropout = 0.1, qa_dropout = 0.1, seq_classif_dropout = 0.2;
   nn::AttentionImplementation attn_implementation = nn::AttentionImplementation::sdpa;
 
   // 4.51's attn_implementation errors for `class_name`.

@@ -32,11 +32,12 @@ Tensor create_sinusoidal_embeddings(int64_t n_pos, int64_t dim);
 class Embeddings : public nn::Module {
  public:
   explicit Embeddings(const DistilBertConfigView& config);
-  // word (or given) embeddings + position_embeddings(0..seq-1), then LayerNorm.
+  // word (or given) embeddings + position_embeddings(0..seq-1), then LayerNorm, then dropout.
   Tensor forward(const Tensor& input_ids, const Tensor& inputs_embeds) const;
   std::string name() const override { return "Embeddings"; }
   std::shared_ptr<nn::Embedding> word_embeddings, position_embeddings;
   std::shared_ptr<nn::LayerNorm> LayerNorm;
+  double dropout;  // config.dropout
   Tensor position_ids;  // buffer [1, max_position_embeddings] (non-persistent)
 };
 
@@ -55,15 +56,17 @@ class MultiHeadSelfAttention : public nn::Module {
   int64_t attention_head_size;
   std::set<int64_t> pruned_heads;
   nn::AttentionImplementation attn_implementation;
+  double attention_dropout;  // on the probabilities, in train()
 };
 
 class FFN : public nn::Module {
  public:
   explicit FFN(const DistilBertConfigView& config);
-  Tensor forward(const Tensor& x) const;  // lin2(activation(lin1(x)))
+  Tensor forward(const Tensor& x) const;  // dropout(lin2(activation(lin1(x))))
   std::string name() const override { return "FFN"; }
   std::shared_ptr<nn::Linear> lin1, lin2;
   std::string activation;
+  double dropout;  // config.dropout
 };
 
 class TransformerBlock : public nn::Module {
@@ -135,7 +138,7 @@ class DistilBertForMaskedLM : public DistilBertHeadModel {
 class DistilBertForSequenceClassification : public DistilBertHeadModel {
  public:
   explicit DistilBertForSequenceClassification(std::shared_ptr<PretrainedConfig> config);
-  ModelOutput forward(const ModelInputs& inputs) override;  // classifier(relu(pre_classifier(h[:, 0])))
+  ModelOutput forward(const ModelInputs& inputs) override;  // classifier(dropout(relu(pre_classifier(h[:, 0]))))
   std::string name() const override { return "DistilBertForSequenceClassification"; }
   std::shared_ptr<nn::Linear> pre_classifier, classifier;
 };

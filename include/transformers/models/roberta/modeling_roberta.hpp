@@ -55,9 +55,11 @@ class RobertaLMHead : public nn::Module {
 class RobertaClassificationHead : public nn::Module {
  public:
   explicit RobertaClassificationHead(const BertConfigView& config);
-  Tensor forward(const Tensor& features) const;  // out_proj(tanh(dense(features[:, 0])))
+  // out_proj(dropout(tanh(dense(dropout(features[:, 0]))))), the dropouts in train() only.
+  Tensor forward(const Tensor& features) const;
   std::string name() const override { return "RobertaClassificationHead"; }
   std::shared_ptr<nn::Linear> dense, out_proj;
+  double dropout;  // config.classifier_dropout, or hidden_dropout_prob when that is None
 };
 
 // What every Roberta*For* class shares: `roberta` (the base model) and the delegations to it. The
