@@ -2,6 +2,7 @@
 #include "int_options.hpp"
 #include "model_options.hpp"
 #include "transformers/modeling/gguf_save.hpp"
+#include "transformers/tokenizers/gguf_tokenizer_write.hpp"
 
 namespace transformers::cli {
 namespace {
@@ -35,7 +36,21 @@ REGISTER_COMMAND("convert", "load a checkpoint and save it again (dtype, shards,
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}));
   return [=] {
     if (*format == "gguf") {  // one file, llama.cpp's layout (docs/gguf.md)
-      save_gguf(*args->load(), *output, {.quant = *quant});
+      auto model = args->load();
+      const std::filesystem::path folder = args->source().path;
+      const bool local_folder = args->options().gguf_file.empty() && std::filesystem::is_directory(folder);
+      const int64_t vocab_size = model->config().raw().value("vocab_size", int64_t(0));
+      auto tokenizer = [&](io::GGUFWriter& w) {
+        // the tokenizer of a local checkpoint folder; without one the file still loads (weights and
+        // config), and llama.cpp or `generate` then needs a tokenizer from elsewhere
+        const auto r = local_folder ? add_gguf_tokenizer(w, folder, vocab_size)
+                                    : GGUFTokenizerWritten{.reason = "--model is not a local checkpoint folder"};
+        if (!r.written) std::cerr << "note: no tokenizer metadata written: " << r.reason << "\n";
+        else if (!r.pre_known)
+          std::cerr << "note: pre-tokenizer hash " << r.chkhsh
+                    << " is not one llama.cpp's converter names; tokenizer.ggml.pre 'default' written\n";
+      };
+      save_gguf(*model, *output, {.quant = *quant, .tokenizer_metadata = tokenizer});
       return 0;
     }
     check_output_folder(*output);
