@@ -381,4 +381,47 @@ GGUFTokenizerWritten add_gguf_tokenizer(io::GGUFWriter& w, const std::filesystem
   }
 }
 
+GGUFTokenizerWritten copy_gguf_tokenizer(io::GGUFWriter& w, const io::GGUFReader& src) {
+  using T = io::GGUFType;
+  GGUFTokenizerWritten r;
+  for (const std::string& key : src.field_keys()) {
+    if (key.rfind("tokenizer.", 0) != 0) continue;
+    const io::GGUFValue& v = src.field(key);
+    switch (v.type) {
+      case T::UInt8: w.add_uint8(key, uint8_t(v.as_int(key))); break;
+      case T::Int8: w.add_int8(key, int8_t(v.as_int(key))); break;
+      case T::UInt16: w.add_uint16(key, uint16_t(v.as_int(key))); break;
+      case T::Int16: w.add_int16(key, int16_t(v.as_int(key))); break;
+      case T::UInt32: w.add_uint32(key, uint32_t(v.as_int(key))); break;
+      case T::Int32: w.add_int32(key, int32_t(v.as_int(key))); break;
+      case T::UInt64: w.add_uint64(key, uint64_t(v.as_int(key))); break;
+      case T::Int64: w.add_int64(key, v.as_int(key)); break;
+      case T::Float32: w.add_float32(key, float(v.as_float(key))); break;
+      case T::Float64: w.add_float64(key, v.as_float(key)); break;
+      case T::Bool: w.add_bool(key, v.as_bool(key)); break;
+      case T::String: w.add_string(key, v.as_string(key)); break;
+      case T::Array:
+        if (v.element_type == T::String) {
+          w.add_strings(key, src.get_strings(key));
+        } else if (v.element_type == T::Int32 || v.element_type == T::Float32) {
+          std::vector<int32_t> ints;
+          std::vector<float> floats;
+          for (const io::GGUFValue& e : v.elements())
+            v.element_type == T::Int32 ? ints.push_back(int32_t(e.as_int(key))) : floats.push_back(float(e.as_float(key)));
+          v.element_type == T::Int32 ? w.add_int32s(key, ints) : w.add_float32s(key, floats);
+        } else {
+          throw UnsupportedError("GGUF file '" + src.path() + "': " + key + ": arrays of " +
+                                 std::string(io::gguf_type_name(v.element_type)) +
+                                 " are not carried over (expected strings, int32 or float32)");
+        }
+        break;
+    }
+    r.written = true;
+  }
+  if (!r.written) r.reason = "the source GGUF has no tokenizer.* metadata";
+  if (src.find("tokenizer.ggml.pre")) r.pre = src.get_string("tokenizer.ggml.pre");
+  r.pre_known = true;  // carried as the source names it
+  return r;
+}
+
 }  // namespace transformers

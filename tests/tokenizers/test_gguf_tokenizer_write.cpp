@@ -104,3 +104,19 @@ TEST(GGUFTokenizerWrite, OtherKindsAddNothingAndBadIdsAreTypedErrors) {
   fs::remove_all(neg);
   fs::remove_all(bad);
 }
+
+TEST(GGUFTokenizerWrite, CopyFromSourceGgufKeepsEveryKeyAndType) {
+  // a GGUF converted from a GGUF carries the source's tokenizer keys: gguf-py's file comes back byte-equal
+  io::GGUFReader src(dir() / "tokenizer_only.gguf");
+  io::GGUFWriter w;
+  w.add_string("general.architecture", "llama");
+  const GGUFTokenizerWritten r = copy_gguf_tokenizer(w, src);
+  EXPECT_TRUE(r.written);
+  EXPECT_EQ(r.pre, "default");
+  EXPECT_TRUE(w.bytes() == file_bytes(dir() / "tokenizer_only.gguf"));
+  // a source without tokenizer keys adds none
+  io::GGUFReader plain(fs::path(TRANSFORMERS_TEST_DATA_DIR) / "modeling" / "gguf" / "tiny_llama.gguf");
+  io::GGUFWriter none;
+  EXPECT_FALSE(copy_gguf_tokenizer(none, plain).written);
+  EXPECT_EQ(none.bytes(), io::GGUFWriter().bytes());
+}

@@ -38,13 +38,16 @@ REGISTER_COMMAND("convert", "load a checkpoint and save it again (dtype, shards,
     if (*format == "gguf") {  // one file, llama.cpp's layout (docs/gguf.md)
       auto model = args->load();
       const std::filesystem::path folder = args->source().path;
-      const bool local_folder = args->options().gguf_file.empty() && std::filesystem::is_directory(folder);
+      const std::string gguf = args->options().gguf_file;
       const int64_t vocab_size = model->config().raw().value("vocab_size", int64_t(0));
       auto tokenizer = [&](io::GGUFWriter& w) {
-        // the tokenizer of a local checkpoint folder; without one the file still loads (weights and
-        // config), and llama.cpp or `generate` then needs a tokenizer from elsewhere
-        const auto r = local_folder ? add_gguf_tokenizer(w, folder, vocab_size)
-                                    : GGUFTokenizerWritten{.reason = "--model is not a local checkpoint folder"};
+        // the tokenizer of the source GGUF or of a local checkpoint folder; without one the file still
+        // loads (weights and config), and llama.cpp or `generate` then needs a tokenizer from elsewhere
+        GGUFTokenizerWritten r{.reason = "--model is not a local checkpoint folder"};
+        if (!gguf.empty() && (std::filesystem::is_regular_file(gguf) || std::filesystem::is_directory(folder)))
+          r = copy_gguf_tokenizer(w, io::GGUFReader(std::filesystem::is_regular_file(gguf) ? std::filesystem::path(gguf) : folder / gguf));
+        else if (gguf.empty() && std::filesystem::is_directory(folder))
+          r = add_gguf_tokenizer(w, folder, vocab_size);
         if (!r.written) std::cerr << "note: no tokenizer metadata written: " << r.reason << "\n";
         else if (!r.pre_known)
           std::cerr << "note: pre-tokenizer hash " << r.chkhsh

@@ -34,4 +34,10 @@ struct GGUFTokenizerWritten {
 // FormatError for unreadable JSON.
 GGUFTokenizerWritten add_gguf_tokenizer(io::GGUFWriter& w, const std::filesystem::path& folder, int64_t vocab_size);
 
+// A model converted from a GGUF: every tokenizer.* key of the source carried over with its type and
+// value, in the source's order (as llama.cpp's quantize copies them). Arrays of strings, int32 and
+// float32 (what llama.cpp's tokenizers use); another array element type is UnsupportedError naming
+// the key. `written` is false when the source has no tokenizer.* key.
+GGUFTokenizerWritten copy_gguf_tokenizer(io::GGUFWriter& w, const io::GGUFReader& source);
+
 }  // namespace transformers
