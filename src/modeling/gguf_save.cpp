@@ -104,6 +104,7 @@ void save_gguf(const PreTrainedModel& model, const std::filesystem::path& file, 
     else if (v.is_number()) w.add_float32(key, v.get<float>());
   }
   w.add_uint32("general.alignment", 32);
+  if (opts.tokenizer_metadata) opts.tokenizer_metadata(w);
   const bool tied = cfg.value("tie_word_embeddings", false);
   const int64_t heads = cfg.at("num_attention_heads").get<int64_t>();
   const int64_t kv_heads = cfg.value("num_key_value_heads", heads);

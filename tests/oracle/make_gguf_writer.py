@@ -83,8 +83,9 @@ def gguf_name(hf):
     return f"blk.{parts[2]}.{HF_TO_GGUF['.'.join(parts[3:-1])]}.{parts[-1]}"
 
 
-def reference_file(path, ours, state, cfg, qtype):
-    """gguf-py's file for 4.51's state dict, keys and tensors in the order of our file."""
+def reference_file(path, ours, state, cfg, qtype, metadata=None):
+    """gguf-py's file for 4.51's state dict, keys and tensors in the order of our file; `metadata(w)`
+    adds keys after general.alignment (the tokenizer's, make_gguf_tokenizer_writer.py)."""
     w = gguf.GGUFWriter(path, "llama")
     name_field = ours.fields["general.name"]
     w.add_name(bytes(name_field.parts[name_field.data[0]]).decode())
@@ -95,6 +96,8 @@ def reference_file(path, ours, state, cfg, qtype):
         else:
             w.add_uint32("llama." + gkey, v)
     w.add_uint32("general.alignment", 32)
+    if metadata is not None:
+        metadata(w)
     by_gguf = {gguf_name(k): k for k in state}
     for t in ours.tensors:
         a = state[by_gguf[t.name]].float().numpy()

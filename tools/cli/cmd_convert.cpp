@@ -2,6 +2,7 @@
 #include "int_options.hpp"
 #include "model_options.hpp"
 #include "transformers/modeling/gguf_save.hpp"
+#include "transformers/tokenizers/gguf_tokenizer_write.hpp"
 
 namespace transformers::cli {
 namespace {
@@ -35,7 +36,24 @@ REGISTER_COMMAND("convert", "load a checkpoint and save it again (dtype, shards,
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}));
   return [=] {
     if (*format == "gguf") {  // one file, llama.cpp's layout (docs/gguf.md)
-      save_gguf(*args->load(), *output, {.quant = *quant});
+      auto model = args->load();
+      const std::filesystem::path folder = args->source().path;
+      const std::string gguf = args->options().gguf_file;
+      const int64_t vocab_size = model->config().raw().value("vocab_size", int64_t(0));
+      auto tokenizer = [&](io::GGUFWriter& w) {
+        // the tokenizer of the source GGUF or of a local checkpoint folder; without one the file still
+        // loads (weights and config), and llama.cpp or `generate` then needs a tokenizer from elsewhere
+        GGUFTokenizerWritten r{.reason = "--model is not a local checkpoint folder"};
+        if (!gguf.empty() && (std::filesystem::is_regular_file(gguf) || std::filesystem::is_directory(folder)))
+          r = copy_gguf_tokenizer(w, io::GGUFReader(std::filesystem::is_regular_file(gguf) ? std::filesystem::path(gguf) : folder / gguf));
+        else if (gguf.empty() && std::filesystem::is_directory(folder))
+          r = add_gguf_tokenizer(w, folder, vocab_size);
+        if (!r.written) std::cerr << "note: no tokenizer metadata written: " << r.reason << "\n";
+        else if (!r.pre_known)
+          std::cerr << "note: pre-tokenizer hash " << r.chkhsh
+                    << " is not one llama.cpp's converter names; tokenizer.ggml.pre 'default' written\n";
+      };
+      save_gguf(*model, *output, {.quant = *quant, .tokenizer_metadata = tokenizer});
       return 0;
     }
     check_output_folder(*output);

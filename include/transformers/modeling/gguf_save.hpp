@@ -3,16 +3,25 @@
 // for Llama: llama.* hyperparameters from the config (GGUF_CONFIG_MAPPING read backwards), tensors
 // under gguf-py's names with Q/K rows permuted as llama.cpp's converter stores them, 1-D tensors
 // in F32 and 2-D weights in the chosen type (a weight whose rows are not whole blocks falls back to
-// F16, as llama.cpp's converter does). No tokenizer.ggml.* metadata yet (docs/gguf.md).
+// F16, as llama.cpp's converter does). Tokenizer metadata comes from the tokenizers layer through
+// `tokenizer_metadata` (modeling cannot read tokenizers; the CLI passes add_gguf_tokenizer).
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "transformers/modeling/modeling_utils.hpp"
 
 namespace transformers {
 
+namespace io {
+class GGUFWriter;
+}
+
 struct GGUFSaveOptions {
   std::string quant = "f32";  // f32, f16, bf16, q8_0, q4_0
+  // Called after the hyperparameters (and general.alignment), before the tensors: where llama.cpp's
+  // converter writes tokenizer.* keys. Empty: no tokenizer metadata.
+  std::function<void(io::GGUFWriter&)> tokenizer_metadata;
 };
 
 // UnsupportedError for another model_type, ValueError for an unknown quant.
