@@ -68,6 +68,9 @@ struct FrameworkSave {
 };
 FrameworkSave framework_weights_files(PreTrainedModel& model, const io::NamedTensors& state, const std::string& format,
                                       int64_t max_shard_size);
+// The name Keras gives 4.51's TF class of `cls` by default (BertForMaskedLM -> tf_bert_for_masked_lm):
+// the first level of its variable names.
+std::string tf_model_name(const std::string& cls);
 // After the save: files named <weights_name>* that it did not write are removed (4.51's cleanup).
 void remove_stale_framework_files(const std::string& dir, const FrameworkSave& saved);
 

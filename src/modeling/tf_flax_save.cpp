@@ -42,14 +42,6 @@ bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
-// Keras' default layer name of a class (to_snake_case): TFBertForMaskedLM -> tf_bert_for_masked_lm.
-std::string keras_name(const std::string& cls) {
-  std::string s = std::regex_replace(cls, std::regex("(.)([A-Z][a-z]+)"), "$1_$2");
-  s = std::regex_replace(s, std::regex("([a-z])([A-Z])"), "$1_$2");
-  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // The parameters a TF / Flax model holds: tied aliases (a tied_weights_keys name whose tensor is
 // another kept parameter) dropped; buffers are not weights there.
 io::NamedTensors framework_params(PreTrainedModel& model, const io::NamedTensors& state) {
@@ -137,7 +129,7 @@ struct TfWeights {
 
 TfWeights tf_weights(PreTrainedModel& model, const io::NamedTensors& params) {
   const std::string cls = model.name();
-  const std::string root = keras_name("TF" + cls);
+  const std::string root = tf_model_name(cls);
   TfWeights out;
   for (const auto& [k, t] : params) {
     std::vector<std::string> parts = split_dots(k);
@@ -231,6 +223,15 @@ io::NamedTensors tf_shard_datasets(io::NamedTensors block) {
 }
 
 }  // namespace
+
+// Keras' default layer name of a class (to_snake_case of the TF class name):
+// BertForMaskedLM -> tf_bert_for_masked_lm, GPT2LMHeadModel -> tfgpt2lm_head_model.
+std::string tf_model_name(const std::string& cls) {
+  std::string s = std::regex_replace("TF" + cls, std::regex("(.)([A-Z][a-z]+)"), "$1_$2");
+  s = std::regex_replace(s, std::regex("([a-z])([A-Z])"), "$1_$2");
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
 
 FrameworkSave framework_weights_files(PreTrainedModel& model, const io::NamedTensors& state, const std::string& format,
                                       int64_t max_shard_size) {
