@@ -68,6 +68,9 @@ struct FrameworkSave {
 };
 FrameworkSave framework_weights_files(PreTrainedModel& model, const io::NamedTensors& state, const std::string& format,
                                       int64_t max_shard_size);
+// The Flax params of `state` (the model's parameters by PyTorch name): '/'-joined paths in Flax's
+// sorted order, Flax layouts (what save_pretrained(format="flax") writes).
+io::NamedTensors flax_state(PreTrainedModel& model, const io::NamedTensors& state);
 // The name Keras gives 4.51's TF class of `cls` by default (BertForMaskedLM -> tf_bert_for_masked_lm):
 // the first level of its variable names.
 std::string tf_model_name(const std::string& cls);

@@ -224,6 +224,10 @@ io::NamedTensors tf_shard_datasets(io::NamedTensors block) {
 
 }  // namespace
 
+io::NamedTensors flax_state(PreTrainedModel& model, const io::NamedTensors& state) {
+  return flax_params(model, framework_params(model, state));
+}
+
 // Keras' default layer name of a class (to_snake_case of the TF class name):
 // BertForMaskedLM -> tf_bert_for_masked_lm, GPT2LMHeadModel -> tfgpt2lm_head_model.
 std::string tf_model_name(const std::string& cls) {
