@@ -229,12 +229,22 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
                            .metadata = {{"format", "pt"}},
                            .cleanup_stale_shards = opts.is_main_process};
   io::SaveResult saved;
+  std::optional<detail::FrameworkSave> framework;
   if (opts.format == "pt") {
     saved = io::stage_state_dict(save, state, so);
-  } else {  // TF / Flax: one file in those frameworks' names (src/modeling/tf_flax_save.cpp)
-    auto [file, bytes] = detail::framework_weights_file(*this, state, opts.format);
-    save.write(file, bytes);
-    saved.files.push_back(file);
+  } else {  // TF / Flax: those frameworks' names and shards (src/modeling/tf_flax_save.cpp)
+    const int64_t max_shard = std::holds_alternative<int64_t>(opts.max_shard_size)
+                                  ? std::get<int64_t>(opts.max_shard_size)
+                                  : io::convert_file_size_to_int(std::get<std::string>(opts.max_shard_size));
+    framework = detail::framework_weights_files(*this, state, opts.format, max_shard);
+    for (const auto& [file, bytes] : framework->files) {
+      save.write(file, bytes);
+      saved.files.push_back(file);
+    }
+    if (framework->index) {  // staged after the shards, so renamed after them
+      save.write(framework->index_name, io::shard_index_json(*framework->index));
+      saved.index_file = framework->index_name;
+    }
   }
   // 7. config files (main process only), renamed after the weights
   if (opts.is_main_process) {
@@ -242,7 +252,10 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
     save.write("config.json", config().to_json_string(true));
   }
   save.commit();
-  if (so.cleanup_stale_shards) io::remove_stale_shards(dir, saved, so);
+  // (PyTorch's shard cleanup only after a PyTorch save: a TF / Flax save leaves model-0000k-of-0000n
+  // files alone, as 4.51 does)
+  if (so.cleanup_stale_shards && framework) detail::remove_stale_framework_files(dir, *framework);
+  else if (so.cleanup_stale_shards) io::remove_stale_shards(dir, saved, so);
   if (opts.push_to_hub) push_saved_folder(*this, dir, saved, opts);
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "transformers/io/checkpoint.hpp"
+#include "transformers/io/shard_index.hpp"
 
 namespace transformers {
 class PreTrainedModel;
@@ -51,12 +52,29 @@ io::NamedTensors flax_weights_to_pytorch(const PreTrainedModel& model, const io:
 
 namespace transformers::detail {
 
-// save_pretrained({.format = "tf" | "flax"}): the weights file 4.51's TF / Flax class of `model`
-// would save (tf_model.h5 / flax_model.msgpack) as (file name, bytes). `state` is the model's
-// parameters by PyTorch name; tied aliases (tied_weights_keys sharing a tensor) are left out, as
-// those frameworks hold one weight. Names are the inverse of the load conversions: Flax
-// kernel/scale/embedding, TF kernel/gamma/beta/embeddings, "_._" list levels, Keras layer groups.
-std::pair<std::string, std::string> framework_weights_file(PreTrainedModel& model, const io::NamedTensors& state,
-                                                           const std::string& format);
+// save_pretrained({.format = "tf" | "flax"}): the weights files 4.51's TF / Flax class of `model`
+// would save. `state` is the model's parameters by PyTorch name; tied aliases (tied_weights_keys
+// sharing a tensor) are left out, as those frameworks hold one weight. Names are the inverse of the
+// load conversions: Flax kernel/scale/embedding, TF kernel/gamma/beta/embeddings, "_._" list
+// levels, Keras layer groups. Above max_shard_size (bytes; convert_file_size_to_int's rules for
+// strings) the weights are split as tf_shard_checkpoint / flax_shard_checkpoint do: Keras weight
+// order / Flax's sorted param paths, files tf_model-0000k-of-0000n.h5 (datasets at the root) /
+// flax_model-0000k-of-0000n.msgpack and an index {"metadata": {"total_size"}, "weight_map"}.
+struct FrameworkSave {
+  std::string weights_name;                                 // tf_model.h5 / flax_model.msgpack
+  std::string index_name;                                   // <weights_name>.index.json
+  std::vector<std::pair<std::string, std::string>> files;   // (file name, bytes), shard order
+  std::optional<io::ShardIndex> index;                      // when sharded
+};
+FrameworkSave framework_weights_files(PreTrainedModel& model, const io::NamedTensors& state, const std::string& format,
+                                      int64_t max_shard_size);
+// The Flax params of `state` (the model's parameters by PyTorch name): '/'-joined paths in Flax's
+// sorted order, Flax layouts (what save_pretrained(format="flax") writes).
+io::NamedTensors flax_state(PreTrainedModel& model, const io::NamedTensors& state);
+// The name Keras gives 4.51's TF class of `cls` by default (BertForMaskedLM -> tf_bert_for_masked_lm):
+// the first level of its variable names.
+std::string tf_model_name(const std::string& cls);
+// After the save: files named <weights_name>* that it did not write are removed (4.51's cleanup).
+void remove_stale_framework_files(const std::string& dir, const FrameworkSave& saved);
 
 }  // namespace transformers::detail

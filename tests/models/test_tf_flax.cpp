@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "models/parity_util.hpp"
+#include "transformers/io/shard_index.hpp"
 #include "transformers/io/tf_flax.hpp"
 #include "transformers/modeling/auto.hpp"
 #include "transformers/modeling/flax_params.hpp"
@@ -154,43 +155,144 @@ TEST(FlaxParamCasts, ToBf16WithTheDocMaskKeepsExactlyTheMaskedFloat32) {
 
 namespace {
 
-// save_pretrained({.format = "tf" | "flax"}): the files under tests/data/tfflax/cpp_saved/ were
-// written by transformers-cli convert --format tf|flax and loaded by 4.51's TF / Flax classes
-// (tests/oracle/check_tf_flax_saved.py: report.json). Here: that report is clean, today's writer
-// produces the same weights under the same names, and they load back here.
+// save_pretrained({.format = "tf" | "flax"}[, .max_shard_size = "30KB"]): the files under
+// tests/data/tfflax/cpp_saved/ were written by transformers-cli convert --format tf|flax
+// [--max-shard-size 30KB] and loaded by 4.51's TF / Flax classes
+// (tests/oracle/check_tf_flax_saved.py: report.json). Here: that report is clean for every case,
+// today's writer produces the same files, weights and index, and they load back here.
+struct SaveCase {
+  std::string arch, folder;  // folder: tf, tf_sharded, flax, flax_sharded
+  bool tf() const { return folder.rfind("tf", 0) == 0; }
+  bool sharded() const { return folder.find("_sharded") != std::string::npos; }
+  std::string weights_name() const { return tf() ? "tf_model.h5" : "flax_model.msgpack"; }
+};
+
+const std::vector<SaveCase>& save_cases() {
+  static const std::vector<SaveCase> cases = {
+      {"bert", "tf"},   {"bert", "tf_sharded"},   {"bert", "flax"},  {"bert", "flax_sharded"},  {"gpt2", "tf"},
+      {"gpt2", "tf_sharded"}, {"gpt2", "flax"}, {"gpt2", "flax_sharded"}, {"llama", "flax"}, {"llama", "flax_sharded"}};
+  return cases;
+}
+
+fs::path scratch(const std::string& tag) {
+  const fs::path dir = fs::temp_directory_path() / ("tcpp_tfflax_save_" + std::to_string(::getpid()) + "_" + tag);
+  fs::remove_all(dir);
+  return dir;
+}
+
+// The weight files of a saved folder: the single file, or the index's shards (sorted names).
+std::vector<std::string> weight_files(const fs::path& dir, const SaveCase& c) {
+  if (!c.sharded()) return {c.weights_name()};
+  return io::read_shard_index(dir / (c.weights_name() + ".index.json")).shard_files();
+}
+
 TEST(TfFlaxSave, FilesLoadInFourFiftyOnesClassesAndRoundTrip) {
   register_all_models();
   const json report = read_json(tfflax("cpp_saved/report.json"));
   int checked = 0;
-  for (const auto& [arch, fw] : std::vector<std::pair<std::string, std::string>>{
-           {"bert", "tf"}, {"bert", "flax"}, {"gpt2", "tf"}, {"gpt2", "flax"}, {"llama", "flax"}}) {
-    SCOPED_TRACE(arch + "/" + fw);
-    const json& r = report.at(arch + "/" + fw);
+  for (const SaveCase& c : save_cases()) {
+    SCOPED_TRACE(c.arch + "/" + c.folder);
+    const json& r = report.at(c.arch + "/" + c.folder);
     EXPECT_LE(r.at("max_abs_diff").get<double>(), 2e-5);
     EXPECT_TRUE(r.at("missing").empty()) << r.dump();
     EXPECT_TRUE(r.at("unexpected").empty()) << r.dump();
 
-    auto model = from_pretrained_class(class_of(arch), fixture(arch + "/model").string(), {});
-    const fs::path dir = fs::temp_directory_path() / ("tcpp_tfflax_save_" + std::to_string(::getpid()) + arch + fw);
-    fs::remove_all(dir);
-    model->save_pretrained(dir.string(), {.format = fw});
-    const std::string file = fw == "tf" ? "tf_model.h5" : "flax_model.msgpack";
-    auto now = io::open_checkpoint_file(dir / file);
-    auto committed = io::open_checkpoint_file(tfflax("cpp_saved/" + arch + "/" + fw + "/" + file));
-    EXPECT_EQ(now->keys(), committed->keys());
-    for (const auto& k : committed->keys())
-      if (now->contains(k)) EXPECT_TRUE(allclose(now->get_tensor(k), committed->get_tensor(k), testcmp::kExact)) << k;
+    auto model = from_pretrained_class(class_of(c.arch), fixture(c.arch + "/model").string(), {});
+    const fs::path dir = scratch(c.arch + c.folder);
+    SavePretrainedOptions so{.format = c.tf() ? "tf" : "flax"};
+    if (c.sharded()) so.max_shard_size = std::string("30KB");
+    model->save_pretrained(dir.string(), so);
+    const fs::path committed_dir = tfflax("cpp_saved/" + c.arch + "/" + c.folder);
+    const std::vector<std::string> files = weight_files(committed_dir, c);
+    EXPECT_EQ(weight_files(dir, c), files);
+    EXPECT_EQ(c.sharded(), files.size() > 1);
+    if (c.sharded())
+      EXPECT_EQ(read_json(dir / (c.weights_name() + ".index.json")),
+                read_json(committed_dir / (c.weights_name() + ".index.json")));
+    for (const std::string& file : files) {
+      auto now = io::open_checkpoint_file(dir / file);
+      auto committed = io::open_checkpoint_file(committed_dir / file);
+      EXPECT_EQ(now->keys(), committed->keys()) << file;
+      for (const auto& k : committed->keys())
+        if (now->contains(k)) EXPECT_TRUE(allclose(now->get_tensor(k), committed->get_tensor(k), testcmp::kExact)) << k;
+    }
 
     FromPretrainedOptions o;
     o.attn_implementation = "eager";
-    (fw == "tf" ? o.from_tf : o.from_flax) = true;
-    auto back = from_pretrained_class(class_of(arch), dir.string(), o);
-    const auto exp = load_tensors(fixture(arch + "/expected.safetensors"));
-    EXPECT_TRUE(allclose(back->forward(inputs_of(arch, exp)).logits, exp.at("logits"), kFloat32Parity));
+    (c.tf() ? o.from_tf : o.from_flax) = true;
+    auto back = from_pretrained_class(class_of(c.arch), dir.string(), o);
+    EXPECT_TRUE(back->loading_info().missing_keys.empty()) << back->loading_info().to_json().dump();
+    const auto exp = load_tensors(fixture(c.arch + "/expected.safetensors"));
+    EXPECT_TRUE(allclose(back->forward(inputs_of(c.arch, exp)).logits, exp.at("logits"), kFloat32Parity));
     fs::remove_all(dir);
     ++checked;
   }
-  EXPECT_EQ(checked, 5);
+  EXPECT_EQ(checked, 10);
+}
+
+// Our files are 4.51's: for the same weights and max_shard_size, the same files, the same index
+// (tf_shard_checkpoint walks Keras' weight order, flax_shard_checkpoint the sorted param paths) and
+// the same weights under the same names in the same order in each, as the files 4.51's own TF /
+// Flax classes wrote (tests/data/tfflax/<arch>/<fw>[_sharded]/, make_tf_flax_goldens.py). (The
+// Flax files are even byte-identical; HDF5 files carry timestamps.)
+TEST(TfFlaxSave, FilesEqualFourFiftyOnesOwnFiles) {
+  register_all_models();
+  int checked = 0;
+  for (const SaveCase& c : save_cases()) {
+    SCOPED_TRACE(c.arch + "/" + c.folder);
+    auto model = from_pretrained_class(class_of(c.arch), fixture(c.arch + "/model").string(), {});
+    const fs::path dir = scratch("hf" + c.arch + c.folder);
+    SavePretrainedOptions so{.format = c.tf() ? "tf" : "flax"};
+    if (c.sharded()) so.max_shard_size = std::string("30KB");
+    model->save_pretrained(dir.string(), so);
+    const fs::path hf = tfflax(c.arch + "/" + c.folder);
+    EXPECT_EQ(weight_files(dir, c), weight_files(hf, c));
+    const std::string index = c.weights_name() + ".index.json";
+    if (c.sharded()) EXPECT_EQ(read_json(dir / index), read_json(hf / index));
+    for (const std::string& file : weight_files(hf, c)) {
+      auto ours = io::open_checkpoint_file(dir / file);
+      auto theirs = io::open_checkpoint_file(hf / file);
+      EXPECT_EQ(ours->keys(), theirs->keys()) << file;
+      for (const auto& k : theirs->keys())
+        if (ours->contains(k)) EXPECT_TRUE(allclose(ours->get_tensor(k), theirs->get_tensor(k), testcmp::kExact)) << k;
+    }
+    fs::remove_all(dir);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 10);
+}
+
+// 4.51's cleanup of a TF / Flax save: files named tf_model.h5* / flax_model.msgpack* that the save
+// does not write go (a stale single file would shadow new shards: from_pretrained looks for it
+// first), shards of an older save stay, and PyTorch files are not touched (a TF / Flax save into a
+// folder holding PyTorch shards used to delete them and leave their index dangling).
+TEST(TfFlaxSave, StaleFilesAreRemovedAsFourFiftyOneDoes) {
+  register_all_models();
+  auto model = from_pretrained_class("GPT2LMHeadModel", fixture("gpt2/model").string(), {});
+  const fs::path dir = scratch("stale");
+  model->save_pretrained(dir.string(), {.max_shard_size = std::string("30KB")});  // PyTorch shards
+  const auto pt = io::read_shard_index(dir / "model.safetensors.index.json").shard_files();
+  ASSERT_GT(pt.size(), 1u);
+  model->save_pretrained(dir.string(), {.max_shard_size = std::string("30KB"), .format = "flax"});
+  for (const auto& f : pt) EXPECT_TRUE(fs::exists(dir / f)) << f;
+  EXPECT_TRUE(fs::exists(dir / "flax_model.msgpack.index.json"));
+  model->save_pretrained(dir.string(), {.format = "flax"});  // one file: the index goes, shards stay
+  EXPECT_TRUE(fs::exists(dir / "flax_model.msgpack"));
+  EXPECT_FALSE(fs::exists(dir / "flax_model.msgpack.index.json"));
+  EXPECT_TRUE(fs::exists(dir / "flax_model-00001-of-00003.msgpack"));
+  model->save_pretrained(dir.string(), {.format = "tf"});
+  model->save_pretrained(dir.string(), {.max_shard_size = std::string("30KiB"), .format = "tf"});  // binary unit: TF's parser
+  EXPECT_FALSE(fs::exists(dir / "tf_model.h5"));
+  EXPECT_TRUE(fs::exists(dir / "tf_model.h5.index.json"));
+  for (const auto& f : pt) EXPECT_TRUE(fs::exists(dir / f)) << f;
+  FromPretrainedOptions o;
+  o.from_tf = true;
+  o.attn_implementation = "eager";
+  auto back = from_pretrained_class("GPT2LMHeadModel", dir.string(), o);
+  const auto exp = load_tensors(fixture("gpt2/expected.safetensors"));
+  EXPECT_TRUE(allclose(back->forward(inputs_of("gpt2", exp)).logits, exp.at("logits"), kFloat32Parity));
+  EXPECT_THROW(model->save_pretrained(dir.string(), {.max_shard_size = std::string("30 KB "), .format = "tf"}), ValueError);
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
-"""Loads the tf_model.h5 / flax_model.msgpack files that transformers-cli convert --format tf|flax
-wrote (tests/data/tfflax/cpp_saved/<arch>/<tf|flax>/, committed) in transformers 4.51.3's own TF and
-Flax classes, runs them on the fixture's inputs and records, per case, the max |logits - fixture
+"""Loads the tf_model.h5 / flax_model.msgpack files and the sharded TF / Flax checkpoints
+(tf_model.h5.index.json + tf_model-0000k-of-0000n.h5, flax_model.msgpack.index.json + shards) that
+transformers-cli convert --format tf|flax [--max-shard-size 30KB] wrote
+(tests/data/tfflax/cpp_saved/<arch>/<tf|tf_sharded|flax|flax_sharded>/, committed) in transformers
+4.51.3's own TF and Flax classes, runs them on the fixture's inputs and records, per case, the max |logits - fixture
 logits| over the non-padding positions, and the weights 4.51 found missing / unexpected (TF:
 output_loading_info; Flax: the saved params' paths and shapes against a freshly initialised
 model's). tests/models/test_tf_flax.cpp asserts on the committed report.
@@ -8,7 +10,9 @@ model's). tests/models/test_tf_flax.cpp asserts on the committed report.
 Make the files first (from the repository root, with the built CLI):
   for a in bert gpt2 llama; do for f in tf flax; do [ $a/$f = llama/tf ] && continue
     build/transformers-cli convert --model ../shared/fixtures/hf/models/$a/model --format $f \
-      --output tests/data/tfflax/cpp_saved/$a/$f; done; done
+      --output tests/data/tfflax/cpp_saved/$a/$f
+    build/transformers-cli convert --model ../shared/fixtures/hf/models/$a/model --format $f \
+      --max-shard-size 30KB --output tests/data/tfflax/cpp_saved/$a/${f}_sharded; done; done
 Run: /work/venv-tf/bin/python tests/oracle/check_tf_flax_saved.py
 Writes tests/data/tfflax/cpp_saved/report.json.
 """
@@ -33,11 +37,11 @@ def main():
         if arch == "bert":
             kw["token_type_ids"] = e["token_type_ids"]
         m = e["attention_mask"].astype(bool)
-        for fw in ("tf", "flax"):
+        for fw in ("tf", "tf_sharded", "flax", "flax_sharded"):
             d = os.path.join(SAVED, arch, fw)
             if not os.path.isdir(d):
                 continue
-            if fw == "tf":
+            if fw.startswith("tf"):
                 model, info = getattr(transformers, "TF" + cls).from_pretrained(d, output_loading_info=True)
                 logits = model(**kw, training=False).logits.numpy()
                 missing, unexpected = sorted(info["missing_keys"]), sorted(info["unexpected_keys"])
@@ -45,8 +49,11 @@ def main():
                 model = getattr(transformers, "Flax" + cls).from_pretrained(d)
                 logits = np.asarray(model(**kw).logits)
                 fresh = flatten_dict(getattr(transformers, "Flax" + cls)(model.config).params)
-                with open(os.path.join(d, "flax_model.msgpack"), "rb") as f:
-                    saved = flatten_dict(msgpack_restore(f.read()))
+                saved = {}
+                for name in sorted(os.listdir(d)):
+                    if name.startswith("flax_model") and name.endswith(".msgpack"):
+                        with open(os.path.join(d, name), "rb") as f:
+                            saved.update(flatten_dict(msgpack_restore(f.read())))
                 missing = sorted("/".join(k) for k in fresh if k not in saved)
                 unexpected = sorted("/".join(k) for k in saved
                                     if k not in fresh or saved[k].shape != fresh[k].shape)

@@ -110,7 +110,7 @@ struct SavePretrainedOptions {
   bool is_main_process = true;
   // "pt" (model.safetensors / pytorch_model.bin), or the files 4.51's TF / Flax classes save:
   // "tf" (tf_model.h5, Keras save_weights layout) and "flax" (flax_model.msgpack), in those
-  // frameworks' names and layouts (src/modeling/tf_flax_save.cpp; one file, not sharded).
+  // frameworks' names, layouts and shards (src/modeling/tf_flax_save.cpp; above max_shard_size).
   std::string format = "pt";
   // push_to_hub: after the save, the model card (the repo's README.md, or a new one, tagged with
   // model_tags()) is written into the folder as README.md, and the files this save wrote are
