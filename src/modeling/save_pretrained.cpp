@@ -223,7 +223,9 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
   // before the first rename when shard names are overwritten, so a killed save never leaves old and
   // new shards that load together; stale shards are removed only after the commit. Only the main
   // process writes configs and cleans up.
-  const io::SaveOptions so{.max_shard_size = opts.max_shard_size,
+  const std::variant<int64_t, std::string> max_shard_size =
+      opts.max_shard_size.value_or(std::string(opts.format == "flax" ? "10GB" : "5GB"));
+  const io::SaveOptions so{.max_shard_size = max_shard_size,
                            .safe_serialization = opts.safe_serialization,
                            .variant = opts.variant,
                            .metadata = {{"format", "pt"}},
@@ -233,9 +235,9 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
   if (opts.format == "pt") {
     saved = io::stage_state_dict(save, state, so);
   } else {  // TF / Flax: those frameworks' names and shards (src/modeling/tf_flax_save.cpp)
-    const int64_t max_shard = std::holds_alternative<int64_t>(opts.max_shard_size)
-                                  ? std::get<int64_t>(opts.max_shard_size)
-                                  : io::convert_file_size_to_int(std::get<std::string>(opts.max_shard_size));
+    const int64_t max_shard = std::holds_alternative<int64_t>(max_shard_size)
+                                  ? std::get<int64_t>(max_shard_size)
+                                  : io::convert_file_size_to_int(std::get<std::string>(max_shard_size));
     framework = detail::framework_weights_files(*this, state, opts.format, max_shard);
     for (const auto& [file, bytes] : framework->files) {
       save.write(file, bytes);

@@ -21,11 +21,11 @@ REGISTER_COMMAND("convert", "load a checkpoint and save it again (dtype, shards,
   auto args = std::make_shared<ModelArgs>();
   args->dtype = "auto";
   auto output = std::make_shared<std::string>();
-  auto shard = std::make_shared<std::string>("5GB");
+  auto shard = std::make_shared<std::string>();  // unset: 5GB, or 10GB with --format flax (4.51's defaults)
   auto format = std::make_shared<std::string>("safetensors");
   args->add_to(app, /*with_attn=*/false);
   app.add_option("--output", *output, "folder to write")->required();
-  app.add_option("--max-shard-size", *shard, "largest shard, e.g. 30KB, 5GB or bytes")->capture_default_str();
+  app.add_option("--max-shard-size", *shard, "largest shard, e.g. 30KB, 5GB or bytes (default 5GB; flax 10GB)");
   auto quant = std::make_shared<std::string>("f16");
   app.add_option("--format", *format,
                  "safetensors, pytorch, tf (tf_model.h5), flax (flax_model.msgpack) or gguf (--output is then "
@@ -60,7 +60,9 @@ REGISTER_COMMAND("convert", "load a checkpoint and save it again (dtype, shards,
     ModelArgs load_args = *args;
     load_args.variant.clear();  // --variant names the saved files; the source is read as it is
     auto model = load_args.load();
-    model->save_pretrained(*output, {.max_shard_size = shard_size_arg(*shard),
+    std::optional<std::variant<int64_t, std::string>> max_shard_size;
+    if (!shard->empty()) max_shard_size = shard_size_arg(*shard);
+    model->save_pretrained(*output, {.max_shard_size = max_shard_size,
                                      .safe_serialization = *format == "safetensors",
                                      .variant = args->variant,
                                      .format = *format == "tf" || *format == "flax" ? *format : std::string("pt")});

@@ -103,7 +103,9 @@ struct FromPretrainedOptions {
 };
 
 struct SavePretrainedOptions {
-  std::variant<int64_t, std::string> max_shard_size = std::string("5GB");
+  // Bytes, or "5GB" / "30KB"; unset: the class's own default, "5GB" (PreTrainedModel,
+  // TFPreTrainedModel) or "10GB" (FlaxPreTrainedModel, format "flax"), as 4.51's signatures have it.
+  std::optional<std::variant<int64_t, std::string>> max_shard_size;
   bool safe_serialization = true;
   std::string variant;
   std::optional<std::vector<std::pair<std::string, Tensor>>> state_dict;  // default: model.state_dict()
