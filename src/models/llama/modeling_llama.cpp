@@ -94,7 +94,11 @@ std::pair<Tensor, Tensor> LlamaAttention::forward(const Tensor& h, const Tensor&
   if (cache) std::tie(k, v) = cache->update(k, v, layer_idx);
   nn::AttentionOptions o;
   o.implementation = attn_implementation;
-  o.attention_mask = mask;
+  // A sliding-window layer's cache returns only the keys the window can reach: the mask's columns
+  // are the whole sequence's, so the keys are its last columns.
+  const int64_t keys = k.size(2);
+  o.attention_mask = mask.defined() && mask.size(-1) > keys ? mask.narrow(mask.dim() - 1, mask.size(-1) - keys, keys)
+                                                            : mask;
   o.is_causal = !mask.defined() && s > 1;
   o.scaling = scaling;
   o.output_attentions = output_attentions;
@@ -215,6 +219,10 @@ MoeModelOutput LlamaModel::forward_moe(const ModelInputs& in, std::optional<bool
   const auto checkpointing = active_checkpointing(training());
   Cache* cache = models_detail::cache_under_checkpointing(checkpointing, in, c, in.past_key_values);
   const int64_t past = cache ? cache->get_seq_length(0) : 0;
+  // Local layers keep only what their window reaches (SlidingWindowCache / HybridCache's local layers).
+  if (cache && config_view.sliding_window)
+    for (size_t i = 0; i < layers->size(); ++i)
+      if (layers->at(i)->is_sliding) cache->set_sliding_window(int64_t(i), *config_view.sliding_window);
 
   Tensor hidden = in.inputs_embeds.defined() ? in.inputs_embeds : embed_tokens->forward(in.input_ids);
   // Gemma: the normalizer is a tensor of the hidden dtype (sqrt(3072) becomes 55.5 in float16).
