@@ -64,7 +64,7 @@ CASES = sorted(p.name for p in (TEST_DATA / "models" / "cases").iterdir())
 
 
 def test_case_count():
-    assert len(CASES) == 43  # tests/models/test_cases.cpp kOracleCases (Mixtral and Gemma 3 text added 5)
+    assert len(CASES) == 46  # tests/models/test_cases.cpp kOracleCases (Mixtral, Gemma 3 text, Qwen2-MoE added 8)
 
 
 @pytest.mark.parametrize("case", CASES)

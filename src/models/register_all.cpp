@@ -19,6 +19,7 @@
   X(olmo2)                            \
   X(phi3)                             \
   X(qwen2)                            \
+  X(qwen2_moe)                        \
   X(qwen3)                            \
   X(roberta) X(xlm_roberta)
 

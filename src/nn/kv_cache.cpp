@@ -60,7 +60,8 @@ std::pair<Tensor, Tensor> Cache::update(const Tensor& k, const Tensor& v, int64_
   Layer& l = layers_[size_t(layer_idx)];
   const int64_t n = k.size(2);
   if (!l.keys.defined()) {
-    const int64_t cap = std::max(options_.max_cache_len, n);
+    int64_t cap = std::max(options_.max_cache_len, n);
+    if (l.window > 0) cap = std::max(std::min(cap, 2 * l.window), n);  // a window layer never needs more
     l.keys = Tensor::zeros({k.size(0), k.size(1), cap, k.size(3)}, k.dtype());
     l.values = Tensor::zeros({v.size(0), v.size(1), cap, v.size(3)}, v.dtype());
     l.length = 0;
@@ -70,17 +71,71 @@ std::pair<Tensor, Tensor> Cache::update(const Tensor& k, const Tensor& v, int64_
                      std::to_string(l.keys.size(0)) + ", heads " + std::to_string(l.keys.size(1)) + ", head_dim " +
                      std::to_string(l.keys.size(3)) + "], new keys are " + shape_str(k.sizes()));
   }
+  if (l.window > 0 && l.start > 0 && l.length + n > l.keys.size(2)) compact(l);
   grow(l, l.length + n);
   // copy_ converts dtype, so half-precision states may enter a float32 cache and vice versa.
   copy_rows(l.keys.narrow(2, l.length, n), k);
   copy_rows(l.values.narrow(2, l.length, n), v);
   l.length += n;
-  return {l.keys.narrow(2, 0, l.length), l.values.narrow(2, 0, l.length)};
+  l.seen += n;
+  std::pair<Tensor, Tensor> out{l.keys.narrow(2, l.start, l.length - l.start),
+                                l.values.narrow(2, l.start, l.length - l.start)};
+  if (l.window > 0) {
+    // The next query (position seen) sees keys down to position seen - window + 1.
+    l.start = std::max(l.start, l.length - (l.window - 1));
+    // A prefill longer than 2 * window allocated its own length: give the block back (the views
+    // returned above keep the old storage alive for this step).
+    if (l.keys.size(2) > 2 * l.window) {
+      Tensor nk = Tensor::zeros({l.keys.size(0), l.keys.size(1), 2 * l.window, l.keys.size(3)}, l.keys.dtype());
+      Tensor nv = Tensor::zeros({l.values.size(0), l.values.size(1), 2 * l.window, l.values.size(3)}, l.values.dtype());
+      const int64_t kept = l.length - l.start;
+      if (kept > 0) {
+        nk.narrow(2, 0, kept).copy_(l.keys.narrow(2, l.start, kept));
+        nv.narrow(2, 0, kept).copy_(l.values.narrow(2, l.start, kept));
+      }
+      l.keys = nk;
+      l.values = nv;
+      l.start = 0;
+      l.length = kept;
+    }
+  }
+  return out;
+}
+
+// The kept rows [start, length) move to the front (through a copy: the ranges may overlap).
+void Cache::compact(Layer& l) {
+  const int64_t kept = l.length - l.start;
+  if (kept > 0) {
+    const Tensor k = l.keys.narrow(2, l.start, kept).clone();
+    const Tensor v = l.values.narrow(2, l.start, kept).clone();
+    l.keys.narrow(2, 0, kept).copy_(k);
+    l.values.narrow(2, 0, kept).copy_(v);
+  }
+  l.start = 0;
+  l.length = kept;
+}
+
+void Cache::set_sliding_window(int64_t layer_idx, int64_t window) {
+  const std::string where = "Cache::set_sliding_window(layer " + std::to_string(layer_idx) + ")";
+  if (layer_idx < 0 || window <= 0)
+    throw ValueError(where + ": expected layer_idx >= 0 and a positive window, found window " + std::to_string(window));
+  if (int64_t(layers_.size()) <= layer_idx) layers_.resize(size_t(layer_idx) + 1);
+  Layer& l = layers_[size_t(layer_idx)];
+  if (l.window == window) return;
+  if (l.keys.defined())
+    throw ValueError(where + ": the layer already holds tokens with window " + std::to_string(l.window) +
+                     "; a window of " + std::to_string(window) + " must be set before its first update");
+  l.window = window;
+}
+
+int64_t Cache::sliding_window(int64_t layer_idx) const {
+  if (layer_idx < 0 || layer_idx >= int64_t(layers_.size())) return 0;
+  return layers_[size_t(layer_idx)].window;
 }
 
 int64_t Cache::get_seq_length(int64_t layer_idx) const {
   if (layer_idx < 0 || layer_idx >= int64_t(layers_.size())) return 0;
-  return layers_[size_t(layer_idx)].length;
+  return layers_[size_t(layer_idx)].seen;
 }
 
 int64_t Cache::capacity(int64_t layer_idx) const {
@@ -97,13 +152,13 @@ int64_t Cache::batch_size() const {
 Tensor Cache::key_cache(int64_t layer_idx) const {
   if (layer_idx < 0 || layer_idx >= int64_t(layers_.size())) return Tensor();
   auto& l = layers_[size_t(layer_idx)];
-  return l.keys.defined() ? l.keys.narrow(2, 0, l.length) : Tensor();
+  return l.keys.defined() ? l.keys.narrow(2, l.start, l.length - l.start) : Tensor();
 }
 
 Tensor Cache::value_cache(int64_t layer_idx) const {
   if (layer_idx < 0 || layer_idx >= int64_t(layers_.size())) return Tensor();
   auto& l = layers_[size_t(layer_idx)];
-  return l.values.defined() ? l.values.narrow(2, 0, l.length) : Tensor();
+  return l.values.defined() ? l.values.narrow(2, l.start, l.length - l.start) : Tensor();
 }
 
 void Cache::batch_select_indices(const Tensor& indices) {
@@ -127,15 +182,26 @@ void Cache::batch_repeat_interleave(int64_t repeats) {
 }
 
 void Cache::crop(int64_t max_length) {
-  for (auto& l : layers_) {
-    int64_t keep = max_length < 0 ? l.length + max_length : max_length;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Layer& l = layers_[i];
+    int64_t keep = max_length < 0 ? l.seen + max_length : max_length;
     if (keep < 0) keep = 0;
-    if (keep < l.length) l.length = keep;
+    if (keep >= l.seen) continue;
+    // A window layer holds tokens [seen - kept, seen); after the crop the next query needs
+    // [keep - window + 1, keep).
+    const int64_t held_from = l.seen - (l.length - l.start);
+    if (l.window > 0 && held_from > std::max<int64_t>(0, keep - (l.window - 1)))
+      throw ValueError("Cache::crop(" + std::to_string(max_length) + "): sliding-window layer " + std::to_string(i) +
+                       " (window " + std::to_string(l.window) + ") no longer holds the tokens from position " +
+                       std::to_string(std::max<int64_t>(0, keep - (l.window - 1))) + " on; it keeps positions " +
+                       std::to_string(held_from) + " to " + std::to_string(l.seen - 1));
+    l.length -= l.seen - keep;
+    l.seen = keep;
   }
 }
 
 void Cache::reset() {
-  for (auto& l : layers_) l.length = 0;
+  for (auto& l : layers_) l.length = l.start = l.seen = 0;
 }
 
 }  // namespace transformers

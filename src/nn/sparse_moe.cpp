@@ -10,8 +10,16 @@
 
 namespace transformers::nn {
 
-SparseMoeExpert::SparseMoeExpert(int64_t hidden, int64_t ffn_dim, std::string hidden_act, std::string class_name)
+SparseMoeExpert::SparseMoeExpert(int64_t hidden, int64_t ffn_dim, std::string hidden_act, std::string class_name,
+                                 bool gate_up_down_names)
     : act_fn(std::move(hidden_act)), class_name_(std::move(class_name)) {
+  // Registration order is the state_dict order save_pretrained writes.
+  if (gate_up_down_names) {
+    w1 = register_module("gate_proj", std::make_shared<Linear>(hidden, ffn_dim, false));
+    w3 = register_module("up_proj", std::make_shared<Linear>(hidden, ffn_dim, false));
+    w2 = register_module("down_proj", std::make_shared<Linear>(ffn_dim, hidden, false));
+    return;
+  }
   w1 = register_module("w1", std::make_shared<Linear>(hidden, ffn_dim, false));
   w2 = register_module("w2", std::make_shared<Linear>(ffn_dim, hidden, false));
   w3 = register_module("w3", std::make_shared<Linear>(hidden, ffn_dim, false));
@@ -30,7 +38,14 @@ SparseMoeBlock::SparseMoeBlock(SparseMoeOptions o) : top_k(o.top_k), options_(st
   gate = register_module("gate", std::make_shared<Linear>(c.hidden_size, c.num_experts, false));
   experts = register_module("experts", std::make_shared<ModuleList<SparseMoeExpert>>());
   for (int64_t e = 0; e < c.num_experts; ++e)
-    experts->push_back(std::make_shared<SparseMoeExpert>(c.hidden_size, c.intermediate_size, c.hidden_act));
+    experts->push_back(std::make_shared<SparseMoeExpert>(c.hidden_size, c.intermediate_size, c.hidden_act,
+                                                         c.expert_class_name, c.gate_up_down_names));
+  if (c.shared_expert_intermediate_size > 0) {
+    shared_expert = register_module(
+        "shared_expert", std::make_shared<SparseMoeExpert>(c.hidden_size, c.shared_expert_intermediate_size,
+                                                           c.hidden_act, c.expert_class_name, c.gate_up_down_names));
+    shared_expert_gate = register_module("shared_expert_gate", std::make_shared<Linear>(c.hidden_size, 1, false));
+  }
 }
 
 std::pair<Tensor, Tensor> SparseMoeBlock::forward(const Tensor& input) const {
@@ -46,7 +61,8 @@ std::pair<Tensor, Tensor> SparseMoeBlock::forward(const Tensor& input) const {
   x = x.reshape({tokens, hidden});
   const Tensor router_logits = gate->forward(x);
   auto [weights, selected] = ops::topk(ops::softmax(router_logits, 1, DType::Float32), top_k, -1);
-  weights = ops::div(weights, ops::sum(weights, {-1}, true)).to(x.dtype());  // renormalised, hidden dtype
+  if (options_.norm_topk_prob) weights = ops::div(weights, ops::sum(weights, {-1}, true));  // renormalised
+  weights = weights.to(x.dtype());  // back to the hidden dtype
 
   // Tokens per expert (ascending), and for every (token, slot) the row of its expert's output in the
   // concatenation of all experts' outputs.
@@ -76,6 +92,8 @@ std::pair<Tensor, Tensor> SparseMoeBlock::forward(const Tensor& input) const {
                               .reshape({tokens, top_k, hidden});
   Tensor acc = gathered.select(1, 0);
   for (int64_t k = 1; k < top_k; ++k) acc = ops::add(acc, gathered.select(1, k));
+  if (shared_expert)  // Qwen2-MoE: + sigmoid(shared_expert_gate(x)) * shared_expert(x)
+    acc = ops::add(acc, ops::mul(ops::sigmoid(shared_expert_gate->forward(x)), shared_expert->forward(x)));
   return {acc.reshape({b, s, hidden}), router_logits};
 }
 

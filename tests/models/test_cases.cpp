@@ -86,10 +86,11 @@ TEST_P(OracleCase, MatchesTransformers451) {
 // The number of case folders the oracle scripts write (raise it with a new case): 16 from
 // tests/oracle/models_parity.py and 7 + 6 (Gemma, Gemma 2) + 3 (Phi-3) + 2 (OLMo 2) + 4 (sequence
 // classification of Llama, Qwen2, Qwen3, Mistral) from tests/oracle/make_decoder_family_cases.py, and
-// 3 (Mixtral) from tests/oracle/make_moe_cases.py and 2 (Gemma 3 text) from tests/oracle/make_gemma3_cases.py.
+// 3 (Mixtral) from tests/oracle/make_moe_cases.py, 2 (Gemma 3 text) from tests/oracle/make_gemma3_cases.py
+// and 3 (Qwen2-MoE) from tests/oracle/make_qwen2_moe_cases.py.
 // A lost folder fails instead of silently running fewer cases (an empty folder would instantiate no
 // test at all).
-constexpr size_t kOracleCases = 16 + 7 + 6 + 3 + 2 + 4 + 3 + 2;
+constexpr size_t kOracleCases = 16 + 7 + 6 + 3 + 2 + 4 + 3 + 2 + 3;
 TEST(OracleCases, EveryCaseFolderPresent) { EXPECT_EQ(case_names().size(), kOracleCases); }
 
 INSTANTIATE_TEST_SUITE_P(Models, OracleCase, ::testing::ValuesIn(case_names()),

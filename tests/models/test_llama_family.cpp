@@ -1,4 +1,4 @@
-// The Llama-like decoder families (Qwen2, Qwen3, Mistral, Mixtral, Gemma, Gemma 2, Gemma 3 text, Phi-3, OLMo 2) against transformers 4.51.3 on the tiny random
+// The Llama-like decoder families (Qwen2, Qwen2-MoE, Qwen3, Mistral, Mixtral, Gemma, Gemma 2, Gemma 3 text, Phi-3, OLMo 2) against transformers 4.51.3 on the tiny random
 // checkpoints of tests/oracle/make_decoder_family_cases.py (tests/data/models/cases/{qwen2,mistral}_*):
 // float32 logits within 2e-5 (eager and sdpa), the base model class on the LM checkpoint, greedy
 // generate() token for token, num_parameters, resize, and save_pretrained -> from_pretrained. The
@@ -46,6 +46,9 @@ const FamilyCase kCases[] = {
     {"olmo2_bias_rope_linear_tied", "Olmo2Model"},
     {"mixtral_top2_gqa_left_pad", "MixtralModel"},
     {"mixtral_top3_window4_headdim_tied", "MixtralModel"},
+    {"qwen2_moe_shared_top2_left_pad", "Qwen2MoeModel"},
+    {"qwen2_moe_step2_mlp_only_window4_norm_topk", "Qwen2MoeModel"},
+    {"qwen2_moe_top1_no_qkv_bias_mlp_only0", "Qwen2MoeModel"},
     {"gemma3_pattern3_local_rope_left_pad", "Gemma3TextModel"},
     {"gemma3_pattern2_linear_rope_softcap", "Gemma3TextModel"},
 };

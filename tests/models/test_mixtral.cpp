@@ -4,7 +4,7 @@
 // test_cases.cpp): every layer's router logits, load_balancing_loss_func with and without the
 // attention mask, and the loss with router_aux_loss_coef * aux_loss added; the module tree and
 // config checks of MixtralSparseMoeBlock.
-#include "models/parity_util.hpp"
+#include "models/moe_router_check.hpp"
 #include "transformers/modeling/auto.hpp"
 #include "transformers/models/mixtral/modeling_mixtral.hpp"
 #include "transformers/ops/indexing.hpp"
@@ -20,29 +20,11 @@ class MixtralRouter : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(MixtralRouter, RouterLogitsAuxLossAndLossEqualTransformers) {
   const fs::path dir = test_data("cases") / GetParam();
-  const auto e = load_tensors(dir / "expected.safetensors");
-  const auto r = load_tensors(dir / "router.safetensors");
   auto model = from_pretrained_class("MixtralForCausalLM", dir.string(), {.attn_implementation = "eager"});
   auto& lm = dynamic_cast<MixtralForCausalLM&>(*model);
-  ModelInputs in;
-  in.input_ids = e.at("input_ids");
-  in.attention_mask = e.at("attention_mask");
-  in.labels = r.at("labels");
-
-  const MoeModelOutput out = lm.forward_moe(in, true);
-  const Tensor want = r.at("router_logits");  // [layers, batch * seq, experts]
-  ASSERT_EQ(int64_t(out.router_logits.size()), want.size(0));
-  EXPECT_LE(max_abs_diff(ops::stack(out.router_logits, 0), want), kTol);
-  EXPECT_LE(max_abs_diff(out.aux_loss.reshape({1}), r.at("aux_loss")), kTol);
-  EXPECT_LE(max_abs_diff(out.loss.reshape({1}), r.at("loss")), kTol);
-
-  // Without output_router_logits (the config's default): no router logits, no aux loss in the loss.
-  const MoeModelOutput plain = lm.forward_moe(in);
-  EXPECT_TRUE(plain.router_logits.empty());
-  EXPECT_FALSE(plain.aux_loss.defined());
-  EXPECT_LE(max_abs_diff(plain.loss.reshape({1}), r.at("loss_without_router_logits")), kTol);
-  EXPECT_GT(max_abs_diff(plain.loss.reshape({1}), r.at("loss")), 1e-4);  // the aux term is visible
-
+  expect_router_goldens(lm, dir, kTol);
+  const auto e = load_tensors(dir / "expected.safetensors");
+  const auto r = load_tensors(dir / "router.safetensors");
   ModelInputs no_mask;
   no_mask.input_ids = e.at("input_ids");
   EXPECT_LE(max_abs_diff(lm.forward_moe(no_mask, true).aux_loss.reshape({1}), r.at("aux_loss_no_mask")), kTol);

@@ -12,6 +12,13 @@
 // Blocks are allocated at a layer's first update (batch, heads, head_dim and dtype come from the
 // first keys it sees). When a sequence outgrows capacity the block is reallocated with doubled
 // capacity (one copy, amortised), so a too-small max_cache_len costs time, never correctness.
+//
+// Sliding-window layers (Mistral, Qwen2, Gemma 2/3 local layers; set_sliding_window) keep only the
+// window - 1 newest tokens, all a later query may see (4.51's mask hides keys window or more
+// positions back), as 4.51's SlidingWindowCache / HybridCache local layers do: their block never
+// grows past 2 * window (the newest window - 1 rows are moved to the front when it fills, one copy
+// per window steps), update() returns the kept tokens plus the new ones, and get_seq_length still
+// counts every token seen, so positions and masks are those of the full sequence.
 #include <utility>
 #include <vector>
 
@@ -43,9 +50,15 @@ class Cache {
   // Batch size held (0 when empty).
   int64_t batch_size() const;
 
+  // From now on `layer_idx` keeps only its window - 1 newest tokens (see above); window > 0. Set it
+  // before the layer's first update (ValueError after, or for window <= 0).
+  void set_sliding_window(int64_t layer_idx, int64_t window);
+  int64_t sliding_window(int64_t layer_idx) const;  // 0: the layer keeps everything
+
   // Beam search: every layer's rows become rows `beam_idx` (int64 [batch']), Python's reorder_cache.
   void reorder_cache(const Tensor& beam_idx);
   // Drops everything after `max_length` tokens (negative: drop that many from the end), Python's crop.
+  // ValueError when a sliding-window layer would have to give back tokens it no longer holds.
   void crop(int64_t max_length);
   // Forgets all entries but keeps the allocated blocks.
   void reset();
@@ -53,7 +66,7 @@ class Cache {
   void batch_repeat_interleave(int64_t repeats);
   void batch_select_indices(const Tensor& indices);
 
-  // The filled part of one layer (views); undefined tensors for a layer never updated.
+  // The kept part of one layer (views); undefined tensors for a layer never updated.
   Tensor key_cache(int64_t layer_idx) const;
   Tensor value_cache(int64_t layer_idx) const;
 
@@ -61,9 +74,13 @@ class Cache {
   struct Layer {
     Tensor keys;    // [B, H, capacity, D]
     Tensor values;  // [B, H, capacity, Dv]
-    int64_t length = 0;
+    int64_t length = 0;  // rows written; the kept tokens are rows [start, length)
+    int64_t start = 0;   // sliding-window layers: the oldest kept row
+    int64_t seen = 0;    // tokens ever appended (minus crops): get_seq_length
+    int64_t window = 0;  // 0: keep everything
   };
   void grow(Layer& l, int64_t needed);
+  void compact(Layer& l);
   CacheOptions options_;
   std::vector<Layer> layers_;
 };

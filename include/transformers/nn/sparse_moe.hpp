@@ -6,6 +6,10 @@
 // tokens routed to it; a token's output is the routing-weighted sum of its experts' outputs, added
 // in ascending expert order as Python's index_add_ loop does. router_jitter_noise multiplies the
 // input by uniform(1 - j, 1 + j) noise in training only.
+// Qwen2-MoE's Qwen2MoeSparseMoeBlock is the same block with three switches: the top-k probabilities
+// renormalised only when norm_topk_prob, experts named gate_proj / up_proj / down_proj
+// (Qwen2MoeMLP), and a shared expert every token goes through, scaled by
+// sigmoid(shared_expert_gate(x)) and added after the routed sum.
 #include <memory>
 #include <string>
 #include <utility>
@@ -15,11 +19,12 @@
 
 namespace transformers::nn {
 
-// MixtralBlockSparseTop2MLP: one expert.
+// MixtralBlockSparseTop2MLP: one expert. gate_up_down_names: the children are Qwen2MoeMLP's
+// gate_proj (w1), up_proj (w3) and down_proj (w2), registered in that order.
 class SparseMoeExpert : public Module {
  public:
   SparseMoeExpert(int64_t hidden_size, int64_t ffn_dim, std::string hidden_act,
-                  std::string class_name = "MixtralBlockSparseTop2MLP");
+                  std::string class_name = "MixtralBlockSparseTop2MLP", bool gate_up_down_names = false);
   Tensor forward(const Tensor& x) const;
   std::string name() const override { return class_name_; }
 
@@ -38,6 +43,11 @@ struct SparseMoeOptions {
   std::string hidden_act = "silu";
   double router_jitter_noise = 0.0;
   std::string class_name = "MixtralSparseMoeBlock";
+  // Qwen2-MoE switches (see the top of this file); the defaults are Mixtral's.
+  bool norm_topk_prob = true;
+  bool gate_up_down_names = false;
+  std::string expert_class_name = "MixtralBlockSparseTop2MLP";
+  int64_t shared_expert_intermediate_size = 0;  // 0: no shared expert
 };
 
 class SparseMoeBlock : public Module {
@@ -51,6 +61,8 @@ class SparseMoeBlock : public Module {
 
   std::shared_ptr<Linear> gate;
   std::shared_ptr<ModuleList<SparseMoeExpert>> experts;
+  std::shared_ptr<SparseMoeExpert> shared_expert;  // null unless shared_expert_intermediate_size > 0
+  std::shared_ptr<Linear> shared_expert_gate;      // hidden -> 1, no bias
   int64_t top_k;
 
  private:

@@ -1,6 +1,7 @@
 // Llama as transformers 4.51 modeling_llama.py computes it (see the header for the scope).
 #include "transformers/models/llama/modeling_llama.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "models/model_utils.hpp"
@@ -93,7 +94,11 @@ std::pair<Tensor, Tensor> LlamaAttention::forward(const Tensor& h, const Tensor&
   if (cache) std::tie(k, v) = cache->update(k, v, layer_idx);
   nn::AttentionOptions o;
   o.implementation = attn_implementation;
-  o.attention_mask = mask;
+  // A sliding-window layer's cache returns only the keys the window can reach: the mask's columns
+  // are the whole sequence's, so the keys are its last columns.
+  const int64_t keys = k.size(2);
+  o.attention_mask = mask.defined() && mask.size(-1) > keys ? mask.narrow(mask.dim() - 1, mask.size(-1) - keys, keys)
+                                                            : mask;
   o.is_causal = !mask.defined() && s > 1;
   o.scaling = scaling;
   o.output_attentions = output_attentions;
@@ -114,17 +119,29 @@ std::shared_ptr<LlamaRMSNorm> make_rms_norm(const LlamaConfigView& c, int64_t di
 LlamaDecoderLayer::LlamaDecoderLayer(const LlamaConfigView& c, int64_t idx) {
   is_sliding = c.sliding_window && (c.sliding_window_pattern == 0 || (idx + 1) % c.sliding_window_pattern != 0);
   self_attn = register_module("self_attn", std::make_shared<LlamaAttention>(c, idx));
-  if (c.num_local_experts > 0)
-    block_sparse_moe = register_module("block_sparse_moe", std::make_shared<nn::SparseMoeBlock>(nn::SparseMoeOptions{
-                                                               .hidden_size = c.hidden_size,
-                                                               .intermediate_size = c.intermediate_size,
-                                                               .num_experts = c.num_local_experts,
-                                                               .top_k = c.num_experts_per_tok,
-                                                               .hidden_act = c.hidden_act,
-                                                               .router_jitter_noise = c.router_jitter_noise}));
+  const bool qwen2_moe = c.moe_class_prefix == "Qwen2Moe";
+  const bool sparse = c.num_local_experts > 0 && c.decoder_sparse_step > 0 &&
+                      (idx + 1) % c.decoder_sparse_step == 0 &&
+                      std::find(c.mlp_only_layers.begin(), c.mlp_only_layers.end(), idx) == c.mlp_only_layers.end();
+  if (sparse)
+    block_sparse_moe = register_module(
+        c.moe_attribute,
+        std::make_shared<nn::SparseMoeBlock>(nn::SparseMoeOptions{
+            .hidden_size = c.hidden_size,
+            .intermediate_size = c.moe_intermediate_size > 0 ? c.moe_intermediate_size : c.intermediate_size,
+            .num_experts = c.num_local_experts,
+            .top_k = c.num_experts_per_tok,
+            .hidden_act = c.hidden_act,
+            .router_jitter_noise = c.router_jitter_noise,
+            .class_name = c.moe_class_prefix + "SparseMoeBlock",
+            .norm_topk_prob = c.norm_topk_prob,
+            .gate_up_down_names = qwen2_moe,
+            .expert_class_name = qwen2_moe ? "Qwen2MoeMLP" : "MixtralBlockSparseTop2MLP",
+            .shared_expert_intermediate_size = c.shared_expert_intermediate_size}));
   else
     mlp = register_module("mlp", std::make_shared<LlamaMLP>(c.hidden_size, c.intermediate_size, c.hidden_act,
-                                                            c.mlp_bias, DType::Float32, "LlamaMLP",
+                                                            c.mlp_bias, DType::Float32,
+                                                            qwen2_moe ? "Qwen2MoeMLP" : "LlamaMLP",
                                                             c.fused_projections));
   if (!c.post_norms) input_layernorm = register_module("input_layernorm", make_rms_norm(c, c.hidden_size));
   post_attention_layernorm = register_module("post_attention_layernorm", make_rms_norm(c, c.hidden_size));
@@ -202,6 +219,10 @@ MoeModelOutput LlamaModel::forward_moe(const ModelInputs& in, std::optional<bool
   const auto checkpointing = active_checkpointing(training());
   Cache* cache = models_detail::cache_under_checkpointing(checkpointing, in, c, in.past_key_values);
   const int64_t past = cache ? cache->get_seq_length(0) : 0;
+  // Local layers keep only what their window reaches (SlidingWindowCache / HybridCache's local layers).
+  if (cache && config_view.sliding_window)
+    for (size_t i = 0; i < layers->size(); ++i)
+      if (layers->at(i)->is_sliding) cache->set_sliding_window(int64_t(i), *config_view.sliding_window);
 
   Tensor hidden = in.inputs_embeds.defined() ? in.inputs_embeds : embed_tokens->forward(in.input_ids);
   // Gemma: the normalizer is a tensor of the hidden dtype (sqrt(3072) becomes 55.5 in float16).
@@ -254,7 +275,10 @@ MoeModelOutput LlamaModel::forward_moe(const ModelInputs& in, std::optional<bool
       },
       checkpointing);
   models_detail::finish_hidden_states(out, norm->forward(out.last_hidden_state), output_hidden_states, cache);
-  if (router_logits) out.router_logits = *router_logits;
+  // Qwen2-MoE's dense layers (mlp_only_layers, decoder_sparse_step) output no router logits.
+  if (router_logits)
+    for (const Tensor& t : *router_logits)
+      if (t.defined()) out.router_logits.push_back(t);
   return out;
 }
 

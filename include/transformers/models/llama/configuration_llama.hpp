@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "transformers/modeling/configuration_utils.hpp"
 #include "transformers/nn/attention.hpp"
@@ -67,6 +68,18 @@ struct LlamaConfigView {
   int64_t num_experts_per_tok = 0;
   double router_jitter_noise = 0.0;
   double router_aux_loss_coef = 0.0;
+  // Qwen2-MoE: the sparse block sits in layer i unless i is in mlp_only_layers or
+  // (i + 1) % decoder_sparse_step != 0 (those keep a dense MLP of intermediate_size); its experts
+  // have moe_intermediate_size (0: intermediate_size, Mixtral), a shared expert of
+  // shared_expert_intermediate_size (0: none) joins them, and norm_topk_prob says whether the top-k
+  // probabilities are renormalised (Mixtral: always). The block is registered as moe_attribute.
+  int64_t decoder_sparse_step = 1;
+  std::vector<int64_t> mlp_only_layers;
+  int64_t moe_intermediate_size = 0;
+  int64_t shared_expert_intermediate_size = 0;
+  bool norm_topk_prob = true;
+  std::string moe_attribute = "block_sparse_moe";
+  std::string moe_class_prefix = "Mixtral";  // <prefix>SparseMoeBlock; Qwen2Moe: Qwen2MoeMLP experts
   std::optional<int64_t> pad_token_id;
   nn::RopeParameters rope;
   nn::AttentionImplementation attn_implementation = nn::AttentionImplementation::sdpa;

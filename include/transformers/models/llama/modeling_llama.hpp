@@ -57,7 +57,8 @@ class LlamaDecoderLayer : public nn::Module {
   std::string name() const override { return "LlamaDecoderLayer"; }
   std::shared_ptr<LlamaAttention> self_attn;
   std::shared_ptr<LlamaMLP> mlp;  // null when block_sparse_moe is set
-  std::shared_ptr<nn::SparseMoeBlock> block_sparse_moe;  // Mixtral (config.num_local_experts > 0)
+  // Mixtral (config.num_local_experts > 0); Qwen2-MoE registers it as `mlp` on its sparse layers.
+  std::shared_ptr<nn::SparseMoeBlock> block_sparse_moe;
   std::shared_ptr<LlamaRMSNorm> input_layernorm, post_attention_layernorm;
   // Gemma 2/3 (config.sandwich_norms): around the MLP; post_attention_layernorm then normalises the
   // attention output before the residual add. OLMo 2 (config.post_norms): post_feedforward_layernorm
