@@ -14,6 +14,7 @@
   X(llama)                            \
   X(mistral)                          \
   X(mixtral)                          \
+  X(modernbert)                       \
   X(olmo2)                            \
   X(phi3)                             \
   X(qwen2)                            \

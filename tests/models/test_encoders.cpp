@@ -162,9 +162,10 @@ INSTANTIATE_TEST_SUITE_P(Encoders, EncoderCase, ::testing::ValuesIn(case_names()
 
 // The folders tests/oracle/make_encoder_cases.py writes: RoBERTa, XLM-RoBERTa and DistilBERT 6 each
 // (MaskedLM, Model, sequence / token classification, question answering, multiple choice); BERT 5
-// (MaskedLM, question answering, multiple choice, next sentence prediction, pre-training). A lost folder
-// fails here instead of silently running fewer cases.
-constexpr size_t kEncoderCases = 6 + 6 + 6 + 5;
+// (MaskedLM, question answering, multiple choice, next sentence prediction, pre-training); ModernBERT 7
+// (tests/oracle/make_modernbert_cases.py: two MaskedLM, Model, cls / mean sequence classification, token
+// classification, question answering). A lost folder fails here instead of silently running fewer cases.
+constexpr size_t kEncoderCases = 6 + 6 + 6 + 5 + 7;
 TEST(EncoderCases, EveryCaseFolderPresent) { EXPECT_EQ(case_names().size(), kEncoderCases); }
 
 std::shared_ptr<PretrainedConfig> tiny(const std::string& model_type, json extra = json::object()) {

@@ -163,6 +163,8 @@ def main():
     fresh = T.DistilBertModel(T.DistilBertConfig(**distil)).embeddings.position_embeddings.weight.detach().clone()
     family(a.out, "DistilBert", T.DistilBertConfig, 121, distil, "right", False, ROBERTA_HEADS,
            base_extra={"sinusoidal": fresh}, model_outputs=["last_hidden_state"])
+    from make_modernbert_cases import modernbert_cases  # ModernBERT's cases live in this folder too
+    modernbert_cases(a.out)
 
 
 if __name__ == "__main__":
