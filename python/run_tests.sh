@@ -18,4 +18,5 @@ CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} "$py" -m pip 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"  # import the installed package, not the source folder
+export HUB_SERVER="$BUILD_DIR/tests/hub_server"  # the test Hub test_hub.py pushes to (built with the tests)
 "$py" -m pytest -q -p no:cacheprovider "$SRC/tests"

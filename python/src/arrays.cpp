@@ -57,15 +57,26 @@ py::object to_numpy(const Tensor& t) {
     x = t.to(DType::Float32);
     dt = py::dtype::of<float>();
   }
-  std::vector<py::ssize_t> shape(x.sizes().begin(), x.sizes().end());
-  std::vector<py::ssize_t> strides;
-  for (int64_t s : x.strides()) strides.push_back(py::ssize_t(s * int64_t(x.element_size())));
+  // NumPy's C API directly (pybind11's array constructor copies shape and strides into vectors and
+  // checks its base): this runs for every output of every call.
+  constexpr int kMaxDims = 32;  // NPY_MAXDIMS of NumPy 1
+  const int ndim = int(x.dim());
+  if (ndim > kMaxDims) throw transformers::ValueError("transformers_cpp: a tensor of " + std::to_string(ndim) + " dimensions has no NumPy array (at most 32)");
+  Py_intptr_t shape[kMaxDims], strides[kMaxDims];
+  for (int i = 0; i < ndim; ++i) {
+    shape[i] = Py_intptr_t(x.size(i));
+    strides[i] = Py_intptr_t(x.stride(i) * int64_t(x.element_size()));
+  }
   const bool read_only = x.storage()->read_only();
   // The capsule owns a handle on the tensor: the storage lives as long as the array (and its views).
   auto* keep = new Tensor(x);
   py::capsule base(keep, [](void* p) { delete static_cast<Tensor*>(p); });
-  py::array arr(*dt, shape, strides, x.numel() ? x.data_ptr() : nullptr, base);
-  if (read_only) arr.attr("setflags")(py::arg("write") = false);
+  auto& api = py::detail::npy_api::get();
+  const int flags = read_only ? 0 : py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  py::object arr = py::reinterpret_steal<py::object>(api.PyArray_NewFromDescr_(
+      api.PyArray_Type_, dt->release().ptr(), ndim, shape, strides, x.numel() ? x.data_ptr() : nullptr, flags, nullptr));
+  if (!arr) throw py::error_already_set();
+  if (api.PyArray_SetBaseObject_(arr.ptr(), base.release().ptr()) != 0) throw py::error_already_set();
   return arr;
 }
 
@@ -79,8 +90,13 @@ Tensor from_numpy(const py::array& a) {
   auto* ref = new py::object(py::reinterpret_borrow<py::object>(a));
   std::shared_ptr<const void> owner(ref, [](const void* p) {
     if (!Py_IsInitialized()) return;  // interpreter gone: nothing left to release
+    auto* obj = static_cast<const py::object*>(p);
+    if (PyGILState_Check()) {  // the usual case (inputs are released when the call returns): no GIL dance
+      delete obj;
+      return;
+    }
     py::gil_scoped_acquire gil;
-    delete static_cast<const py::object*>(p);
+    delete obj;
   });
   return Tensor::from_blob(const_cast<void*>(a.data()), shape, dt, std::move(owner), read_only);
 }

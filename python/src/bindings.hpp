@@ -34,9 +34,16 @@ py::object from_json(const nlohmann::json& j);
 // proxies, subfolder) read from a dict; keys it uses are removed from `kwargs`.
 transformers::hub::HubOptions hub_options(py::dict& kwargs);
 
+// The module's exception translator (module.cpp): the engine's errors as the Python exceptions
+// transformers raises; other exceptions are rethrown (for pybind11's own translation).
+void translate_exception(std::exception_ptr p);
+
 void bind_config(py::module_& m);
 void bind_models(py::module_& m);
 void bind_generate(py::module_& m);
 void bind_tokenizer(py::module_& m);
+void bind_bench_probe(py::module_& m);
+// forward.cpp: _forward (model(**inputs): output objects of 4.51's classes) and DynamicCache.
+void bind_forward(py::module_& m);
 
 }  // namespace transformers_py

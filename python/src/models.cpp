@@ -45,36 +45,6 @@ transformers::FromPretrainedOptions load_options(py::dict kwargs) {
   return o;
 }
 
-py::list to_numpy_list(const std::vector<Tensor>& ts) {
-  py::list out;
-  for (const auto& t : ts) out.append(to_numpy(t));
-  return out;
-}
-
-// The fields the model set, in ModelOutput order (an unset one is Python's None: left out).
-py::dict output_dict(const transformers::ModelOutput& o) {
-  py::dict d;
-  auto put = [&](const char* name, const Tensor& t) {
-    if (t.defined()) d[name] = to_numpy(t);
-  };
-  put("loss", o.loss);
-  put("logits", o.logits);
-  put("last_hidden_state", o.last_hidden_state);
-  put("pooler_output", o.pooler_output);
-  put("start_logits", o.start_logits);
-  put("end_logits", o.end_logits);
-  put("prediction_logits", o.prediction_logits);
-  put("seq_relationship_logits", o.seq_relationship_logits);
-  if (!o.hidden_states.empty()) d["hidden_states"] = to_numpy_list(o.hidden_states);
-  if (!o.attentions.empty()) d["attentions"] = to_numpy_list(o.attentions);
-  return d;
-}
-
-std::optional<bool> optional_bool(const py::object& o) {
-  if (o.is_none()) return std::nullopt;
-  return o.cast<bool>();
-}
-
 }  // namespace
 
 transformers::hub::PushToHubOptions push_options(py::dict& kwargs) {
@@ -142,35 +112,6 @@ void bind_models(py::module_& m) {
       .def_property_readonly("training", &PreTrainedModel::training)
       .def("train", [](PreTrainedModel& mdl, bool mode) { mdl.train(mode); }, py::arg("mode") = true)
       .def("loading_info", [](const PreTrainedModel& mdl) { return from_json(mdl.loading_info().to_json()); })
-      .def("forward",
-           [](PreTrainedModel& mdl, py::object input_ids, py::object attention_mask, py::object token_type_ids,
-              py::object position_ids, py::object inputs_embeds, py::object head_mask, py::object labels,
-              py::object output_attentions, py::object output_hidden_states, int64_t logits_to_keep) {
-             transformers::ModelInputs in;
-             in.input_ids = optional_tensor(input_ids);
-             in.attention_mask = optional_tensor(attention_mask);
-             in.token_type_ids = optional_tensor(token_type_ids);
-             in.position_ids = optional_tensor(position_ids);
-             in.inputs_embeds = optional_tensor(inputs_embeds);
-             in.head_mask = optional_tensor(head_mask);
-             in.labels = optional_tensor(labels);
-             in.output_attentions = optional_bool(output_attentions);
-             in.output_hidden_states = optional_bool(output_hidden_states);
-             in.logits_to_keep = logits_to_keep;
-             transformers::ModelOutput out;
-             {
-               py::gil_scoped_release nogil;
-               // Inference: nothing recorded for backward (the outputs leave as NumPy arrays).
-               transformers::autograd::NoGradGuard no_grad;
-               out = mdl.forward(in);
-             }
-             return output_dict(out);
-           },
-           py::arg("input_ids") = py::none(), py::arg("attention_mask") = py::none(),
-           py::arg("token_type_ids") = py::none(), py::arg("position_ids") = py::none(),
-           py::arg("inputs_embeds") = py::none(), py::arg("head_mask") = py::none(), py::arg("labels") = py::none(),
-           py::arg("output_attentions") = py::none(), py::arg("output_hidden_states") = py::none(),
-           py::arg("logits_to_keep") = 0)
       .def("num_parameters", &PreTrainedModel::num_parameters, py::arg("only_trainable") = false,
            py::arg("exclude_embeddings") = false)
       .def("get_memory_footprint", &PreTrainedModel::get_memory_footprint, py::arg("return_buffers") = true)

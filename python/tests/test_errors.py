@@ -49,6 +49,20 @@ def test_shape_mismatch_is_runtimeerror():
         model(input_ids=np.array([[1, 2, 3]]), token_type_ids=np.array([[0, 0]]))
 
 
+def test_forward_errors_keep_their_kinds():
+    # model(**inputs) runs through a fast-call function of its own (python/src/forward.cpp): the
+    # engine's errors are translated as everywhere else, the converter's arrive unchanged
+    llama = tc.AutoModelForCausalLM.from_pretrained(MODELS / "llama" / "model")
+    with pytest.raises(ValueError, match="LlamaModel: head_mask is not an argument of its forward"):
+        llama(input_ids=np.array([[1, 2, 3]]), head_mask=np.ones((2, 4), dtype=np.float32))
+    with pytest.raises(ValueError, match="expected integer ids, found an array of dtype float64"):
+        llama(input_ids=np.array([[1.5, 2.0]]))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'no_such_input'"):
+        llama(input_ids=np.array([[1, 2]]), no_such_input=1)
+    with pytest.raises(TypeError, match="multiple values for argument 'input_ids'"):
+        llama(np.array([[1, 2]]), input_ids=np.array([[1, 2]]))
+
+
 def test_missing_config_attribute_is_attributeerror():
     config = tc.AutoConfig.from_pretrained(MODELS / "gpt2" / "model")
     assert config.hidden_size == config.n_embd == 32  # attribute_map alias

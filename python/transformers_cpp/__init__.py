@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _core
-from ._core import TemplateError
+from ._core import DynamicCache, TemplateError
 from .configuration import AutoConfig, PretrainedConfig
 from .generation import BaseStreamer, GenerateDecoderOnlyOutput, TextStreamer
 from .modeling import (
@@ -27,10 +27,11 @@ from .modeling import (
     AutoModelForQuestionAnswering,
     AutoModelForSequenceClassification,
     AutoModelForTokenClassification,
-    ModelOutput,
     PreTrainedModel,
     model_class,
 )
+from .outputs import *  # noqa: F401,F403  (CausalLMOutputWithPast, MaskedLMOutput, ...: 4.51's names)
+from .outputs import __all__ as _output_names
 from .tokenization import AutoTokenizer, BatchEncoding, PreTrainedTokenizerFast
 
 __version__ = "0.1.0"
@@ -53,6 +54,6 @@ __all__ = [
     "AutoConfig", "AutoModel", "AutoModelForCausalLM", "AutoModelForMaskedLM", "AutoModelForMultipleChoice",
     "AutoModelForNextSentencePrediction", "AutoModelForPreTraining", "AutoModelForQuestionAnswering",
     "AutoModelForSequenceClassification", "AutoModelForTokenClassification", "AutoTokenizer", "BaseStreamer",
-    "BatchEncoding", "GenerateDecoderOnlyOutput", "ModelOutput", "PretrainedConfig", "PreTrainedModel",
+    "BatchEncoding", "DynamicCache", "GenerateDecoderOnlyOutput", "PretrainedConfig", "PreTrainedModel",
     "PreTrainedTokenizerFast", "TemplateError", "TextStreamer", "set_seed",
-]
+] + [n for n in _output_names if n != "output_class"]

@@ -9,34 +9,10 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from . import _core
-from ._utils import as_array, as_ids, check_device, dtype_name
+from ._utils import as_ids, check_device, dtype_name
 from .configuration import AutoConfig, PretrainedConfig
 from .generation import GenerateDecoderOnlyOutput
-
-# Every field a model output of 4.51 may carry, in ModelOutput order; absent ones read as None.
-_OUTPUT_FIELDS = ("loss", "logits", "last_hidden_state", "pooler_output", "start_logits", "end_logits",
-                  "prediction_logits", "seq_relationship_logits", "past_key_values", "hidden_states", "attentions")
-
-
-class ModelOutput(dict):
-    """transformers' ModelOutput: a dict of the fields that are set (in field order), also readable
-    as attributes (an unset field is None) and by position (to_tuple order)."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name in self:
-            return self[name]
-        if name in _OUTPUT_FIELDS:
-            return None
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, (int, slice)):
-            return self.to_tuple()[key]
-        return super().__getitem__(key)
-
-    def to_tuple(self) -> Tuple[Any, ...]:
-        return tuple(self.values())
-
+from .outputs import ModelOutput, output_class
 
 class Embedding:
     """What resize_token_embeddings returns: the input embedding's size (the weights stay in the engine)."""
@@ -72,6 +48,8 @@ def _load_kwargs(kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], bool]:
     return kwargs, bool(kwargs.get("output_loading_info", False))
 
 
+_forward = _core._forward  # model(**inputs) in the extension (python/src/forward.cpp)
+
 _FLOAT_DTYPES = ("float32", "float16", "bfloat16", "float64")
 
 
@@ -80,6 +58,15 @@ def _is_numpy_float(a: Any) -> bool:
         return np.dtype(a).kind == "f"
     except TypeError:
         return False
+
+
+def _forward_extras(kwargs: Dict[str, Any], logits_to_keep: int) -> int:
+    """Keyword arguments of 4.51's forward that are spelled differently or mean nothing here."""
+    if "num_logits_to_keep" in kwargs:  # the name before 4.50
+        logits_to_keep = kwargs.pop("num_logits_to_keep")
+    if kwargs:
+        raise TypeError(f"forward() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return logits_to_keep
 
 
 class PreTrainedModel:
@@ -91,6 +78,7 @@ class PreTrainedModel:
     def __init__(self, core: "_core.Model"):
         self._m = core
         self._cfg = core.config
+        self._output_cls = output_class(core.class_name)
         self.config = PretrainedConfig(self._cfg)
 
     # ---- construction ----
@@ -183,35 +171,15 @@ class PreTrainedModel:
                  use_cache: Optional[bool] = None, output_attentions: Optional[bool] = None,
                  output_hidden_states: Optional[bool] = None, return_dict: Optional[bool] = None,
                  logits_to_keep: int = 0, past_key_values: Any = None, **kwargs: Any) -> Any:
-        if past_key_values is not None:
-            raise NotImplementedError("past_key_values: the engine keeps its cache inside generate(); "
-                                      "call the model on the whole sequence")
-        if "num_logits_to_keep" in kwargs:
-            logits_to_keep = kwargs.pop("num_logits_to_keep")
+        """The output object of 4.51's class for this model (CausalLMOutputWithPast, MaskedLMOutput, ...);
+        decoders return past_key_values (a DynamicCache) unless use_cache=False, and continue from one
+        passed back. Arrays are converted and the object built in the extension (the per-call path
+        bench/python_overhead.py measures)."""
         if kwargs:
-            raise TypeError(f"forward() got an unexpected keyword argument '{next(iter(kwargs))}'")
-        # (None checks inline: this is the per-call path whose cost bench/python_overhead.py measures)
-        out = self._m.forward(as_ids(input_ids), None if attention_mask is None else as_ids(attention_mask),
-                              None if token_type_ids is None else as_ids(token_type_ids),
-                              None if position_ids is None else as_ids(position_ids),
-                              None if inputs_embeds is None else as_array(inputs_embeds),
-                              None if head_mask is None else as_array(head_mask),
-                              None if labels is None else as_ids(labels), output_attentions, output_hidden_states,
-                              logits_to_keep)
-        # the engine returns the fields it set, in ModelOutput order
-        if "hidden_states" in out:
-            out["hidden_states"] = tuple(out["hidden_states"])
-        if "attentions" in out:
-            out["attentions"] = tuple(out["attentions"])
-        if "last_hidden_state" in out and ("logits" in out or "start_logits" in out or "prediction_logits" in out):
-            # a head's output (CausalLMOutput, MaskedLMOutput, ...) has no base-model fields in 4.51
-            out.pop("last_hidden_state")
-            out.pop("pooler_output", None)
-        result = ModelOutput(out)
-        if return_dict is False or (return_dict is None and self._cfg.has("return_dict")
-                                    and self._cfg.get("return_dict") is False):
-            return result.to_tuple()
-        return result
+            logits_to_keep = _forward_extras(kwargs, logits_to_keep)
+        return _forward(self._m, self._output_cls, input_ids, attention_mask, token_type_ids, position_ids,
+                               inputs_embeds, head_mask, labels, past_key_values, use_cache, output_attentions,
+                               output_hidden_states, logits_to_keep, return_dict)
 
     forward = __call__
 

@@ -15,7 +15,8 @@ from ._utils import as_array
 # BERT-style ones return them).
 _NO_TOKEN_TYPE_IDS = {"GPT2TokenizerFast", "LlamaTokenizerFast", "GemmaTokenizerFast", "Qwen2TokenizerFast",
                       "T5TokenizerFast", "RobertaTokenizerFast", "XLMRobertaTokenizerFast", "DistilBertTokenizerFast",
-                      "BartTokenizerFast", "GPTNeoXTokenizerFast", "BloomTokenizerFast", "CodeLlamaTokenizerFast"}
+                      "BartTokenizerFast", "GPTNeoXTokenizerFast", "BloomTokenizerFast", "CodeLlamaTokenizerFast",
+                      "MPNetTokenizerFast"}
 
 
 class BatchEncoding(dict):

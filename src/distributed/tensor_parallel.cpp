@@ -1,7 +1,8 @@
 // tp_plan="auto" (4.51's base_model_tp_plan and _tp_plan for the Llama family): the planned Linear
-// layers keep this rank's slice of their weight, the attention modules their share of the heads,
-// and the Linear output hooks do the collectives (rowwise: all-reduce then the bias, once;
-// colwise_rep: all-gather of the vocabulary slices). A colwise slice of a mapped checkpoint is a view
+// layers keep this rank's slice of their weight, the attention modules their share of the heads
+// (unless q/k/v are gathered back), and the Linear output hooks do the collectives (rowwise and
+// rowwise_rep: all-reduce then the bias, once, rowwise_rep's input hook taking this rank's features;
+// colwise_rep: all-gather of the output slices). A colwise slice of a mapped checkpoint is a view
 // of the mapping (row blocks are contiguous), so this rank only ever pages in its own rows; a
 // rowwise slice is a strided block, copied once.
 #include "transformers/distributed/tensor_parallel.hpp"
@@ -23,7 +24,9 @@ namespace transformers::distributed {
 namespace {
 
 const std::set<std::string>& llama_family() {
-  static const std::set<std::string> s = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2"};
+  // gemma3_text: Gemma3ForCausalLM's config (4.51's Gemma3TextConfig has the same base_model_tp_plan)
+  static const std::set<std::string> s = {"llama",       "mistral", "qwen2", "qwen3", "gemma", "gemma2",
+                                          "gemma3_text", "mixtral", "olmo2", "phi3"};
   return s;
 }
 
@@ -71,7 +74,8 @@ TpPlan get_tp_plan(const PreTrainedModel& model) {
   const std::string& mt = model.config().model_type();
   if (!llama_family().count(mt))
     throw UnsupportedError("tensor parallel: " + model.name() + " (model_type " + mt +
-                           ") has no tp_plan here; the Llama family (llama, mistral, qwen2, qwen3, gemma, gemma2) has one");
+                           ") has no tp_plan here; the Llama family (llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, mixtral, "
+                           "olmo2, phi3) has one");
   bool has_base = false;
   for (auto& [n, c] : model.named_children()) has_base = has_base || n == model.base_model_prefix();
   const std::string pre = has_base ? model.base_model_prefix() + "." : "";
@@ -79,6 +83,20 @@ TpPlan get_tp_plan(const PreTrainedModel& model) {
                  {pre + "layers.*.self_attn.v_proj", "colwise"}, {pre + "layers.*.self_attn.o_proj", "rowwise"},
                  {pre + "layers.*.mlp.gate_proj", "colwise"},    {pre + "layers.*.mlp.up_proj", "colwise"},
                  {pre + "layers.*.mlp.down_proj", "rowwise"}};
+  if (mt == "mixtral") {  // 4.51's MixtralConfig: the router replicated, each expert split like an MLP
+    plan.resize(4);
+    plan.insert(plan.end(), {{pre + "layers.*.block_sparse_moe.gate", "colwise_rep"},
+                             {pre + "layers.*.block_sparse_moe.experts.*.w1", "colwise"},
+                             {pre + "layers.*.block_sparse_moe.experts.*.w2", "rowwise"},
+                             {pre + "layers.*.block_sparse_moe.experts.*.w3", "colwise"}});
+  }
+  if (mt == "olmo2") {  // 4.51: q/k/v gathered back (the norm spans the whole projection), o fed whole
+    for (int i = 0; i < 3; ++i) plan[size_t(i)].second = "colwise_rep";
+    plan[3].second = "rowwise_rep";
+  }
+  if (mt == "phi3")  // 4.51: the fused projections gathered back (the split and chunk need them whole)
+    plan = {{pre + "layers.*.self_attn.qkv_proj", "colwise_rep"}, {pre + "layers.*.self_attn.o_proj", "rowwise_rep"},
+            {pre + "layers.*.mlp.gate_up_proj", "colwise_rep"},   {pre + "layers.*.mlp.down_proj", "rowwise_rep"}};
   if (model.name().find("ForCausalLM") != std::string::npos) plan.emplace_back("lm_head", "colwise_rep");
   return plan;
 }
@@ -97,8 +115,12 @@ TensorParallelInfo tensor_parallel(PreTrainedModel& model, std::shared_ptr<Commu
   const auto mods = model.named_modules();
   const std::string cls = model.name();
   std::vector<std::pair<std::string, std::string>> todo;  // module name -> style
+  // Heads are split only where q/k/v stay split ("colwise"); "colwise_rep" gathers them back, so every
+  // rank then runs all heads (OLMo 2, Phi-3).
+  bool split_heads = false;
+  for (auto& [pat, style] : plan) split_heads = split_heads || (pat.ends_with(".q_proj") && style == "colwise");
   for (auto& [name, m] : mods) {
-    if (auto* a = dynamic_cast<LlamaAttention*>(m)) {
+    if (auto* a = dynamic_cast<LlamaAttention*>(m); a && split_heads) {
       if (a->qkv_proj || a->qk_norm_full_projection)
         throw UnsupportedError("tensor parallel: " + cls + " fuses q/k/v or normalises the whole projection; "
                                "its attention has no tp plan here");
@@ -109,14 +131,15 @@ TensorParallelInfo tensor_parallel(PreTrainedModel& model, std::shared_ptr<Commu
       if (std::regex_match(name, pattern_regex(pat))) {
         auto* lin = dynamic_cast<nn::Linear*>(m);
         if (!lin) throw UnsupportedError("tensor parallel: " + name + " is no Linear layer");
-        require_divides(style == "rowwise" ? lin->in_features() : lin->out_features(), n,
-                        name + (style == "rowwise" ? " in_features" : " out_features"), cls);
+        const bool rowwise = style.starts_with("rowwise");
+        require_divides(rowwise ? lin->in_features() : lin->out_features(), n,
+                        name + (rowwise ? " in_features" : " out_features"), cls);
         todo.emplace_back(name, style);
       }
   }
 
   for (auto& [name, m] : mods)
-    if (auto* a = dynamic_cast<LlamaAttention*>(m)) {
+    if (auto* a = dynamic_cast<LlamaAttention*>(m); a && split_heads) {
       a->num_heads /= n;
       a->num_key_value_heads /= n;
     }
@@ -132,6 +155,9 @@ TensorParallelInfo tensor_parallel(PreTrainedModel& model, std::shared_ptr<Commu
       const int64_t cols = lin->in_features() / n;
       const Tensor whole = lin->weight;
       lin->weight = whole.narrow(1, r * cols, cols).contiguous();
+      // rowwise_rep: the input is whole on every rank; this rank multiplies its block of features
+      if (style == "rowwise_rep")
+        lin->input_hook = [r, cols](const Tensor& x) { return x.narrow(x.dim() - 1, r * cols, cols).contiguous(); };
       // the copy paged the whole weight in; a view of the checkpoint mapping gives those pages back
       modeling_detail::release_mapped_pages(whole);
       Tensor bias = lin->bias;

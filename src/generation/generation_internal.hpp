@@ -35,6 +35,11 @@ class DecoderStepper {
   std::shared_ptr<Cache> cache_;
 };
 
+// _sample's token choice for `b` rows of processed scores: multinomial over their softmax (one draw
+// per row from `gen`, in row order) or torch.argmax. `probs` is scratch space.
+void choose_next_tokens(const float* scores, int64_t b, int64_t vocab, bool do_sample, ops::Generator& gen,
+                        std::vector<float>& probs, std::vector<int64_t>& next);
+
 GenerateOutput sample_or_greedy(PreTrainedModel& model, TokenRows rows, std::vector<std::vector<int64_t>> mask,
                                 const ResolvedGenerationConfig& config, const LogitsProcessorList& processors,
                                 const StoppingCriteriaList& criteria, const GenerationOptions& options);

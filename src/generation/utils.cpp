@@ -95,6 +95,28 @@ Tensor rows_to_tensor(const TokenRows& rows) {
   return Tensor::from_vector(flat, {b, l});
 }
 
+void choose_next_tokens(const float* scores, int64_t b, int64_t vocab, bool do_sample, ops::Generator& gen,
+                        std::vector<float>& probs, std::vector<int64_t>& next) {
+  next.resize(size_t(b));
+  if (do_sample) {
+    probs.resize(size_t(b * vocab));
+    for (int64_t r = 0; r < b; ++r) softmax_row(scores + r * vocab, probs.data() + r * vocab, vocab);
+    Tensor picked = ops::multinomial(Tensor::from_vector(probs, {b, vocab}), 1, false, gen);
+    std::vector<int64_t> p = picked.to_vector<int64_t>();
+    for (int64_t r = 0; r < b; ++r) next[size_t(r)] = p[size_t(r)];
+    return;
+  }
+  for (int64_t r = 0; r < b; ++r) {  // torch.argmax: first maximum, NaN counts as the maximum
+    const float* s = scores + r * vocab;
+    int64_t best = 0;
+    for (int64_t v = 1; v < vocab; ++v) {
+      if (std::isnan(s[best])) break;
+      if (std::isnan(s[v]) || s[v] > s[best]) best = v;
+    }
+    next[size_t(r)] = best;
+  }
+}
+
 DecoderStepper::DecoderStepper(PreTrainedModel& model, std::vector<std::vector<int64_t>> attention_mask,
                                bool use_cache, int64_t max_cache_len)
     : model_(model), mask_(std::move(attention_mask)), use_cache_(use_cache) {
@@ -176,24 +198,7 @@ GenerateOutput sample_or_greedy(PreTrainedModel& model, TokenRows rows, std::vec
     std::vector<float>& scores = logits;  // processed in place; raw logits were copied above
     processors.process(rows, scores.data(), vocab);
     if (options.output_scores) out.scores.push_back(Tensor::from_vector(scores, {b, vocab}));
-    if (c.do_sample) {
-      probs.resize(scores.size());
-      for (int64_t r = 0; r < b; ++r)
-        softmax_row(scores.data() + r * vocab, probs.data() + r * vocab, vocab);
-      Tensor picked = ops::multinomial(Tensor::from_vector(probs, {b, vocab}), 1, false, gen);
-      std::vector<int64_t> p = picked.to_vector<int64_t>();
-      for (int64_t r = 0; r < b; ++r) next[size_t(r)] = p[size_t(r)];
-    } else {
-      for (int64_t r = 0; r < b; ++r) {  // torch.argmax: first maximum, NaN counts as the maximum
-        const float* s = scores.data() + r * vocab;
-        int64_t best = 0;
-        for (int64_t v = 1; v < vocab; ++v) {
-          if (std::isnan(s[best])) break;
-          if (std::isnan(s[v]) || s[v] > s[best]) best = v;
-        }
-        next[size_t(r)] = best;
-      }
-    }
+    choose_next_tokens(scores.data(), b, vocab, c.do_sample, gen, probs, next);
     for (int64_t r = 0; r < b; ++r) {
       if (has_eos && !unfinished[size_t(r)]) next[size_t(r)] = pad;
       rows[size_t(r)].push_back(next[size_t(r)]);

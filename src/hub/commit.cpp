@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "api_common.hpp"
+#include "transformers/core/base64.hpp"
 #include "transformers/core/quote.hpp"
 #include "transformers/hub/hf_api.hpp"
 
@@ -20,24 +21,7 @@ using detail::url_quote;
 
 constexpr size_t kPreuploadChunk = 256;  // files per preupload / LFS batch request, as huggingface_hub
 
-std::string base64(const std::string& in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
-    out += t[v >> 18], out += t[(v >> 12) & 63], out += t[(v >> 6) & 63], out += t[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = (unsigned char)in[i] << 16;
-    out += t[v >> 18], out += t[(v >> 12) & 63], out += "==";
-  } else if (i + 2 == in.size()) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
-    out += t[v >> 18], out += t[(v >> 12) & 63], out += t[(v >> 6) & 63], out += '=';
-  }
-  return out;
-}
+std::string base64(const std::string& in) { return base64_encode(in); }
 
 std::string read_all(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -7,7 +7,9 @@
 
 #include <cstdint>
 
+#include "transformers/io/offload_folder.hpp"
 #include "transformers/nn/linear.hpp"
+#include "transformers/ops/weight_cache.hpp"
 
 namespace transformers::modeling_detail {
 
@@ -37,9 +39,22 @@ int release_disk_weights_after_use(PreTrainedModel& model, const DeviceMap& map)
       release_mapped_pages(w);
       return out;
     };
+    ops::keep_no_packed_copy(w);  // a packed copy kept by the GEMM would make the weight resident again
     ++hooked;
   }
   return hooked;
 }
+
+std::optional<Tensor> OffloadFolderWriter::offload(const std::string& name, const Tensor& t, DType dtype, bool from_file,
+                                                   bool safetensors) {
+  if (device_of(map_, name) != "disk") return std::nullopt;
+  if (from_file && safetensors && t.dtype() == dtype) return std::nullopt;  // read from the checkpoint's own mapping
+  ++written_;
+  return io::offload_weight(t, dtype, name, folder_, index_, [from_file](const Tensor& block) {
+    if (from_file) release_mapped_pages(block);
+  });
+}
+
+void OffloadFolderWriter::finish() const { io::save_offload_index(index_, folder_); }
 
 }  // namespace transformers::modeling_detail

@@ -336,7 +336,8 @@ namespace {
 
 LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bool ignore_mismatched,
                          const std::vector<std::pair<std::string, std::string>>& key_mapping,
-                         std::optional<uint64_t> seed, std::optional<DType> float_dtype = std::nullopt) {
+                         std::optional<uint64_t> seed, std::optional<DType> float_dtype = std::nullopt,
+                         modeling_detail::OffloadFolderWriter* offload = nullptr) {
   const std::string prefix = model.base_model_prefix();
   bool has_prefix_module = false;
   if (!prefix.empty())
@@ -443,6 +444,16 @@ LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bo
     if (expected_set.count(k) && !mismatched.count(k)) loaded_keys.insert(k);
   initialize_missing(model, expected, loaded_keys, ignore_mismatched, seed);
 
+  // Casts already done, by source bytes: a tied pair the checkpoint stores once (torch.save of tied
+  // weights, e.g. the embedding and lm_head of Llama-1B: one 1 GB float32 storage) is converted once
+  // for both slots instead of once each (+525 MB at the peak of a bf16 load, freed by tie_weights).
+  struct Converted {
+    Shape sizes, strides;
+    DType dtype;
+    Tensor placeholder;  // what the slot held before loading: a second slot holding it is tied to it
+    Tensor converted;
+  };
+  std::unordered_multimap<const void*, Converted> converted;  // by the source's first byte
   for (auto& [i, k] : renamed) {
     if (!loaded_keys.count(k)) continue;
     Tensor* slot = model.find_tensor(k);
@@ -465,8 +476,30 @@ LoadingInfo load_entries(PreTrainedModel& model, const CheckpointSource& src, bo
     // bool tensors keep theirs. Same dtype: the mapped tensor itself becomes the parameter. Block-
     // quantized tensors only come from a GGUF loaded with keep_quantized: kept as blocks.
     const DType want = float_dtype && slot->is_floating_point() ? *float_dtype : slot->dtype();
-    if (t.is_floating_point() && !is_quantized(t.dtype()) && t.dtype() != DType::Float8E4M3 && t.dtype() != want)
-      t = e.source >= 0 ? cast_releasing_source(t, want) : t.to(want, {.prefault = true});
+    const bool cast =
+        t.is_floating_point() && !is_quantized(t.dtype()) && t.dtype() != DType::Float8E4M3 && t.dtype() != want;
+    std::optional<Tensor> offloaded;
+    if (offload)
+      offloaded = offload->offload(k, t, cast ? want : t.dtype(), e.source >= 0,
+                                   e.source >= 0 && src.readers[size_t(e.source)]->format() == "safetensors");
+    if (offloaded)
+      t = *offloaded;
+    else if (cast) {
+      const void* first = t.data_ptr();
+      auto [lo, hi] = converted.equal_range(first);
+      auto same = std::find_if(lo, hi, [&](const auto& kv) {
+        const Converted& c = kv.second;
+        return c.sizes == t.sizes() && c.strides == t.strides() && c.dtype == want && c.placeholder.is_same(*slot);
+      });
+      if (same != hi) {
+        t = same->second.converted;
+      } else {
+        Converted c{t.sizes(), t.strides(), want, *slot, {}};
+        t = e.source >= 0 ? cast_releasing_source(t, want) : t.to(want, {.prefault = true});
+        c.converted = t;
+        converted.emplace(first, std::move(c));
+      }
+    }
     const bool rg = slot->requires_grad();
     *slot = t;
     slot->set_requires_grad(rg);
@@ -723,8 +756,12 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
   // Loaded tensors go straight to the target dtype (a mapped checkpoint already in it is used as
   // is); only what loading did not replace (new weights, buffers) is cast afterwards. Casting the
   // float32 placeholders first would convert every weight once for nothing (2.4 s for a 1B model).
-  model->set_loading_info(
-      load_entries(*model, src, opts.ignore_mismatched_sizes, opts.key_mapping, opts.seed, dtype));
+  // Disk-mapped weights that cannot stay views of a safetensors file go to offload_folder (4.51).
+  std::optional<modeling_detail::OffloadFolderWriter> offload;
+  if (model->hf_device_map() && !opts.offload_folder.empty()) offload.emplace(*model->hf_device_map(), opts.offload_folder);
+  model->set_loading_info(load_entries(*model, src, opts.ignore_mismatched_sizes, opts.key_mapping, opts.seed, dtype,
+                                       offload ? &*offload : nullptr));
+  if (offload) offload->finish();
   detail::log_loading_report(*model, path, model->loading_info());
   model->tie_weights();
   if (dtype != DType::Float32) {

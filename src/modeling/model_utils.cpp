@@ -75,6 +75,18 @@ DType PreTrainedModel::dtype() const {
   return DType::Float32;
 }
 
+void PreTrainedModel::dequantize() {
+  // 4.51 asks its hf_quantizer; ours is the block dtypes themselves. Module::to would also cast the
+  // float parameters, so only the quantized tensors are replaced (in every slot that shares them).
+  int replaced = 0;
+  for (auto& [n, t] : named_parameters()) {
+    if (!::transformers::is_quantized(t.dtype())) continue;
+    replace_tensor(t, t.to(DType::Float32).set_requires_grad(t.requires_grad()));
+    ++replaced;
+  }
+  if (replaced == 0) throw ValueError("You need to first quantize your model in order to dequantize it");
+}
+
 std::shared_ptr<GenerationConfig> PreTrainedModel::generation_config() {
   if (!generation_config_ && can_generate()) generation_config_ = GenerationConfig::from_model_config(config());
   return generation_config_;

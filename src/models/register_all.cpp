@@ -6,6 +6,7 @@
 
 #define TRANSFORMERS_ARCHITECTURES(X) \
   X(bert)                             \
+  X(deberta_v2)                       \
   X(distilbert)                       \
   X(gemma)                            \
   X(gemma2)                           \
@@ -15,6 +16,7 @@
   X(mistral)                          \
   X(mixtral)                          \
   X(modernbert)                       \
+  X(mpnet)                            \
   X(olmo2)                            \
   X(phi3)                             \
   X(qwen2)                            \

@@ -15,7 +15,7 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool has_bias, DType d
 }
 
 Tensor Linear::forward(const Tensor& x) const {
-  Tensor y = ops::linear(x, weight, bias);
+  Tensor y = ops::linear(input_hook ? input_hook(x) : x, weight, bias);
   return output_hook ? output_hook(y) : y;
 }
 

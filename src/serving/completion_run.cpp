@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <unordered_map>
 
 #include "transformers/generation/utils.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
@@ -15,8 +16,13 @@ namespace transformers::serving {
 namespace {
 
 // The model's context length (GPT-2's n_positions through the attribute map); unbounded when unset.
+// A sliding window shortens it: ContinuousBatch runs a sequence only while it fits in the window
+// (continuous_batching.hpp), so serve clamps to it as it clamps to the context.
 int64_t context_length(PreTrainedModel& model) {
-  return model.config().get<int64_t>("max_position_embeddings", INT64_MAX);
+  int64_t n = model.config().get<int64_t>("max_position_embeddings", INT64_MAX);
+  if (model.config().has("sliding_window") && model.config().raw_at("sliding_window").is_number_integer())
+    n = std::min(n, model.config().get<int64_t>("sliding_window"));
+  return n;
 }
 
 // The generated text so far and how much of it is final: text that could still become the start
@@ -70,43 +76,81 @@ class ReplyText {
 
 using Clock = std::chrono::steady_clock;
 
-// Calls back with the new text of each step, giving the model's turn to the next request meanwhile.
-class StepStreamer : public BaseStreamer {
+// OpenAI's presence and frequency penalties: each token's logit is lowered by frequency_penalty
+// times its count among the generated tokens (not the prompt's) plus presence_penalty when that
+// count is not zero.
+class OpenAIPenaltyLogitsProcessor : public LogitsProcessor {
  public:
-  StepStreamer(ReplyText& reply, Turn& turn, const std::function<bool(const std::string&)>& on_text, bool& cancelled)
-      : reply_(reply), turn_(turn), on_text_(on_text), cancelled_(cancelled) {}
-  Clock::time_point first_token;
-  void put(const Tensor& value) override {
-    std::string piece;
-    if (prompt_seen_) {
-      if (first_token == Clock::time_point()) first_token = Clock::now();
-      reply_.add(value.to_vector<int64_t>());
-      piece = reply_.take(false);
+  OpenAIPenaltyLogitsProcessor(size_t prompt_len, double presence, double frequency)
+      : prompt_len_(prompt_len), presence_(presence), frequency_(frequency) {}
+  void process(const TokenRows& rows, float* scores, int64_t vocab) const override {
+    for (size_t r = 0; r < rows.size(); ++r) {
+      std::unordered_map<int64_t, int64_t> count;
+      for (size_t t = prompt_len_; t < rows[r].size(); ++t) ++count[rows[r][t]];
+      for (const auto& [token, n] : count)
+        if (token >= 0 && token < vocab)
+          scores[int64_t(r) * vocab + token] -= float(frequency_ * double(n) + presence_);
     }
-    prompt_seen_ = true;
-    turn_.pause();  // the other running requests take their step now
-    if (!piece.empty() && on_text_ && !on_text_(piece)) cancelled_ = true;
-    turn_.resume();
   }
-  void end() override {}
+  std::string name() const override { return "OpenAIPenaltyLogitsProcessor"; }
 
  private:
-  ReplyText& reply_;
-  Turn& turn_;
-  const std::function<bool(const std::string&)>& on_text_;
-  bool& cancelled_;
-  bool prompt_seen_ = false;
+  size_t prompt_len_;
+  double presence_, frequency_;
 };
 
-// Stops on either flag.
-class EitherFlag : public StoppingCriteria {
+// A token as text, and that text's bytes, for OpenAI's logprobs entries.
+nlohmann::ordered_json token_entry(const Tokenizer& tok, const TokenLogprob& t) {
+  const std::string s = tok.decode(std::vector<int32_t>{int32_t(t.token)}, {.skip_special_tokens = false});
+  nlohmann::ordered_json bytes = nlohmann::ordered_json::array();
+  for (unsigned char c : s) bytes.push_back(int(c));
+  return {{"token", s}, {"logprob", t.logprob}, {"bytes", bytes}};
+}
+
+// The log-probabilities of some tokens in the endpoint's shape: chat's {"content": [...]} or the
+// completions endpoint's parallel lists.
+class LogprobLog {
  public:
-  EitherFlag(const bool& a, const bool& b) : a_(a), b_(b) {}
-  std::vector<bool> is_done(const TokenRows& rows) const override { return std::vector<bool>(rows.size(), a_ || b_); }
-  std::string name() const override { return "ServeStopCriteria"; }
+  LogprobLog(const Tokenizer& tok, bool chat) : tok_(tok), chat_(chat) {}
+  void add(const SequenceStep& s) {
+    nlohmann::ordered_json e = token_entry(tok_, s.chosen);
+    nlohmann::ordered_json top = nlohmann::ordered_json::array();
+    for (const auto& t : s.top) top.push_back(token_entry(tok_, t));
+    e["top_logprobs"] = top;
+    offsets_.push_back(offset_);
+    offset_ += int64_t(e["token"].get<std::string>().size());
+    pending_.push_back(e);
+  }
+  // The entries added since the last take(), in the endpoint's shape (null when none).
+  nlohmann::ordered_json take() {
+    nlohmann::ordered_json out = shape(pending_, all_.size());
+    all_.insert(all_.end(), pending_.begin(), pending_.end());
+    pending_.clear();
+    return out;
+  }
+  nlohmann::ordered_json all() const { return shape(all_, 0); }
 
  private:
-  const bool &a_, &b_;
+  // `first`: the index of entries[0] among all tokens (for its text offset).
+  nlohmann::ordered_json shape(const std::vector<nlohmann::ordered_json>& entries, size_t first) const {
+    if (chat_) return {{"content", entries}};
+    nlohmann::ordered_json tokens = nlohmann::ordered_json::array(), lps = tokens, tops = tokens, offsets = tokens;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const auto& e = entries[i];
+      tokens.push_back(e["token"]);
+      lps.push_back(e["logprob"]);
+      nlohmann::ordered_json t = nlohmann::ordered_json::object();
+      for (const auto& a : e["top_logprobs"]) t[a["token"].get<std::string>()] = a["logprob"];
+      tops.push_back(t);
+      offsets.push_back(offsets_[first + i]);
+    }
+    return {{"tokens", tokens}, {"token_logprobs", lps}, {"top_logprobs", tops}, {"text_offset", offsets}};
+  }
+  const Tokenizer& tok_;
+  bool chat_;
+  int64_t offset_ = 0;  // text length of the tokens so far (the completions endpoint's text_offset)
+  std::vector<int64_t> offsets_;
+  std::vector<nlohmann::ordered_json> pending_, all_;
 };
 
 }  // namespace
@@ -138,16 +182,8 @@ PreparedPrompt prepare_prompt(PreTrainedModel& model, const PreTrainedTokenizerF
   return p;
 }
 
-CompletionResult run_completion(PreTrainedModel& model, const PreTrainedTokenizerFast& tok, const CompletionRequest& req,
-                                const PreparedPrompt& prompt, StepScheduler& scheduler,
-                                const std::function<bool(const std::string&)>& on_text) {
-  const Clock::time_point start = Clock::now();
-  CompletionResult result;
-  result.prompt_tokens = int64_t(prompt.ids.size());
-  ReplyText reply(tok.backend_tokenizer(), req.stop);
-  Turn turn(scheduler);
-  StepStreamer streamer(reply, turn, on_text, result.cancelled);
-
+std::vector<SequenceRequest> sequence_requests(const CompletionRequest& req, const PreparedPrompt& prompt,
+                                               std::vector<uint64_t>& seeds) {
   GenerationOptions o;
   o.max_new_tokens = prompt.max_new_tokens;
   // Greedy at temperature 0; otherwise sampling at the request's temperature (transformers serve, TGI).
@@ -156,27 +192,86 @@ CompletionResult run_completion(PreTrainedModel& model, const PreTrainedTokenize
     if (*req.temperature > 0) o.temperature = *req.temperature;
   }
   if (req.top_p) o.top_p = *req.top_p;
-  // Each request samples from its own generator: with `seed` reproducible whatever runs beside it.
-  ops::Generator gen(req.seed ? *req.seed : std::random_device{}());
-  o.generator = &gen;
-  o.streamer = &streamer;
-  o.stopping_criteria.push_back(std::make_shared<EitherFlag>(reply.stopped_flag(), result.cancelled));
+  const double presence = req.presence_penalty.value_or(0), frequency = req.frequency_penalty.value_or(0);
+  if (presence != 0 || frequency != 0)
+    o.logits_processor.push_back(std::make_shared<OpenAIPenaltyLogitsProcessor>(prompt.ids.size(), presence, frequency));
+  std::vector<SequenceRequest> out;
+  seeds.clear();
+  std::random_device random;
+  for (int64_t i = 0; i < req.n; ++i) {
+    out.push_back({.input_ids = prompt.ids, .options = o, .top_logprobs = std::nullopt});
+    if (req.logprobs) out.back().top_logprobs = req.top_logprobs;
+    // Each choice samples from its own generator: with `seed` reproducible whatever runs beside it.
+    seeds.push_back(req.seed ? *req.seed + uint64_t(i) : (uint64_t(random()) << 32 | random()));
+  }
+  return out;
+}
 
-  const Tensor input = Tensor::from_vector(prompt.ids, {1, int64_t(prompt.ids.size())});
-  GenerateOutput out = generate(model, input, Tensor(), o);
-  const auto seq = out.sequences.to_vector<int64_t>();
-  result.completion_tokens = int64_t(seq.size()) - result.prompt_tokens;
-  turn.pause();
-
-  const auto& eos = out.generation_config.eos_token_id;
-  const bool eos_end = result.completion_tokens > 0 && std::find(eos.begin(), eos.end(), seq.back()) != eos.end();
-  result.finish_reason = reply.stopped() || eos_end ? "stop" : "length";
-  const std::string rest = reply.take(true);
-  if (!rest.empty() && on_text && !result.cancelled && !on_text(rest)) result.cancelled = true;
-  result.text = reply.text();
+CompletionResult collect_completion(const PreTrainedTokenizerFast& tok, const CompletionRequest& req,
+                                    const PreparedPrompt& prompt, Job& job, const OnText& on_text) {
+  const Clock::time_point start = Clock::now();
+  Clock::time_point first_token;
+  CompletionResult result;
+  result.prompt_tokens = int64_t(prompt.ids.size());
+  const Tokenizer& backend = tok.backend_tokenizer();
+  const int n = job.choices();
+  std::vector<ReplyText> replies;
+  std::vector<LogprobLog> logs;
+  for (int c = 0; c < n; ++c) {
+    replies.emplace_back(backend, req.stop);
+    logs.emplace_back(backend, req.chat);
+  }
+  result.choices.resize(size_t(n));
+  std::vector<bool> done(size_t(n), false);
+  auto send = [&](int c, const std::string& piece, bool last) {
+    nlohmann::ordered_json lp = req.logprobs ? logs[size_t(c)].take() : nlohmann::ordered_json();
+    if ((piece.empty() && !last) || !on_text || result.cancelled) return;
+    if (piece.empty() && (!req.logprobs || lp.empty())) return;
+    if (!on_text(c, piece, lp)) {
+      result.cancelled = true;
+      job.cancel_all();
+    }
+  };
+  int open = n;
+  std::string error;
+  while (open > 0 && !result.cancelled) {
+    for (JobEvent& e : job.wait()) {
+      const int c = e.choice;
+      if (done[size_t(c)]) continue;
+      ChoiceResult& choice = result.choices[size_t(c)];
+      if (!e.error.empty()) {
+        error = e.error;
+        done[size_t(c)] = true;
+        --open;
+        continue;
+      }
+      if (first_token == Clock::time_point()) first_token = Clock::now();
+      ++choice.completion_tokens;
+      ReplyText& reply = replies[size_t(c)];
+      const auto& eos = e.step.eos;
+      // An eos token ends the choice and is not text (skip_special_tokens drops it when it is special).
+      reply.add({e.step.token});
+      if (req.logprobs) logs[size_t(c)].add(e.step);
+      const bool over = e.step.finished || reply.stopped();
+      if (!over) {
+        send(c, reply.take(false), false);
+        continue;
+      }
+      if (!e.step.finished) job.cancel(c);  // a stop sequence: the sequence leaves the batch
+      choice.finish_reason = reply.stopped() || eos ? "stop" : "length";
+      send(c, reply.take(true), true);
+      choice.text = reply.text();
+      if (req.logprobs) choice.logprobs = logs[size_t(c)].all();
+      done[size_t(c)] = true;
+      --open;
+    }
+  }
+  if (result.cancelled) job.cancel_all();
+  if (!error.empty() && !result.cancelled) throw Error("generation failed: " + error);
+  for (const auto& c : result.choices) result.completion_tokens += c.completion_tokens;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  if (streamer.first_token != Clock::time_point())
-    result.seconds_to_first_token = std::chrono::duration<double>(streamer.first_token - start).count();
+  if (first_token != Clock::time_point())
+    result.seconds_to_first_token = std::chrono::duration<double>(first_token - start).count();
   return result;
 }
 

@@ -110,9 +110,8 @@ std::vector<std::string> read_stop(const json& body) {
   return out;
 }
 
-}  // namespace
-
-CompletionRequest parse_completion_request(std::string_view body_text, bool chat) {
+// The request body as a JSON object (400 otherwise).
+json body_object(std::string_view body_text) {
   json body;
   try {
     body = io::parse_ordered_json(body_text, "the request body");
@@ -120,12 +119,23 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
     throw ApiError(400, std::string("malformed JSON: ") + e.what());
   }
   if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object, found " + quote_input(body.dump()));
-  CompletionRequest r;
-  r.chat = chat;
+  return body;
+}
+
+std::string model_field(const json& body) {
   const json* model = field(body, "model");
   if (!model) throw ApiError(400, "'model' is required", "invalid_request_error", "model");
   if (!model->is_string()) throw bad_field("model", "a string", *model);
-  r.model = model->get<std::string>();
+  return model->get<std::string>();
+}
+
+}  // namespace
+
+CompletionRequest parse_completion_request(std::string_view body_text, bool chat) {
+  const json body = body_object(body_text);
+  CompletionRequest r;
+  r.chat = chat;
+  r.model = model_field(body);
   if (chat) {
     r.messages = read_messages(body);
   } else {
@@ -143,19 +153,69 @@ CompletionRequest parse_completion_request(std::string_view body_text, bool chat
     if (!s->is_number_integer()) throw bad_field("seed", "an integer", *s);
     r.seed = s->is_number_unsigned() ? s->get<uint64_t>() : uint64_t(s->get<int64_t>());
   }
-  if (const json* n = field(body, "n"); n && !(n->is_number_integer() && n->get<int64_t>() == 1))
-    throw ApiError(400, "'n': only n = 1 is supported, found " + quote_input(n->dump()), "invalid_request_error", "n");
-  // logprobs: a boolean in chat, an integer in completions; asking for any is refused, not ignored
-  if (const json* lp = field(body, "logprobs")) {
-    if (!lp->is_boolean() && !lp->is_number_integer()) throw bad_field("logprobs", chat ? "a boolean" : "an integer", *lp);
-    if (*lp != false && *lp != 0) throw ApiError(400, "'logprobs' is not supported", "invalid_request_error", "logprobs");
+  if (const json* n = field(body, "n")) {
+    if (!n->is_number_integer() || n->get<int64_t>() < 1 || n->get<int64_t>() > 128 || n->is_number_unsigned() && n->get<uint64_t>() > 128)
+      throw bad_field("n", "an integer in [1, 128]", *n);
+    r.n = n->get<int64_t>();
   }
+  // logprobs: a boolean in chat (with top_logprobs alternatives), the count of alternatives in completions
+  if (const json* lp = field(body, "logprobs")) {
+    if (chat) {
+      if (!lp->is_boolean()) throw bad_field("logprobs", "a boolean", *lp);
+      r.logprobs = lp->get<bool>();
+    } else {
+      if (!lp->is_number_integer() || lp->get<int64_t>() < 0 || lp->get<int64_t>() > 5)
+        throw bad_field("logprobs", "an integer in [0, 5]", *lp);
+      r.logprobs = true;
+      r.top_logprobs = lp->get<int64_t>();
+    }
+  }
+  if (const json* top = field(body, "top_logprobs"); top && chat) {
+    if (!top->is_number_integer() || top->get<int64_t>() < 0 || top->get<int64_t>() > 20)
+      throw bad_field("top_logprobs", "an integer in [0, 20]", *top);
+    if (!r.logprobs)
+      throw ApiError(400, "'top_logprobs': needs 'logprobs' set to true", "invalid_request_error", "top_logprobs");
+    r.top_logprobs = top->get<int64_t>();
+  }
+  r.presence_penalty = number_in(body, "presence_penalty", -2.0, 2.0, false);
+  r.frequency_penalty = number_in(body, "frequency_penalty", -2.0, 2.0, false);
   r.stop = read_stop(body);
   r.stream = boolean(body, "stream");
   if (const json* so = field(body, "stream_options")) {
     if (!so->is_object()) throw bad_field("stream_options", "an object", *so);
     r.include_usage = boolean(*so, "include_usage");
   }
+  return r;
+}
+
+EmbeddingRequest parse_embedding_request(std::string_view body_text) {
+  const json body = body_object(body_text);
+  EmbeddingRequest r;
+  r.model = model_field(body);
+  const json* in = field(body, "input");
+  if (!in) throw ApiError(400, "'input' is required", "invalid_request_error", "input");
+  const char* expected = "a non-empty string or a list of 1 to 2048 non-empty strings";
+  if (in->is_string()) {
+    r.input.push_back(in->get<std::string>());
+  } else if (in->is_array() && !in->empty() && in->size() <= 2048) {
+    for (const json& s : *in) {
+      if (s.is_number_integer() || s.is_array())
+        throw ApiError(400, "'input': token-id arrays are not supported, send text", "invalid_request_error", "input");
+      if (!s.is_string()) throw bad_field("input", expected, *in);
+      r.input.push_back(s.get<std::string>());
+    }
+  } else {
+    throw bad_field("input", expected, *in);
+  }
+  for (const auto& s : r.input)
+    if (s.empty()) throw bad_field("input", expected, *in);
+  if (const json* f = field(body, "encoding_format")) {
+    if (!f->is_string() || (*f != "float" && *f != "base64")) throw bad_field("encoding_format", "\"float\" or \"base64\"", *f);
+    r.base64 = *f == "base64";
+  }
+  if (const json* d = field(body, "dimensions"))
+    throw ApiError(400, "'dimensions': shortening embeddings is not supported, found " + quote_input(d->dump()),
+                   "invalid_request_error", "dimensions");
   return r;
 }
 

@@ -10,7 +10,7 @@
 #include <mutex>
 
 #include "completion_run.hpp"
-#include "step_scheduler.hpp"
+#include "transformers/core/base64.hpp"
 #include "transformers/core/quote.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 #include "transformers/serving/openai_request.hpp"
@@ -42,7 +42,8 @@ struct Server::Impl {
   std::shared_ptr<PreTrainedModel> model;
   std::shared_ptr<const PreTrainedTokenizerFast> tok;
   ServeOptions o;
-  StepScheduler scheduler;
+  std::unique_ptr<BatchEngine> engine;  // null for an embeddings-only server
+  std::mutex embed_mu;                  // one embedding forward at a time
   httplib::Server http;
   std::atomic<uint64_t> next_id{0};
   // /metrics: totals since the start (guarded by metrics_mu)
@@ -52,7 +53,7 @@ struct Server::Impl {
   const int64_t started = int64_t(std::time(nullptr));
 
   Impl(std::shared_ptr<PreTrainedModel> m, std::shared_ptr<const PreTrainedTokenizerFast> t, ServeOptions opts)
-      : model(std::move(m)), tok(std::move(t)), o(std::move(opts)), scheduler(o.max_batch, o.max_queue) {
+      : model(std::move(m)), tok(std::move(t)), o(std::move(opts)), engine(model ? std::make_unique<BatchEngine>(*model, o.max_batch, o.max_queue) : nullptr) {
     // Every waiting or running request holds one HTTP thread; a few more answer /v1/models meanwhile.
     const std::size_t threads = std::size_t(o.max_batch) + std::size_t(o.max_queue) + 4;
     http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -106,6 +107,7 @@ struct Server::Impl {
               [this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, true); });
     http.Post("/v1/completions",
               [this](const httplib::Request& req, httplib::Response& res) { handle_completion(req, res, false); });
+    http.Post("/v1/embeddings", [this](const httplib::Request& req, httplib::Response& res) { handle_embeddings(req, res); });
   }
 
   void record(const CompletionResult& r) {
@@ -130,8 +132,8 @@ struct Server::Impl {
     metric("transformers_refused_requests_total", "counter", "completion requests refused with an error object (400, 404, 429)", std::to_string(refusals));
     metric("transformers_prompt_tokens_total", "counter", "prompt tokens of answered requests", std::to_string(prompt_tokens));
     metric("transformers_generated_tokens_total", "counter", "tokens generated", std::to_string(completion_tokens));
-    metric("transformers_requests_running", "gauge", "requests generating now", std::to_string(scheduler.running()));
-    metric("transformers_requests_waiting", "gauge", "requests waiting for a place to generate", std::to_string(scheduler.waiting()));
+    metric("transformers_requests_running", "gauge", "sequences in the running decode batch", std::to_string(engine ? engine->running() : 0));
+    metric("transformers_requests_waiting", "gauge", "requests waiting for a place to generate", std::to_string(engine ? engine->waiting() : 0));
     metric("transformers_time_to_first_token_seconds_sum", "counter",
            "seconds from the start of generation to the first token, summed over answered requests", num(ttft_seconds));
     metric("transformers_generation_seconds_sum", "counter", "seconds spent generating, summed over answered requests",
@@ -151,31 +153,35 @@ struct Server::Impl {
     try {
       CompletionRequest r = parse_completion_request(req.body, chat);
       if (r.model != o.model_id) throw unknown_model(r.model);
-      if (!scheduler.enter())
-        throw ApiError(429, "the server is busy: " + std::to_string(o.max_batch) + " requests are running and " +
-                                std::to_string(o.max_queue) + " waiting; retry later",
+      if (!engine)
+        throw ApiError(400, "the model " + quote_input(o.model_id) + " is an embedding model: use /v1/embeddings",
+                       "invalid_request_error", "model", "model_not_supported");
+      const PreparedPrompt prompt = prepare_prompt(*model, *tok, r, o.default_max_tokens);
+      std::vector<uint64_t> seeds;
+      std::shared_ptr<Job> job = engine->submit(sequence_requests(r, prompt, seeds), seeds);
+      if (!job)
+        throw ApiError(429, "the server is busy: " + std::to_string(o.max_batch) + " sequences are running and " +
+                                std::to_string(o.max_queue) + " requests waiting; retry later",
                        "rate_limit_error", "", "queue_full");
-      auto slot = std::make_shared<RunningSlot>(scheduler);
-      PreparedPrompt prompt;
-      {
-        Turn turn(scheduler);  // the tokenizer is used by one request at a time, like the model
-        prompt = prepare_prompt(*model, *tok, r, o.default_max_tokens);
-      }
       const std::string id = (chat ? "chatcmpl-" : "cmpl-") + std::to_string(next_id++);
       const int64_t created = int64_t(std::time(nullptr));
       if (!r.stream) {
-        const CompletionResult out = run_completion(*model, *tok, r, prompt, scheduler, nullptr);
+        const CompletionResult out = collect_completion(*tok, r, prompt, *job, nullptr);
         record(out);
-        json choice = chat ? json{{"index", 0},
-                                  {"message", {{"role", "assistant"}, {"content", out.text}}},
-                                  {"logprobs", nullptr},
-                                  {"finish_reason", out.finish_reason}}
-                           : json{{"text", out.text}, {"index", 0}, {"logprobs", nullptr}, {"finish_reason", out.finish_reason}};
+        json choices = json::array();
+        for (size_t i = 0; i < out.choices.size(); ++i) {
+          const ChoiceResult& c = out.choices[i];
+          choices.push_back(chat ? json{{"index", i},
+                                        {"message", {{"role", "assistant"}, {"content", c.text}}},
+                                        {"logprobs", c.logprobs},
+                                        {"finish_reason", c.finish_reason}}
+                                 : json{{"text", c.text}, {"index", i}, {"logprobs", c.logprobs}, {"finish_reason", c.finish_reason}});
+        }
         res.set_content(dump(json{{"id", id},
                                   {"object", chat ? "chat.completion" : "text_completion"},
                                   {"created", created},
                                   {"model", o.model_id},
-                                  {"choices", json::array({choice})},
+                                  {"choices", choices},
                                   {"usage", usage(out)}}),
                         "application/json");
         return;
@@ -183,24 +189,63 @@ struct Server::Impl {
       res.set_header("Cache-Control", "no-cache");
       res.set_chunked_content_provider(
           "text/event-stream",
-          [this, r, prompt, slot, id, created](std::size_t, httplib::DataSink& sink) mutable {
-            stream_completion(r, prompt, id, created, sink, slot);
+          [this, r, prompt, job, id, created](std::size_t, httplib::DataSink& sink) {
+            stream_completion(r, prompt, id, created, sink, *job);
             return true;
-          });
+          },
+          [job](bool) { job->cancel_all(); });  // the client went away before the end: stop generating
     } catch (const ApiError& e) {
+      refused(res, e);
+    }
+  }
+
+  void refused(httplib::Response& res, const ApiError& e) {
+    {
+      std::lock_guard lock(metrics_mu);
+      ++refusals;
+    }
+    send_error(res, e.status, e.body());
+  }
+
+  void handle_embeddings(const httplib::Request& req, httplib::Response& res) {
+    try {
+      const EmbeddingRequest r = parse_embedding_request(req.body);
+      if (r.model != o.model_id) throw unknown_model(r.model);
+      if (!o.embed)
+        throw ApiError(400, "the model " + quote_input(o.model_id) + " does not compute embeddings", "invalid_request_error",
+                       "model", "model_not_supported");
+      std::vector<std::vector<float>> rows;
+      int64_t tokens = 0;
       {
-        std::lock_guard lock(metrics_mu);
-        ++refusals;
+        std::lock_guard lock(embed_mu);
+        for (const auto& text : r.input) tokens += o.count_tokens ? o.count_tokens(text) : 0;
+        rows = o.embed(r.input);
       }
-      send_error(res, e.status, e.body());
+      json data = json::array();
+      for (size_t i = 0; i < rows.size(); ++i) {
+        json e = {{"object", "embedding"}, {"index", i}};
+        if (r.base64) {  // the float32 bytes, little-endian (this library runs on little-endian CPUs only)
+          e["embedding"] = base64_encode(std::string_view(reinterpret_cast<const char*>(rows[i].data()), rows[i].size() * sizeof(float)));
+        } else {
+          e["embedding"] = rows[i];
+        }
+        data.push_back(std::move(e));
+      }
+      res.set_content(dump(json{{"object", "list"},
+                                {"data", data},
+                                {"model", o.model_id},
+                                {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}}),
+                      "application/json");
+    } catch (const ApiError& e) {
+      refused(res, e);
     }
   }
 
   // One chunk object of a streamed completion.
-  json chunk(const CompletionRequest& r, const std::string& id, int64_t created, const json& delta_or_text,
-             const json& finish_reason) const {
-    json choice = r.chat ? json{{"index", 0}, {"delta", delta_or_text}, {"logprobs", nullptr}, {"finish_reason", finish_reason}}
-                         : json{{"text", delta_or_text}, {"index", 0}, {"logprobs", nullptr}, {"finish_reason", finish_reason}};
+  json chunk(const CompletionRequest& r, const std::string& id, int64_t created, int index, const json& delta_or_text,
+             const json& logprobs, const json& finish_reason) const {
+    json choice = r.chat ? json{{"index", index}, {"delta", delta_or_text}, {"logprobs", logprobs}, {"finish_reason", finish_reason}}
+                         : json{{"text", delta_or_text}, {"index", index}, {"logprobs", logprobs}, {"finish_reason", finish_reason}};
     return json{{"id", id},
                 {"object", r.chat ? "chat.completion.chunk" : "text_completion"},
                 {"created", created},
@@ -208,32 +253,39 @@ struct Server::Impl {
                 {"choices", json::array({choice})}};
   }
 
-  // `slot` is given up before the stream's end is sent, so a client that saw [DONE] finds it free.
   void stream_completion(const CompletionRequest& r, const PreparedPrompt& prompt, const std::string& id, int64_t created,
-                         httplib::DataSink& sink, std::shared_ptr<RunningSlot>& slot) {
+                         httplib::DataSink& sink, Job& job) {
     auto event = [&sink](const std::string& data) {
       const std::string e = "data: " + data + "\n\n";
       return sink.write(e.data(), e.size());
     };
-    bool open = !r.chat || event(dump(chunk(r, id, created, json{{"role", "assistant"}, {"content", ""}}, nullptr)));
+    bool open = true;
+    if (r.chat)
+      for (int c = 0; c < job.choices() && open; ++c)
+        open = event(dump(chunk(r, id, created, c, json{{"role", "assistant"}, {"content", ""}}, nullptr, nullptr)));
+    if (!open) job.cancel_all();
     if (open) {
       try {
-        const CompletionResult out = run_completion(*model, *tok, r, prompt, scheduler, [&](const std::string& piece) {
-          return event(dump(chunk(r, id, created, r.chat ? json{{"content", piece}} : json(piece), nullptr)));
-        });
+        const CompletionResult out =
+            collect_completion(*tok, r, prompt, job, [&](int c, const std::string& piece, const json& lp) {
+              return event(dump(chunk(r, id, created, c, r.chat ? json{{"content", piece}} : json(piece), lp, nullptr)));
+            });
         record(out);
-        open = !out.cancelled && event(dump(chunk(r, id, created, r.chat ? json::object() : json(""), out.finish_reason)));
+        for (size_t c = 0; c < out.choices.size() && open && !out.cancelled; ++c)
+          open = event(dump(chunk(r, id, created, int(c), r.chat ? json::object() : json(""), nullptr,
+                                  out.choices[c].finish_reason)));
+        open = open && !out.cancelled;
         if (open && r.include_usage) {
-          json u = chunk(r, id, created, json(), nullptr);
+          json u = chunk(r, id, created, 0, json(), nullptr, nullptr);
           u["choices"] = json::array();
           u["usage"] = usage(out);
           open = event(dump(u));
         }
       } catch (const std::exception& e) {  // the status line is sent: the error goes in the stream
+        job.cancel_all();
         open = event(dump(error_body(e.what(), "server_error")));
       }
     }
-    slot.reset();
     if (open) event("[DONE]");
     sink.done();
   }
@@ -245,6 +297,7 @@ Server::Server(std::shared_ptr<PreTrainedModel> model, std::shared_ptr<const Pre
   if (impl_->o.max_batch < 1 || impl_->o.max_queue < 0)
     throw ValueError("serve: max_batch must be >= 1 and max_queue >= 0, found " + std::to_string(impl_->o.max_batch) +
                      " and " + std::to_string(impl_->o.max_queue));
+  if (!impl_->model && !impl_->o.embed) throw ValueError("serve: needs a causal LM, an embedding function, or both");
 }
 Server::~Server() = default;
 

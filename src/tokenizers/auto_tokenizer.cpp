@@ -9,6 +9,7 @@
 #include "transformers/core/quote.hpp"
 #include "transformers/hub/hub.hpp"
 #include "transformers/io/json_file.hpp"
+#include "transformers/tokenizers/gguf_tokenizer.hpp"
 
 namespace transformers {
 
@@ -75,6 +76,18 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::stri
   // anything else is a Hub repo id, resolved through the cache (downloading unless offline) with
   // the same options as the model and config, as Python's cached_file.
   std::error_code ec;
+  if (!options.gguf_file.empty()) {
+    const fs::path g = fs::is_regular_file(path, ec) ? fs::path(path) : fs::path(path) / options.gguf_file;
+    GGUFTokenizer gt = gguf_tokenizer(io::GGUFReader(g));
+    PreTrainedTokenizerFast t(std::move(gt.tokenizer));
+    t.tokenizer_json_ = gt.tokenizer_json.dump();
+    t.bos_token = gt.bos_token, t.eos_token = gt.eos_token, t.unk_token = gt.unk_token, t.pad_token = gt.pad_token;
+    t.chat_template = gt.chat_template;
+    if (options.split_special_tokens) t.tokenizer_.set_encode_special_tokens(*options.split_special_tokens);
+    t.tokenizer_json_current_ = true;
+    t.added_tokens_at_load_ = t.tokenizer_.get_added_tokens().size();
+    return t;
+  }
   const std::string where = fs::is_regular_file(path, ec) ? fs::path(path).parent_path().string() : path;
   if (!fs::is_directory(where, ec) && fs::exists(where, ec))
     throw FileNotFoundError("tokenizer folder not found: " + path);

@@ -35,6 +35,15 @@ json small_config(const std::string& model_type) {
     c["final_logit_softcapping"] = 30.0;
   }
   if (model_type == "gemma") c["tie_word_embeddings"] = true;
+  if (model_type == "mixtral") {  // 4 experts, 2 per token: every rank routes alike (gathered router)
+    c["num_local_experts"] = 4;
+    c["num_experts_per_tok"] = 2;
+  }
+  if (model_type == "gemma3_text") {  // every second layer local (window 4), q/k norms, tied head
+    c["sliding_window"] = 4;
+    c["sliding_window_pattern"] = 2;
+    c["tie_word_embeddings"] = true;
+  }
   return c;
 }
 
@@ -52,6 +61,7 @@ bool divides(const PreTrainedModel& m, int n) {
   const json& c = m.config().to_dict();
   for (const char* k : {"num_attention_heads", "num_key_value_heads", "intermediate_size", "vocab_size"})
     if (c[k].get<int64_t>() % n != 0) return false;
+  if (c.contains("num_local_experts") && c["num_local_experts"].get<int64_t>() % n != 0) return false;
   return true;
 }
 
@@ -82,8 +92,19 @@ void check_family(const std::string& model_type) {
 }  // namespace
 
 TEST(TensorParallel, LlamaLogitsAndGreedyTokensEqualOneProcess) { check_family("llama"); }
-TEST(TensorParallel, MistralQwen2Qwen3GemmaGemma2) {
-  for (const char* t : {"mistral", "qwen2", "qwen3", "gemma", "gemma2"}) check_family(t);
+TEST(TensorParallel, MistralQwen2Qwen3GemmaGemma2Gemma3Mixtral) {
+  for (const char* t : {"mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "mixtral"}) check_family(t);
+}
+
+// 4.51's "_rep" styles: q/k/v (OLMo 2) or the fused qkv / gate_up (Phi-3) gathered back after their
+// column shards, o_proj (and Phi-3's down_proj) fed the whole input and taking their block of it.
+TEST(TensorParallel, Olmo2Phi3GatheredProjections) {
+  for (const char* t : {"olmo2", "phi3"}) check_family(t);
+  auto m = build("phi3");
+  const auto plan = distributed::get_tp_plan(*m);
+  ASSERT_EQ(plan.size(), 5u);
+  EXPECT_EQ(plan[0], (std::pair<std::string, std::string>{"model.layers.*.self_attn.qkv_proj", "colwise_rep"}));
+  EXPECT_EQ(plan[3], (std::pair<std::string, std::string>{"model.layers.*.mlp.down_proj", "rowwise_rep"}));
 }
 
 TEST(TensorParallel, MappedCheckpointKeepsOneNthOfTheLayerWeights) {
@@ -136,6 +157,28 @@ TEST(TensorParallel, WorldSizeNotDividingTheHeadsFailsOnEveryRank) {
   }
   // every rank got here: a collective after the error returns on all of them
   EXPECT_EQ(comm->all_reduce_max(comm->rank()), n - 1);
+}
+
+TEST(TensorParallel, BadDeviceMapOrMaxMemoryFailsOnEveryRank) {
+  // Placement is checked while loading, before any collective: under mpirun every rank raises the
+  // same ValueError naming what is wrong, and all of them reach the collective after it.
+  auto comm = world();
+  const std::string folder = std::string(TRANSFORMERS_FIXTURES_DIR) + "/hf/models/llama/model";
+  auto message = [&](const FromPretrainedOptions& o) -> std::string {
+    try {
+      auto_from_pretrained("AutoModelForCausalLM", folder, o);
+    } catch (const ValueError& e) {
+      return e.what();
+    }
+    return "no error on rank " + std::to_string(comm->rank());
+  };
+  const std::string unknown = message({.device_map = DeviceMapArg{.map = {{"model", "cpu"}, {"lm_head", "cpu"}, {"model.decoder", "cpu"}}}});
+  EXPECT_NE(unknown.find("'model.decoder'"), std::string::npos) << unknown;
+  const std::string left_out = message({.device_map = DeviceMapArg{.map = {{"model", "cpu"}}}});
+  EXPECT_NE(left_out.find("'lm_head.weight'"), std::string::npos) << left_out;
+  const std::string small = message({.device_map = DeviceMapArg{.strategy = "auto"}, .max_memory = MaxMemory{{"cpu", int64_t(26000)}}});
+  EXPECT_NE(small.find("26000 bytes is smaller than the largest layer"), std::string::npos) << small;
+  EXPECT_EQ(comm->all_reduce_max(comm->rank()), comm->size() - 1);
 }
 
 TEST(TensorParallel, PlanIsFourFiftyOnesAndOnlyAuto) {

@@ -6,14 +6,21 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "test_helpers.hpp"
+#include "transformers/core/alloc_cache.hpp"
 #include "transformers/core/error.hpp"
+#include "transformers/io/checkpoint.hpp"
+#include "transformers/io/offload_folder.hpp"
+#include "transformers/io/atomic_file.hpp"
 #include "transformers/modeling/auto.hpp"
 #include "transformers/modeling/device_map.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 #include "transformers/generation/utils.hpp"
+#include "transformers/hub/hub.hpp"
 #include "transformers/nn/linear.hpp"
+#include "transformers/ops/weight_cache.hpp"
 
 using namespace transformers;
 using namespace transformers::test;
@@ -240,6 +247,24 @@ TEST(DeviceMap, EverythingOnDiskRunsWhenTheLargestLayerFits) {
   }
 }
 
+TEST(DeviceMap, DiskWeightsKeepNoPackedCopy) {
+  // The CPU GEMM keeps a packed copy of every read-only (mapped) weight it multiplies. For weights on
+  // disk that copy made the whole model resident again: Llama-1B bf16 with cpu=600MB peaked at 2.96 GB
+  // instead of 0.54 GB. The disk hook drops it with the pages.
+  const auto folder = (fixtures() / "llama" / "model").string();
+  auto off = from_pretrained_class("LlamaForCausalLM", folder, {.device_map = DeviceMapArg{.strategy = "auto"},
+                                                                .max_memory = MaxMemory{{"cpu", int64_t(30000)}}});
+  ASSERT_EQ(*off->hf_device_map(), (DeviceMap{{"", "disk"}}));
+  auto whole = from_pretrained_class("LlamaForCausalLM", folder);
+  ModelInputs in;
+  in.input_ids = Tensor::from_vector<int64_t>({5, 17, 33, 42, 9, 71, 60, 3}, {2, 4});
+  const int64_t before = ops::packed_weight_bytes();
+  off->forward(in);
+  EXPECT_EQ(ops::packed_weight_bytes(), before);
+  whole->forward(in);  // the same mapped weights in memory: packed once and kept
+  EXPECT_GT(ops::packed_weight_bytes(), before);
+}
+
 TEST(DeviceMap, CastLoadInRowBlocksEqualsWholeCast) {
   // low_cpu_mem_usage's streaming cast: a checkpoint tensor over 16 MiB (a 70000 x 64 float32
   // embedding, 17.9 MB) is converted in row blocks whose file pages are released; the values must be
@@ -257,4 +282,121 @@ TEST(DeviceMap, CastLoadInRowBlocksEqualsWholeCast) {
   ASSERT_GT(a->nbytes(), size_t(16) << 20);
   EXPECT_EQ(b->dtype(), DType::BFloat16);
   EXPECT_EQ(a->to(DType::BFloat16).to_vector<float>(), b->to_vector<float>());
+}
+
+TEST(DeviceMap, CastLoadConvertsATiedPairStoredOnceOnce) {
+  // torch.save of tied weights stores the embedding and lm_head as one storage (so does our .bin
+  // writer). A cast load converted it once per key and tie_weights dropped one copy: the peak held
+  // the converted embedding twice (Llama-1B float32 .bin as bf16: +525 MB, 1.23x the bf16 model).
+  // Counted here as large allocations (the cache's hits + misses; the layers' tensors are all below
+  // its 64 KiB threshold, the 2.6 MB embedding is not).
+  if (!alloc_cache_stats().enabled) GTEST_SKIP() << "allocation cache compiled out (sanitizer build)";
+  auto config = AutoConfig::for_model("llama", {{"vocab_size", 20000}, {"hidden_size", 64}, {"intermediate_size", 64},
+                                                {"num_hidden_layers", 1}, {"num_attention_heads", 4},
+                                                {"num_key_value_heads", 4}, {"tie_word_embeddings", true}});
+  TempDir dir;
+  auto_from_config("AutoModelForCausalLM", config, 7)->save_pretrained(dir.str(), {.safe_serialization = false});
+  {
+    auto r = io::open_checkpoint_file(dir.path / "pytorch_model.bin");
+    const Tensor e = r->get_tensor("model.embed_tokens.weight"), h = r->get_tensor("lm_head.weight");
+    ASSERT_EQ(e.data_ptr(), h.data_ptr());  // one storage in the file
+  }
+  // the same weights as model.safetensors, which holds the embedding only (the head is tied to it):
+  // its load converts the embedding once; the .bin load must not allocate more
+  TempDir st;
+  auto_from_config("AutoModelForCausalLM", config, 7)->save_pretrained(st.str());
+  auto large_allocations = [](const std::string& folder) {
+    const AllocCacheStats before = alloc_cache_stats();
+    auto m = auto_from_pretrained("AutoModelForCausalLM", folder, {.torch_dtype = DType::BFloat16, .low_cpu_mem_usage = true});
+    const AllocCacheStats after = alloc_cache_stats();
+    return std::make_pair(m, after.hits + after.misses - before.hits - before.misses);
+  };
+  const auto [m, from_bin] = large_allocations(dir.str());
+  const auto [m2, from_safetensors] = large_allocations(st.str());
+  EXPECT_EQ(from_bin, from_safetensors);
+  EXPECT_TRUE(m->find_parameter("lm_head.weight")->is_same(*m->find_parameter("model.embed_tokens.weight")));
+  EXPECT_EQ(m->find_parameter("lm_head.weight")->dtype(), DType::BFloat16);
+}
+
+TEST(DeviceMap, OffloadFolderHoldsWhatFourFiftyOneWritesAndForwardEqualsInMemory) {
+  // tests/oracle/make_offload_folder_goldens.py: the llama fixture with layer 1, the norm and the head
+  // on disk. From the float32 .bin (as float32 and cast to bfloat16) 4.51 writes accelerate's layout:
+  // our index.json must be its text and every .dat its bytes (the oracle also checked that
+  // accelerate's OffloadedWeightsLoader / load_offloaded_weights read our folder, see
+  // accelerate_reads_cpp.json). From model.safetensors cast to bfloat16 4.51 writes nothing (accelerate
+  // casts from the checkpoint on every use); here the cast weights are written once as .dat too.
+  const json g = read_json(data_dir() / "device_map" / "offload" / "goldens.json");
+  DeviceMap map;
+  for (auto& [k, v] : g["device_map"].items()) map.emplace_back(k, v.get<std::string>());
+  std::vector<int64_t> ids;
+  for (auto& row : g["input_ids"])
+    for (auto& v : row) ids.push_back(v.get<int64_t>());
+  ModelInputs in;
+  in.input_ids = Tensor::from_vector<int64_t>(ids, {2, int64_t(ids.size() / 2)});
+  ASSERT_EQ(g["cases"].size(), 3u);
+  int byte_compared = 0, dat_files = 0;
+  for (auto& [name, c] : g["cases"].items()) {
+    SCOPED_TRACE(name);
+    const auto ckpt = (fixtures() / c["checkpoint"].get<std::string>()).string();
+    const DType dtype = dtype_from_name(c["torch_dtype"].get<std::string>());
+    TempDir off;
+    auto m = from_pretrained_class("LlamaForCausalLM", ckpt, {.torch_dtype = dtype, .device_map = DeviceMapArg{.map = map},
+                                                              .offload_folder = off.str()});
+    std::set<std::string> written;
+    for (auto& f : std::filesystem::directory_iterator(off.path)) written.insert(f.path().filename().string());
+    if (!c["written"].is_null()) {
+      EXPECT_EQ(read_text(off.path / "index.json"), c["written"]["index_json"].get<std::string>());
+      for (auto& [k, sha] : c["written"]["dat_sha256"].items()) {
+        EXPECT_EQ(hub::sha256_file_hex((off.path / (k + ".dat")).string()), sha.get<std::string>()) << k;
+        written.erase(k + ".dat");
+        ++byte_compared;
+      }
+      written.erase("index.json");
+      EXPECT_TRUE(written.empty()) << "files 4.51 does not write: " << *written.begin();
+    } else {
+      const json index = read_json(off.path / "index.json");
+      EXPECT_EQ(index.size(), 11u);  // layer 1's 9 weights, the norm, the head
+      for (auto& [k, e] : index.items()) {
+        EXPECT_EQ(e["dtype"], "bfloat16");
+        EXPECT_TRUE(written.count(k + ".dat")) << k;
+        ++dat_files;
+      }
+    }
+    // the disk weights are views of their .dat file and give their pages back after use
+    auto* down = dynamic_cast<nn::Linear*>(m->find_module("model.layers.1.mlp.down_proj"));
+    ASSERT_NE(down, nullptr);
+    EXPECT_TRUE(down->weight.storage()->read_only());
+    EXPECT_TRUE(bool(down->output_hook));
+    auto whole = from_pretrained_class("LlamaForCausalLM", ckpt, {.torch_dtype = dtype});
+    for (int pass = 0; pass < 2; ++pass)
+      EXPECT_EQ(whole->forward(in).logits.to_vector<float>(), m->forward(in).logits.to_vector<float>()) << "pass " << pass;
+  }
+  EXPECT_EQ(byte_compared, 22);
+  EXPECT_EQ(dat_files, 11);
+  // safetensors in the load dtype: read from the checkpoint's own mapping, nothing written (as 4.51)
+  TempDir off;
+  from_pretrained_class("LlamaForCausalLM", (fixtures() / "llama" / "model").string(),
+                        {.device_map = DeviceMapArg{.map = map}, .offload_folder = off.str()});
+  EXPECT_TRUE(std::filesystem::is_empty(off.path));
+}
+
+TEST(DeviceMap, OffloadFolderWriterRefusesBadNamesAndMergesTheIndex) {
+  TempDir d;
+  nlohmann::ordered_json index = nlohmann::ordered_json::object();
+  EXPECT_THROW(io::offload_weight(Tensor::ones({2}), DType::Float32, "../w", d.path, index), ValueError);
+  EXPECT_THROW(io::offload_weight(Tensor::ones({2}), DType::Float8E4M3, "w", d.path, index), UnsupportedError);
+  EXPECT_TRUE(index.empty());
+  // a 0-d tensor is stored as one element with shape [] (accelerate's offload_weight)
+  const Tensor s = io::offload_weight(Tensor::scalar(3.0), DType::Float32, "s", d.path, index);
+  EXPECT_EQ(std::filesystem::file_size(d.path / "s.dat"), 4u);
+  EXPECT_EQ(s.to_vector<float>(), std::vector<float>{3.0f});
+  EXPECT_TRUE(s.storage()->read_only());
+  // an index already in the folder keeps its entries (save_offload_index updates it)
+  io::write_file_atomic(d.path / "index.json", R"({"old": {"dtype": "float16", "shape": [1]}})");
+  io::save_offload_index(index, d.path);
+  EXPECT_EQ(read_text(d.path / "index.json"),
+            "{\n  \"old\": {\n    \"dtype\": \"float16\",\n    \"shape\": [\n      1\n    ]\n  },\n"
+            "  \"s\": {\n    \"dtype\": \"float32\",\n    \"shape\": []\n  }\n}");
+  io::write_file_atomic(d.path / "index.json", "[1]");
+  EXPECT_THROW(io::save_offload_index(index, d.path), FormatError);
 }

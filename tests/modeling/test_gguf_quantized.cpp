@@ -106,3 +106,38 @@ TEST(GGUFQuantized, SavePretrainedOfKeptBlocksIsATypedErrorAndWritesNothing) {
   }
   EXPECT_EQ(refused, 6);
 }
+
+// dequantize() turns the kept blocks into float32 weights bit-equal to the dequantizing load (which
+// equals 4.51's weights, KeepsNative... above), tied weights stay tied, and the model then saves; a
+// model with nothing quantized raises 4.51's ValueError, as PreTrainedModel.dequantize does without
+// an hf_quantizer.
+TEST(GGUFQuantized, DequantizeEqualsTheDequantizingLoadAndThenSaves) {
+  int checked = 0;
+  for (const std::string stem : {"tiny_llama", "tiny_llama_tied"}) {
+    auto model = AutoModelForCausalLM::from_pretrained(dir().string(), {.gguf_file = stem + ".gguf", .keep_quantized = true});
+    auto plain = AutoModelForCausalLM::from_pretrained(dir().string(), {.gguf_file = stem + ".gguf"});
+    model->dequantize();
+    std::map<std::string, Tensor> want;
+    for (auto& [k, t] : plain->state_dict()) want.emplace(k, t);
+    for (auto& [k, t] : model->state_dict()) {
+      EXPECT_EQ(t.dtype(), DType::Float32) << k;
+      ASSERT_TRUE(want.count(k)) << k;
+      EXPECT_TRUE(testcmp::allclose(t, want.at(k), testcmp::kExact)) << k;
+    }
+    EXPECT_EQ(model->num_parameters(), plain->num_parameters()) << stem;  // ties kept: counted once
+    EXPECT_EQ(model->get_memory_footprint(), plain->get_memory_footprint()) << stem;
+    const fs::path out = fs::temp_directory_path() / ("dequantized_save_" + std::to_string(::getpid()));
+    fs::remove_all(out);
+    model->save_pretrained(out.string());
+    EXPECT_TRUE(fs::exists(out / "model.safetensors")) << stem;
+    fs::remove_all(out);
+    try {
+      plain->dequantize();
+      ADD_FAILURE() << stem << ": a float model dequantized";
+    } catch (const ValueError& e) {
+      EXPECT_STREQ(e.what(), "You need to first quantize your model in order to dequantize it");
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2);
+}

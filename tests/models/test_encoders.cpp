@@ -31,6 +31,7 @@ std::vector<std::string> case_names() {
 struct Meta {
   std::string cls, base, auto_class;
   std::vector<std::string> outputs;
+  bool sdpa = true;  // false: 4.51 refuses attn_implementation="sdpa" for the class
 };
 
 Meta meta_of(const fs::path& dir) {
@@ -38,7 +39,8 @@ Meta meta_of(const fs::path& dir) {
   const auto& m = reader.metadata();
   return {json::parse(m.at("class")).get<std::string>(), json::parse(m.at("base")).get<std::string>(),
           json::parse(m.at("auto")).get<std::string>(),
-          json::parse(m.at("outputs")).get<std::vector<std::string>>()};
+          json::parse(m.at("outputs")).get<std::vector<std::string>>(),
+          !m.count("sdpa") || json::parse(m.at("sdpa")).get<bool>()};
 }
 
 Tensor output_named(const ModelOutput& o, const std::string& key) {
@@ -118,8 +120,13 @@ TEST_P(EncoderCase, EagerMatchesTransformers451) {
   }
 }
 
+// Classes without sdpa in 4.51 (MPNet, DeBERTa-v2): asking for it is 4.51's ValueError.
 TEST_P(EncoderCase, SdpaMatchesTransformers451) {
   const Meta m = meta_of(dir());
+  if (!m.sdpa) {
+    EXPECT_THROW(load_case(GetParam(), "sdpa"), ValueError);
+    return;
+  }
   const auto e = exp();
   auto model = load_case(GetParam(), "sdpa");
   const ModelOutput o = model->forward(inputs_of(e));
@@ -162,10 +169,32 @@ INSTANTIATE_TEST_SUITE_P(Encoders, EncoderCase, ::testing::ValuesIn(case_names()
 
 // The folders tests/oracle/make_encoder_cases.py writes: RoBERTa, XLM-RoBERTa and DistilBERT 6 each
 // (MaskedLM, Model, sequence / token classification, question answering, multiple choice); BERT 5
-// (MaskedLM, question answering, multiple choice, next sentence prediction, pre-training); ModernBERT 7
-// (tests/oracle/make_modernbert_cases.py: two MaskedLM, Model, cls / mean sequence classification, token
-// classification, question answering). A lost folder fails here instead of silently running fewer cases.
-constexpr size_t kEncoderCases = 6 + 6 + 6 + 5 + 7;
+// (MaskedLM, question answering, multiple choice, next sentence prediction, pre-training); MPNet 6;
+// DeBERTa-v2 6 (v3-like) + 3 (v2-xlarge-like with the conv layer: MaskedLM, Model, sequence
+// classification); ModernBERT 7 (tests/oracle/make_modernbert_cases.py: two MaskedLM, Model, cls / mean
+// sequence classification, token classification, question answering). A lost folder fails here instead
+// of silently running fewer cases.
+// DebertaV2ForSequenceClassification's own loss with problem_type unset (4.51's, recorded by the oracle
+// in losses.safetensors): negative labels dropped, none left -> 0, label distributions; the config's
+// problem_type stays unset (4.51 does not set it here).
+TEST(DebertaV2SequenceClassification, LossesEqual451) {
+  const auto e = load_tensors(cases_dir() / "debertav2_seq_cls" / "losses.safetensors");
+  auto model = load_case("debertav2_seq_cls", "eager");
+  int checked = 0;
+  for (const char* kind : {"int_mixed", "int_none", "soft"}) {
+    ModelInputs in;
+    in.input_ids = e.at("input_ids");
+    in.attention_mask = e.at("attention_mask");
+    in.labels = e.at(std::string("labels_") + kind);
+    const Tensor loss = model->forward(in).loss;
+    EXPECT_TRUE(allclose(loss, e.at(std::string("loss_") + kind))) << kind;
+    EXPECT_TRUE(!model->config().has("problem_type") || model->config().raw_at("problem_type").is_null()) << kind;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
+constexpr size_t kEncoderCases = 6 + 6 + 6 + 5 + 6 + 6 + 3 + 7;
 TEST(EncoderCases, EveryCaseFolderPresent) { EXPECT_EQ(case_names().size(), kEncoderCases); }
 
 std::shared_ptr<PretrainedConfig> tiny(const std::string& model_type, json extra = json::object()) {

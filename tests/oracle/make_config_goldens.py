@@ -21,11 +21,13 @@ from transformers import Gemma2Config, Gemma3TextConfig, GemmaConfig, MistralCon
 from transformers import Phi3Config, Qwen2Config, Qwen3Config
 from transformers import DistilBertConfig, RobertaConfig, XLMRobertaConfig
 from transformers import ModernBertConfig
+from transformers import DebertaV2Config, MPNetConfig
 
 # every config class the library ships (src/models/*/register_*.cpp)
 SHIPPED = (BertConfig, GemmaConfig, Gemma2Config, Gemma3TextConfig, GPT2Config, LlamaConfig, MistralConfig,
            MixtralConfig, Olmo2Config, Phi3Config, Qwen2Config, Qwen3Config, DistilBertConfig, RobertaConfig,
-           XLMRobertaConfig, ModernBertConfig)
+           XLMRobertaConfig, MPNetConfig, DebertaV2Config,
+           ModernBertConfig)
 
 assert transformers.__version__ == "4.51.3", transformers.__version__
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

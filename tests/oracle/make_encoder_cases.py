@@ -72,9 +72,10 @@ def make(out_dir, name, cls, config, seed, batch, seq, mask_kind, outputs, auto,
         have = base_weights(model, base[1])
         model.load_state_dict({k: v for k, v in have.items() if k in model.state_dict()}, strict=False)
     model.tie_weights()
-    sdpa = build(cls, config, "sdpa")
-    sdpa.load_state_dict(model.state_dict())
-    sdpa.tie_weights()
+    if cls._supports_sdpa:
+        sdpa = build(cls, config, "sdpa")
+        sdpa.load_state_dict(model.state_dict())
+        sdpa.tie_weights()
 
     inputs = inputs_for(config, seed, batch, seq, mask_kind, choices, token_types)
     exp = dict(inputs)
@@ -84,9 +85,10 @@ def make(out_dir, name, cls, config, seed, batch, seq, mask_kind, outputs, auto,
     if base is None or cls.__name__.endswith("Model"):  # the heads add nothing below the top layer
         exp["hidden_states"] = torch.stack(o.hidden_states)
         exp["attentions"] = torch.stack(o.attentions)
-    s = sdpa(**inputs)
-    for k in outputs:
-        exp[k + "_sdpa"] = getattr(s, k)
+    if cls._supports_sdpa:
+        s = sdpa(**inputs)
+        for k in outputs:
+            exp[k + "_sdpa"] = getattr(s, k)
     if extra:
         exp.update(extra)
 
@@ -105,6 +107,8 @@ def make(out_dir, name, cls, config, seed, batch, seq, mask_kind, outputs, auto,
         own = {k: v.contiguous() for k, v in model.state_dict().items() if k not in have}
         save_file(own, os.path.join(d, "head.safetensors"))
     meta = {"class": cls.__name__, "outputs": outputs, "base": base[0] if base else "", "auto": auto}
+    if not cls._supports_sdpa:  # 4.51 refuses attn_implementation="sdpa" for the class (ValueError)
+        meta["sdpa"] = False
     save_file({k: v.contiguous() for k, v in exp.items()}, os.path.join(d, "expected.safetensors"),
               metadata={k: json.dumps(v) for k, v in meta.items()})
     return name, model
@@ -126,20 +130,41 @@ SNAKE = {"Model": "model", "ForSequenceClassification": "seq_cls", "ForTokenClas
          "ForPreTraining": "pretraining"}
 
 
-def family(out, prefix, config_cls, seed, cfg, mlm_mask, token_types, heads, base_extra=None, model_outputs=None):
-    """One architecture: the MaskedLM base case, then `heads` on the same weights."""
-    base = make(out, f"{prefix.lower()}_masked_lm", getattr(T, prefix + "ForMaskedLM"), config_cls(**cfg), seed, 3,
-                8, mlm_mask, ["logits"], "AutoModelForMaskedLM", token_types=token_types, extra=base_extra)
+def family(out, prefix, config_cls, seed, cfg, mlm_mask, token_types, heads, base_extra=None, model_outputs=None,
+           name=None, seq=None):
+    """One architecture: the MaskedLM base case, then `heads` on the same weights. name: the case
+    folders' prefix (default prefix.lower()); seq: one sequence length for every case instead of HEADS'."""
+    name = name or prefix.lower()
+    made = {}
+    base = make(out, f"{name}_masked_lm", getattr(T, prefix + "ForMaskedLM"), config_cls(**cfg), seed, 3,
+                seq or 8, mlm_mask, ["logits"], "AutoModelForMaskedLM", token_types=token_types, extra=base_extra)
     for head in heads:
         kw, off, b, s, pad, outputs, auto, choices = HEADS[head]
         if head == "Model" and model_outputs:
             outputs = model_outputs
-        make(out, f"{prefix.lower()}_{SNAKE[head]}", getattr(T, prefix + head), config_cls(**cfg, **kw), seed + off,
-             b, s, pad, outputs, auto, base=base, choices=choices, token_types=token_types)
+        made[head] = make(out, f"{name}_{SNAKE[head]}", getattr(T, prefix + head), config_cls(**cfg, **kw),
+                          seed + off, b, seq or s, pad, outputs, auto, base=base, choices=choices,
+                          token_types=token_types)[1]
+    return made
 
 
 ROBERTA_HEADS = ["Model", "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering",
                  "ForMultipleChoice"]
+
+
+def deberta_losses(model, path):
+    """DebertaV2ForSequenceClassification's own loss (problem_type unset) on the case's inputs: integer
+    labels with a negative one (dropped), all negative (0), label distributions. (A [batch, 1] column of
+    labels fails in 4.51's gather.)"""
+    e = {k: v for k, v in inputs_for(model.config, 171, 3, 8, "right").items()}
+    g = torch.Generator().manual_seed(172)
+    labels = {"int_mixed": torch.tensor([2, -1, 0]), "int_none": torch.tensor([-1, -1, -1]),
+              "soft": torch.softmax(torch.randn(3, 3, generator=g), -1)}
+    for k, lab in labels.items():
+        model.config.problem_type = None
+        e["labels_" + k] = lab
+        e["loss_" + k] = model(**{n: e[n] for n in ("input_ids", "attention_mask")}, labels=lab).loss.reshape(())
+    save_file({k: v.contiguous() for k, v in e.items()}, path)
 
 
 def main():
@@ -163,6 +188,34 @@ def main():
     fresh = T.DistilBertModel(T.DistilBertConfig(**distil)).embeddings.position_embeddings.weight.detach().clone()
     family(a.out, "DistilBert", T.DistilBertConfig, 121, distil, "right", False, ROBERTA_HEADS,
            base_extra={"sinusoidal": fresh}, model_outputs=["last_hidden_state"])
+    # MPNet: 20 positions, so the relative position bias reaches its logarithmic buckets (|j - i| >= 8);
+    # "buckets" is 4.51's relative_position_bucket for j - i = -600..600 (past the 128 clamp).
+    rel = torch.arange(-600, 601)
+    buckets = T.models.mpnet.modeling_mpnet.MPNetEncoder.relative_position_bucket(rel)
+    family(a.out, "MPNet", T.MPNetConfig, 141, dict(BERTLIKE, max_position_embeddings=24), "right", False,
+           ROBERTA_HEADS, base_extra={"relative_position": rel, "buckets": buckets}, seq=20)
+    # DeBERTa-v2 as v3 ships it: shared attention keys, c2p + p2c over log buckets (position_buckets 8, so
+    # |i - j| > 4 is bucketed at 20 positions), LayerNorm'ed relative embeddings, no absolute positions,
+    # no token types, the legacy MLM head. "log_buckets": 4.51's make_log_bucket_position for
+    # i - j = -1100..1100 with deberta-v3's (256, 512) and with this config's (8, 24).
+    make_log = T.models.deberta_v2.modeling_deberta_v2.make_log_bucket_position
+    rel = torch.arange(-1100, 1101)
+    v3 = dict(BERTLIKE, max_position_embeddings=24, relative_attention=True, position_buckets=8,
+              max_relative_positions=-1, pos_att_type=["p2c", "c2p"], share_att_key=True, norm_rel_ebd="layer_norm",
+              position_biased_input=False, type_vocab_size=0, layer_norm_eps=1e-7)
+    made = family(a.out, "DebertaV2", T.DebertaV2Config, 151, v3, "right", False, ROBERTA_HEADS,
+                  base_extra={"relative_position": rel, "log_buckets_256_512": make_log(rel, 256, 512).long(),
+                              "log_buckets_8_24": make_log(rel, 8, 24).long()},
+                  model_outputs=["last_hidden_state"], seq=20)
+    deberta_losses(made["ForSequenceClassification"], os.path.join(a.out, "debertav2_seq_cls", "losses.safetensors"))
+    # DeBERTa-v2 as v2-xlarge ships it: own pos_key_proj / pos_query_proj, plain relative positions up to
+    # max_position_embeddings, pos_att_type as the old "p2c|c2p" string, absolute positions, token types,
+    # the ConvLayer after the first layer; and the non-legacy MLM head (untied, as 4.51 needs it).
+    v2 = dict(BERTLIKE, max_position_embeddings=24, relative_attention=True, pos_att_type="p2c|c2p",
+              norm_rel_ebd="layer_norm", type_vocab_size=2, conv_kernel_size=3, conv_act="gelu", legacy=False,
+              tie_word_embeddings=False, layer_norm_eps=1e-7)
+    family(a.out, "DebertaV2", T.DebertaV2Config, 161, v2, "left", True, ["Model", "ForSequenceClassification"],
+           model_outputs=["last_hidden_state"], name="debertav2_conv", seq=12)
     from make_modernbert_cases import modernbert_cases  # ModernBERT's cases live in this folder too
     modernbert_cases(a.out)
 

@@ -6,7 +6,7 @@
 
 Each case folder is what SentenceTransformer.save writes (modules.json, sentence_bert_config.json,
 config_sentence_transformers.json with prompts, 1_Pooling/config.json, 2_Dense/, Normalize) around a
-tiny random BERT or DistilBERT (hidden 32, 1 layer, 4 heads, weights std 0.25) and a 99-token cased WordPiece
+tiny random BERT, DistilBERT or MPNet (hidden 32, 1 layer, 4 heads, weights std 0.25) and a 99-token cased WordPiece
 tokenizer, plus expected.json: for each call (no prompt or the default_prompt_name, prompt_name, an explicit prompt) the
 sentences and SentenceTransformer.encode's float32 embeddings. The sentences are longer than
 max_seq_length in places (truncation), carry surrounding spaces (encode strips them) and capitals
@@ -52,7 +52,14 @@ def base_model(d, seed, arch):
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "vocab.txt"), "w") as f:
         f.write("\n".join(vocab()) + "\n")
-    if arch == "distilbert":  # its tokenizer's model_input_names have no token_type_ids
+    if arch == "mpnet":  # as all-mpnet-base-v2: <s> ... </s> around WordPiece, <pad> at id 1 (MPNet's padding_idx)
+        with open(os.path.join(d, "vocab.txt"), "w") as f:
+            f.write("\n".join(["<s>", "<pad>", "</s>", "<unk>", "[UNK]", "<mask>"] + vocab()[5:98]) + "\n")
+        tok = transformers.MPNetTokenizerFast(os.path.join(d, "vocab.txt"), do_lower_case=True)
+        cfg = transformers.MPNetConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                                       intermediate_size=20, max_position_embeddings=24)
+        model_cls = transformers.MPNetModel
+    elif arch == "distilbert":  # its tokenizer's model_input_names have no token_type_ids
         tok = transformers.DistilBertTokenizerFast(os.path.join(d, "vocab.txt"), do_lower_case=False)
         cfg = transformers.DistilBertConfig(vocab_size=99, dim=32, n_layers=1, n_heads=4, hidden_dim=20,
                                             max_position_embeddings=16)
@@ -116,6 +123,9 @@ def main():
           "include_prompt": False}, {"activation_function": torch.nn.Identity(), "bias": False}, True)
     make(a.out, "distilbert_mean_default_prompt", 204, 12, False, {"pooling_mode": "mean"}, None, True,
          arch="distilbert", default_prompt_name="query")
+    # all-mpnet-base-v2's pipeline (MPNet, mean pooling, Normalize) with 20 tokens, so the relative
+    # position bias reaches its logarithmic buckets.
+    make(a.out, "mpnet_mean_normalize", 205, 20, False, {"pooling_mode": "mean"}, None, True, arch="mpnet")
 
 
 if __name__ == "__main__":

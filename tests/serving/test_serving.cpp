@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "cli/cli_runner.hpp"
@@ -261,17 +262,22 @@ TEST(Serve, HostileRequestsGetOpenAIErrors) {
       {chat, R"({"model": "tiny", "temperature": "hot", )" + ok_messages + "}", 400, "temperature"},
       {chat, R"({"model": "tiny", "top_p": 0, )" + ok_messages + "}", 400, "top_p"},
       {chat, R"({"model": "tiny", "seed": 1.5, )" + ok_messages + "}", 400, "seed"},
-      {chat, R"({"model": "tiny", "n": 2, )" + ok_messages + "}", 400, "n"},
+      {chat, R"({"model": "tiny", "n": 0, )" + ok_messages + "}", 400, "n"},
+      {chat, R"({"model": "tiny", "n": 129, )" + ok_messages + "}", 400, "n"},
       {chat, R"({"model": "tiny", "stop": [1], )" + ok_messages + "}", 400, "stop"},
       {chat, R"({"model": "tiny", "stop": ["a", "b", "c", "d", "e"], )" + ok_messages + "}", 400, "stop"},
       {chat, R"({"model": "tiny", "stop": "", )" + ok_messages + "}", 400, "stop"},
       {chat, R"({"model": "tiny", "stream": "yes", )" + ok_messages + "}", 400, "stream"},
       {chat, R"({"model": "tiny", "stream_options": 1, )" + ok_messages + "}", 400, "stream_options"},
-      {chat, R"({"model": "tiny", "logprobs": true, )" + ok_messages + "}", 400, "logprobs"},
+      {chat, R"({"model": "tiny", "logprobs": 1, )" + ok_messages + "}", 400, "logprobs"},
+      {chat, R"({"model": "tiny", "top_logprobs": 2, )" + ok_messages + "}", 400, "top_logprobs"},
+      {chat, R"({"model": "tiny", "logprobs": true, "top_logprobs": 21, )" + ok_messages + "}", 400, "top_logprobs"},
+      {chat, R"({"model": "tiny", "presence_penalty": 2.5, )" + ok_messages + "}", 400, "presence_penalty"},
+      {chat, R"({"model": "tiny", "frequency_penalty": "x", )" + ok_messages + "}", 400, "frequency_penalty"},
       {comp, R"({"model": "tiny"})", 400, "prompt"},
       {comp, R"({"model": "tiny", "prompt": 12})", 400, "prompt"},
       {comp, R"({"model": "tiny", "prompt": ""})", 400, "prompt"},
-      {comp, R"({"model": "tiny", "prompt": "hi", "logprobs": 2})", 400, "logprobs"},
+      {comp, R"({"model": "tiny", "prompt": "hi", "logprobs": 6})", 400, "logprobs"},
       // 70 words: more tokens than the fixture's 64 positions
       {comp, R"({"model": "tiny", "prompt": ")" + [] {
          std::string p;
@@ -282,7 +288,7 @@ TEST(Serve, HostileRequestsGetOpenAIErrors) {
       {chat, std::string(5000, ' '), 413, nullptr},
   };
   for (const auto& c : cases) expect_error(s.post(c.path, c.body), c.status, c.param, c.body.substr(0, 80));
-  EXPECT_EQ(cases.size(), 34u);
+  EXPECT_EQ(cases.size(), 39u);
   auto cl = s.client();
   expect_error(cl.Get("/v1/nothing"), 404, nullptr, "unknown route");
   expect_error(cl.Post("/v2/chat", "{}", "application/json"), 404, nullptr, "unknown route");
@@ -321,6 +327,126 @@ TEST(Serve, AClientThatGoesAwayDoesNotStopTheServer) {
   EXPECT_EQ(chunks, 2);
   // the one running slot is free again: the next request is served
   EXPECT_EQ(ok_json(s, "/v1/chat/completions", chat_body(user("hello"), 3))["usage"]["completion_tokens"], 3);
+}
+
+TEST(Serve, NChoicesAreSeededPerChoice) {
+  RunningServer s;
+  const json body = chat_body(user("hello"), 6, {{"temperature", 1.5}, {"seed", 7}, {"n", 3}});
+  const json r = ok_json(s, "/v1/chat/completions", body);
+  ASSERT_EQ(r["choices"].size(), 3u);
+  // choice i samples as a request with seed 7 + i alone
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(r["choices"][i]["index"], i);
+    const json one = ok_json(s, "/v1/chat/completions", chat_body(user("hello"), 6, {{"temperature", 1.5}, {"seed", 7 + i}}));
+    EXPECT_EQ(r["choices"][i]["message"]["content"], one["choices"][0]["message"]["content"]) << i;
+  }
+  EXPECT_EQ(r["usage"]["completion_tokens"], 18);
+  // streamed: every choice's chunks carry its index and each ends with its finish reason
+  json sb = body;
+  sb["stream"] = true;
+  auto res = s.post("/v1/chat/completions", sb.dump());
+  ASSERT_TRUE(res);
+  std::vector<std::string> texts(3);
+  int finishes = 0;
+  for (const auto& e : sse_data(res->body)) {
+    if (e == "[DONE]") continue;
+    const json c = json::parse(e);
+    const int i = c["choices"][0]["index"];
+    texts[size_t(i)] += c["choices"][0]["delta"].value("content", "");
+    finishes += c["choices"][0]["finish_reason"].is_null() ? 0 : 1;
+  }
+  EXPECT_EQ(finishes, 3);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(texts[size_t(i)], r["choices"][i]["message"]["content"]) << i;
+}
+
+// logprobs are the raw model's (log-softmax of the logits): greedy picks the first of top_logprobs;
+// with OpenAI's penalties, the pick is the best of logprob - frequency * count - presence * (count > 0)
+// over the tokens generated before it.
+TEST(Serve, LogprobsAndPresenceFrequencyPenalties) {
+  RunningServer s;
+  const json plain = ok_json(s, "/v1/chat/completions", chat_body(user("hello there"), 10, {{"logprobs", true}, {"top_logprobs", 5}}));
+  const json& content = plain["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 10u);
+  for (const auto& t : content) {
+    ASSERT_EQ(t["top_logprobs"].size(), 5u);
+    EXPECT_EQ(t["token"], t["top_logprobs"][0]["token"]);
+    EXPECT_EQ(t["logprob"], t["top_logprobs"][0]["logprob"]);
+    EXPECT_LE(t["logprob"].get<double>(), 0.0);
+  }
+  const double freq = 1.5, presence = 0.75;
+  const json pen = ok_json(s, "/v1/chat/completions",
+                           chat_body(user("hello there"), 10, {{"logprobs", true}, {"top_logprobs", 20},
+                                                               {"frequency_penalty", freq}, {"presence_penalty", presence}}));
+  const json& steps = pen["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(steps.size(), 10u);
+  std::map<std::string, int> count;
+  int changed = 0;
+  for (const auto& t : steps) {
+    std::string best;
+    double best_score = -1e30;
+    for (const auto& c : t["top_logprobs"]) {
+      const int n = count[c["token"].get<std::string>()];
+      const double score = c["logprob"].get<double>() - freq * n - (n > 0 ? presence : 0.0);
+      if (score > best_score) best_score = score, best = c["token"];
+    }
+    EXPECT_EQ(t["token"], best);
+    changed += t["token"] != t["top_logprobs"][0]["token"] ? 1 : 0;
+    ++count[t["token"].get<std::string>()];
+  }
+  EXPECT_GT(changed, 0);  // the penalties did change a pick
+  // completions: the legacy lists
+  const json comp = ok_json(s, "/v1/completions", {{"model", "tiny"}, {"prompt", "hello"}, {"max_tokens", 4}, {"temperature", 0}, {"logprobs", 2}});
+  const json& lp = comp["choices"][0]["logprobs"];
+  ASSERT_EQ(lp["tokens"].size(), 4u);
+  ASSERT_EQ(lp["token_logprobs"].size(), 4u);
+  ASSERT_EQ(lp["top_logprobs"].size(), 4u);
+  EXPECT_EQ(lp["top_logprobs"][0].size(), 2u);
+  EXPECT_EQ(lp["text_offset"][0], 0);
+}
+
+// /v1/embeddings around ServeOptions::embed (the CLI passes the sentence-transformers pipeline; the
+// openai-client test checks real vectors against sentence-transformers): the list shape, usage,
+// base64 as little-endian float32, and the 400s.
+TEST(Serve, EmbeddingsEndpoint) {
+  std::vector<std::vector<std::string>> calls;
+  transformers::serving::ServeOptions o;
+  o.embed = [&calls](const std::vector<std::string>& texts) {
+    calls.push_back(texts);
+    std::vector<std::vector<float>> rows;
+    for (const auto& t : texts) rows.push_back({float(t.size()), 0.5f, -1.25f});
+    return rows;
+  };
+  o.count_tokens = [](const std::string& t) { return int64_t(t.size()) + 1; };
+  RunningServer s(o);
+  const json r = ok_json(s, "/v1/embeddings", {{"model", "tiny"}, {"input", json::array({"abc", "hello"})}});
+  EXPECT_EQ(r["object"], "list");
+  EXPECT_EQ(r["model"], "tiny");
+  ASSERT_EQ(r["data"].size(), 2u);
+  EXPECT_EQ(r["data"][1], json({{"object", "embedding"}, {"index", 1}, {"embedding", {5.0, 0.5, -1.25}}}));
+  EXPECT_EQ(r["usage"], json({{"prompt_tokens", 10}, {"total_tokens", 10}}));
+  ASSERT_EQ(calls.size(), 1u);  // one batch
+  const json b = ok_json(s, "/v1/embeddings", {{"model", "tiny"}, {"input", "abcd"}, {"encoding_format", "base64"}});
+  // [4.0f, 0.5f, -1.25f] little-endian: 00 00 80 40 | 00 00 00 3f | 00 00 a0 bf
+  EXPECT_EQ(b["data"][0]["embedding"], "AACAQAAAAD8AAKC/");
+  const std::string e = "/v1/embeddings";
+  const std::vector<Refusal> cases = {
+      {e, R"({"model": "tiny"})", 400, "input"},
+      {e, R"({"model": "tiny", "input": ""})", 400, "input"},
+      {e, R"({"model": "tiny", "input": []})", 400, "input"},
+      {e, R"({"model": "tiny", "input": [1, 2, 3]})", 400, "input"},
+      {e, R"({"model": "tiny", "input": [[1, 2]]})", 400, "input"},
+      {e, R"({"model": "tiny", "input": ["a", 5]})", 400, "input"},
+      {e, R"({"model": "tiny", "input": "a", "encoding_format": "int8"})", 400, "encoding_format"},
+      {e, R"({"model": "tiny", "input": "a", "dimensions": 2})", 400, "dimensions"},
+      {e, R"({"model": "other", "input": "a"})", 404, "model"},
+      {e, R"({"input": "a"})", 400, "model"},
+  };
+  for (const auto& c : cases) expect_error(s.post(c.path, c.body), c.status, c.param, c.body);
+  EXPECT_EQ(cases.size(), 10u);
+  EXPECT_EQ(calls.size(), 2u);
+  // a server without an embedding model says so
+  RunningServer plain;
+  expect_error(plain.post(e, R"({"model": "tiny", "input": "a"})"), 400, "model", "no embedding model");
 }
 
 }  // namespace

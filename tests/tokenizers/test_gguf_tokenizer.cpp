@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "transformers/tokenizers/auto_tokenizer.hpp"
 #include "transformers/tokenizers/gguf_tokenizer.hpp"
 
 using namespace transformers;
@@ -51,6 +52,26 @@ TEST(GGUFTokenizer, EqualsTransformers451Conversion) {
   }
   EXPECT_EQ(files, 2);
   EXPECT_EQ(lines, 14);
+}
+
+// AutoTokenizer.from_pretrained(folder, gguf_file=...) (what `serve` of a .gguf uses): the same
+// encodings, special tokens and chat template as 4.51's, by folder + name and by the file itself.
+TEST(GGUFTokenizer, AutoTokenizerWithGgufFile) {
+  const auto e = expected()["llama3_bpe"];
+  int rows = 0;
+  for (const auto& [path, name] : std::vector<std::pair<std::string, std::string>>{
+           {dir().string(), "llama3_bpe.gguf"}, {(dir() / "llama3_bpe.gguf").string(), "llama3_bpe.gguf"}}) {
+    const PreTrainedTokenizerFast t = AutoTokenizer::from_pretrained(path, {.gguf_file = name});
+    EXPECT_EQ(t.eos_token.value_or("<none>"), e["eos_token"].get<std::string>());
+    EXPECT_EQ(t.bos_token.value_or("<none>"), e["bos_token"].get<std::string>());
+    EXPECT_EQ(t.chat_template.value_or(""), e["chat_template"].get<std::string>());
+    for (const auto& row : e["corpus"]) {
+      EXPECT_EQ(t.encode(row["text"].get<std::string>()), row["ids"].get<std::vector<int64_t>>());
+      ++rows;
+    }
+  }
+  EXPECT_EQ(rows, 14);
+  EXPECT_THROW(AutoTokenizer::from_pretrained(dir().string(), {.gguf_file = "missing.gguf"}), Error);
 }
 
 TEST(GGUFTokenizer, OtherTokenizerKindsAreRefusedByName) {

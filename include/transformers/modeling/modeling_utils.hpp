@@ -179,6 +179,10 @@ class PreTrainedModel : public nn::Module {
   int64_t get_memory_footprint(bool return_buffers = true) const;
   // The first floating-point parameter's dtype (then last parameter, then buffers), float32 if none.
   DType dtype() const;
+  // PreTrainedModel.dequantize(): every parameter held as GGUF blocks (keep_quantized) becomes its
+  // float32 dequantization (bit-exact with the gguf package), tied slots staying tied, so the model
+  // saves as any float model. A model with nothing quantized raises 4.51's ValueError.
+  void dequantize();
 
   // The generation config (can_generate models): loaded by from_pretrained, else derived from the
   // model config on first use; nullptr for models that cannot generate.

@@ -25,6 +25,9 @@ class Linear : public Module {
   // Applied to forward's result when set: tensor parallelism (distributed/tensor_parallel.hpp) puts
   // the all-reduce of a row-wise shard or the all-gather of a column-wise one here.
   std::function<Tensor(const Tensor&)> output_hook;
+  // Applied to forward's input when set: a row-wise shard fed the whole input (4.51's "rowwise_rep")
+  // takes its block of input features here.
+  std::function<Tensor(const Tensor&)> input_hook;
 };
 
 class Conv1D : public Module {

@@ -40,6 +40,10 @@ struct CompletionRequest {
   std::optional<double> temperature;     // [0, 2]; 0 is greedy
   std::optional<double> top_p;           // (0, 1]
   std::optional<uint64_t> seed;
+  int64_t n = 1;                         // choices, [1, 128]
+  bool logprobs = false;                 // chat: logprobs true; completions: logprobs an integer
+  int64_t top_logprobs = 0;              // chat: top_logprobs [0, 20]; completions: logprobs [0, 5]
+  std::optional<double> presence_penalty, frequency_penalty;  // [-2, 2]
   std::vector<std::string> stop;         // at most 4, not empty strings
   bool stream = false;
   bool include_usage = false;            // stream_options.include_usage
@@ -47,5 +51,15 @@ struct CompletionRequest {
 
 // Parses and checks a request body (`chat` picks the endpoint's schema). Throws ApiError (400).
 CompletionRequest parse_completion_request(std::string_view body, bool chat);
+
+// The body of /v1/embeddings: `input` a string or a list of 1..2048 non-empty strings (token-id
+// arrays are refused: 400 naming 'input'), `encoding_format` "float" (default) or "base64"
+// (little-endian float32 bytes, what the openai client asks for by default), `dimensions` refused.
+struct EmbeddingRequest {
+  std::string model;
+  std::vector<std::string> input;
+  bool base64 = false;
+};
+EmbeddingRequest parse_embedding_request(std::string_view body);
 
 }  // namespace transformers::serving

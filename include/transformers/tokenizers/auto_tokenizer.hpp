@@ -56,6 +56,10 @@ struct BatchEncoding {
 
 struct AutoTokenizerOptions {
   std::optional<bool> split_special_tokens;
+  // Python's gguf_file=: the tokenizer 4.51 builds from a GGUF's tokenizer.ggml.* metadata
+  // (gguf_tokenizer.hpp), with its special tokens and chat template; `path` is the .gguf file
+  // itself or the local folder holding `gguf_file`.
+  std::string gguf_file;
   ::transformers::hub::HubOptions hub;  // where from (revision, token, cache_dir, local_files_only, proxies, subfolder, ...)
 };
 

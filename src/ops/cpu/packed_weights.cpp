@@ -45,6 +45,7 @@ std::atomic<int64_t> g_entries{0}, g_bytes{0}, g_hits{0}, g_misses{0};
 struct PackedSet {
   std::mutex mu;
   std::map<ViewKey, Packed> packs;
+  std::atomic<bool> never{false};  // never_pack_weight: packed per call, never kept
   void forget_all() {  // caller holds mu
     for (auto& [k, p] : packs) {
       --g_entries;
@@ -98,6 +99,7 @@ const void* cached_pack(const Tensor& w, const void* layout, int64_t bytes_neede
   ViewKey key{w.storage_offset(), std::vector<int64_t>(w.sizes().begin(), w.sizes().end()),
               std::vector<int64_t>(w.strides().begin(), w.strides().end()), layout};
   const std::shared_ptr<PackedSet> set = packed_set(*w.storage());
+  if (set->never) return nullptr;
   {
     std::lock_guard<std::mutex> lock(set->mu);
     auto it = set->packs.find(key);
@@ -152,6 +154,14 @@ PackedWeightStats packed_weight_stats() {
   s.hits = g_hits;
   s.misses = g_misses;
   return s;
+}
+
+void never_pack_weight(const Tensor& w) {
+  if (!w.defined() || !w.storage()) return;
+  const std::shared_ptr<PackedSet> s = packed_set(*w.storage());
+  std::lock_guard<std::mutex> lock(s->mu);
+  s->never = true;
+  s->forget_all();
 }
 
 void clear_packed_weights() {

@@ -41,6 +41,8 @@ struct PackedWeightStats {
 };
 PackedWeightStats packed_weight_stats();
 void clear_packed_weights();
+// `w`'s storage is never cached from now on (its copies dropped): a disk-offloaded weight.
+void never_pack_weight(const Tensor& w);
 bool packed_weights_enabled();
 
 }  // namespace transformers::ops::detail

@@ -18,8 +18,10 @@ fi
 
 tmp=$(mktemp -d)
 server=
+embed_server=
 cleanup() {
   [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  [ -n "$embed_server" ] && kill "$embed_server" 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -35,6 +37,19 @@ for _ in $(seq 600); do
 done
 port=$(sed -nE 's|^serving .* on http://127\.0\.0\.1:([0-9]+)/v1$|\1|p' "$tmp/out")
 [ -n "$port" ] || { echo "error: serve did not report its port: $(cat "$tmp/out" "$tmp/err")" >&2; exit 1; }
+
+# An embedding model (a sentence-transformers folder of the embed tests, with its oracle values).
+embed_case=$data/sentence/mean_dense_tanh_normalize_lower
+"$cli" serve --embeddings --model "$embed_case" --model-id emb --port 0 --api-key test-key >"$tmp/eout" 2>"$tmp/eerr" &
+embed_server=$!
+for _ in $(seq 600); do
+  grep -q '^serving ' "$tmp/eout" && break
+  kill -0 "$embed_server" 2>/dev/null || { echo "error: serve --embeddings exited: $(cat "$tmp/eerr")" >&2; exit 1; }
+  sleep 0.1
+done
+export EMBED_PORT=$(sed -nE 's|^serving .* on http://127\.0\.0\.1:([0-9]+)/v1$|\1|p' "$tmp/eout")
+[ -n "$EMBED_PORT" ] || { echo "error: serve --embeddings did not report its port" >&2; exit 1; }
+export EMBED_EXPECTED=$embed_case/expected.json
 
 # What the chat command answers: the server's greedy and seeded replies must equal it.
 export SERVE_PORT=$port

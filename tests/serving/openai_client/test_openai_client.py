@@ -1,7 +1,8 @@
 """The official openai client (pip `openai`) against transformers-cli serve (run_openai_client_test.sh).
 
 Greedy chat equals the chat command's reply, streaming equals non-streaming, completions, the model
-list, seeded sampling reproducible, two concurrent streaming clients, and the client's typed errors
+list, seeded sampling reproducible, two concurrent streaming clients, n choices with logprobs,
+penalties, embeddings equal to sentence-transformers', and the client's typed errors
 for an unknown model (404), bad parameters (400) and a wrong API key (401). Exits 1 on any failure.
 """
 import os
@@ -94,6 +95,38 @@ for t in threads:
 check(together == alone, f"concurrent {together} != alone {alone}")
 
 
+# n choices, logprobs, penalties
+r = chat("hello there", max_tokens=6, temperature=0, n=2, logprobs=True, top_logprobs=3,
+         presence_penalty=0.0, frequency_penalty=0.0)
+check([c.message.content for c in r.choices] == [greedy, greedy], f"n = 2 greedy choices {r.choices}")
+lp = r.choices[0].logprobs.content
+check(len(lp) == 6 and all(t.token == t.top_logprobs[0].token and len(t.top_logprobs) == 3 for t in lp),
+      f"logprobs {r.choices[0].logprobs}")
+r = chat("hello there", max_tokens=6, temperature=0, frequency_penalty=2.0, presence_penalty=2.0)
+check(r.choices[0].message.content != "" and r.usage.completion_tokens == 6, f"penalized chat {r}")
+
+
+# embeddings (serve --embeddings on a sentence-transformers folder): SentenceTransformer.encode's
+# vectors (tests/data/sentence/*/expected.json), as base64 (the client's default) and as floats
+import json  # noqa: E402
+
+expected = json.load(open(os.environ["EMBED_EXPECTED"]))["calls"][0]
+embedder = openai.OpenAI(base_url=f"http://127.0.0.1:{os.environ['EMBED_PORT']}/v1", api_key="test-key", max_retries=0,
+                         timeout=60)
+
+
+def close(got, want):
+    return len(got) == len(want) and all(len(g) == len(w) and all(abs(a - b) <= 1e-5 for a, b in zip(g, w))
+                                         for g, w in zip(got, want))
+
+
+for fmt in ("base64", "float"):  # base64: the client's default, asked for and decoded by the client itself
+    kw = {"encoding_format": "float"} if fmt == "float" else {}
+    e = embedder.embeddings.create(model="emb", input=expected["sentences"], **kw)
+    check(close([d.embedding for d in e.data], expected["embeddings"]) and e.usage.prompt_tokens > 0,
+          f"embeddings ({fmt}) differ from sentence-transformers")
+
+
 # errors: the client's typed exceptions from OpenAI's status codes and error objects
 def expect_error(cls, param, call, what):
     try:
@@ -113,7 +146,7 @@ expect_error(openai.NotFoundError, "model",
 expect_error(openai.BadRequestError, "temperature", lambda: chat("hi", temperature=5), "temperature 5")
 expect_error(openai.BadRequestError, "messages",
              lambda: client.chat.completions.create(model="tiny", messages=[]), "no messages")
-expect_error(openai.BadRequestError, "n", lambda: chat("hi", n=2), "n = 2")
+expect_error(openai.BadRequestError, "n", lambda: chat("hi", n=0), "n = 0")
 wrong_key = openai.OpenAI(base_url=BASE, api_key="wrong", max_retries=0, timeout=60)
 expect_error(openai.AuthenticationError, None, lambda: wrong_key.models.list(), "wrong API key")
 
@@ -123,4 +156,4 @@ check(chat("hello there", max_tokens=6, temperature=0).choices[0].message.conten
 print(f"openai {openai.__version__}: {checks} checks, {len(failures)} failed")
 for f in failures:
     print("FAIL:", f)
-sys.exit(1 if failures or checks != 19 else 0)
+sys.exit(1 if failures or checks != 24 else 0)
