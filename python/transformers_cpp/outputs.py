@@ -92,7 +92,7 @@ BertForPreTrainingOutput = _output("BertForPreTrainingOutput",
                                    "loss prediction_logits seq_relationship_logits hidden_states attentions")
 
 # Encoder families (no key/value cache in their outputs); every other architecture is a decoder.
-_ENCODERS = ("XLMRoberta", "Roberta", "DistilBert", "Bert", "DebertaV2", "MPNet")
+_ENCODERS = ("XLMRoberta", "Roberta", "DistilBert", "Bert", "DebertaV2", "MPNet", "ModernBert")
 # Classes whose output differs from their family's rule below.
 _SPECIAL: Dict[str, type] = {
     "GPT2Model": BaseModelOutputWithPastAndCrossAttentions,
@@ -100,6 +100,7 @@ _SPECIAL: Dict[str, type] = {
     "DistilBertModel": BaseModelOutput,
     "DebertaV2Model": BaseModelOutput,
     "MPNetModel": BaseModelOutputWithPooling,
+    "ModernBertModel": BaseModelOutput,
     "MixtralModel": MoeModelOutputWithPast,
     "MixtralForCausalLM": MoeCausalLMOutputWithPast,
     "BertForPreTraining": BertForPreTrainingOutput,

@@ -15,6 +15,7 @@
   X(llama)                            \
   X(mistral)                          \
   X(mixtral)                          \
+  X(modernbert)                       \
   X(mpnet)                            \
   X(olmo2)                            \
   X(phi3)                             \

@@ -171,7 +171,9 @@ INSTANTIATE_TEST_SUITE_P(Encoders, EncoderCase, ::testing::ValuesIn(case_names()
 // (MaskedLM, Model, sequence / token classification, question answering, multiple choice); BERT 5
 // (MaskedLM, question answering, multiple choice, next sentence prediction, pre-training); MPNet 6;
 // DeBERTa-v2 6 (v3-like) + 3 (v2-xlarge-like with the conv layer: MaskedLM, Model, sequence
-// classification). A lost folder fails here instead of silently running fewer cases.
+// classification); ModernBERT 7 (tests/oracle/make_modernbert_cases.py: two MaskedLM, Model, cls / mean
+// sequence classification, token classification, question answering). A lost folder fails here instead
+// of silently running fewer cases.
 // DebertaV2ForSequenceClassification's own loss with problem_type unset (4.51's, recorded by the oracle
 // in losses.safetensors): negative labels dropped, none left -> 0, label distributions; the config's
 // problem_type stays unset (4.51 does not set it here).
@@ -192,7 +194,7 @@ TEST(DebertaV2SequenceClassification, LossesEqual451) {
   EXPECT_EQ(checked, 3);
 }
 
-constexpr size_t kEncoderCases = 6 + 6 + 6 + 5 + 6 + 6 + 3;
+constexpr size_t kEncoderCases = 6 + 6 + 6 + 5 + 6 + 6 + 3 + 7;
 TEST(EncoderCases, EveryCaseFolderPresent) { EXPECT_EQ(case_names().size(), kEncoderCases); }
 
 std::shared_ptr<PretrainedConfig> tiny(const std::string& model_type, json extra = json::object()) {

@@ -20,12 +20,14 @@ from transformers import AutoConfig, GenerationConfig, PretrainedConfig, BertCon
 from transformers import Gemma2Config, Gemma3TextConfig, GemmaConfig, MistralConfig, MixtralConfig, Olmo2Config
 from transformers import Phi3Config, Qwen2Config, Qwen2MoeConfig, Qwen3Config
 from transformers import DistilBertConfig, RobertaConfig, XLMRobertaConfig
+from transformers import ModernBertConfig
 from transformers import DebertaV2Config, MPNetConfig
 
 # every config class the library ships (src/models/*/register_*.cpp)
 SHIPPED = (BertConfig, GemmaConfig, Gemma2Config, Gemma3TextConfig, GPT2Config, LlamaConfig, MistralConfig,
            MixtralConfig, Olmo2Config, Phi3Config, Qwen2Config, Qwen2MoeConfig, Qwen3Config, DistilBertConfig,
-           RobertaConfig, XLMRobertaConfig, MPNetConfig, DebertaV2Config)
+           RobertaConfig, XLMRobertaConfig, MPNetConfig, DebertaV2Config,
+           ModernBertConfig)
 
 assert transformers.__version__ == "4.51.3", transformers.__version__
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -216,6 +216,8 @@ def main():
               tie_word_embeddings=False, layer_norm_eps=1e-7)
     family(a.out, "DebertaV2", T.DebertaV2Config, 161, v2, "left", True, ["Model", "ForSequenceClassification"],
            model_outputs=["last_hidden_state"], name="debertav2_conv", seq=12)
+    from make_modernbert_cases import modernbert_cases  # ModernBERT's cases live in this folder too
+    modernbert_cases(a.out)
 
 
 if __name__ == "__main__":

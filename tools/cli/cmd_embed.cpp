@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "embedding_files.hpp"
 #include "model_options.hpp"
 #include "sentence_pipeline.hpp"
 
@@ -38,7 +39,15 @@ REGISTER_COMMAND("embed", "sentence embeddings with the model's sentence-transfo
   auto prompt = std::make_shared<std::string>();
   app.add_option("--model", *model, std::string("model folder or Hub repo id org/name[@revision] (default: ") + kDefaultModel + ")");
   app.add_option("--revision", *revision, "Hub branch, tag, commit or refs/pr/N of a repo id --model");
-  app.add_option("texts", *texts, "sentences to embed")->required();
+  auto input = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>();
+  auto batch_size = std::make_shared<int>(32);
+  auto* given = app.add_option("texts", *texts, "sentences to embed");
+  app.add_option("--input", *input, "a file of texts to embed, one per line (instead of TEXT...)")->excludes(given);
+  app.add_option("--batch-size", *batch_size, "texts per forward pass, longest first (encode(batch_size=...))")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--output", *output, "write the embeddings to FILE.npy (NumPy float32) or FILE.safetensors instead of printing them");
   app.add_flag("--json", *as_json, "print one JSON document");
   app.add_option("--threads", *threads, "threads for computation (default: physical cores)")->check(ThreadsRange());
   auto* by_name = app.add_option("--prompt-name", *prompt_name,
@@ -48,11 +57,26 @@ REGISTER_COMMAND("embed", "sentence embeddings with the model's sentence-transfo
     apply_threads(*threads);
     const Source src = parse_source(model->empty() ? default_model_path() : *model, *revision);
     const std::string shown = model->empty() ? kDefaultModel : *model;
+    if (texts->empty() && input->empty()) throw CLI::RequiredError("TEXT... or --input FILE");
+    if (!output->empty()) is_npy(*output);  // a bad suffix fails before the model loads
+    if (!input->empty()) *texts = read_text_lines(*input);
     const SentencePipeline pipeline = SentencePipeline::load(src);
     EncodeOptions opts;
+    opts.batch_size = size_t(*batch_size);
+    ProgressBar bar("Batches", int64_t((texts->size() + opts.batch_size - 1) / opts.batch_size));
+    int64_t batches = 0;
+    opts.on_batch = [&](size_t, size_t) { bar.update(++batches); };
     if (!prompt_name->empty()) opts.prompt_name = *prompt_name;
     if (!prompt->empty()) opts.prompt = *prompt;
     const std::vector<std::vector<float>> rows = pipeline.encode(*texts, opts);
+    bar.finish();
+    if (!output->empty()) {
+      write_embeddings(*output, rows);
+      const size_t dim = rows.at(0).size();
+      if (*as_json) print_json({{"model", shown}, {"output", *output}, {"count", rows.size()}, {"dimension", dim}});
+      else std::printf("model: %s\nwrote %zu embeddings (%zu-dimensional) to %s\n", shown.c_str(), rows.size(), dim, output->c_str());
+      return 0;
+    }
     const size_t b = rows.size(), h = rows.at(0).size();
     std::vector<std::vector<double>> emb(b), unit(b);
     for (size_t i = 0; i < b; ++i) {

@@ -62,20 +62,6 @@ PoolingConfig read_pooling(const std::string& file) {
   return p;
 }
 
-// Dense's activation_function: the torch class path sentence-transformers writes.
-std::string activation_of(const json& j, const std::string& file) {
-  const std::string a = j.value("activation_function", std::string("torch.nn.modules.activation.Tanh"));
-  static const std::map<std::string, std::string> known = {
-      {"torch.nn.modules.activation.Tanh", "tanh"},       {"torch.nn.modules.linear.Identity", "identity"},
-      {"torch.nn.modules.activation.ReLU", "relu"},       {"torch.nn.modules.activation.Sigmoid", "sigmoid"},
-      {"torch.nn.modules.activation.GELU", "gelu"}};
-  auto it = known.find(a);
-  if (it == known.end())
-    throw UnsupportedError(file + ": activation_function '" + a +
-                           "' is not supported (Tanh, Identity, ReLU, Sigmoid, GELU are)");
-  return it->second;
-}
-
 DenseLayer read_dense(const Source& src, const std::string& dir) {
   const std::string cfg_file = find_file(src, dir + "/config.json").value_or("");
   if (cfg_file.empty()) throw FileNotFoundError(src.path + "/" + dir + "/config.json: the Dense module's config is missing");
@@ -85,7 +71,7 @@ DenseLayer read_dense(const Source& src, const std::string& dir) {
       throw FormatError(cfg_file + ": \"" + k + "\" must be a positive integer, found " + (j.contains(k) ? escape_input(j[k].dump()) : "nothing"));
   const int64_t in = j["in_features"].get<int64_t>(), out = j["out_features"].get<int64_t>();
   DenseLayer d;
-  d.activation = activation_of(j, cfg_file);
+  d.activation = torch_activation(j.value("activation_function", std::string("torch.nn.modules.activation.Tanh")), cfg_file);
   const bool bias = bool_key(j, "bias", true, cfg_file);
   auto weights = find_file(src, dir + "/model.safetensors");
   if (!weights) weights = find_file(src, dir + "/pytorch_model.bin");
@@ -103,14 +89,6 @@ DenseLayer read_dense(const Source& src, const std::string& dir) {
   return d;
 }
 
-// str.strip(): leading and trailing whitespace.
-std::string strip(const std::string& s) {
-  const char* ws = " \t\n\r\v\f";
-  const size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
-
 // str.lower() on UTF-8: ASCII directly, other code points through the C.UTF-8 locale's simple case
 // mapping (Python's full mapping differs only for a handful of characters such as U+0130).
 std::string lower(const std::string& s) {
@@ -125,6 +103,27 @@ std::string lower(const std::string& s) {
   }
   for (auto& c : w) c = c < 128 ? wchar_t(std::tolower(int(c))) : wchar_t(std::towlower(wint_t(c)));
   return conv.to_bytes(w);
+}
+
+}  // namespace
+
+std::string strip_whitespace(const std::string& s) {
+  const char* ws = " \t\n\r\v\f";
+  const size_t b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+std::string torch_activation(const std::string& class_path, const std::string& file) {
+  static const std::map<std::string, std::string> known = {
+      {"torch.nn.modules.activation.Tanh", "tanh"},       {"torch.nn.modules.linear.Identity", "identity"},
+      {"torch.nn.modules.activation.ReLU", "relu"},       {"torch.nn.modules.activation.Sigmoid", "sigmoid"},
+      {"torch.nn.modules.activation.GELU", "gelu"}};
+  auto it = known.find(class_path);
+  if (it == known.end())
+    throw UnsupportedError(file + ": activation '" + escape_input(class_path) +
+                           "' is not supported (Tanh, Identity, ReLU, Sigmoid, GELU are)");
+  return it->second;
 }
 
 // Tokenizer classes whose 4.51 model_input_names leave token_type_ids out (their models take none:
@@ -144,11 +143,8 @@ double activate(double x, const std::string& a) {
   return x;
 }
 
-}  // namespace
-
 SentencePipeline SentencePipeline::load(const Source& src) {
   SentencePipeline p;
-  p.model = AutoModel::from_pretrained(src.path, {.hub = src.hub});
   p.tokenizer = std::make_shared<PreTrainedTokenizerFast>(AutoTokenizer::from_pretrained(src.path, {.hub = src.hub}));
   if (auto f = find_file(src, "sentence_bert_config.json")) {
     const json j = read_config(*f, "sentence-transformers config");
@@ -159,6 +155,12 @@ SentencePipeline SentencePipeline::load(const Source& src) {
     }
     p.do_lower_case = bool_key(j, "do_lower_case", false, *f);
   }
+  // Texts capped at <= 512 tokens: the eager attention path (scores by GEMM, then softmax), which on
+  // the short, batched sequences of encode() costs ~15% less CPU than the fused streaming sdpa kernel
+  // (all-MiniLM-L6-v2, docs/benchmarks.md); the same numbers within float32 rounding. Longer caps keep
+  // sdpa, which never materialises the [batch, heads, seq, seq] scores.
+  const bool eager = p.max_seq_length && *p.max_seq_length <= 512;
+  p.model = AutoModel::from_pretrained(src.path, {.attn_implementation = eager ? "eager" : "", .hub = src.hub});
   const auto modules_file = find_file(src, "modules.json");
   if (!modules_file) {  // not a sentence-transformers folder: this CLI's fixed recipe
     p.normalize = true;
@@ -233,13 +235,39 @@ std::vector<std::vector<float>> SentencePipeline::encode(const std::vector<std::
   }
   TokenizerCallOptions call{.padding = Padding::Longest, .truncation = true};
   call.max_length = max_seq_length;
-  auto prepare = [&](const std::string& t) { return do_lower_case ? lower(strip(t)) : strip(t); };
+  auto prepare = [&](const std::string& t) { return do_lower_case ? lower(strip_whitespace(t)) : strip_whitespace(t); };
   std::vector<std::string> inputs;
-  for (const auto& t : texts) inputs.push_back(prepare(prompt ? *prompt + t : t));
+  for (const auto& t : texts) inputs.push_back(prompt ? *prompt + t : t);
   // encode(): the prompt's token count without its last (separator) token, for include_prompt=False.
   int64_t prompt_length = 0;
   if (prompt) prompt_length = int64_t((*tokenizer)(std::vector<std::string>{prepare(*prompt)}, call).input_ids.at(0).size()) - 1;
+  // encode() sorts by -len(text) (code points of prompt + text, before stripping) so a batch holds
+  // texts of similar length, then puts the embeddings back in input order. Equal lengths keep their
+  // input order here (numpy's argsort does not promise one; the rows do not depend on it).
+  auto code_points = [](const std::string& t) {
+    return std::count_if(t.begin(), t.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+  };
+  std::vector<size_t> order(inputs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<std::ptrdiff_t> lengths;
+  for (auto& t : inputs) lengths.push_back(code_points(t));
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lengths[a] > lengths[b]; });
+  const size_t batch_size = std::max<size_t>(opts.batch_size, 1);
+  std::vector<std::vector<float>> out(inputs.size());
+  for (size_t start = 0; start < order.size(); start += batch_size) {
+    std::vector<std::string> batch;
+    const size_t end = std::min(order.size(), start + batch_size);
+    for (size_t i = start; i < end; ++i) batch.push_back(prepare(inputs[order[i]]));
+    auto rows = encode_batch(batch, call, prompt ? prompt_length : 0, prompt.has_value());
+    for (size_t i = start; i < end; ++i) out[order[i]] = std::move(rows[i - start]);
+    if (opts.on_batch) opts.on_batch(end, order.size());
+  }
+  return out;
+}
 
+std::vector<std::vector<float>> SentencePipeline::encode_batch(const std::vector<std::string>& inputs,
+                                                               const TokenizerCallOptions& call, int64_t prompt_length,
+                                                               bool has_prompt) const {
   const BatchEncoding batch = (*tokenizer)(inputs, call);
   const int64_t b = int64_t(batch.input_ids.size()), s = int64_t(batch.input_ids.at(0).size());
   auto flat = [&](const std::vector<std::vector<int64_t>>& rows) {
@@ -259,7 +287,7 @@ std::vector<std::vector<float>> SentencePipeline::encode(const std::vector<std::
   for (int64_t i = 0; i < b; ++i) {
     std::vector<double> mask(static_cast<size_t>(s));
     for (int64_t t = 0; t < s; ++t) mask[size_t(t)] = double(batch.attention_mask[size_t(i)][size_t(t)]);
-    if (prompt && !pooling.include_prompt)
+    if (has_prompt && !pooling.include_prompt)
       for (int64_t t = 0; t < std::min(prompt_length, s); ++t) mask[size_t(t)] = 0;
     auto tok = [&](int64_t t, int64_t k) { return double(hp[(i * s + t) * h + k]); };
     std::vector<double> v;
