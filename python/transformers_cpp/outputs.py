@@ -103,6 +103,8 @@ _SPECIAL: Dict[str, type] = {
     "ModernBertModel": BaseModelOutput,
     "MixtralModel": MoeModelOutputWithPast,
     "MixtralForCausalLM": MoeCausalLMOutputWithPast,
+    "Qwen2MoeModel": MoeModelOutputWithPast,
+    "Qwen2MoeForCausalLM": MoeCausalLMOutputWithPast,
     "BertForPreTraining": BertForPreTrainingOutput,
     "BertForNextSentencePrediction": NextSentencePredictorOutput,
 }
