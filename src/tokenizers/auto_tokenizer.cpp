@@ -185,6 +185,14 @@ PreTrainedTokenizerFast PreTrainedTokenizerFast::from_pretrained(const std::stri
     t.clean_up_tokenization_spaces = cfg["clean_up_tokenization_spaces"].get<bool>();
   if (cfg.contains("tokenizer_class") && cfg["tokenizer_class"].is_string())
     t.tokenizer_class = cfg["tokenizer_class"].get<std::string>();
+  if (cfg.contains("model_input_names") && !cfg["model_input_names"].is_null()) {
+    const auto& names = cfg["model_input_names"];
+    if (!names.is_array()) throw FormatError(cfg_name + ".model_input_names: expected a list of strings, found " + quote_input(names.dump()));
+    for (const auto& n : names) {
+      if (!n.is_string()) throw FormatError(cfg_name + ".model_input_names: expected a list of strings, found " + quote_input(names.dump()));
+      t.model_input_names.push_back(n.get<std::string>());
+    }
+  }
   // chat_template.jinja, when present, clobbers the config's template (4.51's from_pretrained); the
   // config holds a string or a list of {"name", "template"}.
   if (const auto jinja = file("chat_template.jinja")) {

@@ -278,4 +278,32 @@ TEST(AutoTokenizer, LlamaAddBosEosAndLeftPadding) {
   std::filesystem::remove_all(dir);
 }
 
+// tokenizer_config.json's model_input_names (ModernBERT's checkpoints give input_ids and
+// attention_mask only) is kept as 4.51's __init__ takes it; a non-list is a FormatError naming it.
+TEST(TokenizerConfig, ModelInputNamesAreReadAndCheckedTyped) {
+  auto dir = std::filesystem::temp_directory_path() / ("tok_input_names_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(kFix + "gpt2_bpe/tokenizer.json", dir / "tokenizer.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  auto write_config = [&](const std::string& text) { std::ofstream(dir / "tokenizer_config.json") << text; };
+  write_config(R"({"tokenizer_class": "PreTrainedTokenizerFast", "model_input_names": ["input_ids", "attention_mask"]})");
+  EXPECT_EQ(transformers::AutoTokenizer::from_pretrained(dir).model_input_names,
+            (std::vector<std::string>{"input_ids", "attention_mask"}));
+  write_config(R"({"tokenizer_class": "PreTrainedTokenizerFast"})");
+  EXPECT_TRUE(transformers::AutoTokenizer::from_pretrained(dir).model_input_names.empty());
+  int refused = 0;
+  for (const char* bad : {R"({"model_input_names": "input_ids"})", R"({"model_input_names": ["input_ids", 3]})"}) {
+    write_config(bad);
+    try {
+      transformers::AutoTokenizer::from_pretrained(dir);
+      ADD_FAILURE() << bad;
+    } catch (const transformers::FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("model_input_names"), std::string::npos) << e.what();
+      ++refused;
+    }
+  }
+  EXPECT_EQ(refused, 2);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace

@@ -126,9 +126,13 @@ std::string torch_activation(const std::string& class_path, const std::string& f
   return it->second;
 }
 
-// Tokenizer classes whose 4.51 model_input_names leave token_type_ids out (their models take none:
-// DistilBERT's forward has no such argument), so the Transformer module never passes them.
+// The Transformer module passes the tokenizer's outputs named in its model_input_names: the
+// config's list when it gives one (ModernBERT's: input_ids, attention_mask), else the class's own;
+// these classes' lists leave token_type_ids out (their models take none: DistilBERT's forward has
+// no such argument).
 bool passes_token_type_ids(const PreTrainedTokenizerFast& tok) {
+  if (!tok.model_input_names.empty())
+    return std::find(tok.model_input_names.begin(), tok.model_input_names.end(), "token_type_ids") != tok.model_input_names.end();
   static const std::set<std::string> without = {"DistilBertTokenizer", "DistilBertTokenizerFast", "RobertaTokenizer",
                                                 "RobertaTokenizerFast", "XLMRobertaTokenizer", "XLMRobertaTokenizerFast",
                                                 "MPNetTokenizer", "MPNetTokenizerFast"};

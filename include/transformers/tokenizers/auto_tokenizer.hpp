@@ -107,6 +107,9 @@ class PreTrainedTokenizerFast {
   std::optional<std::string> chat_template;
   std::map<std::string, std::string> chat_templates;
   std::string tokenizer_class;
+  // tokenizer_config.json's "model_input_names" (4.51 passes it to the tokenizer's __init__, where it
+  // replaces the class's own list; ModernBERT's leaves token_type_ids out); empty when not given.
+  std::vector<std::string> model_input_names;
 
   // 4.51's special_tokens_map: the special tokens that are set (additional_special_tokens as a list).
   nlohmann::ordered_json special_tokens_map() const;
