@@ -49,20 +49,7 @@ DebertaV2ConfigView DebertaV2ConfigView::from_config(const PretrainedConfig& c, 
   DebertaV2ConfigView v;
   // DebertaV2PreTrainedModel sets no _supports_sdpa: "sdpa" is 4.51's ValueError, the default is eager.
   v.attn_implementation = autoset_attn_implementation(c, class_name, {.sdpa = false});
-  v.vocab_size = c.vocab_size();
-  v.hidden_size = c.hidden_size();
-  v.num_hidden_layers = c.num_hidden_layers();
-  v.num_attention_heads = c.num_attention_heads();
-  v.intermediate_size = c.get<int64_t>("intermediate_size");
-  v.hidden_act = c.get<std::string>("hidden_act");
-  v.max_position_embeddings = c.get<int64_t>("max_position_embeddings");
-  v.type_vocab_size = c.get<int64_t>("type_vocab_size");
-  v.layer_norm_eps = c.get<double>("layer_norm_eps");
-  v.initializer_range = c.get<double>("initializer_range", 0.02);
-  v.pad_token_id = models_detail::optional_int(c, "pad_token_id");
-  v.hidden_dropout_prob = c.get<double>("hidden_dropout_prob", 0.1);
-  v.attention_probs_dropout_prob = c.get<double>("attention_probs_dropout_prob", 0.1);
-  v.num_labels = c.num_labels();
+  v.read_encoder_fields(c);
   if (v.num_attention_heads <= 0 || v.hidden_size % v.num_attention_heads != 0)
     throw ValueError("The hidden size (" + std::to_string(v.hidden_size) +
                      ") is not a multiple of the number of attention heads (" +

@@ -34,6 +34,10 @@ struct BertConfigView {
 
   // 4.51's attn_implementation errors for `class_name`.
   static BertConfigView from_config(const PretrainedConfig& config, const std::string& class_name);
+  // The BertConfig-shaped attributes MPNet's and DeBERTa-v2's views read the same way as BERT's
+  // (sizes, activation, positions, type vocabulary when the config class has one, norm epsilon,
+  // init range, pad id, the two dropouts, num_labels).
+  void read_encoder_fields(const PretrainedConfig& config, bool has_type_vocab = true);
 };
 
 }  // namespace transformers
