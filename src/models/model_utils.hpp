@@ -2,10 +2,12 @@
 // Small helpers the model files share (private to src/models): input checks and flag resolution
 // that every Python forward starts with, the layer loop with its hidden-state / attention
 // collection, and the LM head's logits_to_keep narrowing.
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "transformers/core/autograd.hpp"
 #include "transformers/modeling/configuration_utils.hpp"
@@ -14,6 +16,18 @@
 #include "transformers/modeling/modeling_utils.hpp"
 
 namespace transformers::models_detail {
+
+// _prune_heads of the BERT-like encoders: {layer index: heads}, each layer's `attention` prunes its
+// own heads; an index outside `layers` is a ValueError naming it.
+template <typename Layers>
+void prune_layer_heads(Layers& layers, const std::map<int64_t, std::vector<int64_t>>& heads) {
+  for (auto& [layer_idx, hs] : heads) {
+    if (layer_idx < 0 || layer_idx >= int64_t(layers.size()))
+      throw ValueError("prune_heads: layer " + std::to_string(layer_idx) + " does not exist (model has " +
+                       std::to_string(layers.size()) + " layers)");
+    layers[size_t(layer_idx)].attention->prune_heads(hs);
+  }
+}
 
 struct InputShape {
   int64_t batch = 0;

@@ -57,6 +57,17 @@ inline std::shared_ptr<PretrainedConfig> tiny_decoder_config(const std::string& 
   return std::make_shared<PretrainedConfig>(j);
 }
 
+// A one-layer encoder config of `model_type` (hidden 8, 2 heads, vocab 10, 12 positions) with
+// `extra` keys on top, for building BERT-like models without a checkpoint.
+inline std::shared_ptr<PretrainedConfig> tiny_encoder_config(const std::string& model_type,
+                                                             json extra = json::object()) {
+  register_all_models();
+  json j{{"model_type", model_type}, {"hidden_size", 8}, {"num_attention_heads", 2}, {"num_hidden_layers", 1},
+         {"intermediate_size", 8}, {"vocab_size", 10}, {"max_position_embeddings", 12}};
+  j.update(extra);
+  return std::make_shared<PretrainedConfig>(j);
+}
+
 // What PreTrainedModel.tie_weights() does for these models: the output embedding's weight becomes
 // the input embedding's tensor (the checkpoint stores only one of them).
 inline void tie_word_embeddings(PreTrainedModel& model) {

@@ -198,11 +198,7 @@ constexpr size_t kEncoderCases = 6 + 6 + 6 + 5 + 6 + 6 + 3 + 7;
 TEST(EncoderCases, EveryCaseFolderPresent) { EXPECT_EQ(case_names().size(), kEncoderCases); }
 
 std::shared_ptr<PretrainedConfig> tiny(const std::string& model_type, json extra = json::object()) {
-  register_all_models();
-  json j{{"model_type", model_type}, {"hidden_size", 8}, {"num_attention_heads", 2}, {"num_hidden_layers", 1},
-         {"intermediate_size", 8}, {"vocab_size", 10}, {"max_position_embeddings", 12}};
-  j.update(extra);
-  return std::make_shared<PretrainedConfig>(j);
+  return tiny_encoder_config(model_type, std::move(extra));
 }
 
 TEST(RobertaConfig, DefaultsOf451) {

@@ -165,12 +165,7 @@ DistilBertModel::DistilBertModel(std::shared_ptr<PretrainedConfig> config)
 }
 
 void DistilBertModel::prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& heads) {
-  for (auto& [layer_idx, hs] : heads) {
-    if (layer_idx < 0 || layer_idx >= int64_t(transformer->layer->size()))
-      throw ValueError("prune_heads: layer " + std::to_string(layer_idx) + " does not exist (model has " +
-                       std::to_string(transformer->layer->size()) + " layers)");
-    (*transformer->layer)[size_t(layer_idx)].attention->prune_heads(hs);
-  }
+  models_detail::prune_layer_heads(*transformer->layer, heads);
 }
 
 ModelOutput DistilBertModel::forward(const ModelInputs& in) {

@@ -188,12 +188,7 @@ MPNetModel::MPNetModel(std::shared_ptr<PretrainedConfig> config, bool add_poolin
 }
 
 void MPNetModel::prune_heads_impl(const std::map<int64_t, std::vector<int64_t>>& heads) {
-  for (auto& [layer_idx, hs] : heads) {
-    if (layer_idx < 0 || layer_idx >= int64_t(encoder->layer->size()))
-      throw ValueError("prune_heads: layer " + std::to_string(layer_idx) + " does not exist (model has " +
-                       std::to_string(encoder->layer->size()) + " layers)");
-    (*encoder->layer)[size_t(layer_idx)].attention->prune_heads(hs);
-  }
+  models_detail::prune_layer_heads(*encoder->layer, heads);
 }
 
 ModelOutput MPNetModel::forward(const ModelInputs& in) {
