@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "transformers/core/error.hpp"
+#include "transformers/core/quote.hpp"
 #include "transformers/io/json_file.hpp"
 #include "transformers/tokenizers/tokenizer.hpp"
 
@@ -123,11 +124,11 @@ std::vector<std::string> merges_of(const json& merges, const std::string& file) 
     return out;
   }
   if (!(merges[0].is_array() && merges[0].size() == 2 && merges[0][0].is_string()))
-    throw FormatError(file + ": model.merges: expected strings or pairs of strings, found " + merges[0].dump());
+    throw FormatError(file + ": model.merges: expected strings or pairs of strings, found " + quote_input(merges[0].dump()));
   // pairs (tokenizers >= 0.20): joined by a space, spaces inside a part written as U+0120
   for (const auto& pair : merges) {
     if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string())
-      throw FormatError(file + ": model.merges: expected a pair of strings, found " + pair.dump());
+      throw FormatError(file + ": model.merges: expected a pair of strings, found " + quote_input(pair.dump()));
     out.push_back(replace_all(pair[0].get<std::string>(), " ", "\xC4\xA0") + " " +
                   replace_all(pair[1].get<std::string>(), " ", "\xC4\xA0"));
   }

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "models/model_utils.hpp"
+#include "transformers/core/quote.hpp"
 #include "transformers/modeling/attn_implementation.hpp"
 
 namespace transformers {
@@ -16,10 +17,10 @@ std::vector<std::string> string_list(const PretrainedConfig& c, const std::strin
   const json& v = c.raw_at(key);
   if (v.is_string()) return DebertaV2ConfigView::split_bar_list(v.get<std::string>());
   if (!v.is_array())
-    throw ValueError("config key '" + key + "': expected a list of strings or a '|'-separated string, found " + v.dump());
+    throw ValueError("config key '" + key + "': expected a list of strings or a '|'-separated string, found " + quote_input(v.dump()));
   std::vector<std::string> out;
   for (const auto& x : v) {
-    if (!x.is_string()) throw ValueError("config key '" + key + "': expected strings, found " + x.dump());
+    if (!x.is_string()) throw ValueError("config key '" + key + "': expected strings, found " + quote_input(x.dump()));
     out.push_back(x.get<std::string>());
   }
   return out;

@@ -2,6 +2,7 @@
 #include "transformers/models/qwen2_moe/configuration_qwen2_moe.hpp"
 
 #include "models/model_utils.hpp"
+#include "transformers/core/quote.hpp"
 
 namespace transformers {
 
@@ -29,11 +30,11 @@ LlamaConfigView qwen2_moe_config_view(const PretrainedConfig& c, const std::stri
                      std::to_string(v.decoder_sparse_step));
   const json& only = c.raw_at("mlp_only_layers");
   if (!only.is_null() && !only.is_array())
-    throw ValueError("config key 'mlp_only_layers': expected a list of layer indices, found " + only.dump());
+    throw ValueError("config key 'mlp_only_layers': expected a list of layer indices, found " + quote_input(only.dump()));
   if (only.is_array())
     for (const json& i : only) {
       if (!i.is_number_integer())
-        throw ValueError("config key 'mlp_only_layers': expected integer layer indices, found " + i.dump());
+        throw ValueError("config key 'mlp_only_layers': expected integer layer indices, found " + quote_input(i.dump()));
       v.mlp_only_layers.push_back(i.get<int64_t>());
     }
   v.moe_intermediate_size = c.get<int64_t>("moe_intermediate_size");
