@@ -56,12 +56,18 @@ namespace {
 // a condition variable. A decode step is ~100 parallel ops a few tens of microseconds apart; a
 // condition-variable wake-up costs tens of microseconds (a scheduler slice on a loaded machine), so
 // sleeping between them made a two-thread op slower than one thread. Polling for a short while, as
-// OpenMP runtimes and OpenBLAS do, keeps the worker ready for the next op. TRANSFORMERS_SPIN_US
-// overrides it (0: always sleep).
+// OpenMP runtimes and OpenBLAS do, keeps the worker ready for the next op. The budget is 10 ms, not
+// the 200 us it was: on a core shared with other (even nice 19) processes, a worker that slept is
+// woken but not run until the running task's slice ends (EEVDF does not preempt at once), so every
+// gap between ops (tokenizing the next batch, a serial op) cost the second core for milliseconds.
+// Measured (docs/benchmarks.md, "The pool's spin budget"): embed on 2 threads beside nice-19 builds
+// 16-17.6 s at 200 us, 11.3-11.6 s at 10 ms (9.1 s with the builds stopped); GPT-2 2-thread prefill
+// 443-455 -> 518-582 tokens/s; with an equal-priority busy process on one core, 2-thread decode
+// 18.1 -> 21.7 tokens/s. TRANSFORMERS_SPIN_US overrides it (0: always sleep).
 int64_t spin_microseconds() {
   static const int64_t us = [] {
     if (const char* env = std::getenv("TRANSFORMERS_SPIN_US")) return std::max<int64_t>(0, std::atoll(env));
-    return int64_t(200);
+    return int64_t(10000);
   }();
   return us;
 }
