@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "transformers/core/parallel.hpp"
+#include "core/pool_lag_policy.hpp"
 
 extern "C" int openblas_get_num_threads(void);
 
@@ -134,6 +136,69 @@ TEST(ParallelDeathTest, FirstCallSetsOpenBlasCount) {
         std::exit(openblas_get_num_threads() == 1 && get_num_threads() == 1 ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "");
+}
+
+// Sharing cores politely (issue 27): the pool's policy of when the caller runs jobs alone, driven
+// with made-up times (the real pool feeds it each job's start, the caller's end and the last
+// worker's end).
+TEST(PoolLagPolicy, ThreeLaggingJobsInARowMakeTheCallerGoAloneForAWhileThatGrows) {
+  using core_detail::PoolLagPolicy;
+  using us = std::chrono::microseconds;
+  PoolLagPolicy policy;
+  auto t = PoolLagPolicy::Clock::time_point{} + std::chrono::hours(1);
+  // A job: the caller works `own`, then waits `waited` for the last worker.
+  auto job = [&](us own, us waited) {
+    const auto start = t, own_done = t + own, all_done = own_done + waited;
+    policy.note(start, own_done, all_done);
+    t = all_done;
+  };
+  EXPECT_FALSE(policy.alone(t));
+  job(us(100), us(3000));
+  job(us(100), us(3000));
+  job(us(100), us(150));  // on time (under the jitter): the streak starts again
+  job(us(100), us(3000));
+  job(us(100), us(3000));
+  EXPECT_FALSE(policy.alone(t));
+  job(us(2000), us(3000));  // a long job: waiting 3 ms is less than twice its 2 ms, not a lag
+  job(us(100), us(3000));
+  job(us(100), us(3000));
+  EXPECT_FALSE(policy.alone(t));
+  job(us(100), us(3000));  // the third lag in a row
+  EXPECT_TRUE(policy.alone(t));
+  EXPECT_TRUE(policy.alone(t + std::chrono::milliseconds(19)));
+  EXPECT_FALSE(policy.alone(t + std::chrono::milliseconds(21)));  // alone for 20 ms
+  t += std::chrono::milliseconds(21);
+  for (int i = 0; i < 3; ++i) job(us(100), us(3000));  // lagging again at once: 40 ms now
+  EXPECT_TRUE(policy.alone(t + std::chrono::milliseconds(39)));
+  EXPECT_FALSE(policy.alone(t + std::chrono::milliseconds(41)));
+  t += std::chrono::milliseconds(41);
+  for (int i = 0; i < PoolLagPolicy::kOnTimeToTrust; ++i) job(us(100), us(50));  // workers keep up
+  for (int i = 0; i < 3; ++i) job(us(100), us(3000));
+  EXPECT_TRUE(policy.alone(t + std::chrono::milliseconds(19)));  // back to 20 ms
+  EXPECT_FALSE(policy.alone(t + std::chrono::milliseconds(21)));
+  // The while never passes a second however often the workers lag.
+  for (int round = 0; round < 12; ++round) {
+    t += std::chrono::seconds(2);
+    for (int i = 0; i < 3; ++i) job(us(100), us(3000));
+  }
+  EXPECT_TRUE(policy.alone(t + std::chrono::milliseconds(999)));
+  EXPECT_FALSE(policy.alone(t + std::chrono::milliseconds(1001)));
+}
+
+// The pool itself: jobs still run every index exactly once while the caller goes alone and after.
+TEST(Parallel, JobsStayExactWhenAWorkerLags) {
+  with_threads(2, [] {
+    const auto caller = std::this_thread::get_id();
+    for (int round = 0; round < 12; ++round) {
+      std::vector<std::atomic<int>> hits(64);
+      parallel_for(0, 64, 8, [&](int64_t b, int64_t e) {
+        if (std::this_thread::get_id() != caller && round < 8)
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a descheduled worker
+        for (int64_t i = b; i < e; ++i) ++hits[size_t(i)];
+      });
+      for (auto& h : hits) ASSERT_EQ(h.load(), 1) << "round " << round;
+    }
+  });
 }
 
 }  // namespace
