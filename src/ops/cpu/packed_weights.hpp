@@ -35,6 +35,12 @@ const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int
 // alike, since these kernels need the pack for every product); nullptr when not cacheable.
 const uint16_t* packed_weight_bf16(const Tensor& w, const uint16_t* b, int64_t rs, int64_t cs, int64_t K, int64_t N);
 
+// True unless TRANSFORMERS_PACKED_PAGE_OUT=0: once a weight's bf16 pack is made, the pages of the
+// weight's own bytes are given back when they are a read-only file mapping (madvise MADV_DONTNEED),
+// since the native bf16 kernels read only the pack; a later reader (save, state_dict, an embedding
+// lookup) faults them in again from the page cache.
+bool bf16_page_out_enabled();
+
 // entries / bytes: the packed copies held now (all of them belong to live weights).
 struct PackedWeightStats {
   int64_t entries = 0, bytes = 0, hits = 0, misses = 0;
