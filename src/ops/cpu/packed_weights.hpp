@@ -16,7 +16,8 @@
 // are freed together with the weight: destroying a model frees its packed copies at once.
 // Memory: a float32 copy of every cached weight, N rounded up to the kernel's strip (48 columns at
 // AVX-512): ~340 MB for BERT-base (GPT-2's Conv1D weights are not cached); a bf16 copy of a bf16
-// weight at the avx512bf16 level (bf16 Conv1D weights included).
+// weight at the avx512bf16 level (bf16 Conv1D weights included), after which the original's mapped
+// pages are given back (bf16_page_out_enabled below), so a bf16 checkpoint is resident once.
 // TRANSFORMERS_PACKED_WEIGHTS=0 turns the cache off.
 #include <cstdint>
 
