@@ -65,8 +65,16 @@ def hf_worker(cfg):
             if causal:
                 # None: the model makes its own cache (DynamicCache for Llama, legacy tuples for 4.51's GPT-2)
                 kw = {"logits_to_keep": 1} if keep else {}
+                # Gemma 2/3 ("hybrid" cache_implementation): a cache made for the prompt alone has no
+                # room for the decode steps, so make the HybridCache generate() would, sized for both.
+                past = None
+                if getattr(conf, "cache_implementation", None) == "hybrid":
+                    from transformers import HybridCache
+
+                    past = HybridCache(config=conf, max_batch_size=cfg["batch"],
+                                       max_cache_len=cfg["prompt_len"] + cfg["gen_len"], device="cpu", dtype=dtype)
                 t0 = time.perf_counter()
-                out = model(input_ids=ids, past_key_values=None, use_cache=True, **kw)
+                out = model(input_ids=ids, past_key_values=past, use_cache=True, **kw)
                 nxt = out.logits[:, -1, :].argmax(-1, keepdim=True)
                 p = time.perf_counter() - t0
                 t0 = time.perf_counter()

@@ -4,7 +4,7 @@
 // weights are our init_weights (normal(0, initializer_range)), seeded so every run writes the same
 // bytes. Nothing here is a benchmark; it is built with the benchmark programs for convenience.
 //
-//   make_bench_models OUT_DIR [bert-base] [gpt2] [llama-1b]   (default: all three)
+//   make_bench_models OUT_DIR [NAME...]   (default: all of specs() below)
 // Existing folders (with a config.json) are kept.
 #include <algorithm>
 #include <chrono>
@@ -68,7 +68,52 @@ std::vector<Spec> specs() {
             {"bos_token_id", 128000},
             {"eos_token_id", 128001},
             {"initializer_range", 0.02}}},
+      // The decoder families of issue 22 at one real 0.5B-1B shape each (config.json values of
+      // Qwen/Qwen2.5-0.5B, Qwen/Qwen3-0.6B, google/gemma-3-1b-pt, allenai/OLMo-2-0425-1B), bf16.
+      {"qwen2-0.5b",
+       "qwen2",
+       "AutoModelForCausalLM",
+       DType::BFloat16,
+       json{{"architectures", {"Qwen2ForCausalLM"}}, {"hidden_size", 896}, {"intermediate_size", 4864},
+            {"num_hidden_layers", 24}, {"num_attention_heads", 14}, {"num_key_value_heads", 2},
+            {"vocab_size", 151936}, {"max_position_embeddings", 32768}, {"rope_theta", 1000000.0},
+            {"rms_norm_eps", 1e-6}, {"tie_word_embeddings", true}, {"use_sliding_window", false},
+            {"max_window_layers", 24}, {"bos_token_id", 151643}, {"eos_token_id", 151643}}},
+      {"qwen3-0.6b",
+       "qwen3",
+       "AutoModelForCausalLM",
+       DType::BFloat16,
+       json{{"architectures", {"Qwen3ForCausalLM"}}, {"hidden_size", 1024}, {"intermediate_size", 3072},
+            {"num_hidden_layers", 28}, {"num_attention_heads", 16}, {"num_key_value_heads", 8}, {"head_dim", 128},
+            {"vocab_size", 151936}, {"max_position_embeddings", 40960}, {"rope_theta", 1000000.0},
+            {"rms_norm_eps", 1e-6}, {"tie_word_embeddings", true}, {"bos_token_id", 151643},
+            {"eos_token_id", 151645}}},
+      {"gemma3-1b",
+       "gemma3_text",
+       "AutoModelForCausalLM",
+       DType::BFloat16,
+       json{{"architectures", {"Gemma3ForCausalLM"}}, {"hidden_size", 1152}, {"intermediate_size", 6912},
+            {"num_hidden_layers", 26}, {"num_attention_heads", 4}, {"num_key_value_heads", 1}, {"head_dim", 256},
+            {"vocab_size", 262144}, {"max_position_embeddings", 32768}, {"rope_theta", 1000000.0},
+            {"rope_local_base_freq", 10000.0}, {"sliding_window", 512}, {"sliding_window_pattern", 6},
+            {"query_pre_attn_scalar", 256}, {"rms_norm_eps", 1e-6}, {"hidden_activation", "gelu_pytorch_tanh"},
+            {"tie_word_embeddings", true}, {"bos_token_id", 2}, {"eos_token_id", 1}, {"pad_token_id", 0}}},
+      {"olmo2-1b",
+       "olmo2",
+       "AutoModelForCausalLM",
+       DType::BFloat16,
+       json{{"architectures", {"Olmo2ForCausalLM"}}, {"hidden_size", 2048}, {"intermediate_size", 8192},
+            {"num_hidden_layers", 16}, {"num_attention_heads", 16}, {"num_key_value_heads", 16},
+            {"vocab_size", 100352}, {"max_position_embeddings", 4096}, {"rope_theta", 500000.0},
+            {"rms_norm_eps", 1e-6}, {"tie_word_embeddings", false}, {"bos_token_id", 100257},
+            {"eos_token_id", 100257}, {"pad_token_id", 100277}}},
   };
+}
+
+std::string spec_names() {
+  std::string names;
+  for (const Spec& s : specs()) names += (names.empty() ? "" : ", ") + std::string(s.name);
+  return names;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -79,7 +124,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: make_bench_models OUT_DIR [bert-base] [gpt2] [bert-base-bf16] [gpt2-bf16] [llama-1b]\n");
+    std::fprintf(stderr, "usage: make_bench_models OUT_DIR [NAME...] (names: %s)\n", spec_names().c_str());
     return 2;
   }
   const fs::path out = argv[1];
@@ -88,7 +133,7 @@ int main(int argc, char** argv) {
     bool known = false;
     for (const Spec& s : specs()) known = known || w == s.name;
     if (!known) {
-      std::fprintf(stderr, "error: unknown model '%s' (bert-base, gpt2, bert-base-bf16, gpt2-bf16, llama-1b)\n", w.c_str());
+      std::fprintf(stderr, "error: unknown model '%s' (%s)\n", w.c_str(), spec_names().c_str());
       return 2;
     }
   }

@@ -37,6 +37,9 @@ void expect_common_keys(const json& j) {
   EXPECT_GT(j["forward_ms"].get<double>(), 0.0);
   EXPECT_GT(j["prefill_tokens_per_s"].get<double>(), 0.0);
   EXPECT_GE(j["peak_rss_bytes"].get<int64_t>(), j["rss_after_load_bytes"].get<int64_t>());
+  ASSERT_TRUE(j.contains("rss_end_bytes"));
+  EXPECT_GT(j["rss_end_bytes"].get<int64_t>(), 0);
+  EXPECT_LE(j["rss_end_bytes"].get<int64_t>(), j["peak_rss_bytes"].get<int64_t>());
   EXPECT_EQ(j["threads"].get<int>(), 1);
 }
 

@@ -9,8 +9,16 @@
 // at every level this CPU has, linear / addmm_conv1d in bf16 against a float64 product of the same
 // bf16 inputs, within the suite's bf16 tolerance (rtol 1.6e-2, atol 1e-2: one bf16 ulp of the output
 // plus the float32 accumulation of <= 130 terms of magnitude <= 1).
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <string>
 
 #include "op_test_util.hpp"
 #include "ops/cpu/bf16_gemm.hpp"
@@ -177,4 +185,69 @@ TEST(Bf16Dot, ReadOnlyWeightPackedOnce) {
   EXPECT_EQ(d::packed_weight_stats().entries, after.entries);
   d::clear_packed_weights();
   transformers::force_kernel_level(saved);
+}
+
+// Issue 27: once a bf16 weight from a read-only file mapping (how checkpoints are loaded) is
+// packed, its own pages leave the process (the native kernels read only the pack), so a bf16
+// model's RSS is not doubled; the weight still reads back the file's bytes and products do not
+// change. A read-only view of heap memory keeps its pages and its values (dropping those would
+// zero them).
+TEST(Bf16Dot, PackedMappedWeightGivesItsPagesBack) {
+  const int64_t K = 1024, N = 512;  // 1 MiB of weight: 256 pages
+  const auto wv = bf16_values(size_t(K * N));
+  const Tensor x = bf16_tensor(bf16_values(size_t(K)), {1, K}, false);
+  // The weight as a private read-only mapping of a file, as io/mapped_file.cpp maps checkpoints.
+  const std::string path = testing::TempDir() + "bf16_page_out_weight.bin";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(wv.data(), 2, wv.size(), f), wv.size());
+    std::fclose(f);
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  const size_t bytes = wv.size() * 2;
+  void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  ASSERT_NE(map, MAP_FAILED);
+  auto owner = std::shared_ptr<void>(map, [bytes](void* p) { ::munmap(p, bytes); });
+  const Tensor w = Tensor::from_blob(map, {N, K}, DType::BFloat16, owner, /*read_only=*/true);
+  const size_t page = size_t(::sysconf(_SC_PAGESIZE));
+  // Pages of the mapping resident in this process: its Rss in /proc/self/smaps (mincore would
+  // report the page cache, which keeps the file's pages either way).
+  auto resident_pages = [&] {
+    std::ifstream smaps("/proc/self/smaps");
+    std::string line;
+    bool in_map = false;
+    while (std::getline(smaps, line)) {
+      unsigned long lo = 0, hi = 0;
+      if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find('-') < line.find(' ')) {
+        in_map = lo == reinterpret_cast<uintptr_t>(map);
+      } else if (in_map && line.rfind("Rss:", 0) == 0) {
+        return int(std::stol(line.substr(4)) * 1024 / long(page));
+      }
+    }
+    ADD_FAILURE() << "mapping not found in /proc/self/smaps";
+    return -1;
+  };
+  volatile uint16_t sink = 0;
+  for (size_t i = 0; i < wv.size(); i += page / 2) sink = sink + static_cast<const uint16_t*>(map)[i];  // fault all in
+  ASSERT_EQ(resident_pages(), int(bytes / page));
+  d::clear_packed_weights();
+  const Tensor y1 = ops::linear(x, w, Tensor());
+  if (d::bf16_dot_available()) {
+    EXPECT_EQ(resident_pages(), 0) << "the mapped weight's pages stayed resident beside its pack";
+  } else {
+    std::cout << "[ levels ] no avx512bf16 here: nothing is packed, the pages stay\n";
+    EXPECT_EQ(resident_pages(), int(bytes / page));
+  }
+  EXPECT_EQ(std::memcmp(w.data_ptr(), wv.data(), bytes), 0);  // faulted back in from the file
+  const Tensor y2 = ops::linear(x, w, Tensor());
+  EXPECT_EQ(std::memcmp(y1.data_ptr(), y2.data_ptr(), size_t(N * 2)), 0);
+  // A read-only view of heap memory: packed the same way, its bytes untouched.
+  const Tensor wh = bf16_tensor(wv, {N, K}, true);
+  (void)ops::linear(x, wh, Tensor());
+  EXPECT_EQ(std::memcmp(wh.data_ptr(), wv.data(), bytes), 0);
+  d::clear_packed_weights();
+  std::remove(path.c_str());
 }

@@ -182,6 +182,9 @@ int run_bench(const BenchArgs& a) {
     decode_tps = double(a.batch * a.gen_len) / (dc.best / 1e3);
   }
   const int64_t peak_rss = proc_status_bytes("VmHWM:");
+  // Resident memory after the runs, besides the peak: what a loaded model keeps (its packed weight
+  // copies included) once the warm-up's transient pages are gone.
+  const int64_t rss_end = proc_status_bytes("VmRSS:");
   const std::string dtype_used(dtype_name(model->dtype()));
 
   if (a.as_json) {
@@ -200,6 +203,7 @@ int run_bench(const BenchArgs& a) {
     j["rss_before_load_bytes"] = rss_start;
     j["rss_after_load_bytes"] = rss_after_load;
     j["peak_rss_bytes"] = peak_rss;
+    j["rss_end_bytes"] = rss_end;
     j["weights_bytes"] = weights_bytes;
     j["num_parameters"] = model->num_parameters();
     j["first_forward_ms"] = first_ms;
@@ -230,6 +234,7 @@ int run_bench(const BenchArgs& a) {
                 static_cast<long long>(a.batch), static_cast<long long>(a.prompt_len), pf.best, pf.mean, prefill_tps);
   }
   std::printf("peak RSS         %.1f MB\n", double(peak_rss) / 1e6);
+  std::printf("RSS at end       %.1f MB\n", double(rss_end) / 1e6);
   return 0;
 }
 

@@ -86,9 +86,12 @@ struct Bf16Dot {
     const int64_t strips = (N + kBf16Strip - 1) / kBf16Strip;
     const int64_t strip_elems = (K + 1) / 2 * 2 * kBf16Strip;
     const int64_t blocks = (M + kMR - 1) / kMR;
-    // ~1 MFLOP per chunk at least, so small products stay on the calling thread
+    // ~1 MFLOP per chunk at least, so small products stay on the calling thread. One or two rows
+    // (decode) are bound by the weight stream, not FLOPs: there a chunk of ~128 KB of B already
+    // outweighs a hand-over, so the k/v projections of a GQA model (3-6 strips) use both threads.
     const int64_t task_flops = 2 * std::min<int64_t>(M, kMR) * kBf16Strip * K;
-    const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 20) / std::max<int64_t>(task_flops, 1));
+    const int64_t min_flops = M <= 2 ? (int64_t(1) << 17) : (int64_t(1) << 20);
+    const int64_t grain = std::max<int64_t>(1, min_flops / std::max<int64_t>(task_flops, 1));
     parallel_for(0, strips * blocks, grain, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t s = t / blocks, m0 = (t % blocks) * kMR;

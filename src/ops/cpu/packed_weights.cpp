@@ -4,10 +4,17 @@
 #include "ops/cpu/bf16_gemm.hpp"
 #include "ops/cpu/isa_kernels.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
+#include <string>
 #include <memory>
 #include <mutex>
 #include <tuple>
@@ -140,11 +147,57 @@ const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int
                                                [&](void* dst) { return sgemm_pack_b(K, N, B, static_cast<float*>(dst)); }));
 }
 
+namespace {
+// True when [a, b) lies inside one private file mapping without write permission (how checkpoints
+// are mapped, io/mapped_file.cpp): its pages can never hold anything but the file's bytes, so
+// dropping them loses nothing. Read from /proc/self/maps (once per packed weight, at its first use).
+bool in_read_only_file_mapping(uintptr_t a, uintptr_t b) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    unsigned long lo = 0, hi = 0, inode = 0;
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%lx-%lx %4s %*s %*s %lu", &lo, &hi, perms, &inode) != 4) continue;
+    if (a < lo || a >= hi) continue;
+    return b <= hi && inode != 0 && perms[1] == '-' && perms[3] == 'p';
+  }
+  return false;
+}
+
+// Gives the resident pages of `w`'s bytes back once its bf16 pack exists: the vdpbf16ps kernels read
+// only the pack, for every row count, so keeping both copies resident doubled the RSS of a bf16
+// checkpoint (issue 27: 4.86 vs 2.44 GB for Llama-1B). Only pages wholly inside the weight's bytes
+// go (a neighbour's bytes may share the edge pages), and only from a read-only file mapping:
+// MADV_DONTNEED drops them from this process while the page cache keeps them, so a later reader
+// (save_pretrained, state_dict, the embedding lookup through a tied lm_head weight) takes a minor
+// fault. Anonymous memory (a read-only view of a heap copy) is left alone: DONTNEED would zero it.
+void page_out_original(const Tensor& w) {
+  if (!bf16_page_out_enabled()) return;
+  const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = reinterpret_cast<uintptr_t>(w.data_ptr());
+  // The bytes the view spans (from its first element to its last, any strides).
+  uintptr_t span = w.element_size();
+  for (int64_t d = 0; d < w.dim(); ++d)
+    if (w.size(d) > 1) span += uintptr_t(w.size(d) - 1) * uintptr_t(w.stride(d)) * w.element_size();
+  const uintptr_t a = (lo + page - 1) & ~(page - 1), b = (lo + span) & ~(page - 1);
+  if (b > a && in_read_only_file_mapping(a, b)) (void)::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
+}
+}  // namespace
+
+bool bf16_page_out_enabled() {
+  static const bool on = !ab_switch_off("TRANSFORMERS_PACKED_PAGE_OUT");
+  return on;
+}
+
 const uint16_t* packed_weight_bf16(const Tensor& w, const uint16_t* b, int64_t rs, int64_t cs, int64_t K, int64_t N) {
-  return static_cast<const uint16_t*>(cached_pack(w, &kBf16Layout, bf16_packed_b_elems(K, N) * 2, [&](void* dst) {
+  bool made = false;
+  const auto* packed = static_cast<const uint16_t*>(cached_pack(w, &kBf16Layout, bf16_packed_b_elems(K, N) * 2, [&](void* dst) {
     bf16_pack_b(K, N, b, rs, cs, static_cast<uint16_t*>(dst));
+    made = true;
     return true;
   }));
+  if (packed && made) page_out_original(w);
+  return packed;
 }
 
 PackedWeightStats packed_weight_stats() {

@@ -16,7 +16,8 @@
 // are freed together with the weight: destroying a model frees its packed copies at once.
 // Memory: a float32 copy of every cached weight, N rounded up to the kernel's strip (48 columns at
 // AVX-512): ~340 MB for BERT-base (GPT-2's Conv1D weights are not cached); a bf16 copy of a bf16
-// weight at the avx512bf16 level (bf16 Conv1D weights included).
+// weight at the avx512bf16 level (bf16 Conv1D weights included), after which the original's mapped
+// pages are given back (bf16_page_out_enabled below), so a bf16 checkpoint is resident once.
 // TRANSFORMERS_PACKED_WEIGHTS=0 turns the cache off.
 #include <cstdint>
 
@@ -34,6 +35,12 @@ const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int
 // under the same rule (read-only storage, any unit-stride layout: Linear [N, K] and Conv1D [K, N]
 // alike, since these kernels need the pack for every product); nullptr when not cacheable.
 const uint16_t* packed_weight_bf16(const Tensor& w, const uint16_t* b, int64_t rs, int64_t cs, int64_t K, int64_t N);
+
+// True unless TRANSFORMERS_PACKED_PAGE_OUT=0: once a weight's bf16 pack is made, the pages of the
+// weight's own bytes are given back when they are a read-only file mapping (madvise MADV_DONTNEED),
+// since the native bf16 kernels read only the pack; a later reader (save, state_dict, an embedding
+// lookup) faults them in again from the page cache.
+bool bf16_page_out_enabled();
 
 // entries / bytes: the packed copies held now (all of them belong to live weights).
 struct PackedWeightStats {
