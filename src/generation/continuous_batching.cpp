@@ -51,6 +51,8 @@ struct ContinuousBatch::Impl {
     if (auto loaded = model.generation_config()) base_source = loaded->source_file();
   }
 
+  Sequence prepare(SequenceRequest request);
+
   // Processes one row's logits and picks its token (and the log-probabilities asked for).
   SequenceStep choose(Sequence& s, float* logits, int64_t vocab) {
     SequenceStep out;
@@ -80,21 +82,34 @@ struct ContinuousBatch::Impl {
     return out;
   }
 
-  // Copies a prefilled sequence's cache (batch 1, `len` tokens) into a new last row of the batch cache.
-  void join(const Cache& single, int64_t len) {
+  // Where a joining row's keys/values are: row `row` of a group prefill's cache, columns
+  // [start, start + len) (the group is left-padded to its longest prompt).
+  struct Source {
+    const Cache* cache;
+    int64_t row, start, len;
+  };
+
+  // Copies prefilled rows into new last rows of the batch cache (one rebuild for all of them).
+  void join(const std::vector<Source>& add) {
+    if (add.empty()) return;
     const int64_t rows = cache ? cache->batch_size() : 0;
     const int64_t past = cache ? cache->get_seq_length(0) : 0;
-    const int64_t width = std::max(past, len);
+    int64_t width = past;
+    for (const Source& a : add) width = std::max(width, a.len);
     auto merged = std::make_shared<Cache>(CacheOptions{.max_cache_len = width + kBatchCacheHeadroom});
-    for (int64_t l = 0; l < single.num_layers(); ++l) {
-      auto widen = [&](const Tensor& old_rows, const Tensor& row) {
-        Tensor t = Tensor::zeros({rows + 1, row.size(1), width, row.size(3)}, row.dtype());
+    for (int64_t l = 0; l < add[0].cache->num_layers(); ++l) {
+      auto widen = [&](const Tensor& old_rows, auto layer_of) {
+        const Tensor first = layer_of(*add[0].cache);
+        Tensor t = Tensor::zeros({rows + int64_t(add.size()), first.size(1), width, first.size(3)}, first.dtype());
         if (rows > 0) t.narrow(0, 0, rows).narrow(2, 0, past).copy_(old_rows);
-        t.narrow(0, rows, 1).narrow(2, 0, len).copy_(row);
+        for (size_t i = 0; i < add.size(); ++i) {
+          const Source& a = add[i];
+          t.narrow(0, rows + int64_t(i), 1).narrow(2, 0, a.len).copy_(layer_of(*a.cache).narrow(0, a.row, 1).narrow(2, a.start, a.len));
+        }
         return t;
       };
-      const Tensor k = widen(cache ? cache->key_cache(l) : Tensor(), single.key_cache(l));
-      const Tensor v = widen(cache ? cache->value_cache(l) : Tensor(), single.value_cache(l));
+      const Tensor k = widen(cache ? cache->key_cache(l) : Tensor(), [&](const Cache& c) { return c.key_cache(l); });
+      const Tensor v = widen(cache ? cache->value_cache(l) : Tensor(), [&](const Cache& c) { return c.value_cache(l); });
       merged->update(k, v, l);
     }
     cache = std::move(merged);
@@ -133,12 +148,13 @@ std::vector<int64_t> ContinuousBatch::sequence(int64_t id) const {
   return {};
 }
 
-SequenceStep ContinuousBatch::add(SequenceRequest request) {
-  autograd::NoGradGuard no_grad;
-  Impl& m = *impl_;
+// Checks a request and builds its sequence state (generate()'s config, processors, criteria); the
+// errors add() documents, nothing added.
+ContinuousBatch::Impl::Sequence ContinuousBatch::Impl::prepare(SequenceRequest request) {
+  Impl& m = *this;
   if (request.input_ids.empty()) throw ShapeError("ContinuousBatch::add: the prompt (input_ids) is empty");
   const int64_t len = int64_t(request.input_ids.size());
-  Impl::Sequence s;
+  Sequence s;
   s.config = resolve_generation_config(request.options.generation_config ? *request.options.generation_config
                                                                          : m.base_config,
                                        request.options, len, m.max_pos, m.base_source);
@@ -166,19 +182,107 @@ SequenceStep ContinuousBatch::add(SequenceRequest request) {
   }
   s.top_logprobs = request.top_logprobs;
   s.rows = {std::move(request.input_ids)};
-  s.id = m.next_id;
+  return s;
+}
 
-  // The prefill, alone: exactly generate()'s first step.
-  DecoderStepper stepper(m.model, {std::vector<int64_t>(size_t(len), 1)}, true, len + kBatchCacheHeadroom);
-  int64_t vocab = 0;
-  std::vector<float> logits = stepper.next_logits(s.rows, vocab);
-  SequenceStep first = m.choose(s, logits.data(), vocab);
-  ++m.next_id;
-  if (first.finished) return first;
-  s.cached = len;
-  m.join(*stepper.cache(), len);
-  m.seqs.push_back(std::move(s));
-  return first;
+// Groups of prompts prefilled by one forward each: indices into `lens`, longest first. Prompts are
+// taken longest first and a group stays open while left-padding it to its longest prompt wastes at
+// most a quarter of its tokens, so equal lengths (a burst of similar requests) share one forward
+// with no padding at all, and a short prompt never pays for a much longer one.
+static std::vector<std::vector<size_t>> prefill_groups(const std::vector<int64_t>& lens) {
+  std::vector<size_t> order(lens.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lens[a] > lens[b]; });
+  std::vector<std::vector<size_t>> groups;
+  int64_t longest = 0, real = 0;
+  for (size_t i : order) {
+    const int64_t n = int64_t(groups.empty() ? 0 : groups.back().size()) + 1;
+    if (!groups.empty() && 4 * (n * longest - (real + lens[i])) <= n * longest) {
+      groups.back().push_back(i);
+      real += lens[i];
+      continue;
+    }
+    groups.push_back({i});
+    longest = real = lens[i];
+  }
+  return groups;
+}
+
+SequenceStep ContinuousBatch::add(SequenceRequest request) {
+  std::vector<SequenceRequest> one;
+  one.push_back(std::move(request));
+  Added r = std::move(add_all(std::move(one))[0]);
+  if (r.error) std::rethrow_exception(r.error);
+  return r.first;
+}
+
+std::vector<ContinuousBatch::Added> ContinuousBatch::add_all(std::vector<SequenceRequest> requests) {
+  autograd::NoGradGuard no_grad;
+  Impl& m = *impl_;
+  std::vector<Added> out(requests.size());
+  std::vector<std::optional<Impl::Sequence>> seqs(requests.size());
+  std::vector<int64_t> lens(requests.size(), 0);
+  std::vector<int64_t> valid_lens;
+  std::vector<size_t> valid;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    try {
+      lens[i] = int64_t(requests[i].input_ids.size());
+      seqs[i] = m.prepare(std::move(requests[i]));
+      valid.push_back(i);
+      valid_lens.push_back(lens[i]);
+    } catch (...) {
+      out[i].error = std::current_exception();
+    }
+  }
+  // Ids in request order, as add() one by one would give them.
+  for (size_t i : valid) seqs[i]->id = m.next_id++;
+  std::vector<std::unique_ptr<DecoderStepper>> steppers;
+  std::vector<Impl::Source> joining;
+  std::vector<size_t> joining_index;
+  for (const std::vector<size_t>& g : prefill_groups(valid_lens)) {
+    // One forward over the group, each prompt left-padded to the longest (mask 0 on the padding,
+    // positions counted from each prompt's first token: generate()'s own batch prefill), so every
+    // row's last position holds its first logits. A group of one is exactly generate()'s first step.
+    const int64_t width = lens[valid[g[0]]];
+    TokenRows rows;
+    std::vector<std::vector<int64_t>> mask;
+    for (size_t gi : g) {
+      const auto& ids = seqs[valid[gi]]->rows[0];
+      const int64_t pad = width - int64_t(ids.size());
+      std::vector<int64_t> row(size_t(pad), ids[0]);
+      row.insert(row.end(), ids.begin(), ids.end());
+      rows.push_back(std::move(row));
+      std::vector<int64_t> mrow(size_t(width), 1);
+      std::fill(mrow.begin(), mrow.begin() + pad, 0);
+      mask.push_back(std::move(mrow));
+    }
+    try {
+      auto stepper = std::make_unique<DecoderStepper>(m.model, std::move(mask), true, width);
+      int64_t vocab = 0;
+      std::vector<float> logits = stepper->next_logits(rows, vocab);
+      for (size_t r = 0; r < g.size(); ++r) {
+        const size_t i = valid[g[r]];
+        Impl::Sequence& s = *seqs[i];
+        out[i].first = m.choose(s, logits.data() + int64_t(r) * vocab, vocab);
+        if (out[i].first.finished) continue;
+        s.cached = lens[i];
+        joining.push_back({stepper->cache().get(), int64_t(r), width - lens[i], lens[i]});
+        joining_index.push_back(i);
+      }
+      steppers.push_back(std::move(stepper));
+    } catch (...) {
+      for (size_t gi : g) out[valid[gi]].error = std::current_exception();
+    }
+  }
+  // Joined in request order (one cache rebuild for all of them).
+  std::vector<size_t> perm(joining.size());
+  for (size_t j = 0; j < perm.size(); ++j) perm[j] = j;
+  std::sort(perm.begin(), perm.end(), [&](size_t a, size_t b) { return joining_index[a] < joining_index[b]; });
+  std::vector<Impl::Source> ordered;
+  for (size_t j : perm) ordered.push_back(joining[j]);
+  m.join(ordered);
+  for (size_t j : perm) m.seqs.push_back(std::move(*seqs[joining_index[j]]));
+  return out;
 }
 
 std::vector<SequenceStep> ContinuousBatch::step() {

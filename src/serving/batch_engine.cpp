@@ -9,7 +9,8 @@ namespace transformers::serving {
 
 namespace {
 // Prompt tokens prefilled between two decode steps (at least one job is always admitted): joining
-// requests delay the running ones by about this much prefill per step, not by a whole burst's.
+// requests delay the running ones by about this much prefill per step, not by a whole burst's. The
+// jobs admitted together are prefilled together (ContinuousBatch::add_all).
 constexpr int64_t kPrefillTokensPerStep = 512;
 }  // namespace
 
@@ -109,36 +110,59 @@ void BatchEngine::deliver(const SequenceStep& s) {
 }
 
 void BatchEngine::admit() {
-  int64_t prefilled = 0;
-  while (true) {
-    std::shared_ptr<Job> job;
-    {
-      std::lock_guard lock(mu_);
-      if (queue_.empty()) return;
-      const int rows = int(rows_.size());
-      if (rows > 0 && (rows + queue_.front()->choices() > max_batch_ || prefilled >= kPrefillTokensPerStep)) return;
-      job = queue_.front();
-      queue_.pop_front();
-      admitting_ = job->choices();
-    }
-    for (int c = 0; c < job->choices(); ++c) {
-      if (job->cancelled(c)) continue;
-      try {
-        SequenceRequest req = job->requests_[size_t(c)];
-        prefilled += int64_t(req.input_ids.size());
-        const SequenceStep first = batch_.add(std::move(req));
-        if (!first.finished) {
-          std::lock_guard lock(mu_);
-          rows_.push_back({first.id, {job, c}});
-        }
-        job->push({.choice = c, .step = first, .error = {}});
-      } catch (const std::exception& e) {
-        job->push({.choice = c, .step = {}, .error = e.what()});
-      }
-    }
+  // The jobs admitted before this step, taken from the queue in order while they fit.
+  std::vector<std::shared_ptr<Job>> jobs;
+  {
     std::lock_guard lock(mu_);
-    admitting_ = 0;
+    int rows = int(rows_.size());
+    int64_t prefilled = 0;
+    while (!queue_.empty()) {
+      const std::shared_ptr<Job>& job = queue_.front();
+      if (rows > 0 && (rows + job->choices() > max_batch_ || prefilled >= kPrefillTokensPerStep)) break;
+      for (const auto& r : job->requests_) prefilled += int64_t(r.input_ids.size());
+      rows += job->choices();
+      admitting_ += job->choices();
+      jobs.push_back(job);
+      queue_.pop_front();
+    }
   }
+  if (jobs.empty()) return;
+  // All their sequences join in one add_all: prompts of similar length are prefilled by one forward.
+  std::vector<SequenceRequest> requests;
+  std::vector<Running> owners;
+  for (const auto& job : jobs)
+    for (int c = 0; c < job->choices(); ++c)
+      if (!job->cancelled(c)) {
+        requests.push_back(job->requests_[size_t(c)]);
+        owners.push_back({job, c});
+      }
+  std::vector<ContinuousBatch::Added> added;
+  try {
+    added = batch_.add_all(std::move(requests));
+  } catch (...) {  // not a request's own error (out of memory): every one gets it
+    added.assign(owners.size(), {.first = {}, .error = std::current_exception()});
+  }
+  for (size_t i = 0; i < owners.size(); ++i) {
+    const Running& o = owners[i];
+    if (added[i].error) {
+      std::string what = "unknown error";
+      try {
+        std::rethrow_exception(added[i].error);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      o.job->push({.choice = o.choice, .step = {}, .error = what});
+      continue;
+    }
+    if (!added[i].first.finished) {
+      std::lock_guard lock(mu_);
+      rows_.push_back({added[i].first.id, o});
+    }
+    o.job->push({.choice = o.choice, .step = added[i].first, .error = {}});
+  }
+  std::lock_guard lock(mu_);
+  admitting_ = 0;
 }
 
 void BatchEngine::drop_cancelled() {

@@ -2,11 +2,11 @@
 // How `serve` shares the one model between concurrent requests: continuous batching. One engine
 // thread owns a ContinuousBatch (generation/continuous_batching.hpp); request threads submit jobs
 // (one sequence per choice of the request) and read back each token as it is chosen. Between two
-// decode steps the engine admits waiting jobs (each prompt prefilled alone, then joining the
-// running batch), drops the sequences whose client went away or whose stop sequence appeared, and
-// runs one step of every running sequence: one forward over all rows, so the weights are read once
-// per step for the whole batch. At most `max_batch` sequences run; `max_queue` jobs wait beyond
-// them, more are refused (429).
+// decode steps the engine admits waiting jobs (their prompts prefilled together, grouped by length,
+// then joining the running batch), drops the sequences whose client went away or whose stop
+// sequence appeared, and runs one step of every running sequence: one forward over all rows, so the
+// weights are read once per step for the whole batch. At most `max_batch` sequences run;
+// `max_queue` jobs wait beyond them, more are refused (429).
 #include <condition_variable>
 #include <cstdint>
 #include <deque>

@@ -125,6 +125,54 @@ TEST_P(ContinuousBatching, EightRowsInOneGemmEqualGenerateAlone) {
   }
 }
 
+// Ten requests joining at once (add_all, as serve admits a burst): the nine valid prompts of
+// different lengths are prefilled together in length groups (17, 17, 16, 15, 11, 9 and 6 tokens in
+// one left-padded forward, 5 and 3 in another), then decode together; each row's greedy tokens
+// equal generate() on its prompt alone. The empty prompt fails alone.
+TEST_P(ContinuousBatching, BurstPrefilledTogetherEqualsGenerateAlone) {
+  const std::vector<size_t> lens = {3, 11, 17, 6, 16, 0, 5, 9, 17, 15};
+  std::vector<std::vector<int64_t>> prompts;
+  std::vector<SequenceRequest> requests;
+  for (size_t i = 0; i < lens.size(); ++i) {
+    std::vector<int64_t> p;
+    for (size_t t = 0; t < lens[i]; ++t) p.push_back(int64_t((i * 17 + t * 5) % 60 + 2));
+    prompts.push_back(p);
+    GenerationOptions o = options_for(0, false, nullptr);
+    o.max_new_tokens = o.min_new_tokens = int64_t(3 + i % 4);
+    requests.push_back({.input_ids = p, .options = o});
+  }
+  ContinuousBatch batch(*model);
+  const std::vector<ContinuousBatch::Added> added = batch.add_all(requests);
+  ASSERT_EQ(added.size(), lens.size());
+  EXPECT_EQ(batch.size(), int64_t(lens.size()) - 1);
+  std::map<int64_t, size_t> which;
+  std::vector<std::vector<int64_t>> got(lens.size());
+  int64_t next_id = 0;
+  for (size_t i = 0; i < lens.size(); ++i) {
+    if (lens[i] == 0) {
+      ASSERT_TRUE(added[i].error);
+      EXPECT_THROW(std::rethrow_exception(added[i].error), ShapeError);
+      continue;
+    }
+    ASSERT_FALSE(added[i].error) << "request " << i;
+    EXPECT_EQ(added[i].first.id, next_id++);  // ids in request order
+    which[added[i].first.id] = i;
+    got[i].push_back(added[i].first.token);
+  }
+  while (batch.size() > 0)
+    for (const SequenceStep& s : batch.step()) got[which.at(s.id)].push_back(s.token);
+  int64_t compared = 0;
+  for (size_t i = 0; i < lens.size(); ++i) {
+    if (lens[i] == 0) continue;
+    auto out = generate(*model, Tensor::from_vector(prompts[i], {1, int64_t(prompts[i].size())}), {},
+                        requests[i].options);
+    auto seq = out.sequences.to_vector<int64_t>();
+    EXPECT_EQ(got[i], std::vector<int64_t>(seq.begin() + int64_t(prompts[i].size()), seq.end())) << "request " << i;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 9);
+}
+
 TEST_P(ContinuousBatching, SeededSamplingRowsEqualGenerateAlone) {
   int64_t widest = 0;
   const auto got = batched(*model, true, widest);

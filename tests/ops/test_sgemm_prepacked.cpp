@@ -131,14 +131,18 @@ TEST(PackedWeights, ReadOnlyWeightCachedAndCorrect) {
     // Same kernel, same packing, same summation order: bitwise equal to the per-call path.
     EXPECT_EQ(std::memcmp(y1.data<float>(), ref.data<float>(), size_t(M * N) * 4), 0);
     EXPECT_EQ(std::memcmp(y2.data<float>(), ref.data<float>(), size_t(M * N) * 4), 0);
-    // A [K, N] weight used through its transposed view (GPT-2's Conv1D weight.t()) is not cached
-    // (its per-call pack is a plain copy) and gives the same result.
+    // A [K, N] weight used through its transposed view (GPT-2's Conv1D weight.t()): packed per call
+    // in a prefill-shaped product (its pack is a plain copy), cached for a decode-shaped one (at
+    // most kDecodeMaxRows rows: a batched decode step); the same result either way.
     const Tensor wt = w_ro.t().contiguous();  // [K, N] writable data ...
     auto tbuf = std::make_shared<std::vector<float>>(wt.data<float>(), wt.data<float>() + N * K);
     const Tensor wt_ro = Tensor::from_blob(tbuf->data(), {K, N}, DType::Float32, tbuf, true);
+    const Tensor xp = random({d::kDecodeMaxRows + 1, K}, DType::Float32);
+    EXPECT_TRUE(near(ops::linear(xp, wt_ro.t(), bias), ops::linear(xp, w_rw, bias), 1e-4));
+    EXPECT_EQ(d::packed_weight_stats().entries, 1);
     const Tensor y3 = ops::linear(x, wt_ro.t(), bias);  // ... read-only again, viewed as [N, K]
     EXPECT_TRUE(near(y3, ref, 1e-4));
-    EXPECT_EQ(d::packed_weight_stats().entries, 1);
+    EXPECT_EQ(d::packed_weight_stats().entries, 2);
     // In place writes into a read-only weight are refused, so a cached entry cannot go stale.
     EXPECT_ANY_THROW(Tensor(w_ro).fill_(0.0));
     // Few rows (decode) use the GEMV, not the cache.

@@ -11,14 +11,15 @@
 //   while (batch.size() > 0)
 //     for (const SequenceStep& s : batch.step()) ...;  // one token per running sequence
 //
-// How the rows stay ragged: a joining prompt is prefilled alone (no padding to other prompts), then
-// its keys/values are copied into one row of the shared Cache. Row r holds len_r cached tokens in
-// columns [0, len_r); the cache's common length is max(len_r). A step writes every row's new entry
-// at that common column (the Cache's update), masks the unused columns [len_r, max) of each row, then
-// moves the entry down to column len_r, so no row ever holds another row's padding for longer than
-// one step and a row's columns are exactly its own tokens. A finished or removed row leaves the
-// cache at once (its slot is dropped; the others keep theirs).
+// How the rows stay ragged: joining prompts are prefilled together in groups of similar length
+// (add_all), then each one's keys/values are copied into its own row of the shared Cache. Row r
+// holds len_r cached tokens in columns [0, len_r); the cache's common length is max(len_r). A step
+// writes every row's new entry at that common column (the Cache's update), masks the unused columns
+// [len_r, max) of each row, then moves the entry down to column len_r, so no row ever holds another
+// row's padding for longer than one step and a row's columns are exactly its own tokens. A finished
+// or removed row leaves the cache at once (its slot is dropped; the others keep theirs).
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -65,6 +66,18 @@ class ContinuousBatch {
   // for an empty prompt, UnsupportedError for beams, encoder-decoder models or
   // num_return_sequences > 1); nothing is added then.
   SequenceStep add(SequenceRequest request);
+  // Several prompts joining at once (serve's requests that arrived since the last step). Their
+  // prefill is batched: prompts of similar length share one forward, left-padded to the group's
+  // longest with the padding masked (at most a quarter of a group's tokens are padding; equal
+  // lengths none), each row with its own positions; the rows' keys/values then join the batch
+  // cache in one rebuild, each in its own row from column 0. One result per request, in order: its
+  // first step, or the error add() would have thrown for it (the others still join). Ids are
+  // given in request order.
+  struct Added {
+    SequenceStep first;
+    std::exception_ptr error;
+  };
+  std::vector<Added> add_all(std::vector<SequenceRequest> requests);
   // One decode step of every running sequence (one forward over [rows, 1]); the sequences that
   // finish leave the batch. Empty when nothing runs.
   std::vector<SequenceStep> step();

@@ -284,8 +284,9 @@ Tensor linear(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
       // B(k, n) = W(n, k): W's transpose as the engine's B.
       const BlasMat Bt{Tensor(), W.ptr, !W.trans, W.ld};
       const detail::GemmOperand xa{x.data<float>(), K, 1, detail::BKind::F32};
-      // Many rows: the weight's panels packed once and cached (read-only weights; packed_weights.hpp).
-      const float* packed = M > detail::kGemvMaxRows ? detail::packed_weight(weight, operand(Bt), K, N) : nullptr;
+      // More rows than the GEMV takes: the weight's panels packed once and cached (read-only
+      // weights; packed_weights.hpp), so a batched decode step reads each weight once, pre-packed.
+      const float* packed = M > detail::kGemvMaxRows ? detail::packed_weight(weight, operand(Bt), K, N, M) : nullptr;
       if (packed && detail::sgemm_prepacked(M, N, K, xa, packed, py, N, pb, false))
         ;  // done by our engine, weight packed once
       else if (own_product(M, N, K, xa, operand(Bt), py, N, pb))

@@ -136,12 +136,13 @@ const void* cached_pack(const Tensor& w, const void* layout, int64_t bytes_neede
 
 }  // namespace
 
-const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int64_t N) {
-  // Only B read along k (the nn.Linear [N, K] weight), whose per-call pack is a 16 x 16 transpose
-  // per block; a B with contiguous rows (GPT-2's Conv1D [K, N] weight) packs by plain copies, cheap
-  // next to the product, and caching it would only add its memory (GPT-2 prefill 512 measured no
-  // faster with it).
-  if (B.cs == 1) return nullptr;
+const float* packed_weight(const Tensor& w, const GemmOperand& B, int64_t K, int64_t N, int64_t M) {
+  // B read along k (the nn.Linear [N, K] weight): its per-call pack is a 16 x 16 transpose per
+  // block, always worth caching. A B with contiguous rows (GPT-2's Conv1D [K, N] weight) packs by
+  // plain copies, cheap next to a prefill's product (GPT-2 prefill 512 measured no faster with the
+  // cache), so it is cached only once a decode-shaped product (a batched decode step) asks for it:
+  // there the pack is a second pass over the weight that the few rows cannot amortise.
+  if (B.cs == 1 && M > kDecodeMaxRows) return nullptr;
   const int64_t floats = sgemm_prepacked_b_floats(K, N);
   return static_cast<const float*>(cached_pack(w, &current_isa_kernels(), floats * int64_t(sizeof(float)),
                                                [&](void* dst) { return sgemm_pack_b(K, N, B, static_cast<float*>(dst)); }));
