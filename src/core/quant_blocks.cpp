@@ -4,6 +4,8 @@
 // contract them (ISA-specific files are the *_avx2/_avx512 ones, cmake/isa_flags.cmake).
 #include "transformers/core/quant_blocks.hpp"
 
+#include "core/quantize_kquants.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -237,12 +239,29 @@ void quantize_q4_0(const float* x, uint8_t* b) {
   for (int j = 0; j < QK / 2; ++j) b[2 + j] = uint8_t(q[j] | (q[j + QK / 2] << 4));
 }
 
+using QuantizeFn = void (*)(const float*, uint8_t*);
+
+QuantizeFn quantize_fn(DType dt) {
+  switch (dt) {
+    case DType::Q8_0: return quantize_q8_0;
+    case DType::Q4_0: return quantize_q4_0;
+    case DType::Q4_1: return detail::quantize_block_q4_1;
+    case DType::Q5_0: return detail::quantize_block_q5_0;
+    case DType::Q5_1: return detail::quantize_block_q5_1;
+    case DType::Q4_K: return detail::quantize_block_q4_k;
+    case DType::Q5_K: return detail::quantize_block_q5_k;
+    case DType::Q6_K: return detail::quantize_block_q6_k;
+    default: return nullptr;
+  }
+}
+
 }  // namespace
 
 void quantize_blocks(DType dt, const float* src, void* dst, int64_t numel) {
-  void (*fn)(const float*, uint8_t*) = dt == DType::Q8_0 ? quantize_q8_0 : dt == DType::Q4_0 ? quantize_q4_0 : nullptr;
+  const QuantizeFn fn = quantize_fn(dt);
   if (!fn)
-    throw ValueError("quantize_blocks: expected q8_0 or q4_0, found " + std::string(dtype_name(dt)));
+    throw ValueError("quantize_blocks: expected q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k or q6_k, found " +
+                     std::string(dtype_name(dt)));
   const DTypeTraits& t = dtype_traits(dt);
   if (numel < 0 || numel % t.block_elems != 0)
     throw ValueError("quantize_blocks: " + std::string(t.name) + " stores whole blocks of " +

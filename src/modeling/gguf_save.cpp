@@ -9,19 +9,11 @@
 #include "transformers/core/error.hpp"
 #include "transformers/core/quant_blocks.hpp"
 #include "transformers/io/gguf_write.hpp"
+#include "transformers/modeling/gguf_quant_mix.hpp"
 
 namespace transformers {
 
 namespace {
-
-DType quant_dtype(const std::string& q) {
-  if (q == "f32") return DType::Float32;
-  if (q == "f16") return DType::Float16;
-  if (q == "bf16") return DType::BFloat16;
-  if (q == "q8_0") return DType::Q8_0;
-  if (q == "q4_0") return DType::Q4_0;
-  throw ValueError("save_gguf: quant '" + q + "' is not one of f32, f16, bf16, q8_0, q4_0");
-}
 
 // llama.cpp's permute of Q/K rows (the inverse of gguf_load.cpp's reverse_permute): GGUF row
 // h*2d + 2j + i is Hugging Face row h*2d + i*d + j.
@@ -42,12 +34,10 @@ Tensor permute_rows(const Tensor& w, int64_t n_head, const std::string& name) {
   return out;
 }
 
-// The stored tensor: 1-D in F32, 2-D in `dt` (block types quantized; rows not whole blocks: F16).
+// The tensor as stored in type `dt` (gguf_tensor_type's choice; rows are whole blocks of it).
 Tensor stored(const Tensor& w, DType dt) {
   const Tensor f = w.contiguous().to(DType::Float32);
-  if (w.dim() != 2) return f;
   if (!is_quantized(dt)) return f.to(dt);
-  if (w.size(1) % int64_t(dtype_traits(dt).block_elems) != 0) return f.to(DType::Float16);
   Tensor q = Tensor::empty(w.sizes(), dt);
   quantize_blocks(dt, f.data<float>(), q.data_ptr(), f.numel());
   return q;
@@ -82,7 +72,7 @@ std::string model_name(const json& cfg) {
 }  // namespace
 
 void save_gguf(const PreTrainedModel& model, const std::filesystem::path& file, const GGUFSaveOptions& opts) {
-  const DType dt = quant_dtype(opts.quant);
+  const GGUFQuantMix& mix = gguf_quant_mix(opts.quant);
   const json& cfg = model.config().raw();
   const std::string model_type = cfg.value("model_type", std::string());
   if (model_type != "llama")
@@ -105,16 +95,27 @@ void save_gguf(const PreTrainedModel& model, const std::filesystem::path& file, 
   }
   w.add_uint32("general.alignment", 32);
   if (opts.tokenizer_metadata) opts.tokenizer_metadata(w);
+  if (mix.k_mix) {  // the keys llama-quantize sets on the file it writes
+    w.add_uint32("general.quantization_version", 2);
+    w.add_uint32("general.file_type", mix.file_type);
+  }
   const bool tied = cfg.value("tie_word_embeddings", false);
   const int64_t heads = cfg.at("num_attention_heads").get<int64_t>();
   const int64_t kv_heads = cfg.value("num_key_value_heads", heads);
-  for (const auto& [hf, t] : model.state_dict()) {
+  const auto state = model.state_dict();
+  bool has_output = false;
+  for (const auto& [hf, t] : state) has_output |= gguf_name(hf, tied) == "output.weight";
+  const GGUFMixModel shape_of_model{.n_layers = cfg.value("num_hidden_layers", int64_t(0)),
+                                    .n_head = heads,
+                                    .n_head_kv = kv_heads,
+                                    .has_output = has_output};
+  for (const auto& [hf, t] : state) {
     const std::string g = gguf_name(hf, tied);
     if (g.empty()) continue;  // a tied lm_head, rotary buffers
     Tensor x = t;
     if (g.find(".attn_q.weight") != std::string::npos) x = permute_rows(t.to(DType::Float32), heads, hf);
     else if (g.find(".attn_k.weight") != std::string::npos) x = permute_rows(t.to(DType::Float32), kv_heads, hf);
-    w.add_tensor(g, stored(x, dt));
+    w.add_tensor(g, stored(x, gguf_tensor_type(mix, g, x.sizes(), shape_of_model)));
   }
   w.write(file);
 }

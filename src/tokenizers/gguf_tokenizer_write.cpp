@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -104,12 +105,15 @@ struct SpecialVocab {
       if (k == typ) return void(x = v);
     add.emplace_back(typ, v);
   }
+  std::optional<int64_t> n_vocab;  // SpecialVocab(n_vocab=…): ids at or above it are left out
+
   void set_id(const std::string& typ, const json& tid, const std::string& file) {
     if (!tid.is_number_integer()) return;
     const int64_t id = tid.get<int64_t>();
     if (id < 0 || id > int64_t(UINT32_MAX))  // gguf-py raises for a negative id; GGUF stores a uint32
       throw ValueError(file + ": invalid value for special token type " + typ + ": expected an id in [0, 2^32), found " +
                        std::to_string(id));
+    if (n_vocab && id >= *n_vocab) return;
     for (const auto& [k, x] : ids)
       if (k == typ) return;
     ids.emplace_back(typ, id);
@@ -202,10 +206,13 @@ void read_post_processor(SpecialVocab& sv, const json& tok, json& tc, json& bos,
   }
 }
 
-SpecialVocab special_vocab(const std::filesystem::path& dir, const json& tok) {
+// load_merges: gguf-py's SpecialVocab(load_merges=…); n_vocab: its n_vocab.
+SpecialVocab special_vocab(const std::filesystem::path& dir, const json& tok, bool load_merges = true,
+                           std::optional<int64_t> n_vocab = std::nullopt) {
   SpecialVocab sv;
+  sv.n_vocab = n_vocab;
   const std::string tok_file = (dir / "tokenizer.json").string();
-  sv.merges = merges_of(tok.contains("model") ? tok["model"].value("merges", json()) : json(), tok_file);
+  if (load_merges) sv.merges = merges_of(tok.contains("model") ? tok["model"].value("merges", json()) : json(), tok_file);
   const json added = tok.value("added_tokens", json::array());
   json tc;  // null: no tokenizer_config.json
   const auto tc_path = dir / "tokenizer_config.json";
@@ -277,17 +284,155 @@ void add_chat_template(io::GGUFWriter& w, const json& value) {
   if (deflt) w.add_string("tokenizer.chat_template", *deflt);
 }
 
+// A BPE with byte fallback and a Sequence decoder: what gguf-py's LlamaHfVocab accepts (llama.cpp's
+// converter writes it as tokenizer.ggml.model "llama").
+bool is_llama_hf(const json& tok) {
+  const json model = tok.value("model", json::object());
+  const json decoder = tok.value("decoder", json());
+  return model.is_object() && model.value("type", std::string()) == "BPE" && model.value("byte_fallback", false) &&
+         decoder.is_object() && decoder.value("type", std::string()) == "Sequence";
+}
+
+// SpecialVocab.add_to_gguf after the merges: special token ids, add_*_token flags, chat template.
+void add_special_keys(io::GGUFWriter& w, const SpecialVocab& sv) {
+  static const std::map<std::string, std::string> id_key = {
+      {"bos", "bos_token_id"}, {"eos", "eos_token_id"}, {"unk", "unknown_token_id"}, {"sep", "seperator_token_id"},
+      {"pad", "padding_token_id"}, {"mask", "mask_token_id"}, {"eot", "eot_token_id"}, {"eom", "eom_token_id"}};
+  for (const auto& [typ, id] : sv.ids)  // gguf-py has no handler for cls: skipped as it skips it
+    if (auto k = id_key.find(typ); k != id_key.end()) w.add_uint32("tokenizer.ggml." + k->second, uint32_t(id));
+  for (const auto& [typ, v] : sv.add)  // handlers exist for bos, eos, sep only
+    if (typ == "bos" || typ == "eos" || typ == "sep") w.add_bool("tokenizer.ggml.add_" + typ + "_token", v);
+  if (!sv.chat_template.is_null()) add_chat_template(w, sv.chat_template);
+}
+
 // The kind of tokenizer llama.cpp's Llama converter would write as "gpt2" and our reader reads.
 std::string unsupported_reason(const std::filesystem::path& dir, const json& tok) {
   if (std::filesystem::exists(dir / "tokenizer.model"))
-    return "a SentencePiece tokenizer.model (llama.cpp writes it as tokenizer.ggml.model 'llama', not written yet)";
+    return "a SentencePiece tokenizer.model without a byte-fallback BPE tokenizer.json (llama.cpp reads the "
+           ".model's pieces and scores; not written yet)";
   const json model = tok.value("model", json::object());
   if (model.value("type", std::string()) != "BPE")
     return "tokenizer.json's model is '" + model.value("type", std::string()) + "', not byte-level BPE";
-  if (model.value("byte_fallback", false)) return "tokenizer.json's BPE has byte_fallback (an SPM-style vocabulary)";
+  if (model.value("byte_fallback", false))
+    return "tokenizer.json's BPE has byte_fallback but its decoder is not a Sequence (llama.cpp's LlamaHfVocab "
+           "refuses it)";
   const std::string pre = tok.value("pre_tokenizer", json()).dump();
   if (pre.find("\"ByteLevel\"") == std::string::npos) return "tokenizer.json has no ByteLevel pre-tokenizer";
   return "";
+}
+
+// The text of a tokenizer_config.json token entry: a string or an AddedToken dict's "content".
+std::optional<std::string> token_content(const json& entry) {
+  if (entry.is_string()) return entry.get<std::string>();
+  if (entry.is_object() && entry.value("content", json()).is_string()) return entry["content"].get<std::string>();
+  return std::nullopt;
+}
+
+// tokenizer.ggml.model "llama" from a byte-fallback BPE tokenizer.json: llama.cpp's
+// _set_vocab_llama_hf (gguf-py's LlamaHfVocab: the model's vocabulary in id order, then added
+// tokens above it; <0xXX> BYTE, the tokenizer's special tokens CONTROL, other added tokens
+// USER_DEFINED, the rest NORMAL; pre "default"; SpecialVocab(n_vocab, load_merges=False)), padded
+// to vocab_size with "[PAD{i}]" UNUSED as its SentencePiece path pads. One deliberate difference:
+// LlamaHfVocab writes -1000 for every score, which leaves llama.cpp's SPM tokenizer (it merges the
+// adjacent pair whose result scores highest) no merge order. We write the BPE's own order as the
+// scores: -(k + 1) for the token merge k produces; 0 for BYTE and CONTROL tokens (SentencePiece's
+// convention); below every merge, in id order, for tokens no merge produces; -1000 for padding.
+// 4.51's GGUF reader rebuilds its merges from these scores (GGUFTokenizerSkeleton), so it gives
+// the original tokenizer's ids (tests/oracle/make_gguf_tokenizer_spm.py).
+GGUFTokenizerWritten add_llama_vocab(io::GGUFWriter& w, const std::filesystem::path& dir, const json& tok,
+                                     int64_t vocab_size) {
+  constexpr int32_t kByte = 6;
+  const std::string tok_file = (dir / "tokenizer.json").string();
+  const json& model = tok["model"];
+  const json vocab = model.value("vocab", json::object());
+  std::map<int64_t, std::string> by_id;
+  for (const auto& [t, id] : vocab.items())
+    if (id.is_number_integer()) by_id[id.get<int64_t>()] = t;
+  const int64_t n_base = int64_t(vocab.size());  // 4.51's tokenizer.vocab_size (added tokens left out)
+  std::map<int64_t, std::string> added;            // added tokens above the base vocabulary
+  std::map<std::string, int64_t> ids;              // get_vocab(): every token, added ones included
+  for (const auto& [id, t] : by_id) ids[t] = id;
+  for (const auto& a : tok.value("added_tokens", json::array())) {
+    if (!a.is_object() || !a.value("id", json()).is_number_integer() || !a.value("content", json()).is_string()) continue;
+    const int64_t id = a["id"].get<int64_t>();
+    ids[a["content"].get<std::string>()] = id;
+    if (id >= n_base) added[id] = a["content"].get<std::string>();
+  }
+  // all_special_ids: the tokenizer_config's named special tokens and additional_special_tokens
+  std::set<int64_t> special;
+  const auto tc_path = dir / "tokenizer_config.json";
+  if (std::filesystem::is_regular_file(tc_path)) {
+    const json tc = io::read_json_file(tc_path, {.what = "tokenizer config"});
+    std::vector<json> entries;
+    for (const char* k : {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"})
+      entries.push_back(tc.value(k, json()));
+    for (const auto& e : tc.value("additional_special_tokens", json::array())) entries.push_back(e);
+    for (const auto& e : entries)
+      if (const auto c = token_content(e); c && ids.count(*c)) special.insert(ids[*c]);
+  }
+  // merge ranks: the token each merge makes, first merge first
+  std::map<std::string, int64_t> rank;
+  const json merges = model.value("merges", json::array());
+  for (size_t k = 0; k < merges.size(); ++k) {
+    const json& m = merges[k];
+    std::string made;
+    if (m.is_string()) {
+      const std::string p = m.get<std::string>();
+      const size_t sp = p.find(' ');
+      if (sp == std::string::npos) throw FormatError(tok_file + ": model.merges[" + std::to_string(k) + "]: expected \"a b\", found " + quote_input(p));
+      made = p.substr(0, sp) + p.substr(sp + 1);
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      made = m[0].get<std::string>() + m[1].get<std::string>();
+    } else {
+      throw FormatError(tok_file + ": model.merges[" + std::to_string(k) + "]: expected a string or a pair of strings, found " + quote_input(m.dump()));
+    }
+    rank.emplace(made, int64_t(k));
+  }
+  const int64_t n_merges = int64_t(merges.size());
+  std::vector<std::string> tokens;
+  std::vector<float> scores;
+  std::vector<int32_t> types;
+  auto push = [&](int64_t id, const std::string& t, bool base) {
+    const bool is_byte = t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>' &&
+                         std::isxdigit(static_cast<unsigned char>(t[3])) && std::isxdigit(static_cast<unsigned char>(t[4]));
+    const int32_t type = is_byte && base ? kByte : special.count(id) ? kControl : base ? kNormal : kUserDefined;
+    const auto r = rank.find(t);
+    float score = 0.0f;
+    if (type == kNormal || type == kUserDefined)
+      score = r != rank.end() ? -float(r->second + 1) : -float(n_merges + 1 + id);
+    tokens.push_back(t), scores.push_back(score), types.push_back(type);
+  };
+  for (int64_t id = 0; id < n_base; ++id) {
+    const auto it = by_id.find(id);
+    if (it == by_id.end())
+      throw FormatError(tok_file + ": model.vocab has " + std::to_string(n_base) + " tokens but no token with id " +
+                        std::to_string(id));
+    push(id, it->second, true);
+  }
+  for (const auto& [id, t] : added) {
+    if (id != int64_t(tokens.size()))
+      throw FormatError(tok_file + ": added token " + quote_input(t) + " has id " + std::to_string(id) + ", expected " +
+                        std::to_string(tokens.size()) + " (ids must follow the vocabulary without gaps)");
+    push(id, t, false);
+  }
+  if (int64_t(tokens.size()) > vocab_size)
+    throw ValueError(tok_file + ": token ids must lie in [0, vocab_size " + std::to_string(vocab_size) + "), found " +
+                     std::to_string(tokens.size() - 1));
+  for (int64_t i = int64_t(tokens.size()); i < vocab_size; ++i)
+    tokens.push_back("[PAD" + std::to_string(i) + "]"), scores.push_back(-1000.0f), types.push_back(kUnused);
+
+  const SpecialVocab sv = special_vocab(dir, tok, /*load_merges=*/false, int64_t(tokens.size()));
+  w.add_string("tokenizer.ggml.model", "llama");
+  w.add_string("tokenizer.ggml.pre", "default");
+  w.add_strings("tokenizer.ggml.tokens", tokens);
+  w.add_float32s("tokenizer.ggml.scores", scores);
+  w.add_int32s("tokenizer.ggml.token_type", types);
+  add_special_keys(w, sv);
+  GGUFTokenizerWritten r;
+  r.written = true;
+  r.pre = "default";
+  r.pre_known = true;  // llama.cpp's converter names no other pre-tokenizer for this kind
+  return r;
 }
 
 GGUFTokenizerWritten add_tokenizer(io::GGUFWriter& w, const std::filesystem::path& dir, int64_t vocab_size) {
@@ -299,6 +444,7 @@ GGUFTokenizerWritten add_tokenizer(io::GGUFWriter& w, const std::filesystem::pat
   }
   const std::string text = io::read_regular_file(tok_path, 1ull << 30, "tokenizer file");
   const json tok = io::parse_json(text, tok_path.string(), {.what = "tokenizer file", .max_bytes = 1ull << 30});
+  if (is_llama_hf(tok)) return add_llama_vocab(w, dir, tok, vocab_size);
   r.reason = unsupported_reason(dir, tok);
   if (!r.reason.empty()) return r;
 
@@ -359,14 +505,7 @@ GGUFTokenizerWritten add_tokenizer(io::GGUFWriter& w, const std::filesystem::pat
   w.add_strings("tokenizer.ggml.tokens", tokens);
   w.add_int32s("tokenizer.ggml.token_type", types);
   if (!sv.merges.empty()) w.add_strings("tokenizer.ggml.merges", sv.merges);
-  static const std::map<std::string, std::string> id_key = {
-      {"bos", "bos_token_id"}, {"eos", "eos_token_id"}, {"unk", "unknown_token_id"}, {"sep", "seperator_token_id"},
-      {"pad", "padding_token_id"}, {"mask", "mask_token_id"}, {"eot", "eot_token_id"}, {"eom", "eom_token_id"}};
-  for (const auto& [typ, id] : sv.ids)  // gguf-py has no handler for cls: skipped as it skips it
-    if (auto k = id_key.find(typ); k != id_key.end()) w.add_uint32("tokenizer.ggml." + k->second, uint32_t(id));
-  for (const auto& [typ, v] : sv.add)  // handlers exist for bos, eos, sep only
-    if (typ == "bos" || typ == "eos" || typ == "sep") w.add_bool("tokenizer.ggml.add_" + typ + "_token", v);
-  if (!sv.chat_template.is_null()) add_chat_template(w, sv.chat_template);
+  add_special_keys(w, sv);
   r.written = true;
   return r;
 }

@@ -31,9 +31,10 @@ REGISTER_COMMAND("convert", "load a checkpoint and save it again (dtype, shards,
                  "safetensors, pytorch, tf (tf_model.h5), flax (flax_model.msgpack) or gguf (--output is then "
                  "the .gguf file)")
       ->check(CLI::IsMember({"safetensors", "pytorch", "tf", "flax", "gguf"}));
-  app.add_option("--quant", *quant, "gguf: type of the 2-D weights")
+  app.add_option("--quant", *quant,
+                 "gguf: type of the 2-D weights, or llama-quantize's mix (q4_k_m, q5_k_m, q6_k)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}));
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m", "q6_k"}));
   return [=] {
     if (*format == "gguf") {  // one file, llama.cpp's layout (docs/gguf.md)
       auto model = args->load();
