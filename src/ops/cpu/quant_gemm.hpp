@@ -22,6 +22,7 @@ struct QuantizedRows {
   std::vector<int8_t> q;       // [M, K]
   std::vector<float> d;        // [M, K / 32]
   std::vector<int32_t> sum;    // [M, K / 32]: sum of q over the block (for the types' offsets)
+  std::vector<float> ds;       // [M, K / 32]: d * sum, the block's offset multiplier in float
   std::vector<int32_t> sum16;  // [M, K / 16]: the same over halves (Q6_K's 16-element scales)
 };
 // Returns false (and leaves `out` unusable) when a value is not finite: the caller then computes in
