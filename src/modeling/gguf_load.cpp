@@ -126,10 +126,12 @@ Tensor reverse_permute(const Tensor& w, int64_t n_head, const std::string& name)
   return out;
 }
 
-// The GGUF names of Llama's Linear weights (what keep_quantized leaves as blocks).
+// The GGUF names of Llama's Linear weights (what keep_quantized leaves as blocks), and the token
+// embedding: its lookup dequantizes the rows it gathers, and a tied lm_head (the largest matrix of a
+// decode step) then reads it as stored.
 bool is_llama_linear(const std::string& name) {
   static const std::regex linear(
-      R"((blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)|output)\.weight)");
+      R"((blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)|output|token_embd)\.weight)");
   return std::regex_match(name, linear);
 }
 

@@ -21,6 +21,7 @@
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/core/error.hpp"
 #include "transformers/core/tensor.hpp"
+#include "transformers/ops/indexing.hpp"
 #include "transformers/ops/matmul.hpp"
 
 using namespace transformers;
@@ -188,4 +189,22 @@ TEST(QuantGemm, FallbacksEqualTheDequantizedFloatProduct) {
                                 testcmp::kExact));
   // shape errors stay the front end's
   EXPECT_THROW(ops::linear(Tensor::zeros({2, 32}), w, Tensor()), ShapeError);
+}
+
+// A GGUF token embedding kept as blocks: the lookup gathers whole block rows and dequantizes them,
+// so it equals the lookup in the dequantized table bit for bit; a bad id is the usual ValueError.
+TEST(QuantGemm, EmbeddingOfBlockRowsEqualsTheDequantizedTable) {
+  std::mt19937 rng(27);
+  int checked = 0;
+  for (DType dt : kNative) {
+    const Tensor w = random_blocks(dt, 12, 256, rng);
+    const Tensor ids = Tensor::from_vector(std::vector<int64_t>{3, 0, 11, 3, 7, 1}, {2, 3});
+    const Tensor got = ops::embedding(w, ids);
+    EXPECT_EQ(got.dtype(), DType::Float32);
+    EXPECT_EQ(got.sizes(), (Shape{2, 3, 256}));
+    EXPECT_TRUE(testcmp::allclose(got, ops::embedding(w.to(DType::Float32), ids), testcmp::kExact)) << dtype_name(dt);
+    EXPECT_THROW(ops::embedding(w, Tensor::from_vector(std::vector<int64_t>{12}, {1})), ValueError);
+    ++checked;
+  }
+  EXPECT_EQ(checked, int(kNative.size()));
 }
