@@ -165,8 +165,8 @@ TEST(QuantGemm, ActivationBlocksScaleToTheBlockMaximum) {
   EXPECT_FALSE(ops::detail::quantize_rows_q8(bad.data(), 1, 32, q));
 }
 
-// Types without native kernels (Q5_0), a 3-D input, more than 16 rows and non-finite activations compute the float
-// product of the dequantized weight: the same values as linear() on the float32 weight.
+// Types without native kernels (Q5_0), a 3-D input, more than 16 rows of Q4_K / Q6_K and non-finite activations
+// compute the float product of the dequantized weight: the same values as linear() on the float32 weight.
 TEST(QuantGemm, FallbacksEqualTheDequantizedFloatProduct) {
   std::mt19937 rng(7);
   const Tensor w5 = random_blocks(DType::Q5_0, 24, 64, rng);
@@ -175,7 +175,13 @@ TEST(QuantGemm, FallbacksEqualTheDequantizedFloatProduct) {
   EXPECT_EQ(y.sizes(), (Shape{2, 3, 24}));
   EXPECT_TRUE(testcmp::allclose(y, ops::linear(x, w5.to(DType::Float32), Tensor()), testcmp::kExact));
 
-  // more than 16 rows (prefill): the float GEMM of the dequantized weight
+  // more than 16 rows (prefill) of a tiled type (Q8_0 / Q4_0 / Q4_1): still the integer kernels, within the
+  // activation-rounding bound (and not the float product)
+  const Tensor w41 = random_blocks(DType::Q4_1, 24, 256, rng), x20 = activations(20, 256, false, rng);
+  const Tensor y41 = ops::linear(x20, w41, Tensor());
+  EXPECT_TRUE(within_bound(y41, x20, w41, Tensor(), false));
+  EXPECT_FALSE(testcmp::allclose(y41, ops::linear(x20, w41.to(DType::Float32), Tensor()), testcmp::kExact));
+  // more than 16 rows (prefill) of Q4_K / Q6_K: the float GEMM of the dequantized weight
   const Tensor wq = random_blocks(DType::Q4_K, 24, 256, rng), x17 = activations(17, 256, false, rng);
   EXPECT_TRUE(testcmp::allclose(ops::linear(x17, wq, Tensor()), ops::linear(x17, wq.to(DType::Float32), Tensor()),
                                 testcmp::kExact));

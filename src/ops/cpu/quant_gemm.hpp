@@ -50,8 +50,9 @@ const QuantKernels& current_quant_kernels();
 bool quant_gemm_supported(DType wt);
 
 // ops::linear for a block-quantized weight [N, K] (shapes already checked by the caller): the
-// native kernels when the type has them and x has at most 16 rows, else the float32 product of
-// the dequantized weight (a temporary copy: prefill-sized products run faster on the float GEMM).
+// native kernels when the type has them (Q4_K / Q6_K: when x has at most 16 rows), else the float32
+// product of the dequantized weight (a temporary copy: for the per-row Q4_K / Q6_K kernels,
+// prefill-sized products run faster on the float GEMM).
 // The result has x's floating dtype.
 Tensor linear_quantized(const Tensor& x, const Tensor& weight, const Tensor& bias);
 
