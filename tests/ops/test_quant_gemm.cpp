@@ -165,8 +165,8 @@ TEST(QuantGemm, ActivationBlocksScaleToTheBlockMaximum) {
   EXPECT_FALSE(ops::detail::quantize_rows_q8(bad.data(), 1, 32, q));
 }
 
-// Types without native kernels (Q5_0), a 3-D input, more than 16 rows of Q4_K / Q6_K and non-finite activations
-// compute the float product of the dequantized weight: the same values as linear() on the float32 weight.
+// Types without native kernels (Q5_0), a 3-D input, more than 16 rows and non-finite activations compute the float
+// product of the dequantized weight: the same values as linear() on the float32 weight.
 TEST(QuantGemm, FallbacksEqualTheDequantizedFloatProduct) {
   std::mt19937 rng(7);
   const Tensor w5 = random_blocks(DType::Q5_0, 24, 64, rng);
@@ -175,13 +175,7 @@ TEST(QuantGemm, FallbacksEqualTheDequantizedFloatProduct) {
   EXPECT_EQ(y.sizes(), (Shape{2, 3, 24}));
   EXPECT_TRUE(testcmp::allclose(y, ops::linear(x, w5.to(DType::Float32), Tensor()), testcmp::kExact));
 
-  // more than 16 rows (prefill) of a tiled type (Q8_0 / Q4_0 / Q4_1): still the integer kernels, within the
-  // activation-rounding bound (and not the float product)
-  const Tensor w41 = random_blocks(DType::Q4_1, 24, 256, rng), x20 = activations(20, 256, false, rng);
-  const Tensor y41 = ops::linear(x20, w41, Tensor());
-  EXPECT_TRUE(within_bound(y41, x20, w41, Tensor(), false));
-  EXPECT_FALSE(testcmp::allclose(y41, ops::linear(x20, w41.to(DType::Float32), Tensor()), testcmp::kExact));
-  // more than 16 rows (prefill) of Q4_K / Q6_K: the float GEMM of the dequantized weight
+  // more than 16 rows (prefill): the float GEMM of the dequantized weight
   const Tensor wq = random_blocks(DType::Q4_K, 24, 256, rng), x17 = activations(17, 256, false, rng);
   EXPECT_TRUE(testcmp::allclose(ops::linear(x17, wq, Tensor()), ops::linear(x17, wq.to(DType::Float32), Tensor()),
                                 testcmp::kExact));
@@ -213,4 +207,35 @@ TEST(QuantGemm, EmbeddingOfBlockRowsEqualsTheDequantizedTable) {
     ++checked;
   }
   EXPECT_EQ(checked, int(kNative.size()));
+}
+
+// The tiles (4 weight rows at a time) round as the one-row kernel does: every output of a 42-row
+// Q8_0 / Q4_0 / Q4_1 product equals, bit for bit, the product with that row alone (a 1-row weight
+// runs the row kernel), at every level and for 1 and 6 activation rows.
+TEST(QuantGemm, TilesEqualTheRowKernelBitForBit) {
+  const Levels levels;
+  const KernelLevel saved = kernel_level();
+  std::mt19937 rng(4);
+  int checked = 0;
+  for (DType dt : {DType::Q8_0, DType::Q4_0, DType::Q4_1}) {
+    const Tensor w = random_blocks(dt, 42, 256, rng);
+    const int64_t row_bytes = 256 / dtype_traits(dt).block_elems * dtype_traits(dt).block_bytes;
+    for (int64_t M : {1, 6}) {
+      const Tensor x = activations(M, 256, false, rng);
+      for (KernelLevel l : levels.list) {
+        force_kernel_level(l);
+        const auto y = ops::linear(x, w, Tensor()).to_vector<float>();
+        for (int64_t n = 0; n < 42; n += 5) {
+          Tensor one = Tensor::empty({1, 256}, dt);
+          std::memcpy(one.data_ptr(), static_cast<const uint8_t*>(w.data_ptr()) + n * row_bytes, size_t(row_bytes));
+          const auto y1 = ops::linear(x, one, Tensor()).to_vector<float>();
+          for (int64_t m = 0; m < M; ++m)
+            EXPECT_EQ(y[size_t(m * 42 + n)], y1[size_t(m)]) << dtype_name(dt) << " " << kernel_level_name(l) << " n=" << n;
+        }
+        ++checked;
+      }
+    }
+  }
+  force_kernel_level(saved);
+  EXPECT_EQ(checked, int(3 * 2 * levels.list.size()));
 }

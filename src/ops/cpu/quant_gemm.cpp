@@ -36,7 +36,6 @@ bool quantize_rows_q8(const float* x, int64_t M, int64_t K, QuantizedRows& out) 
   out.q.resize(size_t(M * K));
   out.d.resize(size_t(M * nb));
   out.sum.resize(size_t(M * nb));
-  out.ds.resize(size_t(M * nb));
   out.sum16.resize(size_t(M * nb * 2));
   for (int64_t b = 0; b < M * nb; ++b) {
     const float* xb = x + b * 32;  // rows are whole blocks, so blocks run on across rows
@@ -58,7 +57,6 @@ bool quantize_rows_q8(const float* x, int64_t M, int64_t K, QuantizedRows& out) 
     out.sum16[size_t(2 * b)] = s[0];
     out.sum16[size_t(2 * b + 1)] = s[1];
     out.sum[size_t(b)] = s[0] + s[1];
-    out.ds[size_t(b)] = d * float(s[0] + s[1]);
   }
   return true;
 }

@@ -22,7 +22,6 @@ struct QuantizedRows {
   std::vector<int8_t> q;       // [M, K]
   std::vector<float> d;        // [M, K / 32]
   std::vector<int32_t> sum;    // [M, K / 32]: sum of q over the block (for the types' offsets)
-  std::vector<float> ds;       // [M, K / 32]: d * sum, the block's offset multiplier in float
   std::vector<int32_t> sum16;  // [M, K / 16]: the same over halves (Q6_K's 16-element scales)
 };
 // Returns false (and leaves `out` unusable) when a value is not finite: the caller then computes in
@@ -50,9 +49,8 @@ const QuantKernels& current_quant_kernels();
 bool quant_gemm_supported(DType wt);
 
 // ops::linear for a block-quantized weight [N, K] (shapes already checked by the caller): the
-// native kernels when the type has them (Q4_K / Q6_K: when x has at most 16 rows), else the float32
-// product of the dequantized weight (a temporary copy: for the per-row Q4_K / Q6_K kernels,
-// prefill-sized products run faster on the float GEMM).
+// native kernels when the type has them and x has at most 16 rows, else the float32 product of
+// the dequantized weight (a temporary copy: prefill-sized products run faster on the float GEMM).
 // The result has x's floating dtype.
 Tensor linear_quantized(const Tensor& x, const Tensor& weight, const Tensor& bias);
 

@@ -72,7 +72,8 @@ struct QOps<KernelLevel::Scalar> {
     return F4{half(p[0] + off), half(p[1] + off), half(p[2] + off), half(p[3] + off)};
   }
   static F4 mul4(F4 a, float b) { return a * b; }
-  static F4 fma4(F4 a, float b, F4 c) { return a * b + c; }
+  // acc + (a * b) * c, unfused: the per-row kernels' offset rounding, so both give the same sums
+  static F4 add_scaled4(F4 acc, F4 a, float b, float c) { return acc + (a * b) * c; }
   static F4 zero4() { return F4{}; }
   static F splat(F4 v, int r) { return F{} + v[r]; }
   static F fmadd(I i, F s, F acc) { return __builtin_convertvector(i, F) * s + acc; }
@@ -122,7 +123,10 @@ struct QOpsAvx2 {
                                        short(u16(p[3] + off)), 0, 0, 0, 0));
   }
   static F4 mul4(F4 a, float b) { return _mm_mul_ps(a, _mm_set1_ps(b)); }
-  static F4 fma4(F4 a, float b, F4 c) { return _mm_fmadd_ps(a, _mm_set1_ps(b), c); }
+  // acc + (a * b) * c, unfused: the per-row kernels' offset rounding, so both give the same sums
+  static F4 add_scaled4(F4 acc, F4 a, float b, float c) {
+    return _mm_add_ps(acc, _mm_mul_ps(_mm_mul_ps(a, _mm_set1_ps(b)), _mm_set1_ps(c)));
+  }
   static F4 zero4() { return _mm_setzero_ps(); }
   static F splat(F4 v, int r) { return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(v), _mm256_set1_epi32(r)); }
   static F fmadd(I i, F s, F acc) { return _mm256_fmadd_ps(_mm256_cvtepi32_ps(i), s, acc); }
@@ -261,7 +265,7 @@ void tile4(const uint8_t* w, int64_t row_bytes, const QuantizedRows& x, int64_t 
   }
   const int8_t* xq = x.q.data() + m0 * x.K;
   const float* xd = x.d.data() + m0 * nb;
-  const float* xds = x.ds.data() + m0 * nb;
+  const int32_t* xs = x.sum.data() + m0 * nb;
   for (int64_t b = 0; b < nb; ++b) {
     const int64_t o = b * bytes;
     const typename O::F4 d4 = O::halves4(wr, o);
@@ -274,9 +278,9 @@ void tile4(const uint8_t* w, int64_t row_bytes, const QuantizedRows& x, int64_t 
       const typename O::F4 s4 = O::mul4(d4, xd[i * nb + b]);
       for (int r = 0; r < 4; ++r)
         acc[r][i] = O::fmadd(T == DType::Q8_0 ? O::dot_ss(u[r], xv) : O::dot_us(u[r], xv), O::splat(s4, r), acc[r][i]);
-      // Q4_1: + m * d_x * sum(q_x); Q4_0: - 8 * d_w * d_x * sum(q_x)
-      if constexpr (T == DType::Q4_1) off[i] = O::fma4(m4, xds[i * nb + b], off[i]);
-      if constexpr (T == DType::Q4_0) off[i] = O::fma4(d4, xds[i * nb + b], off[i]);
+      // Q4_1: + (m * d_x) * sum(q_x); Q4_0: - 8 * (d_w * d_x) * sum(q_x), rounded as row_q4 rounds them
+      if constexpr (T == DType::Q4_1) off[i] = O::add_scaled4(off[i], m4, xd[i * nb + b], float(xs[i * nb + b]));
+      if constexpr (T == DType::Q4_0) off[i] = O::add_scaled4(off[i], d4, xd[i * nb + b], float(xs[i * nb + b]));
     }
   }
   for (int i = 0; i < MT; ++i) {

@@ -8,14 +8,10 @@
 
 namespace transformers::ops::detail {
 
-// Rows up to which the per-row integer kernels of Q4_K / Q6_K run (decode, small batches); more
-// rows dequantize. Q8_0 / Q4_0 / Q4_1 run on the tiled kernels at every M: a tile unpacks each weight
-// block once for 4 activation rows, which beat the float GEMM of a dequantized copy per call (SmolLM2
-// Q4_1 prefill of 64 tokens: 24-30 against 14-17 tokens/s side by side on the loaded machine).
-namespace {
+// Rows up to which the integer kernels run (decode, small batches); more rows (prefill) dequantize:
+// the float GEMM of a dequantized copy beats the tiled integer kernels there (SmolLM2 Q4_1, prompt
+// of 64 under the bench lock: 160 against 65 tokens/s; docs/benchmarks.md), and rounds nothing.
 constexpr int64_t kMaxQuantizedRows = 16;
-bool tiled(DType wt) { return wt == DType::Q8_0 || wt == DType::Q4_0 || wt == DType::Q4_1; }
-}  // namespace
 
 Tensor linear_quantized(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
   const DType wt = weight.dtype();
@@ -28,10 +24,10 @@ Tensor linear_quantized(const Tensor& x0, const Tensor& weight, const Tensor& bi
   QuantizedRows q;
   // Types without kernels, views into a larger block buffer and non-finite inputs: the float
   // product of the dequantized weight (what 4.51 computes after its load-time dequantization).
-  // Many rows (prefill) of the types without tiles: the float GEMM of a temporary dequantized copy
-  // is faster than the per-row integer kernels (and rounds nothing).
+  // Many rows (prefill): the float GEMM of a temporary dequantized copy is faster than the integer
+  // kernels (and rounds nothing).
   if (!quant_gemm_supported(wt) || !weight.is_contiguous() || weight.storage_offset() != 0 || K % 32 != 0 ||
-      M == 0 || N == 0 || (M > kMaxQuantizedRows && !tiled(wt)) || !quantize_rows_q8(x.data<float>(), M, K, q))
+      M == 0 || N == 0 || M > kMaxQuantizedRows || !quantize_rows_q8(x.data<float>(), M, K, q))
     return linear(x0.to(DType::Float32), weight.to(DType::Float32), bias).to(out_dt);
   Tensor y = Tensor::empty({M, N}, DType::Float32);
   const DTypeTraits& t = dtype_traits(wt);
