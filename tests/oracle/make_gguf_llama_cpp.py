@@ -119,7 +119,9 @@ def main():
     report = {"llama_cpp_python": llama_cpp.__version__, "source": "shared/fixtures/hf/models/llama/model",
               "new_tokens": NEW_TOKENS, "prompts": PROMPTS, "files": {}}
     bad = 0
-    with tempfile.TemporaryDirectory() as src:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "tiny_llama")  # general.name comes from the folder's name: fixed
+        os.makedirs(src)
         for f in ("config.json", "generation_config.json", "model.safetensors"):
             os.symlink(os.path.abspath(os.path.join(FIXTURE, f)), os.path.join(src, f))
         with open(os.path.join(src, "tokenizer.json"), "w") as f:
