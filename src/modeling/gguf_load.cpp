@@ -126,7 +126,10 @@ Tensor reverse_permute(const Tensor& w, int64_t n_head, const std::string& name)
   return out;
 }
 
-// The GGUF names of Llama's Linear weights (what keep_quantized leaves as blocks).
+// The GGUF names of Llama's Linear weights (what keep_quantized leaves as blocks). The token
+// embedding stays float: kept as blocks (ops::embedding can gather them), a tied lm_head would run on
+// int8 activations, and SmolLM2 Q4_1's greedy tokens then part from 4.51's within 2 tokens on two of
+// four prompts (docs/benchmarks.md), against 17 or more with the float head.
 bool is_llama_linear(const std::string& name) {
   static const std::regex linear(
       R"((blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)|output)\.weight)");

@@ -21,6 +21,7 @@
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/core/error.hpp"
 #include "transformers/core/tensor.hpp"
+#include "transformers/ops/indexing.hpp"
 #include "transformers/ops/matmul.hpp"
 
 using namespace transformers;
@@ -89,7 +90,8 @@ struct Levels {
   const auto xv = x.to_vector<double>(), wv = w.to(DType::Float32).to_vector<double>();
   const auto bv = bias.defined() ? bias.to_vector<double>() : std::vector<double>(size_t(N), 0.0);
   const auto yv = y.to_vector<double>();
-  std::vector<double> norm(size_t(M * N)), zero(size_t(M * N), 0.0);
+  std::vector<double> norm(size_t(M * N)), zero(size_t(M * N), 0.0), amax(size_t(M * K / 32), 0.0);
+  for (int64_t k = 0; k < M * K; ++k) amax[size_t(k / 32)] = std::max(amax[size_t(k / 32)], std::fabs(xv[size_t(k)]));
   for (int64_t m = 0; m < M; ++m)
     for (int64_t n = 0; n < N; ++n) {
       double want = bv[size_t(n)], sx = 0, wmax = 0, act = 0;
@@ -98,11 +100,7 @@ struct Levels {
         want += xk * wk;
         sx += std::fabs(xk);
         wmax = std::max(wmax, std::fabs(wk));
-        if (!on_grid) {
-          double amax = 0;
-          for (int64_t j = k / 32 * 32; j < k / 32 * 32 + 32; ++j) amax = std::max(amax, std::fabs(xv[size_t(m * K + j)]));
-          act += std::fabs(wk) * amax / 127.0 / 2.0;
-        }
+        if (!on_grid) act += std::fabs(wk) * amax[size_t((m * K + k) / 32)] / 127.0 / 2.0;
       }
       const double bound = 1e-5 * sx * wmax + act * (1 + 1e-6) + 1e-7;
       norm[size_t(m * N + n)] = (yv[size_t(m * N + n)] - want) / bound;
@@ -113,7 +111,8 @@ struct Levels {
 }  // namespace
 
 // Every native type at every level, decode (M = 1) and prefill-shaped rows, on-grid and random
-// activations, with and without bias: 5 types x levels x 2 x 2 products.
+// activations, with and without bias: 5 types x levels x 3 x 2 products. 42 weight rows: ten tiles
+// of 4 and a 2-row tail; M = 1, 3 and 6 (a 4-row tile plus 2) reach every activation-tile width.
 TEST(QuantGemm, NativeTypesAtEveryLevelWithinActivationRoundingBound) {
   const Levels levels;
   ASSERT_GE(levels.list.size(), 1u);
@@ -122,9 +121,9 @@ TEST(QuantGemm, NativeTypesAtEveryLevelWithinActivationRoundingBound) {
   int cases = 0;
   std::mt19937 rng(21);
   for (DType dt : kNative) {
-    const Tensor w = random_blocks(dt, 40, 512, rng);
-    const Tensor bias = Tensor::from_vector(std::vector<float>(40, 0.25f));
-    for (int64_t M : {1, 5})
+    const Tensor w = random_blocks(dt, 42, 512, rng);
+    const Tensor bias = Tensor::from_vector(std::vector<float>(42, 0.25f));
+    for (int64_t M : {1, 3, 6})
       for (bool grid : {true, false}) {
         const Tensor x = activations(M, 512, grid, rng);
         for (KernelLevel l : levels.list) {
@@ -138,7 +137,7 @@ TEST(QuantGemm, NativeTypesAtEveryLevelWithinActivationRoundingBound) {
       }
   }
   force_kernel_level(saved);
-  EXPECT_EQ(cases, int(kNative.size() * 2 * 2 * levels.list.size()));
+  EXPECT_EQ(cases, int(kNative.size() * 3 * 2 * levels.list.size()));
 }
 
 // The activation quantizer: the block maximum maps to +-127 exactly, sums are the quants' sums.
@@ -190,4 +189,53 @@ TEST(QuantGemm, FallbacksEqualTheDequantizedFloatProduct) {
                                 testcmp::kExact));
   // shape errors stay the front end's
   EXPECT_THROW(ops::linear(Tensor::zeros({2, 32}), w, Tensor()), ShapeError);
+}
+
+// A GGUF token embedding kept as blocks: the lookup gathers whole block rows and dequantizes them,
+// so it equals the lookup in the dequantized table bit for bit; a bad id is the usual ValueError.
+TEST(QuantGemm, EmbeddingOfBlockRowsEqualsTheDequantizedTable) {
+  std::mt19937 rng(27);
+  int checked = 0;
+  for (DType dt : kNative) {
+    const Tensor w = random_blocks(dt, 12, 256, rng);
+    const Tensor ids = Tensor::from_vector(std::vector<int64_t>{3, 0, 11, 3, 7, 1}, {2, 3});
+    const Tensor got = ops::embedding(w, ids);
+    EXPECT_EQ(got.dtype(), DType::Float32);
+    EXPECT_EQ(got.sizes(), (Shape{2, 3, 256}));
+    EXPECT_TRUE(testcmp::allclose(got, ops::embedding(w.to(DType::Float32), ids), testcmp::kExact)) << dtype_name(dt);
+    EXPECT_THROW(ops::embedding(w, Tensor::from_vector(std::vector<int64_t>{12}, {1})), ValueError);
+    ++checked;
+  }
+  EXPECT_EQ(checked, int(kNative.size()));
+}
+
+// The tiles (4 weight rows at a time) round as the one-row kernel does: every output of a 42-row
+// Q8_0 / Q4_0 / Q4_1 product equals, bit for bit, the product with that row alone (a 1-row weight
+// runs the row kernel), at every level and for 1 and 6 activation rows.
+TEST(QuantGemm, TilesEqualTheRowKernelBitForBit) {
+  const Levels levels;
+  const KernelLevel saved = kernel_level();
+  std::mt19937 rng(4);
+  int checked = 0;
+  for (DType dt : {DType::Q8_0, DType::Q4_0, DType::Q4_1}) {
+    const Tensor w = random_blocks(dt, 42, 256, rng);
+    const int64_t row_bytes = 256 / dtype_traits(dt).block_elems * dtype_traits(dt).block_bytes;
+    for (int64_t M : {1, 6}) {
+      const Tensor x = activations(M, 256, false, rng);
+      for (KernelLevel l : levels.list) {
+        force_kernel_level(l);
+        const auto y = ops::linear(x, w, Tensor()).to_vector<float>();
+        for (int64_t n = 0; n < 42; n += 5) {
+          Tensor one = Tensor::empty({1, 256}, dt);
+          std::memcpy(one.data_ptr(), static_cast<const uint8_t*>(w.data_ptr()) + n * row_bytes, size_t(row_bytes));
+          const auto y1 = ops::linear(x, one, Tensor()).to_vector<float>();
+          for (int64_t m = 0; m < M; ++m)
+            EXPECT_EQ(y[size_t(m * 42 + n)], y1[size_t(m)]) << dtype_name(dt) << " " << kernel_level_name(l) << " n=" << n;
+        }
+        ++checked;
+      }
+    }
+  }
+  force_kernel_level(saved);
+  EXPECT_EQ(checked, int(3 * 2 * levels.list.size()));
 }

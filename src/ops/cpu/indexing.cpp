@@ -31,9 +31,17 @@ Tensor embedding(const Tensor& weight, const Tensor& ids) {
   const Tensor w = weight.contiguous();
   Shape osh = ids.sizes();
   osh.push_back(D);
-  Tensor out = Tensor::empty(osh, weight.dtype());
+  // GGML blocks (a GGUF embedding kept quantized): the rows are gathered as blocks (a row is whole
+  // blocks) and dequantized, so the lookup yields the float32 values the dequantized table holds.
+  const bool blocks = is_quantized(weight.dtype());
+  if (blocks && D % int64_t(dtype_traits(weight.dtype()).block_elems) != 0)
+    throw ShapeError("embedding: a " + std::string(dtype_name(weight.dtype())) + " table needs rows of whole blocks of " +
+                     std::to_string(dtype_traits(weight.dtype()).block_elems) + ", found " + std::to_string(D));
+  Tensor out = Tensor::empty(blocks ? Shape{id.numel(), D} : osh, weight.dtype());
   const int64_t* pi = id.data<int64_t>();
-  const size_t row = size_t(D) * w.element_size();
+  const size_t row = blocks ? size_t(D / int64_t(dtype_traits(weight.dtype()).block_elems)) *
+                                  dtype_traits(weight.dtype()).block_bytes
+                            : size_t(D) * w.element_size();
   const char* pw = D ? static_cast<const char*>(w.data_ptr()) : nullptr;
   char* po = D ? static_cast<char*>(out.data_ptr()) : nullptr;
   for (int64_t i = 0; i < id.numel(); ++i) {
@@ -43,7 +51,7 @@ Tensor embedding(const Tensor& weight, const Tensor& ids) {
                        " is out of range for an embedding table of " + std::to_string(V) + " rows");
     if (row) std::memcpy(po + i * int64_t(row), pw + v * int64_t(row), row);
   }
-  return out;
+  return blocks ? out.to(DType::Float32).view(osh) : out;
 }
 
 Tensor index_select(const Tensor& t, int64_t dim, const Tensor& index) {

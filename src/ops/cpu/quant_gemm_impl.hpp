@@ -66,6 +66,18 @@ struct QOps<KernelLevel::Scalar> {
     std::memcpy(&h, p, 2);
     return fp16_to_float(h);
   }
+  // Four rows' fp16 values at the same offset, as one 4-lane float vector.
+  typedef float F4 __attribute__((vector_size(16)));
+  static F4 halves4(const uint8_t* const* p, int64_t off) {
+    return F4{half(p[0] + off), half(p[1] + off), half(p[2] + off), half(p[3] + off)};
+  }
+  static F4 mul4(F4 a, float b) { return a * b; }
+  // acc + (a * b) * c, unfused: the per-row kernels' offset rounding, so both give the same sums
+  static F4 add_scaled4(F4 acc, F4 a, float b, float c) { return acc + (a * b) * c; }
+  static F4 zero4() { return F4{}; }
+  static F splat(F4 v, int r) { return F{} + v[r]; }
+  static F fmadd(I i, F s, F acc) { return __builtin_convertvector(i, F) * s + acc; }
+  static void store4(float* p, F4 v) { std::memcpy(p, &v, 16); }
 };
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
@@ -99,6 +111,26 @@ struct QOpsAvx2 {
     std::memcpy(&h, p, 2);
     return _cvtsh_ss(h);
   }
+  // Four rows' fp16 values at the same offset, converted by one vcvtph2ps.
+  using F4 = __m128;
+  static uint16_t u16(const uint8_t* p) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    return h;
+  }
+  static F4 halves4(const uint8_t* const* p, int64_t off) {
+    return _mm_cvtph_ps(_mm_setr_epi16(short(u16(p[0] + off)), short(u16(p[1] + off)), short(u16(p[2] + off)),
+                                       short(u16(p[3] + off)), 0, 0, 0, 0));
+  }
+  static F4 mul4(F4 a, float b) { return _mm_mul_ps(a, _mm_set1_ps(b)); }
+  // acc + (a * b) * c, unfused: the per-row kernels' offset rounding, so both give the same sums
+  static F4 add_scaled4(F4 acc, F4 a, float b, float c) {
+    return _mm_add_ps(acc, _mm_mul_ps(_mm_mul_ps(a, _mm_set1_ps(b)), _mm_set1_ps(c)));
+  }
+  static F4 zero4() { return _mm_setzero_ps(); }
+  static F splat(F4 v, int r) { return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(v), _mm256_set1_epi32(r)); }
+  static F fmadd(I i, F s, F acc) { return _mm256_fmadd_ps(_mm256_cvtepi32_ps(i), s, acc); }
+  static void store4(float* p, F4 v) { _mm_storeu_ps(p, v); }
 };
 template <>
 struct QOps<KernelLevel::Avx2> : QOpsAvx2 {
@@ -212,20 +244,85 @@ float row_q6_k(const uint8_t* w, const QuantizedRows& x, int64_t m) {
   return O::hsum(acc) - 32.0f * off;
 }
 
+// Q8_0, Q4_0 and Q4_1 on a tile of 4 weight rows x MT activation rows: each weight block is unpacked
+// once per tile and each activation block loaded once for the 4 rows; the 4 rows' fp16 scales (and
+// Q4_1's minimums) are converted together, and the offsets accumulate as one 4-lane vector per
+// activation row. The 4 x MT accumulators are independent chains, so no FMA waits on the previous
+// block's. Rows are reduced once, at the end.
+template <KernelLevel L, DType T, int MT>
+void tile4(const uint8_t* w, int64_t row_bytes, const QuantizedRows& x, int64_t m0, float* y, int64_t ldy, int64_t n) {
+  using O = QOps<L>;
+  constexpr int64_t bytes = T == DType::Q4_1 ? 20 : T == DType::Q4_0 ? 18 : 34;
+  constexpr int64_t qoff = T == DType::Q4_1 ? 4 : 2;
+  const int64_t nb = x.K / QK;
+  const uint8_t* wr[4];
+  for (int r = 0; r < 4; ++r) wr[r] = w + (n + r) * row_bytes;
+  typename O::F acc[4][MT];
+  typename O::F4 off[MT];
+  for (int i = 0; i < MT; ++i) {
+    off[i] = O::zero4();
+    for (int r = 0; r < 4; ++r) acc[r][i] = O::zero();
+  }
+  const int8_t* xq = x.q.data() + m0 * x.K;
+  const float* xd = x.d.data() + m0 * nb;
+  const int32_t* xs = x.sum.data() + m0 * nb;
+  for (int64_t b = 0; b < nb; ++b) {
+    const int64_t o = b * bytes;
+    const typename O::F4 d4 = O::halves4(wr, o);
+    typename O::U u[4];
+    for (int r = 0; r < 4; ++r) u[r] = T == DType::Q8_0 ? O::load(wr[r] + o + 2) : O::nib_lo_hi(wr[r] + o + qoff);
+    [[maybe_unused]] typename O::F4 m4;
+    if constexpr (T == DType::Q4_1) m4 = O::halves4(wr, o + 2);
+    for (int i = 0; i < MT; ++i) {
+      const typename O::U xv = O::load(xq + i * x.K + b * QK);
+      const typename O::F4 s4 = O::mul4(d4, xd[i * nb + b]);
+      for (int r = 0; r < 4; ++r)
+        acc[r][i] = O::fmadd(T == DType::Q8_0 ? O::dot_ss(u[r], xv) : O::dot_us(u[r], xv), O::splat(s4, r), acc[r][i]);
+      // Q4_1: + (m * d_x) * sum(q_x); Q4_0: - 8 * (d_w * d_x) * sum(q_x), rounded as row_q4 rounds them
+      if constexpr (T == DType::Q4_1) off[i] = O::add_scaled4(off[i], m4, xd[i * nb + b], float(xs[i * nb + b]));
+      if constexpr (T == DType::Q4_0) off[i] = O::add_scaled4(off[i], d4, xd[i * nb + b], float(xs[i * nb + b]));
+    }
+  }
+  for (int i = 0; i < MT; ++i) {
+    float o4[4];
+    O::store4(o4, off[i]);
+    for (int r = 0; r < 4; ++r) {
+      const float corr = T == DType::Q4_1 ? o4[r] : T == DType::Q4_0 ? -8.0f * o4[r] : 0.0f;
+      y[(m0 + i) * ldy + n + r] = O::hsum(acc[r][i]) + corr;
+    }
+  }
+}
+
+template <KernelLevel L, DType T>
+void tiles(const uint8_t* w, int64_t row_bytes, const QuantizedRows& x, float* y, int64_t ldy, int64_t n) {
+  int64_t m = 0;
+  for (; m + 4 <= x.M; m += 4) tile4<L, T, 4>(w, row_bytes, x, m, y, ldy, n);
+  switch (x.M - m) {
+    case 3: tile4<L, T, 3>(w, row_bytes, x, m, y, ldy, n); break;
+    case 2: tile4<L, T, 2>(w, row_bytes, x, m, y, ldy, n); break;
+    case 1: tile4<L, T, 1>(w, row_bytes, x, m, y, ldy, n); break;
+    default: break;
+  }
+}
+
 template <KernelLevel L>
 void gemm(DType wt, const uint8_t* w, int64_t row_bytes, const QuantizedRows& x, float* y, int64_t ldy, int64_t n0,
           int64_t n1) {
   float (*row)(const uint8_t*, const QuantizedRows&, int64_t) = nullptr;
+  void (*tile)(const uint8_t*, int64_t, const QuantizedRows&, float*, int64_t, int64_t) = nullptr;
   switch (wt) {
-    case DType::Q8_0: row = row_q8_0<L>; break;
-    case DType::Q4_0: row = row_q4<L, false>; break;
-    case DType::Q4_1: row = row_q4<L, true>; break;
+    case DType::Q8_0: row = row_q8_0<L>, tile = tiles<L, DType::Q8_0>; break;
+    case DType::Q4_0: row = row_q4<L, false>, tile = tiles<L, DType::Q4_0>; break;
+    case DType::Q4_1: row = row_q4<L, true>, tile = tiles<L, DType::Q4_1>; break;
     case DType::Q4_K: row = row_q4_k<L>; break;
     case DType::Q6_K: row = row_q6_k<L>; break;
     default: return;  // the front end only passes supported types
   }
+  int64_t n = n0;
+  if (tile)
+    for (; n + 4 <= n1; n += 4) tile(w, row_bytes, x, y, ldy, n);
   // Each weight row is read once from memory and stays in L1 for the M activation rows.
-  for (int64_t n = n0; n < n1; ++n) {
+  for (; n < n1; ++n) {
     const uint8_t* wr = w + n * row_bytes;
     if (n + 1 < n1) _mm_prefetch(reinterpret_cast<const char*>(wr + row_bytes), _MM_HINT_T0);
     for (int64_t m = 0; m < x.M; ++m) y[m * ldy + n] = row(wr, x, m);

@@ -8,7 +8,9 @@
 
 namespace transformers::ops::detail {
 
-// Rows up to which the integer kernels run (decode, small batches); more rows dequantize.
+// Rows up to which the integer kernels run (decode, small batches); more rows (prefill) dequantize:
+// the float GEMM of a dequantized copy beats the tiled integer kernels there (SmolLM2 Q4_1, prompt
+// of 64 under the bench lock: 160 against 65 tokens/s; docs/benchmarks.md), and rounds nothing.
 constexpr int64_t kMaxQuantizedRows = 16;
 
 Tensor linear_quantized(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
@@ -22,8 +24,8 @@ Tensor linear_quantized(const Tensor& x0, const Tensor& weight, const Tensor& bi
   QuantizedRows q;
   // Types without kernels, views into a larger block buffer and non-finite inputs: the float
   // product of the dequantized weight (what 4.51 computes after its load-time dequantization).
-  // Many rows (prefill): the weight is read once per row block anyway, so the float GEMM of a
-  // temporary dequantized copy is faster than the per-row integer kernels (and rounds nothing).
+  // Many rows (prefill): the float GEMM of a temporary dequantized copy is faster than the integer
+  // kernels (and rounds nothing).
   if (!quant_gemm_supported(wt) || !weight.is_contiguous() || weight.storage_offset() != 0 || K % 32 != 0 ||
       M == 0 || N == 0 || M > kMaxQuantizedRows || !quantize_rows_q8(x.data<float>(), M, K, q))
     return linear(x0.to(DType::Float32), weight.to(DType::Float32), bias).to(out_dt);
