@@ -43,6 +43,8 @@ void bind_models(py::module_& m);
 void bind_generate(py::module_& m);
 void bind_tokenizer(py::module_& m);
 void bind_bench_probe(py::module_& m);
+// train.cpp: train / evaluate over training/trainer.hpp (transformers_cpp.Trainer).
+void bind_train(py::module_& m);
 // forward.cpp: _forward (model(**inputs): output objects of 4.51's classes) and DynamicCache.
 void bind_forward(py::module_& m);
 
