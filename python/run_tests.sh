@@ -19,4 +19,5 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"  # import the installed package, not the source folder
 export HUB_SERVER="$BUILD_DIR/tests/hub_server"  # the test Hub test_hub.py pushes to (built with the tests)
+export TRANSFORMERS_CLI="$BUILD_DIR/transformers-cli"  # test_trainer.py compares Trainer with `train`
 "$py" -m pytest -q -p no:cacheprovider "$SRC/tests"

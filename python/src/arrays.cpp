@@ -49,12 +49,11 @@ DType dtype_of_array(const py::array& a) {
 
 }  // namespace
 
-py::object to_numpy(const Tensor& t) {
-  if (!t.defined()) return py::none();
-  std::optional<py::dtype> dt = numpy_dtype(t.dtype());
-  Tensor x = t;
+py::object to_numpy(Tensor x) {
+  if (!x.defined()) return py::none();
+  std::optional<py::dtype> dt = numpy_dtype(x.dtype());
   if (!dt) {
-    x = t.to(DType::Float32);
+    x = x.to(DType::Float32);
     dt = py::dtype::of<float>();
   }
   // NumPy's C API directly (pybind11's array constructor copies shape and strides into vectors and
@@ -69,12 +68,13 @@ py::object to_numpy(const Tensor& t) {
   }
   const bool read_only = x.storage()->read_only();
   // The capsule owns a handle on the tensor: the storage lives as long as the array (and its views).
-  auto* keep = new Tensor(x);
+  auto* keep = new Tensor(std::move(x));  // moved, not copied: the per-call path hands over its outputs
   py::capsule base(keep, [](void* p) { delete static_cast<Tensor*>(p); });
   auto& api = py::detail::npy_api::get();
   const int flags = read_only ? 0 : py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
   py::object arr = py::reinterpret_steal<py::object>(api.PyArray_NewFromDescr_(
-      api.PyArray_Type_, dt->release().ptr(), ndim, shape, strides, x.numel() ? x.data_ptr() : nullptr, flags, nullptr));
+      api.PyArray_Type_, dt->release().ptr(), ndim, shape, strides, keep->numel() ? keep->data_ptr() : nullptr, flags,
+      nullptr));
   if (!arr) throw py::error_already_set();
   if (api.PyArray_SetBaseObject_(arr.ptr(), base.release().ptr()) != 0) throw py::error_already_set();
   return arr;

@@ -18,7 +18,7 @@ using transformers::Tensor;
 // A NumPy array viewing the tensor's memory (the array keeps the storage alive; read-only when the
 // storage is, e.g. a mapped checkpoint). bfloat16 and block-quantized tensors, which NumPy cannot
 // hold, are converted to float32 first. An undefined tensor is None.
-py::object to_numpy(const Tensor& t);
+py::object to_numpy(Tensor t);  // by value: callers std::move a tensor they no longer need
 // A tensor viewing a C-contiguous NumPy array's memory (the tensor holds a reference to the array,
 // released under the GIL). ValueError for a non-contiguous array or a dtype without a Tensor peer.
 Tensor from_numpy(const py::array& a);
@@ -43,6 +43,8 @@ void bind_models(py::module_& m);
 void bind_generate(py::module_& m);
 void bind_tokenizer(py::module_& m);
 void bind_bench_probe(py::module_& m);
+// train.cpp: train / evaluate over training/trainer.hpp (transformers_cpp.Trainer).
+void bind_train(py::module_& m);
 // forward.cpp: _forward (model(**inputs): output objects of 4.51's classes) and DynamicCache.
 void bind_forward(py::module_& m);
 

@@ -64,6 +64,25 @@ py::tuple to_numpy_tuple(const std::vector<Tensor>& ts) {
 enum Field { kLoss, kLogits, kLastHidden, kPooler, kStart, kEnd, kPrediction, kSeqRelationship, kPast, kHidden, kAttn };
 constexpr Py_ssize_t kForwardArgs = 15;
 
+// What forward_call reads from an output class (outputs.py's _codes and _with_cache), looked up
+// once per class instead of twice per call. Holds the class, so its address is never reused.
+struct OutputClassInfo {
+  py::object cls;
+  std::vector<int> codes;
+  bool with_cache = false;
+};
+
+const OutputClassInfo& output_class_info(const py::handle& output_cls) {
+  static auto* known = new std::vector<OutputClassInfo>();  // a few classes; leaked as module globals
+  for (const OutputClassInfo& k : *known)
+    if (k.cls.ptr() == output_cls.ptr()) return k;
+  OutputClassInfo info{py::reinterpret_borrow<py::object>(output_cls), {}, false};
+  for (auto c : output_cls.attr("_codes").cast<py::tuple>()) info.codes.push_back(c.cast<int>());
+  info.with_cache = output_cls.attr("_with_cache").cast<bool>();
+  known->push_back(std::move(info));
+  return known->back();
+}
+
 py::object forward_call(PreTrainedModel& mdl, const py::handle& output_cls, PyObject* const* a) {
   auto arg = [&](int i) { return py::reinterpret_borrow<py::object>(a[i]); };
   transformers::ModelInputs in;
@@ -80,7 +99,7 @@ py::object forward_call(PreTrainedModel& mdl, const py::handle& output_cls, PyOb
   in.output_hidden_states = optional_bool(arg(12));
   in.logits_to_keep = arg(13).cast<int64_t>();
   const py::object return_dict = arg(14);
-  const py::tuple codes = output_cls.attr("_codes");
+  const OutputClassInfo& info = output_class_info(output_cls);
   // A cache when the output class has one and use_cache (else config.use_cache, default true)
   // holds, as 4.51's decoders make a DynamicCache; one given is extended in place.
   std::shared_ptr<Cache> cache;
@@ -89,7 +108,7 @@ py::object forward_call(PreTrainedModel& mdl, const py::handle& output_cls, PyOb
       throw transformers::ValueError("past_key_values: expected a DynamicCache (from an earlier call's output), found " +
                                      std::string(py::str(py::type::of(past_key_values).attr("__name__"))));
     cache = past_key_values.cast<std::shared_ptr<Cache>>();
-  } else if (output_cls.attr("_with_cache").cast<bool>() &&
+  } else if (info.with_cache &&
              in.use_cache.value_or(mdl.config().get<bool>("use_cache", true))) {
     cache = std::make_shared<Cache>();
   }
@@ -110,18 +129,19 @@ py::object forward_call(PreTrainedModel& mdl, const py::handle& output_cls, PyOb
     return keys;
   }();
   py::object result = output_cls();
-  for (auto c : codes) {
-    const int code = c.cast<int>();
+  // Each engine field is read at most once (a class names a field once), so it can be moved out.
+  auto take = [](Tensor& t) { return t.defined() ? to_numpy(std::move(t)) : py::object(); };
+  for (const int code : info.codes) {
     py::object v;
     switch (code) {
-      case kLoss: if (out.loss.defined()) v = to_numpy(out.loss); break;
-      case kLogits: if (out.logits.defined()) v = to_numpy(out.logits); break;
-      case kLastHidden: if (out.last_hidden_state.defined()) v = to_numpy(out.last_hidden_state); break;
-      case kPooler: if (out.pooler_output.defined()) v = to_numpy(out.pooler_output); break;
-      case kStart: if (out.start_logits.defined()) v = to_numpy(out.start_logits); break;
-      case kEnd: if (out.end_logits.defined()) v = to_numpy(out.end_logits); break;
-      case kPrediction: if (out.prediction_logits.defined()) v = to_numpy(out.prediction_logits); break;
-      case kSeqRelationship: if (out.seq_relationship_logits.defined()) v = to_numpy(out.seq_relationship_logits); break;
+      case kLoss: v = take(out.loss); break;
+      case kLogits: v = take(out.logits); break;
+      case kLastHidden: v = take(out.last_hidden_state); break;
+      case kPooler: v = take(out.pooler_output); break;
+      case kStart: v = take(out.start_logits); break;
+      case kEnd: v = take(out.end_logits); break;
+      case kPrediction: v = take(out.prediction_logits); break;
+      case kSeqRelationship: v = take(out.seq_relationship_logits); break;
       case kPast: if (cache && out.past_key_values) v = py::cast(cache); break;
       case kHidden: if (!out.hidden_states.empty()) v = to_numpy_tuple(out.hidden_states); break;
       case kAttn: if (!out.attentions.empty()) v = to_numpy_tuple(out.attentions); break;

@@ -65,4 +65,5 @@ PYBIND11_MODULE(_core, m) {
   bind_tokenizer(m);  // before generate, whose tokenizer= argument names its type
   bind_generate(m);
   bind_bench_probe(m);
+  bind_train(m);
 }

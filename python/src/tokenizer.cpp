@@ -37,6 +37,16 @@ py::dict batch_dict(const transformers::BatchEncoding& b) {
   d["attention_mask"] = b.attention_mask;
   d["special_tokens_mask"] = b.special_tokens_mask;
   d["offset_mapping"] = b.offset_mapping;
+  // BatchEncoding.word_ids(i) / tokens(i) of transformers: per row, None for special and padding tokens
+  py::list word_ids, tokens;
+  for (const auto& e : b.encodings) {
+    py::list w;
+    for (const int32_t id : e.word_ids) w.append(id < 0 ? py::object(py::none()) : py::object(py::int_(id)));
+    word_ids.append(std::move(w));
+    tokens.append(py::cast(e.tokens));
+  }
+  d["word_ids"] = std::move(word_ids);
+  d["tokens"] = std::move(tokens);
   return d;
 }
 
@@ -54,11 +64,13 @@ void bind_tokenizer(py::module_& m) {
             return std::make_shared<PreTrainedTokenizerFast>(transformers::AutoTokenizer::from_pretrained(path, o));
           },
           py::arg("path"), py::arg("kwargs"))
-      // `texts`: a list of str, or a list of (text, pair) tuples when `pairs`.
+      // `texts`: a list of str, or a list of (text, pair) tuples when `pairs`; with is_split_into_words
+      // a list of lists of words (or of (words, pair words) tuples).
       .def("encode_batch",
            [](const PreTrainedTokenizerFast& t, py::list texts, bool pairs, bool add_special_tokens,
               const std::string& padding, py::object truncation, std::optional<std::size_t> max_length,
-              std::size_t stride, std::optional<std::size_t> pad_to_multiple_of, std::optional<std::string> padding_side) {
+              std::size_t stride, std::optional<std::size_t> pad_to_multiple_of, std::optional<std::string> padding_side,
+              bool is_split_into_words) {
              transformers::TokenizerCallOptions o;
              o.add_special_tokens = add_special_tokens;
              o.padding = padding_of(padding);
@@ -71,7 +83,18 @@ void bind_tokenizer(py::module_& m) {
              o.pad_to_multiple_of = pad_to_multiple_of;
              o.padding_side = padding_side;
              transformers::BatchEncoding b;
-             if (pairs) {
+             using Words = transformers::Tokenizer::Words;
+             if (is_split_into_words && pairs) {  // a list of (words, pair words)
+               auto v = texts.cast<std::vector<std::pair<Words, Words>>>();
+               std::vector<Words> a, p;
+               for (auto& [x, y] : v) a.push_back(std::move(x)), p.push_back(std::move(y));
+               py::gil_scoped_release nogil;
+               b = t.call_split_into_words(a, &p, o);
+             } else if (is_split_into_words) {  // a list of rows of words
+               auto v = texts.cast<std::vector<Words>>();
+               py::gil_scoped_release nogil;
+               b = t.call_split_into_words(v, nullptr, o);
+             } else if (pairs) {
                auto v = texts.cast<std::vector<std::pair<std::string, std::string>>>();
                py::gil_scoped_release nogil;
                b = t(v, o);
@@ -83,7 +106,8 @@ void bind_tokenizer(py::module_& m) {
              return batch_dict(b);
            },
            py::arg("texts"), py::arg("pairs"), py::arg("add_special_tokens"), py::arg("padding"), py::arg("truncation"),
-           py::arg("max_length"), py::arg("stride"), py::arg("pad_to_multiple_of"), py::arg("padding_side"))
+           py::arg("max_length"), py::arg("stride"), py::arg("pad_to_multiple_of"), py::arg("padding_side"),
+           py::arg("is_split_into_words") = false)
       .def("tokenize", &PreTrainedTokenizerFast::tokenize, py::arg("text"), py::arg("add_special_tokens") = false)
       .def("decode",
            [](const PreTrainedTokenizerFast& t, const std::vector<int64_t>& ids, bool skip_special_tokens,

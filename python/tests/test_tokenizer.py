@@ -53,3 +53,35 @@ def test_apply_chat_template_equals_transformers_451():
         out = tok.apply_chat_template(conv["messages"], return_dict=True, return_tensors="np", **kw)
         np.testing.assert_array_equal(out["input_ids"], [c["input_ids"]])
         np.testing.assert_array_equal(out["attention_mask"], [c["attention_mask"]])
+
+
+SPLIT = json.loads((TEST_DATA / "python" / "split_into_words_hf451.json").read_text())
+
+
+def _check_split(enc, exp, rows, what):
+    for k in ("input_ids", "attention_mask", "token_type_ids"):
+        assert (k in enc) == (k in exp), (what, k)
+        if k in exp:
+            assert enc[k] == exp[k], (what, k)
+    assert [[list(o) for o in r] for r in enc["offset_mapping"]] == exp["offset_mapping"], what
+    assert [enc.word_ids(i) for i in range(rows)] == exp["word_ids"], what
+    assert [enc.tokens(i) for i in range(rows)] == exp["tokens"], what
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_is_split_into_words_equals_transformers_451(name):
+    exp = SPLIT["cases"][name]
+    assert set(exp) == {"class", "row", "pair", "batch", "single_input_ids", "single_word_ids"}
+    tok = tc.AutoTokenizer.from_pretrained(TOKENIZERS / name)
+    _check_split(tok([SPLIT["row"]], is_split_into_words=True, return_offsets_mapping=True), exp["row"], 1, "row")
+    _check_split(tok([SPLIT["row"]], [SPLIT["pair"]], is_split_into_words=True, return_offsets_mapping=True),
+                 exp["pair"], 1, "pair")
+    _check_split(tok(SPLIT["batch"], is_split_into_words=True, padding=True, truncation=True, max_length=8,
+                     return_offsets_mapping=True), exp["batch"], 2, "batch")
+    single = tok(SPLIT["row"], is_split_into_words=True)  # one example as a plain list of words
+    assert single["input_ids"] == exp["single_input_ids"]
+    assert single.word_ids() == exp["single_word_ids"]
+    np.testing.assert_array_equal(tok(SPLIT["batch"], is_split_into_words=True, padding=True,
+                                      return_tensors="np").input_ids.shape[0], 2)
+    with pytest.raises(TypeError, match="PreTokenizedEncodeInput"):  # 4.51's error for a str
+        tok("a string", is_split_into_words=True)

@@ -33,6 +33,7 @@ from .modeling import (
 from .outputs import *  # noqa: F401,F403  (CausalLMOutputWithPast, MaskedLMOutput, ...: 4.51's names)
 from .outputs import __all__ as _output_names
 from .tokenization import AutoTokenizer, BatchEncoding, PreTrainedTokenizerFast
+from .trainer import DataCollatorForLanguageModeling, Trainer, TrainingArguments, TrainOutput
 
 __version__ = "0.1.0"
 
@@ -55,5 +56,6 @@ __all__ = [
     "AutoModelForNextSentencePrediction", "AutoModelForPreTraining", "AutoModelForQuestionAnswering",
     "AutoModelForSequenceClassification", "AutoModelForTokenClassification", "AutoTokenizer", "BaseStreamer",
     "BatchEncoding", "DynamicCache", "GenerateDecoderOnlyOutput", "PretrainedConfig", "PreTrainedModel",
-    "PreTrainedTokenizerFast", "TemplateError", "TextStreamer", "set_seed",
+    "PreTrainedTokenizerFast", "TemplateError", "TextStreamer", "set_seed", "DataCollatorForLanguageModeling",
+    "Trainer", "TrainingArguments", "TrainOutput",
 ] + [n for n in _output_names if n != "output_class"]

@@ -35,6 +35,21 @@ class BatchEncoding(dict):
     def to(self, device: Any) -> "BatchEncoding":
         return self
 
+    def word_ids(self, batch_index: int = 0) -> List[Optional[int]]:
+        """The word index of each token of row `batch_index` (None for special and padding tokens)."""
+        return self._row("_word_ids", batch_index)
+
+    def tokens(self, batch_index: int = 0) -> List[str]:
+        """The tokens (strings) of row `batch_index`, padding included."""
+        return self._row("_tokens", batch_index)
+
+    def _row(self, what: str, batch_index: int) -> Any:
+        rows = self.__dict__.get(what)
+        if rows is None:
+            raise ValueError(f"{what[1:]}() is not available when using non-fast tokenizers (e.g. instance of a "
+                             "`XxxTokenizerFast` class).")
+        return rows[batch_index]
+
 
 def _tensor(value: Any, return_tensors: Optional[str], what: str) -> Any:
     if return_tensors is None:
@@ -127,13 +142,22 @@ class PreTrainedTokenizerFast:
                  return_length: bool = False, verbose: bool = True, **kwargs: Any) -> BatchEncoding:
         if text is None:
             raise ValueError("You need to specify either `text` or `text_target`.")
-        if is_split_into_words or return_overflowing_tokens:
-            raise NotImplementedError("is_split_into_words / return_overflowing_tokens are not supported")
-        batched = not isinstance(text, str)
-        texts = list(text) if batched else [text]
+        if return_overflowing_tokens:
+            raise NotImplementedError("return_overflowing_tokens is not supported")
+        if is_split_into_words:
+            # 4.51: a list of words is one example, a list of lists of words a batch
+            if not isinstance(text, (list, tuple)):  # what tokenizers says of a str given as words
+                raise TypeError("PreTokenizedEncodeInput must be Union[PreTokenizedInputSequence, "
+                                "Tuple[PreTokenizedInputSequence, PreTokenizedInputSequence]]")
+            batched = bool(text) and isinstance(text[0], (list, tuple))
+        else:
+            batched = not isinstance(text, str)
+        texts = [list(t) for t in text] if is_split_into_words and batched else \
+            list(text) if batched else [list(text) if is_split_into_words else text]
         pairs = None
         if text_pair is not None:
-            pairs = list(text_pair) if batched else [text_pair]
+            pairs = ([list(t) for t in text_pair] if is_split_into_words else list(text_pair)) if batched else \
+                [list(text_pair) if is_split_into_words else text_pair]
             if len(pairs) != len(texts):
                 raise ValueError(f"batch length of `text`: {len(texts)} does not match batch length of "
                                  f"`text_pair`: {len(pairs)}.")
@@ -147,7 +171,7 @@ class PreTrainedTokenizerFast:
             trunc = truncation
         out = self._t.encode_batch(list(zip(texts, pairs)) if pairs is not None else texts, pairs is not None,
                                    add_special_tokens, pad, trunc, max_length, stride, pad_to_multiple_of,
-                                   padding_side)
+                                   padding_side, is_split_into_words)
         want_types = return_token_type_ids if return_token_type_ids is not None else \
             "token_type_ids" in self.model_input_names
         want_mask = return_attention_mask if return_attention_mask is not None else \
@@ -164,6 +188,8 @@ class PreTrainedTokenizerFast:
                 v = v[0]
             enc[k] = _tensor(v, return_tensors, k) if k != "offset_mapping" or return_tensors is None else \
                 np.asarray(v, dtype=np.int64)
+        enc.__dict__["_word_ids"] = out["word_ids"]
+        enc.__dict__["_tokens"] = out["tokens"]
         if return_length:
             lengths = [len(r) for r in out["input_ids"]]
             enc["length"] = _tensor(lengths if batched or return_tensors else lengths[0], return_tensors, "length")

@@ -1,5 +1,6 @@
 #include "alloc_cache.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -46,6 +47,7 @@ struct Cache {
   uint64_t misses = 0;
   std::atomic<size_t> next_color{0};
   std::map<size_t, std::deque<Cached>> lists;  // class size -> blocks, least recently freed first
+  detail::AllocCacheShared shared;
 
   // Caller holds mu.
   void configure() {
@@ -64,6 +66,8 @@ struct Cache {
     }
     limit = mb << 20;
     if (limit == 0) enabled = false;
+    shared.small_limit.store(std::min(limit, kAllocCacheSmallPerThreadBytes), std::memory_order_relaxed);
+    shared.enabled.store(enabled ? 1 : 0, std::memory_order_release);
   }
   void ensure_configured() {
     if (!configured) configure();
@@ -109,27 +113,48 @@ size_t alloc_cache_class_size(size_t nbytes) {
 
 void empty_cache() {
   Cache& c = cache();
-  std::lock_guard<std::mutex> lock(c.mu);
-  c.release_all();
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.release_all();
+    c.shared.release_generation.fetch_add(1, std::memory_order_acq_rel);
+  }
+  detail::small_cache_sync();  // this thread's small blocks now; other threads' at their next use
 }
 
 AllocCacheStats alloc_cache_stats() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mu);
   c.ensure_configured();
+  const detail::SmallCacheStats t = detail::small_cache_stats();
   return {.enabled = c.enabled, .limit_bytes = c.limit, .cached_bytes = c.cached_bytes,
-          .cached_blocks = c.cached_blocks, .hits = c.hits, .misses = c.misses};
+          .cached_blocks = c.cached_blocks, .hits = c.hits, .misses = c.misses,
+          .thread_cached_bytes = t.bytes, .thread_cached_blocks = t.blocks, .thread_hits = t.hits,
+          .thread_misses = t.misses};
 }
 
 void reload_alloc_cache_config() {
   Cache& c = cache();
-  std::lock_guard<std::mutex> lock(c.mu);
-  c.release_all();
-  c.hits = c.misses = 0;
-  c.configure();
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.release_all();
+    c.hits = c.misses = 0;
+    c.configure();
+    c.shared.release_generation.fetch_add(1, std::memory_order_acq_rel);
+    c.shared.reset_generation.fetch_add(1, std::memory_order_acq_rel);
+  }
+  detail::small_cache_sync();
 }
 
 namespace detail {
+
+const AllocCacheShared& alloc_cache_shared() {
+  Cache& c = cache();
+  if (c.shared.enabled.load(std::memory_order_acquire) < 0) {
+    std::lock_guard<std::mutex> lock(c.mu);
+    c.ensure_configured();
+  }
+  return c.shared;
+}
 
 void* alloc_cache_take(size_t class_size) {
   Cache& c = cache();

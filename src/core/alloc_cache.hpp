@@ -1,7 +1,9 @@
 #pragma once
 // Internal side of the large-block cache (public side: transformers/core/alloc_cache.hpp), used by
 // Storage::allocate and ~Storage only.
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 #include "transformers/core/alloc_cache.hpp"
 
@@ -30,5 +32,32 @@ void* alloc_cache_take(size_t class_size);
 void* alloc_cache_new(size_t class_size);
 // Keeps a freed block of class_size bytes (from alloc_cache_new) for reuse, or frees it when the cache is off or the block alone exceeds the bound.
 void alloc_cache_give(void* p, size_t class_size);
+
+// What the per-thread small-block caches (small_alloc_cache.cpp) read without the large cache's
+// lock: the configuration and two counters that empty_cache / reload_alloc_cache_config bump to make
+// every thread release its blocks (and, for reset, zero its counters) at its next use.
+struct AllocCacheShared {
+  std::atomic<int> enabled{-1};  // -1 until the environment is read
+  std::atomic<size_t> small_limit{0};
+  std::atomic<uint64_t> release_generation{0};
+  std::atomic<uint64_t> reset_generation{0};
+};
+// Configured (reads the environment on first use).
+const AllocCacheShared& alloc_cache_shared();
+
+// The calling thread's cached block of class_size bytes (< kAllocCacheMinBytes), or nullptr (then
+// the caller allocates class_size bytes, 64-byte aligned, with aligned_alloc).
+void* small_cache_take(size_t class_size);
+// Keeps a freed block from aligned_alloc of class_size bytes in the calling thread's lists, or frees it.
+void small_cache_give(void* p, size_t class_size);
+// Applies a pending release / reset to the calling thread's lists now.
+void small_cache_sync();
+struct SmallCacheStats {
+  size_t bytes = 0;
+  size_t blocks = 0;
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+};
+SmallCacheStats small_cache_stats();  // the calling thread's
 
 }  // namespace transformers::detail

@@ -44,14 +44,16 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   check_size(nbytes);
   std::shared_ptr<Storage> s(new Storage());
 #if TRANSFORMERS_ALLOC_CACHE_COMPILED
-  // Large blocks come from (and go back to) the size-class cache of alloc_cache.cpp; the class size
-  // is a function of nbytes, so ~Storage finds the class again without storing it.
+  // Blocks come from (and go back to) the size-class caches: large ones from alloc_cache.cpp's,
+  // small ones from this thread's lists (small_alloc_cache.cpp). The class size is a function of
+  // nbytes, so ~Storage finds the class again without storing it.
   const size_t class_size = alloc_cache_class_size(nbytes);
   if (nbytes >= kAllocCacheMinBytes) {
     s->data_ = detail::alloc_cache_take(class_size);
     if (!s->data_) s->data_ = detail::alloc_cache_new(class_size);
   } else {
-    s->data_ = std::aligned_alloc(kAlignment, class_size);
+    s->data_ = detail::small_cache_take(class_size);
+    if (!s->data_) s->data_ = std::aligned_alloc(kAlignment, class_size);
   }
 #else
   // aligned_alloc needs a size that is a multiple of the alignment; never ask for zero bytes.
@@ -116,6 +118,7 @@ Storage::~Storage() {
   if (anonymous_map_) ::munmap(data_, nbytes_);
 #if TRANSFORMERS_ALLOC_CACHE_COMPILED
   else if (!owner_ && nbytes_ >= kAllocCacheMinBytes) detail::alloc_cache_give(data_, alloc_cache_class_size(nbytes_));
+  else if (!owner_ && data_) detail::small_cache_give(data_, alloc_cache_class_size(nbytes_));
 #endif
   else if (!owner_) std::free(data_);
 }

@@ -251,9 +251,23 @@ std::optional<int64_t> PreTrainedTokenizerFast::id_of(const std::optional<std::s
   return *id;
 }
 
-BatchEncoding PreTrainedTokenizerFast::run(const std::vector<std::string>* singles,
-                                           const std::vector<std::pair<std::string, std::string>>* pairs,
-                                           const TokenizerCallOptions& o) const {
+namespace {
+BatchEncoding batch_of(std::vector<Encoding> encs) {
+  BatchEncoding out;
+  for (const auto& e : encs) {
+    out.input_ids.emplace_back(e.ids.begin(), e.ids.end());
+    out.attention_mask.emplace_back(e.attention_mask.begin(), e.attention_mask.end());
+    out.token_type_ids.emplace_back(e.type_ids.begin(), e.type_ids.end());
+    out.special_tokens_mask.emplace_back(e.special_tokens_mask.begin(), e.special_tokens_mask.end());
+    out.offset_mapping.push_back(e.offsets);
+  }
+  out.encodings = std::move(encs);
+  return out;
+}
+}  // namespace
+
+std::pair<std::optional<TruncationParams>, std::optional<PaddingParams>> PreTrainedTokenizerFast::backend_params(
+    const TokenizerCallOptions& o) const {
   std::optional<TruncationParams> trunc;
   if (o.truncation) {
     TruncationParams p;
@@ -284,6 +298,20 @@ BatchEncoding PreTrainedTokenizerFast::run(const std::vector<std::string>* singl
     p.pad_token = *pad_token;
     pad = p;
   }
+  return {trunc, pad};
+}
+
+BatchEncoding PreTrainedTokenizerFast::call_split_into_words(const std::vector<Tokenizer::Words>& rows,
+                                                             const std::vector<Tokenizer::Words>* pairs,
+                                                             TokenizerCallOptions o) const {
+  const auto [trunc, pad] = backend_params(o);
+  return batch_of(tokenizer_.encode_batch_words_with(rows, pairs, o.add_special_tokens, trunc, pad));
+}
+
+BatchEncoding PreTrainedTokenizerFast::run(const std::vector<std::string>* singles,
+                                           const std::vector<std::pair<std::string, std::string>>* pairs,
+                                           const TokenizerCallOptions& o) const {
+  const auto [trunc, pad] = backend_params(o);
   std::vector<Encoding> encs;
   if (singles) {
     encs = tokenizer_.encode_batch_with(*singles, nullptr, o.add_special_tokens, trunc, pad);
@@ -295,16 +323,7 @@ BatchEncoding PreTrainedTokenizerFast::run(const std::vector<std::string>* singl
     }
     encs = tokenizer_.encode_batch_with(a, &b, o.add_special_tokens, trunc, pad);
   }
-  BatchEncoding out;
-  for (const auto& e : encs) {
-    out.input_ids.emplace_back(e.ids.begin(), e.ids.end());
-    out.attention_mask.emplace_back(e.attention_mask.begin(), e.attention_mask.end());
-    out.token_type_ids.emplace_back(e.type_ids.begin(), e.type_ids.end());
-    out.special_tokens_mask.emplace_back(e.special_tokens_mask.begin(), e.special_tokens_mask.end());
-    out.offset_mapping.push_back(e.offsets);
-  }
-  out.encodings = std::move(encs);
-  return out;
+  return batch_of(std::move(encs));
 }
 
 BatchEncoding PreTrainedTokenizerFast::operator()(const std::vector<std::string>& texts, TokenizerCallOptions o) const {

@@ -272,6 +272,44 @@ Encoding Tokenizer::encode_impl(std::string_view a, const std::string_view* b, b
     eb = encode_single(bv, 1);
     eb->set_sequence_id(1);
   }
+  return finish(std::move(ea), std::move(eb), add_special, truncation_, padding_);
+}
+
+Encoding Tokenizer::encode_words(const Words& words, int32_t type_id) const {
+  Encoding e;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string fixed = checked_text(words[i]);
+    Encoding w = encode_single(fixed.empty() ? std::string_view(words[i]) : std::string_view(fixed), type_id);
+    w.word_ids.assign(w.ids.size(), static_cast<int32_t>(i));
+    e.merge_with(w);  // offsets stay relative to their word
+  }
+  return e;
+}
+
+std::vector<Encoding> Tokenizer::encode_batch_words_with(const std::vector<Words>& rows, const std::vector<Words>* pairs,
+                                                         bool add_special_tokens,
+                                                         const std::optional<TruncationParams>& truncation,
+                                                         const std::optional<PaddingParams>& padding) const {
+  if (pairs && pairs->size() != rows.size())
+    throw ValueError("encode_batch: " + std::to_string(rows.size()) + " rows of words but " +
+                     std::to_string(pairs->size()) + " pairs");
+  std::vector<Encoding> out;
+  out.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::optional<Encoding> eb;
+    if (pairs) {
+      eb = encode_words((*pairs)[i], 1);
+      eb->set_sequence_id(1);
+    }
+    out.push_back(finish(encode_words(rows[i], 0), std::move(eb), add_special_tokens, truncation, padding));
+  }
+  if (padding) pad_encodings(out, *padding);
+  return out;
+}
+
+Encoding Tokenizer::finish(Encoding ea, std::optional<Encoding> eb, bool add_special,
+                           const std::optional<TruncationParams>& truncation_,
+                           const std::optional<PaddingParams>& padding_) const {
   // 1. truncation
   if (truncation_) {
     TruncationParams p = *truncation_;

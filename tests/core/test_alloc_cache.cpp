@@ -1,9 +1,11 @@
-// The large-block cache behind Storage::allocate: reuse, no aliasing, the bound, zeroed storages,
+// The block caches behind Storage::allocate (large blocks, and each thread's small ones): reuse, no aliasing, the bound, zeroed storages,
 // the environment switch, and concurrent use. Every test starts from reload_alloc_cache_config() so
 // the environment it sets is the one in force and earlier tests' cached blocks are gone.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <cstring>
 #include <set>
 #include <thread>
@@ -93,11 +95,85 @@ TEST(AllocCache, NewBlocksStartAtDifferentPageOffsets) {
   EXPECT_EQ(offsets.size(), 8u);
 }
 
-TEST(AllocCache, SmallBlocksAreNotCached) {
+TEST(AllocCache, SmallBlocksAreReusedOnTheirThread) {
   SKIP_IF_COMPILED_OUT();
   CacheEnv env(nullptr, nullptr);
-  Storage::allocate(kAllocCacheMinBytes - 64);
-  EXPECT_EQ(alloc_cache_stats().cached_blocks, 0u);
+  const size_t n = 16 * 64 * 4;  // a tiny encoder's [16, 64] float32 activation
+  void* first = Storage::allocate(n)->data();
+  AllocCacheStats s = alloc_cache_stats();
+  EXPECT_EQ(s.cached_blocks, 0u);  // not the large cache's
+  EXPECT_EQ(s.thread_cached_blocks, 1u);
+  EXPECT_EQ(s.thread_cached_bytes, n);
+  EXPECT_EQ(s.thread_misses, 1u);
+  auto again = Storage::allocate(n - 60);  // same 64-byte class
+  EXPECT_EQ(again->data(), first);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(again->data()) % Storage::kAlignment, 0u);
+  auto other = Storage::allocate(n + 64);  // the next class: a new block
+  EXPECT_NE(other->data(), first);
+  s = alloc_cache_stats();
+  EXPECT_EQ(s.thread_hits, 1u);
+  EXPECT_EQ(s.thread_misses, 2u);
+  EXPECT_EQ(s.thread_cached_blocks, 0u);
+  EXPECT_EQ(s.hits + s.misses, 0u);
+}
+
+TEST(AllocCache, SmallBlocksPerThreadBound) {
+  SKIP_IF_COMPILED_OUT();
+  for (const char* max_mb : {static_cast<const char*>(nullptr), "1"}) {
+    CacheEnv env(nullptr, max_mb);
+    const size_t bound = max_mb ? size_t(1) << 20 : kAllocCacheSmallPerThreadBytes;
+    const size_t n = kAllocCacheMinBytes - 64;
+    std::vector<std::shared_ptr<Storage>> live;
+    for (size_t i = 0; i < 2 * bound / n; ++i) live.push_back(Storage::allocate(n));
+    live.clear();
+    const AllocCacheStats s = alloc_cache_stats();
+    EXPECT_EQ(s.thread_cached_bytes, bound / n * n) << (max_mb ? max_mb : "default");
+    EXPECT_EQ(s.thread_cached_blocks, bound / n);
+  }
+}
+
+TEST(AllocCache, SmallBlocksFreedOnAnotherThreadJoinItsLists) {
+  SKIP_IF_COMPILED_OUT();
+  CacheEnv env(nullptr, nullptr);
+  auto s = Storage::allocate(1000);
+  std::memset(s->data(), 0x11, s->nbytes());
+  AllocCacheStats there;
+  std::thread([&] {
+    s.reset();
+    there = alloc_cache_stats();
+  }).join();  // the thread's lists are released as it ends
+  EXPECT_EQ(there.thread_cached_blocks, 1u);
+  EXPECT_EQ(there.thread_cached_bytes, 1024u);
+  EXPECT_EQ(alloc_cache_stats().thread_cached_blocks, 0u);
+}
+
+TEST(AllocCache, EmptyCacheReleasesOtherThreadsSmallBlocksAtTheirNextUse) {
+  SKIP_IF_COMPILED_OUT();
+  CacheEnv env(nullptr, nullptr);
+  std::mutex mu;
+  std::condition_variable cv;
+  int stage = 0;
+  AllocCacheStats before, after;
+  std::thread worker([&] {
+    for (size_t n : {256, 4096, 30000}) Storage::allocate(n);
+    before = alloc_cache_stats();
+    std::unique_lock<std::mutex> lock(mu);
+    stage = 1;
+    cv.notify_all();
+    cv.wait(lock, [&] { return stage == 2; });
+    after = alloc_cache_stats();
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return stage == 1; });
+    empty_cache();
+    stage = 2;
+    cv.notify_all();
+  }
+  worker.join();
+  EXPECT_EQ(before.thread_cached_blocks, 3u);
+  EXPECT_EQ(after.thread_cached_blocks, 0u);
+  EXPECT_EQ(after.thread_cached_bytes, 0u);
 }
 
 TEST(AllocCache, LiveBlocksNeverAlias) {
@@ -199,10 +275,13 @@ TEST(AllocCache, EnvironmentSwitchesItOff) {
     CacheEnv env(off, nullptr);
     EXPECT_FALSE(alloc_cache_stats().enabled) << off;
     void* p = Storage::allocate(384 << 10)->data();
+    p = Storage::allocate(1000)->data();
     (void)p;
     const AllocCacheStats s = alloc_cache_stats();
     EXPECT_EQ(s.cached_blocks, 0u);
     EXPECT_EQ(s.hits + s.misses, 0u);
+    EXPECT_EQ(s.thread_cached_blocks, 0u);
+    EXPECT_EQ(s.thread_hits + s.thread_misses, 0u);
   }
   {
     CacheEnv env(nullptr, "0");  // a zero bound also means off
@@ -221,11 +300,11 @@ TEST(AllocCache, ConcurrentAllocateAndFree) {
   std::vector<int> bad(kThreads, 0);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([t, &bad] {
-      const size_t sizes[] = {64 << 10, 200 << 10, 384 << 10, 1 << 20, 3 << 20};
+      const size_t sizes[] = {64 << 10, 200 << 10, 384 << 10, 1 << 20, 3 << 20, 1000, 40 << 10};
       for (int i = 0; i < 300; ++i) {
         std::vector<std::shared_ptr<Storage>> held;
         for (int k = 0; k < 3; ++k) {
-          auto s = Storage::allocate(sizes[(i + k + t) % 5]);
+          auto s = Storage::allocate(sizes[(i + k + t) % 7]);
           std::memset(s->data(), t * 16 + k + 1, s->nbytes());
           held.push_back(std::move(s));
         }

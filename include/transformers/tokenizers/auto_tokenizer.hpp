@@ -74,6 +74,11 @@ class PreTrainedTokenizerFast {
   BatchEncoding operator()(const std::vector<std::pair<std::string, std::string>>& pairs,
                            TokenizerCallOptions options = {}) const;
 
+  // __call__(words, text_pair=pair_words, is_split_into_words=True): each row a list of words
+  // (Tokenizer::encode_batch_words_with); the encodings' word_ids are the word indices.
+  BatchEncoding call_split_into_words(const std::vector<Tokenizer::Words>& rows, const std::vector<Tokenizer::Words>* pairs,
+                                      TokenizerCallOptions options = {}) const;
+
   std::vector<int64_t> encode(std::string_view text, TokenizerCallOptions options = {}) const;
   std::vector<std::string> tokenize(std::string_view text, bool add_special_tokens = false) const;
   std::string decode(const std::vector<int64_t>& ids, TokenizerDecodeOptions options = {}) const;
@@ -143,6 +148,8 @@ class PreTrainedTokenizerFast {
   std::optional<int64_t> id_of(const std::optional<std::string>& t) const;
   BatchEncoding run(const std::vector<std::string>* singles, const std::vector<std::pair<std::string, std::string>>* pairs,
                     const TokenizerCallOptions& options) const;
+  // The call options as the backend's truncation and padding parameters.
+  std::pair<std::optional<TruncationParams>, std::optional<PaddingParams>> backend_params(const TokenizerCallOptions& o) const;
   Tokenizer tokenizer_;
   // What save_pretrained writes back: the loaded tokenizer_config.json (dumped), the loaded
   // tokenizer.json text, and whether the backend still matches that text.

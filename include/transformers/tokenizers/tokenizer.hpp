@@ -124,6 +124,15 @@ class Tokenizer {
                                           bool add_special_tokens, const std::optional<TruncationParams>& truncation,
                                           const std::optional<PaddingParams>& padding) const;
 
+  // The same over pre-tokenized input (Python's is_pretokenized=True, transformers'
+  // is_split_into_words=True): each row is a list of words, each word normalized, pre-tokenized and
+  // tokenized on its own; every token's word id is its word's index in the row and its offsets are
+  // characters within that word, as tokenizers' Encoding::merge without growing offsets gives them.
+  using Words = std::vector<std::string>;
+  std::vector<Encoding> encode_batch_words_with(const std::vector<Words>& rows, const std::vector<Words>* pairs,
+                                                bool add_special_tokens, const std::optional<TruncationParams>& truncation,
+                                                const std::optional<PaddingParams>& padding) const;
+
   // Pads encodings in place as the padding params say (BatchLongest uses the longest here).
   void pad_encodings(std::vector<Encoding>& encodings, const PaddingParams& params) const;
 
@@ -131,7 +140,11 @@ class Tokenizer {
   Tokenizer();
   Encoding encode_impl(std::string_view a, const std::string_view* b, bool add_special,
                        const std::optional<TruncationParams>& truncation, const std::optional<PaddingParams>& padding) const;
+  // Truncation, post-processing and padding of already tokenized sequences (b: the pair's).
+  Encoding finish(Encoding ea, std::optional<Encoding> eb, bool add_special, const std::optional<TruncationParams>& truncation,
+                  const std::optional<PaddingParams>& padding) const;
   Encoding encode_single(std::string_view text, int32_t type_id) const;
+  Encoding encode_words(const Words& words, int32_t type_id) const;
 
   std::unique_ptr<tokenizers_detail::Normalizer> normalizer_;
   std::unique_ptr<tokenizers_detail::PreTokenizer> pre_tokenizer_;
