@@ -182,7 +182,8 @@ int run_bench(const BenchArgs& a) {
     decode_tps = double(a.batch * a.gen_len) / (dc.best / 1e3);
   }
   const int64_t peak_rss = proc_status_bytes("VmHWM:");
-  const std::string dtype_used(dtype_name(model->dtype()));
+  // the int8 compute type keeps float32 parameters (int8 copies of the Linear weights beside them)
+  const std::string dtype_used = a.m.dtype == "int8" ? "int8" : std::string(dtype_name(model->dtype()));
 
   if (a.as_json) {
     json j;
