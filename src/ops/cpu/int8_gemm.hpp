@@ -60,6 +60,7 @@ struct Int8Kernels {
   // y[m*ldy + n] for every row m and the channels of strips [s0, s1); bias may be nullptr.
   void (*gemm)(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t s0,
                int64_t s1);
+  bool (*quantize_rows)(const float* x, int64_t M, int64_t K, int64_t ldx, Int8Rows& out);  // see below
 };
 template <KernelLevel L>
 const Int8Kernels& int8_kernels();
