@@ -5,9 +5,9 @@ one run, alternating the systems round by round, reporting the median and the sp
 the rounds, with the load average before, during and after (the machine is shared and noisy).
 
 Workloads (scripts/make_bench_models writes the folders):
-  bert-base  b1 x prompt-len forward (ms)             ours f32 / bf16, HF f32 / bf16 (sdpa),
+  bert-base  b1 x prompt-len forward (ms)             ours f32 / bf16 / int8, HF f32 / bf16 (sdpa),
                                                       CT2 f32 / bf16 / int8, ONNX Runtime f32
-  gpt2       prefill prompt-len (tok/s), decode (tok/s) ours f32 / bf16, HF f32 / bf16 (sdpa),
+  gpt2       prefill prompt-len (tok/s), decode (tok/s) ours f32 / bf16 / int8, HF f32 / bf16 (sdpa),
                                                       CT2 f32 / bf16 / int8
 Ours bf16 runs twice: the native vdpbf16ps kernels and, with TRANSFORMERS_BF16_DOT=0 in the same
 binary, the widening path (bf16 weights multiplied in float32), to show what the kernels change.
@@ -166,6 +166,8 @@ def configs(args):
                       reps=args.reps, causal=causal, vocab=vocab, cache=args.cache)
         out.append((model, "ours", "float32", dict(common, kind="ours", model=f32)))
         out.append((model, "ours", "bfloat16", dict(common, kind="ours", model=b16)))
+        # the int8 compute type: the float32 folder quantized at load (docs/int8.md)
+        out.append((model, "ours", "int8", dict(common, kind="ours", model=f32, dtype="int8")))
         out.append((model, "ours widen", "bfloat16", dict(common, kind="ours", model=b16, env={"TRANSFORMERS_BF16_DOT": "0"})))
         for dt, folder in (("float32", f32), ("bfloat16", b16)):
             out.append((model, "HF", dt, dict(common, kind="hf", model=folder, dtype=dt, attn="sdpa", batch=1)))
@@ -182,6 +184,8 @@ def measure(cfg, args):
     if cfg["kind"] == "ours":
         cmd = [args.cli, "bench", "--model", cfg["model"], "--threads", str(cfg["threads"]), "--prompt-len",
                str(cfg["prompt_len"]), "--gen-len", str(cfg["gen_len"]), "--reps", str(cfg["reps"]), "--json"]
+        if "dtype" in cfg:
+            cmd += ["--dtype", cfg["dtype"]]
         r = run_json(cmd, env)
         if "error" in r or not cfg["causal"]:
             return r
@@ -201,18 +205,24 @@ def summary(vals):
     return "%.1f (%.1f-%.1f)" % (med, min(vals), max(vals))
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def common_args(ap):
+    """The options this script shares with bench/compare_int8.py."""
     ap.add_argument("--models-dir", default=os.path.join(HERE, "models"))
     ap.add_argument("--models", nargs="+", default=["bert-base", "gpt2"], choices=["bert-base", "gpt2"])
     ap.add_argument("--cli", default=os.path.join(ROOT, "build", "transformers-cli"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--prompt-len", type=int, default=128)
+    ap.add_argument("--cache", default="/tmp/compare_peers", help="converted CT2 / ONNX models")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    common_args(ap)
     ap.add_argument("--gen-len", type=int, default=32)
     ap.add_argument("--reps", type=int, default=3, help="timed repetitions per process (best reported)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--systems", nargs="+", default=["ours", "ours widen", "HF", "CT2", "ORT"])
-    ap.add_argument("--cache", default="/tmp/compare_peers", help="converted CT2 / ONNX models")
+    ap.add_argument("--dtypes", nargs="+", help="only these dtypes / compute types (e.g. int8)")
     ap.add_argument("--json-out", help="also write every raw result to this file")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -221,7 +231,7 @@ def main():
         print(json.dumps(ct2_worker(cfg) if cfg["kind"] == "ct2" else ort_worker(cfg)))
         return
     os.makedirs(args.cache, exist_ok=True)
-    todo = [c for c in configs(args) if c[1] in args.systems]
+    todo = [c for c in configs(args) if c[1] in args.systems and (not args.dtypes or c[2] in args.dtypes)]
     results = {i: [] for i in range(len(todo))}
     notes = {}
     loads = [("start", os.getloadavg())]

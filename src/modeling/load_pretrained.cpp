@@ -18,6 +18,7 @@
 #include "modeling/disk_offload.hpp"
 #include "transformers/core/quote.hpp"
 #include "modeling/gguf_load.hpp"
+#include "modeling/int8_compute.hpp"
 #include "modeling/tf_flax_load.hpp"
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/io/shard_index.hpp"
@@ -730,6 +731,10 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
     dtype = auto_dtype(*config, rc, src);
   else if (opts.torch_dtype.dtype)
     dtype = *opts.torch_dtype.dtype;
+  // Beyond 4.51 (which refuses it below): "int8" is the int8 compute type (modeling/int8_compute.hpp),
+  // loaded in float32 and quantized after loading.
+  const bool int8_compute = !opts.torch_dtype.is_auto && dtype == DType::Int8;
+  if (int8_compute) dtype = DType::Float32;
   if (!is_floating_point(dtype))
     throw ValueError("Can't instantiate " + (class_name.empty() ? std::string("the model") : class_name) +
                      " under dtype=" + std::string(dtype_name(dtype)) + " since it is not a floating point dtype");
@@ -769,6 +774,7 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
     model->tie_weights();
   }
   model->eval();
+  if (int8_compute) modeling_detail::quantize_linear_weights_int8(*model);
   // Weights mapped to "disk" that are views of the checkpoint's mapping give their pages back after use.
   if (model->hf_device_map() && !opts.state_dict)
     modeling_detail::release_disk_weights_after_use(*model, *model->hf_device_map());

@@ -58,8 +58,10 @@ Tensor parse_ids(const std::string& text, const std::string& what) {
 
 std::optional<DType> parse_dtype_option(const std::string& name) {
   if (name == "auto") return std::nullopt;
-  if (name == "float32" || name == "float16" || name == "bfloat16" || name == "float64") return dtype_from_name(name);
-  throw ValueError("--dtype: expected auto, float32, float16, bfloat16 or float64, found '" + name + "'");
+  // int8: the int8 compute type (Linear weights quantized per channel at load, docs/int8.md)
+  if (name == "float32" || name == "float16" || name == "bfloat16" || name == "float64" || name == "int8")
+    return dtype_from_name(name);
+  throw ValueError("--dtype: expected auto, float32, float16, bfloat16, float64 or int8, found '" + name + "'");
 }
 
 void print_json(const json& j) {

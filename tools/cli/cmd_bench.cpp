@@ -185,7 +185,8 @@ int run_bench(const BenchArgs& a) {
   // Resident memory after the runs, besides the peak: what a loaded model keeps (its packed weight
   // copies included) once the warm-up's transient pages are gone.
   const int64_t rss_end = proc_status_bytes("VmRSS:");
-  const std::string dtype_used(dtype_name(model->dtype()));
+  // the int8 compute type keeps float32 parameters (int8 copies of the Linear weights beside them)
+  const std::string dtype_used = a.m.dtype == "int8" ? "int8" : std::string(dtype_name(model->dtype()));
 
   if (a.as_json) {
     json j;

@@ -144,7 +144,7 @@ REGISTER_COMMAND("generate", "generate tokens with a causal LM (greedy, sampling
   app.add_option("--seed", a->seed, "seed of the sampling generator")->check(SeedRange());
   app.add_option("--threads", a->threads)->check(ThreadsRange());
   app.add_flag("--json", a->as_json, "print one JSON document");
-  app.add_option("--dtype", a->dtype, "auto, float32, float16, bfloat16 or float64")->capture_default_str();
+  app.add_option("--dtype", a->dtype, "auto, float32, float16, bfloat16, float64 or int8")->capture_default_str();
   a->big.add_to(app);
   return [a] { return run_generate(*a); };
 });

@@ -32,7 +32,7 @@ struct ModelArgs {
     app.add_option("--model", model, "model folder, checkpoint file or Hub repo id org/name[@revision]")->required();
     app.add_option("--revision", revision, "Hub branch, tag, commit or refs/pr/N of a repo id --model");
     app.add_option("--model-class", model_class, "Auto class or concrete class (default: config.architectures[0])");
-    app.add_option("--dtype", dtype, "auto, float32, float16, bfloat16 or float64")->capture_default_str();
+    app.add_option("--dtype", dtype, "auto, float32, float16, bfloat16, float64 or int8")->capture_default_str();
     app.add_option("--variant", variant, "weights variant (model.VARIANT.safetensors)");
     app.add_option("--gguf-file", gguf_file, "GGUF checkpoint in the folder / repo PATH (a PATH.gguf needs none)");
     app.add_flag("--from-tf", from_tf, "load TensorFlow weights (tf_model.h5) as from_pretrained(from_tf=True)");

@@ -3,7 +3,8 @@
 // floats -> float32 compute with our GEMV kernels for few rows (decode) and, for many rows, our
 // GEMM packing the 16-bit weight straight to float32 panels (AVX-512 / AVX2) or panel conversion
 // + sgemm (scalar level); bf16 weights at the avx512bf16 level -> vdpbf16ps on bf16 activations
-// (bf16_linear.hpp); ints -> int64 loops.
+// (bf16_linear.hpp); float32 weights with an int8 copy (the int8 compute type) -> int8 products
+// (int8_linear.hpp); ints -> int64 loops.
 #include "transformers/ops/matmul.hpp"
 
 #include <cblas.h>
@@ -15,6 +16,7 @@
 #include "ops/cpu/common.hpp"
 #include "ops/cpu/kernels.hpp"
 #include "ops/cpu/gemm16.hpp"
+#include "ops/cpu/int8_linear.hpp"
 #include "ops/cpu/packed_weights.hpp"
 #include "ops/cpu/quant_gemm.hpp"
 #include "ops/cpu/sgemm.hpp"
@@ -256,6 +258,9 @@ Tensor linear(const Tensor& x0, const Tensor& weight, const Tensor& bias) {
     throw ShapeError("linear: bias must have shape [" + std::to_string(N) + "], found " + shape_str(bias.sizes()));
   const DType wt = weight.dtype();
   if (is_quantized(wt)) return detail::linear_quantized(x0, weight, bias);  // GGUF blocks kept as stored
+  // A weight with an int8 copy (the int8 compute type, transformers/ops/int8.hpp): int8 products.
+  if (wt == DType::Float32)
+    if (Tensor r = detail::linear_int8(x0, weight, false, bias); r.defined()) return r;
   Shape osh(x0.sizes().begin(), x0.sizes().end() - 1);
   osh.push_back(N);
   if (wt != DType::Float32 && wt != DType::Float16 && wt != DType::BFloat16) {
@@ -317,6 +322,8 @@ Tensor addmm_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const DType wdt = weight.dtype();
   const int64_t K = weight.size(0), N = weight.size(1);
   const int64_t M = x.dim() > 0 ? shape_numel(Shape(x.sizes().begin(), x.sizes().end() - 1)) : 0;
+  if (wdt == DType::Float32 && x.dim() > 0 && x.size(-1) == K && (!bias.defined() || (bias.dim() == 1 && bias.size(0) == N)))
+    if (Tensor r = detail::linear_int8(x, weight, true, bias); r.defined()) return r;  // int8 compute type
   if (wdt == DType::BFloat16 && x.dim() > 0 && x.size(-1) == K && (!bias.defined() || (bias.dim() == 1 && bias.size(0) == N)))
     if (Tensor r = detail::linear_bf16_native(x.to(wdt), weight, true, bias); r.defined()) return r;
   if ((wdt == DType::BFloat16 || wdt == DType::Float16) && x.dim() > 0 && x.size(-1) == K && M > 0 && M <= 16 &&

@@ -1,0 +1,76 @@
+// The scalar level of the int8 GEMM, the table of every level, the weight packer and the activation
+// quantizer all levels share (int8_gemm.hpp).
+#include "ops/cpu/int8_gemm.hpp"
+
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "core/isa/level_table.hpp"
+#include "ops/cpu/int8_gemm_impl.hpp"
+#include "transformers/core/parallel.hpp"
+
+namespace transformers::ops::detail {
+
+template const Int8Kernels& int8_kernels<KernelLevel::Scalar>();
+
+const Int8Kernels& current_int8_kernels() {
+  static const isa::LevelTable<Int8Kernels> table{
+      {KernelLevel::Scalar, &int8_kernels<KernelLevel::Scalar>()},
+      {KernelLevel::Avx2, &int8_kernels<KernelLevel::Avx2>()},
+      {KernelLevel::Avx512Vnni, &int8_kernels<KernelLevel::Avx512Vnni>()},
+  };
+  return table.current();
+}
+
+std::shared_ptr<Int8Weight> int8_quantize_weight(const float* w, int64_t N, int64_t K, int64_t ns, int64_t ks) {
+  if (N <= 0 || K <= 0 || K > kInt8MaxK) return nullptr;
+  auto out = std::make_shared<Int8Weight>();
+  out->N = N;
+  out->K = K;
+  out->Kp = (K + 3) / 4 * 4;
+  const int64_t strips = out->strips(), lanes = strips * kInt8Strip;
+  const size_t qbytes = size_t(strips * out->Kp * kInt8Strip);  // a multiple of 64: Kp % 4 == 0
+  out->q = std::unique_ptr<int8_t[], void (*)(void*)>(static_cast<int8_t*>(std::aligned_alloc(64, qbytes)), &std::free);
+  if (!out->q) return nullptr;
+  std::memset(out->q.get(), 0, qbytes);
+  out->scale.assign(size_t(lanes), 0.0f);
+  out->offset.assign(size_t(lanes), 0);
+  std::atomic<bool> finite{true};
+  parallel_for(0, N, 16, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) {
+      const float* row = w + n * ns;
+      float amax = 0;
+      if (!finite_amax(row, K, ks, amax)) finite = false;
+      const float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
+      int8_t* strip = out->q.get() + (n / kInt8Strip) * out->Kp * kInt8Strip;
+      int32_t sum = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const int8_t q = to_int8(row[k * ks], inv);
+        strip[(k / 4) * 4 * kInt8Strip + (n % kInt8Strip) * 4 + k % 4] = q;
+        sum += q;
+      }
+      out->scale[size_t(n)] = d;
+      out->offset[size_t(n)] = 128 * sum;
+    }
+  });
+  return finite.load() ? out : nullptr;
+}
+
+bool int8_quantize_rows(const float* x, int64_t M, int64_t K, int64_t ldx, Int8Rows& out) {
+  return current_int8_kernels().quantize_rows(x, M, K, ldx, out);
+}
+
+void int8_gemm(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy) {
+  const Int8Kernels& k = current_int8_kernels();
+  // Tasks of 3 strips (48 channels: the VNNI kernel's block), so blocks are not split.
+  const int64_t strips = w.strips(), tasks = (strips + 2) / 3;
+  parallel_for(0, tasks, 1, [&](int64_t t0, int64_t t1) {
+    k.gemm(w, x, bias, y, ldy, 3 * t0, std::min(strips, 3 * t1));
+  });
+}
+
+}  // namespace transformers::ops::detail

@@ -1,0 +1,232 @@
+#pragma once
+// The int8 GEMM kernels (int8_gemm.hpp) per level, built by int8_gemm.cpp (scalar),
+// int8_gemm_avx2.cpp and int8_gemm_avx512vnni.cpp with their flags (cmake/isa_flags.cmake). Only
+// level files include it. Each kernel computes the exact int32 dot sum_k qx * qw and the same float
+// epilogue, fma(float(dot), sx[m] * sw[n], bias[n]), so all levels agree bit for bit.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "core/isa/vec.hpp"
+#include "ops/cpu/int8_gemm.hpp"
+
+// GCC 12's AVX-512 intrinsics start from an undefined register that -Wmaybe-uninitialized flags at
+// every inlining site (as in core/isa/vec.hpp); the values are fully defined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace transformers::ops::detail {
+namespace {
+
+// Round half to even for |v| < 2^22 (the values here are within +-127.5): adding and subtracting
+// 1.5 * 2^23 leaves the nearest integer under the default rounding mode, as std::nearbyint does, but
+// inline and vectorisable (nearbyint and fmax are libm calls at the baseline ISA: they took 28 % of
+// the int8 products' time in GPT-2 prefill, perf record).
+inline float round_even(float v) {
+  constexpr float k = 12582912.0f;
+  return (v + k) - k;
+}
+// Symmetric int8 of v / d with inv = 1 / d, d = amax / 127: the largest magnitude maps to +-127
+// exactly, a zero row stays zero.
+inline int8_t to_int8(float v, float inv) {
+  const float r = round_even(v * inv);
+  return int8_t(r > 127.0f ? 127 : r < -127.0f ? -127 : int(r));
+}
+// max |v[k * stride]| over K values; false when one is NaN or infinite.
+inline bool finite_amax(const float* v, int64_t K, int64_t stride, float& amax) {
+  bool finite = true;
+  float m = 0;
+  for (int64_t k = 0; k < K; ++k) {
+    const float a = std::fabs(v[k * stride]);
+    finite &= a <= std::numeric_limits<float>::max();
+    m = a > m ? a : m;
+  }
+  amax = m;
+  return finite;
+}
+
+// The activation quantizer, built per level so the compiler vectorises it with the level's flags
+// (the same IEEE operations at every level, so the same bytes).
+bool quantize_rows(const float* x, int64_t M, int64_t K, int64_t ldx, Int8Rows& out) {
+  out.M = M;
+  out.Kp = (K + 3) / 4 * 4;
+  out.q.assign(size_t(M * out.Kp), 0);
+  out.u.assign(size_t(M * out.Kp), 128);
+  out.scale.assign(size_t(M), 0.0f);
+  for (int64_t m = 0; m < M; ++m) {
+    const float* row = x + m * ldx;
+    float amax = 0;
+    if (!finite_amax(row, K, 1, amax)) return false;
+    const float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
+    int8_t* q = out.q.data() + m * out.Kp;
+    uint8_t* u = out.u.data() + m * out.Kp;
+    for (int64_t k = 0; k < K; ++k) {
+      q[k] = to_int8(row[k], inv);
+      u[k] = uint8_t(q[k] + 128);
+    }
+    out.scale[size_t(m)] = d;
+  }
+  return true;
+}
+
+inline float int8_epilogue(int32_t dot, float sx, float sw, const float* bias, int64_t n) {
+  return std::fma(float(dot), sx * sw, bias ? bias[n] : 0.0f);
+}
+
+template <KernelLevel L>
+struct Int8Gemm {
+  // Plain loops over the packed layout (baseline x86-64 code; the reference of the other levels).
+  static void gemm(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t s0,
+                   int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) {
+      const int8_t* ws = w.strip(s);
+      const int64_t n0 = s * kInt8Strip, cols = std::min(kInt8Strip, w.N - n0);
+      for (int64_t m = 0; m < x.M; ++m) {
+        const int8_t* xq = x.q.data() + m * x.Kp;
+        for (int64_t c = 0; c < cols; ++c) {
+          int32_t dot = 0;
+          for (int64_t g = 0; g < x.Kp / 4; ++g)
+            for (int t = 0; t < 4; ++t) dot += int32_t(xq[4 * g + t]) * int32_t(ws[g * 4 * kInt8Strip + c * 4 + t]);
+          y[m * ldy + n0 + c] = int8_epilogue(dot, x.scale[size_t(m)], w.scale[size_t(n0 + c)], bias, n0 + c);
+        }
+      }
+    }
+  }
+};
+
+inline int32_t load_dword(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// Splits the rows into blocks of up to MR and calls block<mr>(m0) for each.
+template <int MR, class Block>
+void for_row_blocks(int64_t M, Block&& block) {
+  int64_t m0 = 0;
+  for (; m0 + MR <= M; m0 += MR) block.template operator()<MR>(m0);
+  const int64_t rem = M - m0;
+  if constexpr (MR > 1) {
+    if (rem > 0) {
+      // the remainder rows, one compile-time count each
+      [&]<int... R>(std::integer_sequence<int, R...>) {
+        ((rem == R + 1 ? (block.template operator()<R + 1>(m0), 0) : 0), ...);
+      }(std::make_integer_sequence<int, MR - 1>{});
+    }
+  }
+}
+
+#if defined(__AVX2__) && defined(__FMA__)
+// AVX2: per 4-byte group, vpmaddubsw of |w| (u8) by the activation carrying w's sign (s8): pairs of
+// products <= 2 * 127 * 127, below int16's saturation; vpmaddwd by ones sums the pairs into int32.
+// One strip (16 channels, two 8-lane halves) by up to 4 rows per block.
+template <>
+struct Int8Gemm<KernelLevel::Avx2> {
+  template <int MR>
+  static void block(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t m0,
+                    int64_t s) {
+    __m256i acc[MR][2];
+    for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+    const int8_t* ws = w.strip(s);
+    const int8_t* xr = x.q.data() + m0 * x.Kp;
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t g = 0; g < x.Kp / 4; ++g) {
+      const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(ws + g * 64));
+      const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(ws + g * 64 + 32));
+      const __m256i a0 = _mm256_abs_epi8(b0), a1 = _mm256_abs_epi8(b1);
+      for (int i = 0; i < MR; ++i) {
+        const __m256i v = _mm256_set1_epi32(load_dword(xr + i * x.Kp + 4 * g));
+        acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(_mm256_maddubs_epi16(a0, _mm256_sign_epi8(v, b0)), ones));
+        acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(_mm256_maddubs_epi16(a1, _mm256_sign_epi8(v, b1)), ones));
+      }
+    }
+    const int64_t n0 = s * kInt8Strip, cols = std::min(kInt8Strip, w.N - n0);
+    alignas(32) float bb[kInt8Strip] = {};
+    if (bias) std::memcpy(bb, bias + n0, size_t(cols) * 4);
+    for (int h = 0; h < 2; ++h) {
+      const __m256 sw = _mm256_loadu_ps(w.scale.data() + n0 + 8 * h), bv = _mm256_load_ps(bb + 8 * h);
+      for (int i = 0; i < MR; ++i) {
+        const __m256 r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[i][h]),
+                                         _mm256_mul_ps(_mm256_set1_ps(x.scale[size_t(m0 + i)]), sw), bv);
+        float* yo = y + (m0 + i) * ldy + n0 + 8 * h;
+        if (cols >= 8 * (h + 1)) {
+          _mm256_storeu_ps(yo, r);
+        } else if (cols > 8 * h) {
+          alignas(32) float t[8];
+          _mm256_store_ps(t, r);
+          std::memcpy(yo, t, size_t(cols - 8 * h) * 4);
+        }
+      }
+    }
+  }
+  static void gemm(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t s0,
+                   int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s)
+      for_row_blocks<4>(x.M, [&]<int R>(int64_t m0) { block<R>(w, x, bias, y, ldy, m0, s); });
+  }
+};
+#endif
+
+#if defined(__AVX512VNNI__) && defined(__AVX512F__)
+// AVX-512 VNNI: vpdpbusd multiplies 4 u8 activations (qx + 128, one broadcast dword) by the 4 s8
+// weights of each of 16 channels and adds their sum to the channel's int32 lane. Blocks of up to
+// 6 rows by 3 strips (48 channels): 18 accumulators, 3 weight loads and 6 broadcasts per 18 products.
+template <>
+struct Int8Gemm<KernelLevel::Avx512Vnni> {
+  template <int MR, int NS>
+  static void block(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t m0,
+                    int64_t s) {
+    __m512i acc[MR][NS];
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NS; ++j) acc[i][j] = _mm512_setzero_si512();
+    const int8_t* ws[NS];
+    for (int j = 0; j < NS; ++j) ws[j] = w.strip(s + j);
+    const uint8_t* xr = x.u.data() + m0 * x.Kp;
+    for (int64_t g = 0; g < x.Kp / 4; ++g) {
+      __m512i b[NS];
+      for (int j = 0; j < NS; ++j) b[j] = _mm512_load_si512(ws[j] + g * 64);
+      for (int i = 0; i < MR; ++i) {
+        const __m512i v = _mm512_set1_epi32(load_dword(xr + i * x.Kp + 4 * g));
+        for (int j = 0; j < NS; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], v, b[j]);
+      }
+    }
+    for (int j = 0; j < NS; ++j) {
+      const int64_t n0 = (s + j) * kInt8Strip, cols = std::min(kInt8Strip, w.N - n0);
+      const __mmask16 mask = __mmask16((1u << cols) - 1);
+      const __m512i off = _mm512_loadu_si512(w.offset.data() + n0);
+      const __m512 sw = _mm512_loadu_ps(w.scale.data() + n0);
+      const __m512 bv = bias ? _mm512_maskz_loadu_ps(mask, bias + n0) : _mm512_setzero_ps();
+      for (int i = 0; i < MR; ++i) {
+        const __m512 r = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(acc[i][j], off)),
+                                         _mm512_mul_ps(_mm512_set1_ps(x.scale[size_t(m0 + i)]), sw), bv);
+        _mm512_mask_storeu_ps(y + (m0 + i) * ldy + n0, mask, r);
+      }
+    }
+  }
+  template <int NS>
+  static void strips(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t s) {
+    for_row_blocks<6>(x.M, [&]<int R>(int64_t m0) { block<R, NS>(w, x, bias, y, ldy, m0, s); });
+  }
+  static void gemm(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t s0,
+                   int64_t s1) {
+    int64_t s = s0;
+    for (; s + 3 <= s1; s += 3) strips<3>(w, x, bias, y, ldy, s);
+    if (s1 - s == 2) strips<2>(w, x, bias, y, ldy, s);
+    if (s1 - s == 1) strips<1>(w, x, bias, y, ldy, s);
+  }
+};
+#endif
+
+}  // namespace
+
+template <KernelLevel L>
+const Int8Kernels& int8_kernels() {
+  static const Int8Kernels k{&Int8Gemm<L>::gemm, &quantize_rows};
+  return k;
+}
+
+}  // namespace transformers::ops::detail
+
+#pragma GCC diagnostic pop
