@@ -17,6 +17,7 @@
 #include "modeling/construct_model.hpp"
 #include "modeling/disk_offload.hpp"
 #include "transformers/core/quote.hpp"
+#include "modeling/bnb_quantizer.hpp"
 #include "modeling/gguf_load.hpp"
 #include "modeling/int8_compute.hpp"
 #include "modeling/tf_flax_load.hpp"
@@ -596,27 +597,6 @@ void refuse_model_kwargs(const json& overrides, const std::string& class_name) {
                    "(unexpected keyword argument " + shown(overrides.begin().key()) + "). Set them on the config instead.");
 }
 
-// Quantized checkpoints need a quantizer to load; without one the weights would be read as if they
-// were full precision and the quantization_config saved again beside them.
-void refuse_quantized(const PretrainedConfig& config, const std::string& path) {
-  const auto it = config.raw().find("quantization_config");
-  if (it == config.raw().end()) return;
-  const std::string where = "config of " + (path.empty() ? std::string("the model") : path);
-  if (!it->is_object())
-    throw FormatError(where + ": quantization_config must be an object with a quant_method, found " + shown(*it));
-  const auto qm = it->find("quant_method");
-  if (qm == it->end())
-    throw ValueError(where + ": The model's quantization config has no `quant_method` attribute (found keys " +
-                     [&] {
-                       std::string keys;
-                       for (auto& [k, v] : it->items()) keys += (keys.empty() ? "" : ", ") + shown(k);
-                       return keys;
-                     }() + "). Make sure that the model has been correctly quantized");
-  throw UnsupportedError(where + ": quantization_config has quant_method " + shown(*qm) +
-                         "; quantized checkpoints cannot be loaded yet (expected a checkpoint without "
-                         "quantization_config, i.e. full-precision weights)");
-}
-
 }  // namespace
 
 namespace {
@@ -694,7 +674,11 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
     config = cfg;
   }
   if (!path.empty()) config->set("_name_or_path", path);
-  refuse_quantized(*config, path);
+  // bitsandbytes: quantize at load (options) or load pre-quantized bytes (config.json); any other
+  // quant_method is refused here, before anything is read
+  bool bnb_prequantized = false;
+  const std::optional<BitsAndBytesConfig> bnb = modeling_detail::bnb_config_of_load(
+      opts, *config, "config of " + (path.empty() ? std::string("the model") : path), bnb_prequantized);
 
   // 2. checkpoint files
   ResolvedCheckpoint rc;
@@ -731,10 +715,15 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
     dtype = auto_dtype(*config, rc, src);
   else if (opts.torch_dtype.dtype)
     dtype = *opts.torch_dtype.dtype;
+  else if (bnb)
+    dtype = DType::Float16;  // 4.51's bitsandbytes update_torch_dtype: "Overriding torch_dtype=None with torch.float16"
   // Beyond 4.51 (which refuses it below): "int8" is the int8 compute type (modeling/int8_compute.hpp),
   // loaded in float32 and quantized after loading.
   const bool int8_compute = !opts.torch_dtype.is_auto && dtype == DType::Int8;
   if (int8_compute) dtype = DType::Float32;
+  if (int8_compute && bnb)
+    throw ValueError("torch_dtype=\"int8\" (the int8 compute type) cannot be combined with a bitsandbytes "
+                     "quantization_config (load_in_8bit / load_in_4bit): choose one");
   if (!is_floating_point(dtype))
     throw ValueError("Can't instantiate " + (class_name.empty() ? std::string("the model") : class_name) +
                      " under dtype=" + std::string(dtype_name(dtype)) + " since it is not a floating point dtype");
@@ -757,6 +746,29 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
     }
     framework.reset();
   }
+  modeling_detail::BnbTargets bnb_targets;
+  std::map<std::string, Tensor> bnb_stats;
+  if (bnb) {
+    bnb_targets = modeling_detail::bnb_target_linears(*model, *bnb);
+    if (bnb_prequantized) {
+      // the statistics are no parameters: taken out of the entries, read here, attached after the load
+      std::erase_if(src.entries, [&](const CkptEntry& e) {
+        if (!modeling_detail::is_bnb_statistic_key(e.key)) return false;
+        bnb_stats[e.key] = src.get(e);
+        return true;
+      });
+      std::map<std::string, const CkptEntry*> by_key;
+      for (auto& e : src.entries) by_key[e.key] = &e;
+      modeling_detail::bnb_shape_prequantized(
+          bnb_targets,
+          [&](const std::string& k) -> std::optional<std::pair<DType, Shape>> {
+            auto it = by_key.find(k);
+            if (it == by_key.end() || !it->second->dtype) return std::nullopt;
+            return std::pair{*it->second->dtype, it->second->shape};
+          },
+          path);
+    }
+  }
   if (opts.device_map) place_on_devices(*model, opts, rc, dtype);
   // Loaded tensors go straight to the target dtype (a mapped checkpoint already in it is used as
   // is); only what loading did not replace (new weights, buffers) is cast afterwards. Casting the
@@ -772,6 +784,13 @@ std::shared_ptr<PreTrainedModel> load_pretrained_model(const ModelFactory& facto
   if (dtype != DType::Float32) {
     model->to(dtype);  // keeps ties: each shared tensor is cast once
     model->tie_weights();
+  }
+  if (bnb) {  // after the cast: 4.51 quantizes each weight as loaded in torch_dtype
+    if (bnb_prequantized)
+      modeling_detail::bnb_attach_prequantized(bnb_targets, *bnb, bnb_stats, path);
+    else
+      modeling_detail::bnb_quantize_linears(bnb_targets, *bnb);
+    config->set("quantization_config", bnb->to_dict());
   }
   model->eval();
   if (int8_compute) modeling_detail::quantize_linear_weights_int8(*model);

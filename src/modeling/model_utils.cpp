@@ -4,6 +4,8 @@
 #include <set>
 
 #include "transformers/modeling/modeling_utils.hpp"
+#include "transformers/nn/linear.hpp"
+#include "transformers/ops/bnb.hpp"
 
 namespace transformers {
 
@@ -68,7 +70,7 @@ int64_t PreTrainedModel::get_memory_footprint(bool return_buffers) const {
 DType PreTrainedModel::dtype() const {
   const auto params = named_parameters();
   for (auto& [n, t] : params)
-    if (t.is_floating_point() && !is_quantized(t.dtype())) return t.dtype();  // GGUF blocks: the float dtype
+    if (t.is_floating_point() && !::transformers::is_quantized(t.dtype())) return t.dtype();  // GGUF blocks: the float dtype
   if (!params.empty()) return params.back().second.dtype();
   for (auto& [n, t] : named_buffers())
     if (t.is_floating_point()) return t.dtype();
@@ -79,6 +81,18 @@ void PreTrainedModel::dequantize() {
   // 4.51 asks its hf_quantizer; ours is the block dtypes themselves. Module::to would also cast the
   // float parameters, so only the quantized tensors are replaced (in every slot that shares them).
   int replaced = 0;
+  // bitsandbytes weights: 4.51's dequantize_and_replace gives each Linear its float weight back (in
+  // the dtype it was quantized from) and drops the quantization_config.
+  for (auto& [n, m] : named_modules()) {
+    auto* lin = dynamic_cast<nn::Linear*>(m);
+    if (!lin) continue;
+    const auto st = ops::bnb_state(lin->weight);
+    if (!st) continue;
+    const DType dt = st->q4 ? st->q4->dtype : dtype();
+    lin->weight = ops::bnb_dequantize_weight(lin->weight, *st).to(dt);
+    ++replaced;
+  }
+  if (replaced) config().raw().erase("quantization_config");
   for (auto& [n, t] : named_parameters()) {
     if (!::transformers::is_quantized(t.dtype())) continue;
     replace_tensor(t, t.to(DType::Float32).set_requires_grad(t.requires_grad()));
@@ -90,6 +104,16 @@ void PreTrainedModel::dequantize() {
 std::shared_ptr<GenerationConfig> PreTrainedModel::generation_config() {
   if (!generation_config_ && can_generate()) generation_config_ = GenerationConfig::from_model_config(config());
   return generation_config_;
+}
+
+}  // namespace transformers
+
+namespace transformers {
+
+bool PreTrainedModel::is_quantized() const {
+  for (auto& [n, t] : named_parameters())
+    if (::transformers::is_quantized(t.dtype()) || ops::bnb_state(t)) return true;
+  return false;
 }
 
 }  // namespace transformers

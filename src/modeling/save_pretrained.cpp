@@ -15,6 +15,7 @@
 #include "transformers/io/safetensors.hpp"
 #include "transformers/io/shard_index.hpp"
 #include "transformers/io/torch_pickle.hpp"
+#include "modeling/bnb_quantizer.hpp"
 #include "modeling/tf_flax_load.hpp"
 #include "transformers/modeling/modeling_utils.hpp"
 
@@ -179,7 +180,7 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
   // Weights kept block-quantized (keep_quantized, beyond 4.51) have no safetensors / torch / TF /
   // Flax dtype: refuse before anything is written instead of writing a file nobody can load.
   for (const auto& [name, p] : named_parameters())
-    if (is_quantized(p.dtype()))
+    if (::transformers::is_quantized(p.dtype()))
       throw ValueError("save_pretrained(" + quote_input(dir) + "): parameter " + quote_input(name) + " is " +
                        std::string(dtype_name(p.dtype())) +
                        " (kept quantized); safetensors, PyTorch, TF and Flax files store float weights: load "
@@ -213,6 +214,7 @@ void PreTrainedModel::save_pretrained(const std::string& dir, const SavePretrain
 
   // 8-10. the state dict to write
   Named state = opts.state_dict ? *opts.state_dict : state_dict();
+  if (!opts.state_dict) modeling_detail::add_bnb_state_entries(*this, state);  // bitsandbytes statistics
   const auto ignore = keys_to_ignore_on_save();
   std::erase_if(state, [&](const auto& kv) { return std::find(ignore.begin(), ignore.end(), kv.first) != ignore.end(); });
 

@@ -2,6 +2,7 @@
 #include "transformers/ops/matmul.hpp"
 
 #include "ops/dispatch.hpp"
+#include "transformers/ops/bnb.hpp"
 
 namespace transformers::ops {
 
@@ -15,8 +16,14 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   detail::check_defined(b, "bmm", "other");
   return dispatch<OpId::bmm>(dispatch_device("bmm", {&a, &b}), dt, a, b);
 }
+namespace detail {
+Tensor linear_bnb(const Tensor& x, const Tensor& weight, const BnbWeightState& st, const Tensor& bias);
+}
+
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   detail::check_defined(x, "linear", "input");
+  // bitsandbytes bytes (a quantization_config load) carry their statistics: dequantized per call
+  if (auto st = bnb_state(weight)) return detail::linear_bnb(x, weight, *st, bias);
   const DType dt = key_dtype(weight, "linear", "weight");  // 16-bit weights pick their kernels
   return dispatch<OpId::linear>(dispatch_device("linear", {&x, &weight, &bias}), dt, x, weight, bias);
 }

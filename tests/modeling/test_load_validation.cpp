@@ -115,13 +115,14 @@ TEST_F(LoadValidation, VerbosityFiltersRecords) {
 TEST_F(LoadValidation, QuantizedCheckpointRefusedNamingQuantMethod) {
   TempDir tmp;
   const std::string path = edited_copy(tmp, "gpt2/model", [](json& j) {
-    j["quantization_config"] = {{"quant_method", "bitsandbytes"}, {"load_in_8bit", true}};
+    j["quantization_config"] = {{"quant_method", "awq"}, {"bits", 4}};
   });
   try {
     AutoModelForCausalLM::from_pretrained(path);
     FAIL() << "expected UnsupportedError";
   } catch (const UnsupportedError& e) {
-    EXPECT_NE(std::string(e.what()).find("quant_method \"bitsandbytes\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("quant_method \"awq\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("supported: \"bitsandbytes\""), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
   }
   // An explicit config carrying one is refused the same way.

@@ -14,6 +14,7 @@
 
 #include "transformers/generation/configuration_utils.hpp"
 #include "transformers/hub/push_to_hub.hpp"
+#include "transformers/modeling/bitsandbytes.hpp"
 #include "transformers/modeling/configuration_utils.hpp"
 #include "transformers/modeling/device_map.hpp"
 #include "transformers/modeling/model_outputs.hpp"
@@ -87,6 +88,14 @@ struct FromPretrainedOptions {
   // (ops::linear; docs/gguf.md). Only read for a GGUF checkpoint; a torch_dtype other than float32
   // dequantizes them again.
   bool keep_quantized = false;
+  // bitsandbytes (4.51's quantization_config / load_in_8bit / load_in_4bit): the Linear layers of a
+  // float checkpoint quantized at load on the CPU (LLM.int8 rows, or nf4 / fp4 in blocks of 64 with
+  // optional double quantization), the config saved as config.json's quantization_config. A
+  // checkpoint whose config.json carries one loads pre-quantized. Without a torch_dtype the other
+  // weights load in float16, as 4.51 does. (modeling/bitsandbytes.hpp, ops/bnb.hpp)
+  std::optional<BitsAndBytesConfig> quantization_config;
+  bool load_in_8bit = false;
+  bool load_in_4bit = false;
   // Where the files come from (revision, token, cache_dir, local_files_only, force_download,
   // proxies, subfolder): the same struct the config, generation config and tokenizer loads take.
   ::transformers::hub::HubOptions hub;
@@ -185,6 +194,8 @@ class PreTrainedModel : public nn::Module {
   // float32 dequantization (bit-exact with the gguf package), tied slots staying tied, so the model
   // saves as any float model. A model with nothing quantized raises 4.51's ValueError.
   void dequantize();
+  // 4.51's model.is_quantized: some weights are bitsandbytes bytes or GGUF blocks.
+  bool is_quantized() const;
 
   // The generation config (can_generate models): loaded by from_pretrained, else derived from the
   // model config on first use; nullptr for models that cannot generate.
