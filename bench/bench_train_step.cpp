@@ -49,15 +49,21 @@ int main(int argc, char** argv) {
   for (int r = -1; r < reps; ++r) {  // r = -1: warm-up
     const auto t0 = std::chrono::steady_clock::now();
     const Tensor loss = model->forward(in).loss;
+    const auto t1 = std::chrono::steady_clock::now();
     loss.backward();
+    const auto t2 = std::chrono::steady_clock::now();
     training::clip_grad_norm_(params, 1.0);
     opt.step();
     opt.zero_grad();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto t3 = std::chrono::steady_clock::now();
+    const auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+    const double s = secs(t0, t3);
     if (r >= 0)
       std::printf("{\"impl\": \"transformers.cpp\", \"model\": \"%s\", \"dtype\": \"float32\", \"batch\": %lld, "
-                  "\"seq\": %lld, \"threads\": %d, \"seconds\": %.4f, \"loss\": %.6f}\n",
-                  which.c_str(), (long long)batch, (long long)seq, threads, s, loss.item());
+                  "\"seq\": %lld, \"threads\": %d, \"seconds\": %.4f, \"forward_s\": %.4f, \"backward_s\": %.4f, \"optimizer_s\": %.4f, "
+                  "\"loss\": %.6f}\n",
+                  which.c_str(), (long long)batch, (long long)seq, threads, s, secs(t0, t1), secs(t1, t2), secs(t2, t3),
+                  loss.item());
     std::fflush(stdout);
   }
   return 0;

@@ -209,6 +209,7 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
       sched.step();
       opt->zero_grad();
       log.step = ++step;
+      log.max_steps = max_steps;
       log.epoch = double(epoch) + double(first + n_batches) / double(batches_per_epoch);
       log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       loss_sum += log.loss;

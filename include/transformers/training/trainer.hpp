@@ -55,6 +55,7 @@ struct StepLog {
   double epoch = 0;          // epoch + (micro-steps done in it) / micro-steps per epoch
   int64_t tokens = 0;        // input tokens of the window (attention-mask ones)
   double seconds = 0;        // wall time of the window
+  int64_t max_steps = 0;     // the run's total optimizer steps (a progress bar's end)
 };
 
 struct TrainOutput {
