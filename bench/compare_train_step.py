@@ -64,17 +64,24 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="processes per side, alternating")
     ap.add_argument("--reps", type=int, default=1, help="timed steps per process")
     ap.add_argument("--layers", type=int, default=0)
+    ap.add_argument("--models", nargs="+", default=["gpt2", "bert"], choices=["gpt2", "bert"],
+                    help="one model per invocation keeps a locked measurement short")
     a = ap.parse_args()
     print(f"load average before: {os.getloadavg()}, threads {a.threads}, torch side: {sys.executable}")
     for which, batch, seq in (("gpt2", 4, 128), ("bert", 8, 128)):
+        if which not in a.models:
+            continue
         times = {}
         for _ in range(a.runs):
             common = [which, str(batch), str(seq), str(a.threads), str(a.reps)]
             for r in run([a.bin] + common + ([str(a.layers)] if a.layers else [])):
                 times.setdefault(("transformers.cpp", "float32"), []).append(r["seconds"])
+                print(f"  transformers.cpp step: {r['seconds']:.3f} s (forward {r['forward_s']:.3f}, backward "
+                      f"{r['backward_s']:.3f}, clip + AdamW {r['optimizer_s']:.3f}), loss {r['loss']:.4f}", flush=True)
             for dtype in ("float32", "bf16"):
                 for r in run([sys.executable, "-c", TORCH_STEP] + common + [str(a.layers), dtype]):
                     times.setdefault(("pytorch", dtype), []).append(r["seconds"])
+                    print(f"  pytorch {dtype} step: {r['seconds']:.3f} s, loss {r['loss']:.4f}", flush=True)
         for (impl, dtype), t in sorted(times.items()):
             print(f"{which} {batch}x{seq} {impl:16s} {dtype:8s} median {statistics.median(t):8.3f} s  "
                   f"spread {min(t):.3f}-{max(t):.3f} s  ({len(t)} steps)")
