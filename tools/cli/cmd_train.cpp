@@ -78,6 +78,7 @@ REGISTER_COMMAND("train", "fine-tune a model on JSONL, text or CSV data (Trainer
       ->capture_default_str();
   app.add_option("--optim", *optim, "adamw (torch.optim.AdamW) or sgd")->check(CLI::IsMember({"adamw", "sgd"}));
   app.add_flag("--gradient-checkpointing", ta->gradient_checkpointing, "recompute each layer in backward");
+  app.add_flag("--bf16", ta->bf16, "mixed precision: forward under bfloat16 autocast, float32 master weights");
   auto no_shuffle = std::make_shared<bool>(false);
   app.add_flag("--no-shuffle", *no_shuffle, "take the rows in file order (default: Trainer's seeded shuffle per epoch)");
   app.add_option("--save-steps", ta->save_steps, "write checkpoint-N/ every N steps (0: never)")
