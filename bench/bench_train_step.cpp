@@ -4,7 +4,9 @@
 // every token), random weights, train() mode with the configs' dropout. One warm-up step, then REPS
 // timed steps, one JSON line each. bench/compare_train_step.py runs it beside PyTorch eager.
 //
-//   bench_train_step gpt2|bert BATCH SEQ THREADS REPS [LAYERS]   (LAYERS: fewer layers, for a smoke run)
+//   bench_train_step gpt2|bert BATCH SEQ THREADS REPS [LAYERS] [float32|bf16]
+//   (LAYERS: fewer layers, for a smoke run, 0: all; bf16: the forward under bfloat16 autocast with
+//   float32 master weights, as Trainer's --bf16)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 #include "transformers/core/autograd.hpp"
 #include "transformers/core/parallel.hpp"
 #include "transformers/modeling/auto.hpp"
+#include "transformers/ops/autocast.hpp"
 #include "transformers/models/register_all.hpp"
 #include "transformers/training/optimization.hpp"
 #include "transformers/training/trainer_pt_utils.hpp"
@@ -21,13 +24,15 @@ using namespace transformers;
 
 int main(int argc, char** argv) {
   if (argc < 6) {
-    std::fprintf(stderr, "usage: bench_train_step gpt2|bert BATCH SEQ THREADS REPS [LAYERS]\n");
+    std::fprintf(stderr, "usage: bench_train_step gpt2|bert BATCH SEQ THREADS REPS [LAYERS] [float32|bf16]\n");
     return 2;
   }
   const std::string which = argv[1];
   const int64_t batch = std::atoll(argv[2]), seq = std::atoll(argv[3]);
   const int threads = std::atoi(argv[4]), reps = std::atoi(argv[5]);
   const int64_t layers = argc > 6 ? std::atoll(argv[6]) : 0;
+  const std::string dtype = argc > 7 ? argv[7] : "float32";
+  const bool bf16 = dtype == "bf16";
   if (threads > 0) set_num_threads(threads);
   register_all_models();
   const bool gpt2 = which == "gpt2";
@@ -48,16 +53,26 @@ int main(int argc, char** argv) {
   autograd::GradModeGuard grad_on(true);
   for (int r = -1; r < reps; ++r) {  // r = -1: warm-up
     const auto t0 = std::chrono::steady_clock::now();
-    const Tensor loss = model->forward(in).loss;
+    Tensor loss;
+    {
+      ops::AutocastGuard autocast(bf16 ? std::optional<DType>(DType::BFloat16) : std::nullopt);
+      loss = model->forward(in).loss;
+    }
+    const auto t1 = std::chrono::steady_clock::now();
     loss.backward();
+    const auto t2 = std::chrono::steady_clock::now();
     training::clip_grad_norm_(params, 1.0);
     opt.step();
     opt.zero_grad();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto t3 = std::chrono::steady_clock::now();
+    const auto secs = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+    const double s = secs(t0, t3);
     if (r >= 0)
-      std::printf("{\"impl\": \"transformers.cpp\", \"model\": \"%s\", \"dtype\": \"float32\", \"batch\": %lld, "
-                  "\"seq\": %lld, \"threads\": %d, \"seconds\": %.4f, \"loss\": %.6f}\n",
-                  which.c_str(), (long long)batch, (long long)seq, threads, s, loss.item());
+      std::printf("{\"impl\": \"transformers.cpp\", \"model\": \"%s\", \"dtype\": \"%s\", \"batch\": %lld, "
+                  "\"seq\": %lld, \"threads\": %d, \"seconds\": %.4f, \"forward_s\": %.4f, \"backward_s\": %.4f, \"optimizer_s\": %.4f, "
+                  "\"loss\": %.6f}\n",
+                  which.c_str(), bf16 ? "bf16" : "float32", (long long)batch, (long long)seq, threads, s, secs(t0, t1), secs(t1, t2), secs(t2, t3),
+                  loss.item());
     std::fflush(stdout);
   }
   return 0;

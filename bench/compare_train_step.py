@@ -1,9 +1,9 @@
 """One training step of GPT-2 small (batch 4 x 128) and BERT-base (batch 8 x 128), transformers.cpp
 (bench/bench_train_step) beside PyTorch eager + transformers 4.51 on the same machine and threads:
 forward with labels, backward, clip_grad_norm_(1.0), torch.optim.AdamW step, zero_grad, as Trainer's
-step runs them; random weights from the configs' defaults, train() mode. float32 on both sides; bf16
-(torch.autocast("cpu", torch.bfloat16) with float32 master weights, as Trainer's --bf16 on CPU) on
-the PyTorch side only until transformers.cpp has it. Runs alternate (ours, torch, ours, ...), each a
+step runs them; random weights from the configs' defaults, train() mode. float32, and bf16
+(torch.autocast("cpu", torch.bfloat16) with float32 master weights, as Trainer's --bf16 on CPU; ours
+ops::AutocastGuard) on both sides. Runs alternate (ours, torch, ours, ...), each a
 fresh process with one warm-up step; prints the median and the spread (min-max) of the timed steps
 and the load average before and after. Not a CI test; figures go to docs/benchmarks.md.
 
@@ -64,17 +64,27 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="processes per side, alternating")
     ap.add_argument("--reps", type=int, default=1, help="timed steps per process")
     ap.add_argument("--layers", type=int, default=0)
+    ap.add_argument("--dtypes", nargs="+", default=["float32", "bf16"], choices=["float32", "bf16"])
+    ap.add_argument("--models", nargs="+", default=["gpt2", "bert"], choices=["gpt2", "bert"],
+                    help="one model per invocation keeps a locked measurement short")
     a = ap.parse_args()
     print(f"load average before: {os.getloadavg()}, threads {a.threads}, torch side: {sys.executable}")
     for which, batch, seq in (("gpt2", 4, 128), ("bert", 8, 128)):
+        if which not in a.models:
+            continue
         times = {}
         for _ in range(a.runs):
             common = [which, str(batch), str(seq), str(a.threads), str(a.reps)]
-            for r in run([a.bin] + common + ([str(a.layers)] if a.layers else [])):
-                times.setdefault(("transformers.cpp", "float32"), []).append(r["seconds"])
-            for dtype in ("float32", "bf16"):
+            for dtype in a.dtypes:
+                for r in run([a.bin] + common + [str(a.layers), dtype]):
+                    times.setdefault(("transformers.cpp", dtype), []).append(r["seconds"])
+                    print(f"  transformers.cpp {dtype} step: {r['seconds']:.3f} s (forward {r['forward_s']:.3f}, "
+                          f"backward {r['backward_s']:.3f}, clip + AdamW {r['optimizer_s']:.3f}), loss {r['loss']:.4f}",
+                          flush=True)
+            for dtype in a.dtypes:
                 for r in run([sys.executable, "-c", TORCH_STEP] + common + [str(a.layers), dtype]):
                     times.setdefault(("pytorch", dtype), []).append(r["seconds"])
+                    print(f"  pytorch {dtype} step: {r['seconds']:.3f} s, loss {r['loss']:.4f}", flush=True)
         for (impl, dtype), t in sorted(times.items()):
             print(f"{which} {batch}x{seq} {impl:16s} {dtype:8s} median {statistics.median(t):8.3f} s  "
                   f"spread {min(t):.3f}-{max(t):.3f} s  ({len(t)} steps)")

@@ -41,12 +41,22 @@ void accumulate_into(Tensor& acc, const Tensor& g) {
   acc = add_grads(acc, g);
 }
 
+// Whether g is a whole contiguous storage that no other tensor refers to.
+bool sole_owner(const Tensor& g) {
+  return g.is_contiguous() && g.storage() && g.storage().use_count() == 1 && !g.storage()->read_only() &&
+         g.storage_offset() == 0 &&
+         g.storage()->nbytes() == size_t(g.numel()) * dtype_size(g.dtype()) && !g.requires_grad();
+}
+
 // A leaf's sink: sums what reaches it into the leaf's grad.
 class AccumulateGrad final : public Node {
  public:
   explicit AccumulateGrad(std::shared_ptr<AutogradMeta> leaf) : Node("AccumulateGrad"), leaf_(std::move(leaf)) {}
   std::vector<Tensor> apply(const Tensor& g) override {
-    if (!leaf_->grad.defined()) leaf_->grad = g.clone();  // own copy: g may be shared with other inputs
+    // Own copy: g may be shared with other inputs. A gradient nobody else holds (the engine's
+    // buffer is its only owner, no view or saved tensor shares its storage) is taken as it is, as
+    // torch's AccumulateGrad steals an unshared gradient: no copy of every parameter's gradient.
+    if (!leaf_->grad.defined()) leaf_->grad = sole_owner(g) ? g.detach() : g.clone();
     else accumulate_into(leaf_->grad, g);
     return {};
   }
@@ -177,7 +187,10 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
                            shape_dtype(n->input_shapes[i], n->input_dtypes[i]));
         gi = gi.to(n->input_dtypes[i]);
         Tensor& buf = buffers[nx];
-        buf = buf.defined() ? add_grads(buf, gi) : gi;
+        // A buffer nobody else holds takes the sum in place (no fresh tensor per extra use).
+        if (!buf.defined()) buf = gi;
+        else if (sole_owner(buf) && (buf.dtype() == DType::Float32 || buf.dtype() == DType::Float64)) accumulate_into(buf, gi);
+        else buf = add_grads(buf, gi);
       }
       if (--deps[nx] == 0) ready.push_back(nx);
     }

@@ -729,6 +729,28 @@ void copy_elements(const Tensor& dst, const Tensor& src) {
     convert_contiguous(src.data_ptr(), src.dtype(), dptr, dst.dtype(), dst.numel());
     return;
   }
+  // Both sides with unit-stride rows of some length (a narrow of the fused qkv, the heads'
+  // transpose back to [B, S, H * D]): one convert_contiguous per row instead of one per element.
+  if (const int64_t nd = dst.dim(), inner = nd ? dst.size(-1) : 0;
+      nd >= 2 && inner >= 8 && dst.stride(-1) == 1 && src.stride(-1) == 1) {
+    const size_t ss = dtype_size(src.dtype()), ds = dtype_size(dst.dtype());
+    const char* sbase = static_cast<const char*>(src.storage()->data());
+    char* dbase = static_cast<char*>(dst.storage()->data());
+    std::vector<int64_t> idx(size_t(nd - 1), 0);
+    int64_t so = src.storage_offset(), doff = dst.storage_offset();
+    for (int64_t r = 0, rows = dst.numel() / inner; r < rows; ++r) {
+      convert_contiguous(sbase + so * int64_t(ss), src.dtype(), dbase + doff * int64_t(ds), dst.dtype(), inner);
+      for (int64_t d = nd - 2; d >= 0; --d) {  // odometer over the outer dims
+        so += src.stride(d);
+        doff += dst.stride(d);
+        if (++idx[size_t(d)] < dst.size(d)) break;
+        so -= src.stride(d) * dst.size(d);
+        doff -= dst.stride(d) * dst.size(d);
+        idx[size_t(d)] = 0;
+      }
+    }
+    return;
+  }
   // Gather the source into logical order, then convert in one pass.
   const size_t ss = dtype_size(src.dtype()), ds = dtype_size(dst.dtype());
   const char* sbase = static_cast<const char*>(src.storage()->data());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ops/dispatch.hpp"
+#include "transformers/ops/autocast.hpp"
 #include "transformers/core/autograd.hpp"
 #include "transformers/ops/dropout.hpp"
 #include "transformers/ops/elementwise.hpp"
@@ -79,7 +80,11 @@ Tensor sdpa_composed(const Tensor& q, const Tensor& k, const Tensor& v, const Sd
 
 }  // namespace
 
-Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const SdpaOptions& opts) {
+Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Tensor& v0, const SdpaOptions& opts0) {
+  // on autocast's lower-precision list (autocast.hpp): q, k, v and a float mask in its dtype
+  const Tensor q = autocast_lower(q0), k = autocast_lower(k0), v = autocast_lower(v0);
+  SdpaOptions opts = opts0;
+  if (opts.attn_mask.defined() && opts.attn_mask.is_floating_point()) opts.attn_mask = autocast_lower(opts.attn_mask);
   const char* op = "scaled_dot_product_attention";
   check_qkv(q, k, v, op, opts.enable_gqa);
   if (opts.is_causal && opts.attn_mask.defined())

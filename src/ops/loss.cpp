@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ops/op_utils.hpp"
+#include "transformers/ops/autocast.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/indexing.hpp"
 #include "transformers/ops/reduce.hpp"
@@ -20,7 +21,9 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
   if (is_floating_point(target.dtype()) || target.dtype() == DType::Bool)
     throw ValueError("cross_entropy: expected integer class indices as target, found " +
                      std::string(dtype_name(target.dtype())) + " (class probabilities are not supported)");
-  const Tensor x = input.dim() == 1 ? input.unsqueeze(0) : input;
+  // on autocast's float32 list: a bf16 input is upcast first
+  const Tensor in32 = autocast_float32(input);
+  const Tensor x = in32.dim() == 1 ? in32.unsqueeze(0) : in32;
   const Tensor t = target.dim() == 0 ? target.unsqueeze(0) : target;
   if (x.dim() != 2 || t.dim() != 1 || t.size(0) != x.size(0))
     throw ShapeError("cross_entropy: expected input [N, C] and target [N], found input " + shape_str(input.sizes()) +

@@ -1,24 +1,37 @@
 // The optimizer base (parameter groups), AdamW, LambdaLR and clip_grad_norm_ with torch's arithmetic.
 #include "transformers/training/optimization.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <string>
 #include <utility>
 
 #include "transformers/core/autograd.hpp"
+#include "transformers/core/parallel.hpp"
 
 namespace transformers::training {
 
 namespace {
-// torch's lerp: self + w (end - self) for |w| < 0.5, else end - (end - self)(1 - w).
-template <typename T>
-T lerp(T self, T end, T w) {
-  return std::abs(w) < T(0.5) ? self + w * (end - self) : end - (end - self) * (T(1) - w);
+// One AdamW update of n contiguous elements in T (float for float32 parameters, as torch's float
+// kernels compute; the scalars arrive as torch passes them: Python doubles rounded to T). Each
+// element's arithmetic is independent of the others, so the loop is split over the pool and the
+// lerp's branch (on the constant weight) is taken once, outside it, to let the compiler vectorise.
+template <typename T, bool kSmallWeight>
+void adamw_range(T* p, const T* g, T* m, T* v, int64_t i0, int64_t i1, T decay, T w1, T b2, T w2, T step_size,
+                 T bc2_sqrt, T e) {
+  for (int64_t i = i0; i < i1; ++i) {
+    p[i] = p[i] * decay;  // param.mul_(1 - lr * weight_decay)
+    // exp_avg.lerp_(grad, 1 - beta1), torch's lerp: self + w (end - self) for |w| < 0.5, else
+    // end - (end - self)(1 - w)
+    m[i] = kSmallWeight ? m[i] + w1 * (g[i] - m[i]) : g[i] - (g[i] - m[i]) * (T(1) - w1);
+    v[i] = v[i] * b2;                                // exp_avg_sq.mul_(beta2)
+    v[i] = v[i] + w2 * g[i] * g[i];                  //   .addcmul_(grad, grad, value=1 - beta2)
+    const T denom = std::sqrt(v[i]) / bc2_sqrt + e;  // (exp_avg_sq.sqrt() / bc2_sqrt).add_(eps)
+    p[i] = p[i] + (-step_size) * m[i] / denom;       // param.addcdiv_(exp_avg, denom, value=-step_size)
+  }
 }
 
-// One AdamW update of n contiguous elements in T (float for float32 parameters, as torch's float
-// kernels compute; the scalars arrive as torch passes them: Python doubles rounded to T).
 template <typename T>
 void adamw_update(T* p, const T* g, T* m, T* v, int64_t n, double lr, double wd, double beta1, double beta2,
                   double eps, int64_t step) {
@@ -29,14 +42,34 @@ void adamw_update(T* p, const T* g, T* m, T* v, int64_t n, double lr, double wd,
   const T step_size = T(lr / bias_correction1);
   const T bc2_sqrt = T(std::sqrt(bias_correction2));
   const T e = T(eps);
-  for (int64_t i = 0; i < n; ++i) {
-    p[i] = p[i] * decay;                       // param.mul_(1 - lr * weight_decay)
-    m[i] = lerp(m[i], g[i], w1);               // exp_avg.lerp_(grad, 1 - beta1)
-    v[i] = v[i] * b2;                          // exp_avg_sq.mul_(beta2)
-    v[i] = v[i] + w2 * g[i] * g[i];            //   .addcmul_(grad, grad, value=1 - beta2)
-    const T denom = std::sqrt(v[i]) / bc2_sqrt + e;  // (exp_avg_sq.sqrt() / bc2_sqrt).add_(eps)
-    p[i] = p[i] + (-step_size) * m[i] / denom;       // param.addcdiv_(exp_avg, denom, value=-step_size)
-  }
+  const bool small = std::abs(w1) < T(0.5);
+  parallel_for(0, n, 1 << 15, [&](int64_t i0, int64_t i1) {
+    if (small) adamw_range<T, true>(p, g, m, v, i0, i1, decay, w1, b2, w2, step_size, bc2_sqrt, e);
+    else adamw_range<T, false>(p, g, m, v, i0, i1, decay, w1, b2, w2, step_size, bc2_sqrt, e);
+  });
+}
+
+// Sum of squares of a gradient in float64, over fixed blocks summed in block order, so the result
+// does not depend on the thread count.
+template <typename T>
+double sum_of_squares(const T* x, int64_t n) {
+  constexpr int64_t kBlock = 1 << 16;
+  const int64_t nb = (n + kBlock - 1) / kBlock;
+  std::vector<double> part(size_t(nb), 0.0);
+  parallel_for(0, nb, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};  // 8 lanes: a vectorisable loop
+      const int64_t lo = b * kBlock, hi = std::min(n, lo + kBlock);
+      int64_t i = lo;
+      for (; i + 8 <= hi; i += 8)
+        for (int l = 0; l < 8; ++l) acc[l] += double(x[i + l]) * double(x[i + l]);
+      for (; i < hi; ++i) acc[0] += double(x[i]) * double(x[i]);
+      part[size_t(b)] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    }
+  });
+  double s = 0;
+  for (double v : part) s += v;
+  return s;
 }
 }  // namespace
 
@@ -147,8 +180,10 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {
   for (const Tensor& p : params) {
     const Tensor g = p.grad();
     if (!g.defined()) continue;
-    double own = 0;  // each gradient's norm first, then the norm of those norms, as torch stacks them
-    for (double x : g.to_vector<double>()) own += x * x;
+    // each gradient's norm first, then the norm of those norms, as torch stacks them
+    const Tensor gc = g.dtype() == DType::Float32 || g.dtype() == DType::Float64 ? g.contiguous() : g.to(DType::Float64).contiguous();
+    double own = gc.dtype() == DType::Float32 ? sum_of_squares(gc.data<float>(), gc.numel())
+                                              : sum_of_squares(gc.data<double>(), gc.numel());
     own = p.dtype() == DType::Float64 ? std::sqrt(own) : double(float(std::sqrt(own)));
     sq += own * own;
   }
@@ -160,7 +195,9 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm) {
     if (g.dtype() == DType::Float32 && g.is_contiguous()) {
       float* d = static_cast<float*>(g.mutable_data_ptr());
       const float c = float(coef);
-      for (int64_t i = 0, n = g.numel(); i < n; ++i) d[i] *= c;
+      parallel_for(0, g.numel(), 1 << 16, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) d[i] *= c;
+      });
     } else {
       Tensor scaled = g.to(DType::Float64);
       double* d = scaled.data<double>();

@@ -12,6 +12,7 @@
 #include "transformers/core/autograd.hpp"
 #include "transformers/core/error.hpp"
 #include "transformers/modeling/gradient_checkpointing.hpp"
+#include "transformers/ops/autocast.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/random.hpp"
 #include "transformers/training/optimization.hpp"
@@ -190,7 +191,12 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
         in.attention_mask = b.attention_mask;
         in.labels = b.labels;
         if (a.model_accepts_loss_kwargs && items > 0) in.num_items_in_batch = items;
-        Tensor loss = model.forward(in).loss;
+        Tensor loss;
+        {
+          // --bf16: Trainer's autocast_smart_context_manager around the forward and loss only
+          ops::AutocastGuard autocast(a.bf16 ? std::optional<DType>(DType::BFloat16) : std::nullopt);
+          loss = model.forward(in).loss;
+        }
         if (!a.model_accepts_loss_kwargs) loss = ops::div(loss, double(accum));
         const double value = loss.item();
         if (!std::isfinite(value))
@@ -209,6 +215,7 @@ TrainOutput train(PreTrainedModel& model, const std::vector<Example>& data, cons
       sched.step();
       opt->zero_grad();
       log.step = ++step;
+      log.max_steps = max_steps;
       log.epoch = double(epoch) + double(first + n_batches) / double(batches_per_epoch);
       log.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       loss_sum += log.loss;

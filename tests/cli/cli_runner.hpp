@@ -28,15 +28,12 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// `stdin_path`: a file the command reads as its standard input (default: the test's).
-inline CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin_path = "") {
+// A shell command line's stdout and exit status (stderr as for run_cli).
+inline CliResult run_shell(const std::string& command) {
   char errpath[] = "/tmp/cli_stderr_XXXXXX";
   const int fd = mkstemp(errpath);
   if (fd >= 0) close(fd);
-  std::string cmd = shell_quote(TRANSFORMERS_CLI_PATH);
-  for (auto& a : args) cmd += " " + shell_quote(a);
-  if (!stdin_path.empty()) cmd += " <" + shell_quote(stdin_path);
-  cmd += " 2>" + std::string(errpath);
+  const std::string cmd = command + " 2>" + std::string(errpath);
   CliResult r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -52,6 +49,14 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
   r.err = ss.str();
   std::remove(errpath);
   return r;
+}
+
+// `stdin_path`: a file the command reads as its standard input (default: the test's).
+inline CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin_path = "") {
+  std::string cmd = shell_quote(TRANSFORMERS_CLI_PATH);
+  for (auto& a : args) cmd += " " + shell_quote(a);
+  if (!stdin_path.empty()) cmd += " <" + shell_quote(stdin_path);
+  return run_shell(cmd);
 }
 
 }  // namespace cli_test

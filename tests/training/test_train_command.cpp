@@ -114,3 +114,27 @@ TEST(TrainCommand, BadRowsAreOneErrorLineNamingTheLine) {
   EXPECT_EQ(n, 5);
   fs::remove_all(dir);
 }
+
+// On a terminal `train` draws Trainer's tqdm-style bar on stderr (here a pseudo-terminal from
+// util-linux `script`, which echoes both streams); piped, stderr stays free of it. The JSON step
+// lines are on stdout in both cases.
+TEST(TrainCommand, ProgressBarOnlyOnATerminal) {
+  const fs::path out = fresh_dir("bar");
+  const std::vector<std::string> args{"train", "--model", kGpt2, "--train", kRows, "--output", out.string(),
+                                      "--max-steps", "2", "--batch-size", "2", "--save-steps", "0", "--no-shuffle"};
+  const auto piped = cli_test::run_cli(args);
+  ASSERT_EQ(piped.status, 0) << piped.err;
+  EXPECT_EQ(piped.err.find("2/2 ["), std::string::npos) << piped.err;
+  EXPECT_NE(piped.out.find("\"step\":2"), std::string::npos) << piped.out;
+  std::string cmd = cli_test::shell_quote(TRANSFORMERS_CLI_PATH);
+  for (const auto& a : args) cmd += " " + cli_test::shell_quote(a);
+  fs::remove_all(out);
+  const auto tty = cli_test::run_shell("script -qefc " + cli_test::shell_quote(cmd) + " /dev/null");
+  ASSERT_EQ(tty.status, 0) << tty.out << tty.err;
+  EXPECT_NE(tty.out.find(" 50%|"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("100%|"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("| 2/2 [00:"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("loss="), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("\"step\":2"), std::string::npos) << tty.out;
+  fs::remove_all(out);
+}

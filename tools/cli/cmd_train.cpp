@@ -4,10 +4,13 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <unistd.h>
+
 #include "int_options.hpp"
 #include "model_options.hpp"
 #include "transformers/core/autograd.hpp"
 #include "train_data.hpp"
+#include "train_progress.hpp"
 #include "transformers/training/trainer.hpp"
 
 namespace transformers::cli {
@@ -75,6 +78,7 @@ REGISTER_COMMAND("train", "fine-tune a model on JSONL, text or CSV data (Trainer
       ->capture_default_str();
   app.add_option("--optim", *optim, "adamw (torch.optim.AdamW) or sgd")->check(CLI::IsMember({"adamw", "sgd"}));
   app.add_flag("--gradient-checkpointing", ta->gradient_checkpointing, "recompute each layer in backward");
+  app.add_flag("--bf16", ta->bf16, "mixed precision: forward under bfloat16 autocast, float32 master weights");
   auto no_shuffle = std::make_shared<bool>(false);
   app.add_flag("--no-shuffle", *no_shuffle, "take the rows in file order (default: Trainer's seeded shuffle per epoch)");
   app.add_option("--save-steps", ta->save_steps, "write checkpoint-N/ every N steps (0: never)")
@@ -116,16 +120,26 @@ REGISTER_COMMAND("train", "fine-tune a model on JSONL, text or CSV data (Trainer
       if (labelled == 0) mlm = masking_options(data.tokenizer, *mlm_probability);
     }
     autograd::GradModeGuard grad_on(true);  // main() runs commands under no-grad
-    const auto out = training::train(*model, rows, a, [](const training::StepLog& s) {
+    // Trainer's tqdm bar when stderr is a terminal; ended (newline) however the run ends.
+    TrainProgress progress(stderr);
+    struct EndBar {
+      TrainProgress& p;
+      ~EndBar() { p.finish(); }
+    } end_bar{progress};
+    const bool stdout_tty = isatty(fileno(stdout));
+    const auto out = training::train(*model, rows, a, [&](const training::StepLog& s) {
       const json line = {{"step", s.step},
                          {"loss", s.loss},
                          {"lr", s.learning_rate},
                          {"grad_norm", std::isnan(s.grad_norm) ? json() : json(s.grad_norm)},
                          {"epoch", s.epoch},
                          {"tokens_per_s", s.seconds > 0 ? double(s.tokens) / s.seconds : 0.0}};
+      if (stdout_tty) progress.clear();  // the same terminal: the JSON line goes above the bar
       std::printf("%s\n", line.dump().c_str());
       std::fflush(stdout);
+      progress.update(s.step, s.max_steps, s.loss);
     }, mlm);
+    progress.finish();
     if (!eval_rows.empty()) {
       const double loss = training::evaluate(*model, eval_rows, *eval_batch, mlm);
       print_json({{"eval_loss", loss}, {"perplexity", std::exp(loss)}, {"eval_samples", eval_rows.size()}});

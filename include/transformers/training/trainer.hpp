@@ -36,6 +36,10 @@ struct TrainingArguments {
   int64_t save_steps = 500;           // 0: no checkpoint-N folders
   uint64_t seed = 42;                 // seeds the generator dropout draws from
   bool gradient_checkpointing = false;
+  // Mixed precision as Trainer's --bf16 on CPU: the forward and loss under
+  // torch.autocast("cpu", bfloat16) (ops/autocast.hpp), float32 master weights, gradients and
+  // optimizer state. Evaluation stays float32.
+  bool bf16 = false;
   // A checkpoint-N/ folder of an earlier run with the same arguments: its weights, optimizer,
   // scheduler and generator state are loaded and its N steps' batches skipped (trainer_checkpoint.hpp).
   std::string resume_from_checkpoint;
@@ -55,6 +59,7 @@ struct StepLog {
   double epoch = 0;          // epoch + (micro-steps done in it) / micro-steps per epoch
   int64_t tokens = 0;        // input tokens of the window (attention-mask ones)
   double seconds = 0;        // wall time of the window
+  int64_t max_steps = 0;     // the run's total optimizer steps (a progress bar's end)
 };
 
 struct TrainOutput {

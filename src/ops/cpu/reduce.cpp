@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
+#include <vector>
 
 #include "ops/cpu/common.hpp"
 #include "ops/cpu/kernels.hpp"
@@ -60,12 +62,65 @@ Plan make_plan(const Tensor& t, const std::vector<int64_t>& dims, bool keepdim, 
 
 DType sum_out_dtype(DType d) { return is_floating_point(d) ? d : DType::Int64; }
 
+// sum of a contiguous float32 / float64 tensor over a leading run of dims (a bias gradient: the
+// rows of [tokens, features] summed per feature) or a trailing run (softmax's backward: each row
+// summed). Same float64 accumulation, in the same element order, as the general path, without its
+// float64 copy of the whole input: leading runs feed a row of float64 accumulators row by row,
+// trailing runs sum each row in place. Undefined for any other pattern.
+Tensor sum_fast(const Tensor& t, const std::vector<bool>& red, const Shape& out_shape) {
+  const DType dt = t.dtype();
+  if ((dt != DType::Float32 && dt != DType::Float64) || !t.is_contiguous() || t.dim() < 2) return Tensor();
+  const int64_t nd = t.dim();
+  int64_t lead = 0, trail = 0;
+  while (lead < nd && red[size_t(lead)]) ++lead;
+  while (trail < nd && red[size_t(nd - 1 - trail)]) ++trail;
+  int64_t nred = 0;
+  for (bool r : red) nred += r;
+  const bool leading = lead > 0 && lead == nred && lead < nd, trailing = !leading && trail > 0 && trail == nred && trail < nd;
+  if (!leading && !trailing) return Tensor();
+  const int64_t split = leading ? lead : nd - trail;
+  int64_t rows = 1, cols = 1;
+  for (int64_t d = 0; d < nd; ++d) (d < split ? rows : cols) *= t.size(d);
+  Tensor out = Tensor::empty(out_shape, dt);
+  const auto run = [&](auto* x, auto* o) {
+    using T = std::remove_reference_t<decltype(*o)>;
+    if (leading) {
+      parallel_for(0, cols, std::max<int64_t>(16, 16384 / std::max<int64_t>(rows, 1)), [&](int64_t c0, int64_t c1) {
+        std::vector<double> acc(size_t(c1 - c0), 0.0);
+        for (int64_t i = 0; i < rows; ++i) {
+          const auto* row = x + i * cols + c0;
+          for (int64_t j = 0; j < c1 - c0; ++j) acc[size_t(j)] += double(row[j]);
+        }
+        for (int64_t j = c0; j < c1; ++j) o[j] = T(acc[size_t(j - c0)]);
+      });
+    } else {
+      parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t r0, int64_t r1) {
+        for (int64_t i = r0; i < r1; ++i) {
+          double acc = 0;
+          for (int64_t j = 0; j < cols; ++j) acc += double(x[i * cols + j]);
+          o[i] = T(acc);
+        }
+      });
+    }
+  };
+  if (dt == DType::Float32) run(t.data<float>(), out.data<float>());
+  else run(t.data<double>(), out.data<double>());
+  return out;
+}
+
 }  // namespace
 
 Tensor sum(const Tensor& t, std::vector<int64_t> dims, bool keepdim) {
   detail::check_defined(t, "sum", "input");
   const DType out_dt = sum_out_dtype(t.dtype());
   const DType acc = out_dt == DType::Int64 ? DType::Int64 : DType::Float64;
+  if (t.dim() >= 2 && t.numel() > 0) {
+    const std::vector<bool> red = reduced_mask(t, dims, "sum");
+    Shape osh;
+    for (int64_t d = 0; d < t.dim(); ++d)
+      if (!red[size_t(d)] || keepdim) osh.push_back(red[size_t(d)] ? 1 : t.size(d));
+    if (Tensor r = sum_fast(t, red, osh); r.defined()) return r;
+  }
   Plan p = make_plan(t, dims, keepdim, acc, "sum");
   Tensor out = Tensor::empty(p.out_shape, acc);
   if (acc == DType::Int64) {
