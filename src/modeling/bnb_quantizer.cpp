@@ -130,7 +130,7 @@ BnbTargets bnb_target_linears(PreTrainedModel& model, const BitsAndBytesConfig& 
   for (auto& [name, m] : model.named_modules()) {
     if (name.empty() || skipped(name, skip)) continue;
     if (auto* lin = dynamic_cast<nn::Linear*>(m)) {
-      out.emplace_back(name, lin);
+      out.push_back({name, lin, lin->weight.sizes()});
     } else if (dynamic_cast<nn::Conv1D*>(m)) {
       throw UnsupportedError("bitsandbytes quantization of " + model.name() + ": its Conv1D layer " + quote_input(name) +
                              " (GPT-2 style) is not supported yet; supported: nn.Linear layers (add it to "
@@ -151,12 +151,15 @@ bool is_bnb_statistic_key(const std::string& key) {
 void bnb_shape_prequantized(const BnbTargets& targets,
                             const std::function<std::optional<std::pair<DType, Shape>>(const std::string&)>& entry,
                             const std::string& where) {
-  for (auto& [name, lin] : targets) {
+  for (auto& [name, lin, model_shape] : targets) {
     auto e = entry(name + ".weight");
     if (!e) continue;  // reported as missing by the load
     if (e->first != DType::UInt8 && e->first != DType::Int8)
       throw FormatError(where + ": " + quote_input(name + ".weight") + " of a bitsandbytes checkpoint must be int8 "
                         "(LLM.int8) or uint8 (4-bit), found " + std::string(dtype_name(e->first)));
+    if (e->first == DType::Int8 && e->second != model_shape)
+      throw FormatError(where + ": " + quote_input(name + ".weight") + " (LLM.int8) must have the layer's shape " +
+                        shape_str(model_shape) + ", found " + shape_str(e->second));
     Tensor w = Tensor::empty(e->second, e->first);
     w.set_requires_grad(false);
     lin->weight = w;
@@ -165,7 +168,7 @@ void bnb_shape_prequantized(const BnbTargets& targets,
 
 void bnb_attach_prequantized(const BnbTargets& targets, const BitsAndBytesConfig& config,
                              const std::map<std::string, Tensor>& stats, const std::string& where) {
-  for (auto& [name, lin] : targets) {
+  for (auto& [name, lin, model_shape] : targets) {
     const Tensor w = lin->weight;
     auto st = std::make_shared<ops::BnbWeightState>();
     if (config.load_in_8bit) {
@@ -196,7 +199,8 @@ void bnb_attach_prequantized(const BnbTargets& targets, const BitsAndBytesConfig
         if (!d.is_number_integer() || d.get<int64_t>() < 0) throw FormatError(key + ": quant_state.shape must hold sizes, found " + shown(q["shape"]));
         s.shape.push_back(d.get<int64_t>());
       }
-      if (s.shape.size() != 2) throw FormatError(key + ": quant_state.shape must be [out, in], found " + shown(q["shape"]));
+      if (s.shape != model_shape)
+        throw FormatError(key + ": quant_state.shape must be the layer's " + shape_str(model_shape) + ", found " + shown(q["shape"]));
       int64_t n = 1;
       for (int64_t d : s.shape) n = checked_mul(n, d, key);
       if (s.blocksize <= 0) throw FormatError(key + ": quant_state.blocksize must be positive, found " + std::to_string(s.blocksize));
@@ -232,7 +236,7 @@ void bnb_attach_prequantized(const BnbTargets& targets, const BitsAndBytesConfig
 }
 
 void bnb_quantize_linears(const BnbTargets& targets, const BitsAndBytesConfig& config) {
-  for (auto& [name, lin] : targets) {
+  for (auto& [name, lin, model_shape] : targets) {
     auto st = std::make_shared<ops::BnbWeightState>();
     Tensor w;
     if (config.load_in_8bit) {

@@ -16,7 +16,14 @@
 
 namespace transformers::modeling_detail {
 
-using BnbTargets = std::vector<std::pair<std::string, nn::Linear*>>;
+// A Linear to quantize: its module name, the module, and the float weight's [out, in] shape as the
+// model built it (a pre-quantized checkpoint's bytes and quant_state must describe that shape).
+struct BnbTarget {
+  std::string name;
+  nn::Linear* lin;
+  Shape shape;
+};
+using BnbTargets = std::vector<BnbTarget>;
 
 // The config of this load: the checkpoint's quantization_config (pre-quantized: `prequantized` set)
 // or the options' quantization_config / load_in_8bit / load_in_4bit; nullopt when neither. Another

@@ -252,4 +252,38 @@ TEST(Bnb, TypedErrors) {
   } catch (const FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("model.layers.1.mlp.up_proj.weight.nested_absmax"), std::string::npos) << e.what();
   }
+  // a quant_state whose shape is not the layer's (here transposed; the byte count still fits):
+  // FormatError at load naming the key and both shapes, not a failure inside a later forward
+  fs::copy(bnb_dir() / "nf4_dq", tmp.path / "transposed");
+  const std::string qs_key = "model.layers.0.mlp.up_proj.weight.quant_state.bitsandbytes__nf4";
+  {
+    io::SafetensorsReader r((bnb_dir() / "nf4_dq" / "model.safetensors").string());
+    std::vector<std::pair<std::string, Tensor>> kept;
+    int replaced = 0;
+    for (const auto& k : r.keys()) {
+      Tensor t = r.get_tensor(k);
+      if (k == qs_key) {
+        const Tensor c = t.contiguous();
+        json q = json::parse(std::string(static_cast<const char*>(c.data_ptr()), size_t(c.numel())));
+        ASSERT_EQ(q["shape"].size(), 2u);
+        ASSERT_NE(q["shape"][0], q["shape"][1]);
+        q["shape"] = json::array({q["shape"][1], q["shape"][0]});
+        const std::string text = q.dump();
+        t = Tensor::from_vector(std::vector<uint8_t>(text.begin(), text.end()));
+        ++replaced;
+      }
+      kept.emplace_back(k, t);
+    }
+    ASSERT_EQ(replaced, 1);
+    fs::remove(tmp.path / "transposed" / "model.safetensors");
+    io::save_safetensors(tmp.path / "transposed" / "model.safetensors", kept, {{"format", "pt"}});
+  }
+  try {
+    AutoModelForCausalLM::from_pretrained((tmp.path / "transposed").string());
+    FAIL() << "expected FormatError";
+  } catch (const FormatError& e) {
+    const std::string w = e.what();
+    EXPECT_NE(w.find(qs_key), std::string::npos) << w;
+    EXPECT_NE(w.find("quant_state.shape must be the layer's"), std::string::npos) << w;
+  }
 }
