@@ -217,14 +217,21 @@ void k_scale_min_block(const float* x, uint8_t* b, uint8_t* L, int nmax, float r
 
 }  // namespace
 
-void quantize_block_q4_1(const float* x, uint8_t* b) {
+namespace {
+// Q4_1 / Q5_1: scale (hi - lo) / maxq and the minimum as two halves, then q = round((x - lo) / d).
+void quantize_scale_min(const float* x, uint8_t* b, int maxq, uint8_t* q) {
   float lo, hi;
   min_max(x, lo, hi);
-  const float d = (hi - lo) / 15.0f, id = d == 0 ? 0.0f : 1.0f / d;
+  const float d = (hi - lo) / float(maxq), id = d == 0 ? 0.0f : 1.0f / d;
   put_half(b, d);
   put_half(b + 2, lo);
+  for (int j = 0; j < QK; ++j) q[j] = trunc_clip((x[j] - lo) * id + 0.5f, maxq);
+}
+}  // namespace
+
+void quantize_block_q4_1(const float* x, uint8_t* b) {
   uint8_t q[QK];
-  for (int j = 0; j < QK; ++j) q[j] = trunc_clip((x[j] - lo) * id + 0.5f, 15);
+  quantize_scale_min(x, b, 15, q);
   for (int j = 0; j < QK / 2; ++j) b[4 + j] = uint8_t(q[j] | (q[j + QK / 2] << 4));
 }
 
@@ -240,13 +247,8 @@ void quantize_block_q5_0(const float* x, uint8_t* b) {
 }
 
 void quantize_block_q5_1(const float* x, uint8_t* b) {
-  float lo, hi;
-  min_max(x, lo, hi);
-  const float d = (hi - lo) / 31.0f, id = d == 0 ? 0.0f : 1.0f / d;
-  put_half(b, d);
-  put_half(b + 2, lo);
   uint8_t q[QK];
-  for (int j = 0; j < QK; ++j) q[j] = trunc_clip((x[j] - lo) * id + 0.5f, 31);
+  quantize_scale_min(x, b, 31, q);
   pack_q5(q, b + 4, b + 8);
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/compare.hpp"
+#include "modeling/test_helpers.hpp"
 #include "transformers/core/error.hpp"
 #include "transformers/core/quant_blocks.hpp"
 #include "transformers/hub/hub.hpp"
@@ -33,10 +34,6 @@ namespace {
 
 fs::path dir() { return fs::path(TRANSFORMERS_TEST_DATA_DIR) / "modeling" / "gguf"; }
 
-nlohmann::json json_file(const fs::path& p) {
-  std::ifstream in(p);
-  return nlohmann::json::parse(in);
-}
 
 // make_gguf_kquant.py's uniform(): splitmix64 of (i + 1 + k * 2^32) * golden ratio, top 24 bits.
 double uniform(uint64_t i, uint64_t k) {
@@ -170,7 +167,7 @@ TEST(GGUFKQuant, MixesChooseLlamaQuantizeTypes) {
 }
 
 TEST(GGUFKQuant, RoundTripFilesEqualOracleValidatedOnesAndLogitsWithinBound) {
-  const auto want = json_file(dir() / "kquant_expected.json");
+  const auto want = test::read_json(dir() / "kquant_expected.json");
   io::SafetensorsReader logits451(dir() / "kquant_logits.safetensors");
   const auto ids_v = want["input_ids"].get<std::vector<int64_t>>();
   ModelInputs in;
