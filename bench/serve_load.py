@@ -15,7 +15,18 @@ rate, time to first token p50/p99 (request sent -> first text chunk), and the lo
 killed at the end. Standard library only.
 
   /work/venv/bin/python bench/serve_load.py --cli build/transformers-cli --model bench/models/gpt2 \\
-      [--levels 1,16,64] [--max-tokens 32] [--threads N]
+      [--levels 1,16,64] [--max-tokens 32] [--threads N] [--server ours|llama|both --gguf F.gguf]
+
+--server llama measures llama.cpp's `llama-server` (--llama-server PATH) on a GGUF of the same
+weights (bench/make_gpt2_gguf.py) the same way, started with `--parallel <largest level> -c <largest
+level * (prompt + max_tokens)> --threads T --threads-batch T --cont-batching` (T: --threads, else the
+number of CPUs, which is also serve's default on a machine without SMT); --server both runs ours, then
+llama-server, each alone on the machine, per --rounds. llama-server gets the same prompts as token id
+lists (the ids our word-level tokenizer gives the words) with `cache_prompt: false` (serve has no
+prompt cache; the eight prompts repeat). Its text is not ours (a different tokenizer and, under
+batching, a different reduction order), so only speed is compared: each llama-server stream must
+still end with `[DONE]` and carry as many tokens as the same prompt asked alone; a text that differs
+from the prompt's reply alone is counted (text_differs), not failed.
 
 The model's folder has no tokenizer (scripts/make_bench_models writes weights only): a word-level
 one made with `tokenizers` (token i is "<i>") is written to a temporary folder and passed as
@@ -27,6 +38,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -44,8 +56,13 @@ def word_tokenizer(vocab_size, eos, out_dir):
     PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<%d>" % eos, unk_token="<0>").save_pretrained(out_dir)
 
 
+def prompt_ids(i, n_tokens, vocab_size):
+    return [(i * 7919 + k * 104729) % vocab_size for k in range(n_tokens)]
+
+
 def prompt(i, n_words, vocab_size):
-    return " ".join("<%d>" % ((i * 7919 + k * 104729) % vocab_size) for k in range(n_words))
+    """Prompt i as words of the word-level tokenizer: the same ids as prompt_ids."""
+    return " ".join("<%d>" % t for t in prompt_ids(i, n_words, vocab_size))
 
 
 def post(port, body, timeout):
@@ -54,8 +71,15 @@ def post(port, body, timeout):
     return c, c.getresponse()
 
 
-def alone(port, text, max_tokens, timeout):
-    c, r = post(port, {"model": "bench", "prompt": text, "max_tokens": max_tokens, "temperature": 0}, timeout)
+def request(text, max_tokens, extra, streaming=False):
+    body = {"model": "bench", "prompt": text, "max_tokens": max_tokens, "temperature": 0, **extra}
+    if streaming:
+        body.update(stream=True, stream_options={"include_usage": True})
+    return body
+
+
+def alone(port, text, max_tokens, extra, timeout):
+    c, r = post(port, request(text, max_tokens, extra), timeout)
     body = json.loads(r.read())
     c.close()
     if r.status != 200:
@@ -63,18 +87,17 @@ def alone(port, text, max_tokens, timeout):
     return body["choices"][0]["text"], body["usage"]["completion_tokens"]
 
 
-def stream(port, text, max_tokens, timeout, out):
+def stream(port, text, max_tokens, extra, timeout, out):
     """One streaming client; fills `out` with its text, tokens, timings and any defect found."""
     t0 = time.monotonic()
     out.update(start=t0, first=None, end=None, text="", tokens=None, done=False, error=None)
     try:
-        c, r = post(port, {"model": "bench", "prompt": text, "max_tokens": max_tokens, "temperature": 0,
-                           "stream": True, "stream_options": {"include_usage": True}}, timeout)
+        c, r = post(port, request(text, max_tokens, extra, streaming=True), timeout)
         if r.status != 200:
             out["error"] = f"status {r.status}: {r.read()[:200]!r}"
             return
         for raw in r:
-            line = raw.decode("utf-8").rstrip("\n")
+            line = raw.decode("utf-8").rstrip("\r\n")
             if not line:
                 continue
             if not line.startswith("data: "):
@@ -108,6 +131,152 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, max(0, int(round(p / 100 * len(xs) + 0.5)) - 1))]
 
 
+
+
+class Ours:
+    """`transformers-cli serve` with the word-level tokenizer (prompts as text)."""
+    name = "transformers-cli serve"
+    extra = {}
+    exact_text = True  # a stream's text must equal its prompt's reply alone
+
+    def __init__(self, a, vocab, eos, levels):
+        self.vocab, self.proc = vocab, None
+        self.tok_dir = tempfile.mkdtemp(prefix="serve-load-tok-")
+        word_tokenizer(vocab, eos, self.tok_dir)
+        self.cmd = [a.cli, "serve", "--model", a.model, "--tokenizer", self.tok_dir, "--model-id", "bench", "--port", "0",
+                    "--max-batch", str(max(levels)), "--max-queue", str(max(levels))]
+        if a.threads:
+            self.cmd += ["--threads", str(a.threads)]
+        self.threads = a.threads or "default"
+
+    def prompt(self, i, n):
+        return prompt(i, n, self.vocab)
+
+    def start(self):
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        m = re.match(r"serving .* on http://127\.0\.0\.1:(\d+)/v1", line)
+        if not m:
+            raise SystemExit(f"error: serve did not start: {line!r} {self.proc.stderr.read()[:500]}")
+        return int(m.group(1))
+
+    def stop(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.tok_dir, ignore_errors=True)
+
+
+class Llama:
+    """llama.cpp's `llama-server` on a GGUF of the same weights (prompts as token id lists; no prompt cache)."""
+    name = "llama-server"
+    extra = {"cache_prompt": False}
+    exact_text = False  # speed only: a differing text is counted, not failed
+
+    def __init__(self, a, vocab, levels):
+        self.vocab, self.proc = vocab, None
+        self.threads = a.threads or os.cpu_count()
+        n_ctx = max(levels) * (a.prompt_words + a.max_tokens)
+        self.cmd = [a.llama_server, "-m", a.gguf, "--host", "127.0.0.1", "--parallel", str(max(levels)), "-c", str(n_ctx),
+                    "--threads", str(self.threads), "--threads-batch", str(self.threads), "--cont-batching"]
+        self.log = tempfile.NamedTemporaryFile(prefix="llama-server-", suffix=".log", delete=False)
+
+    def prompt(self, i, n):
+        return prompt_ids(i, n, self.vocab)
+
+    def start(self):
+        with socket.socket() as s:  # a free loopback port (llama-server cannot report one it picked)
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.proc = subprocess.Popen(self.cmd + ["--port", str(port)], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", "/health")
+                if c.getresponse().status == 200:
+                    return port
+            except OSError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise SystemExit(f"error: llama-server did not start: {open(self.log.name).read()[-800:]}")
+
+    def stop(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def close(self):
+        self.stop()
+        os.unlink(self.log.name)
+
+
+def measure(server, a, levels):
+    """Starts `server`, takes each prompt's reply alone (also the warm-up), runs the levels, stops it.
+    Returns ({level: figures}, streams failed)."""
+    port = server.start()
+    try:
+        prompts = [server.prompt(i, a.prompt_words) for i in range(8)]
+        refs = [alone(port, p, a.max_tokens, server.extra, a.timeout) for p in prompts]
+        results, failures = {}, 0
+        for c in levels:
+            outs = [dict() for _ in range(c)]
+            threads = [threading.Thread(target=stream, args=(port, prompts[i % 8], a.max_tokens, server.extra, a.timeout, outs[i]))
+                       for i in range(c)]
+            t0 = time.monotonic()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.monotonic() - t0
+            bad, text_differs = [], 0
+            for i, o in enumerate(outs):
+                ref_text, ref_tokens = refs[i % 8]
+                if o.get("error"):
+                    bad.append(f"stream {i}: {o['error']}")
+                elif not o["done"]:
+                    bad.append(f"stream {i}: no [DONE]")
+                elif o["tokens"] != ref_tokens or (o["text"] != ref_text and server.exact_text):
+                    bad.append(f"stream {i}: {o['tokens']} tokens {o['text']!r} != alone {ref_tokens} {ref_text!r}")
+                elif o["text"] != ref_text:
+                    text_differs += 1
+            failures += len(bad)
+            for b in bad[:5]:
+                print("FAIL", server.name, b, file=sys.stderr)
+            good = [o for o in outs if not o.get("error") and o["done"] and o["first"]]
+            tokens = sum(o["tokens"] or 0 for o in good)
+            ttft = [o["first"] - o["start"] for o in good]
+            per_stream = [(o["tokens"] - 1) / (o["end"] - o["first"]) for o in good if o["tokens"] > 1 and o["end"] > o["first"]]
+            results[c] = {
+                "server": server.name, "threads": server.threads,
+                "concurrency": c, "streams_ok": len(good), "streams_failed": len(bad), "completion_tokens": tokens,
+                "wall_s": round(wall, 3), "aggregate_tokens_per_s": round(tokens / wall, 2),
+                "aggregate_decode_tokens_per_s": round(sum(per_stream), 2),
+                "mean_stream_decode_tokens_per_s": round(sum(per_stream) / max(1, len(per_stream)), 2),
+                "ttft_p50_s": round(percentile(ttft, 50), 3) if ttft else None,
+                "ttft_p99_s": round(percentile(ttft, 99), 3) if ttft else None,
+                "loadavg_1m": round(os.getloadavg()[0], 2),
+            }
+            if not server.exact_text:
+                results[c]["text_differs"] = text_differs
+            print(json.dumps(results[c]), flush=True)
+        if 1 in results and 16 in results:
+            print(json.dumps({"server": server.name, **{k: round(results[16][m] / results[1][m], 2) for k, m in (
+                ("decode_speedup_16_vs_1", "aggregate_decode_tokens_per_s"), ("end_to_end_speedup_16_vs_1", "aggregate_tokens_per_s"))}}),
+                  flush=True)
+        return results, failures
+    finally:
+        server.stop()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cli", default="build/transformers-cli")
@@ -117,73 +286,30 @@ def main():
     ap.add_argument("--prompt-words", type=int, default=24)
     ap.add_argument("--threads", type=int, default=0, help="serve --threads (0: its default)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per request")
+    ap.add_argument("--server", choices=["ours", "llama", "both"], default="ours")
+    ap.add_argument("--llama-server", default="/tmp/llama.cpp/build/bin/llama-server")
+    ap.add_argument("--gguf", default="/tmp/gpt2-gguf/gpt2-f32.gguf", help="for --server llama|both")
+    ap.add_argument("--rounds", type=int, default=1, help="times each server is measured, alternating")
     a = ap.parse_args()
     levels = [int(x) for x in a.levels.split(",")]
     config = json.load(open(os.path.join(a.model, "config.json")))
     vocab, eos = config["vocab_size"], config.get("eos_token_id") or 0
-    tok_dir = tempfile.mkdtemp(prefix="serve-load-tok-")
-    word_tokenizer(vocab, eos, tok_dir)
 
-    cmd = [a.cli, "serve", "--model", a.model, "--tokenizer", tok_dir, "--model-id", "bench", "--port", "0",
-           "--max-batch", str(max(levels)), "--max-queue", str(max(levels))]
-    if a.threads:
-        cmd += ["--threads", str(a.threads)]
-    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    servers = []
     try:
-        line = server.stdout.readline()
-        m = re.match(r"serving .* on http://127\.0\.0\.1:(\d+)/v1", line)
-        if not m:
-            raise SystemExit(f"error: serve did not start: {line!r} {server.stderr.read()[:500]}")
-        port = int(m.group(1))
-        prompts = [prompt(i, a.prompt_words, vocab) for i in range(8)]
-        refs = [alone(port, p, a.max_tokens, a.timeout) for p in prompts]  # also the warm-up
-        results = {}
+        if a.server in ("ours", "both"):
+            servers.append(Ours(a, vocab, eos, levels))
+        if a.server in ("llama", "both"):
+            servers.append(Llama(a, vocab, levels))
         failures = 0
-        for c in levels:
-            outs = [dict() for _ in range(c)]
-            threads = [threading.Thread(target=stream, args=(port, prompts[i % 8], a.max_tokens, a.timeout, outs[i]))
-                       for i in range(c)]
-            t0 = time.monotonic()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.monotonic() - t0
-            bad = []
-            for i, o in enumerate(outs):
-                ref_text, ref_tokens = refs[i % 8]
-                if o.get("error"):
-                    bad.append(f"stream {i}: {o['error']}")
-                elif not o["done"]:
-                    bad.append(f"stream {i}: no [DONE]")
-                elif o["tokens"] != ref_tokens or o["text"] != ref_text:
-                    bad.append(f"stream {i}: {o['tokens']} tokens {o['text']!r} != alone {ref_tokens} {ref_text!r}")
-            failures += len(bad)
-            for b in bad[:5]:
-                print("FAIL", b, file=sys.stderr)
-            good = [o for o in outs if not o.get("error") and o["done"] and o["first"]]
-            tokens = sum(o["tokens"] or 0 for o in good)
-            ttft = [o["first"] - o["start"] for o in good]
-            per_stream = [(o["tokens"] - 1) / (o["end"] - o["first"]) for o in good if o["tokens"] > 1 and o["end"] > o["first"]]
-            results[c] = {
-                "concurrency": c, "streams_ok": len(good), "streams_failed": len(bad), "completion_tokens": tokens,
-                "wall_s": round(wall, 3), "aggregate_tokens_per_s": round(tokens / wall, 2),
-                "aggregate_decode_tokens_per_s": round(sum(per_stream), 2),
-                "mean_stream_decode_tokens_per_s": round(sum(per_stream) / max(1, len(per_stream)), 2),
-                "ttft_p50_s": round(percentile(ttft, 50), 3) if ttft else None,
-                "ttft_p99_s": round(percentile(ttft, 99), 3) if ttft else None,
-                "loadavg_1m": round(os.getloadavg()[0], 2),
-            }
-            print(json.dumps(results[c]), flush=True)
-        if 1 in results and 16 in results:
-            print(json.dumps({k: round(results[16][m] / results[1][m], 2) for k, m in (
-                ("decode_speedup_16_vs_1", "aggregate_decode_tokens_per_s"), ("end_to_end_speedup_16_vs_1", "aggregate_tokens_per_s"))}))
+        for _ in range(a.rounds):
+            for s in servers:
+                failures += measure(s, a, levels)[1]
         if failures:
             raise SystemExit(f"error: {failures} streams lost or corrupted")
     finally:
-        server.kill()
-        server.wait()
-        shutil.rmtree(tok_dir, ignore_errors=True)
+        for s in servers:
+            s.close()
 
 
 if __name__ == "__main__":
