@@ -68,8 +68,10 @@ std::vector<double> normalised_error(const Tensor& y, const Tensor& x, const d::
 }  // namespace
 
 // linear ([out, in]) and addmm_conv1d ([in, out]) over row counts that exercise every row-block
-// remainder (VNNI blocks of 6 rows, AVX2 of 4) and channel counts that end in partial strips and
-// partial 3-strip blocks; K not a multiple of 4. 3 row counts x 2 shapes x 2 layouts x 2 bias per level.
+// remainder (VNNI blocks of 6 rows, AVX2 of 4; from 16 rows the VNNI level's blocked activations,
+// tiles of 3, 2 and 1 vectors of 16 rows with a partial last vector: 40 = 16 + 16 + 8, 100 = 3 * 16
+// + 3 * 16 + 4) and channel counts that end in partial strips, partial 8-channel blocks and partial
+// 3-strip blocks; K not a multiple of 4. 5 row counts x 2 shapes x 2 layouts x 2 bias per level.
 TEST(Int8Gemm, EveryLevelWithinActivationRoundingOfTheDequantizedProductAndEqualToScalar) {
   const std::vector<KernelLevel> levels = levels_here();
   ASSERT_EQ(levels.front(), KernelLevel::Scalar);
@@ -93,7 +95,7 @@ TEST(Int8Gemm, EveryLevelWithinActivationRoundingOfTheDequantizedProductAndEqual
       ASSERT_EQ(q->scale[size_t(n)], qkn->scale[size_t(n)]);
       for (int64_t k = 0; k < K; ++k) ASSERT_EQ(q->at(n, k), qkn->at(n, k));
     }
-    for (int64_t M : {1, 7, 13}) {
+    for (int64_t M : {1, 7, 13, 40, 100}) {
       const Tensor x = uniform({M, K}, -3.0f, 3.0f);
       for (bool with_bias : {false, true}) {
         const Tensor b = with_bias ? bias : Tensor();
@@ -114,7 +116,7 @@ TEST(Int8Gemm, EveryLevelWithinActivationRoundingOfTheDequantizedProductAndEqual
     }
   }
   transformers::force_kernel_level(saved);
-  EXPECT_EQ(cases, int(2 * 3 * 2 * levels.size()));
+  EXPECT_EQ(cases, int(2 * 5 * 2 * levels.size()));
 }
 
 // The weight's per-channel quantization: scale = max |w| / 127 (that element maps to +-127), every

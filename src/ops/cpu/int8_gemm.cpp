@@ -61,7 +61,28 @@ std::shared_ptr<Int8Weight> int8_quantize_weight(const float* w, int64_t N, int6
 }
 
 bool int8_quantize_rows(const float* x, int64_t M, int64_t K, int64_t ldx, Int8Rows& out) {
-  return current_int8_kernels().quantize_rows(x, M, K, ldx, out);
+  const Int8Kernels& k = current_int8_kernels();
+  out.M = M;
+  out.Kp = (K + 3) / 4 * 4;
+  out.blocked = k.blocked_min_rows > 0 && M >= k.blocked_min_rows;
+  const int64_t rows = out.blocked ? (M + kInt8RowBlock - 1) / kInt8RowBlock * kInt8RowBlock : M;
+  // resize, not assign: every byte is written by the quantizer, and a reused buffer keeps its pages
+  // (the quantizer writes u when it is not empty; clear keeps the capacity)
+  if (k.unsigned_rows) {
+    out.q.clear();
+    out.u.resize(size_t(rows * out.Kp));
+  } else {
+    out.u.clear();
+    out.q.resize(size_t(rows * out.Kp));
+  }
+  out.scale.resize(size_t(rows));
+  // Blocks of 16 rows per task (the blocked layout's unit; a row-major quantizer splits anywhere).
+  std::atomic<bool> finite{true};
+  const int64_t blocks = (rows + kInt8RowBlock - 1) / kInt8RowBlock;
+  parallel_for(0, blocks, std::max<int64_t>(1, 32768 / std::max<int64_t>(K, 1) / kInt8RowBlock), [&](int64_t b0, int64_t b1) {
+    if (!k.quantize_rows(x, b0 * kInt8RowBlock, std::min(rows, b1 * kInt8RowBlock), K, ldx, out)) finite = false;
+  });
+  return finite.load();
 }
 
 void int8_gemm(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy) {

@@ -47,26 +47,45 @@ inline bool finite_amax(const float* v, int64_t K, int64_t stride, float& amax) 
   return finite;
 }
 
+inline int32_t load_dword(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
 // The activation quantizer, built per level so the compiler vectorises it with the level's flags
-// (the same IEEE operations at every level, so the same bytes).
-bool quantize_rows(const float* x, int64_t M, int64_t K, int64_t ldx, Int8Rows& out) {
-  out.M = M;
-  out.Kp = (K + 3) / 4 * 4;
-  out.q.assign(size_t(M * out.Kp), 0);
-  out.u.assign(size_t(M * out.Kp), 128);
-  out.scale.assign(size_t(M), 0.0f);
-  for (int64_t m = 0; m < M; ++m) {
-    const float* row = x + m * ldx;
-    float amax = 0;
-    if (!finite_amax(row, K, 1, amax)) return false;
-    const float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
-    int8_t* q = out.q.data() + m * out.Kp;
-    uint8_t* u = out.u.data() + m * out.Kp;
-    for (int64_t k = 0; k < K; ++k) {
-      q[k] = to_int8(row[k], inv);
-      u[k] = uint8_t(q[k] + 128);
+// (the same IEEE operations at every level, so the same bytes). Rows [m0, m1) into the layout
+// int8_quantize_rows chose (int8_gemm.hpp); rows at or past x's M are the blocked layout's padding.
+bool quantize_rows(const float* x, int64_t m0, int64_t m1, int64_t K, int64_t ldx, Int8Rows& out) {
+  const int64_t Kp = out.Kp;
+  std::vector<int8_t> tmp(out.u.empty() ? 0 : size_t(Kp));
+  for (int64_t m = m0; m < m1; ++m) {
+    float d = 0;
+    int8_t* q = out.u.empty() ? out.q.data() + m * Kp : tmp.data();
+    if (m < out.M) {
+      const float* row = x + m * ldx;
+      float amax = 0;
+      if (!finite_amax(row, K, 1, amax)) return false;
+      d = amax / 127.0f;
+      const float inv = d > 0 ? 1.0f / d : 0.0f;
+      for (int64_t k = 0; k < K; ++k) q[k] = to_int8(row[k], inv);
+      std::memset(q + K, 0, size_t(Kp - K));
+    } else {
+      std::memset(q, 0, size_t(Kp));
     }
     out.scale[size_t(m)] = d;
+    if (out.u.empty()) continue;
+    if (!out.blocked) {
+      uint8_t* u = out.u.data() + m * Kp;
+      for (int64_t k = 0; k < Kp; ++k) u[k] = uint8_t(q[k] + 128);
+      continue;
+    }
+    // u8 = q + 128 flips each byte's top bit; row m's dword of group g sits at lane m % 16.
+    uint8_t* u = out.u.data() + (m / kInt8RowBlock) * Kp * kInt8RowBlock + (m % kInt8RowBlock) * 4;
+    for (int64_t g = 0; g < Kp / 4; ++g) {
+      const uint32_t v = uint32_t(load_dword(q + 4 * g)) ^ 0x80808080u;
+      std::memcpy(u + g * 4 * kInt8RowBlock, &v, 4);
+    }
   }
   return true;
 }
@@ -95,12 +114,6 @@ struct Int8Gemm {
     }
   }
 };
-
-inline int32_t load_dword(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 
 // Splits the rows into blocks of up to MR and calls block<mr>(m0) for each.
 template <int MR, class Block>
@@ -209,8 +222,109 @@ struct Int8Gemm<KernelLevel::Avx512Vnni> {
   static void strips(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t s) {
     for_row_blocks<6>(x.M, [&]<int R>(int64_t m0) { block<R, NS>(w, x, bias, y, ldy, m0, s); });
   }
+
+  // The blocked activations (many rows): lanes run over 16 rows and each weight dword is broadcast,
+  // a tile of RV x 16 rows by 8 channels (24 accumulators at RV = 3; 3 activation loads and 8
+  // broadcasts per 24 vpdpbusd). This runs at ~95 % of vpdpbusd's peak where the block above, with
+  // lanes over channels and the activations broadcast, ran at ~60 % (Zen 4, BERT-base shapes;
+  // docs/int8.md). The 8 channels lie in one strip, so their dwords of a group are 32 adjacent bytes.
+  template <int RV>
+  static void tile(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t vb,
+                   int64_t n0) {
+    constexpr int NC = 8;
+    // (the unroll pragmas keep acc in registers; GCC kept it on the stack, a store per vpdpbusd, and
+    // the kernel ran at half the speed)
+    __m512i acc[RV][NC];
+    #pragma GCC unroll 8
+    for (int i = 0; i < RV; ++i)
+      #pragma GCC unroll 8
+      for (int j = 0; j < NC; ++j) acc[i][j] = _mm512_setzero_si512();
+    const int8_t* wb = w.strip(n0 / kInt8Strip) + (n0 % kInt8Strip) * 4;
+    const int64_t vstride = kInt8RowBlock * x.Kp;
+    const uint8_t* xb = x.u.data() + vb * vstride;
+    for (int64_t g = 0; g < x.Kp / 4; ++g) {
+      __m512i a[RV];
+      #pragma GCC unroll 8
+      for (int i = 0; i < RV; ++i) a[i] = _mm512_loadu_si512(xb + i * vstride + g * 64);
+      #pragma GCC unroll 8
+      for (int j = 0; j < NC; ++j) {
+        const __m512i b = _mm512_set1_epi32(load_dword(wb + g * 64 + j * 4));
+        #pragma GCC unroll 8
+        for (int i = 0; i < RV; ++i) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], a[i], b);
+      }
+    }
+    // The sums leave the registers through this array: an epilogue reading acc itself made GCC keep
+    // acc in memory inside the loop as well.
+    alignas(64) int32_t sums[RV][NC][16];
+    #pragma GCC unroll 8
+    for (int i = 0; i < RV; ++i)
+      #pragma GCC unroll 8
+      for (int j = 0; j < NC; ++j) _mm512_store_si512(sums[i][j], acc[i][j]);
+    const int64_t cols = std::min<int64_t>(NC, w.N - n0);
+    const __mmask8 mask = __mmask8((1u << cols) - 1);
+    for (int i = 0; i < RV; ++i) {
+      const int64_t r0 = (vb + i) * kInt8RowBlock;
+      const __m512 sx = _mm512_loadu_ps(x.scale.data() + r0);
+      __m512 v[NC];
+      for (int j = 0; j < NC; ++j) {
+        const int64_t n = n0 + j;
+        const __m512i dot = _mm512_sub_epi32(_mm512_load_si512(sums[i][j]), _mm512_set1_epi32(w.offset[size_t(n)]));
+        v[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(sx, _mm512_set1_ps(w.scale[size_t(n)])),
+                               _mm512_set1_ps(bias && n < w.N ? bias[n] : 0.0f));
+      }
+      store_rows(v, y + r0 * ldy + n0, ldy, std::min(kInt8RowBlock, x.M - r0), mask);
+    }
+  }
+  // v[j] holds channel j of 16 rows (lane r = row r); writes row r's 8 channels to y + r * ldy for
+  // r < rows, the channels in `mask`. An 8 x 16 transpose: unpack pairs of channels, then pairs of
+  // pairs (each 128-bit lane L then holds rows 4L..4L+3 of 4 channels), then gather halves.
+  static void store_rows(const __m512 (&v)[8], float* y, int64_t ldy, int64_t rows, __mmask8 mask) {
+    __m512 t[8], u[8];
+    #pragma GCC unroll 8
+    for (int j = 0; j < 4; ++j) {
+      t[2 * j] = _mm512_unpacklo_ps(v[2 * j], v[2 * j + 1]);
+      t[2 * j + 1] = _mm512_unpackhi_ps(v[2 * j], v[2 * j + 1]);
+    }
+    #pragma GCC unroll 8
+    for (int h = 0; h < 2; ++h) {  // channels 4h..4h+3
+      const __m512d a0 = _mm512_castps_pd(t[4 * h]), a1 = _mm512_castps_pd(t[4 * h + 1]);
+      const __m512d b0 = _mm512_castps_pd(t[4 * h + 2]), b1 = _mm512_castps_pd(t[4 * h + 3]);
+      u[4 * h + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, b0));  // rows 4L + 0
+      u[4 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, b0));  // rows 4L + 1
+      u[4 * h + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, b1));  // rows 4L + 2
+      u[4 * h + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, b1));  // rows 4L + 3
+    }
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; ++r) {
+      // lanes L = 0, 1 (rows r, 4 + r) and L = 2, 3 (rows 8 + r, 12 + r), channels 0-3 then 4-7
+      const __m512 lo = _mm512_shuffle_f32x4(u[r], u[4 + r], _MM_SHUFFLE(1, 0, 1, 0));
+      const __m512 hi = _mm512_shuffle_f32x4(u[r], u[4 + r], _MM_SHUFFLE(3, 2, 3, 2));
+      const __m512 p[2] = {_mm512_shuffle_f32x4(lo, lo, _MM_SHUFFLE(3, 1, 2, 0)),
+                           _mm512_shuffle_f32x4(hi, hi, _MM_SHUFFLE(3, 1, 2, 0))};
+      #pragma GCC unroll 8
+      for (int q = 0; q < 4; ++q) {  // rows r, 4 + r, 8 + r, 12 + r
+        const int64_t row = 4 * q + r;
+        if (row >= rows) continue;
+        const __m256 out = q % 2 ? _mm512_extractf32x8_ps(p[q / 2], 1) : _mm512_castps512_ps256(p[q / 2]);
+        _mm256_mask_storeu_ps(y + row * ldy, mask, out);
+      }
+    }
+  }
+  static void gemm_blocked(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy,
+                           int64_t s0, int64_t s1) {
+    const int64_t vectors = (x.M + kInt8RowBlock - 1) / kInt8RowBlock;
+    const int64_t n1 = std::min(s1 * kInt8Strip, w.N);
+    // channel blocks outer: the block's weights (8 x Kp bytes) stay in L1 across the row tiles
+    for (int64_t n0 = s0 * kInt8Strip; n0 < n1; n0 += 8) {
+      int64_t vb = 0;
+      for (; vb + 3 <= vectors; vb += 3) tile<3>(w, x, bias, y, ldy, vb, n0);
+      if (vectors - vb == 2) tile<2>(w, x, bias, y, ldy, vb, n0);
+      if (vectors - vb == 1) tile<1>(w, x, bias, y, ldy, vb, n0);
+    }
+  }
   static void gemm(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t s0,
                    int64_t s1) {
+    if (x.blocked) return gemm_blocked(w, x, bias, y, ldy, s0, s1);
     int64_t s = s0;
     for (; s + 3 <= s1; s += 3) strips<3>(w, x, bias, y, ldy, s);
     if (s1 - s == 2) strips<2>(w, x, bias, y, ldy, s);
@@ -223,7 +337,8 @@ struct Int8Gemm<KernelLevel::Avx512Vnni> {
 
 template <KernelLevel L>
 const Int8Kernels& int8_kernels() {
-  static const Int8Kernels k{&Int8Gemm<L>::gemm, &quantize_rows};
+  static const Int8Kernels k{&Int8Gemm<L>::gemm, &quantize_rows, L == KernelLevel::Avx512Vnni,
+                             L == KernelLevel::Avx512Vnni ? kInt8RowBlock : 0};
   return k;
 }
 
