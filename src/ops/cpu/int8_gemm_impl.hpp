@@ -53,6 +53,44 @@ inline int32_t load_dword(const void* p) {
   return v;
 }
 
+// One row: q[k] = to_int8(row[k], 1 / d) for k < K with d = max_k |row[k]| / 127 (0 for a zero
+// row), q[K..Kp) = 0; false when a value is NaN or infinite.
+inline bool quantize_row(const float* row, int64_t K, int64_t Kp, int8_t* q, float& d) {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+  // The scalar loops below in vectors (GCC left them scalar: 9 % of BERT-base's int8 forward, perf
+  // record): |x| and max are exact, roundscale rounds to nearest even as round_even does, so the
+  // bytes are the other levels'.
+  const __m512 absmask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+  const __m512 big = _mm512_set1_ps(std::numeric_limits<float>::max());
+  __m512 mx = _mm512_setzero_ps();
+  __mmask16 bad = 0;
+  for (int64_t k = 0; k < K; k += 16) {
+    const __mmask16 mk = K - k >= 16 ? __mmask16(0xffff) : __mmask16((1u << (K - k)) - 1);
+    const __m512 a = _mm512_and_ps(_mm512_maskz_loadu_ps(mk, row + k), absmask);
+    bad |= _mm512_cmp_ps_mask(a, big, _CMP_NLE_UQ);  // NaN or infinite
+    mx = _mm512_max_ps(mx, a);
+  }
+  if (bad) return false;
+  d = _mm512_reduce_max_ps(mx) / 127.0f;
+  const __m512 inv = _mm512_set1_ps(d > 0 ? 1.0f / d : 0.0f);
+  const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+  for (int64_t k = 0; k < K; k += 16) {
+    const __mmask16 mk = K - k >= 16 ? __mmask16(0xffff) : __mmask16((1u << (K - k)) - 1);
+    const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mk, row + k), inv),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm512_mask_cvtepi32_storeu_epi8(q + k, mk, _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(r, lo), hi)));
+  }
+#else
+  float amax = 0;
+  if (!finite_amax(row, K, 1, amax)) return false;
+  d = amax / 127.0f;
+  const float inv = d > 0 ? 1.0f / d : 0.0f;
+  for (int64_t k = 0; k < K; ++k) q[k] = to_int8(row[k], inv);
+#endif
+  std::memset(q + K, 0, size_t(Kp - K));
+  return true;
+}
+
 // The activation quantizer, built per level so the compiler vectorises it with the level's flags
 // (the same IEEE operations at every level, so the same bytes). Rows [m0, m1) into the layout
 // int8_quantize_rows chose (int8_gemm.hpp); rows at or past x's M are the blocked layout's padding.
@@ -63,13 +101,7 @@ bool quantize_rows(const float* x, int64_t m0, int64_t m1, int64_t K, int64_t ld
     float d = 0;
     int8_t* q = out.u.empty() ? out.q.data() + m * Kp : tmp.data();
     if (m < out.M) {
-      const float* row = x + m * ldx;
-      float amax = 0;
-      if (!finite_amax(row, K, 1, amax)) return false;
-      d = amax / 127.0f;
-      const float inv = d > 0 ? 1.0f / d : 0.0f;
-      for (int64_t k = 0; k < K; ++k) q[k] = to_int8(row[k], inv);
-      std::memset(q + K, 0, size_t(Kp - K));
+      if (!quantize_row(x + m * ldx, K, Kp, q, d)) return false;
     } else {
       std::memset(q, 0, size_t(Kp));
     }
@@ -82,7 +114,15 @@ bool quantize_rows(const float* x, int64_t m0, int64_t m1, int64_t K, int64_t ld
     }
     // u8 = q + 128 flips each byte's top bit; row m's dword of group g sits at lane m % 16.
     uint8_t* u = out.u.data() + (m / kInt8RowBlock) * Kp * kInt8RowBlock + (m % kInt8RowBlock) * 4;
-    for (int64_t g = 0; g < Kp / 4; ++g) {
+    int64_t g = 0;
+#if defined(__AVX512F__)
+    // 16 groups at a time: flip the top bits in a vector, then one dword store per group
+    for (; g + 16 <= Kp / 4; g += 16) {
+      const __m512i v = _mm512_xor_si512(_mm512_loadu_si512(q + 4 * g), _mm512_set1_epi32(int32_t(0x80808080u)));
+      _mm512_i32scatter_epi32(u + g * 4 * kInt8RowBlock, _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(int32_t(kInt8RowBlock))), v, 4);
+    }
+#endif
+    for (; g < Kp / 4; ++g) {
       const uint32_t v = uint32_t(load_dword(q + 4 * g)) ^ 0x80808080u;
       std::memcpy(u + g * 4 * kInt8RowBlock, &v, 4);
     }
