@@ -39,23 +39,10 @@ std::shared_ptr<Int8Weight> int8_quantize_weight(const float* w, int64_t N, int6
   std::memset(out->q.get(), 0, qbytes);
   out->scale.assign(size_t(lanes), 0.0f);
   out->offset.assign(size_t(lanes), 0);
+  const Int8Kernels& k = current_int8_kernels();
   std::atomic<bool> finite{true};
-  parallel_for(0, N, 16, [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n) {
-      const float* row = w + n * ns;
-      float amax = 0;
-      if (!finite_amax(row, K, ks, amax)) finite = false;
-      const float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
-      int8_t* strip = out->q.get() + (n / kInt8Strip) * out->Kp * kInt8Strip;
-      int32_t sum = 0;
-      for (int64_t k = 0; k < K; ++k) {
-        const int8_t q = to_int8(row[k * ks], inv);
-        strip[(k / 4) * 4 * kInt8Strip + (n % kInt8Strip) * 4 + k % 4] = q;
-        sum += q;
-      }
-      out->scale[size_t(n)] = d;
-      out->offset[size_t(n)] = 128 * sum;
-    }
+  parallel_for(0, strips, 1, [&](int64_t s0, int64_t s1) {
+    if (!k.quantize_channels(w, s0 * kInt8Strip, std::min(N, s1 * kInt8Strip), K, ns, ks, *out)) finite = false;
   });
   return finite.load() ? out : nullptr;
 }

@@ -71,6 +71,10 @@ struct Int8Kernels {
   // Rows [m0, m1) of `out` (sized and laid out by int8_quantize_rows; in the blocked layout m0 and m1
   // are multiples of kInt8RowBlock or m1 is the padded row count); false on a non-finite value.
   bool (*quantize_rows)(const float* x, int64_t m0, int64_t m1, int64_t K, int64_t ldx, Int8Rows& out);
+  // Channels [n0, n1) of W(n, k) = w[n*ns + k*ks] into `out` (sized, zeroed; n0 a multiple of
+  // kInt8Strip): qw, scale and offset; false on a non-finite value.
+  bool (*quantize_channels)(const float* w, int64_t n0, int64_t n1, int64_t K, int64_t ns, int64_t ks,
+                            Int8Weight& out);
   bool unsigned_rows;        // the kernels read u (VNNI), not q
   int64_t blocked_min_rows;  // from this many rows on the activations are blocked (0: never)
 };

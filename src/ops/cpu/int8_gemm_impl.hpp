@@ -130,6 +130,85 @@ bool quantize_rows(const float* x, int64_t m0, int64_t m1, int64_t K, int64_t ld
   return true;
 }
 
+// The weight quantizer (int8_quantize_weight splits the channels over the pool): per channel the
+// row quantizer's operations (scale = max |w| / 127, to_int8), into the strip layout, and the
+// offset 128 * sum_k qw. At AVX-512 a contiguous [N, K] weight (nn.Linear) goes row by row through
+// quantize_row, a contiguous [K, N] weight (GPT-2's Conv1D) 16 channels per vector with 4 k packed
+// into each channel's dword, so one 64-byte group of a strip per store; the same bytes as the
+// scalar loop (tests/ops/test_int8_gemm.cpp compares every level), 226 ms of BERT-base's load.
+bool quantize_channels(const float* w, int64_t n0, int64_t n1, int64_t K, int64_t ns, int64_t ks, Int8Weight& out) {
+  const int64_t Kp = out.Kp;
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+  if (ks == 1) {
+    std::vector<int8_t> q(static_cast<size_t>(Kp));
+    for (int64_t n = n0; n < n1; ++n) {
+      float d = 0;
+      if (!quantize_row(w + n * ns, K, Kp, q.data(), d)) return false;
+      int8_t* strip = out.q.get() + (n / kInt8Strip) * Kp * kInt8Strip + (n % kInt8Strip) * 4;
+      int32_t sum = 0;
+      for (int64_t g = 0; g < Kp / 4; ++g) {
+        std::memcpy(strip + g * 4 * kInt8Strip, q.data() + 4 * g, 4);
+        for (int t = 0; t < 4; ++t) sum += q[size_t(4 * g + t)];
+      }
+      out.scale[size_t(n)] = d;
+      out.offset[size_t(n)] = 128 * sum;
+    }
+    return true;
+  }
+  if (ns == 1) {
+    const __m512 absmask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+    const __m512 big = _mm512_set1_ps(std::numeric_limits<float>::max());
+    const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+    for (int64_t c0 = n0; c0 < n1; c0 += kInt8Strip) {  // one strip: 16 channels, lane c = channel c0 + c
+      const __mmask16 mc = n1 - c0 >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n1 - c0)) - 1);
+      __m512 mx = _mm512_setzero_ps();
+      __mmask16 bad = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const __m512 a = _mm512_and_ps(_mm512_maskz_loadu_ps(mc, w + k * ks + c0), absmask);
+        bad |= _mm512_cmp_ps_mask(a, big, _CMP_NLE_UQ);
+        mx = _mm512_max_ps(mx, a);
+      }
+      if (bad) return false;
+      const __m512 d = _mm512_div_ps(mx, _mm512_set1_ps(127.0f));
+      const __m512 inv = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(d, _mm512_setzero_ps(), _CMP_GT_OQ),
+                                             _mm512_set1_ps(1.0f), d);
+      __m512i sum = _mm512_setzero_si512();
+      int8_t* strip = out.q.get() + (c0 / kInt8Strip) * Kp * kInt8Strip;
+      for (int64_t g = 0; g < Kp / 4; ++g) {
+        __m512i dword = _mm512_setzero_si512();
+        for (int t = 0; t < 4 && 4 * g + t < K; ++t) {
+          const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mc, w + (4 * g + t) * ks + c0), inv),
+                                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+          const __m512i qi = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(r, lo), hi));
+          sum = _mm512_add_epi32(sum, qi);
+          dword = _mm512_or_si512(dword, _mm512_slli_epi32(_mm512_and_si512(qi, _mm512_set1_epi32(0xff)), 8 * t));
+        }
+        _mm512_storeu_si512(strip + g * 4 * kInt8Strip, dword);
+      }
+      _mm512_mask_storeu_ps(out.scale.data() + c0, mc, d);
+      _mm512_mask_storeu_epi32(out.offset.data() + c0, mc, _mm512_mullo_epi32(sum, _mm512_set1_epi32(128)));
+    }
+    return true;
+  }
+#endif
+  for (int64_t n = n0; n < n1; ++n) {
+    const float* row = w + n * ns;
+    float amax = 0;
+    if (!finite_amax(row, K, ks, amax)) return false;
+    const float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
+    int8_t* strip = out.q.get() + (n / kInt8Strip) * Kp * kInt8Strip;
+    int32_t sum = 0;
+    for (int64_t k = 0; k < K; ++k) {
+      const int8_t q = to_int8(row[k * ks], inv);
+      strip[(k / 4) * 4 * kInt8Strip + (n % kInt8Strip) * 4 + k % 4] = q;
+      sum += q;
+    }
+    out.scale[size_t(n)] = d;
+    out.offset[size_t(n)] = 128 * sum;
+  }
+  return true;
+}
+
 inline float int8_epilogue(int32_t dot, float sx, float sw, const float* bias, int64_t n) {
   return std::fma(float(dot), sx * sw, bias ? bias[n] : 0.0f);
 }
@@ -377,7 +456,7 @@ struct Int8Gemm<KernelLevel::Avx512Vnni> {
 
 template <KernelLevel L>
 const Int8Kernels& int8_kernels() {
-  static const Int8Kernels k{&Int8Gemm<L>::gemm, &quantize_rows, L == KernelLevel::Avx512Vnni,
+  static const Int8Kernels k{&Int8Gemm<L>::gemm, &quantize_rows, &quantize_channels, L == KernelLevel::Avx512Vnni,
                              L == KernelLevel::Avx512Vnni ? kInt8RowBlock : 0};
   return k;
 }
