@@ -13,6 +13,7 @@
 
 #include "bench_report.hpp"
 #include "ops/cpu/sgemm.hpp"
+#include "transformers/ops/int8.hpp"
 #include "transformers/ops/matmul.hpp"
 #include "transformers/ops/random.hpp"
 
@@ -59,6 +60,22 @@ void BM_linear_mapped(benchmark::State& st, DType wdt) {
   const double t0 = benchpeaks::now_s();
   for (auto _ : st) benchmark::DoNotOptimize(ops::linear(x, w, Tensor()));
   report(st, t0, 2.0 * double(M) * double(N) * double(K), double(N) * double(K) * double(transformers::dtype_size(wdt)));
+}
+
+// The int8 compute type (docs/int8.md): a float32 Linear weight with an int8 copy, so each call
+// quantizes the activations per row and runs the int8 GEMM (src/ops/cpu/int8_gemm*); the BERT-base
+// shapes. FLOPs count 2 * M * N * K as for float32.
+void BM_linear_int8(benchmark::State& st) {
+  const int64_t M = st.range(0), K = st.range(1), N = st.range(2);
+  ops::Generator g(0);
+  const Tensor x = ops::randn({M, K}, g), w = ops::randn({N, K}, g);
+  if (!ops::quantize_weight_int8(w)) {
+    st.SkipWithError("int8 quantization refused");
+    return;
+  }
+  const double t0 = benchpeaks::now_s();
+  for (auto _ : st) benchmark::DoNotOptimize(ops::linear(x, w, Tensor()));
+  report(st, t0, 2.0 * double(M) * double(N) * double(K), double(N) * double(K));
 }
 
 void BM_conv1d(benchmark::State& st, DType wdt) {
@@ -176,6 +193,7 @@ BENCHMARK_CAPTURE(BM_linear, f32, DType::Float32)->Args({1, 4096, 4096})->Args({
 BENCHMARK_CAPTURE(BM_linear, bf16, DType::BFloat16)->Args({1, 4096, 4096})->Args({4, 4096, 4096})->Args({128, 4096, 4096})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_linear_mapped, f32, DType::Float32)->Args({1, 768, 2304})->Args({128, 768, 3072})->Args({128, 3072, 768})->Args({512, 2048, 2048})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_linear_mapped, bf16, DType::BFloat16)->Args({1, 768, 2304})->Args({128, 768, 3072})->Args({128, 3072, 768})->Args({512, 2048, 2048})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_linear_int8)->Args({128, 768, 768})->Args({128, 768, 3072})->Args({128, 3072, 768})->Args({1, 768, 2304})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_linear, f16, DType::Float16)->Args({1, 4096, 4096})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_CAPTURE(BM_conv1d, bf16, DType::BFloat16)->Args({1, 4096, 4096})->Unit(benchmark::kMillisecond)->UseRealTime();

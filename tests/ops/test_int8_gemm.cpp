@@ -8,6 +8,8 @@
 // wdeq_k| + |bias|). A wrong weight byte, offset or scale errs by ~ |w| * |x|, far beyond sx/2 * |w|.
 // Every level must also equal the scalar level bit for bit (same int32 sums, same fused epilogue).
 #include <cmath>
+#include <cstring>
+#include <tuple>
 #include <iostream>
 #include <limits>
 
@@ -68,8 +70,10 @@ std::vector<double> normalised_error(const Tensor& y, const Tensor& x, const d::
 }  // namespace
 
 // linear ([out, in]) and addmm_conv1d ([in, out]) over row counts that exercise every row-block
-// remainder (VNNI blocks of 6 rows, AVX2 of 4) and channel counts that end in partial strips and
-// partial 3-strip blocks; K not a multiple of 4. 3 row counts x 2 shapes x 2 layouts x 2 bias per level.
+// remainder (VNNI blocks of 6 rows, AVX2 of 4; from 16 rows the VNNI level's blocked activations,
+// tiles of 3, 2 and 1 vectors of 16 rows with a partial last vector: 40 = 16 + 16 + 8, 100 = 3 * 16
+// + 3 * 16 + 4) and channel counts that end in partial strips, partial 8-channel blocks and partial
+// 3-strip blocks; K not a multiple of 4. 5 row counts x 2 shapes x 2 layouts x 2 bias per level.
 TEST(Int8Gemm, EveryLevelWithinActivationRoundingOfTheDequantizedProductAndEqualToScalar) {
   const std::vector<KernelLevel> levels = levels_here();
   ASSERT_EQ(levels.front(), KernelLevel::Scalar);
@@ -93,7 +97,7 @@ TEST(Int8Gemm, EveryLevelWithinActivationRoundingOfTheDequantizedProductAndEqual
       ASSERT_EQ(q->scale[size_t(n)], qkn->scale[size_t(n)]);
       for (int64_t k = 0; k < K; ++k) ASSERT_EQ(q->at(n, k), qkn->at(n, k));
     }
-    for (int64_t M : {1, 7, 13}) {
+    for (int64_t M : {1, 7, 13, 40, 100}) {
       const Tensor x = uniform({M, K}, -3.0f, 3.0f);
       for (bool with_bias : {false, true}) {
         const Tensor b = with_bias ? bias : Tensor();
@@ -114,7 +118,52 @@ TEST(Int8Gemm, EveryLevelWithinActivationRoundingOfTheDequantizedProductAndEqual
     }
   }
   transformers::force_kernel_level(saved);
-  EXPECT_EQ(cases, int(2 * 3 * 2 * levels.size()));
+  EXPECT_EQ(cases, int(2 * 5 * 2 * levels.size()));
+}
+
+// The weight quantizer at every level (AVX-512: row by row for [N, K], 16 channels per vector for
+// [K, N]; other strides the plain loop) gives the scalar level's bytes, scales and offsets, for
+// both layouts, channel counts ending in a partial strip and K not a multiple of 4; a non-finite
+// value refuses the weight at every level. 3 shapes x 3 layouts per level.
+TEST(Int8Gemm, WeightQuantizerEqualsScalarAtEveryLevel) {
+  const std::vector<KernelLevel> levels = levels_here();
+  const KernelLevel saved = transformers::kernel_level();
+  int cases = 0;
+  for (auto [N, K] : {std::pair<int64_t, int64_t>{40, 67}, {100, 64}, {7, 3}}) {
+    const Tensor w = uniform({N, K}, -0.5f, 0.5f);
+    std::vector<float> nk = w.to_vector<float>(), kn(size_t(N * K)), wide(size_t(2 * N * K));
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t k = 0; k < K; ++k) {
+        kn[size_t(k * N + n)] = nk[size_t(n * K + k)];
+        wide[size_t(n * 2 * K + 2 * k)] = nk[size_t(n * K + k)];  // [N, K] with a k stride of 2
+      }
+    // {data, ns, ks}: Linear's [N, K], Conv1D's [K, N], a strided view
+    const std::vector<std::tuple<const float*, int64_t, int64_t>> layouts = {
+        {nk.data(), K, 1}, {kn.data(), 1, N}, {wide.data(), 2 * K, 2}};
+    for (const auto& [data, ns, ks] : layouts) {
+      std::shared_ptr<d::Int8Weight> ref;
+      for (KernelLevel l : levels) {
+        transformers::force_kernel_level(l);
+        SCOPED_TRACE(std::string("level ") + transformers::kernel_level_name(l) + " N=" + std::to_string(N) +
+                     " K=" + std::to_string(K) + " ks=" + std::to_string(ks));
+        const auto q = d::int8_quantize_weight(data, N, K, ns, ks);
+        ASSERT_NE(q, nullptr);
+        if (!ref) ref = q;
+        EXPECT_EQ(q->scale, ref->scale);
+        EXPECT_EQ(q->offset, ref->offset);
+        EXPECT_EQ(std::memcmp(q->q.get(), ref->q.get(), size_t(q->strips() * q->Kp * d::kInt8Strip)), 0);
+        ++cases;
+      }
+    }
+    std::vector<float> bad = kn;
+    bad[size_t(N * K / 2)] = std::numeric_limits<float>::quiet_NaN();
+    for (KernelLevel l : levels) {
+      transformers::force_kernel_level(l);
+      EXPECT_EQ(d::int8_quantize_weight(bad.data(), N, K, 1, N), nullptr) << transformers::kernel_level_name(l);
+    }
+  }
+  transformers::force_kernel_level(saved);
+  EXPECT_EQ(cases, int(3 * 3 * levels.size()));
 }
 
 // The weight's per-channel quantization: scale = max |w| / 127 (that element maps to +-127), every

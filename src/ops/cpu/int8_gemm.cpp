@@ -39,29 +39,37 @@ std::shared_ptr<Int8Weight> int8_quantize_weight(const float* w, int64_t N, int6
   std::memset(out->q.get(), 0, qbytes);
   out->scale.assign(size_t(lanes), 0.0f);
   out->offset.assign(size_t(lanes), 0);
+  const Int8Kernels& k = current_int8_kernels();
   std::atomic<bool> finite{true};
-  parallel_for(0, N, 16, [&](int64_t n0, int64_t n1) {
-    for (int64_t n = n0; n < n1; ++n) {
-      const float* row = w + n * ns;
-      float amax = 0;
-      if (!finite_amax(row, K, ks, amax)) finite = false;
-      const float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
-      int8_t* strip = out->q.get() + (n / kInt8Strip) * out->Kp * kInt8Strip;
-      int32_t sum = 0;
-      for (int64_t k = 0; k < K; ++k) {
-        const int8_t q = to_int8(row[k * ks], inv);
-        strip[(k / 4) * 4 * kInt8Strip + (n % kInt8Strip) * 4 + k % 4] = q;
-        sum += q;
-      }
-      out->scale[size_t(n)] = d;
-      out->offset[size_t(n)] = 128 * sum;
-    }
+  parallel_for(0, strips, 1, [&](int64_t s0, int64_t s1) {
+    if (!k.quantize_channels(w, s0 * kInt8Strip, std::min(N, s1 * kInt8Strip), K, ns, ks, *out)) finite = false;
   });
   return finite.load() ? out : nullptr;
 }
 
 bool int8_quantize_rows(const float* x, int64_t M, int64_t K, int64_t ldx, Int8Rows& out) {
-  return current_int8_kernels().quantize_rows(x, M, K, ldx, out);
+  const Int8Kernels& k = current_int8_kernels();
+  out.M = M;
+  out.Kp = (K + 3) / 4 * 4;
+  out.blocked = k.blocked_min_rows > 0 && M >= k.blocked_min_rows;
+  const int64_t rows = out.blocked ? (M + kInt8RowBlock - 1) / kInt8RowBlock * kInt8RowBlock : M;
+  // resize, not assign: every byte is written by the quantizer, and a reused buffer keeps its pages
+  // (the quantizer writes u when it is not empty; clear keeps the capacity)
+  if (k.unsigned_rows) {
+    out.q.clear();
+    out.u.resize(size_t(rows * out.Kp));
+  } else {
+    out.u.clear();
+    out.q.resize(size_t(rows * out.Kp));
+  }
+  out.scale.resize(size_t(rows));
+  // Blocks of 16 rows per task (the blocked layout's unit; a row-major quantizer splits anywhere).
+  std::atomic<bool> finite{true};
+  const int64_t blocks = (rows + kInt8RowBlock - 1) / kInt8RowBlock;
+  parallel_for(0, blocks, std::max<int64_t>(1, 32768 / std::max<int64_t>(K, 1) / kInt8RowBlock), [&](int64_t b0, int64_t b1) {
+    if (!k.quantize_rows(x, b0 * kInt8RowBlock, std::min(rows, b1 * kInt8RowBlock), K, ldx, out)) finite = false;
+  });
+  return finite.load();
 }
 
 void int8_gemm(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy) {

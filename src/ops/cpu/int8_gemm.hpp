@@ -45,22 +45,38 @@ struct Int8Weight {
 // keeps the float product, where NaN and infinity propagate) or K > kInt8MaxK.
 std::shared_ptr<Int8Weight> int8_quantize_weight(const float* w, int64_t N, int64_t K, int64_t ns, int64_t ks);
 
-// M rows of activations quantized per row: qx as signed bytes and as u8 = qx + 128, each row Kp long
-// (padding: qx = 0).
+// Activations quantized per row, x[m][k] ~= scale[m] * qx[m][k], each row Kp long (K padding: qx
+// = 0), in the form the level's kernels read:
+// - q: signed bytes, row-major [M][Kp] (scalar, AVX2);
+// - u: u8 = qx + 128 (VNNI), row-major [M][Kp], or, when `blocked` (M >= the level's
+//   blocked_min_rows), in blocks of kInt8RowBlock rows: block b, group g (4 k) holds the 16 rows'
+//   dwords u[16b + r][4g..4g+3], r = 0..15, one vector of activations per group for the GEMM whose
+//   lanes run over rows (int8_gemm_impl.hpp). Rows past M in the last block hold qx = 0, scale 0.
+inline constexpr int64_t kInt8RowBlock = 16;
 struct Int8Rows {
   int64_t M = 0, Kp = 0;
+  bool blocked = false;
   std::vector<int8_t> q;
   std::vector<uint8_t> u;
-  std::vector<float> scale;  // [M]
+  std::vector<float> scale;  // [M], or [M rounded up to kInt8RowBlock] when blocked
 };
-// false when a value is not finite (the caller computes in float).
+// false when a value is not finite (the caller computes in float). Split over the pool by rows;
+// `out` keeps its capacity from call to call (no page faults for a reused one).
 bool int8_quantize_rows(const float* x, int64_t M, int64_t K, int64_t ldx, Int8Rows& out);
 
 struct Int8Kernels {
   // y[m*ldy + n] for every row m and the channels of strips [s0, s1); bias may be nullptr.
   void (*gemm)(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t s0,
                int64_t s1);
-  bool (*quantize_rows)(const float* x, int64_t M, int64_t K, int64_t ldx, Int8Rows& out);  // see below
+  // Rows [m0, m1) of `out` (sized and laid out by int8_quantize_rows; in the blocked layout m0 and m1
+  // are multiples of kInt8RowBlock or m1 is the padded row count); false on a non-finite value.
+  bool (*quantize_rows)(const float* x, int64_t m0, int64_t m1, int64_t K, int64_t ldx, Int8Rows& out);
+  // Channels [n0, n1) of W(n, k) = w[n*ns + k*ks] into `out` (sized, zeroed; n0 a multiple of
+  // kInt8Strip): qw, scale and offset; false on a non-finite value.
+  bool (*quantize_channels)(const float* w, int64_t n0, int64_t n1, int64_t K, int64_t ns, int64_t ks,
+                            Int8Weight& out);
+  bool unsigned_rows;        // the kernels read u (VNNI), not q
+  int64_t blocked_min_rows;  // from this many rows on the activations are blocked (0: never)
 };
 template <KernelLevel L>
 const Int8Kernels& int8_kernels();

@@ -47,26 +47,207 @@ inline bool finite_amax(const float* v, int64_t K, int64_t stride, float& amax) 
   return finite;
 }
 
-// The activation quantizer, built per level so the compiler vectorises it with the level's flags
-// (the same IEEE operations at every level, so the same bytes).
-bool quantize_rows(const float* x, int64_t M, int64_t K, int64_t ldx, Int8Rows& out) {
-  out.M = M;
-  out.Kp = (K + 3) / 4 * 4;
-  out.q.assign(size_t(M * out.Kp), 0);
-  out.u.assign(size_t(M * out.Kp), 128);
-  out.scale.assign(size_t(M), 0.0f);
-  for (int64_t m = 0; m < M; ++m) {
-    const float* row = x + m * ldx;
-    float amax = 0;
-    if (!finite_amax(row, K, 1, amax)) return false;
-    const float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
-    int8_t* q = out.q.data() + m * out.Kp;
-    uint8_t* u = out.u.data() + m * out.Kp;
-    for (int64_t k = 0; k < K; ++k) {
-      q[k] = to_int8(row[k], inv);
-      u[k] = uint8_t(q[k] + 128);
+inline int32_t load_dword(const void* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+// One row: q[k] = to_int8(row[k], 1 / d) for k < K with d = max_k |row[k]| / 127 (0 for a zero
+// row), q[K..Kp) = 0; false when a value is NaN or infinite.
+inline bool quantize_row(const float* row, int64_t K, int64_t Kp, int8_t* q, float& d) {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+  // The scalar loops below in vectors (GCC left them scalar: 9 % of BERT-base's int8 forward, perf
+  // record): |x| and max are exact, roundscale rounds to nearest even as round_even does, so the
+  // bytes are the other levels'.
+  const __m512 absmask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+  const __m512 big = _mm512_set1_ps(std::numeric_limits<float>::max());
+  __m512 mx = _mm512_setzero_ps();
+  __mmask16 bad = 0;
+  for (int64_t k = 0; k < K; k += 16) {
+    const __mmask16 mk = K - k >= 16 ? __mmask16(0xffff) : __mmask16((1u << (K - k)) - 1);
+    const __m512 a = _mm512_and_ps(_mm512_maskz_loadu_ps(mk, row + k), absmask);
+    bad |= _mm512_cmp_ps_mask(a, big, _CMP_NLE_UQ);  // NaN or infinite
+    mx = _mm512_max_ps(mx, a);
+  }
+  if (bad) return false;
+  d = _mm512_reduce_max_ps(mx) / 127.0f;
+  const __m512 inv = _mm512_set1_ps(d > 0 ? 1.0f / d : 0.0f);
+  const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+  for (int64_t k = 0; k < K; k += 16) {
+    const __mmask16 mk = K - k >= 16 ? __mmask16(0xffff) : __mmask16((1u << (K - k)) - 1);
+    const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mk, row + k), inv),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm512_mask_cvtepi32_storeu_epi8(q + k, mk, _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(r, lo), hi)));
+  }
+#else
+  float amax = 0;
+  if (!finite_amax(row, K, 1, amax)) return false;
+  d = amax / 127.0f;
+  const float inv = d > 0 ? 1.0f / d : 0.0f;
+  for (int64_t k = 0; k < K; ++k) q[k] = to_int8(row[k], inv);
+#endif
+  std::memset(q + K, 0, size_t(Kp - K));
+  return true;
+}
+
+// Writes one block of 16 quantized rows (blk: row r at blk + r * Kp) in the blocked layout: group g's
+// 64 bytes are the rows' dwords g, each byte's top bit flipped (u8 = q + 128).
+inline void write_row_block(const int8_t* blk, int64_t Kp, uint8_t* dst) {
+  int64_t g = 0;
+#if defined(__AVX512F__)
+  // 16 groups at a time: a 16 x 16 dword transpose in registers (a scatter per row was half of the
+  // quantizer's time on Zen 4, perf annotate)
+  const __m512i flip = _mm512_set1_epi32(int32_t(0x80808080u));
+  for (; g + 16 <= Kp / 4; g += 16) {
+    __m512i v[16], t[16], c4[16];
+    for (int r = 0; r < 16; ++r) v[r] = _mm512_loadu_si512(blk + r * Kp + 4 * g);
+    for (int i = 0; i < 8; ++i) {
+      t[2 * i] = _mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+      t[2 * i + 1] = _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+    }
+    // c4[4i + c], 128-bit lane L: rows 4i..4i+3 of column 4L + c
+    for (int i = 0; i < 4; ++i) {
+      c4[4 * i + 0] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+      c4[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+      c4[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+      c4[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int c = 0; c < 4; ++c) {  // columns 4L + c: lane L of c4[c], c4[4 + c], c4[8 + c], c4[12 + c]
+      const __m512i x0 = _mm512_shuffle_i32x4(c4[c], c4[4 + c], _MM_SHUFFLE(1, 0, 1, 0));
+      const __m512i x1 = _mm512_shuffle_i32x4(c4[c], c4[4 + c], _MM_SHUFFLE(3, 2, 3, 2));
+      const __m512i y0 = _mm512_shuffle_i32x4(c4[8 + c], c4[12 + c], _MM_SHUFFLE(1, 0, 1, 0));
+      const __m512i y1 = _mm512_shuffle_i32x4(c4[8 + c], c4[12 + c], _MM_SHUFFLE(3, 2, 3, 2));
+      const __m512i col[4] = {_mm512_shuffle_i32x4(x0, y0, _MM_SHUFFLE(2, 0, 2, 0)),
+                              _mm512_shuffle_i32x4(x0, y0, _MM_SHUFFLE(3, 1, 3, 1)),
+                              _mm512_shuffle_i32x4(x1, y1, _MM_SHUFFLE(2, 0, 2, 0)),
+                              _mm512_shuffle_i32x4(x1, y1, _MM_SHUFFLE(3, 1, 3, 1))};
+      for (int L = 0; L < 4; ++L)
+        _mm512_storeu_si512(dst + (g + 4 * L + c) * 4 * kInt8RowBlock, _mm512_xor_si512(col[L], flip));
+    }
+  }
+#endif
+  for (; g < Kp / 4; ++g)
+    for (int64_t r = 0; r < kInt8RowBlock; ++r) {
+      const uint32_t v = uint32_t(load_dword(blk + r * Kp + 4 * g)) ^ 0x80808080u;
+      std::memcpy(dst + (g * kInt8RowBlock + r) * 4, &v, 4);
+    }
+}
+
+// The activation quantizer, built per level (the same IEEE operations at every level, so the same
+// bytes). Rows [m0, m1) into the layout int8_quantize_rows chose (int8_gemm.hpp); rows at or past
+// x's M are the blocked layout's padding (qx = 0, scale 0).
+bool quantize_rows(const float* x, int64_t m0, int64_t m1, int64_t K, int64_t ldx, Int8Rows& out) {
+  const int64_t Kp = out.Kp;
+  auto row = [&](int64_t m, int8_t* q) {
+    float d = 0;
+    if (m < out.M) {
+      if (!quantize_row(x + m * ldx, K, Kp, q, d)) return false;
+    } else {
+      std::memset(q, 0, size_t(Kp));
     }
     out.scale[size_t(m)] = d;
+    return true;
+  };
+  if (out.u.empty()) {  // signed, row-major
+    for (int64_t m = m0; m < m1; ++m)
+      if (!row(m, out.q.data() + m * Kp)) return false;
+    return true;
+  }
+  if (!out.blocked) {  // unsigned, row-major
+    std::vector<int8_t> q(static_cast<size_t>(Kp));
+    for (int64_t m = m0; m < m1; ++m) {
+      if (!row(m, q.data())) return false;
+      uint8_t* u = out.u.data() + m * Kp;
+      for (int64_t k = 0; k < Kp; ++k) u[k] = uint8_t(q[size_t(k)] + 128);
+    }
+    return true;
+  }
+  // blocked: m0 and m1 are multiples of kInt8RowBlock (the padded row count is one)
+  std::vector<int8_t> blk(static_cast<size_t>(kInt8RowBlock * Kp));
+  for (int64_t b0 = m0; b0 < m1; b0 += kInt8RowBlock) {
+    for (int64_t r = 0; r < kInt8RowBlock; ++r)
+      if (!row(b0 + r, blk.data() + r * Kp)) return false;
+    write_row_block(blk.data(), Kp, out.u.data() + b0 * Kp);
+  }
+  return true;
+}
+
+// The weight quantizer (int8_quantize_weight splits the channels over the pool): per channel the
+// row quantizer's operations (scale = max |w| / 127, to_int8), into the strip layout, and the
+// offset 128 * sum_k qw. At AVX-512 a contiguous [N, K] weight (nn.Linear) goes row by row through
+// quantize_row, a contiguous [K, N] weight (GPT-2's Conv1D) 16 channels per vector with 4 k packed
+// into each channel's dword, so one 64-byte group of a strip per store; the same bytes as the
+// scalar loop (tests/ops/test_int8_gemm.cpp compares every level), 226 ms of BERT-base's load.
+bool quantize_channels(const float* w, int64_t n0, int64_t n1, int64_t K, int64_t ns, int64_t ks, Int8Weight& out) {
+  const int64_t Kp = out.Kp;
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+  if (ks == 1) {
+    std::vector<int8_t> q(static_cast<size_t>(Kp));
+    for (int64_t n = n0; n < n1; ++n) {
+      float d = 0;
+      if (!quantize_row(w + n * ns, K, Kp, q.data(), d)) return false;
+      int8_t* strip = out.q.get() + (n / kInt8Strip) * Kp * kInt8Strip + (n % kInt8Strip) * 4;
+      int32_t sum = 0;
+      for (int64_t g = 0; g < Kp / 4; ++g) {
+        std::memcpy(strip + g * 4 * kInt8Strip, q.data() + 4 * g, 4);
+        for (int t = 0; t < 4; ++t) sum += q[size_t(4 * g + t)];
+      }
+      out.scale[size_t(n)] = d;
+      out.offset[size_t(n)] = 128 * sum;
+    }
+    return true;
+  }
+  if (ns == 1) {
+    const __m512 absmask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+    const __m512 big = _mm512_set1_ps(std::numeric_limits<float>::max());
+    const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f);
+    for (int64_t c0 = n0; c0 < n1; c0 += kInt8Strip) {  // one strip: 16 channels, lane c = channel c0 + c
+      const __mmask16 mc = n1 - c0 >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n1 - c0)) - 1);
+      __m512 mx = _mm512_setzero_ps();
+      __mmask16 bad = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const __m512 a = _mm512_and_ps(_mm512_maskz_loadu_ps(mc, w + k * ks + c0), absmask);
+        bad |= _mm512_cmp_ps_mask(a, big, _CMP_NLE_UQ);
+        mx = _mm512_max_ps(mx, a);
+      }
+      if (bad) return false;
+      const __m512 d = _mm512_div_ps(mx, _mm512_set1_ps(127.0f));
+      const __m512 inv = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(d, _mm512_setzero_ps(), _CMP_GT_OQ),
+                                             _mm512_set1_ps(1.0f), d);
+      __m512i sum = _mm512_setzero_si512();
+      int8_t* strip = out.q.get() + (c0 / kInt8Strip) * Kp * kInt8Strip;
+      for (int64_t g = 0; g < Kp / 4; ++g) {
+        __m512i dword = _mm512_setzero_si512();
+        for (int t = 0; t < 4 && 4 * g + t < K; ++t) {
+          const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mc, w + (4 * g + t) * ks + c0), inv),
+                                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+          const __m512i qi = _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(r, lo), hi));
+          sum = _mm512_add_epi32(sum, qi);
+          dword = _mm512_or_si512(dword, _mm512_slli_epi32(_mm512_and_si512(qi, _mm512_set1_epi32(0xff)), 8 * t));
+        }
+        _mm512_storeu_si512(strip + g * 4 * kInt8Strip, dword);
+      }
+      _mm512_mask_storeu_ps(out.scale.data() + c0, mc, d);
+      _mm512_mask_storeu_epi32(out.offset.data() + c0, mc, _mm512_mullo_epi32(sum, _mm512_set1_epi32(128)));
+    }
+    return true;
+  }
+#endif
+  for (int64_t n = n0; n < n1; ++n) {
+    const float* row = w + n * ns;
+    float amax = 0;
+    if (!finite_amax(row, K, ks, amax)) return false;
+    const float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
+    int8_t* strip = out.q.get() + (n / kInt8Strip) * Kp * kInt8Strip;
+    int32_t sum = 0;
+    for (int64_t k = 0; k < K; ++k) {
+      const int8_t q = to_int8(row[k * ks], inv);
+      strip[(k / 4) * 4 * kInt8Strip + (n % kInt8Strip) * 4 + k % 4] = q;
+      sum += q;
+    }
+    out.scale[size_t(n)] = d;
+    out.offset[size_t(n)] = 128 * sum;
   }
   return true;
 }
@@ -95,12 +276,6 @@ struct Int8Gemm {
     }
   }
 };
-
-inline int32_t load_dword(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 
 // Splits the rows into blocks of up to MR and calls block<mr>(m0) for each.
 template <int MR, class Block>
@@ -209,8 +384,109 @@ struct Int8Gemm<KernelLevel::Avx512Vnni> {
   static void strips(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t s) {
     for_row_blocks<6>(x.M, [&]<int R>(int64_t m0) { block<R, NS>(w, x, bias, y, ldy, m0, s); });
   }
+
+  // The blocked activations (many rows): lanes run over 16 rows and each weight dword is broadcast,
+  // a tile of RV x 16 rows by 8 channels (24 accumulators at RV = 3; 3 activation loads and 8
+  // broadcasts per 24 vpdpbusd). This runs at ~95 % of vpdpbusd's peak where the block above, with
+  // lanes over channels and the activations broadcast, ran at ~60 % (Zen 4, BERT-base shapes;
+  // docs/int8.md). The 8 channels lie in one strip, so their dwords of a group are 32 adjacent bytes.
+  template <int RV>
+  static void tile(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t vb,
+                   int64_t n0) {
+    constexpr int NC = 8;
+    // (the unroll pragmas keep acc in registers; GCC kept it on the stack, a store per vpdpbusd, and
+    // the kernel ran at half the speed)
+    __m512i acc[RV][NC];
+    #pragma GCC unroll 8
+    for (int i = 0; i < RV; ++i)
+      #pragma GCC unroll 8
+      for (int j = 0; j < NC; ++j) acc[i][j] = _mm512_setzero_si512();
+    const int8_t* wb = w.strip(n0 / kInt8Strip) + (n0 % kInt8Strip) * 4;
+    const int64_t vstride = kInt8RowBlock * x.Kp;
+    const uint8_t* xb = x.u.data() + vb * vstride;
+    for (int64_t g = 0; g < x.Kp / 4; ++g) {
+      __m512i a[RV];
+      #pragma GCC unroll 8
+      for (int i = 0; i < RV; ++i) a[i] = _mm512_loadu_si512(xb + i * vstride + g * 64);
+      #pragma GCC unroll 8
+      for (int j = 0; j < NC; ++j) {
+        const __m512i b = _mm512_set1_epi32(load_dword(wb + g * 64 + j * 4));
+        #pragma GCC unroll 8
+        for (int i = 0; i < RV; ++i) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], a[i], b);
+      }
+    }
+    // The sums leave the registers through this array: an epilogue reading acc itself made GCC keep
+    // acc in memory inside the loop as well.
+    alignas(64) int32_t sums[RV][NC][16];
+    #pragma GCC unroll 8
+    for (int i = 0; i < RV; ++i)
+      #pragma GCC unroll 8
+      for (int j = 0; j < NC; ++j) _mm512_store_si512(sums[i][j], acc[i][j]);
+    const int64_t cols = std::min<int64_t>(NC, w.N - n0);
+    const __mmask8 mask = __mmask8((1u << cols) - 1);
+    for (int i = 0; i < RV; ++i) {
+      const int64_t r0 = (vb + i) * kInt8RowBlock;
+      const __m512 sx = _mm512_loadu_ps(x.scale.data() + r0);
+      __m512 v[NC];
+      for (int j = 0; j < NC; ++j) {
+        const int64_t n = n0 + j;
+        const __m512i dot = _mm512_sub_epi32(_mm512_load_si512(sums[i][j]), _mm512_set1_epi32(w.offset[size_t(n)]));
+        v[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(sx, _mm512_set1_ps(w.scale[size_t(n)])),
+                               _mm512_set1_ps(bias && n < w.N ? bias[n] : 0.0f));
+      }
+      store_rows(v, y + r0 * ldy + n0, ldy, std::min(kInt8RowBlock, x.M - r0), mask);
+    }
+  }
+  // v[j] holds channel j of 16 rows (lane r = row r); writes row r's 8 channels to y + r * ldy for
+  // r < rows, the channels in `mask`. An 8 x 16 transpose: unpack pairs of channels, then pairs of
+  // pairs (each 128-bit lane L then holds rows 4L..4L+3 of 4 channels), then gather halves.
+  static void store_rows(const __m512 (&v)[8], float* y, int64_t ldy, int64_t rows, __mmask8 mask) {
+    __m512 t[8], u[8];
+    #pragma GCC unroll 8
+    for (int j = 0; j < 4; ++j) {
+      t[2 * j] = _mm512_unpacklo_ps(v[2 * j], v[2 * j + 1]);
+      t[2 * j + 1] = _mm512_unpackhi_ps(v[2 * j], v[2 * j + 1]);
+    }
+    #pragma GCC unroll 8
+    for (int h = 0; h < 2; ++h) {  // channels 4h..4h+3
+      const __m512d a0 = _mm512_castps_pd(t[4 * h]), a1 = _mm512_castps_pd(t[4 * h + 1]);
+      const __m512d b0 = _mm512_castps_pd(t[4 * h + 2]), b1 = _mm512_castps_pd(t[4 * h + 3]);
+      u[4 * h + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, b0));  // rows 4L + 0
+      u[4 * h + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, b0));  // rows 4L + 1
+      u[4 * h + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, b1));  // rows 4L + 2
+      u[4 * h + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, b1));  // rows 4L + 3
+    }
+    #pragma GCC unroll 8
+    for (int r = 0; r < 4; ++r) {
+      // lanes L = 0, 1 (rows r, 4 + r) and L = 2, 3 (rows 8 + r, 12 + r), channels 0-3 then 4-7
+      const __m512 lo = _mm512_shuffle_f32x4(u[r], u[4 + r], _MM_SHUFFLE(1, 0, 1, 0));
+      const __m512 hi = _mm512_shuffle_f32x4(u[r], u[4 + r], _MM_SHUFFLE(3, 2, 3, 2));
+      const __m512 p[2] = {_mm512_shuffle_f32x4(lo, lo, _MM_SHUFFLE(3, 1, 2, 0)),
+                           _mm512_shuffle_f32x4(hi, hi, _MM_SHUFFLE(3, 1, 2, 0))};
+      #pragma GCC unroll 8
+      for (int q = 0; q < 4; ++q) {  // rows r, 4 + r, 8 + r, 12 + r
+        const int64_t row = 4 * q + r;
+        if (row >= rows) continue;
+        const __m256 out = q % 2 ? _mm512_extractf32x8_ps(p[q / 2], 1) : _mm512_castps512_ps256(p[q / 2]);
+        _mm256_mask_storeu_ps(y + row * ldy, mask, out);
+      }
+    }
+  }
+  static void gemm_blocked(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy,
+                           int64_t s0, int64_t s1) {
+    const int64_t vectors = (x.M + kInt8RowBlock - 1) / kInt8RowBlock;
+    const int64_t n1 = std::min(s1 * kInt8Strip, w.N);
+    // channel blocks outer: the block's weights (8 x Kp bytes) stay in L1 across the row tiles
+    for (int64_t n0 = s0 * kInt8Strip; n0 < n1; n0 += 8) {
+      int64_t vb = 0;
+      for (; vb + 3 <= vectors; vb += 3) tile<3>(w, x, bias, y, ldy, vb, n0);
+      if (vectors - vb == 2) tile<2>(w, x, bias, y, ldy, vb, n0);
+      if (vectors - vb == 1) tile<1>(w, x, bias, y, ldy, vb, n0);
+    }
+  }
   static void gemm(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t s0,
                    int64_t s1) {
+    if (x.blocked) return gemm_blocked(w, x, bias, y, ldy, s0, s1);
     int64_t s = s0;
     for (; s + 3 <= s1; s += 3) strips<3>(w, x, bias, y, ldy, s);
     if (s1 - s == 2) strips<2>(w, x, bias, y, ldy, s);
@@ -223,7 +499,8 @@ struct Int8Gemm<KernelLevel::Avx512Vnni> {
 
 template <KernelLevel L>
 const Int8Kernels& int8_kernels() {
-  static const Int8Kernels k{&Int8Gemm<L>::gemm, &quantize_rows};
+  static const Int8Kernels k{&Int8Gemm<L>::gemm, &quantize_rows, &quantize_channels, L == KernelLevel::Avx512Vnni,
+                             L == KernelLevel::Avx512Vnni ? kInt8RowBlock : 0};
   return k;
 }
 

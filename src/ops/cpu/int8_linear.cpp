@@ -86,12 +86,15 @@ Tensor linear_int8(const Tensor& x0, const Tensor& w, bool kn_layout, const Tens
   const int64_t K = q->K, N = q->N;
   const int64_t M = shape_numel(Shape(x0.sizes().begin(), x0.sizes().end() - 1));
   const Tensor x = x0.reshape({M, K}).contiguous().to(DType::Float32);
-  Int8Rows rows;
+  // Reused per thread: a fresh buffer of 128 x 3072 bytes was a fresh mapping, zeroed by page faults.
+  thread_local Int8Rows rows;
   // Non-finite activations: the float32 product, where NaN and infinity propagate as 4.51's do.
   if (M == 0 || !int8_quantize_rows(x.data<float>(), M, K, K, rows)) return Tensor();
   const Tensor b = bias.defined() ? bias.to(DType::Float32).contiguous() : Tensor();
   Tensor y = Tensor::empty({M, N}, DType::Float32);
   int8_gemm(*q, rows, b.defined() ? b.data<float>() : nullptr, y.data<float>(), N);
+  // A one-off large product (more than 16 MiB of quantized rows) does not stay held by the thread.
+  if (rows.u.capacity() + rows.q.capacity() > (size_t(16) << 20)) rows = Int8Rows();
   Shape osh(x0.sizes().begin(), x0.sizes().end() - 1);
   osh.push_back(N);
   return y.view(osh);
