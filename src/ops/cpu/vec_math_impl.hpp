@@ -69,6 +69,9 @@ static vf vone_plus_erf(vf x) {
   return x < 0.0f ? q : 2.0f - q;
 }
 
+// HF "gelu" (erf form), also the GEMM epilogue's (sgemm_impl.hpp), so fused and unfused agree.
+static vf gelu_erf(vf v) { return 0.5f * v * vone_plus_erf(v * 0.70710678118654752440f); }
+
 template <typename F>
 static void apply(float* o, const float* x, int64_t n, F f) {
   int64_t i = 0;
@@ -90,7 +93,7 @@ static bool unary(UnaryOp op, float* o, const float* x, int64_t n) {
     case UnaryOp::Tanh: apply(o, x, n, [](vf v) { return vtanh(v); }); return true;
     case UnaryOp::Sigmoid: apply(o, x, n, [](vf v) { return vsigmoid(v); }); return true;
     case UnaryOp::Silu: apply(o, x, n, [](vf v) { return v * vsigmoid(v); }); return true;
-    case UnaryOp::GeluErf: apply(o, x, n, [](vf v) { return 0.5f * v * vone_plus_erf(v * 0.70710678118654752440f); }); return true;
+    case UnaryOp::GeluErf: apply(o, x, n, [](vf v) { return gelu_erf(v); }); return true;
     case UnaryOp::GeluTanh:
       apply(o, x, n, [](vf v) { return 0.5f * v * (1.0f + vtanh(0.79788456080286535588f * (v + 0.044715f * v * v * v))); });
       return true;
