@@ -98,20 +98,34 @@ struct KvF16 {  // float16: vcvtph2ps where the level has F16C, the core's scala
   static float at(const uint16_t* p) { return fp16_to_float(*p); }
 };
 
-// s[r][0..BK) = q_r . kt[:, 0..BK) for four rows (rows past the tile point at zeros).
-static void scores4(const float* const q[4], const float* kt, int64_t D, int64_t BK, float* const s[4]) {
-  for (int64_t jc = 0; jc < BK; jc += VW * CV) {
-    vf acc[4][CV] = {};
-    for (int64_t d = 0; d < D; ++d) {
-      vf kv[CV];
-      for (int64_t c = 0; c < CV; ++c) kv[c] = loadu(kt + d * BK + jc + c * VW);
-      for (int r = 0; r < 4; ++r) {
-        const float qv = q[r][d];
-        for (int64_t c = 0; c < CV; ++c) acc[r][c] += qv * kv[c];
-      }
+// s[r][jc..jc + NC*VW) = q_r . kt[:, jc..) for four rows (rows past the tile point at zeros); kt
+// rows are ld floats apart.
+template <int NC>
+static void scores4_block(const float* const q[4], const float* kt, int64_t D, int64_t ld, int64_t jc,
+                          float* const s[4]) {
+  vf acc[4][NC] = {};
+  for (int64_t d = 0; d < D; ++d) {
+    vf kv[NC];
+    for (int c = 0; c < NC; ++c) kv[c] = loadu(kt + d * ld + jc + c * VW);
+    for (int r = 0; r < 4; ++r) {
+      const float qv = q[r][d];
+      for (int c = 0; c < NC; ++c) acc[r][c] += qv * kv[c];
     }
-    for (int r = 0; r < 4; ++r)
-      for (int64_t c = 0; c < CV; ++c) storeu(s[r] + jc + c * VW, acc[r][c]);
+  }
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < NC; ++c) storeu(s[r] + jc + c * VW, acc[r][c]);
+}
+// The scores of keys [0, width) (width a multiple of VW): only the vectors that hold keys of the
+// block, so a short sequence (an encoder batch of ~24 tokens) does not pay for the block's
+// padding to kAttnBlockK (64) keys: 2.7x the multiply-adds at 24 keys.
+static void scores4(const float* const q[4], const float* kt, int64_t D, int64_t ld, int64_t width, float* const s[4]) {
+  int64_t jc = 0;
+  for (; jc + VW * CV <= width; jc += VW * CV) scores4_block<CV>(q, kt, D, ld, jc, s);
+  switch ((width - jc) / VW) {
+    case 1: return scores4_block<1>(q, kt, D, ld, jc, s);
+    case 2: return scores4_block<2>(q, kt, D, ld, jc, s);
+    case 3: return scores4_block<3>(q, kt, D, ld, jc, s);
+    default: return;
   }
 }
 
@@ -194,6 +208,7 @@ static void tile(const AttnTile& a) {
   const int64_t kend = a.causal ? (a.q0 + nq < a.Lk ? a.q0 + nq : a.Lk) : a.Lk;
   for (int64_t k0 = 0; k0 < kend; k0 += BK) {
     const int64_t bk = kend - k0 < BK ? kend - k0 : BK;
+    const int64_t bkp = (bk + VW - 1) / VW * VW;  // the block's keys rounded up to whole vectors
     if (nq < 4) {
       // few query rows (decode): dot products straight from K, no transposed copy
       for (int64_t i = 0; i < nq; ++i) scores_dot<KV>(a.q + i * a.q_rs, kp + k0 * a.k_rs, a.k_rs, bk, D, s + i * BK);
@@ -202,7 +217,7 @@ static void tile(const AttnTile& a) {
         const T* kr = kp + (k0 + j) * a.k_rs;
         for (int64_t d = 0; d < D; ++d) kt[d * BK + j] = KV::at(kr + d);
       }
-      for (int64_t j = bk; j < BK; ++j)
+      for (int64_t j = bk; j < bkp; ++j)
         for (int64_t d = 0; d < D; ++d) kt[d * BK + j] = 0.0f;
     }
     // scores for the whole tile, four query rows at a time
@@ -214,7 +229,7 @@ static void tile(const AttnTile& a) {
         qr[r] = real ? a.q + (i0 + r) * a.q_rs : zeros;
         sr[r] = real ? s + (i0 + r) * BK : dummy;
       }
-      scores4(qr, kt, D, BK, sr);
+      scores4(qr, kt, D, BK, bkp, sr);
     }
     for (int64_t i = 0; i < nq; ++i) {
       float* si = s + i * BK;
@@ -227,13 +242,16 @@ static void tile(const AttnTile& a) {
         const int64_t lim = a.q0 + i - k0;  // keys j <= lim are visible
         for (int64_t j = lim + 1 < 0 ? 0 : lim + 1; j < bk; ++j) si[j] = ninf;
       }
+      // keys [bk, bkp) padded with -inf: the max and exp loops below then run whole vectors
+      // (exp gives 0 there, and P.V reads only keys < bk)
+      for (int64_t j = bk; j < bkp; ++j) si[j] = ninf;
       float bm = ninf;
       bool nan = false;
       {
         vf vm = splat(ninf);
         vi vn = {};
         int64_t j = 0;
-        for (; j + VW <= bk; j += VW) {
+        for (; j + VW <= bkp; j += VW) {
           const vf x = loadu(si + j);
           vm = x > vm ? x : vm;
           vn |= x != x;
@@ -257,7 +275,7 @@ static void tile(const AttnTile& a) {
         const vf vmn = splat(mnew);
         vf vs = {};
         int64_t j = 0;
-        for (; j + VW <= bk; j += VW) {
+        for (; j + VW <= bkp; j += VW) {
           const vf e = vexp_nonpos(loadu(si + j) - vmn);
           storeu(si + j, e);
           vs += e;
