@@ -159,12 +159,11 @@ SentencePipeline SentencePipeline::load(const Source& src) {
     }
     p.do_lower_case = bool_key(j, "do_lower_case", false, *f);
   }
-  // Texts capped at <= 512 tokens: the eager attention path (scores by GEMM, then softmax), which on
-  // the short, batched sequences of encode() costs ~15% less CPU than the fused streaming sdpa kernel
-  // (all-MiniLM-L6-v2, docs/benchmarks.md); the same numbers within float32 rounding. Longer caps keep
-  // sdpa, which never materialises the [batch, heads, seq, seq] scores.
-  const bool eager = p.max_seq_length && *p.max_seq_length <= 512;
-  p.model = AutoModel::from_pretrained(src.path, {.attn_implementation = eager ? "eager" : "", .hub = src.hub});
+  // The model's default attention (sdpa): since the fused tile scores only a short key block's whole
+  // vectors and runs P.V in vectors at head dim 32 (issue 27), it costs ~2 % less CPU than the eager
+  // path (scores by GEMM, then softmax) on encode()'s short batches, where before eager cost ~15 % less
+  // (all-MiniLM-L6-v2, docs/benchmarks.md, "Encoder fusions"); the same numbers to float32 rounding.
+  p.model = AutoModel::from_pretrained(src.path, {.hub = src.hub});
   const auto modules_file = find_file(src, "modules.json");
   if (!modules_file) {  // not a sentence-transformers folder: this CLI's fixed recipe
     p.normalize = true;

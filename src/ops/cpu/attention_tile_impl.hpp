@@ -131,23 +131,35 @@ static void scores4(const float* const q[4], const float* kt, int64_t D, int64_t
 
 // acc_r[0..Dv) += sum_j p_r[j] * v_j[0..Dv) for R <= 4 rows (a decode tile has one: no
 // multiply-adds spent on padding rows).
+// Columns [dc, dc + NC*VW) of pv_rows.
+template <class KV, int R, int NC>
+static void pv_block(const float* const p[4], const typename KV::T* v, int64_t v_rs, int64_t bk, int64_t dc,
+                     float* const acc[4]) {
+  vf a[R][NC];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < NC; ++c) a[r][c] = loadu(acc[r] + dc + c * VW);
+  for (int64_t j = 0; j < bk; ++j) {
+    vf vv[NC];
+    for (int c = 0; c < NC; ++c) vv[c] = KV::load(v + j * v_rs + dc + c * VW);
+    for (int r = 0; r < R; ++r) {
+      const float pj = p[r][j];
+      for (int c = 0; c < NC; ++c) a[r][c] += pj * vv[c];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < NC; ++c) storeu(acc[r] + dc + c * VW, a[r][c]);
+}
 template <class KV, int R>
 static void pv_rows(const float* const p[4], const typename KV::T* v, int64_t v_rs, int64_t bk, int64_t Dv, float* const acc[4]) {
   int64_t dc = 0;
-  for (; dc + VW * CV <= Dv; dc += VW * CV) {
-    vf a[R][CV];
-    for (int r = 0; r < R; ++r)
-      for (int64_t c = 0; c < CV; ++c) a[r][c] = loadu(acc[r] + dc + c * VW);
-    for (int64_t j = 0; j < bk; ++j) {
-      vf vv[CV];
-      for (int64_t c = 0; c < CV; ++c) vv[c] = KV::load(v + j * v_rs + dc + c * VW);
-      for (int r = 0; r < R; ++r) {
-        const float pj = p[r][j];
-        for (int64_t c = 0; c < CV; ++c) a[r][c] += pj * vv[c];
-      }
-    }
-    for (int r = 0; r < R; ++r)
-      for (int64_t c = 0; c < CV; ++c) storeu(acc[r] + dc + c * VW, a[r][c]);
+  for (; dc + VW * CV <= Dv; dc += VW * CV) pv_block<KV, R, CV>(p, v, v_rs, bk, dc, acc);
+  // The value dim's remaining whole vectors (a head dim of 32 at AVX-512 is two: it ran the scalar
+  // loop below before), then its scalar tail.
+  switch ((Dv - dc) / VW) {
+    case 1: pv_block<KV, R, 1>(p, v, v_rs, bk, dc, acc); dc += VW; break;
+    case 2: pv_block<KV, R, 2>(p, v, v_rs, bk, dc, acc); dc += 2 * VW; break;
+    case 3: pv_block<KV, R, 3>(p, v, v_rs, bk, dc, acc); dc += 3 * VW; break;
+    default: break;
   }
   for (; dc < Dv; ++dc)
     for (int r = 0; r < R; ++r) {
