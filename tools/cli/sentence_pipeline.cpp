@@ -159,12 +159,11 @@ SentencePipeline SentencePipeline::load(const Source& src) {
     }
     p.do_lower_case = bool_key(j, "do_lower_case", false, *f);
   }
-  // Texts capped at <= 512 tokens: the eager attention path (scores by GEMM, then softmax), which on
-  // the short, batched sequences of encode() costs ~15% less CPU than the fused streaming sdpa kernel
-  // (all-MiniLM-L6-v2, docs/benchmarks.md); the same numbers within float32 rounding. Longer caps keep
-  // sdpa, which never materialises the [batch, heads, seq, seq] scores.
-  const bool eager = p.max_seq_length && *p.max_seq_length <= 512;
-  p.model = AutoModel::from_pretrained(src.path, {.attn_implementation = eager ? "eager" : "", .hub = src.hub});
+  // The model's default attention (sdpa): since the fused tile scores only a short key block's whole
+  // vectors and runs P.V in vectors at head dim 32 (issue 27), it costs ~2 % less CPU than the eager
+  // path (scores by GEMM, then softmax) on encode()'s short batches, where before eager cost ~15 % less
+  // (all-MiniLM-L6-v2, docs/benchmarks.md, "Encoder fusions"); the same numbers to float32 rounding.
+  p.model = AutoModel::from_pretrained(src.path, {.hub = src.hub});
   const auto modules_file = find_file(src, "modules.json");
   if (!modules_file) {  // not a sentence-transformers folder: this CLI's fixed recipe
     p.normalize = true;
@@ -256,6 +255,22 @@ std::vector<std::vector<float>> SentencePipeline::encode(const std::vector<std::
   std::vector<std::ptrdiff_t> lengths;
   for (auto& t : inputs) lengths.push_back(code_points(t));
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lengths[a] > lengths[b]; });
+  // Then by token count, which is what a batch is padded to: characters per token vary, so batches of
+  // similar character length were padded by ~11 % of their tokens (10 000 sentences of
+  // bench/embed_throughput.py; 0.6 % by token count), every one of them multiplied through each
+  // layer. A row's embedding does not depend on the other rows of its batch when padding is on the
+  // right (its positions start at 0 and padded keys get exp(min) = 0 weight), so the result is
+  // encode()'s to float32 rounding. Left padding shifts a row's positions with its batch's longest
+  // row, so there the batches stay encode()'s.
+  if (call.padding_side.value_or(tokenizer->padding_side) == "right" && order.size() > 1) {
+    TokenizerCallOptions plain = call;
+    plain.padding = Padding::DoNotPad;
+    std::vector<std::string> prepared;
+    for (const auto& t : inputs) prepared.push_back(prepare(t));
+    const BatchEncoding enc = (*tokenizer)(prepared, plain);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return enc.input_ids[a].size() > enc.input_ids[b].size(); });
+  }
   const size_t batch_size = std::max<size_t>(opts.batch_size, 1);
   std::vector<std::vector<float>> out(inputs.size());
   for (size_t start = 0; start < order.size(); start += batch_size) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "models/encoder_fusions.hpp"
 #include "models/encoder_heads.hpp"
 #include "models/model_utils.hpp"
 #include "transformers/modeling/loss_utils.hpp"
@@ -113,7 +114,7 @@ BertSelfOutput::BertSelfOutput(const BertConfigView& c) : hidden_dropout_prob(c.
 }
 
 Tensor BertSelfOutput::forward(const Tensor& h, const Tensor& input) const {
-  return LayerNorm->forward(ops::add(ops::dropout(dense->forward(h), hidden_dropout_prob, training()), input));
+  return LayerNorm->forward(models_detail::dense_dropout_add(*dense, h, input, hidden_dropout_prob, training()));
 }
 
 void BertSelfOutput::prune_dense_inputs(const Tensor& index) {
@@ -146,7 +147,9 @@ BertIntermediate::BertIntermediate(const BertConfigView& c) : intermediate_act_f
   dense = register_module("dense", std::make_shared<nn::Linear>(c.hidden_size, c.intermediate_size));
 }
 
-Tensor BertIntermediate::forward(const Tensor& h) const { return ops::activation(dense->forward(h), intermediate_act_fn); }
+Tensor BertIntermediate::forward(const Tensor& h) const {
+  return models_detail::dense_activation(*dense, h, intermediate_act_fn);
+}
 
 BertOutput::BertOutput(const BertConfigView& c) : hidden_dropout_prob(c.hidden_dropout_prob) {
   dense = register_module("dense", std::make_shared<nn::Linear>(c.intermediate_size, c.hidden_size));
@@ -155,7 +158,7 @@ BertOutput::BertOutput(const BertConfigView& c) : hidden_dropout_prob(c.hidden_d
 }
 
 Tensor BertOutput::forward(const Tensor& h, const Tensor& input) const {
-  return LayerNorm->forward(ops::add(ops::dropout(dense->forward(h), hidden_dropout_prob, training()), input));
+  return LayerNorm->forward(models_detail::dense_dropout_add(*dense, h, input, hidden_dropout_prob, training()));
 }
 
 BertLayer::BertLayer(const BertConfigView& config, int64_t idx) {

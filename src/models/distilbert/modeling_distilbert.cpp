@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "models/encoder_fusions.hpp"
 #include "models/encoder_heads.hpp"
 #include "models/model_utils.hpp"
 #include "transformers/modeling/loss_utils.hpp"
@@ -103,7 +104,7 @@ FFN::FFN(const DistilBertConfigView& c) : activation(c.activation), dropout(c.dr
 }
 
 Tensor FFN::forward(const Tensor& x) const {
-  return ops::dropout(lin2->forward(ops::activation(lin1->forward(x), activation)), dropout, training());
+  return ops::dropout(lin2->forward(models_detail::dense_activation(*lin1, x, activation)), dropout, training());
 }
 
 TransformerBlock::TransformerBlock(const DistilBertConfigView& c) {

@@ -98,42 +98,68 @@ struct KvF16 {  // float16: vcvtph2ps where the level has F16C, the core's scala
   static float at(const uint16_t* p) { return fp16_to_float(*p); }
 };
 
-// s[r][0..BK) = q_r . kt[:, 0..BK) for four rows (rows past the tile point at zeros).
-static void scores4(const float* const q[4], const float* kt, int64_t D, int64_t BK, float* const s[4]) {
-  for (int64_t jc = 0; jc < BK; jc += VW * CV) {
-    vf acc[4][CV] = {};
-    for (int64_t d = 0; d < D; ++d) {
-      vf kv[CV];
-      for (int64_t c = 0; c < CV; ++c) kv[c] = loadu(kt + d * BK + jc + c * VW);
-      for (int r = 0; r < 4; ++r) {
-        const float qv = q[r][d];
-        for (int64_t c = 0; c < CV; ++c) acc[r][c] += qv * kv[c];
-      }
+// s[r][jc..jc + NC*VW) = q_r . kt[:, jc..) for four rows (rows past the tile point at zeros); kt
+// rows are ld floats apart.
+template <int NC>
+static void scores4_block(const float* const q[4], const float* kt, int64_t D, int64_t ld, int64_t jc,
+                          float* const s[4]) {
+  vf acc[4][NC] = {};
+  for (int64_t d = 0; d < D; ++d) {
+    vf kv[NC];
+    for (int c = 0; c < NC; ++c) kv[c] = loadu(kt + d * ld + jc + c * VW);
+    for (int r = 0; r < 4; ++r) {
+      const float qv = q[r][d];
+      for (int c = 0; c < NC; ++c) acc[r][c] += qv * kv[c];
     }
-    for (int r = 0; r < 4; ++r)
-      for (int64_t c = 0; c < CV; ++c) storeu(s[r] + jc + c * VW, acc[r][c]);
+  }
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < NC; ++c) storeu(s[r] + jc + c * VW, acc[r][c]);
+}
+// The scores of keys [0, width) (width a multiple of VW): only the vectors that hold keys of the
+// block, so a short sequence (an encoder batch of ~24 tokens) does not pay for the block's
+// padding to kAttnBlockK (64) keys: 2.7x the multiply-adds at 24 keys.
+static void scores4(const float* const q[4], const float* kt, int64_t D, int64_t ld, int64_t width, float* const s[4]) {
+  int64_t jc = 0;
+  for (; jc + VW * CV <= width; jc += VW * CV) scores4_block<CV>(q, kt, D, ld, jc, s);
+  switch ((width - jc) / VW) {
+    case 1: return scores4_block<1>(q, kt, D, ld, jc, s);
+    case 2: return scores4_block<2>(q, kt, D, ld, jc, s);
+    case 3: return scores4_block<3>(q, kt, D, ld, jc, s);
+    default: return;
   }
 }
 
 // acc_r[0..Dv) += sum_j p_r[j] * v_j[0..Dv) for R <= 4 rows (a decode tile has one: no
 // multiply-adds spent on padding rows).
+// Columns [dc, dc + NC*VW) of pv_rows.
+template <class KV, int R, int NC>
+static void pv_block(const float* const p[4], const typename KV::T* v, int64_t v_rs, int64_t bk, int64_t dc,
+                     float* const acc[4]) {
+  vf a[R][NC];
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < NC; ++c) a[r][c] = loadu(acc[r] + dc + c * VW);
+  for (int64_t j = 0; j < bk; ++j) {
+    vf vv[NC];
+    for (int c = 0; c < NC; ++c) vv[c] = KV::load(v + j * v_rs + dc + c * VW);
+    for (int r = 0; r < R; ++r) {
+      const float pj = p[r][j];
+      for (int c = 0; c < NC; ++c) a[r][c] += pj * vv[c];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < NC; ++c) storeu(acc[r] + dc + c * VW, a[r][c]);
+}
 template <class KV, int R>
 static void pv_rows(const float* const p[4], const typename KV::T* v, int64_t v_rs, int64_t bk, int64_t Dv, float* const acc[4]) {
   int64_t dc = 0;
-  for (; dc + VW * CV <= Dv; dc += VW * CV) {
-    vf a[R][CV];
-    for (int r = 0; r < R; ++r)
-      for (int64_t c = 0; c < CV; ++c) a[r][c] = loadu(acc[r] + dc + c * VW);
-    for (int64_t j = 0; j < bk; ++j) {
-      vf vv[CV];
-      for (int64_t c = 0; c < CV; ++c) vv[c] = KV::load(v + j * v_rs + dc + c * VW);
-      for (int r = 0; r < R; ++r) {
-        const float pj = p[r][j];
-        for (int64_t c = 0; c < CV; ++c) a[r][c] += pj * vv[c];
-      }
-    }
-    for (int r = 0; r < R; ++r)
-      for (int64_t c = 0; c < CV; ++c) storeu(acc[r] + dc + c * VW, a[r][c]);
+  for (; dc + VW * CV <= Dv; dc += VW * CV) pv_block<KV, R, CV>(p, v, v_rs, bk, dc, acc);
+  // The value dim's remaining whole vectors (a head dim of 32 at AVX-512 is two: it ran the scalar
+  // loop below before), then its scalar tail.
+  switch ((Dv - dc) / VW) {
+    case 1: pv_block<KV, R, 1>(p, v, v_rs, bk, dc, acc); dc += VW; break;
+    case 2: pv_block<KV, R, 2>(p, v, v_rs, bk, dc, acc); dc += 2 * VW; break;
+    case 3: pv_block<KV, R, 3>(p, v, v_rs, bk, dc, acc); dc += 3 * VW; break;
+    default: break;
   }
   for (; dc < Dv; ++dc)
     for (int r = 0; r < R; ++r) {
@@ -194,6 +220,7 @@ static void tile(const AttnTile& a) {
   const int64_t kend = a.causal ? (a.q0 + nq < a.Lk ? a.q0 + nq : a.Lk) : a.Lk;
   for (int64_t k0 = 0; k0 < kend; k0 += BK) {
     const int64_t bk = kend - k0 < BK ? kend - k0 : BK;
+    const int64_t bkp = (bk + VW - 1) / VW * VW;  // the block's keys rounded up to whole vectors
     if (nq < 4) {
       // few query rows (decode): dot products straight from K, no transposed copy
       for (int64_t i = 0; i < nq; ++i) scores_dot<KV>(a.q + i * a.q_rs, kp + k0 * a.k_rs, a.k_rs, bk, D, s + i * BK);
@@ -202,7 +229,7 @@ static void tile(const AttnTile& a) {
         const T* kr = kp + (k0 + j) * a.k_rs;
         for (int64_t d = 0; d < D; ++d) kt[d * BK + j] = KV::at(kr + d);
       }
-      for (int64_t j = bk; j < BK; ++j)
+      for (int64_t j = bk; j < bkp; ++j)
         for (int64_t d = 0; d < D; ++d) kt[d * BK + j] = 0.0f;
     }
     // scores for the whole tile, four query rows at a time
@@ -214,7 +241,7 @@ static void tile(const AttnTile& a) {
         qr[r] = real ? a.q + (i0 + r) * a.q_rs : zeros;
         sr[r] = real ? s + (i0 + r) * BK : dummy;
       }
-      scores4(qr, kt, D, BK, sr);
+      scores4(qr, kt, D, BK, bkp, sr);
     }
     for (int64_t i = 0; i < nq; ++i) {
       float* si = s + i * BK;
@@ -227,13 +254,16 @@ static void tile(const AttnTile& a) {
         const int64_t lim = a.q0 + i - k0;  // keys j <= lim are visible
         for (int64_t j = lim + 1 < 0 ? 0 : lim + 1; j < bk; ++j) si[j] = ninf;
       }
+      // keys [bk, bkp) padded with -inf: the max and exp loops below then run whole vectors
+      // (exp gives 0 there, and P.V reads only keys < bk)
+      for (int64_t j = bk; j < bkp; ++j) si[j] = ninf;
       float bm = ninf;
       bool nan = false;
       {
         vf vm = splat(ninf);
         vi vn = {};
         int64_t j = 0;
-        for (; j + VW <= bk; j += VW) {
+        for (; j + VW <= bkp; j += VW) {
           const vf x = loadu(si + j);
           vm = x > vm ? x : vm;
           vn |= x != x;
@@ -257,7 +287,7 @@ static void tile(const AttnTile& a) {
         const vf vmn = splat(mnew);
         vf vs = {};
         int64_t j = 0;
-        for (; j + VW <= bk; j += VW) {
+        for (; j + VW <= bkp; j += VW) {
           const vf e = vexp_nonpos(loadu(si + j) - vmn);
           storeu(si + j, e);
           vs += e;

@@ -31,13 +31,13 @@ struct IsaKernels {
   // Our float32 GEMM / GEMV engine (sgemm_impl.hpp, sgemv_impl.hpp); nullptr at the scalar level
   // (OpenBLAS). Arguments validated by sgemm.cpp.
   void (*sgemm)(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
-                const float* bias, bool accumulate);
+                const float* bias, bool accumulate, const GemmEpilogue* epilogue);
   void (*sgemv)(int64_t M, int64_t N, int64_t K, const float* x, int64_t ldx, const GemmOperand& B, float* y,
                 int64_t ldy, const float* bias);
   int64_t (*sgemm_prepacked_b_floats)(int64_t K, int64_t N);
   void (*sgemm_prepack_b)(int64_t K, int64_t N, const GemmOperand& B, float* dst);
   void (*sgemm_prepacked)(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const float* packed_b, float* C,
-                          int64_t ldc, const float* bias, bool accumulate);
+                          int64_t ldc, const float* bias, bool accumulate, const GemmEpilogue* epilogue);
 };
 
 // The set built for level L (isa_kernels_impl.hpp), one instantiation per level file.

@@ -21,10 +21,11 @@ bool own_sgemm_available() {
 
 
 bool sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
-           const float* bias, bool accumulate) {
+           const float* bias, bool accumulate, const GemmEpilogue* epilogue) {
   if (!own_sgemm_available() || A.kind != BKind::F32) return false;
   if (M <= 0 || N <= 0) return true;
   if (K == 0) {
+    if (epilogue && (epilogue->gelu || epilogue->residual)) return false;  // callers fall back
     for (int64_t m = 0; m < M; ++m) {
       float* c = C + m * ldc;
       for (int64_t n = 0; n < N; ++n) c[n] = (accumulate ? c[n] : 0.0f) + (bias ? bias[n] : 0.0f);
@@ -32,7 +33,7 @@ bool sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOper
     return true;
   }
   if (!unit_stride(A) || !unit_stride(B)) return false;
-  current_isa_kernels().sgemm(M, N, K, A, B, C, ldc, bias, accumulate);
+  current_isa_kernels().sgemm(M, N, K, A, B, C, ldc, bias, accumulate, epilogue);
   return true;
 }
 
@@ -48,10 +49,10 @@ bool sgemm_pack_b(int64_t K, int64_t N, const GemmOperand& B, float* dst) {
 }
 
 bool sgemm_prepacked(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const float* packed_b, float* C,
-                     int64_t ldc, const float* bias, bool accumulate) {
+                     int64_t ldc, const float* bias, bool accumulate, const GemmEpilogue* epilogue) {
   if (!own_sgemm_available() || A.kind != BKind::F32 || K <= 0 || !unit_stride(A) || packed_b == nullptr) return false;
   if (M <= 0 || N <= 0) return true;
-  current_isa_kernels().sgemm_prepacked(M, N, K, A, packed_b, C, ldc, bias, accumulate);
+  current_isa_kernels().sgemm_prepacked(M, N, K, A, packed_b, C, ldc, bias, accumulate, epilogue);
   return true;
 }
 

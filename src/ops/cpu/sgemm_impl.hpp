@@ -18,6 +18,7 @@
 #include "core/isa/vec.hpp"
 #include "ops/cpu/ab_switch.hpp"
 #include "ops/cpu/sgemm.hpp"
+#include "ops/cpu/vec_math_impl.hpp"
 #include "transformers/core/parallel.hpp"
 
 #pragma GCC diagnostic push
@@ -120,9 +121,24 @@ static void pack_b_strip(const GemmOperand& B, int64_t n0, int nr, int64_t k0, i
   }
 }
 
-// C tile [mr x nr] (+)= packed A strip [kc][kMR] . packed B strip [kc][kNR] (+ bias).
+// The epilogue of one C tile (sgemm.hpp's GemmEpilogue): residual points at the tile's origin.
+struct TileEpilogue {
+  bool gelu = false;
+  const float* residual = nullptr;
+  int64_t ldr = 0;
+};
+static VT finish(VT r, const TileEpilogue* ep, int i, int v, int n) {
+  if (!ep) return r;
+  if (ep->gelu) r = VecMath<L>::gelu_erf(r);
+  if (ep->residual) r = V::add(r, n == kW ? V::load(ep->residual + i * ep->ldr + kW * v)
+                                          : V::load_n(ep->residual + i * ep->ldr + kW * v, n));
+  return r;
+}
+
+// C tile [mr x nr] (+)= packed A strip [kc][kMR] . packed B strip [kc][kNR] (+ bias), then the
+// epilogue `ep` (nullptr: none; given only with the last k block).
 static void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc, int mr,
-                         int nr, const float* bias, bool add_c) {
+                         int nr, const float* bias, bool add_c, const TileEpilogue* ep = nullptr) {
   VT acc[kMR][kNV];
 #pragma GCC unroll 16
   for (int i = 0; i < kMR; ++i)
@@ -151,7 +167,7 @@ static void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
         VT r = acc[i][v];
         if (bias) r = V::add(r, V::load(bias + kW * v));
         if (add_c) r = V::add(r, V::load(c + i * ldc + kW * v));
-        V::store(c + i * ldc + kW * v, r);
+        V::store(c + i * ldc + kW * v, finish(r, ep, i, v, kW));
       }
     return;
   }
@@ -165,7 +181,7 @@ static void micro_kernel(int64_t kc, const float* __restrict a, const float* __r
       VT r = acc[i][v];
       if (bias) r = V::add(r, V::load_n(bias + kW * v, n));
       if (add_c) r = V::add(r, V::load_n(c + i * ldc + kW * v, n));
-      V::store_n(c + i * ldc + kW * v, r, n);
+      V::store_n(c + i * ldc + kW * v, finish(r, ep, i, v, std::min(n, kW)), n);
     }
   }
 }
@@ -239,7 +255,8 @@ static bool panel_prefetch_enabled() {
 // bpre: B as prepack_b left it (B itself is then not read), or nullptr to pack per call.
 template <BKind kB>
 static void gemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
-          const float* bias, bool accumulate, const float* bpre = nullptr) {
+          const float* bias, bool accumulate, const float* bpre = nullptr, const GemmEpilogue* epi = nullptr) {
+  const bool has_epi = epi && (epi->gelu || epi->residual);
   const bool serial = M * N * K < kSerialMacs || get_num_threads() == 1;
   const int64_t T = serial ? 1 : get_num_threads();
   const int64_t mblock = std::max<int64_t>(kMR, kApackFloats / K / kMR * kMR);
@@ -326,8 +343,11 @@ static void gemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const Ge
             for (int64_t j = 0; j < nj; ++j) {
               const int64_t c0 = n0 + j * kNR;
               pf.step();
+              TileEpilogue te;
+              if (has_epi && last)
+                te = {epi->gelu, epi->residual ? epi->residual + m0 * epi->ldr + c0 : nullptr, epi->ldr};
               micro_kernel(kc, a, bpanel(j), C + m0 * ldc + c0, ldc, mr, int(std::min<int64_t>(kNR, n1 - c0)),
-                           first && bias ? bias + c0 : nullptr, !first || accumulate);
+                           first && bias ? bias + c0 : nullptr, !first || accumulate, has_epi && last ? &te : nullptr);
             }
           }
         }
@@ -342,11 +362,11 @@ static void gemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const Ge
 
 // The entry points of sgemm.hpp at this level: the template instance for the kind of B.
 static void sgemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
-                  const float* bias, bool accumulate) {
+                  const float* bias, bool accumulate, const GemmEpilogue* epi) {
   switch (B.kind) {
-    case BKind::F32: gemm<BKind::F32>(M, N, K, A, B, C, ldc, bias, accumulate); return;
-    case BKind::BF16: gemm<BKind::BF16>(M, N, K, A, B, C, ldc, bias, accumulate); return;
-    case BKind::F16: gemm<BKind::F16>(M, N, K, A, B, C, ldc, bias, accumulate); return;
+    case BKind::F32: gemm<BKind::F32>(M, N, K, A, B, C, ldc, bias, accumulate, nullptr, epi); return;
+    case BKind::BF16: gemm<BKind::BF16>(M, N, K, A, B, C, ldc, bias, accumulate, nullptr, epi); return;
+    case BKind::F16: gemm<BKind::F16>(M, N, K, A, B, C, ldc, bias, accumulate, nullptr, epi); return;
   }
 }
 
@@ -359,8 +379,8 @@ static void sgemm_prepack_b(int64_t K, int64_t N, const GemmOperand& B, float* d
 }
 
 static void sgemm_prepacked(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const float* bpre, float* C,
-                            int64_t ldc, const float* bias, bool accumulate) {
-  gemm<BKind::F32>(M, N, K, A, GemmOperand{bpre, 1, 1, BKind::F32}, C, ldc, bias, accumulate, bpre);
+                            int64_t ldc, const float* bias, bool accumulate, const GemmEpilogue* epi) {
+  gemm<BKind::F32>(M, N, K, A, GemmOperand{bpre, 1, 1, BKind::F32}, C, ldc, bias, accumulate, bpre, epi);
 }
 };
 

@@ -69,6 +69,9 @@ static vf vone_plus_erf(vf x) {
   return x < 0.0f ? q : 2.0f - q;
 }
 
+// HF "gelu" (erf form), also the GEMM epilogue's (sgemm_impl.hpp), so fused and unfused agree.
+static vf gelu_erf(vf v) { return 0.5f * v * vone_plus_erf(v * 0.70710678118654752440f); }
+
 template <typename F>
 static void apply(float* o, const float* x, int64_t n, F f) {
   int64_t i = 0;
@@ -90,7 +93,7 @@ static bool unary(UnaryOp op, float* o, const float* x, int64_t n) {
     case UnaryOp::Tanh: apply(o, x, n, [](vf v) { return vtanh(v); }); return true;
     case UnaryOp::Sigmoid: apply(o, x, n, [](vf v) { return vsigmoid(v); }); return true;
     case UnaryOp::Silu: apply(o, x, n, [](vf v) { return v * vsigmoid(v); }); return true;
-    case UnaryOp::GeluErf: apply(o, x, n, [](vf v) { return 0.5f * v * vone_plus_erf(v * 0.70710678118654752440f); }); return true;
+    case UnaryOp::GeluErf: apply(o, x, n, [](vf v) { return gelu_erf(v); }); return true;
     case UnaryOp::GeluTanh:
       apply(o, x, n, [](vf v) { return 0.5f * v * (1.0f + vtanh(0.79788456080286535588f * (v + 0.044715f * v * v * v))); });
       return true;
@@ -102,45 +105,52 @@ static bool unary(UnaryOp op, float* o, const float* x, int64_t n) {
   }
 }
 
+// The last n < VW elements of x in a vector, the other lanes `fill`.
+static vf load_tail(const float* x, int64_t n, float fill) {
+  float buf[VW];
+  for (int64_t k = 0; k < VW; ++k) buf[k] = k < n ? x[k] : fill;
+  return loadu(buf);
+}
+
 // Softmax of one contiguous row; false (caller falls back) when the row holds a NaN.
+// A row's last partial vector is padded with -inf (exp gives 0 there), so a short row (an encoder's
+// attention over ~24 keys) costs one vexp per vector, not one per tail element.
 static bool softmax_row(float* o, const float* x, int64_t n, bool log) {
-  vf vm = splat(-std::numeric_limits<float>::infinity());
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  const int64_t nfull = n / VW * VW, tail = n - nfull;
+  vf vm = splat(kNegInf);
   vi nan = vi{};
-  int64_t i = 0;
-  for (; i + VW <= n; i += VW) {
+  for (int64_t i = 0; i < nfull; i += VW) {
     const vf v = loadu(x + i);
     vm = v > vm ? v : vm;
     nan |= (v != v);
   }
-  float m = -std::numeric_limits<float>::infinity();
+  if (tail) {
+    const vf v = load_tail(x + nfull, tail, kNegInf);
+    vm = v > vm ? v : vm;
+    nan |= (v != v);
+  }
+  float m = kNegInf;
   bool has_nan = false;
   for (int64_t k = 0; k < VW; ++k) {
     m = vm[k] > m ? vm[k] : m;
     has_nan |= nan[k] != 0;
   }
-  for (; i < n; ++i) {
-    m = x[i] > m ? x[i] : m;
-    has_nan |= x[i] != x[i];
-  }
-  if (has_nan || m == -std::numeric_limits<float>::infinity() || m == std::numeric_limits<float>::infinity())
+  if (has_nan || m == kNegInf || m == std::numeric_limits<float>::infinity())
     return false;  // NaN / all -inf / +inf rows: the scalar path gives torch's NaN semantics
   vf vs = vf{};
-  i = 0;
-  for (; i + VW <= n; i += VW) {
+  for (int64_t i = 0; i < nfull; i += VW) {
     const vf e = vexp(loadu(x + i) - m);
     if (!log) storeu(o + i, e);
     vs += e;
   }
+  if (tail) {
+    const vf e = vexp(load_tail(x + nfull, tail, kNegInf) - m);
+    if (!log) V::store_n(o + nfull, e, tail);
+    vs += e;
+  }
   float s = 0.0f;
   for (int64_t k = 0; k < VW; ++k) s += vs[k];
-  for (; i < n; ++i) {
-    float buf[VW] = {};
-    buf[0] = x[i] - m;
-    float out[VW];
-    storeu(out, vexp(loadu(buf)));
-    if (!log) o[i] = out[0];
-    s += out[0];
-  }
   if (log) {
     const float ls = __builtin_logf(s);  // builtin: no weak std:: symbol built with this file's ISA flags
     for (int64_t k = 0; k < n; ++k) o[k] = x[k] - m - ls;
