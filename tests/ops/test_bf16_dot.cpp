@@ -221,6 +221,39 @@ TEST(Bf16Dot, MatmulOfTwoBf16MatricesAtEveryLevel) {
   if (has_bf16_level()) EXPECT_EQ(exact, 2 * 4);  // M = 17 and 23, every layout
 }
 
+// Batched bf16 products (attention's per-head q k^T, p v and their backward under autocast): each
+// slice of a [2, 3, M, K] @ b [2, 3, K, N], both transposed views, equals the 2-D product of its
+// slices (bits at avx512bf16, where the native path must run; bounded elsewhere).
+TEST(Bf16Dot, BatchedMatmulEqualsItsSlicesProducts) {
+  const KernelLevel saved = transformers::kernel_level();
+  int cases = 0;
+  for (KernelLevel l : {KernelLevel::Avx2, KernelLevel::Avx512Bf16}) {
+    transformers::force_kernel_level(l);
+    if (transformers::kernel_level() != l) continue;
+    for (const auto& [M, K, N] : {Shape3{24, 64, 40}, Shape3{128, 33, 64}, Shape3{9, 16, 16}}) {
+      const Tensor a = bf16_tensor(bf16_values(size_t(6 * M * K)), {2, 3, K, M}, false).transpose(-1, -2);
+      const Tensor b = bf16_tensor(bf16_values(size_t(6 * K * N)), {2, 3, N, K}, false).transpose(-1, -2);
+      const bool native = l == KernelLevel::Avx512Bf16 && M > 16;
+      EXPECT_EQ(d::bmm_bf16_native(a, b).defined(), native);
+      const Tensor y = ops::matmul(a, b);
+      ASSERT_EQ(y.dtype(), DType::BFloat16);
+      ASSERT_EQ(y.sizes(), (Shape{2, 3, M, N}));
+      for (int64_t i = 0; i < 2; ++i)
+        for (int64_t h = 0; h < 3; ++h) {
+          const Tensor want = ops::matmul(a.select(0, i).select(0, h), b.select(0, i).select(0, h));
+          const Tensor got = y.select(0, i).select(0, h);
+          if (native)
+            ASSERT_EQ(got.to(DType::Float32).to_vector<float>(), want.to(DType::Float32).to_vector<float>());
+          else
+            ASSERT_TRUE(close(got, Ref::of(want), DType::BFloat16));
+        }
+      ++cases;
+    }
+  }
+  transformers::force_kernel_level(saved);
+  EXPECT_GE(cases, 3);
+}
+
 // A read-only (mapped) bf16 weight is packed once and reused; a writable one is never cached.
 TEST(Bf16Dot, ReadOnlyWeightPackedOnce) {
   if (!has_bf16_level()) {

@@ -12,5 +12,8 @@ namespace transformers::ops::detail {
 // does not apply (no avx512bf16 level, the A/B switch TRANSFORMERS_BF16_DOT=0, or a product too
 // small for a per-call pack to pay off): the caller then runs its widening path.
 Tensor matmul_bf16_native(const Tensor& a, const Tensor& b);
+// The same for a [..., M, K] @ b [..., K, N] with equal batch dims (attention's per-head products
+// under autocast), the slices in parallel. Undefined where matmul_bf16_native would be.
+Tensor bmm_bf16_native(const Tensor& a, const Tensor& b);
 
 }  // namespace transformers::ops::detail

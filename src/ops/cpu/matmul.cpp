@@ -213,8 +213,9 @@ void linear16(const Tensor& x, const Tensor& w, const float* bias, float* y) {
 Tensor matmul(const Tensor& a0, const Tensor& b0) {
   check_pair(a0, b0, "matmul");
   const DType rt = result_type(a0, b0);
-  // Two bf16 matrices (rows folded from a's batch dims): vdpbf16ps at the avx512bf16 level, no
-  // float32 copies (the backward of autocast's bf16 Linear / Conv1D products).
+  // Two bf16 matrices (rows folded from a's batch dims), or batches of them with equal batch dims:
+  // vdpbf16ps at the avx512bf16 level, no float32 copies (the backward of autocast's bf16 Linear /
+  // Conv1D products; attention's per-head products under autocast, forward and backward).
   if (a0.dtype() == DType::BFloat16 && b0.dtype() == DType::BFloat16 && a0.dim() >= 2 && b0.dim() == 2 &&
       a0.size(-1) == b0.size(0)) {
     const Tensor a2 = a0.dim() == 2 ? a0 : a0.reshape({-1, a0.size(-1)});
@@ -225,6 +226,7 @@ Tensor matmul(const Tensor& a0, const Tensor& b0) {
       return r.view(osh);
     }
   }
+  if (Tensor r = detail::bmm_bf16_native(a0, b0); r.defined()) return r;
   const DType c = compute_dtype(rt);
   Tensor a = a0.to(c), b = b0.to(c);
   Tensor out;
