@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "training/gradcheck.hpp"
+#include "transformers/core/parallel.hpp"
+#include "transformers/ops/dropout.hpp"
 
 using namespace transformers;
 using gradtest::gradcheck;
@@ -182,6 +184,36 @@ TEST(OpBackward, Rotary) {
   const Tensor x = uniform({1, 2, 3, 4}, 32), cos = uniform({1, 3, 4}, 33), sin = uniform({1, 3, 4}, 34);
   check([](const V& v) { return ops::apply_rotary_pos_emb(v[0], v[1], v[2]); }, {x, cos, sin}, 24 + 12 + 12);
   check([](const V& v) { return ops::rotate_half(v[0]); }, {x}, 24);
+}
+
+// The mask is drawn on the pool from a counter-based stream: the same seed gives the same mask
+// with one thread or two, in every float dtype (bf16 under autocast) at the keep rate 1 - p with
+// the kept value 1 / (1 - p) rounded once to the dtype.
+TEST(Dropout, MaskIndependentOfThreadsInEveryDtype) {
+  const int saved = get_num_threads();
+  const double p = 0.1;
+  int cases = 0;
+  for (DType dt : {DType::Float32, DType::BFloat16, DType::Float16, DType::Float64}) {
+    const Tensor x = Tensor::ones({300, 400}, dt);  // 120 000 elements: several chunks
+    set_num_threads(1);
+    ops::Generator g1(11);
+    const std::vector<double> one = ops::dropout(x, p, true, g1).to(DType::Float64).to_vector<double>();
+    set_num_threads(2);
+    ops::Generator g2(11);
+    const std::vector<double> two = ops::dropout(x, p, true, g2).to(DType::Float64).to_vector<double>();
+    EXPECT_EQ(one, two) << dtype_name(dt);
+    const double kept_value = Tensor::scalar(1.0 / (1.0 - p), DType::Float64).to(dt).to(DType::Float64).item();
+    int64_t kept = 0;
+    for (double v : one) {
+      kept += v != 0.0;
+      ASSERT_TRUE(v == 0.0 || v == kept_value) << v;
+    }
+    const double n = double(one.size()), sd = std::sqrt(n * p * (1 - p));
+    EXPECT_NEAR(double(kept), n * (1 - p), 4 * sd) << dtype_name(dt);
+    ++cases;
+  }
+  set_num_threads(saved);
+  EXPECT_EQ(cases, 4);
 }
 
 TEST(OpBackward, Dropout) {
