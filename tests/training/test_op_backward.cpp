@@ -87,6 +87,20 @@ TEST(OpBackward, Bf16UnaryGradientRoundsTheFloat64FormulaOnce) {
   EXPECT_EQ(cases, 3);
 }
 
+// log_softmax's float32 backward over the last dim (cross-entropy over the vocabulary) is computed
+// row by row in place; its bits equal the composed formula g - exp(y) * sum(g) in float32.
+TEST(OpBackward, Float32LogSoftmaxBackwardEqualsTheComposedFormula) {
+  const Tensor x = uniform({37, 301}, 21, -4.0, 4.0).to(DType::Float32);
+  const Tensor g = uniform({37, 301}, 22).to(DType::Float32);
+  Tensor leaf = x.clone().set_requires_grad(true);
+  const Tensor y = ops::log_softmax(leaf, -1);
+  y.backward(g, false);
+  const Tensor yd = y.detach();
+  const Tensor want = ops::sub(g, ops::mul(ops::exp(yd), ops::sum(g, {-1}, true)));
+  ASSERT_EQ(leaf.grad().dtype(), DType::Float32);
+  EXPECT_EQ(leaf.grad().to_vector<float>(), want.to_vector<float>());
+}
+
 TEST(OpBackward, WhereAndMaskedFill) {
   const Tensor a = uniform({2, 3}, 7), b = uniform({3}, 8);
   const Tensor cond = Tensor::from_vector(std::vector<bool>{true, false, true, false, false, true}, {2, 3});
