@@ -99,6 +99,27 @@ TEST(OpBackward, Bf16UnaryGradientWithinOneRoundingOfFloat64) {
   EXPECT_EQ(cases, 5);
 }
 
+// The same activations in float32 also take the float32 vector derivative (as torch's float32
+// backward): within 1e-5 relative + 2e-6 of the float64 formula.
+TEST(OpBackward, Float32ActivationGradientNearFloat64) {
+  const Tensor x32 = uniform({200, 200}, 13, -6.0, 6.0).to(DType::Float32);
+  const Tensor g32 = uniform({200, 200}, 14).to(DType::Float32);
+  int cases = 0;
+  for (const auto& fn : std::vector<std::function<Tensor(const Tensor&)>>{
+           ops::gelu_new, [](const Tensor& t) { return ops::gelu(t, false); }, ops::gelu_fast, ops::silu}) {
+    Tensor a = x32.clone().set_requires_grad(true), b = x32.to(DType::Float64).set_requires_grad(true);
+    fn(a).backward(g32, false);
+    fn(b).backward(g32.to(DType::Float64), false);
+    ASSERT_EQ(a.grad().dtype(), DType::Float32);
+    const std::vector<double> got = a.grad().to(DType::Float64).to_vector<double>();
+    const std::vector<double> want = b.grad().to_vector<double>();
+    for (size_t i = 0; i < got.size(); ++i)
+      ASSERT_LE(std::abs(got[i] - want[i]), 1e-5 * std::abs(want[i]) + 2e-6) << cases << " at " << i;
+    ++cases;
+  }
+  EXPECT_EQ(cases, 4);
+}
+
 // log_softmax's float32 backward over the last dim (cross-entropy over the vocabulary) is computed
 // row by row in place; its bits equal the composed formula g - exp(y) * sum(g) in float32.
 TEST(OpBackward, Float32LogSoftmaxBackwardEqualsTheComposedFormula) {
