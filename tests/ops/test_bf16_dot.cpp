@@ -22,6 +22,7 @@
 
 #include "op_test_util.hpp"
 #include "ops/cpu/bf16_gemm.hpp"
+#include "ops/cpu/bf16_matmul.hpp"
 #include "ops/cpu/packed_weights.hpp"
 #include "transformers/ops/matmul.hpp"
 
@@ -158,6 +159,99 @@ TEST(Bf16Dot, LinearAndConv1dAtEveryLevel) {
   std::cout << '\n';
   EXPECT_EQ(cases, int(ran.size() * std::size(kShapes) * 4));
   if (has_bf16_level()) EXPECT_EQ(exact, int(std::size(kShapes)) * 2 + 2 * 2);  // read-only: all; writable: M=17, 23
+}
+
+// matmul of two bf16 matrices (the backward of an autocast Linear / Conv1D: grad @ W, grad^T @ x):
+// at every level within bf16 tolerance of a float64 product; at avx512bf16, for more than 16 rows,
+// the bf16 rounding of the model's bits, whatever the operands' layouts (a transposed a is copied
+// to rows, b is packed from its strides) and with a's batch dims folded into rows.
+TEST(Bf16Dot, MatmulOfTwoBf16MatricesAtEveryLevel) {
+  const KernelLevel saved = transformers::kernel_level();
+  int cases = 0, exact = 0, levels = 0;
+  for (KernelLevel l : {KernelLevel::Scalar, KernelLevel::Avx2, KernelLevel::Avx512, KernelLevel::Avx512Vnni,
+                        KernelLevel::Avx512Bf16}) {
+    transformers::force_kernel_level(l);
+    if (transformers::kernel_level() != l) continue;
+    ++levels;
+    SCOPED_TRACE(transformers::kernel_level_name(l));
+    for (const auto& [M, K, N] : kShapes)
+      for (bool a_t : {false, true})
+        for (bool b_t : {false, true}) {
+          // Logical a [M, K] and b [K, N]; stored as given or as the transpose of a stored transpose.
+          const auto av = bf16_values(size_t(M * K)), bv = bf16_values(size_t(K * N));
+          std::vector<uint16_t> as(av), bs(bv);
+          if (a_t)
+            for (int64_t m = 0; m < M; ++m)
+              for (int64_t k = 0; k < K; ++k) as[size_t(k * M + m)] = av[size_t(m * K + k)];
+          if (b_t)
+            for (int64_t k = 0; k < K; ++k)
+              for (int64_t n = 0; n < N; ++n) bs[size_t(n * K + k)] = bv[size_t(k * N + n)];
+          const Tensor a = a_t ? bf16_tensor(as, {K, M}, false).t() : bf16_tensor(as, {M, K}, false);
+          const Tensor b = b_t ? bf16_tensor(bs, {N, K}, false).t() : bf16_tensor(bs, {K, N}, false);
+          // a 3-D a (its rows folded) when the rows split in two
+          const bool batch = !a_t && M % 2 == 0;
+          Tensor y = ops::matmul(batch ? a.reshape({2, M / 2, K}) : a, b);
+          ASSERT_EQ(y.dtype(), DType::BFloat16);
+          y = y.reshape({M, N});
+          Ref want(Shape{M, N});
+          for (int64_t m = 0; m < M; ++m)
+            for (int64_t n = 0; n < N; ++n) {
+              double s = 0;
+              for (int64_t k = 0; k < K; ++k)
+                s += double(bf16_to_float(av[size_t(m * K + k)])) * bf16_to_float(bv[size_t(k * N + n)]);
+              want.v[size_t(m * N + n)] = s;
+            }
+          ASSERT_TRUE(close(y, want, DType::BFloat16)) << "M=" << M << " K=" << K << " N=" << N;
+          ++cases;
+          // the native product runs exactly where it should (avx512bf16, more than 16 rows)
+          EXPECT_EQ(d::matmul_bf16_native(a, b).defined(), l == KernelLevel::Avx512Bf16 && M > 16);
+          if (l == KernelLevel::Avx512Bf16 && M > 16) {
+            const Tensor yc = y.contiguous();
+            const auto* got = static_cast<const uint16_t*>(yc.data_ptr());
+            for (int64_t m = 0; m < M; ++m)
+              for (int64_t n = 0; n < N; ++n)
+                ASSERT_EQ(got[m * N + n], float_to_bf16(d::bf16_dot_model(av.data() + m * K, bv.data() + n, N, K, nullptr)))
+                    << "M=" << M << " K=" << K << " N=" << N << " a_t=" << a_t << " b_t=" << b_t;
+            ++exact;
+          }
+        }
+  }
+  transformers::force_kernel_level(saved);
+  EXPECT_EQ(cases, levels * int(std::size(kShapes)) * 4);
+  if (has_bf16_level()) EXPECT_EQ(exact, 2 * 4);  // M = 17 and 23, every layout
+}
+
+// Batched bf16 products (attention's per-head q k^T, p v and their backward under autocast): each
+// slice of a [2, 3, M, K] @ b [2, 3, K, N], both transposed views, equals the 2-D product of its
+// slices (bits at avx512bf16, where the native path must run; bounded elsewhere).
+TEST(Bf16Dot, BatchedMatmulEqualsItsSlicesProducts) {
+  const KernelLevel saved = transformers::kernel_level();
+  int cases = 0;
+  for (KernelLevel l : {KernelLevel::Avx2, KernelLevel::Avx512Bf16}) {
+    transformers::force_kernel_level(l);
+    if (transformers::kernel_level() != l) continue;
+    for (const auto& [M, K, N] : {Shape3{24, 64, 40}, Shape3{128, 33, 64}, Shape3{9, 16, 16}}) {
+      const Tensor a = bf16_tensor(bf16_values(size_t(6 * M * K)), {2, 3, K, M}, false).transpose(-1, -2);
+      const Tensor b = bf16_tensor(bf16_values(size_t(6 * K * N)), {2, 3, N, K}, false).transpose(-1, -2);
+      const bool native = l == KernelLevel::Avx512Bf16 && M > 16;
+      EXPECT_EQ(d::bmm_bf16_native(a, b).defined(), native);
+      const Tensor y = ops::matmul(a, b);
+      ASSERT_EQ(y.dtype(), DType::BFloat16);
+      ASSERT_EQ(y.sizes(), (Shape{2, 3, M, N}));
+      for (int64_t i = 0; i < 2; ++i)
+        for (int64_t h = 0; h < 3; ++h) {
+          const Tensor want = ops::matmul(a.select(0, i).select(0, h), b.select(0, i).select(0, h));
+          const Tensor got = y.select(0, i).select(0, h);
+          if (native)
+            ASSERT_EQ(got.to(DType::Float32).to_vector<float>(), want.to(DType::Float32).to_vector<float>());
+          else
+            ASSERT_TRUE(close(got, Ref::of(want), DType::BFloat16));
+        }
+      ++cases;
+    }
+  }
+  transformers::force_kernel_level(saved);
+  EXPECT_GE(cases, 3);
 }
 
 // A read-only (mapped) bf16 weight is packed once and reused; a writable one is never cached.

@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "training/gradcheck.hpp"
+#include "transformers/core/parallel.hpp"
+#include "transformers/ops/dropout.hpp"
 
 using namespace transformers;
 using gradtest::gradcheck;
@@ -62,6 +64,74 @@ TEST(OpBackward, Unary) {
       ops::log, ops::sqrt, ops::rsqrt, ops::abs, ops::relu, [](const Tensor& t) { return ops::pow(t, 1.5); },
       [](const Tensor& t) { return ops::clamp(t, 0.0, 10.0); }};
   for (const auto& fn : on_positive) check([&](const V& v) { return fn(v[0]); }, {pos}, 15);
+}
+
+// Under autocast the element-wise backward sees bf16 gradients and inputs (GPT-2's and BERT's GELU
+// after a bf16 product). GELU's three forms and SiLU evaluate the derivative in float32 vector code
+// (as torch does for bf16): within one bf16 rounding of the float64 formula (half an ulp: at
+// most 2^-8 relative, plus the float32 evaluation's ~1e-6). Others (ReLU here) read bf16 in place and equal
+// the float64 formula rounded once. 40 000 elements: the loops are split over the pool.
+TEST(OpBackward, Bf16UnaryGradientWithinOneRoundingOfFloat64) {
+  const Tensor x16 = uniform({200, 200}, 11, -3.0, 3.0).to(DType::BFloat16);
+  const Tensor g16 = uniform({200, 200}, 12).to(DType::BFloat16);
+  int cases = 0;
+  for (const auto& [fn, exact] : std::vector<std::pair<std::function<Tensor(const Tensor&)>, bool>>{
+           {ops::gelu_new, false},
+           {[](const Tensor& t) { return ops::gelu(t, false); }, false},
+           {ops::gelu_fast, false},
+           {ops::silu, false},
+           {ops::relu, true}}) {
+    Tensor a = x16.clone().set_requires_grad(true), b = x16.to(DType::Float64).set_requires_grad(true);
+    fn(a).backward(g16, false);
+    fn(b).backward(g16.to(DType::Float64), false);
+    ASSERT_EQ(a.grad().dtype(), DType::BFloat16);
+    const std::vector<double> got = a.grad().to(DType::Float64).to_vector<double>();
+    const std::vector<double> want = b.grad().to_vector<double>();
+    const std::vector<double> rounded = b.grad().to(DType::BFloat16).to(DType::Float64).to_vector<double>();
+    if (exact) {
+      EXPECT_EQ(got, rounded);
+    } else {
+      for (size_t i = 0; i < got.size(); ++i)
+        ASSERT_LE(std::abs(got[i] - want[i]), std::ldexp(std::abs(want[i]), -8) + 2e-6) << cases << " at " << i;
+    }
+    ++cases;
+  }
+  EXPECT_EQ(cases, 5);
+}
+
+// The same activations in float32 also take the float32 vector derivative (as torch's float32
+// backward): within 1e-5 relative + 2e-6 of the float64 formula.
+TEST(OpBackward, Float32ActivationGradientNearFloat64) {
+  const Tensor x32 = uniform({200, 200}, 13, -6.0, 6.0).to(DType::Float32);
+  const Tensor g32 = uniform({200, 200}, 14).to(DType::Float32);
+  int cases = 0;
+  for (const auto& fn : std::vector<std::function<Tensor(const Tensor&)>>{
+           ops::gelu_new, [](const Tensor& t) { return ops::gelu(t, false); }, ops::gelu_fast, ops::silu}) {
+    Tensor a = x32.clone().set_requires_grad(true), b = x32.to(DType::Float64).set_requires_grad(true);
+    fn(a).backward(g32, false);
+    fn(b).backward(g32.to(DType::Float64), false);
+    ASSERT_EQ(a.grad().dtype(), DType::Float32);
+    const std::vector<double> got = a.grad().to(DType::Float64).to_vector<double>();
+    const std::vector<double> want = b.grad().to_vector<double>();
+    for (size_t i = 0; i < got.size(); ++i)
+      ASSERT_LE(std::abs(got[i] - want[i]), 1e-5 * std::abs(want[i]) + 2e-6) << cases << " at " << i;
+    ++cases;
+  }
+  EXPECT_EQ(cases, 4);
+}
+
+// log_softmax's float32 backward over the last dim (cross-entropy over the vocabulary) is computed
+// row by row in place; its bits equal the composed formula g - exp(y) * sum(g) in float32.
+TEST(OpBackward, Float32LogSoftmaxBackwardEqualsTheComposedFormula) {
+  const Tensor x = uniform({37, 301}, 21, -4.0, 4.0).to(DType::Float32);
+  const Tensor g = uniform({37, 301}, 22).to(DType::Float32);
+  Tensor leaf = x.clone().set_requires_grad(true);
+  const Tensor y = ops::log_softmax(leaf, -1);
+  y.backward(g, false);
+  const Tensor yd = y.detach();
+  const Tensor want = ops::sub(g, ops::mul(ops::exp(yd), ops::sum(g, {-1}, true)));
+  ASSERT_EQ(leaf.grad().dtype(), DType::Float32);
+  EXPECT_EQ(leaf.grad().to_vector<float>(), want.to_vector<float>());
 }
 
 TEST(OpBackward, WhereAndMaskedFill) {
@@ -161,6 +231,36 @@ TEST(OpBackward, Rotary) {
   const Tensor x = uniform({1, 2, 3, 4}, 32), cos = uniform({1, 3, 4}, 33), sin = uniform({1, 3, 4}, 34);
   check([](const V& v) { return ops::apply_rotary_pos_emb(v[0], v[1], v[2]); }, {x, cos, sin}, 24 + 12 + 12);
   check([](const V& v) { return ops::rotate_half(v[0]); }, {x}, 24);
+}
+
+// The mask is drawn on the pool from a counter-based stream: the same seed gives the same mask
+// with one thread or two, in every float dtype (bf16 under autocast) at the keep rate 1 - p with
+// the kept value 1 / (1 - p) rounded once to the dtype.
+TEST(Dropout, MaskIndependentOfThreadsInEveryDtype) {
+  const int saved = get_num_threads();
+  const double p = 0.1;
+  int cases = 0;
+  for (DType dt : {DType::Float32, DType::BFloat16, DType::Float16, DType::Float64}) {
+    const Tensor x = Tensor::ones({300, 400}, dt);  // 120 000 elements: several chunks
+    set_num_threads(1);
+    ops::Generator g1(11);
+    const std::vector<double> one = ops::dropout(x, p, true, g1).to(DType::Float64).to_vector<double>();
+    set_num_threads(2);
+    ops::Generator g2(11);
+    const std::vector<double> two = ops::dropout(x, p, true, g2).to(DType::Float64).to_vector<double>();
+    EXPECT_EQ(one, two) << dtype_name(dt);
+    const double kept_value = Tensor::scalar(1.0 / (1.0 - p), DType::Float64).to(dt).to(DType::Float64).item();
+    int64_t kept = 0;
+    for (double v : one) {
+      kept += v != 0.0;
+      ASSERT_TRUE(v == 0.0 || v == kept_value) << v;
+    }
+    const double n = double(one.size()), sd = std::sqrt(n * p * (1 - p));
+    EXPECT_NEAR(double(kept), n * (1 - p), 4 * sd) << dtype_name(dt);
+    ++cases;
+  }
+  set_num_threads(saved);
+  EXPECT_EQ(cases, 4);
 }
 
 TEST(OpBackward, Dropout) {

@@ -1,10 +1,13 @@
 // Backward of the element-wise ops (binary, binary_scalar, unary, where): torch's
 // derivatives, results summed back over broadcast dimensions. The unary derivatives are evaluated
-// in float64 from the saved input and result and rounded once to the gradient's dtype.
+// in float64 from the saved input and result and rounded once to the gradient's dtype, except
+// GELU's and SiLU's for float32 and bf16 (autocast): float32 vector code, as torch evaluates them.
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
 #include "ops/autograd/grad_utils.hpp"
+#include "ops/cpu/vec_math.hpp"
 #include "ops/dispatch.hpp"
 #include "transformers/ops/elementwise.hpp"
 
@@ -144,6 +147,43 @@ const char* unary_node_name(UnaryOp op) {
                                 "NotBackward0"};
   return names[int(op)];
 }
+
+// float32 or bf16 gradient and input of one dtype (bf16: the activation after a bf16 product under
+// autocast): the derivative by the float32 vector kernels, as torch evaluates these activations'
+// backward in float32; bf16 is widened in blocks and the result rounded once to bf16. Undefined
+// when the op, layout, dtype or level does not allow it (then the float64 formula runs).
+Tensor unary_backward_vec(UnaryOp op, const Tensor& g, const Tensor& x) {
+  const DType dt = g.dtype();
+  if ((dt != DType::BFloat16 && dt != DType::Float32) || !x.defined() || x.dtype() != dt || g.sizes() != x.sizes() ||
+      !g.is_contiguous() || !x.is_contiguous() || g.device() != Device::CPU)
+    return Tensor();
+  float probe_g = 0, probe_x = 0, probe_o = 0;
+  if (!detail::vec_unary_backward(op, &probe_o, &probe_g, &probe_x, 1)) return Tensor();
+  Tensor out = Tensor::empty(g.sizes(), dt, g.device());
+  constexpr int64_t kBlock = 2048;
+  const int64_t n = out.numel();
+  parallel_for(0, (n + kBlock - 1) / kBlock, 4, [&](int64_t b0, int64_t b1) {
+    if (dt == DType::Float32) {
+      const int64_t i0 = b0 * kBlock, i1 = std::min(n, b1 * kBlock);
+      detail::vec_unary_backward(op, out.data<float>() + i0, g.data<float>() + i0, x.data<float>() + i0, i1 - i0);
+      return;
+    }
+    const auto* pg = static_cast<const uint16_t*>(g.data_ptr());
+    const auto* px = static_cast<const uint16_t*>(x.data_ptr());
+    auto* po = static_cast<uint16_t*>(out.data_ptr());
+    float gb[kBlock], xb[kBlock];
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t i0 = b * kBlock, m = std::min(kBlock, n - i0);
+      for (int64_t k = 0; k < m; ++k) {
+        gb[k] = bf16_to_float(pg[i0 + k]);
+        xb[k] = bf16_to_float(px[i0 + k]);
+      }
+      detail::vec_unary_backward(op, gb, gb, xb, m);
+      for (int64_t k = 0; k < m; ++k) po[i0 + k] = float_to_bf16(gb[k]);
+    }
+  });
+  return out;
+}
 }  // namespace
 
 void record_unary(Tensor& out, UnaryOp op, const Tensor& a, double p0, double p1, DType) {
@@ -154,6 +194,7 @@ void record_unary(Tensor& out, UnaryOp op, const Tensor& a, double p0, double p1
   const Tensor x = reads_result ? Tensor() : a.detach();
   const Tensor y = reads_result ? out.detach() : Tensor();
   autograd::record(unary_node_name(op), out, {&a}, [=](const Tensor& g) {
+    if (Tensor r = unary_backward_vec(op, g, x); r.defined()) return Grads{r};
     return Grads{grad::pointwise(g, x, y, g.dtype(), [=](double xi, double yi) { return unary_d(op, xi, yi, p0, p1); })};
   });
 }

@@ -109,9 +109,42 @@ void record_softmax(Tensor& out, const Tensor& t, int64_t dim, std::optional<DTy
   });
 }
 
+namespace {
+// dx = g - exp(y) * rowsum(g) for float32 rows along the last dim (cross-entropy's log_softmax over
+// the vocabulary: [tokens, 30-50 k] float32 under autocast too): the same operations and roundings
+// as the composed formula (the row sum in float64 rounded to float32, then the product and the
+// difference in float32), written into the exp(y) tensor in place; the composed one made three
+// vocabulary-sized temporaries per step, fresh pages each. Undefined when the layout differs.
+Tensor log_softmax_backward_rows(const Tensor& g, const Tensor& y, int64_t dim) {
+  if (g.dtype() != DType::Float32 || y.dtype() != DType::Float32 || g.sizes() != y.sizes() || g.dim() == 0 ||
+      wrap_dim(dim, g.dim()) != g.dim() - 1 || !g.is_contiguous())
+    return Tensor();
+  Tensor e = exp(y);
+  if (!e.is_contiguous() || e.dtype() != DType::Float32) return Tensor();
+  const int64_t cols = g.size(-1), rows = cols ? g.numel() / cols : 0;
+  const float* pg = g.data<float>();
+  float* pe = e.data<float>();
+  parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* gr = pg + r * cols;
+      float* er = pe + r * cols;
+      double acc = 0;
+      for (int64_t j = 0; j < cols; ++j) acc += double(gr[j]);
+      const float s = float(acc);
+      for (int64_t j = 0; j < cols; ++j) {
+        const float prod = er[j] * s;
+        er[j] = gr[j] - prod;
+      }
+    }
+  });
+  return e;
+}
+}  // namespace
+
 // y = log_softmax(x): dx = g - exp(y) * sum(g).
 void record_log_softmax(Tensor& out, const Tensor& t, int64_t dim, std::optional<DType>) {
   autograd::record("LogSoftmaxBackward0", out, {&t}, [dim, y = out.detach()](const Tensor& g) {
+    if (Tensor r = log_softmax_backward_rows(g, y, dim); r.defined()) return Grads{r};
     return Grads{sub(g, mul(exp(y), sum(g, {dim}, /*keepdim=*/true)))};
   });
 }

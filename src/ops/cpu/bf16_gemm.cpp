@@ -55,6 +55,25 @@ void bf16_pack_b(int64_t K, int64_t N, const uint16_t* b, int64_t rs, int64_t cs
                                           : pair(p, n0 + c);
               std::memcpy(d + (p * kBf16Strip + c) * 2, &v, 4);
             }
+        } else if (cs == 1) {
+          // Rows of B along n (Conv1D's weight, an activation as B): each k pair interleaves two
+          // contiguous runs, a loop the compiler vectorizes (unpack of 16-bit lanes).
+          for (int64_t p = p0; p < p1; ++p) {
+            const uint16_t* r0 = b + 2 * p * rs + n0;
+            uint16_t* o = d + p * kBf16Strip * 2;
+            if (2 * p + 1 < K) {
+              const uint16_t* r1 = r0 + rs;
+              for (int64_t c = 0; c < cols; ++c) {
+                o[2 * c] = r0[c];
+                o[2 * c + 1] = r1[c];
+              }
+            } else {
+              for (int64_t c = 0; c < cols; ++c) {
+                o[2 * c] = r0[c];
+                o[2 * c + 1] = 0;
+              }
+            }
+          }
         } else {
           for (int64_t p = p0; p < p1; ++p)
             for (int64_t c = 0; c < cols; ++c) {

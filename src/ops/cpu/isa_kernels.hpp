@@ -38,6 +38,9 @@ struct IsaKernels {
   void (*sgemm_prepack_b)(int64_t K, int64_t N, const GemmOperand& B, float* dst);
   void (*sgemm_prepacked)(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const float* packed_b, float* C,
                           int64_t ldc, const float* bias, bool accumulate, const GemmEpilogue* epilogue);
+  // out = g * d op(x) / dx (vec_math_impl.hpp): the activations' backward for float32 and bf16
+  // (autocast) gradients, evaluated in float32 as torch does; false for an op without a vector form.
+  bool (*unary_backward_f32)(UnaryOp op, float* out, const float* g, const float* x, int64_t n);
 };
 
 // The set built for level L (isa_kernels_impl.hpp), one instantiation per level file.

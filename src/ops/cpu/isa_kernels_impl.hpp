@@ -23,6 +23,7 @@ const IsaKernels& isa_kernels() {
                                   nullptr,
                                   nullptr,
                                   nullptr,
+                                  nullptr,
                                   nullptr};
     return k;
   } else {
@@ -35,7 +36,8 @@ const IsaKernels& isa_kernels() {
                                   &Sgemv<L>::sgemv,
                                   &Sgemm<L>::prepacked_b_floats,
                                   &Sgemm<L>::sgemm_prepack_b,
-                                  &Sgemm<L>::sgemm_prepacked};
+                                  &Sgemm<L>::sgemm_prepacked,
+                                  &VecMath<L>::unary_backward};
     return k;
   }
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ops/cpu/bf16_linear.hpp"
+#include "ops/cpu/bf16_matmul.hpp"
 #include "ops/cpu/common.hpp"
 #include "ops/cpu/kernels.hpp"
 #include "ops/cpu/gemm16.hpp"
@@ -212,6 +213,20 @@ void linear16(const Tensor& x, const Tensor& w, const float* bias, float* y) {
 Tensor matmul(const Tensor& a0, const Tensor& b0) {
   check_pair(a0, b0, "matmul");
   const DType rt = result_type(a0, b0);
+  // Two bf16 matrices (rows folded from a's batch dims), or batches of them with equal batch dims:
+  // vdpbf16ps at the avx512bf16 level, no float32 copies (the backward of autocast's bf16 Linear /
+  // Conv1D products; attention's per-head products under autocast, forward and backward).
+  if (a0.dtype() == DType::BFloat16 && b0.dtype() == DType::BFloat16 && a0.dim() >= 2 && b0.dim() == 2 &&
+      a0.size(-1) == b0.size(0)) {
+    const Tensor a2 = a0.dim() == 2 ? a0 : a0.reshape({-1, a0.size(-1)});
+    if (Tensor r = detail::matmul_bf16_native(a2, b0); r.defined()) {
+      if (a0.dim() == 2) return r;
+      Shape osh(a0.sizes().begin(), a0.sizes().end() - 1);
+      osh.push_back(b0.size(1));
+      return r.view(osh);
+    }
+  }
+  if (Tensor r = detail::bmm_bf16_native(a0, b0); r.defined()) return r;
   const DType c = compute_dtype(rt);
   Tensor a = a0.to(c), b = b0.to(c);
   Tensor out;

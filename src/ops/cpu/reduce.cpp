@@ -66,10 +66,13 @@ DType sum_out_dtype(DType d) { return is_floating_point(d) ? d : DType::Int64; }
 // rows of [tokens, features] summed per feature) or a trailing run (softmax's backward: each row
 // summed). Same float64 accumulation, in the same element order, as the general path, without its
 // float64 copy of the whole input: leading runs feed a row of float64 accumulators row by row,
-// trailing runs sum each row in place. Undefined for any other pattern.
+// trailing runs sum each row in place. Undefined for any other pattern. bf16 (an autocast bias
+// gradient) is read in place too; its float64 sums are rounded to bf16 by the same final .to as the
+// general path's.
 Tensor sum_fast(const Tensor& t, const std::vector<bool>& red, const Shape& out_shape) {
   const DType dt = t.dtype();
-  if ((dt != DType::Float32 && dt != DType::Float64) || !t.is_contiguous() || t.dim() < 2) return Tensor();
+  if ((dt != DType::Float32 && dt != DType::Float64 && dt != DType::BFloat16) || !t.is_contiguous() || t.dim() < 2)
+    return Tensor();
   const int64_t nd = t.dim();
   int64_t lead = 0, trail = 0;
   while (lead < nd && red[size_t(lead)]) ++lead;
@@ -81,15 +84,19 @@ Tensor sum_fast(const Tensor& t, const std::vector<bool>& red, const Shape& out_
   const int64_t split = leading ? lead : nd - trail;
   int64_t rows = 1, cols = 1;
   for (int64_t d = 0; d < nd; ++d) (d < split ? rows : cols) *= t.size(d);
-  Tensor out = Tensor::empty(out_shape, dt);
-  const auto run = [&](auto* x, auto* o) {
+  Tensor out = Tensor::empty(out_shape, dt == DType::BFloat16 ? DType::Float64 : dt);
+  const auto run = [&](const auto* x, auto* o) {
     using T = std::remove_reference_t<decltype(*o)>;
+    const auto val = [](auto v) {
+      if constexpr (std::is_same_v<decltype(v), uint16_t>) return double(bf16_to_float(v));
+      else return double(v);
+    };
     if (leading) {
       parallel_for(0, cols, std::max<int64_t>(16, 16384 / std::max<int64_t>(rows, 1)), [&](int64_t c0, int64_t c1) {
         std::vector<double> acc(size_t(c1 - c0), 0.0);
         for (int64_t i = 0; i < rows; ++i) {
           const auto* row = x + i * cols + c0;
-          for (int64_t j = 0; j < c1 - c0; ++j) acc[size_t(j)] += double(row[j]);
+          for (int64_t j = 0; j < c1 - c0; ++j) acc[size_t(j)] += val(row[j]);
         }
         for (int64_t j = c0; j < c1; ++j) o[j] = T(acc[size_t(j - c0)]);
       });
@@ -97,15 +104,16 @@ Tensor sum_fast(const Tensor& t, const std::vector<bool>& red, const Shape& out_
       parallel_for(0, rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t r0, int64_t r1) {
         for (int64_t i = r0; i < r1; ++i) {
           double acc = 0;
-          for (int64_t j = 0; j < cols; ++j) acc += double(x[i * cols + j]);
+          for (int64_t j = 0; j < cols; ++j) acc += val(x[i * cols + j]);
           o[i] = T(acc);
         }
       });
     }
   };
   if (dt == DType::Float32) run(t.data<float>(), out.data<float>());
-  else run(t.data<double>(), out.data<double>());
-  return out;
+  else if (dt == DType::Float64) run(t.data<double>(), out.data<double>());
+  else run(static_cast<const uint16_t*>(t.data_ptr()), out.data<double>());
+  return out.to(dt);
 }
 
 }  // namespace

@@ -13,6 +13,12 @@ inline bool vec_unary(UnaryOp op, float* out, const float* x, int64_t n) {
   return fn != nullptr && fn(op, out, x, n);
 }
 
+// out = g * d op(x) / dx for the activations with a vector derivative (GELU's three forms, SiLU).
+inline bool vec_unary_backward(UnaryOp op, float* out, const float* g, const float* x, int64_t n) {
+  const auto fn = current_isa_kernels().unary_backward_f32;
+  return fn != nullptr && fn(op, out, g, x, n);
+}
+
 inline bool softmax_row_f32(float* out, const float* x, int64_t n, bool log) {
   const auto fn = current_isa_kernels().softmax_row_f32;
   return fn != nullptr && fn(out, x, n, log);

@@ -112,6 +112,48 @@ static vf load_tail(const float* x, int64_t n, float fill) {
   return loadu(buf);
 }
 
+// out = g * d op(x) / dx, the derivatives of the backward formulas (src/ops/autograd/elementwise.cpp)
+// in float32; tails through padded buffers as in apply.
+template <typename F>
+static void apply_grad(float* o, const float* g, const float* x, int64_t n, F d) {
+  int64_t i = 0;
+  for (; i + VW <= n; i += VW) storeu(o + i, loadu(g + i) * d(loadu(x + i)));
+  if (i < n) {
+    float gb[VW] = {}, xb[VW] = {}, out[VW];
+    for (int64_t k = 0; i + k < n; ++k) {
+      gb[k] = g[i + k];
+      xb[k] = x[i + k];
+    }
+    storeu(out, loadu(gb) * d(loadu(xb)));
+    for (int64_t k = 0; i + k < n; ++k) o[i + k] = out[k];
+  }
+}
+
+static bool unary_backward(UnaryOp op, float* o, const float* g, const float* x, int64_t n) {
+  switch (op) {
+    case UnaryOp::GeluErf:  // Phi(x) + x phi(x)
+      apply_grad(o, g, x, n, [](vf v) {
+        return 0.5f * vone_plus_erf(v * 0.70710678118654752440f) + v * 0.39894228040143267794f * vexp(-0.5f * v * v);
+      });
+      return true;
+    case UnaryOp::GeluTanh:
+    case UnaryOp::GeluFast:  // the same curve: 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2)
+      apply_grad(o, g, x, n, [](vf v) {
+        const float k = 0.79788456080286535588f, c = 0.044715f;
+        const vf t = vtanh(k * (v + c * v * v * v));
+        return 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * k * (1.0f + 3.0f * c * v * v);
+      });
+      return true;
+    case UnaryOp::Silu:  // s (1 + x (1 - s))
+      apply_grad(o, g, x, n, [](vf v) {
+        const vf sg = vsigmoid(v);
+        return sg * (1.0f + v * (1.0f - sg));
+      });
+      return true;
+    default: return false;
+  }
+}
+
 // Softmax of one contiguous row; false (caller falls back) when the row holds a NaN.
 // A row's last partial vector is padded with -inf (exp gives 0 there), so a short row (an encoder's
 // attention over ~24 keys) costs one vexp per vector, not one per tail element.
