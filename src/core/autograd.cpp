@@ -10,6 +10,7 @@ namespace transformers::autograd {
 
 namespace {
 thread_local bool grad_enabled = true;
+thread_local bool mirror_recording = false;
 std::atomic<uint64_t> next_sequence_nr{0};
 
 class FunctionNode final : public Node {
@@ -88,6 +89,10 @@ bool is_grad_enabled() { return grad_enabled; }
 void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
 
 Node::Node(const char* name) : name_(name), sequence_nr_(next_sequence_nr.fetch_add(1)) {}
+
+bool mirrors_recording() { return mirror_recording; }
+MirrorRecordingGuard::MirrorRecordingGuard() : previous_(mirror_recording) { mirror_recording = true; }
+MirrorRecordingGuard::~MirrorRecordingGuard() { mirror_recording = previous_; }
 
 bool needs_record(std::initializer_list<const Tensor*> inputs) {
   if (!grad_enabled) return false;

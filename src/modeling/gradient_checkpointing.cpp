@@ -53,6 +53,7 @@ Tensor checkpoint(const std::function<Tensor(const Tensor&)>& layer, const Tenso
   Tensor output;
   {
     autograd::NoGradGuard no_grad;
+    autograd::MirrorRecordingGuard same_kernels_as_the_recomputation;
     output = layer(input);
   }
   // The node's inputs: the layer's input, and for the non-reentrant form its parameters too (so the

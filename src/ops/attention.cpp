@@ -98,7 +98,8 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
       throw ShapeError(std::string(op) + ": attn_mask of shape " + shape_str(m.sizes()) + " does not broadcast to " +
                        shape_str(shape));
   }
-  if (opts.dropout_p > 0 || autograd::needs_record({&q, &k, &v, &opts.attn_mask})) return sdpa_composed(q, k, v, opts);
+  if (opts.dropout_p > 0 || autograd::needs_record({&q, &k, &v, &opts.attn_mask}) || autograd::mirrors_recording())
+    return sdpa_composed(q, k, v, opts);
   return dispatch<OpId::scaled_dot_product_attention>(dispatch_device(op, {&q, &k, &v, &opts.attn_mask}), q.dtype(),
                                                       q, k, v, opts);
 }

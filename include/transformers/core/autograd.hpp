@@ -42,6 +42,22 @@ class NoGradGuard : public GradModeGuard {
   NoGradGuard() : GradModeGuard(false) {}
 };
 
+// Inside torch.utils.checkpoint's no-grad forward (modeling/gradient_checkpointing.cpp): ops whose
+// no-grad kernel differs from the recorded one (sdpa's fused kernel) take the recorded run's
+// kernels, so the forward equals the recomputation and the plain run bit for bit, as torch's CPU
+// kernels do with and without grad. Thread-local, off by default.
+bool mirrors_recording();
+class MirrorRecordingGuard {
+ public:
+  MirrorRecordingGuard();
+  ~MirrorRecordingGuard();
+  MirrorRecordingGuard(const MirrorRecordingGuard&) = delete;
+  MirrorRecordingGuard& operator=(const MirrorRecordingGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // ---- the graph ----
 class Node {
  public:
