@@ -133,7 +133,18 @@ def percentile(xs, p):
 
 
 
-class Ours:
+class Server:
+    """A server process this script started (`proc`), killed by stop()."""
+    proc = None
+
+    def stop(self):
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+class Ours(Server):
     """`transformers-cli serve` with the word-level tokenizer (prompts as text)."""
     name = "transformers-cli serve"
     extra = {}
@@ -160,18 +171,12 @@ class Ours:
             raise SystemExit(f"error: serve did not start: {line!r} {self.proc.stderr.read()[:500]}")
         return int(m.group(1))
 
-    def stop(self):
-        if self.proc:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-
     def close(self):
         self.stop()
         shutil.rmtree(self.tok_dir, ignore_errors=True)
 
 
-class Llama:
+class Llama(Server):
     """llama.cpp's `llama-server` on a GGUF of the same weights (prompts as token id lists; no prompt cache)."""
     name = "llama-server"
     extra = {"cache_prompt": False}
@@ -207,12 +212,6 @@ class Llama:
             time.sleep(0.5)
         self.stop()
         raise SystemExit(f"error: llama-server did not start: {open(self.log.name).read()[-800:]}")
-
-    def stop(self):
-        if self.proc:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
 
     def close(self):
         self.stop()
