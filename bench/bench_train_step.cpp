@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   const bool gpt2 = which == "gpt2";
   json kwargs = {{"architectures", {gpt2 ? "GPT2LMHeadModel" : "BertForMaskedLM"}}};
   if (layers > 0) kwargs[gpt2 ? "n_layer" : "num_hidden_layers"] = layers;
+  if (gpt2 && seq > 1024) kwargs["n_positions"] = seq;  // long-sequence memory runs (GPT-2 has 1024 positions)
   auto config = AutoConfig::for_model(gpt2 ? "gpt2" : "bert", kwargs);
   auto model = auto_from_config(gpt2 ? "AutoModelForCausalLM" : "AutoModelForMaskedLM", config, /*seed=*/1234);
   model->train();

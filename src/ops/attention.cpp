@@ -7,6 +7,8 @@
 #include <limits>
 #include <vector>
 
+#include "ops/autograd/attention.hpp"
+#include "ops/cpu/ab_switch.hpp"
 #include "ops/dispatch.hpp"
 #include "transformers/ops/autocast.hpp"
 #include "transformers/core/autograd.hpp"
@@ -46,9 +48,11 @@ void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v, const char* op
   }
 }
 
+}  // namespace
+
 // scaled_dot_product_attention written with recorded ops (torch's math backend), for training:
-// autograd differentiates each part, at the cost of the Lq x Lk probabilities the fused kernel
-// never materialises (a fused backward is later work). Also the path for attention dropout.
+// autograd differentiates each part, at the cost of the Lq x Lk probabilities. The path for
+// attention dropout and for a mask that requires grad; the reference the efficient path is tested on.
 Tensor sdpa_composed(const Tensor& q, const Tensor& k, const Tensor& v, const SdpaOptions& o) {
   const int64_t B = q.size(0), H = q.size(1), Lq = q.size(2), Hkv = k.size(1), Lk = k.size(2);
   Tensor kk = k, vv = v;
@@ -78,7 +82,11 @@ Tensor sdpa_composed(const Tensor& q, const Tensor& k, const Tensor& v, const Sd
   return matmul(probs, vv);
 }
 
-}  // namespace
+// TRANSFORMERS_SDPA_EFFICIENT_BWD=0 records the composed ops instead (A/B memory figures).
+bool efficient_bwd_disabled() {
+  static const bool off = detail::ab_switch_off("TRANSFORMERS_SDPA_EFFICIENT_BWD");
+  return off;
+}
 
 Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Tensor& v0, const SdpaOptions& opts0) {
   // on autocast's lower-precision list (autocast.hpp): q, k, v and a float mask in its dtype
@@ -98,8 +106,15 @@ Tensor scaled_dot_product_attention(const Tensor& q0, const Tensor& k0, const Te
       throw ShapeError(std::string(op) + ": attn_mask of shape " + shape_str(m.sizes()) + " does not broadcast to " +
                        shape_str(shape));
   }
-  if (opts.dropout_p > 0 || autograd::needs_record({&q, &k, &v, &opts.attn_mask}) || autograd::mirrors_recording())
+  // Training: dropout, or a mask that itself wants a gradient, takes the composed ops; otherwise
+  // the memory-efficient node (ops/autograd/attention.cpp). Under gradient checkpointing's
+  // no-grad forward (mirrors_recording) the same forward runs, so the recomputation is bit-equal.
+  const bool training = autograd::needs_record({&q, &k, &v}) || autograd::mirrors_recording();
+  const bool empty = q.numel() == 0 || k.size(2) == 0;
+  if (opts.dropout_p > 0 || autograd::needs_record({&opts.attn_mask}) ||
+      (training && (empty || efficient_bwd_disabled())))
     return sdpa_composed(q, k, v, opts);
+  if (training) return grad::sdpa_memory_efficient(q, k, v, opts);
   return dispatch<OpId::scaled_dot_product_attention>(dispatch_device(op, {&q, &k, &v, &opts.attn_mask}), q.dtype(),
                                                       q, k, v, opts);
 }
