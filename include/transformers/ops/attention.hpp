@@ -2,8 +2,10 @@
 // Attention. `scaled_dot_product_attention` follows torch.nn.functional.scaled_dot_product_attention
 // and runs a fused streaming-softmax kernel: it walks Lk in blocks keeping a running max and sum per
 // query row, so the Lq x Lk matrix is never materialised. 16-bit inputs accumulate in float32.
-// When autograd records (an input requires grad under grad mode) or dropout_p > 0 it runs as
-// recorded matmul / softmax ops instead (torch's math backend), which materialises the scores.
+// When autograd records (q / k / v require grad under grad mode) it records one memory-efficient
+// node (per-row logsumexp; the backward recomputes the probabilities per query block); with
+// dropout_p > 0 or a mask that requires grad it runs as recorded matmul / softmax ops (torch's math
+// backend), which materialise the scores.
 #include <optional>
 #include <utility>
 
