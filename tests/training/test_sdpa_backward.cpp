@@ -117,3 +117,21 @@ TEST(SdpaEfficientBackward, MaskRequiringGradTakesTheComposedPath) {
   const Tensor out = ops::scaled_dot_product_attention(q, q, q, {.attn_mask = m});
   EXPECT_STRNE(out.grad_fn()->name(), "ScaledDotProductEfficientAttentionBackward0");
 }
+
+// A query row whose keys are all masked out gives zeros, as the no-grad fused kernel does (the
+// composed softmax would give NaN), and no gradient flows through it; the other rows are unchanged.
+TEST(SdpaEfficientBackward, FullyMaskedRowGivesZerosAndZeroGradient) {
+  const Case c{"masked_row", 1, 2, 2, 3, 4, 4, 4, Case::None};
+  std::vector<bool> keep(12, true);
+  for (int j = 0; j < 4; ++j) keep[size_t(4 + j)] = false;  // row 1 sees no key
+  ops::SdpaOptions o{.attn_mask = Tensor::from_vector(keep, {1, 1, 3, 4})};
+  const auto got = run(true, c, DType::Float64, o);
+  const Tensor zeros = Tensor::zeros({1, 2, 1, 4}, DType::Float64);
+  EXPECT_TRUE(testcmp::allclose(got[0].narrow(2, 1, 1), zeros, testcmp::kExact));
+  EXPECT_TRUE(testcmp::allclose(got[1].narrow(2, 1, 1), zeros, testcmp::kExact));
+  for (const size_t i : {2, 3})  // dk, dv finite: a NaN or inf fails against zeros at any atol
+    EXPECT_TRUE(testcmp::allclose(got[i], Tensor::zeros(got[i].sizes(), DType::Float64), {.atol = 1e9, .rtol = 0}));
+  const auto want = run(false, c, DType::Float64, o);
+  for (const int64_t row : {0, 2})
+    EXPECT_TRUE(testcmp::allclose(got[0].narrow(2, row, 1), want[0].narrow(2, row, 1), {.atol = 1e-12, .rtol = 0}));
+}
