@@ -24,7 +24,7 @@ using namespace transformers;
 
 int main(int argc, char** argv) {
   if (argc < 6) {
-    std::fprintf(stderr, "usage: bench_train_step gpt2|bert BATCH SEQ THREADS REPS [LAYERS] [float32|bf16]\n");
+    std::fprintf(stderr, "usage: bench_train_step gpt2|bert BATCH SEQ THREADS REPS [LAYERS] [float32|bf16] [ATTN_DROPOUT]\n");
     return 2;
   }
   const std::string which = argv[1];
@@ -33,12 +33,16 @@ int main(int argc, char** argv) {
   const int64_t layers = argc > 6 ? std::atoll(argv[6]) : 0;
   const std::string dtype = argc > 7 ? argv[7] : "float32";
   const bool bf16 = dtype == "bf16";
+  // ATTN_DROPOUT: the attention dropout probability (default the config's, 0.1); 0 lets training
+  // take sdpa's memory-efficient node (dropout keeps the composed ops)
+  const double attn_dropout = argc > 8 ? std::atof(argv[8]) : -1.0;
   if (threads > 0) set_num_threads(threads);
   register_all_models();
   const bool gpt2 = which == "gpt2";
   json kwargs = {{"architectures", {gpt2 ? "GPT2LMHeadModel" : "BertForMaskedLM"}}};
   if (layers > 0) kwargs[gpt2 ? "n_layer" : "num_hidden_layers"] = layers;
-  if (gpt2 && seq > 1024) kwargs["n_positions"] = seq;  // long-sequence memory runs (GPT-2 has 1024 positions)
+  if (gpt2 && seq > 1024) kwargs["n_positions"] = seq;
+  if (attn_dropout >= 0) kwargs[gpt2 ? "attn_pdrop" : "attention_probs_dropout_prob"] = attn_dropout;  // long-sequence memory runs (GPT-2 has 1024 positions)
   auto config = AutoConfig::for_model(gpt2 ? "gpt2" : "bert", kwargs);
   auto model = auto_from_config(gpt2 ? "AutoModelForCausalLM" : "AutoModelForMaskedLM", config, /*seed=*/1234);
   model->train();
