@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "op_test_util.hpp"
+#include "ops/cpu/gemm_task_claim.hpp"
 #include "ops/cpu/sgemm.hpp"
 #include "transformers/core/parallel.hpp"
 #include "transformers/ops/matmul.hpp"
@@ -197,6 +198,26 @@ TEST(Sgemv, DecodeShapesSplitOverThreads) {
       for (const auto& s : nk)
         for (d::BKind kind : {d::BKind::F32, d::BKind::BF16, d::BKind::F16})
           for (bool bt : {false, true}) check_case({M, s[0], s[1], false, bt, kind, bt == (M == 1), false}, true);
+  });
+  transformers::set_num_threads(saved);
+}
+
+// Two threads on products whose K fits one k block (AVX-512 KC = 192, AVX2 256) and whose columns
+// make two or three tasks: a thread claims its next task early only once every thread holds one
+// (gemm_task_claim.hpp); before, the caller claimed both tasks of such a product at its start and
+// ran it alone (1024 x 384 x 128: as slow on two threads as on one). Checks the rule, and the
+// results of the claim-when-done path against the double reference.
+TEST(Sgemm, OneKBlockFewTasksOnTwoThreads) {
+  EXPECT_FALSE(d::may_claim_ahead(0, 2));
+  EXPECT_FALSE(d::may_claim_ahead(1, 2));
+  EXPECT_TRUE(d::may_claim_ahead(2, 2));
+  EXPECT_TRUE(d::may_claim_ahead(1, 1));
+  const int saved = transformers::get_num_threads();
+  transformers::set_num_threads(2);
+  const std::vector<std::array<int64_t, 3>> shapes = {{256, 384, 128}, {200, 385, 190}, {130, 600, 64}};
+  for_each_level([&] {
+    for (const auto& s : shapes)
+      for (bool bt : {false, true}) check_case({s[0], s[1], s[2], false, bt, d::BKind::F32, bt, false}, false);
   });
   transformers::set_num_threads(saved);
 }

@@ -17,6 +17,7 @@
 
 #include "core/isa/vec.hpp"
 #include "ops/cpu/ab_switch.hpp"
+#include "ops/cpu/gemm_task_claim.hpp"
 #include "ops/cpu/sgemm.hpp"
 #include "ops/cpu/vec_math_impl.hpp"
 #include "transformers/core/parallel.hpp"
@@ -290,7 +291,8 @@ static void gemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const Ge
     // Too few column chunks for the threads: also split the rows.
     const int64_t msplit = nch >= T ? 1 : std::min(nstrips_m, (T + nch - 1) / nch);
     // Tasks (column chunk x row split) are claimed from a shared counter by one worker per thread.
-    // A worker claims its next task when it starts the last k block of the current one, so that
+    // A worker claims its next task when it starts the last k block of the current one (once every
+    // thread holds a task: gemm_task_claim.hpp), so that
     // with a prepacked B the next task's first panels are prefetched during that block too (the
     // pool's own chunking would leave the next task unknown until this one ends).
     const int64_t ntasks = nch * msplit;
@@ -312,10 +314,14 @@ static void gemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const Ge
         geometry(t, n0, n1, s_lo, s_hi);
         const int64_t nj = (n1 - n0 + kNR - 1) / kNR;
         int64_t t_next = ntasks;
+        bool claimed_next = false;
         for (int64_t k0 = 0; k0 < K; k0 += kKC) {
           const int64_t kc = std::min(kKC, K - k0);
           const bool last = k0 + kc >= K;
-          if (last) t_next = next_task.fetch_add(1, std::memory_order_relaxed);
+          if (last && may_claim_ahead(next_task.load(std::memory_order_relaxed), T)) {
+            t_next = next_task.fetch_add(1, std::memory_order_relaxed);
+            claimed_next = true;
+          }
           if (!bpre)
             for (int64_t j = 0; j < nj; ++j)
               pack_b_strip<kB>(B, n0 + j * kNR, int(std::min<int64_t>(kNR, n1 - n0 - j * kNR)), k0, kc,
@@ -351,7 +357,7 @@ static void gemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const Ge
             }
           }
         }
-        t = t_next;
+        t = claimed_next ? t_next : next_task.fetch_add(1, std::memory_order_relaxed);
       }
     };
     if (serial) worker(0, 1);
