@@ -10,7 +10,9 @@
 #include <cmath>
 #include <cstring>
 #include <iostream>
+#include <functional>
 #include <map>
+#include <optional>
 
 #include "common/compare.hpp"
 #include "modeling/test_helpers.hpp"
@@ -25,6 +27,20 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path bnb_dir() { return data_dir() / "bnb"; }
+
+// A copy of the nf4_dq pre-quantized checkpoint at `dst` whose tensors pass through `edit`
+// (nullopt drops one), for the hostile-checkpoint cases.
+fs::path edited_nf4_dq(const fs::path& dst,
+                       const std::function<std::optional<Tensor>(const std::string&, const Tensor&)>& edit) {
+  fs::copy(bnb_dir() / "nf4_dq", dst);
+  io::SafetensorsReader r((bnb_dir() / "nf4_dq" / "model.safetensors").string());
+  std::vector<std::pair<std::string, Tensor>> kept;
+  for (const auto& k : r.keys())
+    if (auto t = edit(k, r.get_tensor(k))) kept.emplace_back(k, *t);
+  fs::remove(dst / "model.safetensors");  // the fixture's copy is read-only
+  io::save_safetensors(dst / "model.safetensors", kept, {{"format", "pt"}});
+  return dst;
+}
 std::string llama() { return (fixtures() / "llama" / "model").string(); }
 const json& expected() {
   static const json e = read_json(bnb_dir() / "expected.json");
@@ -237,47 +253,38 @@ TEST(Bnb, TypedErrors) {
                    llama(), {.quantization_config = BitsAndBytesConfig{.load_in_4bit = true, .bnb_4bit_quant_type = "int4"}}),
                ValueError);
   // a pre-quantized checkpoint missing a statistic: FormatError naming the key
-  fs::copy(bnb_dir() / "nf4_dq", tmp.path / "cut");
-  {
-    io::SafetensorsReader r((bnb_dir() / "nf4_dq" / "model.safetensors").string());
-    std::vector<std::pair<std::string, Tensor>> kept;
-    for (const auto& k : r.keys())
-      if (k != "model.layers.1.mlp.up_proj.weight.nested_absmax") kept.emplace_back(k, r.get_tensor(k));
-    fs::remove(tmp.path / "cut" / "model.safetensors");
-    io::save_safetensors(tmp.path / "cut" / "model.safetensors", kept, {{"format", "pt"}});
-  }
+  const std::string cut_key = "model.layers.1.mlp.up_proj.weight.nested_absmax";
+  edited_nf4_dq(tmp.path / "cut", [&](const std::string& k, const Tensor& t) -> std::optional<Tensor> {
+    if (k == cut_key) return std::nullopt;
+    return t;
+  });
   try {
     AutoModelForCausalLM::from_pretrained((tmp.path / "cut").string());
     FAIL() << "expected FormatError";
   } catch (const FormatError& e) {
-    EXPECT_NE(std::string(e.what()).find("model.layers.1.mlp.up_proj.weight.nested_absmax"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(cut_key), std::string::npos) << e.what();
   }
   // a quant_state whose shape is not the layer's (here transposed; the byte count still fits):
   // FormatError at load naming the key and both shapes, not a failure inside a later forward
-  fs::copy(bnb_dir() / "nf4_dq", tmp.path / "transposed");
   const std::string qs_key = "model.layers.0.mlp.up_proj.weight.quant_state.bitsandbytes__nf4";
+  Tensor transposed_state;
   {
     io::SafetensorsReader r((bnb_dir() / "nf4_dq" / "model.safetensors").string());
-    std::vector<std::pair<std::string, Tensor>> kept;
-    int replaced = 0;
-    for (const auto& k : r.keys()) {
-      Tensor t = r.get_tensor(k);
-      if (k == qs_key) {
-        const Tensor c = t.contiguous();
-        json q = json::parse(std::string(static_cast<const char*>(c.data_ptr()), size_t(c.numel())));
-        ASSERT_EQ(q["shape"].size(), 2u);
-        ASSERT_NE(q["shape"][0], q["shape"][1]);
-        q["shape"] = json::array({q["shape"][1], q["shape"][0]});
-        const std::string text = q.dump();
-        t = Tensor::from_vector(std::vector<uint8_t>(text.begin(), text.end()));
-        ++replaced;
-      }
-      kept.emplace_back(k, t);
-    }
-    ASSERT_EQ(replaced, 1);
-    fs::remove(tmp.path / "transposed" / "model.safetensors");
-    io::save_safetensors(tmp.path / "transposed" / "model.safetensors", kept, {{"format", "pt"}});
+    const Tensor c = r.get_tensor(qs_key).contiguous();
+    json q = json::parse(std::string(static_cast<const char*>(c.data_ptr()), size_t(c.numel())));
+    ASSERT_EQ(q["shape"].size(), 2u);
+    ASSERT_NE(q["shape"][0], q["shape"][1]);
+    q["shape"] = json::array({q["shape"][1], q["shape"][0]});
+    const std::string text = q.dump();
+    transposed_state = Tensor::from_vector(std::vector<uint8_t>(text.begin(), text.end()));
   }
+  int replaced = 0;
+  edited_nf4_dq(tmp.path / "transposed", [&](const std::string& k, const Tensor& t) -> std::optional<Tensor> {
+    if (k != qs_key) return t;
+    ++replaced;
+    return transposed_state;
+  });
+  ASSERT_EQ(replaced, 1);
   try {
     AutoModelForCausalLM::from_pretrained((tmp.path / "transposed").string());
     FAIL() << "expected FormatError";
