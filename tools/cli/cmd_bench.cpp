@@ -181,10 +181,13 @@ int run_bench(const BenchArgs& a) {
     dc = stats_of(decode_ms);
     decode_tps = double(a.batch * a.gen_len) / (dc.best / 1e3);
   }
-  const int64_t peak_rss = proc_status_bytes("VmHWM:");
   // Resident memory after the runs, besides the peak: what a loaded model keeps (its packed weight
   // copies included) once the warm-up's transient pages are gone.
   const int64_t rss_end = proc_status_bytes("VmRSS:");
+  // Read after rss_end: the kernel's RSS counters are per-CPU approximations and pages can arrive
+  // between two reads, so a VmHWM read first was seen below the VmRSS read after it (CI, stop 34).
+  // The peak is at least every RSS observed.
+  const int64_t peak_rss = std::max({proc_status_bytes("VmHWM:"), rss_end, rss_after_load});
   // the int8 compute type keeps float32 parameters (int8 copies of the Linear weights beside them)
   const std::string dtype_used = a.m.dtype == "int8" ? "int8" : std::string(dtype_name(model->dtype()));
 
