@@ -13,7 +13,7 @@
 #include "ops/cpu/quant_gemm.hpp"
 
 // The 64-byte generic vectors are wider than the AVX2 and scalar levels' registers; every function
-// passing them has internal linkage, so the ABI note -Wpsabi gives is moot.
+// passing them has internal linkage and is always inlined, so the ABI note -Wpsabi gives is moot.
 #pragma GCC diagnostic ignored "-Wpsabi"
 // GCC 12 flags the undefined source operand inside its own _mm512_cvtepi32_ps / cvtepi8 wrappers.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -27,7 +27,7 @@ typedef uint8_t U32 __attribute__((vector_size(32)));
 
 // 16 int8 as 16 floats. GCC 12 scalarises __builtin_convertvector from int8 (16 vcvtsi2ss per call,
 // measured as the hot spot of a SmolLM2 decode step), so the SIMD levels widen by intrinsics.
-inline V16 widen(const void* p) {
+__attribute__((always_inline)) inline V16 widen(const void* p) {
 #if defined(__AVX512F__)
   // (zero-masked: the unmasked form trips GCC 12's -Wmaybe-uninitialized on its undefined source)
   return V16(_mm512_cvtepi32_ps(_mm512_maskz_cvtepi8_epi32(0xffff, _mm_loadu_si128(static_cast<const __m128i*>(p)))));
@@ -45,12 +45,12 @@ inline V16 widen(const void* p) {
   return __builtin_convertvector(b, V16);
 #endif
 }
-inline V16 loadf(const float* p) {
+__attribute__((always_inline)) inline V16 loadf(const float* p) {
   V16 v;
   std::memcpy(&v, p, 64);
   return v;
 }
-inline float sum16(V16 v) {
+__attribute__((always_inline)) inline float sum16(V16 v) {
   // pairwise, so the reduction is the same tree at every level
   typedef float V8 __attribute__((vector_size(32)));
   V8 a, b;
@@ -64,22 +64,21 @@ inline float sum16(V16 v) {
 template <KernelLevel L>
 float row_f32act_q8_0(const uint8_t* w, const float* x, int64_t K) {
   const int64_t nb = K / 32;
-  auto block = [&](int64_t b) {
-    const uint8_t* wb = w + b * 34;
-    const float* xb = x + b * 32;
-    return (widen(wb + 2) * loadf(xb) + widen(wb + 18) * loadf(xb + 16)) * QOps<L>::half(wb);
-  };
-  V16 acc0 = {}, acc1 = {};
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) acc0 += block(b), acc1 += block(b + 1);
-  if (b < nb) acc0 += block(b);
-  return sum16(acc0 + acc1);
+  V16 acc[2] = {V16{}, V16{}};
+  for (int64_t b = 0; b < nb; b += 2)
+    for (int64_t i = 0; i < 2 && b + i < nb; ++i) {  // two independent accumulator chains
+      const uint8_t* wb = w + (b + i) * 34;
+      const float* xb = x + (b + i) * 32;
+      acc[i] += (widen(wb + 2) * loadf(xb) + widen(wb + 18) * loadf(xb + 16)) * QOps<L>::half(wb);
+    }
+  return sum16(acc[0] + acc[1]);
 }
 
 // Q6_K: super-blocks of 256 (ql[128] low nibbles, qh[64] high 2-bit pairs, 16 int8 scales, fp16 d);
 // element c*128 + j*32 + l has q = nibble | 2 bits << 4 as row_q6_k unpacks it, w = d*scale*(q-32).
 template <KernelLevel L>
 float row_f32act_q6_k(const uint8_t* w, const float* x, int64_t K) {
+  using O = QOps<L>;
   V16 acc[2] = {V16{}, V16{}};
   for (int64_t sb = 0; sb < K / 256; ++sb, w += 210) {
     const uint8_t* ql = w;
@@ -88,11 +87,12 @@ float row_f32act_q6_k(const uint8_t* w, const float* x, int64_t K) {
     const float d = QOps<L>::half(w + 208);
     for (int c = 0; c < 2; ++c)
       for (int j = 0; j < 4; ++j) {
-        U32 lo, hi;
-        std::memcpy(&lo, ql + c * 64 + (j % 2) * 32, 32);
-        std::memcpy(&hi, qh + c * 32, 32);
-        const U32 q = ((lo >> (4 * (j / 2))) & 0x0f) | (((hi >> (2 * j)) & 3) << 4);
-        const U32 s = q - 32;  // two's complement: the int8 value q - 32 in each byte
+        // the level's unpacking (byte shifts of generic vectors are scalarised by GCC 12), then q - 32
+        // as int8 (two's complement) through memory, where widen() reads 16 bytes at a time
+        const auto q = O::or_shl4(O::nib(ql + c * 64 + (j % 2) * 32, j / 2), O::bits2(qh + c * 32, j));
+        U32 s;
+        std::memcpy(&s, &q, 32);
+        s -= 32;
         const float* xb = x + sb * 256 + c * 128 + j * 32;
         const V16 t0 = widen(&s) * loadf(xb), t1 = widen(reinterpret_cast<const char*>(&s) + 16) * loadf(xb + 16);
         acc[j & 1] += t0 * (d * float(scales[8 * c + 2 * j])) + t1 * (d * float(scales[8 * c + 2 * j + 1]));

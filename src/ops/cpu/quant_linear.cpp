@@ -50,7 +50,9 @@ Tensor linear_quantized(const Tensor& x0, const Tensor& weight, const Tensor& bi
     parallel_for(0, N, 16, [&](int64_t n0, int64_t n1) { k.gemm_f32act(wt, w, row_bytes, px, M, K, py, N, n0, n1); });
     return finish(y, bias, osh, out_dt);
   }
-  QuantizedRows q;
+  // Reused per thread: the four vectors keep their capacity, so a decode step's ~200 products
+  // allocate nothing for their activations (the pool's workers read it through the reference).
+  thread_local QuantizedRows q;
   // Types without kernels, views into a larger block buffer and non-finite inputs: the float
   // product of the dequantized weight (what 4.51 computes after its load-time dequantization).
   // Many rows (prefill): the float GEMM of a temporary dequantized copy is faster than the integer
