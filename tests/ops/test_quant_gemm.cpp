@@ -21,6 +21,7 @@
 #include "ops/cpu/quant_gemm.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/core/error.hpp"
+#include "transformers/core/parallel.hpp"
 #include "transformers/core/tensor.hpp"
 #include "transformers/ops/indexing.hpp"
 #include "transformers/ops/matmul.hpp"
@@ -259,6 +260,27 @@ TEST(QuantGemm, FloatActivationKernelsAtEveryLevelWithinFloat32Bound) {
   const Tensor outside = ops::linear(x, w, Tensor());
   const ops::QuantFloatActivationsGuard guard;
   EXPECT_TRUE(testcmp::allclose(ops::linear(x, w, Tensor()), outside, testcmp::kExact));
+}
+
+// The pool's workers compute their rows from the caller's quantized activations (a per-thread buffer
+// read through a reference): a product split over 2 threads, with enough rows that every worker
+// takes chunks, equals the 1-thread product bit for bit (each output row is one thread's sum).
+TEST(QuantGemm, ProductsSplitOverThePoolEqualOneThread) {
+  std::mt19937 rng(31);
+  const int saved = get_num_threads();
+  for (DType dt : {DType::Q4_1, DType::Q8_0}) {
+    const Tensor w = random_blocks(dt, 4096, 256, rng);
+    for (int64_t M : {1, 3}) {
+      const Tensor x = activations(M, 256, false, rng);
+      set_num_threads(1);
+      const Tensor one = ops::linear(x, w, Tensor());
+      set_num_threads(2);
+      for (int rep = 0; rep < 20; ++rep)
+        ASSERT_TRUE(testcmp::allclose(ops::linear(x, w, Tensor()), one, testcmp::kExact))
+            << dtype_name(dt) << " M=" << M << " rep " << rep;
+    }
+  }
+  set_num_threads(saved);
 }
 
 // Types without native kernels (Q5_0), a 3-D input, more than 16 rows and non-finite activations compute the float

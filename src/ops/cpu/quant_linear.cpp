@@ -51,8 +51,10 @@ Tensor linear_quantized(const Tensor& x0, const Tensor& weight, const Tensor& bi
     return finish(y, bias, osh, out_dt);
   }
   // Reused per thread: the four vectors keep their capacity, so a decode step's ~200 products
-  // allocate nothing for their activations (the pool's workers read it through the reference).
-  thread_local QuantizedRows q;
+  // allocate nothing for their activations. The pool's workers must read the caller's buffer through
+  // this reference: inside the lambda the thread_local's own name would be each worker's copy.
+  thread_local QuantizedRows q_buffer;
+  QuantizedRows& q = q_buffer;
   // Types without kernels, views into a larger block buffer and non-finite inputs: the float
   // product of the dequantized weight (what 4.51 computes after its load-time dequantization).
   // Many rows (prefill): the float GEMM of a temporary dequantized copy is faster than the integer
