@@ -126,10 +126,11 @@ Tensor reverse_permute(const Tensor& w, int64_t n_head, const std::string& name)
   return out;
 }
 
-// The GGUF names of Llama's Linear weights (what keep_quantized leaves as blocks). The token
-// embedding stays float: kept as blocks (ops::embedding can gather them), a tied lm_head would run on
-// int8 activations, and SmolLM2 Q4_1's greedy tokens then part from 4.51's within 2 tokens on two of
-// four prompts (docs/benchmarks.md), against 17 or more with the float head.
+// The GGUF names of Llama's Linear weights (what keep_quantized leaves as blocks). A tied token
+// embedding (no output.weight) stays blocks too when its type has a float-activation kernel (Q8_0,
+// Q6_K: ops::embedding gathers block rows, the lm_head runs under QuantFloatActivationsGuard); on
+// int8 activations the tied head moved SmolLM2 Q4_1's greedy tokens off 4.51's within 2 tokens on
+// two of four prompts (docs/benchmarks.md), so other types leave it float.
 bool is_llama_linear(const std::string& name) {
   static const std::regex linear(
       R"((blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)|output)\.weight)");
@@ -190,8 +191,10 @@ io::NamedTensors gguf_state_dict(const io::GGUFReader& r, const json& config, bo
     const std::string target = hf_name(arch, name, num_layers);
     if (target.empty()) continue;
     Tensor w = r.get_tensor(name);
+    const bool tied_head = name == "token_embd.weight" && !has_tensor(r, "output.weight") &&
+                           ops::has_quantized_linear_float_activations(w.dtype());
     const bool keep = keep_quantized && arch == "llama" && w.dim() == 2 && ops::has_quantized_linear(w.dtype()) &&
-                      is_llama_linear(name);
+                      (is_llama_linear(name) || tied_head);
     if (!keep) w = w.to(DType::Float32);
     if (unpermute && w.dim() >= 1) {
       if (name.find(".attn_q.") != std::string::npos)

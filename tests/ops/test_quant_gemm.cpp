@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -20,9 +21,11 @@
 #include "ops/cpu/quant_gemm.hpp"
 #include "transformers/core/cpu_features.hpp"
 #include "transformers/core/error.hpp"
+#include "transformers/core/parallel.hpp"
 #include "transformers/core/tensor.hpp"
 #include "transformers/ops/indexing.hpp"
 #include "transformers/ops/matmul.hpp"
+#include "transformers/ops/quantized.hpp"
 
 using namespace transformers;
 
@@ -163,6 +166,121 @@ TEST(QuantGemm, ActivationBlocksScaleToTheBlockMaximum) {
   std::vector<float> bad(32, 1.0f);
   bad[7] = std::nanf("");
   EXPECT_FALSE(ops::detail::quantize_rows_q8(bad.data(), 1, 32, q));
+}
+
+// The SSE2 quantizer equals its scalar definition (d = max|x| / 127, q = nearbyint(x / d) clamped to
+// +-127, per-block and per-half sums) bit for bit: random blocks, blocks whose values sit exactly
+// half-way between two steps (round half to even), zero blocks and tiny values; and it refuses an
+// infinity or a NaN in any lane.
+TEST(QuantGemm, QuantizerEqualsTheScalarDefinitionBitForBit) {
+  std::mt19937 rng(77);
+  std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+  std::uniform_int_distribution<int> step(-254, 254);
+  const int64_t M = 3, K = 32 * 40;
+  std::vector<float> x(size_t(M * K));
+  for (int64_t b = 0; b < M * K / 32; ++b)
+    for (int j = 0; j < 32; ++j) {
+      float& v = x[size_t(b * 32 + j)];
+      switch (b % 4) {
+        case 0: v = u(rng); break;
+        case 1: v = j == 0 ? 127.0f : float(step(rng)) * 0.5f; break;  // halves of the step d = 1
+        case 2: v = 0.0f; break;
+        default: v = u(rng) * 1e-30f; break;
+      }
+    }
+  ops::detail::QuantizedRows q;
+  ASSERT_TRUE(ops::detail::quantize_rows_q8(x.data(), M, K, q));
+  int halfway = 0;
+  for (int64_t b = 0; b < M * K / 32; ++b) {
+    float amax = 0;
+    for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[size_t(b * 32 + j)]));
+    const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
+    int32_t s[2] = {0, 0};
+    for (int j = 0; j < 32; ++j) {
+      const float r = x[size_t(b * 32 + j)] * id;
+      halfway += r != std::trunc(r) && r * 2 == std::trunc(r * 2);
+      const float v = std::nearbyint(r);
+      const int want = v > 127.0f ? 127 : v < -127.0f ? -127 : int(v);
+      ASSERT_EQ(int(q.q[size_t(b * 32 + j)]), want) << "block " << b << " element " << j << " x*id " << r;
+      s[j / 16] += want;
+    }
+    ASSERT_EQ(q.d[size_t(b)], d) << b;
+    ASSERT_EQ(q.sum16[size_t(2 * b)], s[0]) << b;
+    ASSERT_EQ(q.sum16[size_t(2 * b + 1)], s[1]) << b;
+    ASSERT_EQ(q.sum[size_t(b)], s[0] + s[1]) << b;
+  }
+  EXPECT_GT(halfway, 100);  // the ties were exercised
+  for (float badv : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), std::nanf("")})
+    for (int lane : {0, 13, 31}) {
+      std::vector<float> bad(64, 0.5f);
+      bad[size_t(32 + lane)] = badv;
+      EXPECT_FALSE(ops::detail::quantize_rows_q8(bad.data(), 1, 64, q)) << badv << " at " << lane;
+    }
+}
+
+// Inside QuantFloatActivationsGuard, Q8_0 and Q6_K (the lm_head types) multiply the float activations
+// as they are, at every level: within float32 rounding of the float64 product of the dequantized
+// weight (the bound of on-grid activations, 1e-5 * sum|x| * max|w|) on random activations, where
+// int8 rounding would err ~100x more; M = 1 and 5; a 43-row weight (odd rows per thread). Types
+// without such a kernel (Q4_1) keep the int8 path under the guard; the guard nests and restores.
+TEST(QuantGemm, FloatActivationKernelsAtEveryLevelWithinFloat32Bound) {
+  const Levels levels;
+  const KernelLevel saved = kernel_level();
+  std::mt19937 rng(23);
+  int cases = 0;
+  EXPECT_FALSE(ops::quant_float_activations());
+  for (DType dt : {DType::Q8_0, DType::Q6_K}) {
+    ASSERT_TRUE(ops::has_quantized_linear_float_activations(dt));
+    const Tensor w = random_blocks(dt, 43, 768, rng);
+    const Tensor bias = Tensor::from_vector(std::vector<float>(43, -0.5f));
+    for (int64_t M : {1, 5}) {
+      const Tensor x = activations(M, 768, false, rng);
+      for (KernelLevel l : levels.list) {
+        force_kernel_level(l);
+        SCOPED_TRACE(std::string(dtype_name(dt)) + " level " + kernel_level_name(l) + " M=" + std::to_string(M));
+        const Tensor rounded = ops::linear(x, w, bias);
+        EXPECT_FALSE(within_bound(rounded, x, w, bias, true));  // the int8 path rounds: outside this bound
+        const ops::QuantFloatActivationsGuard guard;
+        {
+          const ops::QuantFloatActivationsGuard nested;
+          EXPECT_TRUE(within_bound(ops::linear(x, w, bias), x, w, bias, true));
+        }
+        EXPECT_TRUE(ops::quant_float_activations());
+        EXPECT_TRUE(within_bound(ops::linear(x, w, Tensor()), x, w, Tensor(), true));
+        ++cases;
+      }
+      EXPECT_FALSE(ops::quant_float_activations());
+    }
+  }
+  force_kernel_level(saved);
+  EXPECT_EQ(cases, int(2 * 2 * levels.list.size()));
+  EXPECT_FALSE(ops::has_quantized_linear_float_activations(DType::Q4_1));
+  const Tensor w = random_blocks(DType::Q4_1, 8, 256, rng);
+  const Tensor x = activations(1, 256, false, rng);
+  const Tensor outside = ops::linear(x, w, Tensor());
+  const ops::QuantFloatActivationsGuard guard;
+  EXPECT_TRUE(testcmp::allclose(ops::linear(x, w, Tensor()), outside, testcmp::kExact));
+}
+
+// The pool's workers compute their rows from the caller's quantized activations (a per-thread buffer
+// read through a reference): a product split over 2 threads, with enough rows that every worker
+// takes chunks, equals the 1-thread product bit for bit (each output row is one thread's sum).
+TEST(QuantGemm, ProductsSplitOverThePoolEqualOneThread) {
+  std::mt19937 rng(31);
+  const int saved = get_num_threads();
+  for (DType dt : {DType::Q4_1, DType::Q8_0}) {
+    const Tensor w = random_blocks(dt, 4096, 256, rng);
+    for (int64_t M : {1, 3}) {
+      const Tensor x = activations(M, 256, false, rng);
+      set_num_threads(1);
+      const Tensor one = ops::linear(x, w, Tensor());
+      set_num_threads(2);
+      for (int rep = 0; rep < 20; ++rep)
+        ASSERT_TRUE(testcmp::allclose(ops::linear(x, w, Tensor()), one, testcmp::kExact))
+            << dtype_name(dt) << " M=" << M << " rep " << rep;
+    }
+  }
+  set_num_threads(saved);
 }
 
 // Types without native kernels (Q5_0), a 3-D input, more than 16 rows and non-finite activations compute the float

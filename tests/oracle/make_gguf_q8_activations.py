@@ -3,7 +3,9 @@ tests/data/modeling/gguf/tiny_llama{,_tied}.gguf with gguf_file= and runs it wit
 rounding of our native quantized kernels emulated: before each Linear whose GGUF weight is Q8_0,
 Q4_0, Q4_1, Q4_K or Q6_K (the ones keep_quantized leaves as blocks), its input is rounded per block
 of 32 as src/ops/cpu/quant_gemm.cpp does (d = max|x| / 127 in float32, q = round-half-even(x * (1/d)),
-x = q * d). Our kernels then differ from this only by float32 summation order.
+x = q * d). The lm_head is the exception where its weight is Q8_0 or Q6_K: the model runs it under
+QuantFloatActivationsGuard (float activations, no rounding), so its input is left as it is. Our
+kernels then differ from this only by float32 summation order.
 
 Writes tests/data/modeling/gguf/q8_activations.safetensors (logits per file) and
 q8_activations.json (greedy tokens, 10 new, per file).
@@ -20,6 +22,7 @@ from transformers import AutoModelForCausalLM
 
 GG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "modeling", "gguf")
 NATIVE = {"Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q6_K"}
+FLOAT_ACTIVATION_HEAD = {"Q8_0", "Q6_K"}  # ops::has_quantized_linear_float_activations
 HF = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
       "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
       "ffn_down": "mlp.down_proj"}
@@ -46,7 +49,8 @@ def main():
                 continue
             parts = t.name.split(".")
             if t.name == "output.weight":
-                kept.add("lm_head")
+                if t.tensor_type.name not in FLOAT_ACTIVATION_HEAD:
+                    kept.add("lm_head")
             elif parts[0] == "blk" and parts[2] in HF:
                 kept.add(f"model.layers.{parts[1]}.{HF[parts[2]]}")
         model = AutoModelForCausalLM.from_pretrained(GG, gguf_file=stem + ".gguf").eval()

@@ -14,6 +14,7 @@
 #include "transformers/nn/soft_cap.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/indexing.hpp"
+#include "transformers/ops/quantized.hpp"
 #include "transformers/ops/rotary.hpp"
 
 namespace transformers {
@@ -303,7 +304,12 @@ void LlamaForCausalLM::build(std::shared_ptr<LlamaModel> base) {
 
 MoeModelOutput LlamaForCausalLM::forward_moe(const ModelInputs& in, std::optional<bool> output_router_logits) {
   MoeModelOutput out = model->forward_moe(in, output_router_logits);
-  out.logits = lm_head->forward(models_detail::keep_last_positions(out.last_hidden_state, in.logits_to_keep));
+  {
+    // A head kept as GGUF blocks (keep_quantized) multiplies float activations, not int8-rounded
+    // ones: rounding them here moved SmolLM2's greedy tokens off 4.51's (ops/quantized.hpp).
+    const ops::QuantFloatActivationsGuard float_activations;
+    out.logits = lm_head->forward(models_detail::keep_last_positions(out.last_hidden_state, in.logits_to_keep));
+  }
   if (const auto cap = config_view.final_logit_softcapping)  // Gemma 2
     out.logits = nn::soft_cap(out.logits, *cap);
   if (in.labels.defined())

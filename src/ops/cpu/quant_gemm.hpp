@@ -33,6 +33,10 @@ struct QuantKernels {
   // apart starting at `w`. `wt` is one of the types quant_gemm_supported() accepts.
   void (*gemm)(DType wt, const uint8_t* w, int64_t row_bytes, const QuantizedRows& x, float* y, int64_t ldy,
                int64_t n0, int64_t n1);
+  // The same product with the activations as float32 (M rows of K, row-major): no activation
+  // rounding (quant_gemm_f32act_impl.hpp). `wt` is one of quant_gemm_f32act_supported()'s types.
+  void (*gemm_f32act)(DType wt, const uint8_t* w, int64_t row_bytes, const float* x, int64_t M, int64_t K, float* y,
+                      int64_t ldy, int64_t n0, int64_t n1);
 };
 
 template <KernelLevel L>
@@ -47,11 +51,14 @@ const QuantKernels& current_quant_kernels();
 
 // Whether the block type has native kernels (others are dequantized to float32 by ops::linear).
 bool quant_gemm_supported(DType wt);
+// Whether it also has a kernel on float32 activations (Q8_0, Q6_K: the types of a GGUF lm_head).
+bool quant_gemm_f32act_supported(DType wt);
 
 // ops::linear for a block-quantized weight [N, K] (shapes already checked by the caller): the
 // native kernels when the type has them and x has at most 16 rows, else the float32 product of
 // the dequantized weight (a temporary copy: prefill-sized products run faster on the float GEMM).
-// The result has x's floating dtype.
+// Inside a QuantFloatActivationsGuard the float-activation kernels run instead where the type has
+// one. The result has x's floating dtype.
 Tensor linear_quantized(const Tensor& x, const Tensor& weight, const Tensor& bias);
 
 }  // namespace transformers::ops::detail

@@ -330,10 +330,15 @@ void gemm(DType wt, const uint8_t* w, int64_t row_bytes, const QuantizedRows& x,
 }
 
 }  // namespace
+}  // namespace transformers::ops::detail
+
+#include "ops/cpu/quant_gemm_f32act_impl.hpp"
+
+namespace transformers::ops::detail {
 
 template <KernelLevel L>
 const QuantKernels& quant_kernels() {
-  static const QuantKernels k{&gemm<L>};
+  static const QuantKernels k{&gemm<L>, &gemm_f32act<L>};
   return k;
 }
 
