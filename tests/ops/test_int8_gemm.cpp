@@ -70,10 +70,12 @@ std::vector<double> normalised_error(const Tensor& y, const Tensor& x, const d::
 }  // namespace
 
 // linear ([out, in]) and addmm_conv1d ([in, out]) over row counts that exercise every row-block
-// remainder (VNNI blocks of 6 rows, AVX2 of 4; from 16 rows the VNNI level's blocked activations,
-// tiles of 3, 2 and 1 vectors of 16 rows with a partial last vector: 40 = 16 + 16 + 8, 100 = 3 * 16
-// + 3 * 16 + 4) and channel counts that end in partial strips, partial 8-channel blocks and partial
-// 3-strip blocks; K not a multiple of 4. 5 row counts x 2 shapes x 2 layouts x 2 bias per level.
+// remainder (VNNI blocks of 6 rows; AVX2: one row through the sign / vpmaddubsw kernel, from 2 rows
+// int16 blocks of 5 rows with remainders 2, 3, 4 and 1 (6 = 5 + 1); from 16 rows the VNNI
+// level's blocked activations, tiles of 3, 2 and 1 vectors of 16 rows with a partial last vector: 40
+// = 16 + 16 + 8, 100 = 3 * 16 + 3 * 16 + 4) and channel counts that end in partial strips, partial
+// 8-channel blocks and partial 3-strip blocks; K not a multiple of 4 (and K = 64, no 16-value tail
+// in the AVX2 quantizer). 9 row counts x 2 shapes x 2 layouts x 2 bias per level.
 TEST(Int8Gemm, EveryLevelWithinActivationRoundingOfTheDequantizedProductAndEqualToScalar) {
   const std::vector<KernelLevel> levels = levels_here();
   ASSERT_EQ(levels.front(), KernelLevel::Scalar);
@@ -97,7 +99,7 @@ TEST(Int8Gemm, EveryLevelWithinActivationRoundingOfTheDequantizedProductAndEqual
       ASSERT_EQ(q->scale[size_t(n)], qkn->scale[size_t(n)]);
       for (int64_t k = 0; k < K; ++k) ASSERT_EQ(q->at(n, k), qkn->at(n, k));
     }
-    for (int64_t M : {1, 7, 13, 40, 100}) {
+    for (int64_t M : {1, 2, 3, 4, 6, 9, 13, 40, 100}) {
       const Tensor x = uniform({M, K}, -3.0f, 3.0f);
       for (bool with_bias : {false, true}) {
         const Tensor b = with_bias ? bias : Tensor();
@@ -118,7 +120,37 @@ TEST(Int8Gemm, EveryLevelWithinActivationRoundingOfTheDequantizedProductAndEqual
     }
   }
   transformers::force_kernel_level(saved);
-  EXPECT_EQ(cases, int(2 * 5 * 2 * levels.size()));
+  EXPECT_EQ(cases, int(2 * 9 * 2 * levels.size()));
+}
+
+// The largest dot products the scheme allows: every activation and weight at +-127, so each
+// product is +-127 * 127, and where row and channel agree mod 3 every sign matches, a dot of K *
+// 16129 (66 M at K = 4099; elsewhere about a third of that): a kernel that
+// saturates an int16 pair sum or loses an int32 lane gives a different value. Every level equals
+// the exact float64 result rounded as the epilogue does, fma(float(dot), sx * sw, 0).
+TEST(Int8Gemm, FullScaleDotsExactAtEveryLevel) {
+  const int64_t M = 7, K = 4099, N = 24;
+  std::vector<float> wv(size_t(N * K)), xv(size_t(M * K));
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t k = 0; k < K; ++k) wv[size_t(n * K + k)] = ((k + n) % 3 == 0 ? -0.5f : 0.5f);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k = 0; k < K; ++k) xv[size_t(m * K + k)] = ((k + m) % 3 == 0 ? -3.0f : 3.0f);
+  const Tensor w = Tensor::from_vector(wv, {N, K}), x = Tensor::from_vector(xv, {M, K});
+  ASSERT_TRUE(ops::quantize_weight_int8(w, false));
+  const KernelLevel saved = transformers::kernel_level();
+  const float sx = 3.0f / 127.0f, sw = 0.5f / 127.0f;
+  for (KernelLevel l : levels_here()) {
+    transformers::force_kernel_level(l);
+    const std::vector<float> y = ops::linear(x, w, Tensor()).to_vector<float>();
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        int64_t dot = 0;  // signs agree where (k + m) % 3 == 0 == (k + n) % 3 or both differ
+        for (int64_t k = 0; k < K; ++k) dot += (((k + m) % 3 == 0) == ((k + n) % 3 == 0)) ? 16129 : -16129;
+        const float want = std::fma(float(dot), sx * sw, 0.0f);
+        ASSERT_EQ(y[size_t(m * N + n)], want) << transformers::kernel_level_name(l) << " m=" << m << " n=" << n;
+      }
+  }
+  transformers::force_kernel_level(saved);
 }
 
 // The weight quantizer at every level (AVX-512: row by row for [N, K], 16 channels per vector for

@@ -54,14 +54,12 @@ bool int8_quantize_rows(const float* x, int64_t M, int64_t K, int64_t ldx, Int8R
   out.blocked = k.blocked_min_rows > 0 && M >= k.blocked_min_rows;
   const int64_t rows = out.blocked ? (M + kInt8RowBlock - 1) / kInt8RowBlock * kInt8RowBlock : M;
   // resize, not assign: every byte is written by the quantizer, and a reused buffer keeps its pages
-  // (the quantizer writes u when it is not empty; clear keeps the capacity)
-  if (k.unsigned_rows) {
-    out.q.clear();
-    out.u.resize(size_t(rows * out.Kp));
-  } else {
-    out.u.clear();
-    out.q.resize(size_t(rows * out.Kp));
-  }
+  // (the format says which one the quantizer writes; resizing to 0 keeps the others' capacity)
+  out.format = k.wide_min_rows > 0 && M >= k.wide_min_rows ? Int8RowFormat::S16 : k.rows;
+  const size_t n = size_t(rows * out.Kp);
+  out.q.resize(out.format == Int8RowFormat::S8 ? n : 0);
+  out.q16.resize(out.format == Int8RowFormat::S16 ? n : 0);
+  out.u.resize(out.format == Int8RowFormat::U8 ? n : 0);
   out.scale.resize(size_t(rows));
   // Blocks of 16 rows per task (the blocked layout's unit; a row-major quantizer splits anywhere).
   std::atomic<bool> finite{true};

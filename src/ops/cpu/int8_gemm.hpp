@@ -12,8 +12,8 @@
 // qw[c][4g..4g+3] — what vpdpbusd multiplies against one broadcast dword of activations. K is padded
 // to a multiple of 4 with zeros.
 //
-// Levels: scalar loops; AVX2 (vpmaddubsw on |w| and the activation with w's sign, no saturation at
-// |q| <= 127); AVX-512 VNNI (vpdpbusd on u8 = qx + 128 against s8 weights, the 128 * sum_k qw
+// Levels: scalar loops; AVX2 (vpmaddwd of int16 activations by the weights widened to int16 in
+// registers); AVX-512 VNNI (vpdpbusd on u8 = qx + 128 against s8 weights, the 128 * sum_k qw
 // offset subtracted in int32). The plain avx512 level runs the AVX2 kernels.
 #include <cstdint>
 #include <memory>
@@ -46,17 +46,22 @@ struct Int8Weight {
 std::shared_ptr<Int8Weight> int8_quantize_weight(const float* w, int64_t N, int64_t K, int64_t ns, int64_t ks);
 
 // Activations quantized per row, x[m][k] ~= scale[m] * qx[m][k], each row Kp long (K padding: qx
-// = 0), in the form the level's kernels read:
-// - q: signed bytes, row-major [M][Kp] (scalar, AVX2);
+// = 0), in the form the level's kernels read (`format`):
+// - q: signed bytes, row-major [M][Kp] (scalar; AVX2 for a single row, decode);
+// - q16: the same values as int16, row-major [M][Kp] (AVX2 from 2 rows: vpmaddwd against the
+//   weights widened in registers, so each row's 4 values of a group are one broadcast qword);
 // - u: u8 = qx + 128 (VNNI), row-major [M][Kp], or, when `blocked` (M >= the level's
 //   blocked_min_rows), in blocks of kInt8RowBlock rows: block b, group g (4 k) holds the 16 rows'
 //   dwords u[16b + r][4g..4g+3], r = 0..15, one vector of activations per group for the GEMM whose
 //   lanes run over rows (int8_gemm_impl.hpp). Rows past M in the last block hold qx = 0, scale 0.
 inline constexpr int64_t kInt8RowBlock = 16;
+enum class Int8RowFormat : uint8_t { S8, S16, U8 };
 struct Int8Rows {
   int64_t M = 0, Kp = 0;
+  Int8RowFormat format = Int8RowFormat::S8;
   bool blocked = false;
   std::vector<int8_t> q;
+  std::vector<int16_t> q16;
   std::vector<uint8_t> u;
   std::vector<float> scale;  // [M], or [M rounded up to kInt8RowBlock] when blocked
 };
@@ -75,8 +80,9 @@ struct Int8Kernels {
   // kInt8Strip): qw, scale and offset; false on a non-finite value.
   bool (*quantize_channels)(const float* w, int64_t n0, int64_t n1, int64_t K, int64_t ns, int64_t ks,
                             Int8Weight& out);
-  bool unsigned_rows;        // the kernels read u (VNNI), not q
+  Int8RowFormat rows;        // what the kernels read: q (scalar, AVX2 below wide_min_rows) or u (VNNI)
   int64_t blocked_min_rows;  // from this many rows on the activations are blocked (0: never)
+  int64_t wide_min_rows;     // from this many rows on they are q16 (0: never)
 };
 template <KernelLevel L>
 const Int8Kernels& int8_kernels();

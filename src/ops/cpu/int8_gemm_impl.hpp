@@ -91,6 +91,51 @@ inline bool quantize_row(const float* row, int64_t K, int64_t Kp, int8_t* q, flo
   return true;
 }
 
+// One row as int16 (the AVX2 level's activations): the values quantize_row gives, widened.
+inline bool quantize_row16(const float* row, int64_t K, int64_t Kp, int16_t* q, float& d) {
+  int64_t k = 0;
+  float amax = 0;
+#if defined(__AVX2__)
+  // The scalar loops below in vectors (the same IEEE operations: |x| and max are exact, vroundps
+  // rounds to nearest even as round_even does), 16 values per step.
+  const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256 big = _mm256_set1_ps(std::numeric_limits<float>::max());
+  __m256 mx = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+  for (; k + 8 <= K; k += 8) {
+    const __m256 a = _mm256_and_ps(_mm256_loadu_ps(row + k), absmask);
+    bad = _mm256_or_ps(bad, _mm256_cmp_ps(a, big, _CMP_NLE_UQ));  // NaN or infinite
+    mx = _mm256_max_ps(mx, a);
+  }
+  if (_mm256_movemask_ps(bad)) return false;
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+  amax = _mm_cvtss_f32(m4);
+#endif
+  float tail = 0;
+  if (!finite_amax(row + k, K - k, 1, tail)) return false;
+  amax = tail > amax ? tail : amax;
+  d = amax / 127.0f;
+  const float inv = d > 0 ? 1.0f / d : 0.0f;
+  k = 0;
+#if defined(__AVX2__)
+  const __m256 vinv = _mm256_set1_ps(inv), lo = _mm256_set1_ps(-127.0f), hi = _mm256_set1_ps(127.0f);
+  auto q8 = [&](int64_t at) {
+    const __m256 r = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(row + at), vinv),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(r, lo), hi));
+  };
+  for (; k + 16 <= K; k += 16) {
+    // packs interleaves 128-bit lanes (0-3, 8-11, 4-7, 12-15); the permute puts them back in order
+    const __m256i p = _mm256_packs_epi32(q8(k), q8(k + 8));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + k), _mm256_permute4x64_epi64(p, _MM_SHUFFLE(3, 1, 2, 0)));
+  }
+#endif
+  for (; k < K; ++k) q[k] = to_int8(row[k], inv);
+  for (; k < Kp; ++k) q[k] = 0;
+  return true;
+}
+
 // Writes one block of 16 quantized rows (blk: row r at blk + r * Kp) in the blocked layout: group g's
 // 64 bytes are the rows' dwords g, each byte's top bit flipped (u8 = q + 128).
 inline void write_row_block(const int8_t* blk, int64_t Kp, uint8_t* dst) {
@@ -149,9 +194,17 @@ bool quantize_rows(const float* x, int64_t m0, int64_t m1, int64_t K, int64_t ld
     out.scale[size_t(m)] = d;
     return true;
   };
-  if (out.u.empty()) {  // signed, row-major
+  if (out.format == Int8RowFormat::S8) {  // signed, row-major
     for (int64_t m = m0; m < m1; ++m)
       if (!row(m, out.q.data() + m * Kp)) return false;
+    return true;
+  }
+  if (out.format == Int8RowFormat::S16) {  // int16, row-major (never blocked)
+    for (int64_t m = m0; m < m1; ++m) {
+      float d = 0;
+      if (!quantize_row16(x + m * ldx, K, Kp, out.q16.data() + m * Kp, d)) return false;
+      out.scale[size_t(m)] = d;
+    }
     return true;
   }
   if (!out.blocked) {  // unsigned, row-major
@@ -294,13 +347,80 @@ void for_row_blocks(int64_t M, Block&& block) {
 }
 
 #if defined(__AVX2__) && defined(__FMA__)
-// AVX2: per 4-byte group, vpmaddubsw of |w| (u8) by the activation carrying w's sign (s8): pairs of
-// products <= 2 * 127 * 127, below int16's saturation; vpmaddwd by ones sums the pairs into int32.
-// One strip (16 channels, two 8-lane halves) by up to 4 rows per block.
+// AVX2 without VNNI, from 2 rows: vpmaddwd of int16 activations by the int16 weights (16 products
+// per multiply instruction) and vpaddd into int32 lanes. The weights stay int8 in memory and are
+// widened in registers by vpmovsxbw, once per block of up to 5 rows. This replaced, for 2 rows and
+// more, vpsignb + vpmaddubsw + vpmaddwd per 32 products (narrow_block below): on one Zen 4 core
+// (forced to this level) 128 x 768 x 768 went from 71 to 82 G multiply-adds/s, 16 x 768 x 2304 from
+// 72 to 81 (docs/int8.md); the same number of multiply instructions per product, without the sign.
+//
+// A block is up to 5 rows by 8 channels of one strip: vpmovsxbw of 16 weight bytes (4 channels' 4
+// k of a group) gives lanes c0k0 c0k1 c0k2 c0k3 c1k0 ..., the row's 4 int16 of the group are one
+// broadcast qword, so vpmaddwd leaves lanes (c0: k0+k1, c0: k2+k3, c1: ..., c3: ...); each row keeps
+// two accumulators (channels 0-3, 4-7), 10 at 5 rows (6 rows need 17 of the 16 registers: the
+// spills cost 30 %), and the epilogue adds the lane pairs. Products of int16 values within +-127
+// and their pair sums are exact in int32, so the dots are the scalar level's.
 template <>
 struct Int8Gemm<KernelLevel::Avx2> {
+  // noinline: each row count gets its own register allocation (inlined into gemm, GCC 12 copied the
+  // 4-row block's accumulators around and stored one per step: half speed)
   template <int MR>
-  static void block(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t m0,
+  __attribute__((noinline)) static void block(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t m0,
+                    int64_t n0) {
+    __m256i acc[MR][2];
+    #pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+    const int8_t* wb = w.strip(n0 / kInt8Strip) + (n0 % kInt8Strip) * 4;
+    const int16_t* xr = x.q16.data() + m0 * x.Kp;
+    const int64_t groups = x.Kp / 4;
+    for (int64_t g = 0; g < groups; ++g) {
+      const __m256i b0 = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(wb + g * 64)));
+      const __m256i b1 = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(wb + g * 64 + 16)));
+      #pragma GCC unroll 8
+      for (int i = 0; i < MR; ++i) {
+        int64_t v;
+        std::memcpy(&v, xr + i * x.Kp + 4 * g, 8);
+        const __m256i a = _mm256_set1_epi64x(v);
+        acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(a, b0));
+        acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(a, b1));
+      }
+    }
+    // The sums leave the registers through this array (as in the VNNI tile below): with the
+    // epilogue reading acc itself GCC kept accumulators on the stack inside the loop, a load and a
+    // store per vpaddd, and the kernel ran at 45-57 instead of 80 G multiply-adds/s.
+    alignas(32) int32_t sums[MR][2][8];
+    #pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(sums[i][0]), acc[i][0]);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(sums[i][1]), acc[i][1]);
+    }
+    const int64_t cols = std::min<int64_t>(8, w.N - n0);
+    alignas(32) float bb[8] = {};
+    if (bias) std::memcpy(bb, bias + n0, size_t(cols) * 4);
+    const __m256 sw = _mm256_loadu_ps(w.scale.data() + n0), bv = _mm256_load_ps(bb);
+    for (int i = 0; i < MR; ++i) {
+      // hadd: (c0 c1 c4 c5 | c2 c3 c6 c7); the permute orders the 64-bit pairs
+      const __m256i dot = _mm256_permute4x64_epi64(
+          _mm256_hadd_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(sums[i][0])),
+                            _mm256_load_si256(reinterpret_cast<const __m256i*>(sums[i][1]))),
+          _MM_SHUFFLE(3, 1, 2, 0));
+      const __m256 r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_mul_ps(_mm256_set1_ps(x.scale[size_t(m0 + i)]), sw), bv);
+      float* yo = y + (m0 + i) * ldy + n0;
+      if (cols == 8) {
+        _mm256_storeu_ps(yo, r);
+      } else {
+        alignas(32) float t[8];
+        _mm256_store_ps(t, r);
+        std::memcpy(yo, t, size_t(cols) * 4);
+      }
+    }
+  }
+  // One row (decode): per 4-byte group, vpmaddubsw of |w| (u8) by the activation carrying w's sign
+  // (s8; pairs of products <= 2 * 127 * 127, below int16's saturation), vpmaddwd by ones into int32;
+  // one strip (16 channels, two 8-lane halves) by up to 4 rows. For a single row this streams the
+  // int8 weights faster than widening them (1 x 768 x 2304: 0.032 against 0.037 ms).
+  template <int MR>
+  static void narrow_block(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t m0,
                     int64_t s) {
     __m256i acc[MR][2];
     for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
@@ -338,8 +458,15 @@ struct Int8Gemm<KernelLevel::Avx2> {
   }
   static void gemm(const Int8Weight& w, const Int8Rows& x, const float* bias, float* y, int64_t ldy, int64_t s0,
                    int64_t s1) {
-    for (int64_t s = s0; s < s1; ++s)
-      for_row_blocks<4>(x.M, [&]<int R>(int64_t m0) { block<R>(w, x, bias, y, ldy, m0, s); });
+    if (x.format == Int8RowFormat::S8) {
+      for (int64_t s = s0; s < s1; ++s)
+        for_row_blocks<4>(x.M, [&]<int R>(int64_t m0) { narrow_block<R>(w, x, bias, y, ldy, m0, s); });
+      return;
+    }
+    const int64_t n1 = std::min(s1 * kInt8Strip, w.N);
+    // channel blocks outer: the block's weights (8 x Kp bytes) stay in L1 across the row blocks
+    for (int64_t n0 = s0 * kInt8Strip; n0 < n1; n0 += 8)
+      for_row_blocks<5>(x.M, [&]<int R>(int64_t m0) { block<R>(w, x, bias, y, ldy, m0, n0); });
   }
 };
 #endif
@@ -499,8 +626,9 @@ struct Int8Gemm<KernelLevel::Avx512Vnni> {
 
 template <KernelLevel L>
 const Int8Kernels& int8_kernels() {
-  static const Int8Kernels k{&Int8Gemm<L>::gemm, &quantize_rows, &quantize_channels, L == KernelLevel::Avx512Vnni,
-                             L == KernelLevel::Avx512Vnni ? kInt8RowBlock : 0};
+  static const Int8Kernels k{&Int8Gemm<L>::gemm, &quantize_rows, &quantize_channels,
+                             L == KernelLevel::Avx512Vnni ? Int8RowFormat::U8 : Int8RowFormat::S8,
+                             L == KernelLevel::Avx512Vnni ? kInt8RowBlock : 0, L == KernelLevel::Avx2 ? 2 : 0};
   return k;
 }
 

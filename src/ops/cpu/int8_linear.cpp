@@ -94,7 +94,7 @@ Tensor linear_int8(const Tensor& x0, const Tensor& w, bool kn_layout, const Tens
   Tensor y = Tensor::empty({M, N}, DType::Float32);
   int8_gemm(*q, rows, b.defined() ? b.data<float>() : nullptr, y.data<float>(), N);
   // A one-off large product (more than 16 MiB of quantized rows) does not stay held by the thread.
-  if (rows.u.capacity() + rows.q.capacity() > (size_t(16) << 20)) rows = Int8Rows();
+  if (rows.u.capacity() + rows.q.capacity() + 2 * rows.q16.capacity() > (size_t(16) << 20)) rows = Int8Rows();
   Shape osh(x0.sizes().begin(), x0.sizes().end() - 1);
   osh.push_back(N);
   return y.view(osh);
