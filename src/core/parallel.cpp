@@ -1,4 +1,5 @@
 #include "transformers/core/parallel.hpp"
+#include "transformers/core/parallel_tasks.hpp"
 
 #include <sched.h>
 
@@ -132,10 +133,12 @@ class ThreadPool {
     }
   }
 
-  void run(int64_t begin, int64_t end, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn) {
+  // coarse: a parallel_tasks job, which the lag policy neither decides nor learns from.
+  void run(int64_t begin, int64_t end, int64_t chunk, const std::function<void(int64_t, int64_t)>& fn,
+           bool coarse = false) {
     std::lock_guard<std::mutex> run_lock(run_mutex_);  // one job at a time
     const auto start = std::chrono::steady_clock::now();
-    if (lag_policy_.alone(start)) {  // the workers lagged lately: the caller runs the job by itself
+    if (!coarse && lag_policy_.alone(start)) {  // the workers lagged lately: the caller runs the job by itself
       in_pool = true;
       try {
         for (int64_t b = begin; b < end; b += chunk) fn(b, std::min(end, b + chunk));
@@ -169,7 +172,7 @@ class ThreadPool {
     std::unique_lock<std::mutex> lk(m_);
     done_cv_.wait(lk, [&] { return (job_.load() & kJobInside) == 0; });
     fn_ = nullptr;
-    if (going_alone_enabled()) lag_policy_.note(start, own_done, std::chrono::steady_clock::now());
+    if (!coarse && going_alone_enabled()) lag_policy_.note(start, own_done, std::chrono::steady_clock::now());
     if (error_) {
       auto e = std::exchange(error_, nullptr);
       std::rethrow_exception(e);
@@ -313,5 +316,32 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const std::function
   const int64_t chunk = (n + chunks - 1) / chunks;
   p.run(begin, end, chunk, fn);
 }
+
+void parallel_tasks(int64_t n, const std::function<void(int64_t)>& fn) {
+  ThreadPool& p = pool();
+  if (p.size() == 1 || n <= 1 || ThreadPool::in_pool) {
+    for (int64_t t = 0; t < n; ++t) fn(t);
+    return;
+  }
+  // One chunk per thread; each claims tasks from `next` until none is left. A task that throws
+  // stops the others from starting new ones (the pool keeps and rethrows the first exception).
+  std::atomic<int64_t> next{0};
+  const int64_t lanes = std::min<int64_t>(p.size(), n);
+  p.run(
+      0, lanes, 1,
+      [&](int64_t, int64_t) {
+        for (int64_t t = next.fetch_add(1); t < n; t = next.fetch_add(1)) {
+          try {
+            fn(t);
+          } catch (...) {
+            next.store(n);
+            throw;
+          }
+        }
+      },
+      /*coarse=*/true);
+}
+
+int available_threads() { return ThreadPool::in_pool ? 1 : get_num_threads(); }
 
 }  // namespace transformers

@@ -32,9 +32,8 @@ std::string read_bytes(const fs::path& p) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-// (header bytes, float32 data) of a format 1.0 .npy file.
-std::pair<std::string, std::vector<double>> read_npy(const fs::path& p) {
-  const std::string b = read_bytes(p);
+// The float32 data of a format 1.0 .npy file's bytes.
+std::vector<double> read_npy_bytes(const std::string& b) {
   if (b.size() < 10) return {};
   const size_t header_end = 10 + size_t(uint8_t(b[8])) + 256 * size_t(uint8_t(b[9]));
   std::vector<double> v;
@@ -43,7 +42,15 @@ std::pair<std::string, std::vector<double>> read_npy(const fs::path& p) {
     std::memcpy(&f, b.data() + off, 4);
     v.push_back(f);
   }
-  return {b.substr(0, header_end), v};
+  return v;
+}
+
+// (header bytes, float32 data) of a format 1.0 .npy file.
+std::pair<std::string, std::vector<double>> read_npy(const fs::path& p) {
+  const std::string b = read_bytes(p);
+  if (b.size() < 10) return {};
+  const size_t header_end = 10 + size_t(uint8_t(b[8])) + 256 * size_t(uint8_t(b[9]));
+  return {b.substr(0, header_end), read_npy_bytes(b)};
 }
 
 fs::path tmp(const std::string& name) {
@@ -64,6 +71,24 @@ TEST(EmbedFile, NpyEqualsSentenceTransformersEncode) {
     EXPECT_TRUE(testcmp::allclose(got, want, {.atol = 1e-5, .rtol = 0})) << "batch size " << bs;
     fs::remove(out);
   }
+}
+
+// embed runs whole batches side by side, one per thread (EncodeOptions::batches_in_parallel): each
+// row must land in its own place and equal the row of a one-thread run bit for bit (a batch's rows
+// do not depend on how many threads ran it, nor on which batch ran beside it).
+TEST(EmbedFile, BatchesSideBySideGiveTheOneThreadRows) {
+  std::vector<std::string> outputs;
+  for (const char* threads : {"1", "2"}) {
+    const fs::path out = tmp(std::string("t") + threads + ".npy");
+    auto r = run_cli({"embed", "--model", kModel.string(), "--input", (kCase / "input.txt").string(), "--batch-size", "3",
+                      "--threads", threads, "--output", out.string()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    outputs.push_back(read_bytes(out));
+    fs::remove(out);
+  }
+  EXPECT_EQ(outputs[0].size(), outputs[1].size());
+  EXPECT_TRUE(outputs[0] == outputs[1]);
+  EXPECT_TRUE(testcmp::allclose(read_npy_bytes(outputs[1]), read_npy(kCase / "expected.npy").second, {.atol = 1e-5, .rtol = 0}));
 }
 
 TEST(EmbedFile, SafetensorsHoldsTheSameRows) {

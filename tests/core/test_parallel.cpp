@@ -1,6 +1,7 @@
 // The library's thread pool (core/parallel.hpp): every index runs exactly once, errors reach the
 // caller, nested calls run inline, several caller threads can share the pool, and the thread count
-// reaches OpenBLAS. Run under ThreadSanitizer too (docs/reliability.md), which is where the pool's
+// reaches OpenBLAS. parallel_tasks (core/parallel_tasks.hpp): every task once, side by side on two
+// threads even after lagging workers, nested calls inline, errors reach the caller. Run under ThreadSanitizer too (docs/reliability.md), which is where the pool's
 // spin-then-sleep hand-offs are checked for races.
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "transformers/core/parallel.hpp"
+#include "transformers/core/parallel_tasks.hpp"
 #include "core/pool_lag_policy.hpp"
 
 extern "C" int openblas_get_num_threads(void);
@@ -198,6 +200,100 @@ TEST(Parallel, JobsStayExactWhenAWorkerLags) {
       });
       for (auto& h : hits) ASSERT_EQ(h.load(), 1) << "round " << round;
     }
+  });
+}
+
+// Waits (up to 20 s, so a descheduled worker on a busy machine still arrives) until `count` has
+// reached `want`; true when it did.
+bool wait_for(const std::atomic<int>& count, int want) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (count.load() < want)
+    if (std::chrono::steady_clock::now() > until) return false;
+    else std::this_thread::yield();
+  return true;
+}
+
+TEST(ParallelTasks, EveryTaskOnceWithNestedCallsInlineAndOneThreadAvailable) {
+  with_threads(2, [] {
+    EXPECT_EQ(available_threads(), 2);
+    for (int64_t n : {0, 1, 2, 3, 17}) {
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      std::atomic<int> bad{0};
+      parallel_tasks(n, [&](int64_t t) {
+        ASSERT_LE(0, t);
+        ASSERT_LT(t, n);
+        ++hits[size_t(t)];
+        if (n > 1 && available_threads() != 1) ++bad;  // a task is not cut for threads it will not get
+        const std::thread::id here = std::this_thread::get_id();
+        parallel_for(0, 10, 1, [&](int64_t, int64_t) {
+          if (std::this_thread::get_id() != here) ++bad;  // nested calls run inline
+        });
+      });
+      for (auto& h : hits) EXPECT_EQ(h.load(), 1) << "n=" << n;
+      EXPECT_EQ(bad.load(), 0) << "n=" << n;
+    }
+    parallel_for(0, 2, 1, [&](int64_t, int64_t) { EXPECT_EQ(available_threads(), 1); });
+  });
+  with_threads(1, [] {  // one thread: in order, on the caller
+    std::vector<int64_t> seen;
+    parallel_tasks(5, [&](int64_t t) { seen.push_back(t); });
+    EXPECT_EQ(seen, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  });
+}
+
+// The tasks run side by side: task 0 waits until a second task has started, which only a second
+// thread can do. First the worker lags three jobs in a row (its chunks sleep 5 ms, the caller's
+// take 0.2 ms), which makes parallel_for's caller run jobs alone for a while (pool_lag_policy.hpp;
+// checked: a job right after runs on the caller only). parallel_tasks must not go alone (task 0
+// would wait out the timeout and the test fail).
+TEST(ParallelTasks, RunSideBySideEvenWhileParallelForGoesAlone) {
+  with_threads(2, [] {
+    const auto caller = std::this_thread::get_id();
+    bool alone = false;
+    for (int attempt = 0; attempt < 20 && !alone; ++attempt) {
+      for (int job = 0; job < 3; ++job)
+        parallel_for(0, 16, 1, [&](int64_t, int64_t) {
+          if (std::this_thread::get_id() != caller) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          } else {
+            const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+            while (std::chrono::steady_clock::now() < until) {
+            }
+          }
+        });
+      std::atomic<int> elsewhere{0};
+      parallel_for(0, 64, 1, [&](int64_t, int64_t) {
+        if (std::this_thread::get_id() != caller) ++elsewhere;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+        while (std::chrono::steady_clock::now() < until) {
+        }
+      });
+      alone = elsewhere.load() == 0;
+    }
+    ASSERT_TRUE(alone) << "the lagging worker did not make parallel_for go alone";
+    std::atomic<int> started{0};
+    std::atomic<bool> side_by_side{false};
+    parallel_tasks(2, [&](int64_t t) {
+      ++started;
+      if (t == 0) side_by_side = wait_for(started, 2);
+    });
+    EXPECT_TRUE(side_by_side.load());
+  });
+}
+
+TEST(ParallelTasks, AnExceptionReachesTheCallerAndLaterTasksDoNotStart) {
+  with_threads(2, [] {
+    std::atomic<int> ran{0};
+    EXPECT_THROW(parallel_tasks(1000,
+                                [&](int64_t t) {
+                                  ++ran;
+                                  if (t == 3) throw std::runtime_error("task failed");
+                                }),
+                 std::runtime_error);
+    EXPECT_LT(ran.load(), 1000);  // at most the tasks already claimed when task 3 threw
+    std::atomic<int> count{0};
+    parallel_tasks(8, [&](int64_t) { ++count; });  // the pool is usable again
+    EXPECT_EQ(count.load(), 8);
   });
 }
 

@@ -63,6 +63,7 @@ REGISTER_COMMAND("embed", "sentence embeddings with the model's sentence-transfo
     const SentencePipeline pipeline = SentencePipeline::load(src);
     EncodeOptions opts;
     opts.batch_size = size_t(*batch_size);
+    opts.batches_in_parallel = true;  // a CLI run has the pool to itself
     ProgressBar bar("Batches", int64_t((texts->size() + opts.batch_size - 1) / opts.batch_size));
     int64_t batches = 0;
     opts.on_batch = [&](size_t, size_t) { bar.update(++batches); };

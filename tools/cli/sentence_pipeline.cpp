@@ -8,8 +8,11 @@
 #include <cmath>
 #include <cwctype>
 #include <locale>
+#include <mutex>
 #include <set>
 
+#include "transformers/core/autograd.hpp"
+#include "transformers/core/parallel_tasks.hpp"
 #include "transformers/hub/hub.hpp"
 #include "transformers/io/checkpoint.hpp"
 #include "transformers/io/json_file.hpp"
@@ -272,15 +275,32 @@ std::vector<std::vector<float>> SentencePipeline::encode(const std::vector<std::
                      [&](size_t a, size_t b) { return enc.input_ids[a].size() > enc.input_ids[b].size(); });
   }
   const size_t batch_size = std::max<size_t>(opts.batch_size, 1);
+  const size_t batches = (order.size() + batch_size - 1) / batch_size;
   std::vector<std::vector<float>> out(inputs.size());
-  for (size_t start = 0; start < order.size(); start += batch_size) {
+  std::mutex progress;
+  size_t done = 0;
+  auto run_batch = [&](size_t bi) {
     std::vector<std::string> batch;
-    const size_t end = std::min(order.size(), start + batch_size);
+    const size_t start = bi * batch_size, end = std::min(order.size(), start + batch_size);
     for (size_t i = start; i < end; ++i) batch.push_back(prepare(inputs[order[i]]));
     auto rows = encode_batch(batch, call, prompt ? prompt_length : 0, prompt.has_value());
-    for (size_t i = start; i < end; ++i) out[order[i]] = std::move(rows[i - start]);
-    if (opts.on_batch) opts.on_batch(end, order.size());
+    for (size_t i = start; i < end; ++i) out[order[i]] = std::move(rows[i - start]);  // rows of this batch only
+    std::lock_guard<std::mutex> lock(progress);
+    done += end - start;
+    if (opts.on_batch) opts.on_batch(done, order.size());
+  };
+  if (!opts.batches_in_parallel) {
+    for (size_t bi = 0; bi < batches; ++bi) run_batch(bi);
+    return out;
   }
+  // Batches side by side (EncodeOptions::batches_in_parallel). Longest batches first, as formed, so
+  // the short ones at the end even out the threads' finishing times. A pool thread starts in grad
+  // mode, so the caller's mode (no_grad in the CLI) is set in each task.
+  const bool grad = autograd::is_grad_enabled();
+  parallel_tasks(int64_t(batches), [&](int64_t bi) {
+    autograd::GradModeGuard mode(grad);
+    run_batch(size_t(bi));
+  });
   return out;
 }
 

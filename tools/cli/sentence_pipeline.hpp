@@ -46,7 +46,14 @@ struct EncodeOptions {
   std::optional<std::string> prompt_name;  // a key of the prompts (ValueError when unknown)
   std::optional<std::string> prompt;       // the prompt text itself (wins over prompt_name)
   size_t batch_size = 32;                  // encode(batch_size=32)
-  std::function<void(size_t done, size_t total)> on_batch;  // after each batch (a progress bar)
+  // After each batch (a progress bar): `done` texts of `total` embedded so far. With
+  // batches_in_parallel it is called from the pool's threads, one call at a time.
+  std::function<void(size_t done, size_t total)> on_batch;
+  // Run whole batches side by side, one per thread of the pool (parallel_tasks), instead of one
+  // batch at a time with every op split over the threads. The rows are the same either way; for
+  // a long input (embed --input) it is the faster split, but it holds the pool for the whole call,
+  // so a caller sharing the pool with other work (serve) leaves it off.
+  bool batches_in_parallel = false;
 };
 
 class SentencePipeline {

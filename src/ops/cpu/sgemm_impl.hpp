@@ -21,6 +21,7 @@
 #include "ops/cpu/sgemm.hpp"
 #include "ops/cpu/vec_math_impl.hpp"
 #include "transformers/core/parallel.hpp"
+#include "transformers/core/parallel_tasks.hpp"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -258,8 +259,9 @@ template <BKind kB>
 static void gemm(int64_t M, int64_t N, int64_t K, const GemmOperand& A, const GemmOperand& B, float* C, int64_t ldc,
           const float* bias, bool accumulate, const float* bpre = nullptr, const GemmEpilogue* epi = nullptr) {
   const bool has_epi = epi && (epi->gelu || epi->residual);
-  const bool serial = M * N * K < kSerialMacs || get_num_threads() == 1;
-  const int64_t T = serial ? 1 : get_num_threads();
+  const int threads = available_threads();  // 1 inside a parallel_tasks task (embed's batches)
+  const bool serial = M * N * K < kSerialMacs || threads == 1;
+  const int64_t T = serial ? 1 : threads;
   const int64_t mblock = std::max<int64_t>(kMR, kApackFloats / K / kMR * kMR);
   const int64_t nstrips_n = (N + kNR - 1) / kNR;
   // Column chunks: about kChunkStrips strips each, their count a multiple of the thread count.
