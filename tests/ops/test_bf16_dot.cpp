@@ -17,6 +17,8 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
+#include <cmath>
 #include <memory>
 #include <string>
 
@@ -61,6 +63,13 @@ struct Shape3 {
 };
 // Row blocks of 8 and their tails, strips of 48 and their tails, odd K, one-element products.
 const Shape3 kShapes[] = {{1, 1, 1}, {1, 7, 5}, {3, 33, 47}, {8, 64, 48}, {9, 65, 97}, {4, 768, 50}, {17, 128, 49}, {23, 31, 144}};
+// The kernel alone also on a K long enough to be split into k blocks (kKC = 4096 in
+// bf16_gemm_impl.hpp, for K > 2 kKC and more than one row block): an odd tail in the last block,
+// an even short last block, and a single row block (not split); and on an A more than four times
+// the packed B, which runs row-block-major (1203 x 129 against 129 x 97).
+const Shape3 kKernelShapes[] = {{1, 1, 1},      {1, 7, 5},       {3, 33, 47},     {8, 64, 48},
+                                {9, 65, 97},    {4, 768, 50},    {17, 128, 49},   {23, 31, 144},
+                                {17, 8195, 50}, {9, 16386, 20},  {5, 9000, 7},    {1203, 129, 97}};
 
 }  // namespace
 
@@ -74,7 +83,7 @@ TEST(Bf16Dot, KernelGivesTheScalarModelsBits) {
   transformers::force_kernel_level(KernelLevel::Avx512Bf16);
   ASSERT_TRUE(d::bf16_dot_available());
   int cases = 0;
-  for (const auto& [M, K, N] : kShapes)
+  for (const auto& [M, K, N] : kKernelShapes)
     for (bool kn : {false, true})
       for (bool with_bias : {false, true}) {
         const auto x = bf16_values(size_t(M * K)), w = bf16_values(size_t(K * N));
@@ -97,10 +106,49 @@ TEST(Bf16Dot, KernelGivesTheScalarModelsBits) {
           }
         for (int64_t m = 0; m < M; ++m)
           for (int64_t n = N; n < ldy; ++n) ASSERT_EQ(y[size_t(m * ldy + n)], -7.0f) << "wrote past N";
+        // The bf16-output variant: each output the float32 result's one rounding (float_to_bf16,
+        // Tensor::to's rounding), nothing written past N.
+        std::vector<uint16_t> y16(size_t(M * ldy), 0x1234);
+        ASSERT_TRUE(d::bf16_gemm_packed_bf16(M, N, K, x.data(), K, packed.data(), with_bias ? bias.data() : nullptr,
+                                             y16.data(), ldy));
+        for (int64_t m = 0; m < M; ++m) {
+          for (int64_t n = 0; n < N; ++n)
+            ASSERT_EQ(y16[size_t(m * ldy + n)], float_to_bf16(y[size_t(m * ldy + n)]))
+                << "bf16 out, M=" << M << " K=" << K << " N=" << N << " kn=" << kn << " at " << m << "," << n;
+          for (int64_t n = N; n < ldy; ++n) ASSERT_EQ(y16[size_t(m * ldy + n)], 0x1234) << "bf16 out wrote past N";
+        }
         ++cases;
       }
   transformers::force_kernel_level(saved);
-  EXPECT_EQ(cases, int(std::size(kShapes)) * 4);
+  EXPECT_EQ(cases, int(std::size(kKernelShapes)) * 4);
+}
+
+// The bf16-output kernel rounds a NaN sum to 0xffff and an infinite one to infinity, as Tensor::to
+// does (a row of x holding NaN / inf, another finite), and equals the float32 kernel's cast bits.
+TEST(Bf16Dot, Bf16OutputRoundsNanAndInfAsTheCast) {
+  if (!has_bf16_level()) {
+    EXPECT_FALSE(d::bf16_dot_available());
+    return;
+  }
+  const KernelLevel saved = transformers::kernel_level();
+  transformers::force_kernel_level(KernelLevel::Avx512Bf16);
+  const int64_t M = 3, K = 6, N = 50;
+  auto x = bf16_values(size_t(M * K));
+  const auto w = bf16_values(size_t(K * N));
+  x[0] = float_to_bf16(std::numeric_limits<float>::quiet_NaN());       // row 0: NaN
+  x[size_t(K)] = float_to_bf16(std::numeric_limits<float>::infinity());  // row 1: +-inf
+  std::vector<uint16_t> packed(size_t(d::bf16_packed_b_elems(K, N)));
+  d::bf16_pack_b(K, N, w.data(), N, 1, packed.data());
+  std::vector<float> y(size_t(M * N));
+  std::vector<uint16_t> y16(size_t(M * N));
+  ASSERT_TRUE(d::bf16_gemm_packed(M, N, K, x.data(), K, packed.data(), nullptr, y.data(), N));
+  ASSERT_TRUE(d::bf16_gemm_packed_bf16(M, N, K, x.data(), K, packed.data(), nullptr, y16.data(), N));
+  transformers::force_kernel_level(saved);
+  for (int64_t n = 0; n < N; ++n) {
+    EXPECT_EQ(y16[size_t(n)], 0xffff) << n;
+    EXPECT_TRUE(std::isinf(bf16_to_float(y16[size_t(N + n)]))) << n;
+  }
+  for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y16[i], float_to_bf16(y[i])) << i;
 }
 
 // linear and addmm_conv1d in bf16 at every level; at avx512bf16 the bf16 rounding of the model's bits.

@@ -26,6 +26,11 @@ struct Bf16DotKernels {
   // y[m*ldy + n] = sum_k x[m*ldx + k] * B(k, n) (+ bias[n]) for m < M, n < N; x bf16, y float32.
   void (*gemm_packed)(int64_t M, int64_t N, int64_t K, const uint16_t* x, int64_t ldx, const uint16_t* packed,
                       const float* bias, float* y, int64_t ldy);
+  // The same with y bf16: each output's float32 sum (+ bias) rounded once as Tensor::to(bf16) rounds
+  // it, stored without the float32 intermediate (a bf16 product's result, which was a float32 pass
+  // written, read back and converted: for lm_head 103 MB each way per forward).
+  void (*gemm_packed_bf16)(int64_t M, int64_t N, int64_t K, const uint16_t* x, int64_t ldx, const uint16_t* packed,
+                           const float* bias, uint16_t* y, int64_t ldy);
 };
 template <KernelLevel L>
 const Bf16DotKernels& bf16_dot_kernels();
@@ -43,6 +48,9 @@ void bf16_pack_b(int64_t K, int64_t N, const uint16_t* b, int64_t rs, int64_t cs
 // bf16_dot_available() is false.
 bool bf16_gemm_packed(int64_t M, int64_t N, int64_t K, const uint16_t* x, int64_t ldx, const uint16_t* packed,
                       const float* bias, float* y, int64_t ldy);
+// The same with a bf16 y (Bf16DotKernels::gemm_packed_bf16).
+bool bf16_gemm_packed_bf16(int64_t M, int64_t N, int64_t K, const uint16_t* x, int64_t ldx, const uint16_t* packed,
+                           const float* bias, uint16_t* y, int64_t ldy);
 
 // The kernel's arithmetic for one output, in scalar code: acc = 0; for each k pair, acc += odd
 // product, then acc += even product (each product is exact in float32: 8-bit by 8-bit significands);

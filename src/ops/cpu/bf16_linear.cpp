@@ -2,9 +2,6 @@
 // read-only weights, packed_weights.hpp), x kept bf16 (no float32 copy of the activations).
 #include "ops/cpu/bf16_linear.hpp"
 
-#include <cstdlib>
-#include <memory>
-
 #include "ops/cpu/bf16_gemm.hpp"
 #include "ops/cpu/packed_weights.hpp"
 
@@ -28,22 +25,25 @@ Tensor linear_bf16_native(const Tensor& x, const Tensor& w, bool kn_layout, cons
   if (rs != 1 && cs != 1) return Tensor();
   const auto* pw = static_cast<const uint16_t*>(w.data_ptr());
   const uint16_t* packed = packed_weight_bf16(w, pw, rs, cs, K, N);
-  std::unique_ptr<void, decltype(&std::free)> own(nullptr, &std::free);
+  Tensor own;
   if (packed == nullptr) {
     if (M <= kPackPerCallMinRows) return Tensor();
-    own.reset(std::aligned_alloc(64, size_t((bf16_packed_b_elems(K, N) * 2 + 63) / 64 * 64)));
-    if (!own) return Tensor();
-    bf16_pack_b(K, N, pw, rs, cs, static_cast<uint16_t*>(own.get()));
-    packed = static_cast<const uint16_t*>(own.get());
+    // The per-call pack (a training step's weights, cast from float32 masters: writable, so not
+    // cached) on the storage allocator, whose size-class cache gives the same blocks back every
+    // step: a fresh malloc of a large block (lm_head's 77 MB pack) page-faults on every page.
+    own = Tensor::empty({bf16_packed_b_elems(K, N)}, DType::BFloat16);
+    auto* dst = static_cast<uint16_t*>(own.mutable_data_ptr());
+    bf16_pack_b(K, N, pw, rs, cs, dst);
+    packed = dst;
   }
   const Tensor xc = x.reshape({M, K}).contiguous();
   const Tensor bf = bias.defined() ? bias.to(DType::BFloat16).to(DType::Float32).contiguous() : Tensor();
-  Tensor y = Tensor::empty({M, N}, DType::Float32);
-  bf16_gemm_packed(M, N, K, static_cast<const uint16_t*>(xc.data_ptr()), K, packed,
-                   bf.defined() ? bf.data<float>() : nullptr, y.data<float>(), N);
+  Tensor y = Tensor::empty({M, N}, DType::BFloat16);  // rounded in the kernel's epilogue
+  bf16_gemm_packed_bf16(M, N, K, static_cast<const uint16_t*>(xc.data_ptr()), K, packed,
+                        bf.defined() ? bf.data<float>() : nullptr, static_cast<uint16_t*>(y.mutable_data_ptr()), N);
   Shape osh(x.sizes().begin(), x.sizes().end() - 1);
   osh.push_back(N);
-  return y.view(osh).to(DType::BFloat16);
+  return y.view(osh);
 }
 
 }  // namespace transformers::ops::detail

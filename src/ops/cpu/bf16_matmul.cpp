@@ -2,8 +2,6 @@
 #include "ops/cpu/bf16_matmul.hpp"
 
 #include <algorithm>
-#include <cstdlib>
-#include <memory>
 #include <vector>
 
 #include "ops/cpu/bf16_gemm.hpp"
@@ -39,24 +37,29 @@ struct View {
   int64_t rs, cs;
 };
 
-// y [M, N] (float32, row stride N) = a [M, K] @ b [K, N]. False when memory for the pack ran out.
-bool product(int64_t M, int64_t K, int64_t N, View a, View b, float* y) {
+// Scratch of n bf16 elements from the storage allocator: its size-class cache hands the same
+// blocks back every training step, where a fresh malloc of a large block (lm_head's 77 MB pack of
+// wte, the 51 MB transposed logits gradient) is a new mapping that page-faults on every page.
+Tensor scratch16(int64_t n) { return Tensor::empty({std::max<int64_t>(n, 1)}, DType::BFloat16); }
+
+// y [M, N] (bf16, row stride N) = a [M, K] @ b [K, N], each output rounded once from its float32
+// sum. False when the native kernels are off (no memory for the scratch throws, as any allocation).
+bool product(int64_t M, int64_t K, int64_t N, View a, View b, uint16_t* y) {
   // a's rows must be unit-stride runs of k (the kernel reads k pairs as one dword).
-  std::vector<uint16_t> a_rows;
+  Tensor a_rows;
   const uint16_t* pa = a.p;
   int64_t lda = a.rs;
   if (a.cs != 1 || (M > 1 && lda < K)) {
-    a_rows.resize(size_t(M * K));
-    copy_tiles(a.p, a.rs, a.cs, M, K, a_rows.data());
-    pa = a_rows.data();
+    a_rows = scratch16(M * K);
+    auto* rows = static_cast<uint16_t*>(a_rows.mutable_data_ptr());
+    copy_tiles(a.p, a.rs, a.cs, M, K, rows);
+    pa = rows;
     lda = K;
   }
-  std::unique_ptr<void, decltype(&std::free)> packed(
-      std::aligned_alloc(64, size_t((bf16_packed_b_elems(K, N) * 2 + 63) / 64 * 64)), &std::free);
-  if (!packed) return false;
-  auto* pp = static_cast<uint16_t*>(packed.get());
+  Tensor packed = scratch16(bf16_packed_b_elems(K, N));
+  auto* pp = static_cast<uint16_t*>(packed.mutable_data_ptr());
   bf16_pack_b(K, N, b.p, b.rs, b.cs, pp);
-  return bf16_gemm_packed(M, N, K, pa, lda, pp, nullptr, y, N);
+  return bf16_gemm_packed_bf16(M, N, K, pa, lda, pp, nullptr, y, N);
 }
 
 bool applies(const Tensor& a, const Tensor& b) {
@@ -68,12 +71,13 @@ bool applies(const Tensor& a, const Tensor& b) {
 Tensor matmul_bf16_native(const Tensor& a, const Tensor& b) {
   if (a.dim() != 2 || b.dim() != 2 || !applies(a, b)) return Tensor();
   const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
-  Tensor y = Tensor::empty({M, N}, DType::Float32);
+  Tensor y = Tensor::empty({M, N}, DType::BFloat16);
   const auto* pa = static_cast<const uint16_t*>(a.data_ptr());
   const auto* pb = static_cast<const uint16_t*>(b.data_ptr());
-  if (!product(M, K, N, {pa, a.stride(0), a.stride(1)}, {pb, b.stride(0), b.stride(1)}, y.data<float>()))
+  if (!product(M, K, N, {pa, a.stride(0), a.stride(1)}, {pb, b.stride(0), b.stride(1)},
+               static_cast<uint16_t*>(y.mutable_data_ptr())))
     return Tensor();
-  return y.to(DType::BFloat16);
+  return y;
 }
 
 Tensor bmm_bf16_native(const Tensor& a, const Tensor& b) {
@@ -85,10 +89,10 @@ Tensor bmm_bf16_native(const Tensor& a, const Tensor& b) {
   Shape osh(a.sizes().begin(), a.sizes().end() - 2);
   const int64_t nb = shape_numel(osh);
   osh.insert(osh.end(), {M, N});
-  Tensor y = Tensor::empty(osh, DType::Float32);
+  Tensor y = Tensor::empty(osh, DType::BFloat16);
   const auto* pa = static_cast<const uint16_t*>(a.data_ptr());
   const auto* pb = static_cast<const uint16_t*>(b.data_ptr());
-  float* py = y.data<float>();
+  auto* py = static_cast<uint16_t*>(y.mutable_data_ptr());
   // Slices in parallel, each product on its thread (parallel_for runs inline inside the pool):
   // attention's per-head products are too small to split.
   std::vector<char> ok(size_t(nb), 1);
@@ -106,7 +110,7 @@ Tensor bmm_bf16_native(const Tensor& a, const Tensor& b) {
     }
   });
   if (std::find(ok.begin(), ok.end(), 0) != ok.end()) return Tensor();
-  return y.to(DType::BFloat16);
+  return y;
 }
 
 }  // namespace transformers::ops::detail
