@@ -10,6 +10,7 @@
 
 #include "core/isa/level_table.hpp"
 #include "ops/cpu/quant_gemm_impl.hpp"
+#include "ops/cpu/quant_gemm_q235.hpp"
 
 namespace transformers::ops::detail {
 
@@ -26,7 +27,8 @@ const QuantKernels& current_quant_kernels() {
 }
 
 bool quant_gemm_supported(DType wt) {
-  return wt == DType::Q8_0 || wt == DType::Q4_0 || wt == DType::Q4_1 || wt == DType::Q4_K || wt == DType::Q6_K;
+  return wt == DType::Q8_0 || wt == DType::Q4_0 || wt == DType::Q4_1 || wt == DType::Q4_K || wt == DType::Q6_K ||
+         quant_gemm_q235_supported(wt);
 }
 
 bool quantize_rows_q8(const float* x, int64_t M, int64_t K, QuantizedRows& out) {

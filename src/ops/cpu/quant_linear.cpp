@@ -2,6 +2,7 @@
 // activations are quantized per block of 32 and the kernels of quant_gemm_impl.hpp read the weight
 // blocks as stored, split over the pool by output features.
 #include "ops/cpu/quant_gemm.hpp"
+#include "ops/cpu/quant_gemm_q235.hpp"
 #include "transformers/core/parallel.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/matmul.hpp"
@@ -34,7 +35,7 @@ Tensor linear_quantized(const Tensor& x0, const Tensor& weight, const Tensor& bi
   const int64_t row_bytes = K / int64_t(t.block_elems) * int64_t(t.block_bytes);
   const auto* w = static_cast<const uint8_t*>(weight.data_ptr());
   float* py = y.data<float>();
-  const QuantKernels& k = current_quant_kernels();
+  const QuantKernels& k = quant_gemm_q235_supported(wt) ? current_quant_kernels_q235() : current_quant_kernels();
   parallel_for(0, N, 16, [&](int64_t n0, int64_t n1) { k.gemm(wt, w, row_bytes, q, py, N, n0, n1); });
   if (bias.defined()) {
     const Tensor b = bias.to(DType::Float32).contiguous();
