@@ -269,7 +269,7 @@ TEST(GGUFKQuant, KeepQuantizedEqualsTheEmulatedRoundingAndTheDequantizedGreedyTo
   const fs::path tmp = fs::temp_directory_path() / ("gguf_kquant_keep_" + std::to_string(::getpid()));
   fs::create_directories(tmp);
   std::set<std::string> kept_types;
-  int checked = 0;
+  int checked = 0, all_equal = 0;
   for (const std::string quant : {"q4_k_m", "q5_k_m", "q6_k", "q2_k", "q3_k_s", "q3_k_m", "q3_k_l"}) {
     SCOPED_TRACE(quant);
     const auto& w = want["mixes"][quant];
@@ -279,7 +279,7 @@ TEST(GGUFKQuant, KeepQuantizedEqualsTheEmulatedRoundingAndTheDequantizedGreedyTo
     auto plain = AutoModelForCausalLM::from_pretrained(tmp.string(), {.gguf_file = file.string()});
     int kept = 0;
     for (auto& [k, t] : keep->state_dict())
-      if (is_quantized(t.dtype())) ++kept, kept_types.insert(dtype_name(t.dtype()));
+      if (is_quantized(t.dtype())) ++kept, kept_types.insert(std::string(dtype_name(t.dtype())));
     EXPECT_EQ(kept, 2 * 7 + 1);  // every Linear of both layers and lm_head
     const Tensor got = keep->forward(in).logits.select(0, 0), deq = plain->forward(in).logits.select(0, 0);
     EXPECT_TRUE(testcmp::allclose(got, logits451.get_tensor(quant + "_keep")));
@@ -289,12 +289,26 @@ TEST(GGUFKQuant, KeepQuantizedEqualsTheEmulatedRoundingAndTheDequantizedGreedyTo
     EXPECT_TRUE(testcmp::allclose(got, deq, {.atol = bound, .rtol = 0}));
     const GenerationOptions g{.max_new_tokens = 10, .min_new_tokens = 10, .do_sample = false};
     const auto tokens = generate(*keep, ids, {}, g).sequences.select(0, 0).to_vector<int64_t>();
-    EXPECT_EQ(tokens, generate(*plain, ids, {}, g).sequences.select(0, 0).to_vector<int64_t>());
-    EXPECT_EQ(tokens, w["greedy_dequantized"].get<std::vector<int64_t>>());
+    const auto plain_tokens = generate(*plain, ids, {}, g).sequences.select(0, 0).to_vector<int64_t>();
     EXPECT_EQ(tokens, w["greedy_keep_emulated"].get<std::vector<int64_t>>());
+    EXPECT_EQ(plain_tokens, w["greedy_dequantized"].get<std::vector<int64_t>>());
+    // Equal to the dequantized run's tokens, up to a step the oracle recorded where that run's two best
+    // scores lie within twice the bound (a near-tie the rounding may flip).
+    size_t equal = tokens.size();
+    if (!w["greedy_part_at"].is_null()) {
+      const auto at = w["greedy_part_at"].get<size_t>();
+      EXPECT_LE(w["greedy_margins_dequantized"][at].get<double>(), 2 * bound);
+      equal = ids_v.size() + at;
+    } else {
+      ++all_equal;
+    }
+    ASSERT_EQ(tokens.size(), plain_tokens.size());
+    EXPECT_EQ(std::vector<int64_t>(tokens.begin(), tokens.begin() + equal),
+              std::vector<int64_t>(plain_tokens.begin(), plain_tokens.begin() + equal));
     ++checked;
   }
   EXPECT_EQ(checked, 7);
+  EXPECT_GE(all_equal, 6);  // measured: every mix but q5_k_m (a 0.0x margin at its parting step)
   // the new kernels' types are among those the model ran kept
   for (const char* t : {"q2_K", "q3_K", "q5_K", "q4_0", "q5_0", "q5_1"}) EXPECT_TRUE(kept_types.count(t)) << t;
   fs::remove_all(tmp);
