@@ -1,10 +1,11 @@
-// The GGUF writer's k-quant mixes (save_gguf {.quant = "q4_k_m" | "q5_k_m" | "q6_k"}) and the
-// quantizers behind them. tests/oracle/make_gguf_kquant.py made and validated the goldens: gguf-py's
+// The GGUF writer's k-quant mixes (save_gguf {.quant = "q2_k" | "q3_k_s" | "q3_k_m" | "q3_k_l" |
+// "q4_k_m" | "q5_k_m" | "q6_k"}), the quantizers behind them, and keep_quantized on their files. tests/oracle/make_gguf_kquant.py made and validated the goldens: gguf-py's
 // bytes for Q4_1 / Q5_0 / Q5_1; for a 4.51 LlamaForCausalLM with the weights of weights() below,
 // our CLI's file per mix, whose every tensor type it checked against llama-quantize's rule, whose
 // every tensor gguf-py dequantizes to within the type's error bound, and whose logits under 4.51
 // (gguf_file=) lie within a stated bound of the float model's. It recorded the files' sha256,
-// which ours must still have, and 4.51's logits, which our loader must reproduce.
+// which ours must still have, and 4.51's logits, which our loader must reproduce (and, with our
+// int8 activation rounding emulated, which our kept-quantized run must reproduce).
 #include <gtest/gtest.h>
 
 #include <algorithm>
