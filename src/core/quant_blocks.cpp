@@ -248,6 +248,8 @@ QuantizeFn quantize_fn(DType dt) {
     case DType::Q4_1: return detail::quantize_block_q4_1;
     case DType::Q5_0: return detail::quantize_block_q5_0;
     case DType::Q5_1: return detail::quantize_block_q5_1;
+    case DType::Q2_K: return detail::quantize_block_q2_k;
+    case DType::Q3_K: return detail::quantize_block_q3_k;
     case DType::Q4_K: return detail::quantize_block_q4_k;
     case DType::Q5_K: return detail::quantize_block_q5_k;
     case DType::Q6_K: return detail::quantize_block_q6_k;
@@ -260,7 +262,7 @@ QuantizeFn quantize_fn(DType dt) {
 void quantize_blocks(DType dt, const float* src, void* dst, int64_t numel) {
   const QuantizeFn fn = quantize_fn(dt);
   if (!fn)
-    throw ValueError("quantize_blocks: expected q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k or q6_k, found " +
+    throw ValueError("quantize_blocks: expected q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k or q6_k, found " +
                      std::string(dtype_name(dt)));
   const DTypeTraits& t = dtype_traits(dt);
   if (numel < 0 || numel % t.block_elems != 0)

@@ -1,13 +1,13 @@
-// Quantizers of the GGML block types the GGUF writer's named mixes need (q4_k_m, q5_k_m, q6_k and
-// their fallbacks Q5_0 / Q5_1 for rows that are not whole 256-element super-blocks).
+// Quantizers of the GGML block types the GGUF writer's named mixes need (q2_k, q3_k_s|m|l, q4_k_m,
+// q5_k_m, q6_k and their fallbacks Q5_0 / Q5_1 for rows that are not whole 256-element super-blocks).
 //
 // Q4_1 / Q5_0 / Q5_1 follow gguf-py's numpy quantizers (gguf/quants.py), so their bytes equal
 // gguf.quants.quantize's. gguf-py has no k-quant quantizer; Q4_K / Q5_K / Q6_K follow the facts of
 // llama.cpp's reference quantizer (ggml-quants.c, used by llama-quantize when no importance matrix
 // is given): per 32- (or 16-) element sub-block a least-squares fit of scale and offset over a
-// small sweep of candidate scales, then the sub-block scales themselves quantized to 6 (Q4_K,
-// Q5_K) or 8 (Q6_K) bits against one fp16 super-block scale, and the values requantized with the
-// stored scales. The float32 operations are kept in the order that reference evaluates them so
+// small sweep of candidate scales (Q3_K, Q6_K: a symmetric scale), then the sub-block scales
+// themselves quantized to 4 (Q2_K), 6 (Q3_K, Q4_K, Q5_K) or 8 (Q6_K) bits against one fp16
+// super-block scale, and the values requantized with the stored scales. The float32 operations are kept in the order that reference evaluates them so
 // the same inputs give the same choices.
 #include "core/quantize_kquants.hpp"
 
@@ -68,10 +68,12 @@ void pack_q5(const uint8_t* q, uint8_t* qh, uint8_t* qs) {
 // ---- k-quant helpers (llama.cpp's reference scale search, without importance weights)
 
 // Fits x ~ scale * L - min_out with L in [0, nmax] (min_out >= 0) minimising the weighted squared
-// error: an initial scale from the range, then `nstep` + 1 candidate inverse scales
-// (rmin + rdelta * is + nmax) / range, each refined by least squares; the best one is kept.
+// error (`mad`: the weighted absolute error, Q2_K's choice): an initial scale from the range, then
+// `nstep` + 1 candidate inverse scales (rmin + rdelta * is + nmax) / range, each refined by least
+// squares; the best one is kept.
 float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L, float* min_out, float rmin,
-                    float rdelta, int nstep) {
+                    float rdelta, int nstep, bool mad = false) {
+  auto err_of = [mad](float diff) { return mad ? std::fabs(diff) : diff * diff; };
   float lo = x[0], hi = x[0];
   float sum_w = w[0];
   float sum_x = sum_w * x[0];
@@ -92,8 +94,7 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
   float best = 0;
   for (int i = 0; i < n; ++i) {
     L[i] = uint8_t(std::clamp(round_even(iscale * (x[i] - lo)), 0, nmax));
-    const float diff = scale * float(L[i]) + lo - x[i];
-    best += w[i] * (diff * diff);
+    best += w[i] * err_of(scale * float(L[i]) + lo - x[i]);
   }
   uint8_t cand[QK];
   for (int is = 0; is <= nstep; ++is) {
@@ -116,8 +117,7 @@ float fit_scale_min(int n, int nmax, const float* x, const float* w, uint8_t* L,
     }
     float err = 0;
     for (int i = 0; i < n; ++i) {
-      const float diff = s * float(cand[i]) + m - x[i];
-      err += w[i] * (diff * diff);
+      err += w[i] * err_of(s * float(cand[i]) + m - x[i]);
     }
     if (err < best) {
       std::copy(cand, cand + n, L);
@@ -274,6 +274,143 @@ void quantize_block_q5_k(const float* x, uint8_t* b) {
   for (int c = 0; c < 4; ++c)
     for (int l = 0; l < QK; ++l)
       qs[QK * c + l] = uint8_t((L[64 * c + l] & 0x0f) | ((L[64 * c + 32 + l] & 0x0f) << 4));
+}
+
+// The 2-bit quants of Q2_K / Q3_K: sub-block g (32 elements) in bits 2(g%4) of bytes (g/4)*32 ..+31.
+void pack_2bit(const uint8_t* L, uint8_t* qs) {
+  for (int c = 0; c < 2; ++c)
+    for (int l = 0; l < QK; ++l) {
+      const uint8_t* Lc = L + 128 * c + l;
+      qs[QK * c + l] = uint8_t(Lc[0] | (Lc[32] << 2) | (Lc[64] << 4) | (Lc[96] << 6));
+    }
+}
+
+// Q2_K: per 16 elements a (scale, min) fit with 2-bit levels, weights |x| and the absolute error
+// (candidates (-0.5 + 0.1 is + 3) / range, is = 0..15); the 16 scales and 16 mins quantized to 4
+// bits against the largest of each (d = max / 15, dmin = max_min / 15); the values requantized with
+// the stored ones. Layout: 16 bytes (scale | min << 4), 64 bytes of 2-bit quants, fp16 d, fp16 dmin.
+void quantize_block_q2_k(const float* x, uint8_t* b) {
+  uint8_t L[QKK];
+  float scales[16], mins[16], w[16];
+  float max_scale = 0, max_min = 0;
+  for (int j = 0; j < 16; ++j) {
+    for (int l = 0; l < 16; ++l) w[l] = std::fabs(x[16 * j + l]);
+    scales[j] = fit_scale_min(16, 3, x + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, true);
+    max_scale = std::max(max_scale, scales[j]);
+    max_min = std::max(max_min, mins[j]);
+  }
+  uint8_t* sc = b;
+  std::memset(sc, 0, 16);
+  put_half(b + 80, 0.0f);
+  put_half(b + 82, 0.0f);
+  if (max_scale > 0) {
+    const float iscale = 15.0f / max_scale;
+    for (int j = 0; j < 16; ++j) sc[j] = uint8_t(std::clamp(round_even(iscale * scales[j]), 0, 15));
+    put_half(b + 80, max_scale / 15.0f);
+  }
+  if (max_min > 0) {
+    const float iscale = 15.0f / max_min;
+    for (int j = 0; j < 16; ++j) sc[j] = uint8_t(sc[j] | (std::clamp(round_even(iscale * mins[j]), 0, 15) << 4));
+    put_half(b + 82, max_min / 15.0f);
+  }
+  const float d = get_half(b + 80), dmin = get_half(b + 82);
+  for (int j = 0; j < 16; ++j) {
+    const float dl = d * float(sc[j] & 0x0f);
+    if (dl == 0) continue;  // keeps the fit's levels, as the reference does
+    const float ml = dmin * float(sc[j] >> 4);
+    for (int i = 0; i < 16; ++i) L[16 * j + i] = uint8_t(std::clamp(round_even((x[16 * j + i] + ml) / dl), 0, 3));
+  }
+  pack_2bit(L, b + 16);
+}
+
+namespace {
+// Q3_K's fit of 16 elements: x ~ scale * (L - 4), L in [0, 8), from the scale through the element
+// of largest magnitude (landing on -4), then up to 5 passes that move single elements to the level
+// their least-squares fit asks for when that raises (sum w x l)^2 / sum w l^2 (weights x^2).
+float fit_q3(const float* x, int8_t* L) {
+  constexpr int nmax = 4, n = 16;
+  float amax = 0, vmax = 0;
+  for (int i = 0; i < n; ++i)
+    if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), vmax = x[i];
+  if (amax < 1e-15f) {
+    std::fill(L, L + n, int8_t(0));
+    return 0.0f;
+  }
+  const float iscale = -float(nmax) / vmax;
+  float sumlx = 0, suml2 = 0;
+  for (int i = 0; i < n; ++i) {
+    const int l = std::clamp(round_even(iscale * x[i]), -nmax, nmax - 1);
+    L[i] = int8_t(l);
+    const float w = x[i] * x[i];
+    sumlx += w * x[i] * float(l);
+    suml2 += w * float(l) * float(l);
+  }
+  for (int pass = 0; pass < 5; ++pass) {
+    int changed = 0;
+    for (int i = 0; i < n; ++i) {
+      const float w = x[i] * x[i];
+      float slx = sumlx - w * x[i] * float(L[i]);
+      if (!(slx > 0)) continue;
+      float sl2 = suml2 - w * float(L[i]) * float(L[i]);
+      const int nl = std::clamp(round_even(x[i] * sl2 / slx), -nmax, nmax - 1);
+      if (nl == L[i]) continue;
+      slx += w * x[i] * float(nl);
+      sl2 += w * float(nl) * float(nl);
+      if (sl2 > 0 && slx * slx * suml2 > sumlx * sumlx * sl2) {
+        L[i] = int8_t(nl);
+        sumlx = slx;
+        suml2 = sl2;
+        ++changed;
+      }
+    }
+    if (!changed) break;
+  }
+  for (int i = 0; i < n; ++i) L[i] = int8_t(L[i] + nmax);
+  return sumlx / suml2;
+}
+}  // namespace
+
+// Q3_K: per 16 elements fit_q3; the 16 scales quantized to 6 bits (biased by 32) against the one of
+// largest magnitude (d = -max / 32); the values requantized with the stored scales. Layout: 32
+// bytes of high-bit mask (element 32g + l: bit g of byte l), 64 bytes of 2-bit quants, 12 bytes of
+// scales (scale k: low nibble in byte k % 8 (k >= 8: its high half), top 2 bits in byte 8 + k % 4
+// at bit 2 (k / 4)), fp16 d.
+void quantize_block_q3_k(const float* x, uint8_t* b) {
+  int8_t L[QKK];
+  float scales[16];
+  float amax = 0, max_scale = 0;
+  for (int j = 0; j < 16; ++j) {
+    scales[j] = fit_q3(x + 16 * j, L + 16 * j);
+    if (std::fabs(scales[j]) > amax) amax = std::fabs(scales[j]), max_scale = scales[j];
+  }
+  uint8_t* sc = b + 96;
+  std::memset(sc, 0, 12);
+  put_half(b + 108, 0.0f);
+  if (max_scale != 0) {
+    const float iscale = -32.0f / max_scale;
+    for (int j = 0; j < 16; ++j) {
+      const int l = std::clamp(round_even(iscale * scales[j]), -32, 31) + 32;
+      if (j < 8) sc[j] = uint8_t(l & 0x0f);
+      else sc[j - 8] = uint8_t(sc[j - 8] | ((l & 0x0f) << 4));
+      sc[8 + j % 4] = uint8_t(sc[8 + j % 4] | ((l >> 4) << (2 * (j / 4))));
+    }
+    put_half(b + 108, 1 / iscale);
+  }
+  const float d = get_half(b + 108);
+  for (int j = 0; j < 16; ++j) {
+    const int s = (((j < 8 ? sc[j] : sc[j - 8] >> 4) & 0x0f) | (((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4)) - 32;
+    const float dl = d * float(s);
+    if (dl == 0) continue;
+    for (int i = 0; i < 16; ++i) L[16 * j + i] = int8_t(std::clamp(round_even(x[16 * j + i] / dl), -4, 3) + 4);
+  }
+  uint8_t* hmask = b;
+  std::memset(hmask, 0, 32);
+  uint8_t low[QKK];
+  for (int i = 0; i < QKK; ++i) {
+    if (L[i] > 3) hmask[i % 32] = uint8_t(hmask[i % 32] | (1 << (i / 32)));
+    low[i] = uint8_t(L[i] & 3);
+  }
+  pack_2bit(low, b + 32);
 }
 
 // Q6_K: per 16 elements a symmetric fit with 6-bit levels; the 16 scales quantized to int8 against

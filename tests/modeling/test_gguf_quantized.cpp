@@ -1,6 +1,6 @@
 // from_pretrained(path, {.gguf_file = ..., .keep_quantized = true}) (beyond 4.51, docs/gguf.md):
-// Llama's Linear weights of Q8_0 / Q4_0 / Q4_1 / Q4_K / Q6_K stay blocks and run on the native
-// kernels (src/ops/cpu/quant_gemm*); everything else loads as 4.51 loads it. Fixture: the tiny
+// Llama's Linear weights of every block type (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K) stay blocks
+// and run on the native kernels (src/ops/cpu/quant_gemm*); everything else loads as 4.51 loads it. Fixture: the tiny
 // random Llama of test_gguf_load.cpp (tests/oracle/make_gguf_llama.py), whose tensors mix F16,
 // BF16, Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1, and its logits from transformers 4.51.3.
 #include <gtest/gtest.h>
@@ -43,14 +43,18 @@ TEST(GGUFQuantized, KeepsNativeLinearBlocksAndEqualsTransformers451WhenDequantiz
       {"lm_head.weight", "q8_0"},
       {"model.layers.0.self_attn.q_proj.weight", "q8_0"},
       {"model.layers.0.self_attn.k_proj.weight", "q4_0"},
+      {"model.layers.0.self_attn.v_proj.weight", "q5_0"},
       {"model.layers.0.self_attn.o_proj.weight", "q4_1"},
       {"model.layers.0.mlp.gate_proj.weight", "q8_0"},
+      {"model.layers.0.mlp.up_proj.weight", "q5_1"},
       {"model.layers.0.mlp.down_proj.weight", "q4_1"},
       {"model.layers.1.self_attn.q_proj.weight", "q4_1"},
+      {"model.layers.1.self_attn.k_proj.weight", "q5_1"},
       {"model.layers.1.self_attn.v_proj.weight", "q8_0"},
       {"model.layers.1.mlp.gate_proj.weight", "q4_0"},
+      {"model.layers.1.mlp.up_proj.weight", "q5_0"},
   };
-  EXPECT_EQ(kept, expect_kept);  // Q5_0 / Q5_1 / F16 / BF16 and the embedding dequantized
+  EXPECT_EQ(kept, expect_kept);  // F16 / BF16 and the embedding dequantized
   EXPECT_EQ(model->dtype(), DType::Float32);
   auto plain = AutoModelForCausalLM::from_pretrained(dir().string(), {.gguf_file = "tiny_llama.gguf"});
   EXPECT_LT(model->get_memory_footprint(), plain->get_memory_footprint());

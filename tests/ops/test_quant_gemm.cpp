@@ -31,7 +31,10 @@ using namespace transformers;
 
 namespace {
 
-const std::vector<DType> kNative = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q4_K, DType::Q6_K};
+// Every GGML block type has native kernels: the first five in quant_gemm_impl.hpp, Q5_0, Q5_1,
+// Q2_K, Q3_K and Q5_K in quant_gemm_q235_impl.hpp.
+const std::vector<DType> kNative = {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q4_K, DType::Q6_K,
+                                    DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K, DType::Q5_K};
 
 void put_half(uint8_t* p, float f) {
   const uint16_t h = float_to_fp16(f);
@@ -55,7 +58,12 @@ Tensor random_blocks(DType dt, int64_t N, int64_t K, std::mt19937& rng) {
       case DType::Q4_1: put_half(blk, scale(rng)), put_half(blk + 2, mn(rng)); break;
       case DType::Q4_K: put_half(blk, scale(rng) / 16), put_half(blk + 2, scale(rng) / 16); break;
       case DType::Q6_K: put_half(blk + 208, scale(rng) / 64); break;
-      default: put_half(blk, scale(rng)); break;  // Q5_0 / Q5_1 (the fallback case): d first
+      case DType::Q5_0: put_half(blk, scale(rng) / 2); break;
+      case DType::Q5_1: put_half(blk, scale(rng) / 2), put_half(blk + 2, mn(rng)); break;
+      case DType::Q2_K: put_half(blk + 80, scale(rng) / 4), put_half(blk + 82, scale(rng) / 4); break;
+      case DType::Q3_K: put_half(blk + 108, scale(rng) / 16); break;
+      case DType::Q5_K: put_half(blk, scale(rng) / 32), put_half(blk + 2, scale(rng) / 32); break;
+      default: ADD_FAILURE() << "no scale layout for " << dtype_name(dt); break;
     }
   }
   return w;
@@ -78,7 +86,8 @@ struct Levels {
   std::vector<KernelLevel> list;
   Levels() {
     const KernelLevel saved = kernel_level();
-    for (KernelLevel l : {KernelLevel::Scalar, KernelLevel::Avx2, KernelLevel::Avx512, KernelLevel::Avx512Vnni}) {
+    for (KernelLevel l : {KernelLevel::Scalar, KernelLevel::Avx2, KernelLevel::Avx512, KernelLevel::Avx512Vnni,
+                          KernelLevel::Avx512Bf16}) {
       force_kernel_level(l);
       if (kernel_level() == l) list.push_back(l);
     }
@@ -283,15 +292,15 @@ TEST(QuantGemm, ProductsSplitOverThePoolEqualOneThread) {
   set_num_threads(saved);
 }
 
-// Types without native kernels (Q5_0), a 3-D input, more than 16 rows and non-finite activations compute the float
-// product of the dequantized weight: the same values as linear() on the float32 weight.
+// More than 16 rows and non-finite activations compute the float product of the dequantized weight:
+// the same values as linear() on the float32 weight. A 3-D input runs the kernels on its rows.
 TEST(QuantGemm, FallbacksEqualTheDequantizedFloatProduct) {
   std::mt19937 rng(7);
   const Tensor w5 = random_blocks(DType::Q5_0, 24, 64, rng);
-  const Tensor x = activations(6, 64, false, rng).view({2, 3, 64});
+  const Tensor x2 = activations(6, 64, false, rng), x = x2.view({2, 3, 64});
   const Tensor y = ops::linear(x, w5, Tensor());
   EXPECT_EQ(y.sizes(), (Shape{2, 3, 24}));
-  EXPECT_TRUE(testcmp::allclose(y, ops::linear(x, w5.to(DType::Float32), Tensor()), testcmp::kExact));
+  EXPECT_TRUE(testcmp::allclose(y, ops::linear(x2, w5, Tensor()).view({2, 3, 24}), testcmp::kExact));
 
   // more than 16 rows (prefill): the float GEMM of the dequantized weight
   const Tensor wq = random_blocks(DType::Q4_K, 24, 256, rng), x17 = activations(17, 256, false, rng);

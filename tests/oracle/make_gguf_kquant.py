@@ -1,5 +1,6 @@
-"""The GGUF writer's k-quant mixes (`transformers-cli convert --format gguf --quant q4_k_m|q5_k_m|q6_k`)
-held to the `gguf` Python package and transformers 4.51.3.
+"""The GGUF writer's k-quant mixes (`transformers-cli convert --format gguf --quant
+q2_k|q3_k_s|q3_k_m|q3_k_l|q4_k_m|q5_k_m|q6_k`) held to the `gguf` Python package and transformers
+4.51.3, and our keep_quantized runtime's activation rounding emulated on each file.
 
 1. Quantizer goldens: gguf.quants.quantize of float32 rows (ties, a zero block, random values) to
    Q4_1, Q5_0 and Q5_1 (the mixes' fallbacks for rows that are not whole 256-element super-blocks)
@@ -15,7 +16,12 @@ held to the `gguf` Python package and transformers 4.51.3.
      type's error bound of the float weight (relative RMS error, bounds in MAX_REL_RMS);
    - general.file_type / general.quantization_version as llama-quantize sets them;
    - 4.51 loads the file with gguf_file= and its logits are within MAX_LOGIT_DIFF of the float
-     model's.
+     model's;
+   - 4.51 with our kernels' int8 activation rounding emulated before every block-typed Linear
+     (what keep_quantized runs) stays within KEEP_LOGIT_BOUND of its plain run and takes the same
+     NEW_TOKENS greedy tokens, but where the plain run's two best scores lie within twice that bound
+     (a near-tie the rounding may flip; recorded as greedy_part_at); its logits ("<quant>_keep") and
+     tokens are what our kernels must reproduce.
    -> tests/data/modeling/gguf/kquant_expected.json (per mix: sha256 of the validated file, tensor
    types, measured errors) and kquant_logits.safetensors (4.51's logits of each file, and of the
    float model).
@@ -47,14 +53,29 @@ CONFIG = dict(vocab_size=128, hidden_size=256, intermediate_size=288, num_hidden
               num_key_value_heads=2, max_position_embeddings=64, rms_norm_eps=1e-6, rope_theta=10000.0,
               tie_word_embeddings=False)
 INPUT_IDS = [1, 5, 17, 42, 99, 127, 3, 64]
-MIXES = {"q4_k_m": (T.Q4_K, 15), "q5_k_m": (T.Q5_K, 17), "q6_k": (T.Q6_K, 18)}
+MIXES = {"q4_k_m": (T.Q4_K, 15), "q5_k_m": (T.Q5_K, 17), "q6_k": (T.Q6_K, 18), "q2_k": (T.Q2_K, 10),
+         "q3_k_s": (T.Q3_K, 11), "q3_k_m": (T.Q3_K, 12), "q3_k_l": (T.Q3_K, 13)}
 # relative RMS error of dequantized vs float weights, a little above what the bits allow for values
 # uniform in a 32- (Q6_K: 16-) element block of range ~0.94 R: step / sqrt(12) over R / sqrt(12), step
-# R / 15 (Q4_K), R / 31 (Q5_K, Q5_0, Q5_1), 2 amax / 63 (Q6_K), 2 amax / 254 (Q8_0)
-MAX_REL_RMS = {"Q4_K": 0.075, "Q5_K": 0.037, "Q6_K": 0.018, "Q5_0": 0.036, "Q5_1": 0.036, "Q8_0": 0.0045, "F32": 0.0}
+# R / 15 (Q4_K), R / 31 (Q5_K, Q5_0, Q5_1), 2 amax / 63 (Q6_K), 2 amax / 254 (Q8_0); per 16 elements
+# R / 3 (Q2_K: 4 levels with an offset) and 2 amax / 7 (Q3_K: 8 symmetric levels); Q4_0 2 amax / 15
+MAX_REL_RMS = {"Q4_K": 0.075, "Q5_K": 0.037, "Q6_K": 0.018, "Q5_0": 0.036, "Q5_1": 0.036, "Q8_0": 0.0045, "F32": 0.0,
+               "Q2_K": 0.36, "Q3_K": 0.155, "Q4_0": 0.075}
 # max |logit diff| of 4.51 on our file vs the float model: this random 2-layer model turns a weight
-# error of relative RMS r into logit errors of about 15 r (measured with shuffled errors as well)
-MAX_LOGIT_DIFF = {"q4_k_m": 1.2, "q5_k_m": 0.6, "q6_k": 0.35}
+# error of relative RMS r into logit errors of about 15 r (measured with shuffled errors as well);
+# the bounds are about 22 r of the mix's main type
+MAX_LOGIT_DIFF = {"q4_k_m": 1.2, "q5_k_m": 0.6, "q6_k": 0.35, "q2_k": 7.0, "q3_k_s": 3.0, "q3_k_m": 3.0,
+                  "q3_k_l": 3.0}
+# keep_quantized (our runtime keeps every block-typed Linear and rounds its input to int8 per block
+# of 32): 4.51 runs each file with that rounding emulated; ours must equal that at float32 parity.
+# Against 4.51's plain (dequantized) run, the rounding may move the logits by at most this much
+# (measured on these files: see kquant_expected.json's keep_max_abs_logit_diff_vs_dequantized)
+KEEP_LOGIT_BOUND = 0.1
+BLOCK_TYPES = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"}
+HF_LINEAR = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+             "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
+             "ffn_down": "mlp.down_proj"}
+NEW_TOKENS = 10
 
 
 def uniform(n, k):
@@ -82,27 +103,66 @@ def use_more_bits(i, n):
     return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
 
 
-def expected_type(name, shape, mix_type, n_layers, has_output):
-    """llama-quantize's choice (LLAMA_FTYPE_MOSTLY_Q4_K_M / Q5_K_M / Q6_K, no imatrix) for a tensor
-    of the f32 file; shape is numpy's (rows, cols)."""
+def expected_type(name, shape, quant, mix_type, n_layers, has_output, n_gqa):
+    """llama-quantize's choice (LLAMA_FTYPE_MOSTLY_Q2_K / Q3_K_S / Q3_K_M / Q3_K_L / Q4_K_M / Q5_K_M /
+    Q6_K, no imatrix, not a 70B or MoE shape) for a tensor of the f32 file; shape is numpy's (rows,
+    cols). One deliberate difference: llama-quantize falls back from Q2_K / Q3_K to IQ4_NL for rows
+    that are not whole super-blocks, a type we cannot write; we write Q4_0 (the same size)."""
     if len(shape) != 2 or "_norm.weight" in name:
         return T.F32
     cols = shape[1]
     blk = lambda t: gguf.GGML_QUANT_SIZES[t][0]
     t = mix_type
     layer = int(name.split(".")[1]) if name.startswith("blk.") else -1
-    more = mix_type in (T.Q4_K, T.Q5_K)
+    more = quant in ("q4_k_m", "q5_k_m")
     if name == "output.weight" or (not has_output and name == "token_embd.weight"):
         t = T.Q8_0 if cols % blk(mix_type) else T.Q6_K
-    elif "attn_v.weight" in name and more and use_more_bits(layer, n_layers):
-        t = T.Q6_K
-    elif "ffn_down" in name and more and use_more_bits(layer, n_layers):
-        t = T.Q6_K
+    elif "attn_v.weight" in name:
+        if quant == "q2_k":
+            t = T.Q4_K if n_gqa >= 4 else T.Q3_K
+        elif quant == "q3_k_m":
+            t = T.Q5_K if layer < 2 else T.Q4_K
+        elif quant == "q3_k_l":
+            t = T.Q5_K
+        elif more and use_more_bits(layer, n_layers):
+            t = T.Q6_K
+    elif "ffn_down" in name:
+        if quant == "q2_k":
+            t = T.Q3_K
+        elif quant == "q3_k_m":
+            t = T.Q5_K if layer < n_layers // 16 else T.Q4_K
+        elif quant == "q3_k_l":
+            t = T.Q5_K
+        elif more and use_more_bits(layer, n_layers):
+            t = T.Q6_K
+    elif "attn_output.weight" in name:
+        t = {"q2_k": T.Q3_K, "q3_k_m": T.Q4_K, "q3_k_l": T.Q5_K}.get(quant, t)
     if cols % blk(t):
-        t = {T.Q4_K: T.Q5_0, T.Q5_K: T.Q5_1, T.Q6_K: T.Q8_0}[t]
+        t = {T.Q4_K: T.Q5_0, T.Q5_K: T.Q5_1, T.Q6_K: T.Q8_0, T.Q2_K: T.Q4_0, T.Q3_K: T.Q4_0}[t]
         if cols % blk(t):
             t = T.F16
     return t
+
+
+def round_q8(x):
+    """Our kernels' activation rounding: per block of 32, d = max|x| / 127 (float32), q = round half to
+    even of x * (1 / d), x = q * d (as tests/oracle/make_gguf_q8_activations.py)."""
+    shape = x.shape
+    b = x.float().reshape(-1, 32)
+    d = b.abs().amax(dim=1, keepdim=True) / 127
+    inv = torch.where(d > 0, 1 / d, torch.zeros_like(d))
+    q = torch.round(b * inv).clamp(-127, 127)
+    return (q * d).reshape(shape)
+
+
+def run(model, ids):
+    """Logits of ids, NEW_TOKENS greedy tokens, and the margin between the two best scores at each step."""
+    with torch.no_grad():
+        logits = model(ids).logits[0].contiguous()
+        out = model.generate(ids, max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS, do_sample=False,
+                             pad_token_id=0, output_scores=True, return_dict_in_generate=True)
+    margins = [float(v[0] - v[1]) for v in (sc[0].topk(2).values for sc in out.scores)]
+    return logits, out.sequences[0].tolist(), margins
 
 
 def quantize_goldens():
@@ -150,7 +210,8 @@ def main():
                     a = permute(a, cfg["num_attention_heads"], cfg["num_attention_heads"])
                 elif t.name.endswith("attn_k.weight"):
                     a = permute(a, cfg["num_attention_heads"], cfg["num_key_value_heads"])
-                want = expected_type(t.name, a.shape, mix_type, cfg["num_hidden_layers"], has_output)
+                want = expected_type(t.name, a.shape, quant, mix_type, cfg["num_hidden_layers"], has_output,
+                                     cfg["num_attention_heads"] // cfg["num_key_value_heads"])
                 if t.tensor_type != want:
                     print(f"{quant}: {t.name} stored as {t.tensor_type.name}, llama-quantize: {want.name}")
                     ok = False
@@ -167,18 +228,48 @@ def main():
             meta_ok = int(ft.parts[ft.data[0]][0]) == ftype and int(qv.parts[qv.data[0]][0]) == 2
             ok &= meta_ok
             m = AutoModelForCausalLM.from_pretrained(tmp, gguf_file=f"{quant}.gguf").eval()
-            with torch.no_grad():
-                got = m(ids).logits[0]
+            got, plain_tokens, margins = run(m, ids)
             diff = float((got - float_logits).abs().max())
             ok &= diff <= MAX_LOGIT_DIFF[quant]
             logits_out[quant] = got.contiguous()
+            # keep_quantized emulated: every Linear whose weight is stored as blocks gets rounded inputs
+            kept = set()
+            for name, tn in types.items():
+                parts = name.split(".")
+                if tn not in BLOCK_TYPES:
+                    continue
+                if name == "output.weight":
+                    kept.add("lm_head")
+                elif parts[0] == "blk" and parts[2] in HF_LINEAR:
+                    kept.add(f"model.layers.{parts[1]}.{HF_LINEAR[parts[2]]}")
+            hooked = 0
+            for mname, module in m.named_modules():
+                if mname in kept:
+                    module.register_forward_pre_hook(lambda mod, a: (round_q8(a[0]),))
+                    hooked += 1
+            keep_logits, keep_tokens, _ = run(m, ids)
+            keep_diff = float((keep_logits - got).abs().max())
+            # the first new token where the two runs part (None: all equal); the rounding moves each
+            # logit by at most the bound, so it may only flip a step whose two best scores lie within
+            # twice the bound in the dequantized run
+            part = next((i for i in range(NEW_TOKENS) if keep_tokens[len(INPUT_IDS) + i] != plain_tokens[len(INPUT_IDS) + i]), None)
+            tie_ok = part is None or margins[part] <= 2 * KEEP_LOGIT_BOUND
+            ok &= hooked == len(kept) and keep_diff <= KEEP_LOGIT_BOUND and tie_ok
+            logits_out[quant + "_keep"] = keep_logits
+            print(f"{quant}: keep_quantized emulated on {hooked} Linears: max |logit diff| vs dequantized "
+                  f"{keep_diff:.4g} (bound {KEEP_LOGIT_BOUND}), greedy {NEW_TOKENS} tokens part at "
+                  f"{part} (dequantized run's top-2 margin there: {None if part is None else round(margins[part], 5)}), "
+                  f"smallest margin {min(margins):.4g}")
             data = open(path, "rb").read()
             print(f"{quant}: {len(data)} bytes, types {sorted(set(types.values()))}, file_type ok {meta_ok}, "
                   f"max relative RMS error per type { {k: round(v, 5) for k, v in errs.items()} }, "
                   f"4.51 max |logit diff| vs float {diff:.4g} (bound {MAX_LOGIT_DIFF[quant]})")
             result[quant] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "tensor_types": types,
                              "max_rel_rms_error": errs, "max_abs_logit_diff_451": diff,
-                             "logit_bound": MAX_LOGIT_DIFF[quant]}
+                             "logit_bound": MAX_LOGIT_DIFF[quant], "greedy_dequantized": plain_tokens,
+                             "greedy_keep_emulated": keep_tokens, "keep_max_abs_logit_diff_vs_dequantized": keep_diff,
+                             "keep_logit_bound": KEEP_LOGIT_BOUND,
+                             "greedy_part_at": part, "greedy_margins_dequantized": margins}
     if not ok:
         sys.exit("a check failed: goldens not written")
     from safetensors.torch import save_file as save_torch

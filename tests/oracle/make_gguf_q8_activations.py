@@ -1,7 +1,7 @@
 """Goldens for keep_quantized (tests/modeling/test_gguf_quantized.cpp): transformers 4.51.3 loads
 tests/data/modeling/gguf/tiny_llama{,_tied}.gguf with gguf_file= and runs it with the activation
-rounding of our native quantized kernels emulated: before each Linear whose GGUF weight is Q8_0,
-Q4_0, Q4_1, Q4_K or Q6_K (the ones keep_quantized leaves as blocks), its input is rounded per block
+rounding of our native quantized kernels emulated: before each Linear whose GGUF weight is a block
+type (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K: all are kept as blocks), its input is rounded per block
 of 32 as src/ops/cpu/quant_gemm.cpp does (d = max|x| / 127 in float32, q = round-half-even(x * (1/d)),
 x = q * d). The lm_head is the exception where its weight is Q8_0 or Q6_K: the model runs it under
 QuantFloatActivationsGuard (float activations, no rounding), so its input is left as it is. Our
@@ -21,7 +21,7 @@ from safetensors.torch import save_file
 from transformers import AutoModelForCausalLM
 
 GG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "modeling", "gguf")
-NATIVE = {"Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q6_K"}
+NATIVE = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"}
 FLOAT_ACTIVATION_HEAD = {"Q8_0", "Q6_K"}  # ops::has_quantized_linear_float_activations
 HF = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
       "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",

@@ -32,9 +32,10 @@ REGISTER_COMMAND("convert", "load a checkpoint and save it again (dtype, shards,
                  "the .gguf file)")
       ->check(CLI::IsMember({"safetensors", "pytorch", "tf", "flax", "gguf"}));
   app.add_option("--quant", *quant,
-                 "gguf: type of the 2-D weights, or llama-quantize's mix (q4_k_m, q5_k_m, q6_k)")
+                 "gguf: type of the 2-D weights, or llama-quantize's mix (q2_k, q3_k_s|m|l, q4_k_m, q5_k_m, q6_k)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m", "q6_k"}));
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0", "q2_k", "q3_k_s", "q3_k_m", "q3_k_l", "q4_k_m", "q5_k_m",
+                               "q6_k"}));
   return [=] {
     if (*format == "gguf") {  // one file, llama.cpp's layout (docs/gguf.md)
       auto model = args->load();

@@ -49,7 +49,7 @@ inline std::string gguf_file_for(const Source& src, const std::string& gguf_flag
 // --keep-quantized, beside --gguf-file on every command that loads a model.
 inline void add_keep_quantized_flag(CLI::App& app, bool& flag) {
   app.add_flag("--keep-quantized", flag,
-               "GGUF: keep Q8_0/Q4_0/Q4_1/Q4_K/Q6_K Linear weights as blocks and run them natively (4.51 dequantizes)");
+               "GGUF: keep block-quantized Linear weights (Q8_0, Q4_0/1, Q5_0/1, Q2_K..Q6_K) as blocks and run them natively (4.51 dequantizes)");
 }
 
 }  // namespace transformers::cli

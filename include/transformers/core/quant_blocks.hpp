@@ -15,10 +15,10 @@ namespace transformers {
 void dequantize_blocks(DType dt, const void* src, float* dst, int64_t numel);
 
 // Writes numel / block_elems blocks of `dt` to `dst` from `numel` floats. Q8_0, Q4_0, Q4_1, Q5_0,
-// Q5_1: bit-exact with gguf.quants.quantize. Q4_K, Q5_K, Q6_K (which gguf-py cannot quantize): the
-// scale search of llama.cpp's reference quantizer, as llama-quantize runs it without an importance
-// matrix (the GGUF writer's --quant q4_k_m / q5_k_m / q6_k). Throws ValueError for other types or a
-// partial block.
+// Q5_1: bit-exact with gguf.quants.quantize. Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (which gguf-py cannot
+// quantize): the scale search of llama.cpp's reference quantizer, as llama-quantize runs it without
+// an importance matrix (the GGUF writer's --quant q2_k, q3_k_s|m|l, q4_k_m, q5_k_m, q6_k). Throws
+// ValueError for other types or a partial block.
 void quantize_blocks(DType dt, const float* src, void* dst, int64_t numel);
 
 }  // namespace transformers

@@ -12,6 +12,14 @@
 //    every other 2-D weight the mix's type (Q4_K, Q5_K, Q6_K). A type whose 256-element
 //    super-blocks do not fit a row falls back as llama-quantize does (Q4_K -> Q5_0, Q5_K -> Q5_1,
 //    Q6_K -> Q8_0; F16 if even 32 does not divide the row). 1-D tensors and norms stay F32.
+//  * q2_k, q3_k_s, q3_k_m, q3_k_l (LLAMA_FTYPE_MOSTLY_Q2_K / Q3_K_S / Q3_K_M / Q3_K_L), the same
+//    output rule, then: q2_k stores attn_v as Q4_K when 4 or more query heads share a KV head
+//    (else Q3_K), attn_output and ffn_down as Q3_K, the rest Q2_K; q3_k_s everything Q3_K; q3_k_m
+//    attn_v Q5_K in layers 0-1 and Q4_K after, attn_output Q4_K, ffn_down Q5_K in the first
+//    sixteenth of the layers and Q4_K after; q3_k_l attn_v, attn_output and ffn_down Q5_K; the
+//    70B shape stores a Q3_K or Q4_K attn_v as Q5_K. Q2_K / Q3_K rows that are not whole
+//    super-blocks: llama-quantize writes IQ4_NL, which this project has no codec for; Q4_0 (the
+//    same size) instead.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,7 +31,7 @@ namespace transformers {
 struct GGUFQuantMix {
   std::string name;     // the --quant value
   DType type;           // the type of an ordinary 2-D weight
-  bool k_mix = false;   // llama-quantize's per-tensor rules (q4_k_m, q5_k_m, q6_k)
+  bool k_mix = false;   // llama-quantize's per-tensor rules (q2_k, q3_k_*, q4_k_m, q5_k_m, q6_k)
   uint32_t file_type;   // general.file_type (llama_ftype) llama-quantize records for a k mix
 };
 

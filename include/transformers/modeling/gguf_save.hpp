@@ -18,8 +18,8 @@ class GGUFWriter;
 }
 
 struct GGUFSaveOptions {
-  // f32, f16, bf16, q8_0, q4_0, q4_k_m, q5_k_m, q6_k: the type of each tensor as gguf_quant_mix.hpp
-  // describes (the k mixes as llama-quantize makes them from the f32 file)
+  // f32, f16, bf16, q8_0, q4_0, q2_k, q3_k_s|m|l, q4_k_m, q5_k_m, q6_k: the type of each tensor as
+  // gguf_quant_mix.hpp describes (the k mixes as llama-quantize makes them from the f32 file)
   std::string quant = "f32";
   // Called after the hyperparameters (and general.alignment), before the tensors: where llama.cpp's
   // converter writes tokenizer.* keys. Empty: no tokenizer metadata.

@@ -83,9 +83,9 @@ struct FromPretrainedOptions {
   // as 4.51's modeling_tf_pytorch_utils / modeling_flax_pytorch_utils do (src/modeling/tf_flax_load.cpp).
   bool from_tf = false;
   bool from_flax = false;
-  // Beyond 4.51 (which always dequantizes): with a gguf_file, the Linear weights of block types that
-  // have native kernels (Q8_0, Q4_0, Q4_1, Q4_K, Q6_K) stay quantized in memory and run on them
-  // (ops::linear; docs/gguf.md). Only read for a GGUF checkpoint; a torch_dtype other than float32
+  // Beyond 4.51 (which always dequantizes): with a gguf_file, the Linear weights of block types
+  // (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K: all have native kernels) stay quantized in memory and
+  // run on them (ops::linear; docs/gguf.md). Only read for a GGUF checkpoint; a torch_dtype other than float32
   // dequantizes them again.
   bool keep_quantized = false;
   // bitsandbytes (4.51's quantization_config / load_in_8bit / load_in_4bit): the Linear layers of a

@@ -6,7 +6,7 @@
 
 namespace transformers::ops {
 
-// Q8_0, Q4_0, Q4_1, Q4_K, Q6_K.
+// Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K.
 bool has_quantized_linear(DType weight_dtype);
 // The types that also run on float32 activations (Q8_0, Q6_K), see QuantFloatActivationsGuard.
 bool has_quantized_linear_float_activations(DType weight_dtype);

@@ -12,6 +12,7 @@
 
 #include "core/isa/level_table.hpp"
 #include "ops/cpu/quant_gemm_impl.hpp"
+#include "ops/cpu/quant_gemm_q235.hpp"
 
 namespace transformers::ops::detail {
 
@@ -28,7 +29,8 @@ const QuantKernels& current_quant_kernels() {
 }
 
 bool quant_gemm_supported(DType wt) {
-  return wt == DType::Q8_0 || wt == DType::Q4_0 || wt == DType::Q4_1 || wt == DType::Q4_K || wt == DType::Q6_K;
+  return wt == DType::Q8_0 || wt == DType::Q4_0 || wt == DType::Q4_1 || wt == DType::Q4_K || wt == DType::Q6_K ||
+         quant_gemm_q235_supported(wt);
 }
 
 bool quant_gemm_f32act_supported(DType wt) { return wt == DType::Q8_0 || wt == DType::Q6_K; }

@@ -1,12 +1,13 @@
 #pragma once
 // Products with GGML block-quantized weights kept as blocks (issue 21): y = x @ W^T where W [N, K]
-// is Q8_0, Q4_0, Q4_1, Q4_K or Q6_K. The activations are quantized to int8 per block of 32 (one
-// float scale per block, round to nearest, |q| <= 127), so each weight block meets its activation
-// block as an exact integer dot product scaled once in float32: the weight is read as stored (2-8x
-// fewer bytes than float32), which is what bounds decode. The kernels (quant_gemm_impl.hpp) exist per
-// level: scalar loops, AVX2 (maddubs), AVX-512 (the same 256-bit code with EVEX encoding) and
-// AVX-512 VNNI (vpdpbusd). The error against the float product of the dequantized weight is the
-// activation rounding alone: at most sum_k |w_k| * d_block(k) / 2 (tests/ops/test_quant_gemm.cpp).
+// is Q8_0, Q4_0, Q4_1, Q4_K or Q6_K (Q5_0, Q5_1, Q2_K, Q3_K, Q5_K: quant_gemm_q235.hpp). The
+// activations are quantized to int8 per block of 32 (one float scale per block, round to nearest,
+// |q| <= 127), so each weight block meets its activation block as an exact integer dot product
+// scaled once in float32: the weight is read as stored (2-8x fewer bytes than float32), which is
+// what bounds decode. The kernels (quant_gemm_impl.hpp) exist per level: scalar loops, AVX2
+// (maddubs), AVX-512 (the same 256-bit code with EVEX encoding) and AVX-512 VNNI (vpdpbusd). The
+// error against the float product of the dequantized weight is the activation rounding alone: at
+// most sum_k |w_k| * d_block(k) / 2 (tests/ops/test_quant_gemm.cpp).
 #include <cstdint>
 #include <vector>
 

@@ -2,6 +2,7 @@
 // activations are quantized per block of 32 and the kernels of quant_gemm_impl.hpp read the weight
 // blocks as stored, split over the pool by output features.
 #include "ops/cpu/quant_gemm.hpp"
+#include "ops/cpu/quant_gemm_q235.hpp"
 #include "transformers/core/parallel.hpp"
 #include "transformers/ops/elementwise.hpp"
 #include "transformers/ops/matmul.hpp"
@@ -64,7 +65,8 @@ Tensor linear_quantized(const Tensor& x0, const Tensor& weight, const Tensor& bi
     return linear(x0.to(DType::Float32), weight.to(DType::Float32), bias).to(out_dt);
   Tensor y = Tensor::empty({M, N}, DType::Float32);
   float* py = y.data<float>();
-  parallel_for(0, N, 16, [&](int64_t n0, int64_t n1) { k.gemm(wt, w, row_bytes, q, py, N, n0, n1); });
+  const QuantKernels& kq = quant_gemm_q235_supported(wt) ? current_quant_kernels_q235() : k;
+  parallel_for(0, N, 16, [&](int64_t n0, int64_t n1) { kq.gemm(wt, w, row_bytes, q, py, N, n0, n1); });
   return finish(y, bias, osh, out_dt);
 }
 
