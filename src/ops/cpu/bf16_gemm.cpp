@@ -12,7 +12,7 @@ namespace transformers::ops::detail {
 
 namespace {
 const Bf16DotKernels& current_bf16_dot_kernels() {
-  static constexpr Bf16DotKernels none{nullptr};
+  static constexpr Bf16DotKernels none{nullptr, nullptr};
   static const isa::LevelTable<Bf16DotKernels> table{
       {KernelLevel::Scalar, &none},
       {KernelLevel::Avx512Bf16, &bf16_dot_kernels<KernelLevel::Avx512Bf16>()},
@@ -93,6 +93,14 @@ bool bf16_gemm_packed(int64_t M, int64_t N, int64_t K, const uint16_t* x, int64_
   if (!bf16_dot_available()) return false;
   if (M <= 0 || N <= 0) return true;
   current_bf16_dot_kernels().gemm_packed(M, N, K, x, ldx, packed, bias, y, ldy);
+  return true;
+}
+
+bool bf16_gemm_packed_bf16(int64_t M, int64_t N, int64_t K, const uint16_t* x, int64_t ldx, const uint16_t* packed,
+                           const float* bias, uint16_t* y, int64_t ldy) {
+  if (!bf16_dot_available()) return false;
+  if (M <= 0 || N <= 0) return true;
+  current_bf16_dot_kernels().gemm_packed_bf16(M, N, K, x, ldx, packed, bias, y, ldy);
   return true;
 }
 

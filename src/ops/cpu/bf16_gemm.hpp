@@ -26,6 +26,9 @@ struct Bf16DotKernels {
   // y[m*ldy + n] = sum_k x[m*ldx + k] * B(k, n) (+ bias[n]) for m < M, n < N; x bf16, y float32.
   void (*gemm_packed)(int64_t M, int64_t N, int64_t K, const uint16_t* x, int64_t ldx, const uint16_t* packed,
                       const float* bias, float* y, int64_t ldy);
+  // The same product with y bf16: each output is float_to_bf16 of gemm_packed's float32 one.
+  void (*gemm_packed_bf16)(int64_t M, int64_t N, int64_t K, const uint16_t* x, int64_t ldx, const uint16_t* packed,
+                           const float* bias, uint16_t* y, int64_t ldy);
 };
 template <KernelLevel L>
 const Bf16DotKernels& bf16_dot_kernels();
@@ -43,6 +46,9 @@ void bf16_pack_b(int64_t K, int64_t N, const uint16_t* b, int64_t rs, int64_t cs
 // bf16_dot_available() is false.
 bool bf16_gemm_packed(int64_t M, int64_t N, int64_t K, const uint16_t* x, int64_t ldx, const uint16_t* packed,
                       const float* bias, float* y, int64_t ldy);
+// The same with a bf16 y, rounded in the kernel's store (Bf16DotKernels::gemm_packed_bf16).
+bool bf16_gemm_packed_bf16(int64_t M, int64_t N, int64_t K, const uint16_t* x, int64_t ldx, const uint16_t* packed,
+                           const float* bias, uint16_t* y, int64_t ldy);
 
 // The kernel's arithmetic for one output, in scalar code: acc = 0; for each k pair, acc += odd
 // product, then acc += even product (each product is exact in float32: 8-bit by 8-bit significands);

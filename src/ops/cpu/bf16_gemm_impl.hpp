@@ -21,8 +21,21 @@ namespace {
 struct Bf16Dot {
   static constexpr int kMR = 8;  // 24 accumulators + 3 B vectors + 1 broadcast of the 32 zmm
 
-  template <int kMR>
-  static void micro(const uint16_t* x, int64_t ldx, int64_t K, const uint16_t* strip, const float* bias, float* y,
+  // The float32 result's bf16 rounding, bit for bit float_to_bf16 (core/dtype.hpp): round to
+  // nearest even, every NaN -> 0xffff; as 32-bit lanes holding the 16-bit results.
+  static __m512i round_bf16(__m512 v) {
+    const __m512i u = _mm512_castps_si512(v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), lsb)), 16);
+    return _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), r, _mm512_set1_epi32(0xffff));
+  }
+  static void store(float* y, __mmask16 mask, __m512 v) { _mm512_mask_storeu_ps(y, mask, v); }
+  static void store(uint16_t* y, __mmask16 mask, __m512 v) { _mm512_mask_cvtepi32_storeu_epi16(y, mask, round_bf16(v)); }
+
+  // Out: float (y = the float32 sums) or uint16_t (y = their bf16 rounding, written here instead of
+  // by a separate pass over a float32 copy: a bf16 model's Linear outputs are bf16).
+  template <int kMR, typename Out>
+  static void micro(const uint16_t* x, int64_t ldx, int64_t K, const uint16_t* strip, const float* bias, Out* y,
                     int64_t ldy, int64_t cols) {
     __m512 acc[kMR][3];
     for (int m = 0; m < kMR; ++m)
@@ -60,13 +73,14 @@ struct Bf16Dot {
       const __m512 bv = bias ? _mm512_maskz_loadu_ps(mask, bias + 16 * c) : _mm512_setzero_ps();
       for (int m = 0; m < kMR; ++m) {
         const __m512 r = bias ? _mm512_add_ps(acc[m][c], bv) : acc[m][c];
-        _mm512_mask_storeu_ps(y + m * ldy + 16 * c, mask, r);
+        store(y + m * ldy + 16 * c, mask, r);
       }
     }
   }
 
+  template <typename Out>
   static void rows(int64_t mr, const uint16_t* x, int64_t ldx, int64_t K, const uint16_t* strip, const float* bias,
-                   float* y, int64_t ldy, int64_t cols) {
+                   Out* y, int64_t ldy, int64_t cols) {
     switch (mr) {
       case 8: micro<8>(x, ldx, K, strip, bias, y, ldy, cols); break;
       case 7: micro<7>(x, ldx, K, strip, bias, y, ldy, cols); break;
@@ -81,8 +95,9 @@ struct Bf16Dot {
 
   // Tasks are (strip, row block) pairs, strip-major, so a thread's consecutive tasks reuse one strip
   // of B from its cache (GEMM) and few-row products stream each strip of B once (decode).
+  template <typename Out>
   static void gemm_packed(int64_t M, int64_t N, int64_t K, const uint16_t* x, int64_t ldx, const uint16_t* packed,
-                          const float* bias, float* y, int64_t ldy) {
+                          const float* bias, Out* y, int64_t ldy) {
     const int64_t strips = (N + kBf16Strip - 1) / kBf16Strip;
     const int64_t strip_elems = (K + 1) / 2 * 2 * kBf16Strip;
     const int64_t blocks = (M + kMR - 1) / kMR;
@@ -108,7 +123,7 @@ struct Bf16Dot {
 template <KernelLevel L>
 const Bf16DotKernels& bf16_dot_kernels() {
   static_assert(L == KernelLevel::Avx512Bf16, "vdpbf16ps exists only at the avx512bf16 level");
-  static constexpr Bf16DotKernels k{&Bf16Dot::gemm_packed};
+  static constexpr Bf16DotKernels k{&Bf16Dot::gemm_packed<float>, &Bf16Dot::gemm_packed<uint16_t>};
   return k;
 }
 
