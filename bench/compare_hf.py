@@ -8,7 +8,8 @@ process, so load time and peak RSS are its own. Both sides time the same thing:
   causal LM: prefill of batch x prompt-len ids into an empty KV cache (last logits only where the
              model supports logits_to_keep), then gen-len greedy steps of one token per row;
   encoder:   forward of batch x prompt-len ids.
-The best of --reps timed repetitions after one warm-up is reported.
+The best of --reps timed repetitions after one warm-up is reported; with --rounds N both sides run N
+times, alternating, and the median round is reported with the spread (min-max) of the rounds.
 
 Limits: triad bandwidth, float32 FMA peak and float32 GEMM (2048^3) measured by `bench --peaks`
 (ours) and by torch (triad with torch ops, torch.mm); the larger of each pair is the limit.
@@ -166,6 +167,8 @@ def main():
     ap.add_argument("--prompt-len", type=int, default=128)
     ap.add_argument("--gen-len", type=int, default=32)
     ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="alternate ours / HF this many times per model; report the median round and the spread")
     ap.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16"])
     ap.add_argument("--attns", nargs="+", default=["eager", "sdpa"])
     ap.add_argument("--skip-hf", action="store_true", help="only ours and the limits")
@@ -201,24 +204,60 @@ def main():
         for dtype in args.dtypes:
             settings = ["--threads", str(args.threads), "--batch", str(args.batch), "--prompt-len", str(args.prompt_len),
                         "--gen-len", str(args.gen_len), "--reps", str(args.reps), "--dtype", dtype]
-            ours = run_json([args.cli, "bench", "--model", folder, "--json"] + settings, env)
-            ours.update({"impl": "ours", "model_name": name})
-            raw["runs"].append(ours)
-            hf = {}
-            if not args.skip_hf:
-                for attn in args.attns:
-                    cfg = {"model": folder, "threads": args.threads, "batch": args.batch, "prompt_len": args.prompt_len,
-                           "gen_len": args.gen_len, "reps": args.reps, "dtype": dtype, "attn": attn}
-                    r = run_json([sys.executable, os.path.abspath(__file__), "--hf-worker", json.dumps(cfg)], env)
-                    r.update({"model_name": name})
-                    raw["runs"].append(r)
-                    hf[attn] = r
+            # --rounds alternates the two sides (ours, then each HF configuration, then ours again...),
+            # so a minute of load on a shared machine falls on both; each round keeps its best of --reps.
+            ours_rounds, hf_rounds = [], {a: [] for a in args.attns}
+            for _ in range(args.rounds):
+                ours = run_json([args.cli, "bench", "--model", folder, "--json"] + settings, env)
+                ours.update({"impl": "ours", "model_name": name})
+                raw["runs"].append(ours)
+                ours_rounds.append(ours)
+                if not args.skip_hf:
+                    for attn in args.attns:
+                        cfg = {"model": folder, "threads": args.threads, "batch": args.batch,
+                               "prompt_len": args.prompt_len, "gen_len": args.gen_len, "reps": args.reps,
+                               "dtype": dtype, "attn": attn}
+                        r = run_json([sys.executable, os.path.abspath(__file__), "--hf-worker", json.dumps(cfg)], env)
+                        r.update({"model_name": name})
+                        raw["runs"].append(r)
+                        hf_rounds[attn].append(r)
+            ours = median_run(ours_rounds)
+            hf = {a: median_run(rs) for a, rs in hf_rounds.items() if rs}
             rows.append((name, dtype, ours, hf))
             print_row(name, dtype, ours, hf, bw, gemm, args)
+            if args.rounds > 1:
+                print_spread(ours_rounds, hf_rounds)
             sys.stdout.flush()
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(raw, f, indent=1)
+
+
+TIMED = ("load_ms", "forward_ms", "prefill_tokens_per_s", "decode_tokens_per_s", "peak_rss_bytes")
+
+
+def median_run(runs):
+    """One result whose timed keys are the medians over the rounds (the rest from the first run);
+    a failed round's error when every round failed."""
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[0]
+    out = dict(ok[0])
+    for k in TIMED:
+        vals = sorted(r[k] for r in ok if r.get(k) is not None)
+        if vals:
+            n = len(vals)
+            out[k] = vals[n // 2] if n % 2 else 0.5 * (vals[n // 2 - 1] + vals[n // 2])
+    return out
+
+
+def print_spread(ours_rounds, hf_rounds):
+    def spread(runs, key):
+        vals = [r[key] for r in runs if "error" not in r and r.get(key) is not None]
+        return "[%.1f-%.1f]" % (min(vals), max(vals)) if vals else "-"
+    for key in ("prefill_tokens_per_s", "decode_tokens_per_s"):
+        cells = ["ours %s" % spread(ours_rounds, key)] + ["hf %s %s" % (a, spread(rs, key)) for a, rs in hf_rounds.items() if rs]
+        print("  %s over %d rounds (min-max): %s" % (key, len(ours_rounds), ", ".join(cells)))
 
 
 def fmt(x, spec="%.1f"):
@@ -264,7 +303,10 @@ def print_row(name, dtype, ours, hf, bw, gemm, args):
         print("  prefill vs GEMM peak (%.0f GFLOP/s): ours %.0f%%%s" % (
             gemm, 100 * ours["prefill_tokens_per_s"] / tps_limit,
             (", best hf %.0f%%" % (100 * best_hf / tps_limit)) if best_hf else ""))
-        print("  prefill GFLOP/s: ours %.1f" % (flops / (ours["forward_ms"] / 1e3) / 1e9))
+        hf_ms = [r["forward_ms"] for r in hf.values() if r.get("forward_ms")]
+        print("  prefill GFLOP/s (per-FLOP speed; compare across models): ours %.1f%s" % (
+            flops / (ours["forward_ms"] / 1e3) / 1e9,
+            (", best hf %.1f" % (flops / (min(hf_ms) / 1e3) / 1e9)) if hf_ms else ""))
     if causal and ours.get("decode_tokens_per_s"):
         limit = bw * 1e9 / wb * args.batch
         best_hf = max((r.get("decode_tokens_per_s") or 0) for r in hf.values()) if hf else None

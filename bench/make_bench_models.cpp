@@ -5,6 +5,7 @@
 // bytes. Nothing here is a benchmark; it is built with the benchmark programs for convenience.
 //
 //   make_bench_models OUT_DIR [NAME...]   (default: all of specs() below)
+//   make_bench_models --specs             (the specs as JSON, for bench/make_bench_models_torch.py)
 // Existing folders (with a config.json) are kept.
 #include <algorithm>
 #include <chrono>
@@ -107,6 +108,42 @@ std::vector<Spec> specs() {
             {"vocab_size", 100352}, {"max_position_embeddings", 4096}, {"rope_theta", 500000.0},
             {"rms_norm_eps", 1e-6}, {"tie_word_embeddings", false}, {"bos_token_id", 100257},
             {"eos_token_id", 100257}, {"pad_token_id", 100277}}},
+      // Families with no public checkpoint between 0.5B and 1B: the real checkpoint's config.json
+      // values (so every layer has its real GEMM shapes and switches) with fewer layers, to ~1B.
+      // mistralai/Mistral-7B-v0.1, 3 of 32 layers (0.92B): GQA 32/8, sliding_window 4096.
+      {"mistral-1b",
+       "mistral",
+       "AutoModelForCausalLM",
+       DType::BFloat16,
+       json{{"architectures", {"MistralForCausalLM"}}, {"hidden_size", 4096}, {"intermediate_size", 14336},
+            {"num_hidden_layers", 3}, {"num_attention_heads", 32}, {"num_key_value_heads", 8},
+            {"vocab_size", 32000}, {"max_position_embeddings", 32768}, {"rope_theta", 10000.0},
+            {"rms_norm_eps", 1e-5}, {"sliding_window", 4096}, {"tie_word_embeddings", false},
+            {"bos_token_id", 1}, {"eos_token_id", 2}}},
+      // google/gemma-2-2b, 6 of 26 layers (1.06B, 0.59B of it the tied 256 000 vocab): local/global
+      // alternation, both soft-caps, query_pre_attn_scalar, GeGLU, sandwich norms.
+      {"gemma2-1b",
+       "gemma2",
+       "AutoModelForCausalLM",
+       DType::BFloat16,
+       json{{"architectures", {"Gemma2ForCausalLM"}}, {"hidden_size", 2304}, {"intermediate_size", 9216},
+            {"num_hidden_layers", 6}, {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"head_dim", 256},
+            {"vocab_size", 256000}, {"max_position_embeddings", 8192}, {"rope_theta", 10000.0},
+            {"rms_norm_eps", 1e-6}, {"hidden_activation", "gelu_pytorch_tanh"}, {"query_pre_attn_scalar", 256},
+            {"sliding_window", 4096}, {"attn_logit_softcapping", 50.0}, {"final_logit_softcapping", 30.0},
+            {"cache_implementation", "hybrid"}, {"tie_word_embeddings", true}, {"bos_token_id", 2},
+            {"eos_token_id", 1}, {"pad_token_id", 0}}},
+      // microsoft/Phi-3-mini-4k-instruct, 7 of 32 layers (0.99B): fused qkv_proj / gate_up_proj,
+      // 32 heads without GQA, head_dim 96, sliding_window 2047, untied.
+      {"phi3-1b",
+       "phi3",
+       "AutoModelForCausalLM",
+       DType::BFloat16,
+       json{{"architectures", {"Phi3ForCausalLM"}}, {"hidden_size", 3072}, {"intermediate_size", 8192},
+            {"num_hidden_layers", 7}, {"num_attention_heads", 32}, {"num_key_value_heads", 32},
+            {"vocab_size", 32064}, {"max_position_embeddings", 4096}, {"original_max_position_embeddings", 4096},
+            {"rope_theta", 10000.0}, {"rms_norm_eps", 1e-5}, {"sliding_window", 2047},
+            {"tie_word_embeddings", false}, {"bos_token_id", 1}, {"eos_token_id", 32000}, {"pad_token_id", 32000}}},
   };
 }
 
@@ -126,6 +163,16 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: make_bench_models OUT_DIR [NAME...] (names: %s)\n", spec_names().c_str());
     return 2;
+  }
+  if (std::string(argv[1]) == "--specs") {
+    json all = json::object();
+    for (const Spec& s : specs())
+      all[s.name] = {{"model_type", s.model_type},
+                     {"auto_class", s.auto_class},
+                     {"dtype", std::string(transformers::dtype_name(s.dtype))},
+                     {"kwargs", s.kwargs}};
+    std::printf("%s\n", all.dump(1).c_str());
+    return 0;
   }
   const fs::path out = argv[1];
   std::vector<std::string> wanted(argv + 2, argv + argc);

@@ -151,6 +151,61 @@ TEST(Bf16Dot, Bf16OutputRoundsNanAndInfAsTheCast) {
   for (size_t i = 0; i < y.size(); ++i) ASSERT_EQ(y16[i], float_to_bf16(y[i])) << i;
 }
 
+// The bf16-output form (what a bf16 Linear returns): every output is float_to_bf16 of the float32
+// form's, nothing past N is written; ties, overflow, NaN and denormals round as the cast does (the
+// product is 0 there, so the bias alone is the float32 result).
+TEST(Bf16Dot, Bf16OutputIsTheCastOfTheFloat32Output) {
+  if (!has_bf16_level()) {
+    std::cout << "[ levels ] this CPU has no avx512bf16: checked that the native kernels are off\n";
+    uint16_t y = 0;
+    const uint16_t one = 0x3f80;
+    EXPECT_FALSE(d::bf16_gemm_packed_bf16(1, 1, 1, &one, 1, &one, nullptr, &y, 1));
+    return;
+  }
+  const KernelLevel saved = transformers::kernel_level();
+  transformers::force_kernel_level(KernelLevel::Avx512Bf16);
+  auto check = [](int64_t M, int64_t K, int64_t N, const std::vector<uint16_t>& x, const std::vector<uint16_t>& w,
+                  const float* bias) {
+    std::vector<uint16_t> packed(size_t(d::bf16_packed_b_elems(K, N)));
+    d::bf16_pack_b(K, N, w.data(), 1, K, packed.data());  // Linear layout [N, K]
+    const int64_t ldy = N + 3;
+    std::vector<float> yf(size_t(M * ldy));
+    std::vector<uint16_t> yb(size_t(M * ldy), 0xabcd);
+    ASSERT_TRUE(d::bf16_gemm_packed(M, N, K, x.data(), K, packed.data(), bias, yf.data(), ldy));
+    ASSERT_TRUE(d::bf16_gemm_packed_bf16(M, N, K, x.data(), K, packed.data(), bias, yb.data(), ldy));
+    for (int64_t m = 0; m < M; ++m) {
+      for (int64_t n = 0; n < N; ++n)
+        ASSERT_EQ(yb[size_t(m * ldy + n)], float_to_bf16(yf[size_t(m * ldy + n)]))
+            << "M=" << M << " K=" << K << " N=" << N << " at " << m << "," << n << ": float32 " << yf[size_t(m * ldy + n)];
+      for (int64_t n = N; n < ldy; ++n) ASSERT_EQ(yb[size_t(m * ldy + n)], 0xabcd) << "wrote past N";
+    }
+  };
+  for (const auto& [M, K, N] : kShapes)
+    for (bool with_bias : {false, true}) {
+      std::vector<float> bias(static_cast<size_t>(N));
+      for (auto& b : bias) b = bf16_to_float(bf16_values(1)[0]);
+      check(M, K, N, bf16_values(size_t(M * K)), bf16_values(size_t(K * N)), with_bias ? bias.data() : nullptr);
+    }
+  // x = (1, 0), B = 0: y = +0 + bias exactly.
+  const std::vector<uint32_t> bits = {0x3f808000u, 0x3f818000u, 0x3f80c000u, 0x7f7fffffu, 0xff7fffffu, 0x7fc00001u,
+                                      0xff800000u, 0x00008000u, 0x00018000u, 0xbfc00000u, 0x7f800001u};
+  std::vector<float> special;
+  for (uint32_t b : bits) special.push_back(transformers::bits_float(b));
+  const int64_t N = int64_t(special.size()), M = 3, K = 2;
+  check(M, K, N, std::vector<uint16_t>{0x3f80, 0, 0x3f80, 0, 0x3f80, 0}, std::vector<uint16_t>(size_t(K * N), 0),
+        special.data());
+  std::vector<uint16_t> yb(size_t(M * N));
+  std::vector<uint16_t> packed(size_t(d::bf16_packed_b_elems(K, N)));
+  d::bf16_pack_b(K, N, std::vector<uint16_t>(size_t(K * N), 0).data(), 1, K, packed.data());
+  const std::vector<uint16_t> x{0x3f80, 0, 0x3f80, 0, 0x3f80, 0};
+  ASSERT_TRUE(d::bf16_gemm_packed_bf16(M, N, K, x.data(), K, packed.data(), special.data(), yb.data(), N));
+  // round to nearest even (down, up, up), overflow to +-inf, every NaN 0xffff, denormals kept
+  const std::vector<uint16_t> want = {0x3f80, 0x3f82, 0x3f81, 0x7f80, 0xff80, 0xffff, 0xff80, 0x0000, 0x0002, 0xbfc0, 0xffff};
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) EXPECT_EQ(yb[size_t(m * N + n)], want[size_t(n)]) << "bias bits " << std::hex << bits[size_t(n)];
+  transformers::force_kernel_level(saved);
+}
+
 // linear and addmm_conv1d in bf16 at every level; at avx512bf16 the bf16 rounding of the model's bits.
 TEST(Bf16Dot, LinearAndConv1dAtEveryLevel) {
   std::vector<KernelLevel> ran;
