@@ -144,6 +144,9 @@ def expected_type(name, shape, quant, mix_type, n_layers, has_output, n_gqa):
     return t
 
 
+FLOAT_ACTIVATION_HEAD = {"Q8_0", "Q6_K"}  # ops::has_quantized_linear_float_activations
+
+
 def round_q8(x):
     """Our kernels' activation rounding: per block of 32, d = max|x| / 127 (float32), q = round half to
     even of x * (1 / d), x = q * d (as tests/oracle/make_gguf_q8_activations.py)."""
@@ -239,7 +242,9 @@ def main():
                 if tn not in BLOCK_TYPES:
                     continue
                 if name == "output.weight":
-                    kept.add("lm_head")
+                    # a Q8_0 / Q6_K lm_head runs on float activations (QuantFloatActivationsGuard): no rounding
+                    if tn not in FLOAT_ACTIVATION_HEAD:
+                        kept.add("lm_head")
                 elif parts[0] == "blk" and parts[2] in HF_LINEAR:
                     kept.add(f"model.layers.{parts[1]}.{HF_LINEAR[parts[2]]}")
             hooked = 0
