@@ -126,16 +126,6 @@ void q3_k(const uint8_t* b, float* y) {
   }
 }
 
-// The 8 six-bit (scale, min) pairs of Q4_K / Q5_K, packed in 12 bytes.
-void k_scale_min(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = s[j] & 0x3f;
-    mn[j] = s[j + 4] & 0x3f;
-    sc[j + 4] = uint8_t((s[j + 8] & 0x0f) | ((s[j] >> 2) & 0x30));
-    mn[j + 4] = uint8_t((s[j + 8] >> 4) | ((s[j + 4] >> 2) & 0x30));
-  }
-}
-
 // Q4_K: fp16 d, fp16 dmin, 12 scale bytes, 128 bytes of nibbles. Sub-block g = 2c + h (32
 // elements): nibble h of byte c*32 + l. x = (d * sc) * q - (dmin * mn).
 void q4_k(const uint8_t* b, float* y) {

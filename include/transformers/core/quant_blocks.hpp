@@ -9,6 +9,17 @@
 
 namespace transformers {
 
+// The 8 six-bit (scale, min) pairs of Q4_K / Q5_K, packed in 12 bytes (shared by the dequantizer
+// and the kernels that keep the blocks).
+inline void k_scale_min(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
+  for (int j = 0; j < 4; ++j) {
+    sc[j] = s[j] & 0x3f;
+    mn[j] = s[j + 4] & 0x3f;
+    sc[j + 4] = uint8_t((s[j + 8] & 0x0f) | ((s[j] >> 2) & 0x30));
+    mn[j + 4] = uint8_t((s[j + 8] >> 4) | ((s[j + 4] >> 2) & 0x30));
+  }
+}
+
 // Writes `numel` floats to `dst` from the blocks at `src` (numel / block_elems whole blocks of
 // dtype_traits(dt).block_bytes bytes, any alignment). Throws ValueError when `dt` is not a block
 // type or `numel` is not a whole number of blocks.

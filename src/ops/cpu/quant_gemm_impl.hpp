@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/isa/vec.hpp"
+#include "transformers/core/quant_blocks.hpp"
 #include "ops/cpu/quant_gemm.hpp"
 
 namespace transformers::ops::detail {
@@ -200,12 +201,7 @@ float row_q4_k(const uint8_t* w, const QuantizedRows& x, int64_t m) {
     const float d = O::half(w), dmin = O::half(w + 2);
     const uint8_t* s = w + 4;
     uint8_t sc[8], mn[8];
-    for (int j = 0; j < 4; ++j) {
-      sc[j] = s[j] & 0x3f;
-      mn[j] = s[j + 4] & 0x3f;
-      sc[j + 4] = uint8_t((s[j + 8] & 0x0f) | ((s[j] >> 2) & 0x30));
-      mn[j + 4] = uint8_t((s[j + 8] >> 4) | ((s[j + 4] >> 2) & 0x30));
-    }
+    k_scale_min(s, sc, mn);
     for (int g = 0; g < 8; ++g) {
       const int64_t b = sb * 8 + g;
       acc = O::madd(O::dot_us(O::nib(w + 16 + (g / 2) * 32, g % 2), O::load(xq + b * QK)), (d * float(sc[g])) * xd[b], acc);
