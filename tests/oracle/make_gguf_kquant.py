@@ -44,6 +44,7 @@ from gguf import GGUFReader
 from safetensors.numpy import save_file
 from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
+from keep_quantized_emulation import FLOAT_ACTIVATION_HEAD, round_q8
 from make_gguf_writer import gguf_name, permute
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -142,20 +143,6 @@ def expected_type(name, shape, quant, mix_type, n_layers, has_output, n_gqa):
         if cols % blk(t):
             t = T.F16
     return t
-
-
-FLOAT_ACTIVATION_HEAD = {"Q8_0", "Q6_K"}  # ops::has_quantized_linear_float_activations
-
-
-def round_q8(x):
-    """Our kernels' activation rounding: per block of 32, d = max|x| / 127 (float32), q = round half to
-    even of x * (1 / d), x = q * d (as tests/oracle/make_gguf_q8_activations.py)."""
-    shape = x.shape
-    b = x.float().reshape(-1, 32)
-    d = b.abs().amax(dim=1, keepdim=True) / 127
-    inv = torch.where(d > 0, 1 / d, torch.zeros_like(d))
-    q = torch.round(b * inv).clamp(-127, 127)
-    return (q * d).reshape(shape)
 
 
 def run(model, ids):

@@ -20,21 +20,13 @@ from gguf import GGUFReader
 from safetensors.torch import save_file
 from transformers import AutoModelForCausalLM
 
+from keep_quantized_emulation import FLOAT_ACTIVATION_HEAD, round_q8
+
 GG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "modeling", "gguf")
 NATIVE = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"}
-FLOAT_ACTIVATION_HEAD = {"Q8_0", "Q6_K"}  # ops::has_quantized_linear_float_activations
 HF = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
       "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
       "ffn_down": "mlp.down_proj"}
-
-
-def round_q8(x):
-    shape = x.shape
-    b = x.float().reshape(-1, 32)
-    d = b.abs().amax(dim=1, keepdim=True) / 127
-    inv = torch.where(d > 0, 1 / d, torch.zeros_like(d))
-    q = torch.round(b * inv).clamp(-127, 127)
-    return (q * d).reshape(shape)
 
 
 def main():
